@@ -1,0 +1,20 @@
+import type { Address, PublicClient } from 'viem'
+import type { Config } from '../config/index.js'
+import type { Db } from '../db/client.js'
+import type { Logger } from '../log.js'
+
+/** What the chain side of a process knows: a reader and the deployed addresses. */
+export type ChainContext = {
+  reader: PublicClient
+  chainId: number
+  usdc: Address
+  collector: Address | undefined
+}
+
+/** Everything a request handler may use; passed explicitly, never global. */
+export type AppContext = {
+  config: Config
+  db: Db
+  log: Logger
+  chain: ChainContext | undefined
+}

@@ -1,0 +1,96 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { createServer } from 'node:net'
+import { resolve } from 'node:path'
+import { projectRoot } from '../config/index.js'
+
+export const anvilBin = resolve(projectRoot, 'node_modules/.bin/anvil')
+
+export type StartAnvilParameters = {
+  /** 0 picks a free port. */
+  port?: number
+  /** Load state from this file at start and dump it there on exit, so a dev chain survives restarts. */
+  stateFile?: string
+  /** Seconds between blocks; by default a block is mined per transaction. */
+  blockTime?: number
+  chainId?: number
+  /** Extra anvil arguments. */
+  args?: string[]
+}
+
+export type AnvilHandle = {
+  rpcUrl: string
+  port: number
+  process: ChildProcess
+  stop: () => Promise<void>
+}
+
+/** Asks the OS for a free TCP port on loopback. */
+export async function freePort(): Promise<number> {
+  return await new Promise((ok, fail) => {
+    const server = createServer()
+    server.unref()
+    server.on('error', fail)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      server.close(() => (typeof address === 'object' && address ? ok(address.port) : fail()))
+    })
+  })
+}
+
+/**
+ * Starts anvil from the npm package `@foundry-rs/anvil` and waits until it answers RPC.
+ * The child is killed when this process exits, so no anvil outlives its parent.
+ */
+export async function startAnvil(parameters: StartAnvilParameters = {}): Promise<AnvilHandle> {
+  const port = parameters.port || (await freePort())
+  const args = ['--host', '127.0.0.1', '--port', String(port), '--chain-id', String(parameters.chainId ?? 31337)]
+  if (parameters.stateFile) args.push('--state', parameters.stateFile)
+  if (parameters.blockTime) args.push('--block-time', String(parameters.blockTime))
+  args.push(...(parameters.args ?? []))
+  const child = spawn(anvilBin, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+  let output = ''
+  child.stdout?.on('data', (d) => {
+    if (output.length < 10_000) output += d
+  })
+  child.stderr?.on('data', (d) => {
+    if (output.length < 10_000) output += d
+  })
+  const killOnExit = () => child.kill('SIGKILL')
+  process.once('exit', killOnExit)
+  const rpcUrl = `http://127.0.0.1:${port}`
+  const deadline = Date.now() + 20_000
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`anvil exited with ${child.exitCode}: ${output}`)
+    try {
+      const res = await fetch(rpcUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] }),
+      })
+      if (res.ok) break
+    } catch {}
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL')
+      throw new Error(`anvil did not answer on ${rpcUrl}: ${output}`)
+    }
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  return {
+    rpcUrl,
+    port,
+    process: child,
+    stop: async () => {
+      process.off('exit', killOnExit)
+      if (child.exitCode !== null) return
+      // SIGTERM lets anvil dump --state before it exits.
+      await new Promise<void>((done) => {
+        const timer = setTimeout(() => child.kill('SIGKILL'), 5_000)
+        child.once('exit', () => {
+          clearTimeout(timer)
+          done()
+        })
+        child.kill('SIGTERM')
+      })
+    },
+  }
+}

@@ -1,0 +1,125 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import type { Server } from 'node:http'
+import type { PublicClient } from 'viem'
+import { privateKeyToAccount } from 'viem/accounts'
+import type { AppContext } from '../api/context.js'
+import { createApp } from '../api/app.js'
+import { startAnvil, type AnvilHandle } from '../chain/anvil.js'
+import { createReader, createSigner } from '../chain/clients.js'
+import { deployContracts } from '../chain/deployContracts.js'
+import type { Deployment } from '../chain/deployment.js'
+import type { Config } from '../config/index.js'
+import { closeDb, createDb, type Db } from '../db/client.js'
+import { type EmbeddedPostgresHandle, startEmbeddedPostgres } from '../db/embeddedPostgres.js'
+import { migrateDb } from '../db/migrate.js'
+import type { Logger } from '../log.js'
+import { startWorker, type WorkerHandle } from '../worker/startWorker.js'
+import { workerJobs } from '../worker/jobs.js'
+
+/** A step of start-up, reported to whoever shows progress. */
+export type BootProgress = (step: string, done?: boolean) => void
+
+/** The database this process uses: `DATABASE_URL`, else an embedded PostgreSQL. */
+export async function bootDatabase(config: Config, log: Logger, progress: BootProgress = () => {}) {
+  let embedded: EmbeddedPostgresHandle | undefined
+  let url = config.db.url
+  if (!url) {
+    progress('starting embedded PostgreSQL')
+    embedded = await startEmbeddedPostgres({
+      dataDir: config.dataDir,
+      port: config.db.embeddedPort,
+      onLog: (line) => log.debug(line.trim(), { source: 'postgres' }),
+    })
+    url = embedded.url
+    progress('starting embedded PostgreSQL', true)
+  }
+  const db = createDb({ url, max: config.db.poolMax })
+  progress('applying migrations')
+  await migrateDb(db)
+  progress('applying migrations', true)
+  return {
+    db,
+    url,
+    embedded: embedded !== undefined,
+    stop: async () => {
+      await closeDb(db)
+      await embedded?.stop()
+    },
+  }
+}
+
+function deploymentPath(config: Config, chainId: number) {
+  return config.chain.deploymentFile ?? join(config.dataDir, `deployment-${chainId}.json`)
+}
+
+const reviveDeployment = (raw: string) => JSON.parse(raw) as Deployment
+
+/**
+ * The chain this process uses: `RPC_URL` with its deployment file, else a local anvil
+ * (state kept under the data folder) with real USDC and the collector deployed.
+ */
+export async function bootChain(config: Config, log: Logger, progress: BootProgress = () => {}) {
+  let anvil: AnvilHandle | undefined
+  let rpcUrl = config.chain.rpcUrl
+  if (!rpcUrl) {
+    progress('starting anvil')
+    mkdirSync(config.dataDir, { recursive: true })
+    anvil = await startAnvil({ port: config.chain.anvilPort, stateFile: join(config.dataDir, 'anvil-state.json') })
+    rpcUrl = anvil.rpcUrl
+    progress('starting anvil', true)
+  }
+  const reader = await createReader(rpcUrl)
+  const chainId = reader.chain!.id
+  const file = deploymentPath(config, chainId)
+  let deployment = existsSync(file) ? reviveDeployment(readFileSync(file, 'utf8')) : undefined
+  const stale = async (d: Deployment) => {
+    const code = await reader.getCode({ address: d.usdc })
+    return !code || code === '0x'
+  }
+  if (!deployment || (await stale(deployment))) {
+    if (!anvil) throw new Error(`no deployment at ${file} for chain ${chainId}; run scripts/deploy.ts first`)
+    progress('deploying USDC and the collector')
+    const deployer = await createSigner(rpcUrl, config.chain.deployerKey!.reveal())
+    const operator = privateKeyToAccount(config.chain.operatorKey!.reveal()).address
+    deployment = await deployContracts(deployer, {
+      admin: deployer.account.address,
+      operators: [operator],
+      payee: config.chain.payee ?? privateKeyToAccount(config.chain.deployerKey!.reveal()).address,
+    })
+    writeFileSync(file, JSON.stringify(deployment, null, 2))
+    progress('deploying USDC and the collector', true)
+    log.debug('deployed', { file })
+  }
+  const chain: AppContext['chain'] = {
+    reader: reader as PublicClient,
+    chainId,
+    usdc: deployment.usdc,
+    collector: deployment.collector,
+  }
+  return { rpcUrl, chain, deployment, local: anvil !== undefined, stop: async () => anvil?.stop() }
+}
+
+/** Starts the HTTP server for `ctx` on the configured host and port. */
+export async function startApi(ctx: AppContext): Promise<{ server: Server; url: string; stop: () => Promise<void> }> {
+  const app = createApp(ctx)
+  const server = await new Promise<Server>((ok, fail) => {
+    const s = app.listen(ctx.config.http.port, ctx.config.http.host, (error?: Error) => (error ? fail(error) : ok(s)))
+  })
+  const address = server.address()
+  const port = typeof address === 'object' && address ? address.port : ctx.config.http.port
+  return {
+    server,
+    url: `http://${ctx.config.http.host}:${port}`,
+    stop: () =>
+      new Promise<void>((done) => {
+        server.close(() => done())
+        server.closeAllConnections()
+      }),
+  }
+}
+
+/** Starts the settlement worker's jobs in this process. */
+export function startWorkerFor(ctx: AppContext & { db: Db }): WorkerHandle {
+  return startWorker({ db: ctx.db, log: ctx.log.child({ process: 'worker' }), jobs: workerJobs(ctx) })
+}

@@ -1,0 +1,35 @@
+import { Command } from 'commander'
+import { loadConfig } from '../config/index.js'
+import { ConfigError } from '../errors.js'
+import { createLogger } from '../log.js'
+import { bootDatabase } from './boot.js'
+import { dev } from './dev.js'
+
+const program = new Command()
+  .name('tollgate')
+  .description('On-chain pay-as-you-go billing for APIs that agents call')
+
+program
+  .command('dev')
+  .description('start everything locally: PostgreSQL, anvil with USDC and the collector, API, worker')
+  .option('--json', 'print the summary as one JSON line')
+  .action((opts: { json?: boolean }) => dev(opts))
+
+const db = program.command('db').description('database maintenance')
+db.command('migrate')
+  .description('apply pending migrations (embedded PostgreSQL when DATABASE_URL is unset)')
+  .action(async () => {
+    const config = loadConfig()
+    const database = await bootDatabase(config, createLogger(config.logLevel))
+    await database.stop()
+    process.stdout.write('migrations applied\n')
+  })
+
+program.parseAsync().catch((error: unknown) => {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`${error.message}\n`)
+    process.exit(2)
+  }
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`)
+  process.exit(1)
+})

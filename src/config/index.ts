@@ -1,0 +1,140 @@
+import { readFileSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { getAddress, isAddress, isHex } from 'viem'
+import { z } from 'zod'
+import { ConfigError } from '../errors.js'
+import { parseRateCard, type RateCard } from '../ledger/rateCard.js'
+import { Secret } from './secret.js'
+
+/** The repository root, so defaults work from any working directory. */
+export const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
+
+/** anvil's well-known first keys: the local chain's deployer, operator and payee. */
+export const anvilKeys = [
+  '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80',
+  '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d',
+  '0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a',
+] as const
+
+const micros = z
+  .union([z.string().regex(/^\d+$/, 'a whole number of micro-credits'), z.number().int().min(0)])
+  .transform((v) => BigInt(v))
+const seconds = z.coerce.number().int().positive()
+const address = z
+  .string()
+  .refine((v) => isAddress(v, { strict: false }), 'not an address')
+  .transform((v) => getAddress(v))
+const privateKey = z
+  .string()
+  .refine((v) => isHex(v) && v.length === 66, 'a 32-byte hex private key')
+  .transform((v) => new Secret(v as `0x${string}`))
+const url = z.string().url()
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  HOST: z.string().default('127.0.0.1'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+  PUBLIC_BASE_URL: url.optional(),
+  PRODUCT_NAME: z.string().min(1).default('Tollgate'),
+  DASHBOARD_URL: url.optional(),
+  TOLLGATE_DATA_DIR: z.string().default(resolve(projectRoot, '.tollgate')),
+
+  DATABASE_URL: url.optional(),
+  EMBEDDED_PG_PORT: z.coerce.number().int().min(1).max(65535).default(54329),
+  DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+
+  RPC_URL: url.optional(),
+  ANVIL_PORT: z.coerce.number().int().min(1).max(65535).default(8545),
+  DEPLOYMENT_FILE: z.string().optional(),
+  OPERATOR_KEY: privateKey.optional(),
+  DEPLOYER_KEY: privateKey.optional(),
+  PAYEE: address.optional(),
+  CONFIRMATIONS: z.coerce.number().int().min(0).max(100).optional(),
+
+  RATE_CARD_PATH: z.string().default(resolve(projectRoot, 'src/ledger/rates.default.json')),
+  SIGNUP_CREDIT_MICROS: micros.default(2_000_000n),
+  BILLING_THRESHOLD_MICROS: micros.default(1_000_000n),
+  MAX_ACCRUAL_AGE_SECONDS: seconds.default(86_400),
+  WINDOW_SECONDS: seconds.default(2_592_000),
+  RESERVATION_TTL_SECONDS: seconds.default(300),
+  SIGNUP_CREDITS_PER_OWNER: z.coerce.number().int().min(0).default(1),
+})
+
+/** The parsed, frozen configuration every process runs on. */
+export type Config = ReturnType<typeof buildConfig>
+
+function buildConfig(env: z.infer<typeof envSchema>, rateCard: RateCard) {
+  const publicBaseUrl = (env.PUBLIC_BASE_URL ?? `http://localhost:${env.PORT}`).replace(/\/$/, '')
+  const local = env.RPC_URL === undefined
+  return {
+    env: env.NODE_ENV,
+    logLevel: env.LOG_LEVEL,
+    dataDir: env.TOLLGATE_DATA_DIR,
+    http: { host: env.HOST, port: env.PORT },
+    product: {
+      name: env.PRODUCT_NAME,
+      publicBaseUrl,
+      dashboardUrl: env.DASHBOARD_URL ?? `${publicBaseUrl}/dashboard`,
+    },
+    db: {
+      /** `undefined` means: start the embedded PostgreSQL. */
+      url: env.DATABASE_URL,
+      embeddedPort: env.EMBEDDED_PG_PORT,
+      poolMax: env.DB_POOL_MAX,
+    },
+    chain: {
+      /** `undefined` means: start a local anvil. */
+      rpcUrl: env.RPC_URL,
+      anvilPort: env.ANVIL_PORT,
+      deploymentFile: env.DEPLOYMENT_FILE,
+      operatorKey: env.OPERATOR_KEY ?? (local ? new Secret(anvilKeys[1]) : undefined),
+      deployerKey: env.DEPLOYER_KEY ?? (local ? new Secret(anvilKeys[0]) : undefined),
+      payee: env.PAYEE,
+      confirmations: env.CONFIRMATIONS ?? (local ? 1 : 3),
+    },
+    billing: {
+      signupCreditMicros: env.SIGNUP_CREDIT_MICROS,
+      thresholdMicros: env.BILLING_THRESHOLD_MICROS,
+      maxAccrualAgeSeconds: env.MAX_ACCRUAL_AGE_SECONDS,
+      windowSeconds: env.WINDOW_SECONDS,
+      reservationTtlSeconds: env.RESERVATION_TTL_SECONDS,
+      signupCreditsPerOwner: env.SIGNUP_CREDITS_PER_OWNER,
+    },
+    rateCard,
+  }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !(value instanceof Secret)) {
+    for (const v of Object.values(value)) deepFreeze(v)
+    Object.freeze(value)
+  }
+  return value
+}
+
+/**
+ * Parses the environment and the rate card once, at start-up. Bad config throws a
+ * `ConfigError` naming each field and the reason, so a process never starts half-configured.
+ *
+ * @example
+ * const config = loadConfig({ ...process.env, PORT: '4100' })
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = envSchema.safeParse(env)
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`)
+    throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`, {
+      issues: parsed.error.issues,
+    })
+  }
+  let rateCard: RateCard
+  try {
+    rateCard = parseRateCard(JSON.parse(readFileSync(parsed.data.RATE_CARD_PATH, 'utf8')))
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error)
+    throw new ConfigError(`invalid configuration:\n  RATE_CARD_PATH: ${reason}`)
+  }
+  return deepFreeze(buildConfig(parsed.data, rateCard))
+}

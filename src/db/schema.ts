@@ -1,0 +1,2 @@
+// Every domain owns its tables in its own `schema.ts`; this file gathers them for drizzle.
+export * from './coreSchema.js'

@@ -1,0 +1,53 @@
+/**
+ * The one error type of Tollgate. Every error a caller can see has a stable `code`
+ * and the HTTP `status` it maps to; the API's single error handler reads both, so
+ * routes never pick status codes themselves.
+ */
+export class BaseError extends Error {
+  override name = 'BaseError'
+  readonly code: string
+  readonly status: number
+  readonly details: Record<string, unknown> | undefined
+
+  constructor(
+    message: string,
+    options: { code: string; status?: number; details?: Record<string, unknown>; cause?: unknown },
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause })
+    this.code = options.code
+    this.status = options.status ?? 500
+    this.details = options.details
+  }
+}
+
+/** Bad input from a caller: 400, nothing changed. */
+export class ValidationError extends BaseError {
+  override name = 'ValidationError'
+  constructor(message: string, details?: Record<string, unknown>) {
+    super(message, { code: 'VALIDATION_FAILED', status: 400, details })
+  }
+}
+
+/** The thing asked for does not exist (or is not visible to the caller): 404. */
+export class NotFoundError extends BaseError {
+  override name = 'NotFoundError'
+  constructor(message: string, details?: Record<string, unknown>) {
+    super(message, { code: 'NOT_FOUND', status: 404, details })
+  }
+}
+
+/** A failure worth retrying (an RPC outage, a serialization conflict). */
+export class RetryableError extends BaseError {
+  override name = 'RetryableError'
+  constructor(message: string, options: { code?: string; cause?: unknown } = {}) {
+    super(message, { code: options.code ?? 'RETRYABLE', status: 503, cause: options.cause })
+  }
+}
+
+/** Configuration that cannot run: raised at start-up, naming the field and the reason. */
+export class ConfigError extends BaseError {
+  override name = 'ConfigError'
+  constructor(message: string, details?: Record<string, unknown>) {
+    super(message, { code: 'CONFIG_INVALID', status: 500, details })
+  }
+}
