@@ -1528,3 +1528,1214 @@ export const fiatTokenProxyAbi = [
 export const fiatTokenProxyBytecode = "0x608060405234801561001057600080fd5b5060405161083d38038061083d8339818101604052602081101561003357600080fd5b5051808061004081610051565b5061004a336100c3565b50506100ed565b610064816100e760201b61042a1760201c565b61009f5760405162461bcd60e51b815260040180806020018281038252603b815260200180610802603b913960400191505060405180910390fd5b7f7050c9e0f4ca769c69bd3a8ef740bc37934f8e2c036e5a723fd8ee048ed3f8c355565b7f10d6a54a4754c8869d6886b5f5d7fbfa5b4522237ea5c60d11bc4e7a1ff9390b55565b3b151590565b610706806100fc6000396000f3fe60806040526004361061005a5760003560e01c80635c60da1b116100435780635c60da1b146101315780638f2839701461016f578063f851a440146101af5761005a565b80633659cfe6146100645780634f1ef286146100a4575b6100626101c4565b005b34801561007057600080fd5b506100626004803603602081101561008757600080fd5b503573ffffffffffffffffffffffffffffffffffffffff166101de565b610062600480360360408110156100ba57600080fd5b73ffffffffffffffffffffffffffffffffffffffff82351691908101906040810160208201356401000000008111156100f257600080fd5b82018360208201111561010457600080fd5b8035906020019184600183028401116401000000008311171561012657600080fd5b509092509050610232565b34801561013d57600080fd5b50610146610309565b6040805173ffffffffffffffffffffffffffffffffffffffff9092168252519081900360200190f35b34801561017b57600080fd5b506100626004803603602081101561019257600080fd5b503573ffffffffffffffffffffffffffffffffffffffff16610318565b3480156101bb57600080fd5b50610146610420565b6101cc610430565b6101dc6101d76104c4565b6104e9565b565b6101e661050d565b73ffffffffffffffffffffffffffffffffffffffff163373ffffffffffffffffffffffffffffffffffffffff1614156102275761022281610532565b61022f565b61022f6101c4565b50565b61023a61050d565b73ffffffffffffffffffffffffffffffffffffffff163373ffffffffffffffffffffffffffffffffffffffff1614156102fc5761027683610532565b60003073ffffffffffffffffffffffffffffffffffffffff16348484604051808383808284376040519201945060009350909150508083038185875af1925050503d80600081146102e3576040519150601f19603f3d011682016040523d82523d6000602084013e6102e8565b606091505b50509050806102f657600080fd5b50610304565b6103046101c4565b505050565b60006103136104c4565b905090565b61032061050d565b73ffffffffffffffffffffffffffffffffffffffff163373ffffffffffffffffffffffffffffffffffffffff1614156102275773ffffffffffffffffffffffffffffffffffffffff81166103bf576040517f08c379a00000000000000000000000000000000000000000000000000000000081526004018080602001828103825260368152602001806106606036913960400191505060405180910390fd5b7f7e644d79422f17c01e4894b5f4f588d331ebfa28653d42ae832dc59e38c9798f6103e861050d565b6040805173ffffffffffffffffffffffffffffffffffffffff928316815291841660208301528051918290030190a161022281610587565b600061031361050d565b3b151590565b61043861050d565b73ffffffffffffffffffffffffffffffffffffffff163373ffffffffffffffffffffffffffffffffffffffff1614156104bc576040517f08c379a000000000000000000000000000000000000000000000000000000000815260040180806020018281038252603281526020018061062e6032913960400191505060405180910390fd5b6101dc6101dc565b7f7050c9e0f4ca769c69bd3a8ef740bc37934f8e2c036e5a723fd8ee048ed3f8c35490565b3660008037600080366000845af43d6000803e808015610508573d6000f35b3d6000fd5b7f10d6a54a4754c8869d6886b5f5d7fbfa5b4522237ea5c60d11bc4e7a1ff9390b5490565b61053b816105ab565b6040805173ffffffffffffffffffffffffffffffffffffffff8316815290517fbc7cd75a20ee27fd9adebab32041f755214dbc6bffa90cc0225b39da2e5c2d3b9181900360200190a150565b7f10d6a54a4754c8869d6886b5f5d7fbfa5b4522237ea5c60d11bc4e7a1ff9390b55565b6105b48161042a565b610609576040517f08c379a000000000000000000000000000000000000000000000000000000000815260040180806020018281038252603b815260200180610696603b913960400191505060405180910390fd5b7f7050c9e0f4ca769c69bd3a8ef740bc37934f8e2c036e5a723fd8ee048ed3f8c35556fe43616e6e6f742063616c6c2066616c6c6261636b2066756e6374696f6e2066726f6d207468652070726f78792061646d696e43616e6e6f74206368616e6765207468652061646d696e206f6620612070726f787920746f20746865207a65726f206164647265737343616e6e6f742073657420612070726f787920696d706c656d656e746174696f6e20746f2061206e6f6e2d636f6e74726163742061646472657373a264697066735822122041691892050eededd6eb7925bbbfe07ee4aa20fc946c095dc114fd49d224eff164736f6c634300060c003343616e6e6f742073657420612070726f787920696d706c656d656e746174696f6e20746f2061206e6f6e2d636f6e74726163742061646472657373" as const
 
 export const signatureCheckerBytecode = "0x6106cd610026600b82828239805160001a60731461001957fe5b30600052607381538281f3fe73000000000000000000000000000000000000000030146080604052600436106100355760003560e01c80636ccea6521461003a575b600080fd5b6101026004803603606081101561005057600080fd5b73ffffffffffffffffffffffffffffffffffffffff8235169160208101359181019060608101604082013564010000000081111561008d57600080fd5b82018360208201111561009f57600080fd5b803590602001918460018302840111640100000000831117156100c157600080fd5b91908080601f016020809104026020016040519081016040528093929190818152602001838380828437600092019190915250929550610116945050505050565b604080519115158252519081900360200190f35b600061012184610179565b610164578373ffffffffffffffffffffffffffffffffffffffff16610146848461017f565b73ffffffffffffffffffffffffffffffffffffffff16149050610172565b61016f848484610203565b90505b9392505050565b3b151590565b600081516041146101db576040517f08c379a00000000000000000000000000000000000000000000000000000000081526004018080602001828103825260238152602001806106296023913960400191505060405180910390fd5b60208201516040830151606084015160001a6101f98682858561042d565b9695505050505050565b60008060608573ffffffffffffffffffffffffffffffffffffffff16631626ba7e60e01b86866040516024018083815260200180602001828103825283818151815260200191508051906020019080838360005b8381101561026f578181015183820152602001610257565b50505050905090810190601f16801561029c5780820380516001836020036101000a031916815260200191505b50604080517fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe08184030181529181526020820180517bffffffffffffffffffffffffffffffffffffffffffffffffffffffff167fffffffff000000000000000000000000000000000000000000000000000000009098169790971787525181519196909550859450925090508083835b6020831061036957805182527fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe0909201916020918201910161032c565b6001836020036101000a038019825116818451168082178552505050505050905001915050600060405180830381855afa9150503d80600081146103c9576040519150601f19603f3d011682016040523d82523d6000602084013e6103ce565b606091505b50915091508180156103e257506020815110155b80156101f9575080517f1626ba7e00000000000000000000000000000000000000000000000000000000906020808401919081101561042057600080fd5b5051149695505050505050565b60007f7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a08211156104a8576040517f08c379a00000000000000000000000000000000000000000000000000000000081526004018080602001828103825260268152602001806106726026913960400191505060405180910390fd5b8360ff16601b141580156104c057508360ff16601c14155b15610516576040517f08c379a000000000000000000000000000000000000000000000000000000000815260040180806020018281038252602681526020018061064c6026913960400191505060405180910390fd5b600060018686868660405160008152602001604052604051808581526020018460ff1681526020018381526020018281526020019450505050506020604051602081039080840390855afa158015610572573d6000803e3d6000fd5b50506040517fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe0015191505073ffffffffffffffffffffffffffffffffffffffff811661061f57604080517f08c379a000000000000000000000000000000000000000000000000000000000815260206004820152601c60248201527f45435265636f7665723a20696e76616c6964207369676e617475726500000000604482015290519081900360640190fd5b9594505050505056fe45435265636f7665723a20696e76616c6964207369676e6174757265206c656e67746845435265636f7665723a20696e76616c6964207369676e6174757265202776272076616c756545435265636f7665723a20696e76616c6964207369676e6174757265202773272076616c7565a264697066735822122054d8dc5a20dbe3e3771f6fc623c77eac69c63a8c71fb0aea2bac9a371505290b64736f6c634300060c0033" as const
+
+export const collectorAbi = [
+  {
+    "type": "constructor",
+    "inputs": [
+      {
+        "name": "token",
+        "type": "address",
+        "internalType": "address"
+      },
+      {
+        "name": "payee",
+        "type": "address",
+        "internalType": "address"
+      },
+      {
+        "name": "validator",
+        "type": "address",
+        "internalType": "contract ISignatureValidator6492"
+      },
+      {
+        "name": "admin_",
+        "type": "address",
+        "internalType": "address"
+      },
+      {
+        "name": "operators",
+        "type": "address[]",
+        "internalType": "address[]"
+      }
+    ],
+    "stateMutability": "nonpayable"
+  },
+  {
+    "type": "function",
+    "name": "CANCEL_TYPEHASH",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "DEFAULT_PERIOD",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint32",
+        "internalType": "uint32"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "DOMAIN_SEPARATOR",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "MAX_PERIOD",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint32",
+        "internalType": "uint32"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "MIN_GAS_PER_CHARGE",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "MIN_PERIOD",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint32",
+        "internalType": "uint32"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "PAYEE",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "address",
+        "internalType": "address"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "TERMS_TYPEHASH",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "TOKEN",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "address",
+        "internalType": "address"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "VALIDATOR",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "address",
+        "internalType": "contract ISignatureValidator6492"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "acceptAdmin",
+    "inputs": [],
+    "outputs": [],
+    "stateMutability": "nonpayable"
+  },
+  {
+    "type": "function",
+    "name": "admin",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "address",
+        "internalType": "address"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "authorize",
+    "inputs": [
+      {
+        "name": "subscription",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      },
+      {
+        "name": "owner",
+        "type": "address",
+        "internalType": "address"
+      },
+      {
+        "name": "permit",
+        "type": "tuple",
+        "internalType": "struct ICollector.Permit",
+        "components": [
+          {
+            "name": "value",
+            "type": "uint256",
+            "internalType": "uint256"
+          },
+          {
+            "name": "deadline",
+            "type": "uint256",
+            "internalType": "uint256"
+          },
+          {
+            "name": "nonce",
+            "type": "uint256",
+            "internalType": "uint256"
+          }
+        ]
+      },
+      {
+        "name": "signature",
+        "type": "bytes",
+        "internalType": "bytes"
+      }
+    ],
+    "outputs": [],
+    "stateMutability": "nonpayable"
+  },
+  {
+    "type": "function",
+    "name": "authorizeWithTerms",
+    "inputs": [
+      {
+        "name": "subscription",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      },
+      {
+        "name": "owner",
+        "type": "address",
+        "internalType": "address"
+      },
+      {
+        "name": "permit",
+        "type": "tuple",
+        "internalType": "struct ICollector.Permit",
+        "components": [
+          {
+            "name": "value",
+            "type": "uint256",
+            "internalType": "uint256"
+          },
+          {
+            "name": "deadline",
+            "type": "uint256",
+            "internalType": "uint256"
+          },
+          {
+            "name": "nonce",
+            "type": "uint256",
+            "internalType": "uint256"
+          }
+        ]
+      },
+      {
+        "name": "permitSignature",
+        "type": "bytes",
+        "internalType": "bytes"
+      },
+      {
+        "name": "terms",
+        "type": "tuple",
+        "internalType": "struct ICollector.Terms",
+        "components": [
+          {
+            "name": "limit",
+            "type": "uint64",
+            "internalType": "uint64"
+          },
+          {
+            "name": "period",
+            "type": "uint32",
+            "internalType": "uint32"
+          },
+          {
+            "name": "nonce",
+            "type": "uint32",
+            "internalType": "uint32"
+          },
+          {
+            "name": "deadline",
+            "type": "uint256",
+            "internalType": "uint256"
+          }
+        ]
+      },
+      {
+        "name": "termsSignature",
+        "type": "bytes",
+        "internalType": "bytes"
+      }
+    ],
+    "outputs": [],
+    "stateMutability": "nonpayable"
+  },
+  {
+    "type": "function",
+    "name": "cancel",
+    "inputs": [
+      {
+        "name": "subscription",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      }
+    ],
+    "outputs": [],
+    "stateMutability": "nonpayable"
+  },
+  {
+    "type": "function",
+    "name": "cancelWithSignature",
+    "inputs": [
+      {
+        "name": "subscription",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      },
+      {
+        "name": "deadline",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "signature",
+        "type": "bytes",
+        "internalType": "bytes"
+      }
+    ],
+    "outputs": [],
+    "stateMutability": "nonpayable"
+  },
+  {
+    "type": "function",
+    "name": "collect",
+    "inputs": [
+      {
+        "name": "charge",
+        "type": "tuple",
+        "internalType": "struct ICollector.Charge",
+        "components": [
+          {
+            "name": "subscription",
+            "type": "bytes32",
+            "internalType": "bytes32"
+          },
+          {
+            "name": "seq",
+            "type": "uint32",
+            "internalType": "uint32"
+          },
+          {
+            "name": "window",
+            "type": "uint32",
+            "internalType": "uint32"
+          },
+          {
+            "name": "amount",
+            "type": "uint64",
+            "internalType": "uint64"
+          }
+        ]
+      }
+    ],
+    "outputs": [],
+    "stateMutability": "nonpayable"
+  },
+  {
+    "type": "function",
+    "name": "collectBatch",
+    "inputs": [
+      {
+        "name": "charges",
+        "type": "tuple[]",
+        "internalType": "struct ICollector.Charge[]",
+        "components": [
+          {
+            "name": "subscription",
+            "type": "bytes32",
+            "internalType": "bytes32"
+          },
+          {
+            "name": "seq",
+            "type": "uint32",
+            "internalType": "uint32"
+          },
+          {
+            "name": "window",
+            "type": "uint32",
+            "internalType": "uint32"
+          },
+          {
+            "name": "amount",
+            "type": "uint64",
+            "internalType": "uint64"
+          }
+        ]
+      }
+    ],
+    "outputs": [
+      {
+        "name": "collected",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ],
+    "stateMutability": "nonpayable"
+  },
+  {
+    "type": "function",
+    "name": "collectedInWindow",
+    "inputs": [
+      {
+        "name": "subscription",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      },
+      {
+        "name": "window",
+        "type": "uint32",
+        "internalType": "uint32"
+      }
+    ],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint64",
+        "internalType": "uint64"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "getSubscription",
+    "inputs": [
+      {
+        "name": "subscription",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      }
+    ],
+    "outputs": [
+      {
+        "name": "s",
+        "type": "tuple",
+        "internalType": "struct ICollector.Subscription",
+        "components": [
+          {
+            "name": "owner",
+            "type": "address",
+            "internalType": "address"
+          },
+          {
+            "name": "start",
+            "type": "uint40",
+            "internalType": "uint40"
+          },
+          {
+            "name": "period",
+            "type": "uint32",
+            "internalType": "uint32"
+          },
+          {
+            "name": "termsNonce",
+            "type": "uint24",
+            "internalType": "uint24"
+          },
+          {
+            "name": "lastSeq",
+            "type": "uint32",
+            "internalType": "uint32"
+          },
+          {
+            "name": "lastWindow",
+            "type": "uint24",
+            "internalType": "uint24"
+          },
+          {
+            "name": "status",
+            "type": "uint8",
+            "internalType": "uint8"
+          },
+          {
+            "name": "collectedInWindow",
+            "type": "uint64",
+            "internalType": "uint64"
+          },
+          {
+            "name": "totalCollected",
+            "type": "uint64",
+            "internalType": "uint64"
+          },
+          {
+            "name": "limit",
+            "type": "uint64",
+            "internalType": "uint64"
+          }
+        ]
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "headroom",
+    "inputs": [
+      {
+        "name": "subscription",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      }
+    ],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "isOperator",
+    "inputs": [
+      {
+        "name": "account",
+        "type": "address",
+        "internalType": "address"
+      }
+    ],
+    "outputs": [
+      {
+        "name": "",
+        "type": "bool",
+        "internalType": "bool"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "lastSeq",
+    "inputs": [
+      {
+        "name": "subscription",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      }
+    ],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint32",
+        "internalType": "uint32"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "liveSubscriptionOf",
+    "inputs": [
+      {
+        "name": "owner",
+        "type": "address",
+        "internalType": "address"
+      }
+    ],
+    "outputs": [
+      {
+        "name": "",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "remainingAllowance",
+    "inputs": [
+      {
+        "name": "subscription",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      }
+    ],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "setOperator",
+    "inputs": [
+      {
+        "name": "operator",
+        "type": "address",
+        "internalType": "address"
+      },
+      {
+        "name": "allowed",
+        "type": "bool",
+        "internalType": "bool"
+      }
+    ],
+    "outputs": [],
+    "stateMutability": "nonpayable"
+  },
+  {
+    "type": "function",
+    "name": "setTerms",
+    "inputs": [
+      {
+        "name": "subscription",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      },
+      {
+        "name": "terms",
+        "type": "tuple",
+        "internalType": "struct ICollector.Terms",
+        "components": [
+          {
+            "name": "limit",
+            "type": "uint64",
+            "internalType": "uint64"
+          },
+          {
+            "name": "period",
+            "type": "uint32",
+            "internalType": "uint32"
+          },
+          {
+            "name": "nonce",
+            "type": "uint32",
+            "internalType": "uint32"
+          },
+          {
+            "name": "deadline",
+            "type": "uint256",
+            "internalType": "uint256"
+          }
+        ]
+      },
+      {
+        "name": "signature",
+        "type": "bytes",
+        "internalType": "bytes"
+      }
+    ],
+    "outputs": [],
+    "stateMutability": "nonpayable"
+  },
+  {
+    "type": "function",
+    "name": "transferAdmin",
+    "inputs": [
+      {
+        "name": "pendingAdmin",
+        "type": "address",
+        "internalType": "address"
+      }
+    ],
+    "outputs": [],
+    "stateMutability": "nonpayable"
+  },
+  {
+    "type": "function",
+    "name": "windowAt",
+    "inputs": [
+      {
+        "name": "subscription",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      },
+      {
+        "name": "timestamp",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint32",
+        "internalType": "uint32"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "event",
+    "name": "AdminTransferStarted",
+    "inputs": [
+      {
+        "name": "admin",
+        "type": "address",
+        "indexed": true,
+        "internalType": "address"
+      },
+      {
+        "name": "pendingAdmin",
+        "type": "address",
+        "indexed": true,
+        "internalType": "address"
+      }
+    ],
+    "anonymous": false
+  },
+  {
+    "type": "event",
+    "name": "AdminTransferred",
+    "inputs": [
+      {
+        "name": "previousAdmin",
+        "type": "address",
+        "indexed": true,
+        "internalType": "address"
+      },
+      {
+        "name": "admin",
+        "type": "address",
+        "indexed": true,
+        "internalType": "address"
+      }
+    ],
+    "anonymous": false
+  },
+  {
+    "type": "event",
+    "name": "Authorized",
+    "inputs": [
+      {
+        "name": "subscription",
+        "type": "bytes32",
+        "indexed": true,
+        "internalType": "bytes32"
+      },
+      {
+        "name": "owner",
+        "type": "address",
+        "indexed": true,
+        "internalType": "address"
+      },
+      {
+        "name": "allowance",
+        "type": "uint256",
+        "indexed": false,
+        "internalType": "uint256"
+      },
+      {
+        "name": "created",
+        "type": "bool",
+        "indexed": false,
+        "internalType": "bool"
+      },
+      {
+        "name": "start",
+        "type": "uint40",
+        "indexed": false,
+        "internalType": "uint40"
+      },
+      {
+        "name": "period",
+        "type": "uint32",
+        "indexed": false,
+        "internalType": "uint32"
+      }
+    ],
+    "anonymous": false
+  },
+  {
+    "type": "event",
+    "name": "Canceled",
+    "inputs": [
+      {
+        "name": "subscription",
+        "type": "bytes32",
+        "indexed": true,
+        "internalType": "bytes32"
+      },
+      {
+        "name": "owner",
+        "type": "address",
+        "indexed": true,
+        "internalType": "address"
+      },
+      {
+        "name": "bySignature",
+        "type": "bool",
+        "indexed": false,
+        "internalType": "bool"
+      }
+    ],
+    "anonymous": false
+  },
+  {
+    "type": "event",
+    "name": "ChargeFailed",
+    "inputs": [
+      {
+        "name": "subscription",
+        "type": "bytes32",
+        "indexed": true,
+        "internalType": "bytes32"
+      },
+      {
+        "name": "seq",
+        "type": "uint32",
+        "indexed": false,
+        "internalType": "uint32"
+      },
+      {
+        "name": "window",
+        "type": "uint32",
+        "indexed": false,
+        "internalType": "uint32"
+      },
+      {
+        "name": "amount",
+        "type": "uint64",
+        "indexed": false,
+        "internalType": "uint64"
+      },
+      {
+        "name": "reason",
+        "type": "uint8",
+        "indexed": false,
+        "internalType": "enum ICollector.FailureReason"
+      }
+    ],
+    "anonymous": false
+  },
+  {
+    "type": "event",
+    "name": "Collected",
+    "inputs": [
+      {
+        "name": "subscription",
+        "type": "bytes32",
+        "indexed": true,
+        "internalType": "bytes32"
+      },
+      {
+        "name": "packed",
+        "type": "uint256",
+        "indexed": false,
+        "internalType": "uint256"
+      }
+    ],
+    "anonymous": false
+  },
+  {
+    "type": "event",
+    "name": "OperatorSet",
+    "inputs": [
+      {
+        "name": "operator",
+        "type": "address",
+        "indexed": true,
+        "internalType": "address"
+      },
+      {
+        "name": "allowed",
+        "type": "bool",
+        "indexed": false,
+        "internalType": "bool"
+      }
+    ],
+    "anonymous": false
+  },
+  {
+    "type": "event",
+    "name": "TermsSet",
+    "inputs": [
+      {
+        "name": "subscription",
+        "type": "bytes32",
+        "indexed": true,
+        "internalType": "bytes32"
+      },
+      {
+        "name": "limit",
+        "type": "uint64",
+        "indexed": false,
+        "internalType": "uint64"
+      },
+      {
+        "name": "period",
+        "type": "uint32",
+        "indexed": false,
+        "internalType": "uint32"
+      },
+      {
+        "name": "nonce",
+        "type": "uint32",
+        "indexed": false,
+        "internalType": "uint32"
+      },
+      {
+        "name": "start",
+        "type": "uint40",
+        "indexed": false,
+        "internalType": "uint40"
+      }
+    ],
+    "anonymous": false
+  },
+  {
+    "type": "error",
+    "name": "CollectReverted",
+    "inputs": [
+      {
+        "name": "subscription",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      },
+      {
+        "name": "seq",
+        "type": "uint32",
+        "internalType": "uint32"
+      },
+      {
+        "name": "reason",
+        "type": "uint8",
+        "internalType": "enum ICollector.FailureReason"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "InsufficientGas",
+    "inputs": [
+      {
+        "name": "index",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "gasLeft",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "InvalidPeriod",
+    "inputs": [
+      {
+        "name": "period",
+        "type": "uint32",
+        "internalType": "uint32"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "InvalidSignature",
+    "inputs": []
+  },
+  {
+    "type": "error",
+    "name": "NotAdmin",
+    "inputs": [
+      {
+        "name": "caller",
+        "type": "address",
+        "internalType": "address"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "NotOperator",
+    "inputs": [
+      {
+        "name": "caller",
+        "type": "address",
+        "internalType": "address"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "NotOwner",
+    "inputs": [
+      {
+        "name": "caller",
+        "type": "address",
+        "internalType": "address"
+      },
+      {
+        "name": "owner",
+        "type": "address",
+        "internalType": "address"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "OwnerHasLiveSubscription",
+    "inputs": [
+      {
+        "name": "owner",
+        "type": "address",
+        "internalType": "address"
+      },
+      {
+        "name": "live",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "OwnerMismatch",
+    "inputs": [
+      {
+        "name": "subscription",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      },
+      {
+        "name": "owner",
+        "type": "address",
+        "internalType": "address"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "PermitExpired",
+    "inputs": [
+      {
+        "name": "deadline",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "PermitNonceUsed",
+    "inputs": [
+      {
+        "name": "owner",
+        "type": "address",
+        "internalType": "address"
+      },
+      {
+        "name": "nonce",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "PermitRejected",
+    "inputs": [
+      {
+        "name": "owner",
+        "type": "address",
+        "internalType": "address"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "Reentrancy",
+    "inputs": []
+  },
+  {
+    "type": "error",
+    "name": "SignatureExpired",
+    "inputs": [
+      {
+        "name": "deadline",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "StaleTermsNonce",
+    "inputs": [
+      {
+        "name": "nonce",
+        "type": "uint32",
+        "internalType": "uint32"
+      },
+      {
+        "name": "current",
+        "type": "uint24",
+        "internalType": "uint24"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "SubscriptionCanceled",
+    "inputs": [
+      {
+        "name": "subscription",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "UnknownSubscription",
+    "inputs": [
+      {
+        "name": "subscription",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "WindowNotTracked",
+    "inputs": [
+      {
+        "name": "window",
+        "type": "uint32",
+        "internalType": "uint32"
+      },
+      {
+        "name": "lastWindow",
+        "type": "uint24",
+        "internalType": "uint24"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "ZeroValue",
+    "inputs": []
+  }
+] as const
+
+export const collectorBytecode = "0x610120806040523461031d57613556803803809161001d8285610335565b833981019060a08183031261031d5761003581610358565b61004160208301610358565b6040830151916001600160a01b03831680840361031d5761006460608601610358565b608086015190956001600160401b03821161031d57019580601f8801121561031d578651966001600160401b038811610321578760051b90604051986100ad602084018b610335565b89526020808a019282010192831161031d57602001905b828210610305575050506001600160a01b038216159081156102f3575b81156102ea575b5080156102d9575b6102ca5760805260a05260c0525f80546001600160a01b0319166001600160a01b039290921691821781557ff8ccb027dfcd135e000e9d45e6cc2d662578a8825d4c45b5e32e0adf67e79ec68180a35f5b81518110156101b8576001906001600160a01b0361015f828561036c565b51165f52600260205260405f208260ff19825416179055818060a01b03610186828561036c565b51167f1a594081ae893ab78e67d9b9e843547318164322d32c65369d78a96172d9dc8f6020604051858152a201610141565b4660e05260405160208101907f8b73c3c69bb8fe3d512ecc4cf759cc79239f7b179b0ffacaa9a75d522b39400f82527f7f474c7e047aa9a7d50294f1d89103bd28495186b7359bc2010b722a7b34400660408201527fc89efdaa54c0f20c7adf612882df0950f5a951637e0307cdcb4c672f298b8bc660608201524660808201523060a082015260a0815261024e60c082610335565b519020610100526040516131c190816103958239608051818181610e6301528181611ce3015281816125b5015281816126a00152612cc9015260a051818181610ed1015281816125880152612dc3015260c0518181816115c2015281816124ee0152612ac6015260e05181611aab01526101005181611ad10152f35b637c946ed760e01b5f5260045ffd5b506001600160a01b038416156100f0565b9050155f6100e8565b6001600160a01b0384161591506100e1565b6020809161031284610358565b8152019101906100c4565b5f80fd5b634e487b7160e01b5f52604160045260245ffd5b601f909101601f19168101906001600160401b0382119082101761032157604052565b51906001600160a01b038216820361031d57565b80518210156103805760209160051b010190565b634e487b7160e01b5f52603260045260245ffdfe60806040526004361015610011575f80fd5b5f3560e01c80630e18b68114611896578063104d29de1461185a5780631f32768e1461167d5780633644e51514611645578063388bee8c146115e6578063393df8cb146115785780633aa3698714611520578063475743a0146114e557806350367b7714611497578063558a72971461138c57806369beb7fb146112b05780636cfb6890146110da5780636d70f7ae1461107257806373fca6ea1461101a57806375829def14610f30578063780e789314610ef55780637e30605314610e8757806382bfefc814610e195780638c114fcc14610dd55780639903596a146109b1578063bbccf15414610977578063c020e7fb14610738578063c4d252f514610610578063c5c73305146105ad578063c810b7fe14610571578063e5013b7114610448578063f851a440146103f8578063fd0bff70146103ab5763feaff81514610158575f80fd5b346103a75760607ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc3601126103a75760243560043560443567ffffffffffffffff81116103a7576101ad9036906004016119a6565b60ff5f5c1661037f5760017fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff005f5c16175f5d6101e883612288565b508342116103535761026e91835f52600360205261026873ffffffffffffffffffffffffffffffffffffffff60405f2054169560405160208101917f2aa7065e202918a9bd58db5b5f0a260a230292705c30803da0e4a59b8efe1ef68352876040830152606082015260608152610260608082611a67565b519020612305565b85612471565b1561032b575f81815260046020908152604080832080547fffffffffffffffffffffffffffffffffffffffffffffffff00ffffffffffffff1667020000000000000017905584835260059091529020548114610318575b7fc445e200c2d5f243923ffb7b9121cb695e96120cc5c506d918d4db5e2fa78f11602060405160018152a37fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff005f5c165f5d005b815f5260056020525f60408120556102c5565b7f8baa579f000000000000000000000000000000000000000000000000000000005f5260045ffd5b837fcd21db4f000000000000000000000000000000000000000000000000000000005f5260045260245ffd5b7fab143c06000000000000000000000000000000000000000000000000000000005f5260045ffd5b5f80fd5b346103a75760407ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc3601126103a75760206103ea602435600435611d87565b63ffffffff60405191168152f35b346103a7575f7ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc3601126103a757602073ffffffffffffffffffffffffffffffffffffffff5f5416604051908152f35b346103a75760c07ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc3601126103a75761047f611983565b60607fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffbc3601126103a75760a43567ffffffffffffffff81116103a7576104c99036906004016119a6565b90335f52600260205260ff60405f205416156105455760ff5f5c1661037f5761051d9260017fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff005f5c16175f5d600435612016565b7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff005f5c165f5d005b7f76c6c93a000000000000000000000000000000000000000000000000000000005f523360045260245ffd5b346103a7575f7ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc3601126103a75760206040516301e285008152f35b346103a75760207ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc3601126103a75773ffffffffffffffffffffffffffffffffffffffff6105f9611960565b165f526005602052602060405f2054604051908152f35b346103a75760207ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc3601126103a75760043561064b81612288565b50805f52600360205273ffffffffffffffffffffffffffffffffffffffff60405f20541690813303610708575f81815260046020908152604080832080547fffffffffffffffffffffffffffffffffffffffffffffffff00ffffffffffffff16670200000000000000179055848352600590915290205481146106f5575b7fc445e200c2d5f243923ffb7b9121cb695e96120cc5c506d918d4db5e2fa78f1160206040515f8152a3005b815f5260056020525f60408120556106c9565b507f23295f0e000000000000000000000000000000000000000000000000000000005f523360045260245260445ffd5b346103a75760207ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc3601126103a75760043567ffffffffffffffff81116103a757366023820112156103a757806004013567ffffffffffffffff81116103a7573660248260071b840101116103a757335f52600260205260ff60405f20541615610545575f91825b8284101561096c57620186a05a1061093b578360071b8201602481013590604481016107eb81611c3e565b610824606484019360846107fe86611c3e565b91019263ffffffff8067ffffffffffffffff61081987611c4f565b169316911687611de0565b91600d83101561090e578261089a5750505050507fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff811461086d576001809101935b01926107c0565b7f4e487b71000000000000000000000000000000000000000000000000000000005f52601160045260245ffd5b927f46ed85d2caca0599ba87fc1bba0cb3d68818ffbf4f3c273e36aac9641fa48f4e9267ffffffffffffffff60809363ffffffff6108ee6108e86108e260019c9f9b9a611c3e565b96611c3e565b92611c4f565b9181604051961686521660208501521660408301526060820152a2610866565b7f4e487b71000000000000000000000000000000000000000000000000000000005f52602160045260245ffd5b835a907f23e228cb000000000000000000000000000000000000000000000000000000005f5260045260245260445ffd5b602090604051908152f35b346103a7575f7ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc3601126103a7576020604051610e108152f35b346103a7576101607ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc3601126103a7576004356109ec611983565b60607fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffbc3601126103a75760a43567ffffffffffffffff81116103a757610a369036906004016119a6565b909160807fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff3c3601126103a7576101443567ffffffffffffffff81116103a757610a839036906004016119a6565b929093335f52600260205260ff60405f205416156105455760ff5f5c1661037f57610ad79260017fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff005f5c16175f5d86612016565b610ae083612288565b90610124359283421161035357845f52600360205260405f20548060e81c94610104359063ffffffff8216918281141597886103a757808411801590610dc6575b610d90575060e43563ffffffff8116928382141597886103a757610e1085108015610d80575b610d4d5773ffffffffffffffffffffffffffffffffffffffff87169760c4359b8c9a67ffffffffffffffff8c16809c036103a7576103a7576103a757610be28d610be8946040519060208201927f761b548e686fcbfdd1352916812f7dc668550c5bde6cb668999885772d19d124845260408301528d60608301528960808301528a60a083015260c082015260c0815261026060e082611a67565b89612471565b1561032b577f2dad1236b0903cd2faa6548baec869feb063850224560d11700f61e5cf2217529860809864ffffffffff9763ffffffff898960a01c169860c81c168603610d20575b8c5f5260036020527fffffff00000000000000000000000000000000000000000000000000000000008560e81b16907cffffffff000000000000000000000000000000000000000000000000008560c81b16908960a01b17171760405f20558b5f52600460205277ffffffffffffffffffffffffffffffffffffffffffffffff7fffffffffffffffff0000000000000000000000000000000000000000000000008360c01b1691161760405f205550505060405194855260208501526040840152166060820152a27fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff005f5c165f5d005b9096507fffffffffffffffffffffffffffffffff0000000000000000ff000000ffffffff42971690610c30565b84838a6103a757507faad107d8000000000000000000000000000000000000000000000000000000005f5260045260245ffd5b505f98506301e285008511610b47565b83828a6103a757507fec18e23d000000000000000000000000000000000000000000000000000000005f5260045260245260445ffd5b505f985062ffffff8411610b21565b346103a75760207ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc3601126103a7576020610e11600435611c64565b604051908152f35b346103a7575f7ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc3601126103a757602060405173ffffffffffffffffffffffffffffffffffffffff7f0000000000000000000000000000000000000000000000000000000000000000168152f35b346103a7575f7ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc3601126103a757602060405173ffffffffffffffffffffffffffffffffffffffff7f0000000000000000000000000000000000000000000000000000000000000000168152f35b346103a7575f7ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc3601126103a757602060405162278d008152f35b346103a75760207ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc3601126103a757610f67611960565b73ffffffffffffffffffffffffffffffffffffffff5f541690813303610fee5773ffffffffffffffffffffffffffffffffffffffff1690817fffffffffffffffffffffffff000000000000000000000000000000000000000060015416176001557fe5cd1c804f1c9cc6d7009e4c0fb532f0e2d8863524c3323a6b3790c3f80bf25c5f80a3005b7f17a84242000000000000000000000000000000000000000000000000000000005f523360045260245ffd5b346103a7575f7ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc3601126103a75760206040517f2aa7065e202918a9bd58db5b5f0a260a230292705c30803da0e4a59b8efe1ef68152f35b346103a75760207ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc3601126103a75773ffffffffffffffffffffffffffffffffffffffff6110be611960565b165f526002602052602060ff60405f2054166040519015158152f35b346103a75760c07ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc3601126103a75760043560807fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffdc3601126103a75760a43567ffffffffffffffff81116103a7576111569036906004016119a6565b60ff5f5c1661037f5760017fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff005f5c16175f5d61119183612288565b906084359283421161035357845f52600360205260405f20548060e81c946064359063ffffffff8216918281141597886103a7578084118015906112a1575b610d90575060443563ffffffff8116928382141597886103a757610e1085108015611291575b610d4d5773ffffffffffffffffffffffffffffffffffffffff8716976024359b8c9a67ffffffffffffffff8c16809c036103a7576103a7576103a757610be28d610be8946040519060208201927f761b548e686fcbfdd1352916812f7dc668550c5bde6cb668999885772d19d124845260408301528d60608301528960808301528a60a083015260c082015260c0815261026060e082611a67565b505f98506301e2850085116111f6565b505f985062ffffff84116111d0565b346103a75760807ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc3601126103a757335f52600260205260ff60405f20541615610545576004356112ff611c2b565b60443563ffffffff8116908181036103a757506064359067ffffffffffffffff8216918281036103a7575061133a9263ffffffff1684611de0565b90600d82101561090e578161134b57005b63ffffffff90611359611c2b565b907fe9210237000000000000000000000000000000000000000000000000000000005f526004521660245260445260645ffd5b346103a75760407ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc3601126103a7576113c3611960565b602435908115158092036103a75773ffffffffffffffffffffffffffffffffffffffff5f54163303610fee5773ffffffffffffffffffffffffffffffffffffffff1690811561146f5760207f1a594081ae893ab78e67d9b9e843547318164322d32c65369d78a96172d9dc8f91835f526002825260405f207fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff0081541660ff8316179055604051908152a2005b7f7c946ed7000000000000000000000000000000000000000000000000000000005f5260045ffd5b346103a75760207ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc3601126103a7576004355f526004602052602063ffffffff60405f205416604051908152f35b346103a7575f7ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc3601126103a7576020604051620186a08152f35b346103a7575f7ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc3601126103a75760206040517f761b548e686fcbfdd1352916812f7dc668550c5bde6cb668999885772d19d1248152f35b346103a7575f7ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc3601126103a757602060405173ffffffffffffffffffffffffffffffffffffffff7f0000000000000000000000000000000000000000000000000000000000000000168152f35b346103a75760407ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc3601126103a75760243563ffffffff811681036103a757611633602091600435611b8b565b67ffffffffffffffff60405191168152f35b346103a7575f7ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc3601126103a7576020610e11611aa8565b346103a75760207ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc3601126103a757604051600435610140820167ffffffffffffffff81118382101761182d576040525f8252602082015f8152604083015f8152606084015f8152608085015f815260a08601905f825260c08701925f845260e08801945f86526101008901965f88526101208a01985f8a52805f52600360205260405f2054905f52600460205260405f20549073ffffffffffffffffffffffffffffffffffffffff8116809c528060a01c64ffffffffff1683528060c81c63ffffffff16845260e81c845263ffffffff811685528060201c62ffffff1686528060381c60ff1687528060401c67ffffffffffffffff1688528060801c67ffffffffffffffff16895260c01c8952604051998a525164ffffffffff1660208a01525163ffffffff1660408901525162ffffff1660608801525163ffffffff1660808701525162ffffff1660a08601525160ff1660c08501525167ffffffffffffffff1660e08401525167ffffffffffffffff166101008301525167ffffffffffffffff1661012082015261014090f35b7f4e487b71000000000000000000000000000000000000000000000000000000005f52604160045260245ffd5b346103a75760207ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc3601126103a7576020610e116004356119e1565b346103a7575f7ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc3601126103a75760015473ffffffffffffffffffffffffffffffffffffffff81163314801590611958575b610fee577fffffffffffffffffffffffff0000000000000000000000000000000000000000905f543373ffffffffffffffffffffffffffffffffffffffff82167ff8ccb027dfcd135e000e9d45e6cc2d662578a8825d4c45b5e32e0adf67e79ec65f80a3821633175f5516600155005b5033156118e8565b6004359073ffffffffffffffffffffffffffffffffffffffff821682036103a757565b6024359073ffffffffffffffffffffffffffffffffffffffff821682036103a757565b9181601f840112156103a75782359167ffffffffffffffff83116103a757602083818601950101116103a757565b9190820391821161086d57565b6119ea81611c64565b90805f52600460205260405f2054600160ff8260381c1603611a605760c01c908115611a5b57611a2d67ffffffffffffffff91611a274282611d87565b90611b8b565b1680821115611a5257611a3f916119d4565b905b80821015611a4d575090565b905090565b50505f90611a41565b505090565b5050505f90565b90601f7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe0910116810190811067ffffffffffffffff82111761182d57604052565b467f000000000000000000000000000000000000000000000000000000000000000003611af3577f000000000000000000000000000000000000000000000000000000000000000090565b60405160208101907f8b73c3c69bb8fe3d512ecc4cf759cc79239f7b179b0ffacaa9a75d522b39400f82527f7f474c7e047aa9a7d50294f1d89103bd28495186b7359bc2010b722a7b34400660408201527fc89efdaa54c0f20c7adf612882df0950f5a951637e0307cdcb4c672f298b8bc660608201524660808201523060a082015260a08152611b8560c082611a67565b51902090565b90815f52600460205260405f2054918215611c00575063ffffffff62ffffff8360201c169116818110611bd25703611bcd5760401c67ffffffffffffffff1690565b505f90565b7f8092bf41000000000000000000000000000000000000000000000000000000005f5260045260245260445ffd5b7f290dd13c000000000000000000000000000000000000000000000000000000005f5260045260245ffd5b60243563ffffffff811681036103a75790565b3563ffffffff811681036103a75790565b3567ffffffffffffffff811681036103a75790565b805f52600360205260405f2054908115611c0057506040517fdd62ed3e00000000000000000000000000000000000000000000000000000000815273ffffffffffffffffffffffffffffffffffffffff90911660048201523060248201526020818060448101038173ffffffffffffffffffffffffffffffffffffffff7f0000000000000000000000000000000000000000000000000000000000000000165afa908115611d45575f91611d16575090565b90506020813d602011611d3d575b81611d3160209383611a67565b810103126103a7575190565b3d9150611d24565b6040513d5f823e3d90fd5b8115611d5a570490565b7f4e487b71000000000000000000000000000000000000000000000000000000005f52601260045260245ffd5b90815f52600360205260405f2054918215611c00575064ffffffffff8260a01c169182821115611a605763ffffffff611dc48194611dcf946119d4565b9160c81c1690611d50565b1690565b9190820180921161086d57565b92919091835f52600460205260405f205460ff8160381c1660018103611fff575063ffffffff81166001810180821161086d578503611fe857508115611fde57845f52600360205260405f205493611e4d63ffffffff8660c81c1664ffffffffff8760a01c164203611d50565b62ffffff8360201c1690808611908115611fca575b508015611fc1575b611fb5578403611fae57611e8b8367ffffffffffffffff8460401c16611dd3565b935b8260c01c8015159081611fa4575b50611f9857611eb78467ffffffffffffffff8560801c16611dd3565b9567ffffffffffffffff8711611f8b578473ffffffffffffffffffffffffffffffffffffffff611ee79216612553565b600d81101561090e5780611f805750917fffffffffffffffff0000000000000000000000000000000000000000000000007ff17fdee613a92b35db6b7598eb43750b24d4072eb304e6eca80121e40402e34b96949260209694871b1791885f5260048752166701000000000000008560801b8560401b841717171760405f20556040519360c01b9260801b9160401b1717178152a25f90565b965050505050505090565b5050505050505050600790565b50505050505050600690565b905085115f611e9b565b8293611e8d565b50505050505050600590565b50808510611e6a565b90506001860180871161086d57105f611e62565b5050505050600790565b945050505011155f14611ffa57600390565b600490565b945050505050155f1461201157600190565b600290565b91928215801561226a575b61146f57825f52600360205260405f205490811594855f1461217c5773ffffffffffffffffffffffffffffffffffffffff8416805f52600560205260405f2054908161214e57505092608092866120b173ffffffffffffffffffffffffffffffffffffffff947ec7407f94697c02ce27f013b5608a0da5fc67470fb155525ec8aad56040ebfb975b604486612686565b6120e8575b63ffffffff90604051976044358952602089015264ffffffffff8160a01c16604089015260c81c1660608701521693a3565b5063ffffffff8282167b278d00000000000000000000000000000000000000000000000000004260a01b82171790875f5260036020528160405f2055875f52600460205267010000000000000060405f20555f5260056020528660405f205590506120b6565b7f369820bd000000000000000000000000000000000000000000000000000000005f5260045260245260445ffd5b73ffffffffffffffffffffffffffffffffffffffff831673ffffffffffffffffffffffffffffffffffffffff8516810361223b5750845f526004602052600260ff60405f205460381c161461220f5792608092866120b173ffffffffffffffffffffffffffffffffffffffff947ec7407f94697c02ce27f013b5608a0da5fc67470fb155525ec8aad56040ebfb976120a9565b847f0db8e08d000000000000000000000000000000000000000000000000000000005f5260045260245ffd5b857fb2ef3923000000000000000000000000000000000000000000000000000000005f5260045260245260445ffd5b5073ffffffffffffffffffffffffffffffffffffffff821615612021565b90815f52600460205260405f20549160ff8360381c1680156122d9576001036122ae5750565b7f0db8e08d000000000000000000000000000000000000000000000000000000005f5260045260245ffd5b507f290dd13c000000000000000000000000000000000000000000000000000000005f5260045260245ffd5b612356611b85612313611aa8565b9260405192839160208301958690916042927f19010000000000000000000000000000000000000000000000000000000000008352600283015260228201520190565b037fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe08101835282611a67565b908160209103126103a7575180151581036103a75790565b9293806080957fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe09473ffffffffffffffffffffffffffffffffffffffff601f95168752602087015260606040870152816060870152868601375f8582860101520116010190565b67ffffffffffffffff811161182d57601f017fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe01660200190565b92919261244782612401565b916124556040519384611a67565b8294818452818301116103a7578281602093845f960137010152565b919261247d8185612b10565b612499576124969361249091369161243b565b91612b96565b90565b916124d460209360405195869485947f98ef1ed80000000000000000000000000000000000000000000000000000000086526004860161239a565b03815f73ffffffffffffffffffffffffffffffffffffffff7f0000000000000000000000000000000000000000000000000000000000000000165af15f9181612522575b5061249657505f90565b61254591925060203d60201161254c575b61253d8183611a67565b810190612382565b905f612518565b503d612533565b905a60205f60646040517f23b872dd0000000000000000000000000000000000000000000000000000000081528660048201527f00000000000000000000000000000000000000000000000000000000000000006024820152856044820152827f00000000000000000000000000000000000000000000000000000000000000005af160015f5114601f3d111616611a6057603f5a9104116125f85761249691612cb2565b5a7f23e228cb000000000000000000000000000000000000000000000000000000005f525f60045260245260445ffd5b9080601f830112156103a7578160206124969335910161243b565b907fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe0601f602080948051918291828752018686015e5f8582860101520116010190565b92919073ffffffffffffffffffffffffffffffffffffffff7f000000000000000000000000000000000000000000000000000000000000000016916126cc36858361243b565b936126d78183612b10565b6129a2575b50505f93813590602083013593803b156103a757604051957f9fd5a6cf00000000000000000000000000000000000000000000000000000000875273ffffffffffffffffffffffffffffffffffffffff83169687600482015230602482015284604482015286606482015260a060848201525f818061275e60a4820186612643565b038183875af1908161298d575b50612983576040850135946040517f7ecebe00000000000000000000000000000000000000000000000000000000008152886004820152602081602481875afa908115612978578a91612946575b50861061281e5760248989894281106127f557507f572c0a5d000000000000000000000000000000000000000000000000000000008252600452fd5b7f9e96b26f00000000000000000000000000000000000000000000000000000000835260045250fd5b839495965061283290839461283894612fda565b84612b96565b61286857602486867f572c0a5d000000000000000000000000000000000000000000000000000000008252600452fd5b6040517fdd62ed3e00000000000000000000000000000000000000000000000000000000815273ffffffffffffffffffffffffffffffffffffffff929092166004830152306024830152929392602090829060449082905afa90811561293b578591612909575b501461290457604493507f6853ac1b000000000000000000000000000000000000000000000000000000008352600452602452fd5b505050565b90506020813d602011612933575b8161292460209383611a67565b810103126103a757515f6128cf565b3d9150612917565b6040513d87823e3d90fd5b90506020813d602011612970575b8161296160209383611a67565b810103126103a757515f6127b9565b3d9150612954565b6040513d8c823e3d90fd5b5050505050505050565b61299a9199505f90611a67565b5f975f61276b565b809194507fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe081011161086d5780840160607fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe086818401930301126103a757843573ffffffffffffffffffffffffffffffffffffffff8116036103a757602085013567ffffffffffffffff81116103a75781612a3e918701612628565b5060408501359067ffffffffffffffff82116103a757612a5f918601612628565b93853b6126dc57602090612a74848887612fda565b612aac60405194859384937f98ef1ed80000000000000000000000000000000000000000000000000000000085528b6004860161239a565b03815f73ffffffffffffffffffffffffffffffffffffffff7f0000000000000000000000000000000000000000000000000000000000000000165af1612af3575b806126dc565b612b0b9060203d60201161254c5761253d8183611a67565b612aed565b9060208110159182612b2157505090565b909150817fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe081011161086d57017fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe001357f64926492649264926492649264926492649264926492649264926492649264921490565b9091813b15612c7957905f92612356612bee859460405192839160208301957f1626ba7e0000000000000000000000000000000000000000000000000000000087526024840152604060448401526064830190612643565b51915afa3d15612c72573d612c0281612401565b90612c106040519283611a67565b81523d5f602083013e5b81612c64575b81612c29575090565b80516020808301935090820191909103126103a757517f1626ba7e000000000000000000000000000000000000000000000000000000001490565b905060208151101590612c20565b6060612c1a565b612c9a73ffffffffffffffffffffffffffffffffffffffff93918492613129565b911691829116149081612cab575090565b9050151590565b73ffffffffffffffffffffffffffffffffffffffff7f000000000000000000000000000000000000000000000000000000000000000016906040517f5c975abb000000000000000000000000000000000000000000000000000000008152602081600481865afa5f9181612fb9575b50612fa7575b5082604051917ffe575a8700000000000000000000000000000000000000000000000000000000835273ffffffffffffffffffffffffffffffffffffffff811692836004820152602081602481885afa5f9181612f86575b50612f77575b506040517ffe575a8700000000000000000000000000000000000000000000000000000000815273ffffffffffffffffffffffffffffffffffffffff7f0000000000000000000000000000000000000000000000000000000000000000166004820152602081602481885afa5f9181612f56575b50612f3e575b506040517fdd62ed3e00000000000000000000000000000000000000000000000000000000815273ffffffffffffffffffffffffffffffffffffffff919091166004820152306024820152602081604481875afa5f9181612f07575b50612ef3575b50506020906024604051809481937f70a0823100000000000000000000000000000000000000000000000000000000835260048301525afa5f9181612ebf575b50612eae575b5050600c90565b10612eba575f80612ea7565b600b90565b9091506020813d602011612eeb575b81612edb60209383611a67565b810103126103a75751905f612ea1565b3d9150612ece565b10612eff57825f612e61565b505050600a90565b925090506020823d602011612f36575b81612f2460209383611a67565b810103126103a757849151905f612e5b565b3d9150612f17565b909150612f4d5783905f612dff565b50505050600990565b612f7091925060203d60201161254c5761253d8183611a67565b905f612df9565b909150612f4d5783905f612d85565b612fa091925060203d60201161254c5761253d8183611a67565b905f612d7f565b612fb1575f612d27565b505050600890565b612fd391925060203d60201161254c5761253d8183611a67565b905f612d21565b91602073ffffffffffffffffffffffffffffffffffffffff936004604051809681937f3644e515000000000000000000000000000000000000000000000000000000008352165afa928315611d45575f936130f3575b5061235691611b859160206040519173ffffffffffffffffffffffffffffffffffffffff828401947f6e71edae12b1b97f4d1f60370fef10105fa2faae0126114a169c64845d6126c9865216604084015230606084015280356080840152604081013560a0840152013560c082015260c081526130ae60e082611a67565b51902060405192839160208301958690916042927f19010000000000000000000000000000000000000000000000000000000000008352600283015260228201520190565b9092506020813d602011613121575b8161310f60209383611a67565b810103126103a7575191612356613030565b3d9150613102565b60418251036131bb57602082015190606060408401519301515f1a907f7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a084116131a857601b821415806131b0575b6131a8576020935f93608093604051938452868401526040830152606082015282805260015afa15611d45575f5190565b505050505f90565b50601c821415613177565b50505f9056" as const
+
+export const signatureValidatorAbi = [
+  {
+    "type": "function",
+    "name": "ERC6492_MAGIC",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "isValidSig",
+    "inputs": [
+      {
+        "name": "signer",
+        "type": "address",
+        "internalType": "address"
+      },
+      {
+        "name": "hash",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      },
+      {
+        "name": "signature",
+        "type": "bytes",
+        "internalType": "bytes"
+      }
+    ],
+    "outputs": [
+      {
+        "name": "",
+        "type": "bool",
+        "internalType": "bool"
+      }
+    ],
+    "stateMutability": "nonpayable"
+  }
+] as const
+
+export const signatureValidatorBytecode = "0x6080806040523460155761066f908161001a8239f35b5f80fdfe6080806040526004361015610012575f80fd5b5f3560e01c9081634dbac2ce146100e057506398ef1ed814610032575f80fd5b346100dc5760607ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc3601126100dc5760043573ffffffffffffffffffffffffffffffffffffffff811681036100dc5760443567ffffffffffffffff81116100dc57366023820112156100dc57806004013567ffffffffffffffff81116100dc5736602482840101116100dc5760209260246100d293019060243590610261565b6040519015158152f35b5f80fd5b346100dc575f7ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc3601126100dc57807f649264926492649264926492649264926492649264926492649264926492649260209252f35b90601f7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe0910116810190811067ffffffffffffffff82111761017757604052565b7f4e487b71000000000000000000000000000000000000000000000000000000005f52604160045260245ffd5b67ffffffffffffffff811161017757601f017fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe01660200190565b9291926101ea826101a4565b916101f86040519384610136565b8294818452818301116100dc578281602093845f960137010152565b9080601f830112156100dc5781602061022f933591016101de565b90565b3d1561025c573d90610243826101a4565b916102516040519384610136565b82523d5f602084013e565b606090565b5f936020811080156103c7575b6103af57807fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe081011161038257830160607fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe0858184019303011261037e5783359073ffffffffffffffffffffffffffffffffffffffff821680920361037a57602085013567ffffffffffffffff8111610376578161030d918701610214565b9460408101359067ffffffffffffffff821161037257916103319188949301610214565b94833b15610354575b505050803b1561034e5761022f93506104bb565b50505090565b829182602083519301915af150610369610232565b50835f8061033a565b8780fd5b8680fd5b8580fd5b8480fd5b6024857f4e487b710000000000000000000000000000000000000000000000000000000081526011600452fd5b61022f9450926103c1919336916101de565b91610470565b508094507fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe0810111610443575f937f64926492649264926492649264926492649264926492649264926492649264928482017fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe00135141561026e565b7f4e487b71000000000000000000000000000000000000000000000000000000005f52601160045260245ffd5b9190823b156104825761022f926104bb565b6104a373ffffffffffffffffffffffffffffffffffffffff939284926105cc565b9116918291161490816104b4575090565b9050151590565b5f9291602061056b608486957fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe0601f604051958693818501987f1626ba7e000000000000000000000000000000000000000000000000000000008a526024860152604060448601528051918291826064880152018686015e898582860101520116810103017fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe08101835282610136565b51915afa610577610232565b816105be575b81610586575090565b90506020818051810103126100dc57602001517f1626ba7e000000000000000000000000000000000000000000000000000000001490565b90506020815110159061057d565b604182510361066957602082015190606060408401519301515f1a907f7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0841161065657601b8214158061065e575b610656576020935f93608093604051938452868401526040830152606082015282805260015afa1561064b575f5190565b6040513d5f823e3d90fd5b505050505f90565b50601c82141561061a565b50505f9056" as const

@@ -1,10 +1,14 @@
 import { type Address, getAddress, type Hex } from 'viem'
 import {
+  collectorAbi,
+  collectorBytecode,
   fiatTokenProxyAbi,
   fiatTokenProxyBytecode,
   fiatTokenV2_2Bytecode,
   fiatTokenV2_2SignatureCheckerLinks,
   signatureCheckerBytecode,
+  signatureValidatorAbi,
+  signatureValidatorBytecode,
   usdcAbi,
 } from './abis.js'
 import type { SignerClient } from './clients.js'
@@ -177,13 +181,24 @@ export async function deployContracts(
     usdcBlock = deployed.block
     usdcRoles = deployed.roles
   }
+  const validator = await deploy(client, {
+    abi: signatureValidatorAbi,
+    bytecode: signatureValidatorBytecode,
+  })
+  const collector = await deploy(client, {
+    abi: collectorAbi,
+    bytecode: collectorBytecode,
+    args: [usdc, parameters.payee, validator.address, parameters.admin, parameters.operators],
+  })
   return {
     chainId,
     usdc,
+    collector: collector.address,
+    validator: validator.address,
     payee: getAddress(parameters.payee),
     admin: getAddress(parameters.admin),
     operators: parameters.operators.map((o) => getAddress(o)),
-    blocks: { usdc: usdcBlock, collector: null, validator: null },
+    blocks: { usdc: usdcBlock, collector: collector.block, validator: validator.block },
     ...(usdcRoles ? { usdcRoles } : {}),
   }
 }

@@ -12,9 +12,9 @@ export type Deployment = {
   /** The USDC proxy (FiatToken v2.2). */
   usdc: Address
   /** The collector: the spender owners' permits authorize. */
-  collector?: Address
+  collector: Address
   /** The unprivileged ERC-6492 validator. */
-  validator?: Address
+  validator: Address
   /** Where every collection is paid; fixed in the collector at deployment. */
   payee: Address
   /** The collector's admin (manages the operator set). */
@@ -22,7 +22,7 @@ export type Deployment = {
   /** Operators allowed to submit permits, terms and collections at deployment time. */
   operators: Address[]
   /** Block numbers the contracts were deployed at: where the event indexer starts. */
-  blocks: { usdc: number | null; collector: number | null; validator: number | null }
+  blocks: { usdc: number | null; collector: number; validator: number }
   /** Only for a USDC this deployment created itself (anvil): its role holders. */
   usdcRoles?: {
     proxyAdmin: Address
