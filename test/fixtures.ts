@@ -3,7 +3,7 @@ import postgres from 'postgres'
 import { type Account, createTestClient, http, publicActions, walletActions } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { foundry } from 'viem/chains'
-import { inject, test as base } from 'vitest'
+import { test as base, inject } from 'vitest'
 import { type AnvilHandle, startAnvil } from '../src/chain/anvil.js'
 import { createSigner, type SignerClient } from '../src/chain/clients.js'
 import { deployContracts } from '../src/chain/deployContracts.js'
@@ -13,7 +13,9 @@ import { closeDb, createDb, type Db } from '../src/db/client.js'
 import { databaseUrl } from './setup/postgres.js'
 
 /** A database of its own, cloned from the run's migrated template. */
-export async function createTestDatabase(label = 'w'): Promise<{ url: string; drop: () => Promise<void> }> {
+export async function createTestDatabase(
+  label = 'w',
+): Promise<{ url: string; drop: () => Promise<void> }> {
   const adminUrl = inject('pgAdminUrl')
   const name = `tg_${label}_${inject('runId')}_${randomBytes(3).toString('hex')}`
   const admin = postgres(adminUrl, { max: 1, onnotice: () => {} })
@@ -90,7 +92,7 @@ type WorkerFixtures = { databaseUrl: string; db: Db; chain: TestChain }
  * @example
  * test('meters once', async ({ db }) => { ... })
  */
-export const test = base.extend<object, WorkerFixtures>({
+export const test = base.extend<{ $worker: WorkerFixtures }>({
   databaseUrl: [
     async ({}, use) => {
       const database = await createTestDatabase()

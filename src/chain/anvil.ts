@@ -3,7 +3,17 @@ import { createServer } from 'node:net'
 import { resolve } from 'node:path'
 import { projectRoot } from '../config/index.js'
 
-export const anvilBin = resolve(projectRoot, 'node_modules/.bin/anvil')
+const arch = process.arch === 'x64' ? 'amd64' : process.arch
+
+/**
+ * The native anvil binary from `@foundry-rs/anvil-<os>-<arch>`. We run it directly rather than
+ * through the package's node wrapper, so the process we stop is anvil itself and nothing
+ * can be orphaned behind a wrapper.
+ */
+export const anvilBin = resolve(
+  projectRoot,
+  `node_modules/@foundry-rs/anvil-${process.platform}-${arch}/bin/anvil`,
+)
 
 export type StartAnvilParameters = {
   /** 0 picks a free port. */
@@ -43,7 +53,14 @@ export async function freePort(): Promise<number> {
  */
 export async function startAnvil(parameters: StartAnvilParameters = {}): Promise<AnvilHandle> {
   const port = parameters.port || (await freePort())
-  const args = ['--host', '127.0.0.1', '--port', String(port), '--chain-id', String(parameters.chainId ?? 31337)]
+  const args = [
+    '--host',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--chain-id',
+    String(parameters.chainId ?? 31337),
+  ]
   if (parameters.stateFile) args.push('--state', parameters.stateFile)
   if (parameters.blockTime) args.push('--block-time', String(parameters.blockTime))
   args.push(...(parameters.args ?? []))

@@ -1,21 +1,21 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { existsSync, mkdirSync } from 'node:fs'
 import type { Server } from 'node:http'
+import { join } from 'node:path'
 import type { PublicClient } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
-import type { AppContext } from '../api/context.js'
 import { createApp } from '../api/app.js'
-import { startAnvil, type AnvilHandle } from '../chain/anvil.js'
+import type { AppContext } from '../api/context.js'
+import { type AnvilHandle, startAnvil } from '../chain/anvil.js'
 import { createReader, createSigner } from '../chain/clients.js'
 import { deployContracts } from '../chain/deployContracts.js'
-import type { Deployment } from '../chain/deployment.js'
+import { type Deployment, readDeployment, writeDeployment } from '../chain/deployment.js'
 import type { Config } from '../config/index.js'
 import { closeDb, createDb, type Db } from '../db/client.js'
 import { type EmbeddedPostgresHandle, startEmbeddedPostgres } from '../db/embeddedPostgres.js'
 import { migrateDb } from '../db/migrate.js'
 import type { Logger } from '../log.js'
-import { startWorker, type WorkerHandle } from '../worker/startWorker.js'
 import { workerJobs } from '../worker/jobs.js'
+import { startWorker, type WorkerHandle } from '../worker/startWorker.js'
 
 /** A step of start-up, reported to whoever shows progress. */
 export type BootProgress = (step: string, done?: boolean) => void
@@ -53,8 +53,6 @@ function deploymentPath(config: Config, chainId: number) {
   return config.chain.deploymentFile ?? join(config.dataDir, `deployment-${chainId}.json`)
 }
 
-const reviveDeployment = (raw: string) => JSON.parse(raw) as Deployment
-
 /**
  * The chain this process uses: `RPC_URL` with its deployment file, else a local anvil
  * (state kept under the data folder) with real USDC and the collector deployed.
@@ -65,20 +63,24 @@ export async function bootChain(config: Config, log: Logger, progress: BootProgr
   if (!rpcUrl) {
     progress('starting anvil')
     mkdirSync(config.dataDir, { recursive: true })
-    anvil = await startAnvil({ port: config.chain.anvilPort, stateFile: join(config.dataDir, 'anvil-state.json') })
+    anvil = await startAnvil({
+      port: config.chain.anvilPort,
+      stateFile: join(config.dataDir, 'anvil-state.json'),
+    })
     rpcUrl = anvil.rpcUrl
     progress('starting anvil', true)
   }
   const reader = await createReader(rpcUrl)
   const chainId = reader.chain!.id
   const file = deploymentPath(config, chainId)
-  let deployment = existsSync(file) ? reviveDeployment(readFileSync(file, 'utf8')) : undefined
+  let deployment = existsSync(file) ? readDeployment(file) : undefined
   const stale = async (d: Deployment) => {
     const code = await reader.getCode({ address: d.usdc })
     return !code || code === '0x'
   }
   if (!deployment || (await stale(deployment))) {
-    if (!anvil) throw new Error(`no deployment at ${file} for chain ${chainId}; run scripts/deploy.ts first`)
+    if (!anvil)
+      throw new Error(`no deployment at ${file} for chain ${chainId}; run scripts/deploy.ts first`)
     progress('deploying USDC and the collector')
     const deployer = await createSigner(rpcUrl, config.chain.deployerKey!.reveal())
     const operator = privateKeyToAccount(config.chain.operatorKey!.reveal()).address
@@ -87,7 +89,7 @@ export async function bootChain(config: Config, log: Logger, progress: BootProgr
       operators: [operator],
       payee: config.chain.payee ?? privateKeyToAccount(config.chain.deployerKey!.reveal()).address,
     })
-    writeFileSync(file, JSON.stringify(deployment, null, 2))
+    writeDeployment(file, deployment)
     progress('deploying USDC and the collector', true)
     log.debug('deployed', { file })
   }
@@ -101,10 +103,14 @@ export async function bootChain(config: Config, log: Logger, progress: BootProgr
 }
 
 /** Starts the HTTP server for `ctx` on the configured host and port. */
-export async function startApi(ctx: AppContext): Promise<{ server: Server; url: string; stop: () => Promise<void> }> {
+export async function startApi(
+  ctx: AppContext,
+): Promise<{ server: Server; url: string; stop: () => Promise<void> }> {
   const app = createApp(ctx)
   const server = await new Promise<Server>((ok, fail) => {
-    const s = app.listen(ctx.config.http.port, ctx.config.http.host, (error?: Error) => (error ? fail(error) : ok(s)))
+    const s = app.listen(ctx.config.http.port, ctx.config.http.host, (error?: Error) =>
+      error ? fail(error) : ok(s),
+    )
   })
   const address = server.address()
   const port = typeof address === 'object' && address ? address.port : ctx.config.http.port
@@ -121,5 +127,9 @@ export async function startApi(ctx: AppContext): Promise<{ server: Server; url: 
 
 /** Starts the settlement worker's jobs in this process. */
 export function startWorkerFor(ctx: AppContext & { db: Db }): WorkerHandle {
-  return startWorker({ db: ctx.db, log: ctx.log.child({ process: 'worker' }), jobs: workerJobs(ctx) })
+  return startWorker({
+    db: ctx.db,
+    log: ctx.log.child({ process: 'worker' }),
+    jobs: workerJobs(ctx),
+  })
 }

@@ -30,13 +30,17 @@ describe('loadConfig', () => {
   })
 
   test('a missing rate card names RATE_CARD_PATH', () => {
-    expect(() => loadConfig({ RATE_CARD_PATH: '/nonexistent/rates.json' })).toThrow(/RATE_CARD_PATH/)
+    expect(() => loadConfig({ RATE_CARD_PATH: '/nonexistent/rates.json' })).toThrow(
+      /RATE_CARD_PATH/,
+    )
   })
 
   test('secrets never print', () => {
-    const key = '0x' + 'ab'.repeat(32)
+    const key = `0x${'ab'.repeat(32)}`
     const config = loadConfig({ OPERATOR_KEY: key, RPC_URL: 'http://127.0.0.1:1' })
-    expect(JSON.stringify(config)).not.toContain('abab')
+    const json = JSON.stringify(config, (_k, v) => (typeof v === 'bigint' ? String(v) : v))
+    expect(json).toContain('[redacted]')
+    expect(json).not.toContain('abab')
     expect(inspect(config, { depth: 10 })).not.toContain('abab')
     expect(config.chain.operatorKey?.reveal()).toBe(key)
   })

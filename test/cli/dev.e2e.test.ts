@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, expect, test } from 'vitest'
@@ -8,21 +8,30 @@ import { freePort } from '../../src/chain/anvil.js'
 const dataDir = mkdtempSync(join(tmpdir(), 'tollgate-dev-'))
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }))
 
+// A zombie (state Z) has exited; only a running process counts as left behind.
 const alive = (pid: number) => {
   try {
-    process.kill(pid, 0)
-    return true
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))
   } catch {
     return false
   }
 }
 
-function childPids(pid: number): Promise<number[]> {
+/** The postgres and anvil processes `pid` started. */
+function serviceChildren(pid: number): Promise<number[]> {
   return new Promise((ok) => {
-    const ps = spawn('ps', ['-o', 'pid=', '--ppid', String(pid)])
+    const ps = spawn('ps', ['-o', 'pid=,comm=', '--ppid', String(pid)])
     let out = ''
     ps.stdout.on('data', (d) => (out += d))
-    ps.on('close', () => ok(out.split('\n').map((l) => Number(l.trim())).filter(Boolean)))
+    ps.on('close', () =>
+      ok(
+        out
+          .split('\n')
+          .map((l) => l.trim().split(/\s+/))
+          .filter(([, comm]) => comm === 'postgres' || comm === 'anvil')
+          .map(([p]) => Number(p)),
+      ),
+    )
   })
 }
 
@@ -30,15 +39,27 @@ function childPids(pid: number): Promise<number[]> {
 // /healthz is healthy with the real USDC answering, and SIGTERM leaves no process behind.
 test('tollgate dev starts everything on embedded defaults and stops cleanly', async () => {
   const [pgPort, anvilPort, apiPort] = [await freePort(), await freePort(), await freePort()]
-  const env = { ...process.env, TOLLGATE_DATA_DIR: dataDir, EMBEDDED_PG_PORT: String(pgPort), ANVIL_PORT: String(anvilPort), PORT: String(apiPort) }
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    TOLLGATE_DATA_DIR: dataDir,
+    EMBEDDED_PG_PORT: String(pgPort),
+    ANVIL_PORT: String(anvilPort),
+    PORT: String(apiPort),
+  }
   delete env.DATABASE_URL
   delete env.RPC_URL
-  const child = spawn('node', ['bin/tollgate.mjs', 'dev', '--json'], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn('node', ['bin/tollgate.mjs', 'dev', '--json'], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   let stdout = ''
   let stderr = ''
   child.stderr.on('data', (d) => (stderr += d))
   const summary = await new Promise<{ api: string; chain: { usdc: string } }>((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error(`no summary in time: ${stdout} ${stderr}`)), 110_000)
+    const timer = setTimeout(
+      () => fail(new Error(`no summary in time: ${stdout} ${stderr}`)),
+      110_000,
+    )
     child.stdout.on('data', (d) => {
       stdout += d
       const line = stdout.split('\n').find((l) => l.startsWith('{'))
@@ -56,8 +77,8 @@ test('tollgate dev starts everything on embedded defaults and stops cleanly', as
   expect(health.chain.chain_id).toBe(31337)
   expect(health.chain.usdc.name).toBe('USD Coin')
 
-  const children = await childPids(child.pid!)
-  expect(children.length).toBeGreaterThanOrEqual(2) // postgres and anvil
+  const children = await serviceChildren(child.pid!)
+  expect(children).toHaveLength(2) // postgres and anvil
   child.kill('SIGTERM')
   const code = await new Promise((ok) => child.on('exit', ok))
   expect(code).toBe(0)
