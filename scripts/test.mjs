@@ -41,12 +41,18 @@ if (existsSync('scripts/bench/gas.ts')) {
 
 mkdirSync('test-results', { recursive: true })
 const report = 'test-results/vitest.json'
-run('vitest', bin('vitest'), ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`])
+run('vitest', bin('vitest'), [
+  'run',
+  '--reporter=default',
+  '--reporter=json',
+  `--outputFile.json=${report}`,
+])
 if (existsSync(report)) {
   const json = JSON.parse(readFileSync(report, 'utf8'))
   passed += json.numPassedTests ?? 0
   failed += json.numFailedTests ?? 0
-  if (json.numFailedTestSuites) failures.push(`${json.numFailedTestSuites} vitest file(s) failed to run`)
+  if (json.numFailedTestSuites)
+    failures.push(`${json.numFailedTestSuites} vitest file(s) failed to run`)
   if (json.numTotalTests === 0) failures.push('vitest ran no test')
 } else failures.push('vitest wrote no report')
 

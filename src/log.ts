@@ -16,7 +16,11 @@ const replacer = (_k: string, v: unknown) => (typeof v === 'bigint' ? v.toString
 /** One JSON line per event on stderr; fields never carry secrets (they redact themselves). */
 export function createLogger(level: LogLevel = 'info', base: Record<string, unknown> = {}): Logger {
   const min = levels[level]
-  const emit = (lvl: Exclude<LogLevel, 'silent'>, msg: string, fields?: Record<string, unknown>) => {
+  const emit = (
+    lvl: Exclude<LogLevel, 'silent'>,
+    msg: string,
+    fields?: Record<string, unknown>,
+  ) => {
     if (levels[lvl] < min) return
     const line = { t: new Date().toISOString(), level: lvl, msg, ...base, ...fields }
     process.stderr.write(`${JSON.stringify(line, replacer)}\n`)

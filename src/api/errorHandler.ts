@@ -16,14 +16,20 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
     let body: ErrorBody
     if (err instanceof BaseError) {
       status = err.status
-      body = { error: { code: err.code, message: err.message, ...(jsonSafe(err.details ?? {}) as object) } }
+      body = {
+        error: { code: err.code, message: err.message, ...(jsonSafe(err.details ?? {}) as object) },
+      }
     } else if (err instanceof ZodError) {
       status = 400
       body = {
         error: {
           code: 'VALIDATION_FAILED',
           message: 'the request is not valid',
-          issues: err.issues.map((i) => ({ path: i.path.map(String), message: i.message, code: i.code })),
+          issues: err.issues.map((i) => ({
+            path: i.path.map(String),
+            message: i.message,
+            code: i.code,
+          })),
         },
       }
     } else if (err && typeof err === 'object' && 'type' in err && typeof err.status === 'number') {
@@ -40,7 +46,10 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
       log.error('unhandled error', {
         method: req.method,
         path: req.path,
-        error: err instanceof Error ? { name: err.name, message: err.message, stack: err.stack } : String(err),
+        error:
+          err instanceof Error
+            ? { name: err.name, message: err.message, stack: err.stack }
+            : String(err),
       })
       body = { error: { code: 'INTERNAL', message: 'internal error' } }
     }
@@ -52,5 +61,7 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
 
 /** 404 in the same envelope for any route nobody claimed. */
 export const notFoundHandler: RequestHandler = (req, res) => {
-  res.status(404).json({ error: { code: 'NOT_FOUND', message: `no route for ${req.method} ${req.path}` } })
+  res
+    .status(404)
+    .json({ error: { code: 'NOT_FOUND', message: `no route for ${req.method} ${req.path}` } })
 }

@@ -4,7 +4,10 @@ import { processHeartbeats } from '../db/coreSchema.js'
 import type { AppContext } from './context.js'
 
 const withTimeout = <T>(p: Promise<T>, ms: number) =>
-  Promise.race([p, new Promise<never>((_, no) => setTimeout(() => no(new Error(`timed out after ${ms} ms`)), ms))])
+  Promise.race([
+    p,
+    new Promise<never>((_, no) => setTimeout(() => no(new Error(`timed out after ${ms} ms`)), ms)),
+  ])
 
 /** The health report `/healthz` serves: database, chain (with the token's own name) and workers. */
 export async function getHealth(ctx: AppContext) {
@@ -30,7 +33,9 @@ export async function getHealth(ctx: AppContext) {
         chain_id: chainId,
         block: block.toString(),
         usdc: { address: usdc, name },
-        collector: collector ? { address: collector, deployed: Boolean(collectorCode && collectorCode !== '0x') } : null,
+        collector: collector
+          ? { address: collector, deployed: Boolean(collectorCode && collectorCode !== '0x') }
+          : null,
       }))
       .catch((e: Error) => ({ ok: false, error: e.message.split('\n')[0] }))
   }

@@ -4,10 +4,10 @@ import {
   createPublicClient,
   createWalletClient,
   http,
+  type PublicActions,
   publicActions,
   type Transport,
   type WalletClient,
-  type PublicActions,
 } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { base, baseSepolia, foundry } from 'viem/chains'
@@ -31,7 +31,10 @@ export async function createReader(rpcUrl: string) {
 }
 
 /** A signing client for one private key on `rpcUrl`. */
-export async function createSigner(rpcUrl: string, privateKey: `0x${string}`): Promise<SignerClient> {
+export async function createSigner(
+  rpcUrl: string,
+  privateKey: `0x${string}`,
+): Promise<SignerClient> {
   const probe = createPublicClient({ transport: http(rpcUrl) })
   const chain = chainFor(await probe.getChainId())
   return createWalletClient({

@@ -19,7 +19,8 @@ export async function dev(options: DevOptions = {}) {
     if (stopping) return
     stopping = true
     if (!options.json) process.stdout.write('\nstopping…\n')
-    for (const stop of stops.reverse()) await stop().catch((e) => log.error('stop failed', { error: String(e) }))
+    for (const stop of stops.reverse())
+      await stop().catch((e) => log.error('stop failed', { error: String(e) }))
     process.exit(code)
   }
   process.on('SIGINT', () => void shutdown(0))
@@ -46,8 +47,15 @@ export async function dev(options: DevOptions = {}) {
     const summary = {
       api: api.url,
       health: `${api.url}/healthz`,
-      database: database.embedded ? `embedded PostgreSQL on 127.0.0.1:${config.db.embeddedPort}` : 'DATABASE_URL',
-      chain: { rpc_url: chain.rpcUrl, chain_id: chain.chain.chainId, usdc: chain.deployment.usdc, collector: chain.deployment.collector ?? null },
+      database: database.embedded
+        ? `embedded PostgreSQL on 127.0.0.1:${config.db.embeddedPort}`
+        : 'DATABASE_URL',
+      chain: {
+        rpc_url: chain.rpcUrl,
+        chain_id: chain.chain.chainId,
+        usdc: chain.deployment.usdc,
+        collector: chain.deployment.collector ?? null,
+      },
     }
     if (options.json) process.stdout.write(`${JSON.stringify(summary)}\n`)
     else {
@@ -66,7 +74,9 @@ export async function dev(options: DevOptions = {}) {
       )
     }
   } catch (error) {
-    process.stderr.write(`tollgate dev failed: ${error instanceof Error ? error.message : String(error)}\n`)
+    process.stderr.write(
+      `tollgate dev failed: ${error instanceof Error ? error.message : String(error)}\n`,
+    )
     await shutdown(1)
   }
 }

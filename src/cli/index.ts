@@ -11,7 +11,9 @@ const program = new Command()
 
 program
   .command('dev')
-  .description('start everything locally: PostgreSQL, anvil with USDC and the collector, API, worker')
+  .description(
+    'start everything locally: PostgreSQL, anvil with USDC and the collector, API, worker',
+  )
   .option('--json', 'print the summary as one JSON line')
   .action((opts: { json?: boolean }) => dev(opts))
 
@@ -30,6 +32,8 @@ program.parseAsync().catch((error: unknown) => {
     process.stderr.write(`${error.message}\n`)
     process.exit(2)
   }
-  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`)
+  process.stderr.write(
+    `${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  )
   process.exit(1)
 })

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os'
-import { processHeartbeats } from '../db/coreSchema.js'
 import type { Db } from '../db/client.js'
+import { processHeartbeats } from '../db/coreSchema.js'
 import type { Logger } from '../log.js'
 
 /** One periodic job of the worker (settlement, indexing, reservation expiry, ...). */
@@ -26,7 +26,12 @@ export type WorkerHandle = { name: string; stop: () => Promise<void> }
  * again on its next tick; jobs coordinate with other workers through Postgres row claims,
  * so any number of worker processes may run this at once.
  */
-export function startWorker({ db, log, jobs, name = `worker@${hostname()}:${process.pid}` }: StartWorkerParameters): WorkerHandle {
+export function startWorker({
+  db,
+  log,
+  jobs,
+  name = `worker@${hostname()}:${process.pid}`,
+}: StartWorkerParameters): WorkerHandle {
   const controller = new AbortController()
   const startedAt = new Date()
   const heartbeat = async () => {
@@ -34,25 +39,32 @@ export function startWorker({ db, log, jobs, name = `worker@${hostname()}:${proc
     await db
       .insert(processHeartbeats)
       .values({ name, kind: 'worker', pid: process.pid, startedAt, lastSeenAt: now })
-      .onConflictDoUpdate({ target: processHeartbeats.name, set: { lastSeenAt: now, pid: process.pid, startedAt } })
-  }
-  const loops = [{ name: 'heartbeat', everyMs: 5_000, run: heartbeat }, ...jobs].map(async (job) => {
-    while (!controller.signal.aborted) {
-      try {
-        await job.run(controller.signal)
-      } catch (error) {
-        if (controller.signal.aborted) break
-        log.error(`job ${job.name} failed`, { error: error instanceof Error ? error.message : String(error) })
-      }
-      await new Promise<void>((done) => {
-        const timer = setTimeout(done, job.everyMs)
-        controller.signal.addEventListener('abort', () => {
-          clearTimeout(timer)
-          done()
-        })
+      .onConflictDoUpdate({
+        target: processHeartbeats.name,
+        set: { lastSeenAt: now, pid: process.pid, startedAt },
       })
-    }
-  })
+  }
+  const loops = [{ name: 'heartbeat', everyMs: 5_000, run: heartbeat }, ...jobs].map(
+    async (job) => {
+      while (!controller.signal.aborted) {
+        try {
+          await job.run(controller.signal)
+        } catch (error) {
+          if (controller.signal.aborted) break
+          log.error(`job ${job.name} failed`, {
+            error: error instanceof Error ? error.message : String(error),
+          })
+        }
+        await new Promise<void>((done) => {
+          const timer = setTimeout(done, job.everyMs)
+          controller.signal.addEventListener('abort', () => {
+            clearTimeout(timer)
+            done()
+          })
+        })
+      }
+    },
+  )
   return {
     name,
     stop: async () => {

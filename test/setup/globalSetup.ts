@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import postgres from 'postgres'
 import type { TestProject } from 'vitest/node'
-import { createDb, closeDb } from '../../src/db/client.js'
+import { closeDb, createDb } from '../../src/db/client.js'
 import { migrateDb } from '../../src/db/migrate.js'
 import { databaseUrl, startTestPostgres } from './postgres.js'
 
