@@ -27,26 +27,26 @@ interface IUsdc {
 /// The state word is made non-zero at authorization, so the first collection does not pay for a
 /// zero-to-non-zero write.
 contract Collector is ICollector {
-    /// @notice The token (USDC proxy).
+    /// @inheritdoc ICollector
     address public immutable TOKEN;
-    /// @notice Where every collection goes; fixed at deployment.
+    /// @inheritdoc ICollector
     address public immutable PAYEE;
-    /// @notice The unprivileged ERC-6492 validator that makes counterfactual wallets' factory calls.
-    ISignatureValidator6492 public immutable VALIDATOR;
+    /// @dev The unprivileged ERC-6492 validator that makes counterfactual wallets' factory calls.
+    ISignatureValidator6492 internal immutable _VALIDATOR;
 
-    /// @notice Window length until terms set another.
+    /// @inheritdoc ICollector
     uint32 public constant DEFAULT_PERIOD = 30 days;
-    /// @notice Shortest window terms may set.
+    /// @inheritdoc ICollector
     uint32 public constant MIN_PERIOD = 1 hours;
-    /// @notice Longest window terms may set.
+    /// @inheritdoc ICollector
     uint32 public constant MAX_PERIOD = 366 days;
-    /// @notice Gas a batch needs left before it starts an item; below it the whole batch reverts.
+    /// @inheritdoc ICollector
     uint256 public constant MIN_GAS_PER_CHARGE = 100_000;
 
-    /// @notice EIP-712 type hash of owner-signed terms.
+    /// @inheritdoc ICollector
     bytes32 public constant TERMS_TYPEHASH =
         keccak256("Terms(bytes32 subscription,uint64 limit,uint32 period,uint32 nonce,uint256 deadline)");
-    /// @notice EIP-712 type hash of an owner-signed cancel.
+    /// @inheritdoc ICollector
     bytes32 public constant CANCEL_TYPEHASH = keccak256("Cancel(bytes32 subscription,uint256 deadline)");
     /// @dev EIP-2612, as USDC hashes it.
     bytes32 internal constant PERMIT_TYPEHASH =
@@ -98,7 +98,7 @@ contract Collector is ICollector {
         }
         TOKEN = token;
         PAYEE = payee;
-        VALIDATOR = validator;
+        _VALIDATOR = validator;
         _admin = admin_;
         emit AdminTransferred(address(0), admin_);
         for (uint256 i; i < operators.length; ++i) {
@@ -200,7 +200,7 @@ contract Collector is ICollector {
         if (_is6492(wrapped)) {
             (,, signature) = abi.decode(wrapped[:wrapped.length - 32], (address, bytes, bytes));
             if (owner.code.length == 0) {
-                try VALIDATOR.isValidSig(owner, _permitDigest(token, owner, permit), wrapped) {} catch {}
+                try _VALIDATOR.isValidSig(owner, _permitDigest(token, owner, permit), wrapped) {} catch {}
             }
         }
         try token.permit(owner, address(this), permit.value, permit.deadline, signature) {
@@ -406,7 +406,7 @@ contract Collector is ICollector {
         returns (bool)
     {
         if (_is6492(signature)) {
-            try VALIDATOR.isValidSig(signer, digest, signature) returns (bool valid) {
+            try _VALIDATOR.isValidSig(signer, digest, signature) returns (bool valid) {
                 return valid;
             } catch {
                 return false;
@@ -529,5 +529,10 @@ contract Collector is ICollector {
     /// @inheritdoc ICollector
     function admin() external view returns (address) {
         return _admin;
+    }
+
+    /// @inheritdoc ICollector
+    function VALIDATOR() external view returns (address) {
+        return address(_VALIDATOR);
     }
 }

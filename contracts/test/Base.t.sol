@@ -2,7 +2,6 @@
 pragma solidity ^0.8.30;
 
 import {Test} from "forge-std/Test.sol";
-import {Collector} from "../src/Collector.sol";
 import {SignatureValidator6492} from "../src/SignatureValidator6492.sol";
 import {ICollector} from "../src/interfaces/ICollector.sol";
 import {MockERC1271Wallet, MockWalletFactory} from "./mocks/MockERC1271Wallet.sol";
@@ -23,7 +22,7 @@ abstract contract Base is Test {
     bytes32 internal constant SUB = keccak256("subscription-1");
 
     IFiatToken internal usdc;
-    Collector internal collector;
+    ICollector internal collector;
     SignatureValidator6492 internal validator;
     MockWalletFactory internal factory;
 
@@ -52,12 +51,26 @@ abstract contract Base is Test {
         validator = new SignatureValidator6492();
         address[] memory operators = new address[](1);
         operators[0] = operator;
-        collector = new Collector(address(usdc), payee, validator, admin, operators);
+        collector = _deployCollector(address(usdc), payee, admin, operators);
         factory = new MockWalletFactory();
         vm.prank(masterMinter);
         usdc.configureMinter(address(this), type(uint256).max);
         (owner, ownerKey) = makeAddrAndKey("owner");
         usdc.mint(owner, 1_000_000e6);
+    }
+
+    /// @dev The collector from its artifact (compiled through the IR pipeline; see foundry.toml),
+    /// so tests never import Collector.sol and compile fast.
+    function _deployCollector(address token, address payee_, address admin_, address[] memory operators)
+        internal
+        returns (ICollector deployed)
+    {
+        bytes memory code = abi.encodePacked(
+            vm.getCode("Collector.sol:Collector"), abi.encode(token, payee_, address(validator), admin_, operators)
+        );
+        assembly {
+            deployed := create(0, add(code, 0x20), mload(code))
+        }
     }
 
     // ------------------------------------------------------------------ signing

@@ -3,7 +3,6 @@ pragma solidity ^0.8.30;
 
 import {Base} from "./Base.t.sol";
 import {ICollector} from "../src/interfaces/ICollector.sol";
-import {Collector} from "../src/Collector.sol";
 
 /// @dev setOperator, transferAdmin, acceptAdmin and the constructor.
 contract AdminTest is Base {
@@ -79,7 +78,7 @@ contract AdminTest is Base {
     function test_constructor_success() public view {
         assertEq(collector.TOKEN(), address(usdc));
         assertEq(collector.PAYEE(), payee);
-        assertEq(address(collector.VALIDATOR()), address(validator));
+        assertEq(collector.VALIDATOR(), address(validator));
         assertEq(collector.admin(), admin);
         assertTrue(collector.isOperator(operator));
         assertFalse(collector.isOperator(stranger));
@@ -87,16 +86,16 @@ contract AdminTest is Base {
 
     function test_constructor_revert_zeroPayee() public {
         vm.expectRevert(ICollector.ZeroValue.selector);
-        new Collector(address(usdc), address(0), validator, admin, new address[](0));
+        _deployCollector(address(usdc), address(0), admin, new address[](0));
     }
 
     function test_constructor_revert_zeroToken() public {
         vm.expectRevert(ICollector.ZeroValue.selector);
-        new Collector(address(0), payee, validator, admin, new address[](0));
+        _deployCollector(address(0), payee, admin, new address[](0));
     }
 
     function test_constructor_revert_zeroAdmin() public {
         vm.expectRevert(ICollector.ZeroValue.selector);
-        new Collector(address(usdc), payee, validator, address(0), new address[](0));
+        _deployCollector(address(usdc), payee, address(0), new address[](0));
     }
 }

@@ -3,7 +3,6 @@ pragma solidity ^0.8.30;
 
 import {Base} from "./Base.t.sol";
 import {ICollector} from "../src/interfaces/ICollector.sol";
-import {Collector} from "../src/Collector.sol";
 import {MockERC1271Wallet, RejectingWallet} from "./mocks/MockERC1271Wallet.sol";
 
 contract SetTermsTest is Base {
@@ -240,7 +239,7 @@ contract SetTermsTest is Base {
 
     function test_setTerms_revert_wrongVerifyingContract() public {
         address[] memory none = new address[](0);
-        Collector other = new Collector(address(usdc), payee, validator, admin, none);
+        ICollector other = _deployCollector(address(usdc), payee, admin, none);
         ICollector.Terms memory t = _terms(5e6, 30 days, 1);
         bytes memory sig = _sign(ownerKey, _termsDigestOn(block.chainid, address(other), SUB, t));
         vm.expectRevert(ICollector.InvalidSignature.selector);

@@ -207,7 +207,9 @@ interface ICollector {
     /// @notice Submits the owner's permit for this contract and creates the subscription, or
     /// re-authorizes it (same id, same owner). A permit that the token refuses because someone
     /// already submitted it counts as success when its signature verifies for `permit.nonce`, that
-    /// nonce is consumed and the allowance equals `permit.value`. Operators only.
+    /// nonce is consumed and the allowance equals `permit.value`. An ERC-6492-wrapped signature of a
+    /// counterfactual owner is unwrapped: the validator deploys the wallet, the token checks the
+    /// inner signature with ERC-1271. Operators only.
     /// @param subscription The subscription id (new, or the owner's live one).
     /// @param owner The paying wallet.
     /// @param permit Value, deadline and the token nonce signed over.
@@ -289,4 +291,23 @@ interface ICollector {
 
     /// @notice The EIP-712 domain separator of this contract (name "Tollgate Collector", version "1").
     function DOMAIN_SEPARATOR() external view returns (bytes32);
+
+    /// @notice The token (USDC proxy).
+    function TOKEN() external view returns (address);
+    /// @notice Where every collection goes; fixed at deployment.
+    function PAYEE() external view returns (address);
+    /// @notice The unprivileged ERC-6492 validator.
+    function VALIDATOR() external view returns (address);
+    /// @notice Window length until terms set another (30 days).
+    function DEFAULT_PERIOD() external view returns (uint32);
+    /// @notice Shortest window terms may set (1 hour).
+    function MIN_PERIOD() external view returns (uint32);
+    /// @notice Longest window terms may set (366 days).
+    function MAX_PERIOD() external view returns (uint32);
+    /// @notice Gas a batch needs left before each item.
+    function MIN_GAS_PER_CHARGE() external view returns (uint256);
+    /// @notice keccak256("Terms(bytes32 subscription,uint64 limit,uint32 period,uint32 nonce,uint256 deadline)").
+    function TERMS_TYPEHASH() external view returns (bytes32);
+    /// @notice keccak256("Cancel(bytes32 subscription,uint256 deadline)").
+    function CANCEL_TYPEHASH() external view returns (bytes32);
 }

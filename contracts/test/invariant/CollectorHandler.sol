@@ -3,7 +3,6 @@ pragma solidity ^0.8.30;
 
 import {Test} from "forge-std/Test.sol";
 import {Vm} from "forge-std/Vm.sol";
-import {Collector} from "../../src/Collector.sol";
 import {ICollector} from "../../src/interfaces/ICollector.sol";
 import {IFiatToken} from "../utils/IFiatToken.sol";
 
@@ -18,7 +17,7 @@ contract CollectorHandler is Test {
     bytes32 internal constant CANCEL_TYPEHASH = keccak256("Cancel(bytes32 subscription,uint256 deadline)");
     uint256 internal constant OWNERS = 3;
 
-    Collector internal collector;
+    ICollector internal collector;
     IFiatToken internal usdc;
     address internal operator;
     address internal pauser;
@@ -44,7 +43,7 @@ contract CollectorHandler is Test {
     bool public movedAfterCancel;
     uint256 public calls;
 
-    constructor(Collector collector_, IFiatToken usdc_, address operator_, address pauser_, uint256[OWNERS] memory keys_) {
+    constructor(ICollector collector_, IFiatToken usdc_, address operator_, address pauser_, uint256[OWNERS] memory keys_) {
         collector = collector_;
         usdc = usdc_;
         operator = operator_;
