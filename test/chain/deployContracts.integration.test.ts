@@ -4,6 +4,7 @@ import { type AnvilHandle, startAnvil } from '../../src/chain/anvil.js'
 import { createSigner, type SignerClient } from '../../src/chain/clients.js'
 import { deployContracts, mintUsdc } from '../../src/chain/deployContracts.js'
 import type { Deployment } from '../../src/chain/deployment.js'
+
 // anvil's default key 0 (public test key).
 const anvilKeys = ['0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80'] as const
 
@@ -19,7 +20,7 @@ describe('deployContracts', () => {
     deployment = await deployContracts(client, {
       payee: '0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC',
       admin: client.account.address,
-      operators: ['0x70997970C51812dc3A010C7d01b50e0d4c3Dc79C'],
+      operators: ['0x70997970C51812dc3A010C7d01b50e0d17dc79C8'],
     })
   })
   afterAll(async () => anvil?.stop())
@@ -32,6 +33,8 @@ describe('deployContracts', () => {
     expect(await read('version')).toBe('2')
     expect(await read('currency')).toBe('USD')
     expect(deployment.chainId).toBe(31337)
+    expect(await client.getCode({ address: deployment.collector })).toMatch(/^0x[0-9a-f]{100,}/)
+    expect(await client.getCode({ address: deployment.validator })).toMatch(/^0x[0-9a-f]{100,}/)
     expect(deployment.blocks.usdc).toBeGreaterThan(0)
   })
 

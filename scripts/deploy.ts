@@ -1,0 +1,80 @@
+// Deploys Tollgate's contracts and writes the deployment JSON the app reads.
+//
+//   anvil (chain 31337):        real USDC (FiatToken v2.2) + collector + validator
+//   Base Sepolia (84532), Base (8453): collector + validator against Circle's USDC
+//
+// Environment:
+//   RPC_URL           node to deploy through (default http://127.0.0.1:8545)
+//   DEPLOYER_KEY      0x-prefixed private key that pays for the deployment (anvil: key 0 by default)
+//   PAYEE             receives every collection (required off anvil; anvil: the deployer)
+//   ADMIN             manages operators (default: the deployer)
+//   OPERATORS         comma-separated operator addresses (default: none)
+//   USDC              override the token address (e.g. an already deployed local USDC)
+//   DEPLOYMENT_FILE   where to write (default .tollgate/deployment-<chainId>.json)
+//
+//   node --import tsx scripts/deploy.ts
+import { resolve } from 'node:path'
+import { type Address, createPublicClient, getAddress, type Hex, http, isAddress } from 'viem'
+import { createSigner } from '../src/chain/clients.js'
+import { deployContracts } from '../src/chain/deployContracts.js'
+import { writeDeployment } from '../src/chain/deployment.js'
+
+/** Circle's USDC on the chains Tollgate runs on. */
+const CIRCLE_USDC: Record<number, Address> = {
+  8453: '0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913',
+  84532: '0x036CbD53842c5426634e7929541eC2318f3dCF7e',
+}
+const ANVIL_KEY_0: Hex = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80'
+
+function fail(message: string): never {
+  console.error(`deploy: ${message}`)
+  process.exit(1)
+}
+
+function address(name: string, value: string | undefined): Address | undefined {
+  if (value === undefined || value === '') return undefined
+  if (!isAddress(value, { strict: false })) fail(`${name} is not an address: ${value}`)
+  return getAddress(value)
+}
+
+async function main() {
+  const rpcUrl = process.env.RPC_URL ?? 'http://127.0.0.1:8545'
+  const chainId = await createPublicClient({ transport: http(rpcUrl) }).getChainId()
+  const local = chainId === 31337
+  if (!local && !CIRCLE_USDC[chainId] && !process.env.USDC) {
+    fail(
+      `chain ${chainId} is neither anvil (31337), Base Sepolia (84532) nor Base (8453); set USDC to deploy anyway`,
+    )
+  }
+  const key = (process.env.DEPLOYER_KEY ?? (local ? ANVIL_KEY_0 : undefined)) as Hex | undefined
+  if (!key || !/^0x[0-9a-fA-F]{64}$/.test(key))
+    fail('DEPLOYER_KEY must be a 0x-prefixed 32-byte private key')
+  const client = await createSigner(rpcUrl, key)
+  const deployer = client.account.address
+
+  const payee =
+    address('PAYEE', process.env.PAYEE) ?? (local ? deployer : fail('PAYEE is required off anvil'))
+  const admin = address('ADMIN', process.env.ADMIN) ?? deployer
+  const operators = (process.env.OPERATORS ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((s) => address('OPERATORS', s)!)
+  const usdc = address('USDC', process.env.USDC) ?? CIRCLE_USDC[chainId]
+
+  console.log(
+    `deploying on chain ${chainId} from ${deployer}${usdc ? ` against USDC ${usdc}` : ' with a new USDC'}`,
+  )
+  const deployment = await deployContracts(client, {
+    payee,
+    admin,
+    operators,
+    ...(usdc ? { usdc } : {}),
+  })
+  const file = resolve(process.env.DEPLOYMENT_FILE ?? `.tollgate/deployment-${chainId}.json`)
+  writeDeployment(file, deployment)
+  console.log(JSON.stringify(deployment, null, 2))
+  console.log(`wrote ${file}`)
+}
+
+await main()
