@@ -120,7 +120,7 @@ describe('collector', () => {
     const collected = events.find((e) => e.eventName === 'Collected')
     const failed = events.find((e) => e.eventName === 'ChargeFailed')
     expect(collected?.args).toMatchObject({ subscription })
-    const packed = (collected?.args as { packed: bigint }).packed
+    const packed = (collected!.args as { packed: bigint }).packed
     const mask = (bits: bigint) => (1n << bits) - 1n
     expect({
       seq: packed & mask(32n),
