@@ -1,0 +1,135 @@
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { type Browser, chromium, type Page } from 'playwright-core'
+import {
+  type Account,
+  createWalletClient,
+  type Hex,
+  http,
+  type TypedDataDefinition,
+  toHex,
+} from 'viem'
+import { foundry } from 'viem/chains'
+
+/** Where browser tests leave their screenshots. */
+export const screenshotDir = join(process.cwd(), 'test-results', 'screenshots')
+
+/**
+ * Debian's Chromium, headless. The network flags keep it from calling home: this machine's
+ * network is closed and every refused connection would slow the page down.
+ */
+export async function launchBrowser(): Promise<Browser> {
+  mkdirSync(screenshotDir, { recursive: true })
+  return await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  })
+}
+
+export type TestWalletParameters = {
+  /** The account that signs: a local key, or a smart account with the same signing methods. */
+  account: Account
+  rpcUrl: string
+  chainId?: number
+  /** Called for every request the page makes, to assert on prompts. */
+  onRequest?: (method: string, params: unknown) => void
+}
+
+/**
+ * Injects `window.ethereum` (EIP-1193) into every page of `page`'s context, answered on the
+ * Node side by `account`: the page talks to it exactly as to an injected browser wallet.
+ */
+export async function injectTestWallet(page: Page, parameters: TestWalletParameters) {
+  const { account, rpcUrl, onRequest } = parameters
+  const chainId = parameters.chainId ?? foundry.id
+  const wallet = createWalletClient({
+    account,
+    chain: { ...foundry, id: chainId },
+    transport: http(rpcUrl),
+  })
+  const rpc = async (method: string, params: unknown) => {
+    const res = await fetch(rpcUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params: params ?? [] }),
+    })
+    const json = (await res.json()) as { result?: unknown; error?: { message: string } }
+    if (json.error) throw new Error(json.error.message)
+    return json.result
+  }
+  const handle = async (method: string, params: unknown[]): Promise<unknown> => {
+    onRequest?.(method, params)
+    switch (method) {
+      case 'eth_requestAccounts':
+      case 'eth_accounts':
+        return [account.address]
+      case 'eth_chainId':
+        return toHex(chainId)
+      case 'wallet_switchEthereumChain':
+        return null
+      case 'eth_signTypedData_v4': {
+        const typed = JSON.parse(params[1] as string) as TypedDataDefinition & {
+          types: Record<string, unknown>
+        }
+        const { EIP712Domain: _, ...types } = typed.types
+        return await wallet.signTypedData({ ...typed, types } as TypedDataDefinition)
+      }
+      case 'personal_sign':
+        return await wallet.signMessage({ message: { raw: params[0] as Hex } })
+      case 'eth_sendTransaction': {
+        const tx = params[0] as { to: Hex; data?: Hex; value?: Hex }
+        return await wallet.sendTransaction({
+          to: tx.to,
+          data: tx.data,
+          value: tx.value ? BigInt(tx.value) : undefined,
+        })
+      }
+      default:
+        return await rpc(method, params)
+    }
+  }
+  await page.exposeFunction('__tollgateTestWallet', async (method: string, params: unknown[]) => {
+    try {
+      return { result: await handle(method, params ?? []) }
+    } catch (error) {
+      return {
+        error: { code: 4001, message: error instanceof Error ? error.message : String(error) },
+      }
+    }
+  })
+  await page.addInitScript(() => {
+    const call = (
+      window as unknown as Record<
+        string,
+        (
+          m: string,
+          p: unknown,
+        ) => Promise<{ result?: unknown; error?: { code: number; message: string } }>
+      >
+    ).__tollgateTestWallet!
+    const listeners = new Map<string, Set<(...args: unknown[]) => void>>()
+    ;(window as unknown as { ethereum: unknown }).ethereum = {
+      isTollgateTestWallet: true,
+      request: async ({ method, params }: { method: string; params?: unknown[] }) => {
+        const answer = await call(method, params ?? [])
+        if (answer.error) throw Object.assign(new Error(answer.error.message), answer.error)
+        return answer.result
+      },
+      on: (event: string, fn: (...args: unknown[]) => void) => {
+        if (!listeners.has(event)) listeners.set(event, new Set())
+        listeners.get(event)!.add(fn)
+      },
+      removeListener: (event: string, fn: (...args: unknown[]) => void) =>
+        listeners.get(event)?.delete(fn),
+    }
+  })
+}
