@@ -85,6 +85,9 @@ contract Collector is ICollector {
     mapping(bytes32 subscription => uint256 word) internal _config;
     mapping(bytes32 subscription => uint256 word) internal _state;
     mapping(address owner => bytes32 subscription) internal _live;
+    /// @dev The owner's token nonce when their last subscription was canceled: a permit consumed
+    /// before that cannot open a new subscription through the already-applied path.
+    mapping(address owner => uint256 tokenNonce) internal _nonceAtCancel;
     bool internal transient _entered;
 
     /// @param token The USDC proxy.
@@ -171,7 +174,7 @@ contract Collector is ICollector {
                 revert SubscriptionCanceled(subscription);
             }
         }
-        _submitPermit(owner, permit, signature);
+        _submitPermit(owner, permit, signature, created);
         if (created) {
             config = uint256(uint160(owner)) | (block.timestamp << START_SHIFT)
                 | (uint256(DEFAULT_PERIOD) << PERIOD_SHIFT);
@@ -194,7 +197,7 @@ contract Collector is ICollector {
     /// nonce is consumed, and the allowance is exactly the permit's value. USDC takes no ERC-6492
     /// signatures, so a wrapped one is unwrapped here and the counterfactual wallet deployed by the
     /// validator first (never by this contract); the token then checks the inner signature.
-    function _submitPermit(address owner, Permit calldata permit, bytes calldata wrapped) internal {
+    function _submitPermit(address owner, Permit calldata permit, bytes calldata wrapped, bool creating) internal {
         IUsdc token = IUsdc(TOKEN);
         bytes memory signature = wrapped;
         if (_is6492(wrapped)) {
@@ -207,6 +210,8 @@ contract Collector is ICollector {
             return;
         } catch {}
         if (permit.nonce < token.nonces(owner)) {
+            // A permit already consumed before the owner's last cancel is no consent to a new subscription.
+            if (creating && permit.nonce < _nonceAtCancel[owner]) revert PermitNonceUsed(owner, permit.nonce);
             if (UsdcSignature.isValidNow(owner, _permitDigest(token, owner, permit), signature)) {
                 if (token.allowance(owner, address(this)) == permit.value) return;
                 revert PermitNonceUsed(owner, permit.nonce);
@@ -302,7 +307,9 @@ contract Collector is ICollector {
                     (block.timestamp - ((config >> START_SHIFT) & MASK40)) / ((config >> PERIOD_SHIFT) & MASK32);
             }
             uint256 lastWindow = (state >> WINDOW_SHIFT) & MASK24;
-            if (window > current || window + 1 < current || window < lastWindow) return FailureReason.Window;
+            if (window > current || window + 1 < current || window < lastWindow || window > MASK24) {
+                return FailureReason.Window;
+            }
             spent = window == lastWindow ? ((state >> SPENT_SHIFT) & MASK64) + amount : amount;
         }
         if (state >> LIMIT_SHIFT != 0 && spent > state >> LIMIT_SHIFT) return FailureReason.Limit;
@@ -388,6 +395,7 @@ contract Collector is ICollector {
         uint256 state = _state[subscription];
         _state[subscription] = (state & ~(uint256(0xff) << STATUS_SHIFT)) | (STATUS_CANCELED << STATUS_SHIFT);
         if (_live[owner] == subscription) delete _live[owner];
+        _nonceAtCancel[owner] = IUsdc(TOKEN).nonces(owner);
         emit Canceled(subscription, owner, bySignature);
     }
 

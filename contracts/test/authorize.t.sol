@@ -222,4 +222,31 @@ contract AuthorizeTest is Base {
         vm.prank(operator);
         collector.authorize(SUB, owner, p, sig);
     }
+
+    /// @dev After a cancel, the owner's old, already-consumed permit cannot open a new
+    /// subscription on the allowance left behind: that takes a permit signed afresh.
+    function test_authorize_revert_consumedPermitAfterCancel() public {
+        (ICollector.Permit memory p, bytes memory sig) = _permit(ownerKey, CAP);
+        vm.prank(operator);
+        collector.authorize(SUB, owner, p, sig);
+        vm.prank(owner);
+        collector.cancel(SUB);
+        assertEq(usdc.allowance(owner, address(collector)), CAP);
+        vm.expectRevert(abi.encodeWithSelector(ICollector.PermitNonceUsed.selector, owner, 0));
+        vm.prank(operator);
+        collector.authorize(keccak256("subscription-2"), owner, p, sig);
+    }
+
+    /// @dev ...while a permit consumed by someone else after the cancel still counts.
+    function test_authorize_success_frontRunAfterCancel() public {
+        _authorize(SUB, ownerKey, CAP);
+        vm.prank(owner);
+        collector.cancel(SUB);
+        (ICollector.Permit memory p, bytes memory sig) = _permit(ownerKey, 2 * CAP);
+        vm.prank(stranger);
+        usdc.permit(owner, address(collector), p.value, p.deadline, sig);
+        vm.prank(operator);
+        collector.authorize(keccak256("subscription-2"), owner, p, sig);
+        assertEq(collector.liveSubscriptionOf(owner), keccak256("subscription-2"));
+    }
 }

@@ -215,4 +215,17 @@ contract CollectTest is Base {
             assertEq(collector.lastSeq(SUB), 0);
         }
     }
+
+    /// @dev Window indexes are stored in 24 bits; beyond that (centuries away) charges are refused
+    /// rather than corrupting the state word.
+    function test_collect_revert_windowBeyond24Bits() public {
+        _setTerms(SUB, ownerKey, 0, 1 hours, 1);
+        uint32 window = uint32(type(uint24).max) + 1;
+        vm.warp(block.timestamp + uint256(window) * 1 hours);
+        assertEq(collector.windowAt(SUB, block.timestamp), window);
+        _expectCollectRevert(SUB, 1, ICollector.FailureReason.Window);
+        _collect(SUB, 1, window, 1e6);
+        _collect(SUB, 1, window - 1, 1e6);
+        assertEq(collector.getSubscription(SUB).status, 1);
+    }
 }
