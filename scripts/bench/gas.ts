@@ -7,7 +7,7 @@
 //   npm run bench:gas -- --check   also fail (exit 1) on a regression over 2% vs contracts/gas/figures.json
 //   npm run bench:gas -- --write   update contracts/gas/figures.json
 import { type ChildProcess, spawn } from 'node:child_process'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { resolve } from 'node:path'
 import {
@@ -23,7 +23,7 @@ import {
 } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { foundry } from 'viem/chains'
-import { collectorAbi, usdcAbi } from '../../src/chain/abis.js'
+import { collectorAbi, collectorBytecode, usdcAbi } from '../../src/chain/abis.js'
 import type { SignerClient } from '../../src/chain/clients.js'
 import { deployContracts, mintUsdc } from '../../src/chain/deployContracts.js'
 
@@ -96,7 +96,22 @@ async function gasOf(client: SignerClient, hash: Hex): Promise<number> {
   return Number(receipt.gasUsed)
 }
 
+/** The bench measures the committed bindings; forge's fresh build must match them. */
+function staleBindings(): boolean {
+  const artifact = resolve(root, 'out/Collector.sol/Collector.json')
+  if (!existsSync(artifact)) return false
+  const built = (JSON.parse(readFileSync(artifact, 'utf8')) as { bytecode: { object: string } })
+    .bytecode.object
+  return built.toLowerCase() !== collectorBytecode.toLowerCase()
+}
+
 async function main() {
+  if (staleBindings()) {
+    console.error(
+      'src/chain/abis.ts is stale against out/ (forge build): run `npm run build:contracts`',
+    )
+    if (process.argv.includes('--check')) process.exit(1)
+  }
   const mode = process.argv.includes('--write')
     ? 'write'
     : process.argv.includes('--check')
