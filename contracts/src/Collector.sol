@@ -55,7 +55,8 @@ contract Collector is ICollector {
         keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)");
     bytes32 internal constant NAME_HASH = keccak256("Tollgate Collector");
     bytes32 internal constant VERSION_HASH = keccak256("1");
-    bytes32 internal constant ERC6492_MAGIC = 0x6492649264926492649264926492649264926492649264926492649264926492;
+    bytes32 internal constant ERC6492_MAGIC =
+        0x6492649264926492649264926492649264926492649264926492649264926492;
 
     uint256 internal constant STATUS_ACTIVE = 1;
     uint256 internal constant STATUS_CANCELED = 2;
@@ -95,8 +96,17 @@ contract Collector is ICollector {
     /// @param validator The ERC-6492 validator.
     /// @param admin_ Manages operators.
     /// @param operators Initial operators.
-    constructor(address token, address payee, ISignatureValidator6492 validator, address admin_, address[] memory operators) {
-        if (token == address(0) || payee == address(0) || address(validator) == address(0) || admin_ == address(0)) {
+    constructor(
+        address token,
+        address payee,
+        ISignatureValidator6492 validator,
+        address admin_,
+        address[] memory operators
+    ) {
+        if (
+            token == address(0) || payee == address(0) || address(validator) == address(0)
+                || admin_ == address(0)
+        ) {
             revert ZeroValue();
         }
         TOKEN = token;
@@ -155,7 +165,10 @@ contract Collector is ICollector {
     }
 
     /// @inheritdoc ICollector
-    function setTerms(bytes32 subscription, Terms calldata terms, bytes calldata signature) external nonReentrant {
+    function setTerms(bytes32 subscription, Terms calldata terms, bytes calldata signature)
+        external
+        nonReentrant
+    {
         _setTerms(subscription, terms, signature);
     }
 
@@ -169,7 +182,9 @@ contract Collector is ICollector {
             bytes32 live = _live[owner];
             if (live != bytes32(0)) revert OwnerHasLiveSubscription(owner, live);
         } else {
-            if (address(uint160(config)) != owner) revert OwnerMismatch(subscription, address(uint160(config)));
+            if (address(uint160(config)) != owner) {
+                revert OwnerMismatch(subscription, address(uint160(config)));
+            }
             if ((_state[subscription] >> STATUS_SHIFT) & 0xff == STATUS_CANCELED) {
                 revert SubscriptionCanceled(subscription);
             }
@@ -197,7 +212,9 @@ contract Collector is ICollector {
     /// nonce is consumed, and the allowance is exactly the permit's value. USDC takes no ERC-6492
     /// signatures, so a wrapped one is unwrapped here and the counterfactual wallet deployed by the
     /// validator first (never by this contract); the token then checks the inner signature.
-    function _submitPermit(address owner, Permit calldata permit, bytes calldata wrapped, bool creating) internal {
+    function _submitPermit(address owner, Permit calldata permit, bytes calldata wrapped, bool creating)
+        internal
+    {
         IUsdc token = IUsdc(TOKEN);
         bytes memory signature = wrapped;
         if (_is6492(wrapped)) {
@@ -211,7 +228,9 @@ contract Collector is ICollector {
         } catch {}
         if (permit.nonce < token.nonces(owner)) {
             // A permit already consumed before the owner's last cancel is no consent to a new subscription.
-            if (creating && permit.nonce < _nonceAtCancel[owner]) revert PermitNonceUsed(owner, permit.nonce);
+            if (creating && permit.nonce < _nonceAtCancel[owner]) {
+                revert PermitNonceUsed(owner, permit.nonce);
+            }
             if (UsdcSignature.isValidNow(owner, _permitDigest(token, owner, permit), signature)) {
                 if (token.allowance(owner, address(this)) == permit.value) return;
                 revert PermitNonceUsed(owner, permit.nonce);
@@ -222,12 +241,20 @@ contract Collector is ICollector {
         revert PermitRejected(owner);
     }
 
-    function _permitDigest(IUsdc token, address owner, Permit calldata permit) internal view returns (bytes32) {
+    function _permitDigest(IUsdc token, address owner, Permit calldata permit)
+        internal
+        view
+        returns (bytes32)
+    {
         return keccak256(
             abi.encodePacked(
                 "\x19\x01",
                 token.DOMAIN_SEPARATOR(),
-                keccak256(abi.encode(PERMIT_TYPEHASH, owner, address(this), permit.value, permit.nonce, permit.deadline))
+                keccak256(
+                    abi.encode(
+                        PERMIT_TYPEHASH, owner, address(this), permit.value, permit.nonce, permit.deadline
+                    )
+                )
             )
         );
     }
@@ -241,7 +268,11 @@ contract Collector is ICollector {
         if (terms.period < MIN_PERIOD || terms.period > MAX_PERIOD) revert InvalidPeriod(terms.period);
         address owner = address(uint160(config));
         bytes32 digest = _hashTypedData(
-            keccak256(abi.encode(TERMS_TYPEHASH, subscription, terms.limit, terms.period, terms.nonce, terms.deadline))
+            keccak256(
+                abi.encode(
+                    TERMS_TYPEHASH, subscription, terms.limit, terms.period, terms.nonce, terms.deadline
+                )
+            )
         );
         if (!_isValidSignature(owner, digest, signature)) revert InvalidSignature();
 
@@ -303,8 +334,8 @@ contract Collector is ICollector {
             unchecked {
                 // start <= block.timestamp always; period >= MIN_PERIOD, so the window fits 24 bits
                 // for any timestamp below 2^32.
-                current =
-                    (block.timestamp - ((config >> START_SHIFT) & MASK40)) / ((config >> PERIOD_SHIFT) & MASK32);
+                current = (block.timestamp - ((config >> START_SHIFT) & MASK40))
+                    / ((config >> PERIOD_SHIFT) & MASK32);
             }
             uint256 lastWindow = (state >> WINDOW_SHIFT) & MASK24;
             if (window > current || window + 1 < current || window < lastWindow || window > MASK24) {

@@ -12,7 +12,8 @@ import {UsdcSignature} from "./libraries/UsdcSignature.sol";
 /// collector, which holds everyone's allowances, never makes that call itself.
 contract SignatureValidator6492 is ISignatureValidator6492 {
     /// @notice The suffix ERC-6492 appends to a wrapped signature.
-    bytes32 public constant ERC6492_MAGIC = 0x6492649264926492649264926492649264926492649264926492649264926492;
+    bytes32 public constant ERC6492_MAGIC =
+        0x6492649264926492649264926492649264926492649264926492649264926492;
 
     /// @inheritdoc ISignatureValidator6492
     function isValidSig(address signer, bytes32 hash, bytes calldata signature) external returns (bool) {

@@ -16,8 +16,10 @@ abstract contract Base is Test {
     bytes32 internal constant TERMS_TYPEHASH =
         keccak256("Terms(bytes32 subscription,uint64 limit,uint32 period,uint32 nonce,uint256 deadline)");
     bytes32 internal constant CANCEL_TYPEHASH = keccak256("Cancel(bytes32 subscription,uint256 deadline)");
-    bytes32 internal constant ERC6492_MAGIC = 0x6492649264926492649264926492649264926492649264926492649264926492;
-    uint256 internal constant SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141;
+    bytes32 internal constant ERC6492_MAGIC =
+        0x6492649264926492649264926492649264926492649264926492649264926492;
+    uint256 internal constant SECP256K1_N =
+        0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141;
     uint256 internal constant CAP = 100e6;
     bytes32 internal constant SUB = keccak256("subscription-1");
 
@@ -66,7 +68,8 @@ abstract contract Base is Test {
         returns (ICollector deployed)
     {
         bytes memory code = abi.encodePacked(
-            vm.getCode("Collector.sol:Collector"), abi.encode(token, payee_, address(validator), admin_, operators)
+            vm.getCode("Collector.sol:Collector"),
+            abi.encode(token, payee_, address(validator), admin_, operators)
         );
         assembly {
             deployed := create(0, add(code, 0x20), mload(code))
@@ -103,7 +106,11 @@ abstract contract Base is Test {
     }
 
     /// @dev A permit for the collector at the owner's current token nonce.
-    function _permit(uint256 key, uint256 value) internal view returns (ICollector.Permit memory p, bytes memory sig) {
+    function _permit(uint256 key, uint256 value)
+        internal
+        view
+        returns (ICollector.Permit memory p, bytes memory sig)
+    {
         return _permitFor(vm.addr(key), key, value, block.timestamp + 1 days);
     }
 
@@ -119,7 +126,9 @@ abstract contract Base is Test {
     function _domain(uint256 chainId, address verifyingContract) internal pure returns (bytes32) {
         return keccak256(
             abi.encode(
-                keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"),
+                keccak256(
+                    "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
+                ),
                 keccak256("Tollgate Collector"),
                 keccak256("1"),
                 chainId,
@@ -146,12 +155,22 @@ abstract contract Base is Test {
         return keccak256(abi.encodePacked("\x19\x01", _domain(block.chainid, address(collector)), structHash));
     }
 
-    function _terms(uint64 limit, uint32 period, uint32 nonce) internal view returns (ICollector.Terms memory) {
-        return ICollector.Terms({limit: limit, period: period, nonce: nonce, deadline: block.timestamp + 1 hours});
+    function _terms(uint64 limit, uint32 period, uint32 nonce)
+        internal
+        view
+        returns (ICollector.Terms memory)
+    {
+        return ICollector.Terms({
+            limit: limit, period: period, nonce: nonce, deadline: block.timestamp + 1 hours
+        });
     }
 
     /// @dev Wraps `inner` as ERC-6492 for a wallet `factory.deploy(signer, salt)` would create.
-    function _wrap6492(address signer, bytes32 salt, bytes memory inner) internal view returns (bytes memory) {
+    function _wrap6492(address signer, bytes32 salt, bytes memory inner)
+        internal
+        view
+        returns (bytes memory)
+    {
         return abi.encodePacked(
             abi.encode(address(factory), abi.encodeCall(MockWalletFactory.deploy, (signer, salt)), inner),
             ERC6492_MAGIC

@@ -43,7 +43,8 @@ contract SignatureValidator6492Test is Base {
 
     function test_isValidSig_revert_erc6492FactoryReverts() public {
         bytes memory sig = abi.encodePacked(
-            abi.encode(address(usdc), abi.encodeWithSignature("nonexistent()"), _sign(ownerKey, HASH)), ERC6492_MAGIC
+            abi.encode(address(usdc), abi.encodeWithSignature("nonexistent()"), _sign(ownerKey, HASH)),
+            ERC6492_MAGIC
         );
         assertFalse(validator.isValidSig(stranger, HASH, sig));
     }

@@ -89,8 +89,10 @@ contract AuthorizeTest is Base {
         address w = factory.predict(signer, salt);
         assertEq(w.code.length, 0);
         usdc.mint(w, 10e6);
-        bytes memory inner = _sign(key, _permitDigest(w, address(collector), CAP, 0, block.timestamp + 1 days));
-        ICollector.Permit memory p = ICollector.Permit({value: CAP, deadline: block.timestamp + 1 days, nonce: 0});
+        bytes memory inner =
+            _sign(key, _permitDigest(w, address(collector), CAP, 0, block.timestamp + 1 days));
+        ICollector.Permit memory p =
+            ICollector.Permit({value: CAP, deadline: block.timestamp + 1 days, nonce: 0});
         vm.prank(operator);
         collector.authorize(SUB, w, p, _wrap6492(signer, salt, inner));
         assertGt(w.code.length, 0);

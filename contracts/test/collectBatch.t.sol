@@ -23,7 +23,9 @@ contract CollectBatchTest is Base {
 
     function _all(uint32 seq, uint64 amount) internal view returns (ICollector.Charge[] memory charges) {
         charges = new ICollector.Charge[](N);
-        for (uint256 i; i < N; ++i) charges[i] = _charge(ids[i], seq, 0, amount);
+        for (uint256 i; i < N; ++i) {
+            charges[i] = _charge(ids[i], seq, 0, amount);
+        }
     }
 
     function _batch(ICollector.Charge[] memory charges) internal returns (uint256) {
@@ -74,7 +76,9 @@ contract CollectBatchTest is Base {
         charges[4] = _charge(ids[3], 1, 0, uint64(CAP) + 1); // allowance
         charges[5] = _charge(ids[4], 1, 0, 1e6); // ok
         vm.expectEmit(address(collector));
-        emit ICollector.ChargeFailed(charges[0].subscription, 1, 0, 1e6, ICollector.FailureReason.UnknownSubscription);
+        emit ICollector.ChargeFailed(
+            charges[0].subscription, 1, 0, 1e6, ICollector.FailureReason.UnknownSubscription
+        );
         vm.expectEmit(address(collector));
         emit ICollector.ChargeFailed(ids[0], 2, 0, 1e6, ICollector.FailureReason.SeqGap);
         vm.expectEmit(address(collector));
@@ -123,7 +127,9 @@ contract CollectBatchTest is Base {
         vm.prank(operator);
         vm.expectPartialRevert(ICollector.InsufficientGas.selector);
         collector.collectBatch{gas: 150_000}(charges);
-        for (uint256 i; i < N; ++i) assertEq(collector.lastSeq(ids[i]), 0);
+        for (uint256 i; i < N; ++i) {
+            assertEq(collector.lastSeq(ids[i]), 0);
+        }
     }
 
     function testFuzz_collectBatch_revert_insufficientGasNeverMarksFailure(uint256 gas) public {

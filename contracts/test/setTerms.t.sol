@@ -86,7 +86,8 @@ contract SetTermsTest is Base {
         (MockERC1271Wallet wallet, uint256 key) = _newWallet("wallet");
         address w = address(wallet);
         bytes32 id = keccak256("wallet-sub");
-        ICollector.Permit memory p = ICollector.Permit({value: CAP, deadline: block.timestamp + 1 days, nonce: 0});
+        ICollector.Permit memory p =
+            ICollector.Permit({value: CAP, deadline: block.timestamp + 1 days, nonce: 0});
         bytes memory permitSig = _sign(key, _permitDigest(w, address(collector), CAP, 0, p.deadline));
         vm.prank(operator);
         collector.authorize(id, w, p, permitSig);
@@ -113,7 +114,8 @@ contract SetTermsTest is Base {
         bytes32 salt = keccak256("salt");
         address w = factory.deploy(signer, salt);
         bytes32 id = keccak256("cf-sub");
-        ICollector.Permit memory p = ICollector.Permit({value: CAP, deadline: block.timestamp + 1 days, nonce: 0});
+        ICollector.Permit memory p =
+            ICollector.Permit({value: CAP, deadline: block.timestamp + 1 days, nonce: 0});
         bytes memory permitSig = _sign(key, _permitDigest(w, address(collector), CAP, 0, p.deadline));
         vm.prank(operator);
         collector.authorize(id, w, p, permitSig);
@@ -128,7 +130,8 @@ contract SetTermsTest is Base {
         address w = factory.deploy(signer, salt);
         (, uint256 key) = makeAddrAndKey("cf-signer");
         bytes32 id = keccak256("cf-sub");
-        ICollector.Permit memory p = ICollector.Permit({value: CAP, deadline: block.timestamp + 1 days, nonce: 0});
+        ICollector.Permit memory p =
+            ICollector.Permit({value: CAP, deadline: block.timestamp + 1 days, nonce: 0});
         bytes memory permitSig = _sign(key, _permitDigest(w, address(collector), CAP, 0, p.deadline));
         vm.prank(operator);
         collector.authorize(id, w, p, permitSig);

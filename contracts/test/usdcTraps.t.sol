@@ -22,7 +22,9 @@ contract UsdcTrapsTest is Base {
     function test_trap_permitNonceConsumedByAnotherApp() public {
         (ICollector.Permit memory p, bytes memory sig) = _permit(ownerKey, CAP);
         address otherApp = makeAddr("otherApp");
-        usdc.permit(owner, otherApp, 1, p.deadline, _sign(ownerKey, _permitDigest(owner, otherApp, 1, 0, p.deadline)));
+        usdc.permit(
+            owner, otherApp, 1, p.deadline, _sign(ownerKey, _permitDigest(owner, otherApp, 1, 0, p.deadline))
+        );
         vm.expectRevert(abi.encodeWithSelector(ICollector.PermitNonceUsed.selector, owner, 0));
         vm.prank(operator);
         collector.authorize(SUB, owner, p, sig);

@@ -125,7 +125,12 @@ interface ICollector {
     /// @param start Start of window 0.
     /// @param period Window length in seconds.
     event Authorized(
-        bytes32 indexed subscription, address indexed owner, uint256 allowance, bool created, uint40 start, uint32 period
+        bytes32 indexed subscription,
+        address indexed owner,
+        uint256 allowance,
+        bool created,
+        uint40 start,
+        uint32 period
     );
 
     /// @notice New owner-signed terms are in force.
@@ -147,7 +152,9 @@ interface ICollector {
     /// @param window The window it named.
     /// @param amount The amount asked.
     /// @param reason Why.
-    event ChargeFailed(bytes32 indexed subscription, uint32 seq, uint32 window, uint64 amount, FailureReason reason);
+    event ChargeFailed(
+        bytes32 indexed subscription, uint32 seq, uint32 window, uint64 amount, FailureReason reason
+    );
 
     /// @notice The subscription is canceled; nothing moves for it any more.
     /// @param subscription The subscription id.

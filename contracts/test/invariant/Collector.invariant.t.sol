@@ -18,7 +18,9 @@ contract CollectorInvariantTest is Base {
             usdc.mint(who, 200e6);
         }
         handler = new CollectorHandler(collector, usdc, operator, pauser, keys);
-        for (uint256 i; i < 3; ++i) handler.authorize(i, 30e6);
+        for (uint256 i; i < 3; ++i) {
+            handler.authorize(i, 30e6);
+        }
         targetContract(address(handler));
     }
 
@@ -51,7 +53,9 @@ contract CollectorInvariantTest is Base {
         assertFalse(handler.movedAfterCancel());
         for (uint256 i; i < handler.subCount(); ++i) {
             bytes32 id = handler.subs(i);
-            if (handler.canceled(id)) assertEq(collector.getSubscription(id).totalCollected, handler.pulledAtCancel(id));
+            if (handler.canceled(id)) {
+                assertEq(collector.getSubscription(id).totalCollected, handler.pulledAtCancel(id));
+            }
         }
     }
 
@@ -84,13 +88,23 @@ contract CollectorInvariantTest is Base {
         for (uint256 i; i < 300; ++i) {
             uint256 r = uint256(keccak256(abi.encode("walk", i)));
             uint256 action = r % 7;
-            if (action == 0) handler.authorize(r >> 8, r >> 16);
-            else if (action == 1) handler.setTerms(r >> 8, uint64(r >> 16), uint32(r >> 80), (r >> 120) % 2 == 0, (r >> 121) % 5 == 0);
-            else if (action == 2) handler.collect(r >> 8, uint64(r >> 16), (r >> 80) % 3 == 0, uint8(r >> 88) % 5);
-            else if (action == 3) handler.collectBatch(r >> 8, uint8(r >> 16), uint64(r >> 24));
-            else if (action == 4) handler.cancel(r >> 8, (r >> 16) % 2 == 0);
-            else if (action == 5) handler.warp(r >> 8);
-            else handler.togglePause(r >> 8);
+            if (action == 0) {
+                handler.authorize(r >> 8, r >> 16);
+            } else if (action == 1) {
+                handler.setTerms(
+                    r >> 8, uint64(r >> 16), uint32(r >> 80), (r >> 120) % 2 == 0, (r >> 121) % 5 == 0
+                );
+            } else if (action == 2) {
+                handler.collect(r >> 8, uint64(r >> 16), (r >> 80) % 3 == 0, uint8(r >> 88) % 5);
+            } else if (action == 3) {
+                handler.collectBatch(r >> 8, uint8(r >> 16), uint64(r >> 24));
+            } else if (action == 4) {
+                handler.cancel(r >> 8, (r >> 16) % 2 == 0);
+            } else if (action == 5) {
+                handler.warp(r >> 8);
+            } else {
+                handler.togglePause(r >> 8);
+            }
         }
         assertGt(handler.pulledSum(), 0);
         assertGt(handler.subCount(), 3);

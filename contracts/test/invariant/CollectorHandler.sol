@@ -43,7 +43,13 @@ contract CollectorHandler is Test {
     bool public movedAfterCancel;
     uint256 public calls;
 
-    constructor(ICollector collector_, IFiatToken usdc_, address operator_, address pauser_, uint256[OWNERS] memory keys_) {
+    constructor(
+        ICollector collector_,
+        IFiatToken usdc_,
+        address operator_,
+        address pauser_,
+        uint256[OWNERS] memory keys_
+    ) {
         collector = collector_;
         usdc = usdc_;
         operator = operator_;
@@ -69,7 +75,9 @@ contract CollectorHandler is Test {
     }
 
     function _keyOf(address who) internal view returns (uint256) {
-        for (uint256 i; i < OWNERS; ++i) if (vm.addr(keys[i]) == who) return keys[i];
+        for (uint256 i; i < OWNERS; ++i) {
+            if (vm.addr(keys[i]) == who) return keys[i];
+        }
         revert("unknown owner");
     }
 
@@ -95,7 +103,9 @@ contract CollectorHandler is Test {
                 abi.encodePacked(
                     "\x19\x01",
                     usdc.DOMAIN_SEPARATOR(),
-                    keccak256(abi.encode(PERMIT_TYPEHASH, owner, address(collector), value, p.nonce, p.deadline))
+                    keccak256(
+                        abi.encode(PERMIT_TYPEHASH, owner, address(collector), value, p.nonce, p.deadline)
+                    )
                 )
             )
         );
@@ -108,7 +118,9 @@ contract CollectorHandler is Test {
         } catch {}
     }
 
-    function setTerms(uint256 subSeed, uint64 limit, uint32 period, bool samePeriod, bool staleNonce) external {
+    function setTerms(uint256 subSeed, uint64 limit, uint32 period, bool samePeriod, bool staleNonce)
+        external
+    {
         ++calls;
         (bytes32 id, bool ok) = _pick(subSeed);
         if (!ok) return;
@@ -147,7 +159,8 @@ contract CollectorHandler is Test {
         for (uint256 i; i < n; ++i) {
             uint256 s = uint256(keccak256(abi.encode(seed, i)));
             // Same seq for repeats of a subscription in the batch: only the first may succeed.
-            charges[i] = _chargeFor(subs[s % subs.length], uint64(uint256(amount) + i), s % 4 == 0, uint8(s % 7));
+            charges[i] =
+                _chargeFor(subs[s % subs.length], uint64(uint256(amount) + i), s % 4 == 0, uint8(s % 7));
         }
         vm.recordLogs();
         vm.prank(operator);
@@ -164,7 +177,8 @@ contract CollectorHandler is Test {
         bool done;
         if (bySignature) {
             uint256 deadline = block.timestamp + 1 hours;
-            bytes memory sig = _sign(_keyOf(owner), _typed(keccak256(abi.encode(CANCEL_TYPEHASH, id, deadline))));
+            bytes memory sig =
+                _sign(_keyOf(owner), _typed(keccak256(abi.encode(CANCEL_TYPEHASH, id, deadline))));
             try collector.cancelWithSignature(id, deadline, sig) {
                 done = true;
             } catch {}
@@ -218,7 +232,9 @@ contract CollectorHandler is Test {
     function _record(Vm.Log[] memory logs) internal {
         for (uint256 i; i < logs.length; ++i) {
             Vm.Log memory log = logs[i];
-            if (log.emitter != address(collector) || log.topics[0] != ICollector.Collected.selector) continue;
+            if (log.emitter != address(collector) || log.topics[0] != ICollector.Collected.selector) {
+                continue;
+            }
             bytes32 id = log.topics[1];
             uint256 packed = abi.decode(log.data, (uint256));
             uint32 seq = uint32(packed);

