@@ -1,2 +1,3 @@
 // Every domain owns its tables in its own `schema.ts`; this file gathers them for drizzle.
 export * from './coreSchema.js'
+export * from '../ledger/schema.js'

@@ -45,3 +45,24 @@ export function parseRateCard(json: unknown): RateCard {
   }
   return parsed.data
 }
+
+/**
+ * Start-up check: every action a service meters must have a price. Throws naming the
+ * missing ones, so a deploy with an incomplete rate card never starts.
+ */
+export function assertPriced(card: RateCard, actions: readonly string[]): void {
+  const missing = actions.filter((a) => !(a in card.prices))
+  if (missing.length > 0) {
+    throw new Error(`rate card ${card.version} has no price for: ${missing.join(', ')}`)
+  }
+}
+
+/** Formats micro-credits as dollars from integers only: 7000n → "$0.007", 8410000n → "$8.41". */
+export function formatUsd(micros: bigint): string {
+  const negative = micros < 0n
+  const abs = negative ? -micros : micros
+  const dollars = abs / 1_000_000n
+  let cents = (abs % 1_000_000n).toString().padStart(6, '0').replace(/0+$/, '')
+  if (cents.length < 2) cents = cents.padEnd(2, '0')
+  return `${negative ? '-' : ''}$${dollars.toLocaleString('en-US')}.${cents}`
+}

@@ -1,0 +1,224 @@
+import type { AccountSnapshot } from './decide.js'
+import { NoBillingAccountError } from './errors.js'
+import { microsOf, type Sql, toTimestamp } from './sql.js'
+import type { SubscriptionState } from './states.js'
+
+/** An org's billing account and current subscription, locked for the transaction. */
+export type LockedAccount = {
+  orgId: string
+  subscriptionId: string
+  state: SubscriptionState
+  stateChangedAt: bigint
+  voucher: bigint
+  reservedVoucher: bigint
+  voucherExhaustedAt: bigint | null
+  accrued: bigint
+  reserved: bigint
+  booked: bigint
+  collected: bigint
+  writtenOff: bigint
+  entrySeq: bigint
+  accruedSince: bigint | null
+  allowance: bigint
+  monthlyLimit: bigint | null
+  windowStart: bigint | null
+  windowSeconds: number
+  spendWindow: number
+  spendWindowSpent: bigint
+  /** Set when anything on the row changed and it must be written back. */
+  dirty?: boolean
+}
+
+/** The gate's view of a locked account: the voucher it sees is what reservations left. */
+export function snapshotOf(a: LockedAccount): AccountSnapshot {
+  return {
+    state: a.state,
+    stateChangedAt: a.stateChangedAt,
+    voucher: a.voucher - a.reservedVoucher,
+    voucherExhaustedAt: a.voucherExhaustedAt,
+    accrued: a.accrued,
+    reserved: a.reserved,
+    booked: a.booked,
+    allowance: a.allowance,
+    monthlyLimit: a.monthlyLimit,
+    windowStart: a.windowStart,
+    windowSeconds: a.windowSeconds,
+    spendWindow: a.spendWindow,
+    spendWindowSpent: a.spendWindowSpent,
+  }
+}
+
+/**
+ * Locks the accounts of `orgIds` in org-id order — the fixed order that keeps concurrent
+ * batches from deadlocking — and reads them with their current subscription.
+ */
+export async function lockAccounts(
+  sql: Sql,
+  orgIds: string[],
+  { lock = true }: { lock?: boolean } = {},
+): Promise<Map<string, LockedAccount>> {
+  const rows = await sql.unsafe<Record<string, unknown>[]>(
+    `select a.org_id, a.subscription_id, s.state, ${microsOf('s.state_changed_at')} as state_changed_at,
+       a.voucher, a.reserved_voucher, ${microsOf('a.voucher_exhausted_at')} as voucher_exhausted_at,
+       a.accrued, a.reserved, a.booked, a.collected, a.written_off, a.entry_seq,
+       ${microsOf('a.accrued_since')} as accrued_since,
+       s.allowance, s.monthly_limit, ${microsOf('s.window_start')} as window_start, s.window_seconds,
+       s.spend_window, s.spend_window_spent
+     from billing_accounts a join subscriptions s on s.id = a.subscription_id
+     where a.org_id = any($1::uuid[])
+     order by a.org_id
+     ${lock ? 'for update of a' : ''}`,
+    [orgIds],
+  )
+  const out = new Map<string, LockedAccount>()
+  for (const r of rows) {
+    out.set(r.org_id as string, {
+      orgId: r.org_id as string,
+      subscriptionId: r.subscription_id as string,
+      state: r.state as SubscriptionState,
+      stateChangedAt: r.state_changed_at as bigint,
+      voucher: r.voucher as bigint,
+      reservedVoucher: r.reserved_voucher as bigint,
+      voucherExhaustedAt: (r.voucher_exhausted_at as bigint | null) ?? null,
+      accrued: r.accrued as bigint,
+      reserved: r.reserved as bigint,
+      booked: r.booked as bigint,
+      collected: r.collected as bigint,
+      writtenOff: r.written_off as bigint,
+      entrySeq: r.entry_seq as bigint,
+      accruedSince: (r.accrued_since as bigint | null) ?? null,
+      allowance: r.allowance as bigint,
+      monthlyLimit: (r.monthly_limit as bigint | null) ?? null,
+      windowStart: (r.window_start as bigint | null) ?? null,
+      windowSeconds: r.window_seconds as number,
+      spendWindow: r.spend_window as number,
+      spendWindowSpent: r.spend_window_spent as bigint,
+    })
+  }
+  return out
+}
+
+/** Locks one org's account; throws when the org has none. */
+export async function lockAccount(sql: Sql, orgId: string): Promise<LockedAccount> {
+  const a = (await lockAccounts(sql, [orgId])).get(orgId)
+  if (!a) throw new NoBillingAccountError(orgId)
+  return a
+}
+
+/** A ledger entry about to be appended: balances after are taken from the account. */
+export type PendingEntry = {
+  orgId: string
+  seq: bigint
+  subscriptionId: string | null
+  kind: string
+  amount: bigint
+  voucherAfter: bigint
+  accruedAfter: bigint
+  bookedAfter: bigint
+  collectedAfter: bigint
+  usageId: bigint | null
+  chargeId: bigint | null
+  memo: string | null
+  createdAt: bigint
+}
+
+/** Builds the next entry of `a`'s ledger with its balances after the movement. */
+export function entryFor(
+  a: LockedAccount,
+  e: {
+    kind: string
+    amount: bigint
+    usageId?: bigint | null
+    chargeId?: bigint | null
+    memo?: string | null
+    at: bigint
+  },
+): PendingEntry {
+  a.entrySeq += 1n
+  a.dirty = true
+  return {
+    orgId: a.orgId,
+    seq: a.entrySeq,
+    subscriptionId: a.subscriptionId,
+    kind: e.kind,
+    amount: e.amount,
+    voucherAfter: a.voucher,
+    accruedAfter: a.accrued,
+    bookedAfter: a.booked,
+    collectedAfter: a.collected,
+    usageId: e.usageId ?? null,
+    chargeId: e.chargeId ?? null,
+    memo: e.memo ?? null,
+    createdAt: e.at,
+  }
+}
+
+const str = (v: bigint | null) => (v === null ? null : v.toString())
+
+/** Appends entries in one statement. */
+export async function appendEntries(sql: Sql, entries: PendingEntry[]): Promise<void> {
+  if (entries.length === 0) return
+  await sql.unsafe(
+    `insert into ledger_entries (org_id, seq, subscription_id, kind, amount, voucher_after, accrued_after,
+       booked_after, collected_after, usage_id, charge_id, memo, created_at)
+     select * from unnest($1::uuid[], $2::int8[], $3::text[], $4::text[], $5::int8[], $6::int8[], $7::int8[],
+       $8::int8[], $9::int8[], $10::int8[], $11::int8[], $12::text[], $13::timestamptz[])`,
+    [
+      entries.map((e) => e.orgId),
+      entries.map((e) => e.seq.toString()),
+      entries.map((e) => e.subscriptionId),
+      entries.map((e) => e.kind),
+      entries.map((e) => e.amount.toString()),
+      entries.map((e) => e.voucherAfter.toString()),
+      entries.map((e) => e.accruedAfter.toString()),
+      entries.map((e) => e.bookedAfter.toString()),
+      entries.map((e) => e.collectedAfter.toString()),
+      entries.map((e) => str(e.usageId)),
+      entries.map((e) => str(e.chargeId)),
+      entries.map((e) => e.memo),
+      entries.map((e) => toTimestamp(e.createdAt)),
+    ] as never[],
+  )
+}
+
+/** Writes back every changed account (and its subscription's spend window) in two statements. */
+export async function saveAccounts(sql: Sql, accounts: Iterable<LockedAccount>): Promise<void> {
+  const dirty = [...accounts].filter((a) => a.dirty)
+  if (dirty.length === 0) return
+  const ts = (v: bigint | null) => (v === null ? null : toTimestamp(v))
+  await sql.unsafe(
+    `update billing_accounts a set voucher = v.voucher, reserved_voucher = v.reserved_voucher,
+       voucher_exhausted_at = v.voucher_exhausted_at, accrued = v.accrued, reserved = v.reserved,
+       booked = v.booked, collected = v.collected, written_off = v.written_off, entry_seq = v.entry_seq,
+       accrued_since = v.accrued_since, updated_at = clock_timestamp()
+     from unnest($1::uuid[], $2::int8[], $3::int8[], $4::timestamptz[], $5::int8[], $6::int8[], $7::int8[],
+       $8::int8[], $9::int8[], $10::int8[], $11::timestamptz[])
+       as v(org_id, voucher, reserved_voucher, voucher_exhausted_at, accrued, reserved, booked, collected,
+            written_off, entry_seq, accrued_since)
+     where a.org_id = v.org_id`,
+    [
+      dirty.map((a) => a.orgId),
+      dirty.map((a) => a.voucher.toString()),
+      dirty.map((a) => a.reservedVoucher.toString()),
+      dirty.map((a) => ts(a.voucherExhaustedAt)),
+      dirty.map((a) => a.accrued.toString()),
+      dirty.map((a) => a.reserved.toString()),
+      dirty.map((a) => a.booked.toString()),
+      dirty.map((a) => a.collected.toString()),
+      dirty.map((a) => a.writtenOff.toString()),
+      dirty.map((a) => a.entrySeq.toString()),
+      dirty.map((a) => ts(a.accruedSince)),
+    ] as never[],
+  )
+  await sql.unsafe(
+    `update subscriptions s set spend_window = v.spend_window, spend_window_spent = v.spent, allowance = v.allowance
+     from unnest($1::text[], $2::int4[], $3::int8[], $4::int8[]) as v(id, spend_window, spent, allowance)
+     where s.id = v.id`,
+    [
+      dirty.map((a) => a.subscriptionId),
+      dirty.map((a) => a.spendWindow),
+      dirty.map((a) => a.spendWindowSpent.toString()),
+      dirty.map((a) => a.allowance.toString()),
+    ] as never[],
+  )
+}

@@ -1,0 +1,96 @@
+import type { Db } from '../db/client.js'
+import { lockAccount, saveAccounts } from './accounts.js'
+import { InvalidTransitionError } from './errors.js'
+import { newSubscriptionId } from './openBillingAccount.js'
+import type { TransitionCause } from './states.js'
+import { transitionSubscription } from './transitionSubscription.js'
+
+export type AuthorizeSubscriptionParameters = {
+  orgId: string
+  /** The subscription the owner signed for; must be the org's current one. */
+  subscriptionId: string
+  owner: string
+  /** The token allowance now in place for the collector (the permit's value). */
+  allowance: bigint
+  windowSeconds?: number
+  /** `null` removes the limit; omitted keeps it. */
+  monthlyLimit?: bigint | null
+  termsNonce?: number
+  cause?: TransitionCause
+  actor?: string
+}
+
+/**
+ * Records an authorization (first, or a re-authorization / top-up on the same subscription):
+ * the allowance in place and the terms, and the move to `active` through the transition
+ * function. Windows start at the first authorization and keep their start afterwards.
+ */
+export async function authorizeSubscription(db: Db, p: AuthorizeSubscriptionParameters) {
+  return await db.$client.begin(async (tx) => {
+    const account = await lockAccount(tx, p.orgId)
+    if (account.subscriptionId !== p.subscriptionId) {
+      throw new InvalidTransitionError({
+        subscriptionId: p.subscriptionId,
+        from: 'not current',
+        to: 'active',
+      })
+    }
+    const result = await transitionSubscription(tx, {
+      subscriptionId: p.subscriptionId,
+      to: 'active',
+      cause: p.cause ?? 'settlement',
+      actor: p.actor ?? p.owner,
+      reason: account.state === 'pending' ? 'authorized' : 'reauthorized',
+      authorization: {
+        owner: p.owner,
+        allowance: p.allowance,
+        windowSeconds: p.windowSeconds,
+        monthlyLimit: p.monthlyLimit,
+        termsNonce: p.termsNonce,
+      },
+    })
+    account.allowance = p.allowance
+    await saveAccounts(tx, [{ ...account, dirty: true }])
+    return result
+  })
+}
+
+/** Sets an org's subscription state for a chain- or owner-caused reason (lapsed, needs_reauth, canceled). */
+export async function setSubscriptionState(
+  db: Db,
+  p: {
+    subscriptionId: string
+    to: 'needs_reauth' | 'lapsed' | 'canceled' | 'active'
+    cause: TransitionCause
+    reason?: string
+    actor?: string
+  },
+) {
+  return await db.$client.begin((tx) => transitionSubscription(tx, p))
+}
+
+/** After a cancel, the owner may start over: a new pending subscription, the old one's history kept. */
+export async function startNewSubscription(
+  db: Db,
+  p: { orgId: string },
+): Promise<{ subscriptionId: string }> {
+  return await db.$client.begin(async (tx) => {
+    const account = await lockAccount(tx, p.orgId)
+    if (account.state !== 'canceled') {
+      throw new InvalidTransitionError({
+        subscriptionId: account.subscriptionId,
+        from: account.state,
+        to: 'new subscription',
+      })
+    }
+    const id = newSubscriptionId()
+    await tx`
+      insert into subscriptions (id, org_id, state, state_changed_at, window_seconds)
+      values (${id}, ${p.orgId}, 'pending', clock_timestamp(), ${account.windowSeconds})`
+    await tx`
+      insert into subscription_transitions (subscription_id, from_state, to_state, cause, reason)
+      values (${id}, null, 'pending', 'owner', ${`replaces ${account.subscriptionId}`})`
+    await tx`update billing_accounts set subscription_id = ${id} where org_id = ${p.orgId}`
+    return { subscriptionId: id }
+  })
+}

@@ -1,0 +1,251 @@
+import type { Db } from '../db/client.js'
+import {
+  appendEntries,
+  entryFor,
+  type LockedAccount,
+  lockAccount,
+  saveAccounts,
+} from './accounts.js'
+import { UsageStateError } from './errors.js'
+import { nowMicros, type Sql } from './sql.js'
+
+/** A charge as settlement sees it. */
+export type Charge = {
+  id: string
+  orgId: string
+  subscriptionId: string
+  seq: number
+  windowIndex: number
+  amount: bigint
+  status: 'booked' | 'submitted' | 'collected' | 'failed' | 'written_off'
+  failureReason: string | null
+  txHash: string | null
+}
+
+type ChargeRow = {
+  id: bigint
+  org_id: string
+  subscription_id: string
+  seq: number
+  window_index: number
+  amount: bigint
+  status: Charge['status']
+  failure_reason: string | null
+  tx_hash: string | null
+}
+
+const toCharge = (r: ChargeRow): Charge => ({
+  id: r.id.toString(),
+  orgId: r.org_id,
+  subscriptionId: r.subscription_id,
+  seq: r.seq,
+  windowIndex: r.window_index,
+  amount: r.amount,
+  status: r.status,
+  failureReason: r.failure_reason,
+  txHash: r.tx_hash,
+})
+
+async function lockCharge(tx: Sql, chargeId: string): Promise<ChargeRow> {
+  const [row] = await tx<ChargeRow[]>`
+    select id, org_id, subscription_id, seq, window_index, amount, status, failure_reason, tx_hash
+    from charges where id = ${chargeId}`
+  if (!row) throw new UsageStateError(`no charge ${chargeId}`)
+  return row
+}
+
+/**
+ * Books an org's accrued usage into charges, one per usage window (ascending), each with the
+ * subscription's next on-chain sequence number: accrued → booked on the ledger. Returns the
+ * new charges (none when nothing is accrued).
+ */
+export async function bookCharges(db: Db, p: { orgId: string }): Promise<Charge[]> {
+  return await db.$client.begin(async (tx) => {
+    const account = await lockAccount(tx, p.orgId)
+    const windows = await tx<{ window_index: number; amount: bigint; ids: bigint[] }[]>`
+      select window_index, sum(billable_amount)::int8 as amount, array_agg(id) as ids
+      from usage
+      where org_id = ${p.orgId} and subscription_id = ${account.subscriptionId}
+        and charge_id is null and billable_amount > 0 and status in ('recorded', 'committed')
+      group by window_index order by window_index`
+    if (windows.length === 0) return []
+    const [sub] = await tx<{ last_seq: number }[]>`
+      select last_seq from subscriptions where id = ${account.subscriptionId} for update`
+    let seq = sub!.last_seq
+    const at = nowMicros()
+    const out: Charge[] = []
+    const entries = []
+    for (const w of windows) {
+      seq += 1
+      const [row] = await tx<ChargeRow[]>`
+        insert into charges (org_id, subscription_id, seq, window_index, amount, status)
+        values (${p.orgId}, ${account.subscriptionId}, ${seq}, ${w.window_index ?? 0}, ${w.amount.toString()}, 'booked')
+        returning id, org_id, subscription_id, seq, window_index, amount, status, failure_reason, tx_hash`
+      await tx`update usage set charge_id = ${row!.id.toString()} where id = any(${w.ids.map(String)}::int8[])`
+      account.accrued -= w.amount
+      account.booked += w.amount
+      entries.push(
+        entryFor(account, {
+          kind: 'charge_booked',
+          amount: w.amount,
+          chargeId: row!.id,
+          at,
+          memo: `seq ${seq} window ${w.window_index}`,
+        }),
+      )
+      out.push(toCharge(row!))
+    }
+    if (account.accrued === 0n) account.accruedSince = null
+    await tx`update subscriptions set last_seq = ${seq} where id = ${account.subscriptionId}`
+    await appendEntries(tx, fixAfter(entries, account))
+    await saveAccounts(tx, [account])
+    return out
+  })
+}
+
+/** Entries built in a loop carry the final balances; give each the balances after itself. */
+function fixAfter(entries: ReturnType<typeof entryFor>[], a: LockedAccount) {
+  let accrued = a.accrued
+  let booked = a.booked
+  for (let i = entries.length - 1; i >= 0; i--) {
+    const e = entries[i]!
+    e.accruedAfter = accrued
+    e.bookedAfter = booked
+    accrued += e.amount
+    booked -= e.amount
+  }
+  return entries
+}
+
+/** Records that a charge was sent in transaction `txHash` (intent before, hash after). */
+export async function markChargeSubmitted(db: Db, p: { chargeId: string; txHash: string }) {
+  await db.$client`
+    update charges set status = 'submitted', tx_hash = ${p.txHash}, updated_at = clock_timestamp()
+    where id = ${p.chargeId} and status in ('booked', 'submitted', 'failed')`
+}
+
+/** Moves a collected charge from booked to collected; the allowance shrinks by as much. */
+export async function markChargeCollected(
+  db: Db,
+  p: { chargeId: string; txHash: string },
+): Promise<Charge> {
+  return await db.$client.begin(async (tx) => {
+    const c = await lockCharge(tx, p.chargeId)
+    const account = await lockAccount(tx, c.org_id)
+    const [row] = await tx<
+      ChargeRow[]
+    >`select status from charges where id = ${p.chargeId} for update`
+    if (row!.status === 'collected') return toCharge({ ...c, status: 'collected' })
+    if (row!.status === 'written_off')
+      throw new UsageStateError(`charge ${p.chargeId} was written off`)
+    account.booked -= c.amount
+    account.collected += c.amount
+    if (c.subscription_id === account.subscriptionId) account.allowance -= c.amount
+    const entry = entryFor(account, {
+      kind: 'charge_collected',
+      amount: c.amount,
+      chargeId: c.id,
+      at: nowMicros(),
+      memo: p.txHash,
+    })
+    await tx`
+      update charges set status = 'collected', tx_hash = ${p.txHash}, failure_reason = null, updated_at = clock_timestamp()
+      where id = ${p.chargeId}`
+    await tx`
+      update subscriptions set drawn = drawn + ${c.amount.toString()},
+        allowance = case when id = ${account.subscriptionId} then allowance else greatest(allowance - ${c.amount.toString()}, 0) end
+      where id = ${c.subscription_id}`
+    await appendEntries(tx, [entry])
+    await saveAccounts(tx, [account])
+    return toCharge({ ...c, status: 'collected', tx_hash: p.txHash })
+  })
+}
+
+/** Records a failed pull with its decoded reason; the charge stays owed (same seq on retry). */
+export async function markChargeFailed(db: Db, p: { chargeId: string; reason: string }) {
+  await db.$client.begin(async (tx) => {
+    const c = await lockCharge(tx, p.chargeId)
+    const account = await lockAccount(tx, c.org_id)
+    await tx`
+      update charges set status = 'failed', failure_reason = ${p.reason}, updated_at = clock_timestamp()
+      where id = ${p.chargeId} and status <> 'collected'`
+    await appendEntries(tx, [
+      entryFor(account, {
+        kind: 'charge_failed',
+        amount: 0n,
+        chargeId: c.id,
+        at: nowMicros(),
+        memo: p.reason,
+      }),
+    ])
+    await saveAccounts(tx, [account])
+  })
+}
+
+/** Writes off a charge that cannot be collected (on cancel), on the record. */
+export async function writeOffCharge(db: Db, p: { chargeId: string; reason: string }) {
+  await db.$client.begin(async (tx) => {
+    const c = await lockCharge(tx, p.chargeId)
+    const account = await lockAccount(tx, c.org_id)
+    const [row] = await tx<
+      ChargeRow[]
+    >`select status from charges where id = ${p.chargeId} for update`
+    if (row!.status === 'collected' || row!.status === 'written_off') return
+    account.booked -= c.amount
+    account.writtenOff += c.amount
+    await tx`
+      update charges set status = 'written_off', failure_reason = ${p.reason}, updated_at = clock_timestamp()
+      where id = ${p.chargeId}`
+    await appendEntries(tx, [
+      entryFor(account, {
+        kind: 'write_off',
+        amount: c.amount,
+        chargeId: c.id,
+        at: nowMicros(),
+        memo: p.reason,
+      }),
+    ])
+    await saveAccounts(tx, [account])
+  })
+}
+
+/** Records a refund sent on-chain for part or all of a collected charge. */
+export async function refundCharge(
+  db: Db,
+  p: { chargeId: string; amount: bigint; txHash: string },
+) {
+  await db.$client.begin(async (tx) => {
+    const c = await lockCharge(tx, p.chargeId)
+    if (c.status !== 'collected' || p.amount <= 0n || p.amount > c.amount) {
+      throw new UsageStateError(`cannot refund ${p.amount} of charge ${p.chargeId} (${c.status})`)
+    }
+    const account = await lockAccount(tx, c.org_id)
+    account.collected -= p.amount
+    await appendEntries(tx, [
+      entryFor(account, {
+        kind: 'refund',
+        amount: p.amount,
+        chargeId: c.id,
+        at: nowMicros(),
+        memo: p.txHash,
+      }),
+    ])
+    await saveAccounts(tx, [account])
+  })
+}
+
+/** Charges of one org, newest first. */
+export async function listCharges(db: Db, p: { orgId: string; limit?: number }): Promise<Charge[]> {
+  const rows = await db.$client<ChargeRow[]>`
+    select id, org_id, subscription_id, seq, window_index, amount, status, failure_reason, tx_hash
+    from charges where org_id = ${p.orgId} order by id desc limit ${p.limit ?? 100}`
+  return rows.map(toCharge)
+}
+
+/** Charges waiting to be sent or confirmed, across orgs (settlement's work list). */
+export async function listOpenCharges(db: Db, p: { limit?: number } = {}): Promise<Charge[]> {
+  const rows = await db.$client<ChargeRow[]>`
+    select id, org_id, subscription_id, seq, window_index, amount, status, failure_reason, tx_hash
+    from charges where status in ('booked', 'submitted') order by id limit ${p.limit ?? 1000}`
+  return rows.map(toCharge)
+}

@@ -1,0 +1,111 @@
+import { BaseError } from '../errors.js'
+
+export type BillingInactiveParameters = {
+  reason: 'inactive' | 'no_credit'
+  subscriptionId: string
+  state: string
+  productName: string
+  dashboardUrl: string
+  publicBaseUrl: string
+}
+
+/**
+ * 402: the org cannot do paid work. Worded as the spec's error, with the product name and
+ * dashboard from config and the re-up link `/s/<subscription_id>`.
+ */
+export class BillingInactiveError extends BaseError {
+  override name = 'BillingInactiveError'
+  constructor(p: BillingInactiveParameters) {
+    const host = p.dashboardUrl.replace(/^https?:\/\//, '').replace(/\/$/, '')
+    const why =
+      p.reason === 'no_credit'
+        ? "your starting credit is used up and there's no active subscription"
+        : 'this org has no active subscription'
+    super(
+      `BILLING_INACTIVE: ${why} — reads are allowed but writes are blocked. Re-authorize in the ${p.productName} Dash (${host}) or at /s/${p.subscriptionId}.`,
+      {
+        code: 'BILLING_INACTIVE',
+        status: 402,
+        details: {
+          reason: p.reason,
+          state: p.state,
+          subscription_id: p.subscriptionId,
+          reup_url: `${p.publicBaseUrl}/s/${p.subscriptionId}`,
+          dashboard_url: p.dashboardUrl,
+        },
+      },
+    )
+  }
+}
+
+/** 402: the monthly limit is reached; new paid work waits for the next window or a raised limit. */
+export class SpendCapReachedError extends BaseError {
+  override name = 'SpendCapReachedError'
+  constructor(p: { subscriptionId: string; limit: bigint; spent: bigint; publicBaseUrl: string }) {
+    super(
+      `SPEND_CAP_REACHED: this org reached its monthly limit of ${p.limit} micro-credits; paid work resumes in the next period or when the owner raises the limit at /s/${p.subscriptionId}.`,
+      {
+        code: 'SPEND_CAP_REACHED',
+        status: 402,
+        details: {
+          subscription_id: p.subscriptionId,
+          monthly_limit_micros: p.limit.toString(),
+          spent_micros: p.spent.toString(),
+          manage_url: `${p.publicBaseUrl}/s/${p.subscriptionId}`,
+        },
+      },
+    )
+  }
+}
+
+/** 409: the idempotency key was used before with other parameters. */
+export class IdempotencyConflictError extends BaseError {
+  override name = 'IdempotencyConflictError'
+  constructor(key: string) {
+    super(`idempotency key "${key}" was already used with different parameters`, {
+      code: 'IDEMPOTENCY_CONFLICT',
+      status: 409,
+      details: { idempotency_key: key },
+    })
+  }
+}
+
+/** 400: the action has no price in the rate card (at start-up this is a configuration error). */
+export class UnknownActionError extends BaseError {
+  override name = 'UnknownActionError'
+  constructor(action: string) {
+    super(`"${action}" is not a metered action in the rate card`, {
+      code: 'UNKNOWN_ACTION',
+      status: 400,
+      details: { action },
+    })
+  }
+}
+
+/** 409: a state change the state machine does not allow. */
+export class InvalidTransitionError extends BaseError {
+  override name = 'InvalidTransitionError'
+  constructor(p: { subscriptionId: string; from: string; to: string }) {
+    super(`subscription ${p.subscriptionId} cannot go from ${p.from} to ${p.to}`, {
+      code: 'INVALID_TRANSITION',
+      status: 409,
+      details: { subscription_id: p.subscriptionId, from: p.from, to: p.to },
+    })
+  }
+}
+
+/** 404: no billing account for the org. */
+export class NoBillingAccountError extends BaseError {
+  override name = 'NoBillingAccountError'
+  constructor(orgId: string) {
+    super(`org ${orgId} has no billing account`, { code: 'NO_BILLING_ACCOUNT', status: 404 })
+  }
+}
+
+/** 409: a reservation or usage that can no longer be committed or voided. */
+export class UsageStateError extends BaseError {
+  override name = 'UsageStateError'
+  constructor(message: string, details?: Record<string, unknown>) {
+    super(message, { code: 'USAGE_STATE', status: 409, details })
+  }
+}

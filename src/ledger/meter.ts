@@ -1,0 +1,422 @@
+import { createHash } from 'node:crypto'
+import type { Config } from '../config/index.js'
+import type { Db } from '../db/client.js'
+import { RetryableError } from '../errors.js'
+import {
+  appendEntries,
+  entryFor,
+  type LockedAccount,
+  lockAccounts,
+  type PendingEntry,
+  saveAccounts,
+  snapshotOf,
+} from './accounts.js'
+import { applyCharge, decide } from './decide.js'
+import {
+  BillingInactiveError,
+  IdempotencyConflictError,
+  NoBillingAccountError,
+  SpendCapReachedError,
+  UnknownActionError,
+} from './errors.js'
+import type { RateCard } from './rateCard.js'
+import { nowMicros, type Sql, toTimestamp } from './sql.js'
+import { transitionSubscription } from './transitionSubscription.js'
+
+export type MeterParameters = {
+  orgId: string
+  action: string
+  /** Units of the action (a batch claim is priced per claimed item). Default 1. */
+  quantity?: number
+  /** Permanent, unique per org: a retry with it returns the first outcome. */
+  idempotencyKey?: string | undefined
+  /** For lease wind-down (heartbeat, checkpoint, release_issue): when the lease was claimed. */
+  leaseClaimedAt?: Date | undefined
+}
+
+export type ReserveParameters = MeterParameters & {
+  /** How long the hold lives before it expires to void. */
+  ttlSeconds?: number
+}
+
+/** What metering recorded; a retry with the same key returns it again with `replayed: true`. */
+export type MeterOutcome = {
+  usageId: string
+  orgId: string
+  subscriptionId: string
+  action: string
+  quantity: number
+  unitPriceMicros: string
+  priceMicros: string
+  voucherMicros: string
+  billableMicros: string
+  free: 'wind_down' | 'session_key' | null
+  rateVersion: string
+  windowIndex: number | null
+  status: 'recorded' | 'reserved'
+  replayed: boolean
+}
+
+type Item = {
+  op: 'meter' | 'reserve'
+  p: ReserveParameters
+  requestHash: string
+  resolve: (o: MeterOutcome) => void
+  reject: (e: unknown) => void
+}
+
+export type Meter = {
+  /** Prices and records one action, or refuses it; resolves only after its batch committed. */
+  meter: (p: MeterParameters) => Promise<MeterOutcome>
+  /** Holds the price of `quantity` units; settle it with `commitUsage` or `voidUsage`. */
+  reserve: (p: ReserveParameters) => Promise<MeterOutcome>
+  /** Waits for everything queued, then stops accepting work. */
+  close: () => Promise<void>
+  /** Batches committed and actions in them, for metrics. */
+  stats: { batches: number; actions: number }
+}
+
+export type CreateMeterParameters = {
+  rateCard: RateCard
+  product: Config['product']
+  /** Most actions in one transaction. */
+  maxBatch?: number
+  /** Transactions in flight at once (each on its own pooled connection). */
+  concurrency?: number
+  reservationTtlSeconds?: number
+  /** The clock, in microseconds since the epoch (tests move it). */
+  clock?: () => bigint
+}
+
+const hashRequest = (p: MeterParameters, op: string) =>
+  createHash('sha256')
+    .update(JSON.stringify([op, p.action, p.quantity ?? 1, p.leaseClaimedAt?.getTime() ?? null]))
+    .digest('base64url')
+
+/**
+ * The metering engine: a group-commit batcher. Calls queue up; each transaction takes what
+ * is queued (up to `maxBatch`), locks the orgs involved in a fixed order, decides every
+ * action with the gate on the locked rows, writes usage rows, ledger entries and idempotency
+ * keys, and commits — and only then does any caller get its answer. One transaction per
+ * batch, never one per action, and never inside the caller's own transaction.
+ *
+ * @example
+ * const meter = createMeter(db, { rateCard: config.rateCard, product: config.product })
+ * const outcome = await meter.meter({ orgId, action: 'save_comment', idempotencyKey: 'req-1' })
+ */
+export function createMeter(db: Db, options: CreateMeterParameters): Meter {
+  const maxBatch = options.maxBatch ?? 256
+  const concurrency = options.concurrency ?? 2
+  const clock = options.clock ?? nowMicros
+  const ttl = options.reservationTtlSeconds ?? 300
+  const queue: Item[] = []
+  let inFlight = 0
+  let closed = false
+  const idle: Array<() => void> = []
+  const stats = { batches: 0, actions: 0 }
+
+  const pump = () => {
+    while (inFlight < concurrency && queue.length > 0) {
+      const batch = queue.splice(0, maxBatch)
+      inFlight++
+      void runBatch(batch).finally(() => {
+        inFlight--
+        if (queue.length > 0) pump()
+        else if (inFlight === 0) for (const f of idle.splice(0)) f()
+      })
+    }
+  }
+
+  const runBatch = async (batch: Item[]) => {
+    try {
+      const results = await db.$client.begin((tx) => meterBatch(tx, batch, options, clock, ttl))
+      stats.batches++
+      stats.actions += batch.length
+      batch.forEach((item, i) => {
+        const r = results[i]!
+        if (r instanceof Error) item.reject(r)
+        else item.resolve(r)
+      })
+    } catch (error) {
+      // One bad action must not sink the others: retry each alone, then report.
+      if (batch.length > 1) {
+        for (const item of batch) await runBatch([item])
+        return
+      }
+      batch[0]!.reject(
+        error instanceof Error &&
+          'code' in error &&
+          typeof error.code === 'string' &&
+          error.code.length === 5
+          ? new RetryableError('metering failed, retry', { cause: error })
+          : error,
+      )
+    }
+  }
+
+  const enqueue = (op: Item['op'], p: ReserveParameters) =>
+    new Promise<MeterOutcome>((resolve, reject) => {
+      if (closed) return reject(new RetryableError('metering is shutting down'))
+      if (!(p.action in options.rateCard.prices)) return reject(new UnknownActionError(p.action))
+      const quantity = p.quantity ?? 1
+      if (!Number.isSafeInteger(quantity) || quantity < 0 || quantity > 1_000_000) {
+        return reject(new UnknownActionError(`${p.action} x ${quantity}`))
+      }
+      queue.push({ op, p, requestHash: hashRequest(p, op), resolve, reject })
+      pump()
+    })
+
+  return {
+    meter: (p) => enqueue('meter', p),
+    reserve: (p) => enqueue('reserve', p),
+    close: async () => {
+      closed = true
+      if (inFlight > 0 || queue.length > 0) await new Promise<void>((done) => idle.push(done))
+    },
+    stats,
+  }
+}
+
+type StoredOutcome = { hash: string; outcome: MeterOutcome }
+
+async function meterBatch(
+  tx: Sql,
+  batch: Item[],
+  options: CreateMeterParameters,
+  clock: () => bigint,
+  ttl: number,
+): Promise<Array<MeterOutcome | Error>> {
+  const orgIds = [...new Set(batch.map((i) => i.p.orgId))].sort()
+  const accounts = await lockAccounts(tx, orgIds)
+
+  // Idempotency: keys already stored (committed by earlier batches, seen after our lock).
+  const keyed = batch.filter((i) => i.p.idempotencyKey !== undefined)
+  const stored = new Map<string, StoredOutcome>()
+  if (keyed.length > 0) {
+    const rows = await tx.unsafe<
+      { org_id: string; key: string; request_hash: string; outcome: MeterOutcome }[]
+    >(
+      `select k.org_id, k.key, k.request_hash, k.outcome from idempotency_keys k
+       join unnest($1::uuid[], $2::text[]) as q(org_id, key) on k.org_id = q.org_id and k.key = q.key`,
+      [keyed.map((i) => i.p.orgId), keyed.map((i) => i.p.idempotencyKey!)] as never[],
+    )
+    for (const r of rows)
+      stored.set(`${r.org_id}\u0000${r.key}`, { hash: r.request_hash, outcome: r.outcome })
+  }
+
+  const now = clock()
+  const results: Array<MeterOutcome | Error | { replayOf: MeterOutcome }> = []
+  const newUsage: Array<{
+    item: Item
+    account: LockedAccount
+    outcome: Omit<MeterOutcome, 'usageId'>
+    entries: Array<Omit<Parameters<typeof entryFor>[1], 'usageId'>>
+  }> = []
+  const transitions: Array<{ subscriptionId: string }> = []
+
+  for (const item of batch) {
+    const { p } = item
+    const account = accounts.get(p.orgId)
+    if (!account) {
+      results.push(new NoBillingAccountError(p.orgId))
+      continue
+    }
+    const storeKey =
+      p.idempotencyKey === undefined ? undefined : `${p.orgId}\u0000${p.idempotencyKey}`
+    const previous = storeKey ? stored.get(storeKey) : undefined
+    if (previous) {
+      results.push(
+        previous.hash === item.requestHash
+          ? { replayOf: previous.outcome }
+          : new IdempotencyConflictError(p.idempotencyKey!),
+      )
+      continue
+    }
+    const quantity = p.quantity ?? 1
+    const unitPrice = options.rateCard.prices[p.action]!
+    const decision = decide(snapshotOf(account), {
+      action: p.action,
+      quantity,
+      unitPrice,
+      now,
+      leaseClaimedAt: p.leaseClaimedAt ? BigInt(p.leaseClaimedAt.getTime()) * 1000n : undefined,
+    })
+    if (decision.kind === 'refuse') {
+      if (decision.code === 'SPEND_CAP_REACHED') {
+        results.push(
+          new SpendCapReachedError({
+            subscriptionId: account.subscriptionId,
+            limit: decision.limit,
+            spent: decision.spent,
+            publicBaseUrl: options.product.publicBaseUrl,
+          }),
+        )
+      } else {
+        if (decision.transition && account.state === 'active') {
+          account.state = 'needs_reauth'
+          account.stateChangedAt = now
+          transitions.push({ subscriptionId: account.subscriptionId })
+        }
+        results.push(
+          new BillingInactiveError({
+            reason: decision.reason,
+            subscriptionId: account.subscriptionId,
+            state: account.state,
+            productName: options.product.name,
+            dashboardUrl: options.product.dashboardUrl,
+            publicBaseUrl: options.product.publicBaseUrl,
+          }),
+        )
+      }
+      continue
+    }
+    const hold = item.op === 'reserve'
+    const voucher = decision.kind === 'charge' ? decision.voucher : 0n
+    const billable = decision.kind === 'charge' ? decision.billable : 0n
+    const before = account.voucher - account.reservedVoucher
+    const after = applyCharge(
+      snapshotOf(account),
+      { voucher, billable, windowIndex: decision.windowIndex },
+      now,
+      hold,
+    )
+    account.dirty = true
+    account.spendWindow = after.spendWindow
+    account.spendWindowSpent = after.spendWindowSpent
+    if (after.voucherExhaustedAt !== null && before > 0n && after.voucher === 0n)
+      account.voucherExhaustedAt = now
+    const entries: Array<Omit<Parameters<typeof entryFor>[1], 'usageId'>> = []
+    if (hold) {
+      account.reservedVoucher += voucher
+      account.reserved += billable
+    } else {
+      if (voucher > 0n) {
+        account.voucher -= voucher
+        entries.push({ kind: 'usage_voucher', amount: -voucher, at: now, memo: p.action })
+      }
+      if (billable > 0n) {
+        account.accrued += billable
+        if (account.accruedSince === null) account.accruedSince = now
+        entries.push({ kind: 'usage_billable', amount: billable, at: now, memo: p.action })
+      }
+    }
+    const outcome: Omit<MeterOutcome, 'usageId'> = {
+      orgId: p.orgId,
+      subscriptionId: account.subscriptionId,
+      action: p.action,
+      quantity,
+      unitPriceMicros: unitPrice.toString(),
+      priceMicros: (voucher + billable).toString(),
+      voucherMicros: voucher.toString(),
+      billableMicros: billable.toString(),
+      free: decision.kind === 'free' ? decision.reason : null,
+      rateVersion: options.rateCard.version,
+      windowIndex: decision.windowIndex,
+      status: hold ? 'reserved' : 'recorded',
+      replayed: false,
+    }
+    newUsage.push({ item, account, outcome, entries })
+    results.push(outcome as MeterOutcome) // usageId filled in below
+    // A later retry with the same key in this very batch sees this outcome.
+    if (storeKey) stored.set(storeKey, { hash: item.requestHash, outcome: outcome as MeterOutcome })
+  }
+
+  for (const t of transitions) {
+    await transitionSubscription(tx, {
+      subscriptionId: t.subscriptionId,
+      to: 'needs_reauth',
+      cause: 'gate',
+      reason: 'allowance_exhausted',
+      at: now,
+    })
+  }
+
+  if (newUsage.length > 0) {
+    const ids = await tx.unsafe<{ id: bigint }[]>(
+      `insert into usage (org_id, subscription_id, action, quantity, unit_price, voucher_amount, billable_amount,
+         rate_version, window_index, status, free_reason, idempotency_key, expires_at, created_at)
+       select a, b, c, d, e, f, g, h, i, j, k, l, m, n
+       from unnest($1::uuid[], $2::text[], $3::text[], $4::int4[], $5::int8[], $6::int8[], $7::int8[],
+         $8::text[], $9::int4[], $10::text[], $11::text[], $12::text[], $13::timestamptz[], $14::timestamptz[])
+         with ordinality as u(a, b, c, d, e, f, g, h, i, j, k, l, m, n, ord)
+       order by ord
+       returning id`,
+      [
+        newUsage.map((u) => u.outcome.orgId),
+        newUsage.map((u) => u.outcome.subscriptionId),
+        newUsage.map((u) => u.outcome.action),
+        newUsage.map((u) => u.outcome.quantity),
+        newUsage.map((u) => u.outcome.unitPriceMicros),
+        newUsage.map((u) => u.outcome.voucherMicros),
+        newUsage.map((u) => u.outcome.billableMicros),
+        newUsage.map((u) => u.outcome.rateVersion),
+        newUsage.map((u) => u.outcome.windowIndex),
+        newUsage.map((u) => u.outcome.status),
+        newUsage.map((u) => u.outcome.free),
+        newUsage.map((u) => u.item.p.idempotencyKey ?? null),
+        newUsage.map((u) =>
+          u.item.op === 'reserve'
+            ? toTimestamp(now + BigInt(u.item.p.ttlSeconds ?? ttl) * 1_000_000n)
+            : null,
+        ),
+        newUsage.map(() => toTimestamp(now)),
+      ] as never[],
+    )
+    // Postgres returns ids in insertion order for INSERT ... SELECT ... ORDER BY; ids are
+    // ascending within one statement, so sorting makes the pairing independent of that.
+    const sorted = ids.map((r) => r.id).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+    const entries: PendingEntry[] = []
+    newUsage.forEach((u, i) => {
+      const usageId = sorted[i]!
+      ;(u.outcome as MeterOutcome).usageId = usageId.toString()
+      // Balances after each entry: replay this usage's movements on a copy of the running totals.
+      for (const e of u.entries) entries.push({ ...entryFor(u.account, { ...e, usageId }) })
+    })
+    fixBalancesAfter(entries, accounts)
+    await appendEntries(tx, entries)
+
+    const keyedUsage = newUsage.filter((u) => u.item.p.idempotencyKey !== undefined)
+    if (keyedUsage.length > 0) {
+      await tx.unsafe(
+        `insert into idempotency_keys (org_id, key, request_hash, outcome, created_at)
+         select * from unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[], $5::timestamptz[])`,
+        [
+          keyedUsage.map((u) => u.outcome.orgId),
+          keyedUsage.map((u) => u.item.p.idempotencyKey!),
+          keyedUsage.map((u) => u.item.requestHash),
+          keyedUsage.map((u) => JSON.stringify(u.outcome)),
+          keyedUsage.map(() => toTimestamp(now)),
+        ] as never[],
+      )
+    }
+  }
+  await saveAccounts(tx, accounts.values())
+  return results.map((r) => ('replayOf' in r ? { ...r.replayOf, replayed: true } : r))
+}
+
+/**
+ * Entries were built after all of the batch's movements were applied to the accounts, so
+ * their "after" balances all show the final totals. Rewind per org, newest first, so each
+ * entry carries the balances right after its own movement.
+ */
+function fixBalancesAfter(entries: PendingEntry[], accounts: Map<string, LockedAccount>) {
+  const byOrg = new Map<string, PendingEntry[]>()
+  for (const e of entries) {
+    if (!byOrg.has(e.orgId)) byOrg.set(e.orgId, [])
+    byOrg.get(e.orgId)!.push(e)
+  }
+  for (const [orgId, list] of byOrg) {
+    const a = accounts.get(orgId)!
+    let voucher = a.voucher
+    let accrued = a.accrued
+    for (let i = list.length - 1; i >= 0; i--) {
+      const e = list[i]!
+      e.voucherAfter = voucher
+      e.accruedAfter = accrued
+      e.bookedAfter = a.booked
+      e.collectedAfter = a.collected
+      if (e.kind === 'usage_voucher') voucher -= e.amount
+      if (e.kind === 'usage_billable') accrued -= e.amount
+    }
+  }
+}

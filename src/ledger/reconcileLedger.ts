@@ -1,0 +1,98 @@
+import type { Db } from '../db/client.js'
+
+/** One difference between an org's cached balances and what its ledger and usage derive. */
+export type LedgerMismatch = { orgId: string; check: string; expected: string; actual: string }
+
+/**
+ * Proves the cached balances equal the ledger: each balance re-derived from the entries,
+ * the entry sequence gap-free, the last entry's "after" balances equal to the row, holds
+ * equal to the open reservations, and DESIGN.md's invariant
+ * Σ billable usage = accrued + booked + collected (gross) + written off (+ manual adjustments).
+ * Returns every mismatch (empty = reconciled).
+ */
+export async function reconcileLedger(
+  db: Db,
+  p: { orgId?: string } = {},
+): Promise<LedgerMismatch[]> {
+  const rows = await db.$client.begin(
+    'isolation level repeatable read read only',
+    (tx) => tx<Record<string, string | null>[]>`
+    with e as (
+      select org_id,
+        count(*)::int8 as n, max(seq) as max_seq,
+        coalesce(sum(amount) filter (where kind in ('voucher_grant','usage_voucher','void_voucher','adjustment_voucher')), 0)::int8 as voucher,
+        coalesce(sum(amount) filter (where kind in ('usage_billable','void_billable','adjustment_accrued')), 0)::int8
+          - coalesce(sum(amount) filter (where kind = 'charge_booked'), 0)::int8 as accrued,
+        coalesce(sum(amount) filter (where kind = 'charge_booked'), 0)::int8
+          - coalesce(sum(amount) filter (where kind in ('charge_collected','write_off')), 0)::int8 as booked,
+        coalesce(sum(amount) filter (where kind = 'charge_collected'), 0)::int8
+          - coalesce(sum(amount) filter (where kind = 'refund'), 0)::int8 as collected,
+        coalesce(sum(amount) filter (where kind = 'charge_collected'), 0)::int8 as collected_gross,
+        coalesce(sum(amount) filter (where kind = 'write_off'), 0)::int8 as written_off,
+        coalesce(sum(amount) filter (where kind = 'adjustment_accrued'), 0)::int8 as adj_accrued
+      from ledger_entries group by org_id
+    ),
+    last as (
+      select distinct on (org_id) org_id, voucher_after, accrued_after, booked_after, collected_after
+      from ledger_entries order by org_id, seq desc
+    ),
+    u as (
+      select org_id,
+        coalesce(sum(billable_amount) filter (where status in ('recorded','committed')), 0)::int8 as billable,
+        coalesce(sum(billable_amount) filter (where status = 'reserved'), 0)::int8 as held,
+        coalesce(sum(voucher_amount) filter (where status = 'reserved'), 0)::int8 as held_voucher
+      from usage group by org_id
+    ),
+    c as (
+      select org_id, coalesce(sum(amount) filter (where status in ('booked','submitted','failed')), 0)::int8 as open
+      from charges group by org_id
+    )
+    select a.org_id::text, a.voucher::text, a.accrued::text, a.booked::text, a.collected::text, a.written_off::text,
+      a.reserved::text, a.reserved_voucher::text, a.entry_seq::text,
+      e.n::text, e.max_seq::text, e.voucher::text as e_voucher, e.accrued::text as e_accrued, e.booked::text as e_booked,
+      e.collected::text as e_collected, e.collected_gross::text, e.written_off::text as e_written_off, e.adj_accrued::text,
+      last.voucher_after::text, last.accrued_after::text, last.booked_after::text, last.collected_after::text,
+      coalesce(u.billable, 0)::text as u_billable, coalesce(u.held, 0)::text as u_held,
+      coalesce(u.held_voucher, 0)::text as u_held_voucher, coalesce(c.open, 0)::text as c_open
+    from billing_accounts a
+    left join e on e.org_id = a.org_id
+    left join last on last.org_id = a.org_id
+    left join u on u.org_id = a.org_id
+    left join c on c.org_id = a.org_id
+    where ${p.orgId ?? null}::uuid is null or a.org_id = ${p.orgId ?? null}::uuid`,
+  )
+  const out: LedgerMismatch[] = []
+  for (const r of rows) {
+    const orgId = r.org_id!
+    const check = (name: string, expected: string | null, actual: string | null) => {
+      if ((expected ?? '0') !== (actual ?? '0'))
+        out.push({ orgId, check: name, expected: expected ?? '0', actual: actual ?? '0' })
+    }
+    check('voucher = Σ voucher entries', r.e_voucher!, r.voucher!)
+    check('accrued = Σ accrued entries', r.e_accrued!, r.accrued!)
+    check('booked = Σ booking entries', r.e_booked!, r.booked!)
+    check('collected = Σ collection entries', r.e_collected!, r.collected!)
+    check('written off = Σ write-off entries', r.e_written_off!, r.written_off!)
+    check('entry seq gap-free', r.n!, r.max_seq!)
+    check('entry seq = account', r.entry_seq!, r.max_seq!)
+    check('last entry voucher after', r.voucher!, r.voucher_after!)
+    check('last entry accrued after', r.accrued!, r.accrued_after!)
+    check('last entry booked after', r.booked!, r.booked_after!)
+    check('last entry collected after', r.collected!, r.collected_after!)
+    check('reserved = open reservations', r.u_held!, r.reserved!)
+    check('reserved voucher = open reservations', r.u_held_voucher!, r.reserved_voucher!)
+    check('booked = open charges', r.c_open!, r.booked!)
+    const derived =
+      BigInt(r.accrued!) +
+      BigInt(r.booked!) +
+      BigInt(r.collected_gross!) +
+      BigInt(r.written_off!) -
+      BigInt(r.adj_accrued!)
+    check(
+      'Σ billable usage = accrued + booked + collected + written off',
+      r.u_billable!,
+      derived.toString(),
+    )
+  }
+  return out
+}

@@ -1,0 +1,198 @@
+import type { Db } from '../db/client.js'
+import {
+  appendEntries,
+  entryFor,
+  type LockedAccount,
+  lockAccount,
+  saveAccounts,
+} from './accounts.js'
+import { UsageStateError } from './errors.js'
+import { nowMicros, type Sql } from './sql.js'
+
+type UsageRow = {
+  id: bigint
+  org_id: string
+  action: string
+  quantity: number
+  unit_price: bigint
+  voucher_amount: bigint
+  billable_amount: bigint
+  window_index: number | null
+  status: string
+  charge_id: bigint | null
+}
+
+async function lockUsage(tx: Sql, orgId: string, usageId: bigint | string): Promise<UsageRow> {
+  const [row] = await tx<UsageRow[]>`
+    select id, org_id, action, quantity, unit_price, voucher_amount, billable_amount, window_index, status, charge_id
+    from usage where id = ${usageId.toString()} and org_id = ${orgId} for update`
+  if (!row)
+    throw new UsageStateError(`no usage ${usageId} for this org`, { usage_id: usageId.toString() })
+  return row
+}
+
+/** Gives back a held or recorded amount's spend-window count, if it is still the current window. */
+function unspend(a: LockedAccount, window: number | null, amount: bigint) {
+  if (amount > 0n && window !== null && window === a.spendWindow) a.spendWindowSpent -= amount
+}
+
+export type CommitUsageParameters = {
+  orgId: string
+  usageId: string
+  /** The units actually used: at most what was reserved. */
+  quantity: number
+}
+
+/**
+ * Settles a reservation with the units actually used: records their price (voucher part
+ * first, as held) and releases the rest of the hold.
+ */
+export async function commitUsage(db: Db, p: CommitUsageParameters) {
+  return await db.$client.begin(async (tx) => {
+    const account = await lockAccount(tx, p.orgId)
+    const u = await lockUsage(tx, p.orgId, p.usageId)
+    if (u.status !== 'reserved') {
+      throw new UsageStateError(`usage ${p.usageId} is ${u.status}, not reserved`, {
+        status: u.status,
+      })
+    }
+    if (!Number.isSafeInteger(p.quantity) || p.quantity < 0 || p.quantity > u.quantity) {
+      throw new UsageStateError(`commit of ${p.quantity} exceeds the ${u.quantity} reserved`)
+    }
+    const total = u.unit_price * BigInt(p.quantity)
+    const voucher = total < u.voucher_amount ? total : u.voucher_amount
+    const billable = total - voucher
+    const at = nowMicros()
+    account.reservedVoucher -= u.voucher_amount
+    account.reserved -= u.billable_amount
+    unspend(account, u.window_index, u.billable_amount - billable)
+    const entries = []
+    if (voucher > 0n) {
+      account.voucher -= voucher
+      entries.push(
+        entryFor(account, {
+          kind: 'usage_voucher',
+          amount: -voucher,
+          usageId: u.id,
+          at,
+          memo: u.action,
+        }),
+      )
+    }
+    if (billable > 0n) {
+      account.accrued += billable
+      account.accruedSince ??= at
+      entries.push(
+        entryFor(account, {
+          kind: 'usage_billable',
+          amount: billable,
+          usageId: u.id,
+          at,
+          memo: u.action,
+        }),
+      )
+    }
+    account.dirty = true
+    await tx`
+      update usage set status = 'committed', quantity = ${p.quantity}, voucher_amount = ${voucher.toString()},
+        billable_amount = ${billable.toString()}, expires_at = null
+      where id = ${u.id.toString()}`
+    await appendEntries(tx, entries)
+    await saveAccounts(tx, [account])
+    return {
+      usageId: p.usageId,
+      quantity: p.quantity,
+      voucherMicros: voucher.toString(),
+      billableMicros: billable.toString(),
+    }
+  })
+}
+
+export type VoidUsageParameters = {
+  orgId: string
+  usageId: string
+  reason?: string
+  status?: 'voided' | 'expired'
+}
+
+async function voidInTx(tx: Sql, account: LockedAccount, u: UsageRow, p: VoidUsageParameters) {
+  const at = nowMicros()
+  if (u.status === 'reserved') {
+    account.reservedVoucher -= u.voucher_amount
+    account.reserved -= u.billable_amount
+    unspend(account, u.window_index, u.billable_amount)
+  } else if (u.status === 'recorded' || u.status === 'committed') {
+    if (u.charge_id !== null)
+      throw new UsageStateError(`usage ${u.id} is already booked into a charge`)
+    const entries = []
+    if (u.voucher_amount > 0n) {
+      account.voucher += u.voucher_amount
+      entries.push(
+        entryFor(account, {
+          kind: 'void_voucher',
+          amount: u.voucher_amount,
+          usageId: u.id,
+          at,
+          memo: `voucher back: ${p.reason ?? 'voided'}`,
+        }),
+      )
+    }
+    if (u.billable_amount > 0n) {
+      account.accrued -= u.billable_amount
+      unspend(account, u.window_index, u.billable_amount)
+      entries.push(
+        entryFor(account, {
+          kind: 'void_billable',
+          amount: -u.billable_amount,
+          usageId: u.id,
+          at,
+          memo: p.reason ?? 'voided',
+        }),
+      )
+    }
+    await appendEntries(tx, entries)
+  } else {
+    throw new UsageStateError(`usage ${u.id} is already ${u.status}`, { status: u.status })
+  }
+  account.dirty = true
+  await tx`update usage set status = ${p.status ?? 'voided'}, expires_at = null where id = ${u.id.toString()}`
+}
+
+/**
+ * Voids a reservation (releasing its hold) or a recorded action whose work failed
+ * (giving back its voucher part and removing its billable part) — never one already booked.
+ */
+export async function voidUsage(db: Db, p: VoidUsageParameters) {
+  await db.$client.begin(async (tx) => {
+    const account = await lockAccount(tx, p.orgId)
+    const u = await lockUsage(tx, p.orgId, p.usageId)
+    await voidInTx(tx, account, u, p)
+    await saveAccounts(tx, [account])
+  })
+}
+
+/**
+ * Voids every reservation past its expiry: a crash between reserve and commit can
+ * under-charge, never over-charge. Returns how many expired. Safe to run from many workers.
+ */
+export async function expireReservations(db: Db, p: { limit?: number } = {}): Promise<number> {
+  const due = await db.$client<{ id: bigint; org_id: string }[]>`
+    select id, org_id from usage where status = 'reserved' and expires_at < clock_timestamp()
+    order by expires_at limit ${p.limit ?? 500}`
+  let expired = 0
+  for (const row of due) {
+    await db.$client.begin(async (tx) => {
+      const account = await lockAccount(tx, row.org_id)
+      const u = await lockUsage(tx, row.org_id, row.id)
+      if (u.status !== 'reserved') return
+      await voidInTx(tx, account, u, {
+        orgId: row.org_id,
+        usageId: row.id.toString(),
+        status: 'expired',
+      })
+      await saveAccounts(tx, [account])
+      expired++
+    })
+  }
+  return expired
+}

@@ -1,0 +1,205 @@
+import { sql } from 'drizzle-orm'
+import {
+  bigint,
+  bigserial,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core'
+
+const micros = (name: string) => bigint(name, { mode: 'bigint' })
+const ts = (name: string) => timestamp(name, { withTimezone: true, precision: 6 })
+
+/**
+ * One row per org: the lock every metering batch takes (in org id order) and the cached
+ * balances, each proven equal to the ledger entries by `reconcileLedger`.
+ */
+export const billingAccounts = pgTable('billing_accounts', {
+  orgId: uuid('org_id').primaryKey(),
+  /** The org's current subscription (a new one after a cancel). */
+  subscriptionId: text('subscription_id').notNull(),
+  /** Signup credit left: a voucher, never billed, never redeemable. */
+  voucher: micros('voucher').notNull(),
+  /** When the voucher ran out (pending orgs are blocked from then on). */
+  voucherExhaustedAt: ts('voucher_exhausted_at'),
+  /** Billable usage not yet booked into a charge. */
+  accrued: micros('accrued').notNull().default(sql`0`),
+  /** Held by open reservations (billable part), released by commit, void or expiry. */
+  reserved: micros('reserved').notNull().default(sql`0`),
+  /** Voucher held by open reservations. */
+  reservedVoucher: micros('reserved_voucher').notNull().default(sql`0`),
+  /** Charges booked (or submitted) and not yet collected. */
+  booked: micros('booked').notNull().default(sql`0`),
+  /** Lifetime collected on-chain, less refunds. */
+  collected: micros('collected').notNull().default(sql`0`),
+  writtenOff: micros('written_off').notNull().default(sql`0`),
+  /** Sequence of this org's last ledger entry. */
+  entrySeq: bigint('entry_seq', { mode: 'bigint' }).notNull().default(sql`0`),
+  /** When the oldest unbooked usage was recorded (settlement's max-age trigger). */
+  accruedSince: ts('accrued_since'),
+  createdAt: ts('created_at').notNull().defaultNow(),
+  updatedAt: ts('updated_at').notNull().defaultNow(),
+})
+
+/**
+ * The subscription row: the state machine's state and what the owner authorized. Only
+ * `transitionSubscription` changes `state`.
+ */
+export const subscriptions = pgTable(
+  'subscriptions',
+  {
+    /** 128 random bits as 32 hex characters; public in `/s/<id>`. */
+    id: text('id').primaryKey(),
+    orgId: uuid('org_id').notNull(),
+    /** The paying wallet (set at authorization). */
+    owner: text('owner'),
+    state: text('state').notNull(),
+    stateReason: text('state_reason'),
+    stateChangedAt: ts('state_changed_at').notNull(),
+    /** Token allowance left for the collector, as last authorized less what was collected. */
+    allowance: micros('allowance').notNull().default(sql`0`),
+    /** Collected from this subscription (the "drawn" of the Billing card). */
+    drawn: micros('drawn').notNull().default(sql`0`),
+    /** Optional monthly (per-window) limit; null = none. */
+    monthlyLimit: micros('monthly_limit'),
+    windowStart: ts('window_start'),
+    windowSeconds: integer('window_seconds').notNull(),
+    /** Billable usage recorded in window `spendWindow` (voucher-covered usage never counts). */
+    spendWindow: integer('spend_window').notNull().default(0),
+    spendWindowSpent: micros('spend_window_spent').notNull().default(sql`0`),
+    termsNonce: integer('terms_nonce').notNull().default(0),
+    /** Last on-chain charge sequence number booked (the collector's `seq`). */
+    lastSeq: integer('last_seq').notNull().default(0),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  (t) => [index('subscriptions_org_idx').on(t.orgId)],
+)
+
+/** Every state change, with what caused it: the audit trail of the state machine. */
+export const subscriptionTransitions = pgTable(
+  'subscription_transitions',
+  {
+    id: bigserial('id', { mode: 'bigint' }).primaryKey(),
+    subscriptionId: text('subscription_id').notNull(),
+    fromState: text('from_state'),
+    toState: text('to_state').notNull(),
+    cause: text('cause').notNull(),
+    actor: text('actor'),
+    reason: text('reason'),
+    at: ts('at').notNull().defaultNow(),
+  },
+  (t) => [index('subscription_transitions_sub_idx').on(t.subscriptionId, t.id)],
+)
+
+/**
+ * Usage rows: one per metered action (recorded, reserved, committed or voided), priced by
+ * the rate-card version it names. Never updated except a reservation's status.
+ */
+export const usage = pgTable(
+  'usage',
+  {
+    id: bigserial('id', { mode: 'bigint' }).primaryKey(),
+    orgId: uuid('org_id').notNull(),
+    subscriptionId: text('subscription_id').notNull(),
+    action: text('action').notNull(),
+    quantity: integer('quantity').notNull(),
+    unitPrice: micros('unit_price').notNull(),
+    /** What the action cost: voucherAmount + billableAmount (0 when recorded free). */
+    voucherAmount: micros('voucher_amount').notNull(),
+    billableAmount: micros('billable_amount').notNull(),
+    rateVersion: text('rate_version').notNull(),
+    windowIndex: integer('window_index'),
+    /** recorded | reserved | committed | voided | expired */
+    status: text('status').notNull(),
+    /** Why an action was recorded at zero cost (wind_down, session_key_while_blocked). */
+    freeReason: text('free_reason'),
+    idempotencyKey: text('idempotency_key'),
+    expiresAt: ts('expires_at'),
+    /** The charge this usage was booked into (set by settlement through the ledger). */
+    chargeId: bigint('charge_id', { mode: 'bigint' }),
+    createdAt: ts('created_at').notNull(),
+  },
+  (t) => [
+    index('usage_org_idx').on(t.orgId, t.id),
+    index('usage_reserved_idx').on(t.expiresAt).where(sql`status = 'reserved'`),
+  ],
+)
+
+/**
+ * The append-only ledger: every movement of an org's money, with the balances after it.
+ * Kinds (and the balance each moves): voucher_grant, usage_voucher, void_voucher,
+ * adjustment_voucher (voucher); usage_billable, void_billable, adjustment_accrued (accrued);
+ * charge_booked (accrued → booked); charge_collected (booked → collected); charge_failed
+ * (none: still owed); write_off (booked → written off); refund (collected).
+ */
+export const ledgerEntries = pgTable(
+  'ledger_entries',
+  {
+    id: bigserial('id', { mode: 'bigint' }).primaryKey(),
+    orgId: uuid('org_id').notNull(),
+    /** 1, 2, 3... per org: a gap or a repeat is visible. */
+    seq: bigint('seq', { mode: 'bigint' }).notNull(),
+    subscriptionId: text('subscription_id'),
+    kind: text('kind').notNull(),
+    /** Signed movement of the balance the kind moves. */
+    amount: micros('amount').notNull(),
+    voucherAfter: micros('voucher_after').notNull(),
+    accruedAfter: micros('accrued_after').notNull(),
+    bookedAfter: micros('booked_after').notNull(),
+    collectedAfter: micros('collected_after').notNull(),
+    usageId: bigint('usage_id', { mode: 'bigint' }),
+    chargeId: bigint('charge_id', { mode: 'bigint' }),
+    memo: text('memo'),
+    createdAt: ts('created_at').notNull(),
+  },
+  (t) => [uniqueIndex('ledger_entries_org_seq_idx').on(t.orgId, t.seq)],
+)
+
+/** Permanent idempotency keys, unique per org: a retry returns the first outcome. */
+export const idempotencyKeys = pgTable(
+  'idempotency_keys',
+  {
+    orgId: uuid('org_id').notNull(),
+    key: text('key').notNull(),
+    /** Hash of the request's parameters: the same key with other parameters is a conflict. */
+    requestHash: text('request_hash').notNull(),
+    outcome: jsonb('outcome').notNull(),
+    createdAt: ts('created_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.orgId, t.key] })],
+)
+
+/**
+ * Charges: accrued usage booked for collection. Settlement drives them on-chain; the ledger
+ * records each step's money movement. status: booked | submitted | collected | failed |
+ * written_off.
+ */
+export const charges = pgTable(
+  'charges',
+  {
+    id: bigserial('id', { mode: 'bigint' }).primaryKey(),
+    orgId: uuid('org_id').notNull(),
+    subscriptionId: text('subscription_id').notNull(),
+    /** The collector's per-subscription sequence number. */
+    seq: integer('seq').notNull(),
+    windowIndex: integer('window_index').notNull(),
+    amount: micros('amount').notNull(),
+    status: text('status').notNull(),
+    failureReason: text('failure_reason'),
+    txHash: text('tx_hash'),
+    details: jsonb('details'),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('charges_sub_seq_idx').on(t.subscriptionId, t.seq),
+    index('charges_status_idx').on(t.status),
+    index('charges_org_idx').on(t.orgId, t.id),
+  ],
+)

@@ -1,0 +1,66 @@
+import { InvalidTransitionError } from './errors.js'
+import type { Sql } from './sql.js'
+import { toTimestamp } from './sql.js'
+import { allowedTransitions, type SubscriptionState, type TransitionCause } from './states.js'
+
+/** What an authorization (first or re-) sets on the subscription with the move to `active`. */
+export type Authorization = {
+  owner: string
+  /** The token allowance now in place for the collector. */
+  allowance: bigint
+  /** Start of the fixed windows (the first authorization); unchanged on re-authorization. */
+  windowStart?: bigint
+  windowSeconds?: number
+  monthlyLimit?: bigint | null
+  termsNonce?: number
+}
+
+export type TransitionSubscriptionParameters = {
+  subscriptionId: string
+  to: SubscriptionState
+  cause: TransitionCause
+  actor?: string | undefined
+  reason?: string | undefined
+  /** Microseconds since the epoch; defaults to the database clock. */
+  at?: bigint | undefined
+  authorization?: Authorization | undefined
+}
+
+export type TransitionSubscriptionReturnType = { from: SubscriptionState; to: SubscriptionState }
+
+/**
+ * The one function every subscription state change goes through: checks the move against
+ * the state machine, applies it (with what an authorization sets), and records who or what
+ * caused it, when and why. Run it inside the caller's transaction; it locks the row.
+ */
+export async function transitionSubscription(
+  sql: Sql,
+  p: TransitionSubscriptionParameters,
+): Promise<TransitionSubscriptionReturnType> {
+  const [row] = await sql<{ state: SubscriptionState }[]>`
+    select state from subscriptions where id = ${p.subscriptionId} for update`
+  if (!row)
+    throw new InvalidTransitionError({ subscriptionId: p.subscriptionId, from: 'none', to: p.to })
+  const from = row.state
+  if (!allowedTransitions[from].includes(p.to)) {
+    throw new InvalidTransitionError({ subscriptionId: p.subscriptionId, from, to: p.to })
+  }
+  const at = p.at === undefined ? sql`clock_timestamp()` : sql`${toTimestamp(p.at)}::timestamptz`
+  const a = p.authorization
+  await sql`
+    update subscriptions set
+      state = ${p.to},
+      state_reason = ${p.reason ?? null},
+      state_changed_at = ${at},
+      owner = coalesce(${a?.owner ?? null}, owner),
+      allowance = coalesce(${a ? a.allowance.toString() : null}::int8, allowance),
+      window_start = coalesce(window_start, ${a?.windowStart === undefined ? null : toTimestamp(a.windowStart)}::timestamptz, case when ${a !== undefined} then ${at} end),
+      window_seconds = coalesce(${a?.windowSeconds ?? null}::int4, window_seconds),
+      monthly_limit = case when ${a !== undefined && a.monthlyLimit !== undefined} then ${a?.monthlyLimit?.toString() ?? null}::int8 else monthly_limit end,
+      terms_nonce = coalesce(${a?.termsNonce ?? null}::int4, terms_nonce)
+    where id = ${p.subscriptionId}`
+  await sql`
+    insert into subscription_transitions (subscription_id, from_state, to_state, cause, actor, reason, at)
+    values (${p.subscriptionId}, ${from}, ${p.to}, ${p.cause}, ${p.actor ?? null}, ${p.reason ?? null}, ${at})`
+  return { from, to: p.to }
+}
