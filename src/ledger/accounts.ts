@@ -1,6 +1,6 @@
 import type { AccountSnapshot } from './decide.js'
 import { NoBillingAccountError } from './errors.js'
-import { microsOf, type Sql, toTimestamp } from './sql.js'
+import { arrayParams, microsOf, type Sql, toTimestamp } from './sql.js'
 import type { SubscriptionState } from './states.js'
 
 /** An org's billing account and current subscription, locked for the transaction. */
@@ -68,7 +68,7 @@ export async function lockAccounts(
      where a.org_id = any($1::uuid[])
      order by a.org_id
      ${lock ? 'for update of a' : ''}`,
-    [orgIds],
+    arrayParams(sql, [orgIds]),
   )
   const out = new Map<string, LockedAccount>()
   for (const r of rows) {
@@ -163,7 +163,7 @@ export async function appendEntries(sql: Sql, entries: PendingEntry[]): Promise<
        booked_after, collected_after, usage_id, charge_id, memo, created_at)
      select * from unnest($1::uuid[], $2::int8[], $3::text[], $4::text[], $5::int8[], $6::int8[], $7::int8[],
        $8::int8[], $9::int8[], $10::int8[], $11::int8[], $12::text[], $13::timestamptz[])`,
-    [
+    arrayParams(sql, [
       entries.map((e) => e.orgId),
       entries.map((e) => e.seq.toString()),
       entries.map((e) => e.subscriptionId),
@@ -177,7 +177,7 @@ export async function appendEntries(sql: Sql, entries: PendingEntry[]): Promise<
       entries.map((e) => str(e.chargeId)),
       entries.map((e) => e.memo),
       entries.map((e) => toTimestamp(e.createdAt)),
-    ] as never[],
+    ]),
   )
 }
 
@@ -196,7 +196,7 @@ export async function saveAccounts(sql: Sql, accounts: Iterable<LockedAccount>):
        as v(org_id, voucher, reserved_voucher, voucher_exhausted_at, accrued, reserved, booked, collected,
             written_off, entry_seq, accrued_since)
      where a.org_id = v.org_id`,
-    [
+    arrayParams(sql, [
       dirty.map((a) => a.orgId),
       dirty.map((a) => a.voucher.toString()),
       dirty.map((a) => a.reservedVoucher.toString()),
@@ -208,17 +208,17 @@ export async function saveAccounts(sql: Sql, accounts: Iterable<LockedAccount>):
       dirty.map((a) => a.writtenOff.toString()),
       dirty.map((a) => a.entrySeq.toString()),
       dirty.map((a) => ts(a.accruedSince)),
-    ] as never[],
+    ]),
   )
   await sql.unsafe(
     `update subscriptions s set spend_window = v.spend_window, spend_window_spent = v.spent, allowance = v.allowance
      from unnest($1::text[], $2::int4[], $3::int8[], $4::int8[]) as v(id, spend_window, spent, allowance)
      where s.id = v.id`,
-    [
+    arrayParams(sql, [
       dirty.map((a) => a.subscriptionId),
       dirty.map((a) => a.spendWindow),
       dirty.map((a) => a.spendWindowSpent.toString()),
       dirty.map((a) => a.allowance.toString()),
-    ] as never[],
+    ]),
   )
 }

@@ -20,7 +20,7 @@ import {
   UnknownActionError,
 } from './errors.js'
 import type { RateCard } from './rateCard.js'
-import { nowMicros, type Sql, toTimestamp } from './sql.js'
+import { arrayParams, nowMicros, type Sql, toTimestamp } from './sql.js'
 import { transitionSubscription } from './transitionSubscription.js'
 
 export type MeterParameters = {
@@ -198,7 +198,7 @@ async function meterBatch(
     >(
       `select k.org_id, k.key, k.request_hash, k.outcome from idempotency_keys k
        join unnest($1::uuid[], $2::text[]) as q(org_id, key) on k.org_id = q.org_id and k.key = q.key`,
-      [keyed.map((i) => i.p.orgId), keyed.map((i) => i.p.idempotencyKey!)] as never[],
+      arrayParams(tx, [keyed.map((i) => i.p.orgId), keyed.map((i) => i.p.idempotencyKey!)]),
     )
     for (const r of rows)
       stored.set(`${r.org_id}\u0000${r.key}`, { hash: r.request_hash, outcome: r.outcome })
@@ -341,7 +341,7 @@ async function meterBatch(
          with ordinality as u(a, b, c, d, e, f, g, h, i, j, k, l, m, n, ord)
        order by ord
        returning id`,
-      [
+      arrayParams(tx, [
         newUsage.map((u) => u.outcome.orgId),
         newUsage.map((u) => u.outcome.subscriptionId),
         newUsage.map((u) => u.outcome.action),
@@ -360,7 +360,7 @@ async function meterBatch(
             : null,
         ),
         newUsage.map(() => toTimestamp(now)),
-      ] as never[],
+      ]),
     )
     // Postgres returns ids in insertion order for INSERT ... SELECT ... ORDER BY; ids are
     // ascending within one statement, so sorting makes the pairing independent of that.
@@ -380,13 +380,13 @@ async function meterBatch(
       await tx.unsafe(
         `insert into idempotency_keys (org_id, key, request_hash, outcome, created_at)
          select * from unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[], $5::timestamptz[])`,
-        [
+        arrayParams(tx, [
           keyedUsage.map((u) => u.outcome.orgId),
           keyedUsage.map((u) => u.item.p.idempotencyKey!),
           keyedUsage.map((u) => u.item.requestHash),
           keyedUsage.map((u) => JSON.stringify(u.outcome)),
           keyedUsage.map(() => toTimestamp(now)),
-        ] as never[],
+        ]),
       )
     }
   }

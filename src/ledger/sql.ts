@@ -15,3 +15,10 @@ export function toTimestamp(micros: bigint): string {
 
 /** The ledger's clock: microseconds since the epoch. */
 export const nowMicros = (): bigint => BigInt(Date.now()) * 1000n
+
+/**
+ * Array parameters for `sql.unsafe`: postgres.js serializes arrays only when told they are
+ * arrays. Each becomes a Postgres array literal the statement's casts (`$1::int8[]`) type.
+ */
+export const arrayParams = (sql: Sql, params: unknown[][]) =>
+  params.map((p) => sql.array(p as never[])) as never[]

@@ -1,0 +1,36 @@
+import { randomUUID } from 'node:crypto'
+import { loadConfig } from '../../src/config/index.js'
+import type { Db } from '../../src/db/client.js'
+import { authorizeSubscription, createMeter, openBillingAccount } from '../../src/ledger/index.js'
+
+export const config = loadConfig({
+  PUBLIC_BASE_URL: 'https://tollgate.test',
+  DASHBOARD_URL: 'https://dash.tollgate.test',
+})
+
+/** A fresh org with its billing account: pending, with `credit` micro-credits of voucher. */
+export async function newOrg(db: Db, credit = 2_000_000n) {
+  const orgId = randomUUID()
+  const { subscriptionId } = await openBillingAccount(db, { orgId, signupCreditMicros: credit })
+  return { orgId, subscriptionId }
+}
+
+/** A fresh org, authorized (active) with `allowance` and an optional monthly limit. */
+export async function activeOrg(
+  db: Db,
+  p: { credit?: bigint; allowance: bigint; monthlyLimit?: bigint | null; windowSeconds?: number },
+) {
+  const org = await newOrg(db, p.credit ?? 0n)
+  await authorizeSubscription(db, {
+    orgId: org.orgId,
+    subscriptionId: org.subscriptionId,
+    owner: '0x00000000000000000000000000000000000000aa',
+    allowance: p.allowance,
+    monthlyLimit: p.monthlyLimit ?? null,
+    windowSeconds: p.windowSeconds,
+  })
+  return org
+}
+
+export const makeMeter = (db: Db, clock?: () => bigint) =>
+  createMeter(db, { rateCard: config.rateCard, product: config.product, clock })

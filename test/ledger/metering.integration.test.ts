@@ -1,0 +1,196 @@
+import {
+  BillingInactiveError,
+  bookCharges,
+  commitUsage,
+  getBillingSummary,
+  IdempotencyConflictError,
+  listLedgerEntries,
+  markChargeCollected,
+  reconcileLedger,
+  SpendCapReachedError,
+  setSubscriptionState,
+  voidUsage,
+} from '../../src/ledger/index.js'
+import { describe, expect, test } from '../fixtures.js'
+import { activeOrg, makeMeter, newOrg } from './helpers.js'
+
+describe('metering against PostgreSQL', () => {
+  test('pending: the voucher pays in full, then no_credit with the spec message', async ({
+    db,
+  }) => {
+    const meter = makeMeter(db)
+    const { orgId, subscriptionId } = await newOrg(db, 10_000n)
+    const a = await meter.meter({ orgId, action: 'claim_issue' }) // 7,000
+    expect(a).toMatchObject({
+      priceMicros: '7000',
+      voucherMicros: '7000',
+      billableMicros: '0',
+      rateVersion: '2026-11-01',
+    })
+    const refused = await meter.meter({ orgId, action: 'save_comment' }).catch((e) => e) // 5,000 > 3,000 left
+    expect(refused).toBeInstanceOf(BillingInactiveError)
+    expect(refused.status).toBe(402)
+    expect(refused.details).toMatchObject({
+      reason: 'no_credit',
+      subscription_id: subscriptionId,
+      reup_url: `https://tollgate.test/s/${subscriptionId}`,
+    })
+    expect(refused.message).toBe(
+      `BILLING_INACTIVE: your starting credit is used up and there's no active subscription — reads are allowed but writes are blocked. Re-authorize in the Tollgate Dash (dash.tollgate.test) or at /s/${subscriptionId}.`,
+    )
+    const ok = await meter.meter({ orgId, action: 'save_issue.edit_title' }) // 3,000 fits exactly
+    expect(ok.voucherMicros).toBe('3000')
+    expect((await getBillingSummary(db, orgId)).signupCredit).toBe(0n)
+    expect(await reconcileLedger(db, { orgId })).toEqual([])
+    await meter.close()
+  })
+
+  test('active: voucher first, split, then billable; headroom exact; needs_reauth on the action that does not fit', async ({
+    db,
+  }) => {
+    const meter = makeMeter(db)
+    const { orgId } = await activeOrg(db, { credit: 2_000n, allowance: 12_000n })
+    const split = await meter.meter({ orgId, action: 'save_comment' })
+    expect(split).toMatchObject({ voucherMicros: '2000', billableMicros: '3000' })
+    const second = await meter.meter({ orgId, action: 'claim_issue' }) // 3,000 + 7,000 = 10,000 ≤ 12,000
+    expect(second.billableMicros).toBe('7000')
+    const refused = await meter.meter({ orgId, action: 'save_comment' }).catch((e) => e) // 15,000 > 12,000
+    expect(refused).toBeInstanceOf(BillingInactiveError)
+    expect(refused.details.reason).toBe('inactive')
+    const summary = await getBillingSummary(db, orgId)
+    expect(summary.state).toBe('needs_reauth')
+    expect(summary).toMatchObject({ accrued: 10_000n, remaining: 2_000n, signupCredit: 0n })
+    expect(await reconcileLedger(db, { orgId })).toEqual([])
+    await meter.close()
+  })
+
+  test('monthly limit: SPEND_CAP_REACHED, state stays active; voucher never counts', async ({
+    db,
+  }) => {
+    const meter = makeMeter(db)
+    const { orgId } = await activeOrg(db, {
+      credit: 5_000n,
+      allowance: 1_000_000n,
+      monthlyLimit: 10_000n,
+    })
+    await meter.meter({ orgId, action: 'save_comment' }) // voucher
+    await meter.meter({ orgId, action: 'claim_issue' }) // 7,000 billable
+    const refused = await meter.meter({ orgId, action: 'save_issue.edit_title' }).catch((e) => e) // 3,000 → 10,000 ok
+    expect(refused.billableMicros).toBe('3000')
+    const capped = await meter.meter({ orgId, action: 'heartbeat' }).catch((e) => e)
+    expect(capped).toBeInstanceOf(SpendCapReachedError)
+    expect(capped.status).toBe(402)
+    expect((await getBillingSummary(db, orgId)).state).toBe('active')
+    await meter.close()
+  })
+
+  test('gated states refuse paid work but never mint_session_key or wind-down of an earlier lease', async ({
+    db,
+  }) => {
+    const meter = makeMeter(db)
+    for (const state of ['lapsed', 'needs_reauth', 'canceled'] as const) {
+      const { orgId, subscriptionId } = await activeOrg(db, { allowance: 1_000_000n })
+      const claimedAt = new Date(Date.now() - 60_000)
+      await setSubscriptionState(db, { subscriptionId, to: state, cause: 'chain', reason: 'test' })
+      const refused = await meter.meter({ orgId, action: 'claim_issue' }).catch((e) => e)
+      expect(refused).toBeInstanceOf(BillingInactiveError)
+      expect(refused.details).toMatchObject({ reason: 'inactive', state })
+      const key = await meter.meter({ orgId, action: 'mint_session_key' })
+      expect(key).toMatchObject({ priceMicros: '0', free: 'session_key' })
+      for (const action of ['heartbeat', 'checkpoint', 'release_issue']) {
+        const w = await meter.meter({ orgId, action, leaseClaimedAt: claimedAt })
+        expect(w).toMatchObject({ priceMicros: '0', free: 'wind_down' })
+      }
+      // A "lease" claimed after the block is no free write channel.
+      const late = await meter
+        .meter({ orgId, action: 'checkpoint', leaseClaimedAt: new Date(Date.now() + 1000) })
+        .catch((e) => e)
+      expect(late).toBeInstanceOf(BillingInactiveError)
+    }
+    await meter.close()
+  })
+
+  test('idempotency: same key → first outcome; other parameters → conflict; nothing charged twice', async ({
+    db,
+  }) => {
+    const meter = makeMeter(db)
+    const { orgId } = await activeOrg(db, { allowance: 1_000_000n })
+    const first = await meter.meter({ orgId, action: 'save_comment', idempotencyKey: 'k-1' })
+    const again = await meter.meter({ orgId, action: 'save_comment', idempotencyKey: 'k-1' })
+    expect(again).toEqual({ ...first, replayed: true })
+    const clash = await meter
+      .meter({ orgId, action: 'claim_issue', idempotencyKey: 'k-1' })
+      .catch((e) => e)
+    expect(clash).toBeInstanceOf(IdempotencyConflictError)
+    expect(clash.status).toBe(409)
+    // Twenty retries racing in one batch: one charge.
+    const racing = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        meter.meter({ orgId, action: 'checkpoint', idempotencyKey: 'k-2' }),
+      ),
+    )
+    expect(new Set(racing.map((r) => r.usageId)).size).toBe(1)
+    expect((await getBillingSummary(db, orgId)).accrued).toBe(10_000n)
+    await meter.close()
+  })
+
+  test('reserve → commit charges what was used; void and expiry release the hold', async ({
+    db,
+  }) => {
+    const meter = makeMeter(db)
+    const { orgId } = await activeOrg(db, { credit: 7_000n, allowance: 100_000n })
+    const held = await meter.reserve({ orgId, action: 'next_batch', quantity: 5 }) // 35,000
+    expect(held).toMatchObject({
+      status: 'reserved',
+      voucherMicros: '7000',
+      billableMicros: '28000',
+    })
+    let s = await getBillingSummary(db, orgId)
+    expect(s).toMatchObject({ reserved: 28_000n, signupCredit: 0n, remaining: 72_000n })
+    await commitUsage(db, { orgId, usageId: held.usageId, quantity: 2 }) // 14,000: 7,000 voucher + 7,000 billable
+    s = await getBillingSummary(db, orgId)
+    expect(s).toMatchObject({ reserved: 0n, accrued: 7_000n, signupCredit: 0n })
+    const second = await meter.reserve({ orgId, action: 'next_batch', quantity: 3 })
+    await voidUsage(db, { orgId, usageId: second.usageId })
+    const recorded = await meter.meter({ orgId, action: 'save_comment' })
+    await voidUsage(db, { orgId, usageId: recorded.usageId, reason: 'work failed' })
+    s = await getBillingSummary(db, orgId)
+    expect(s).toMatchObject({ reserved: 0n, accrued: 7_000n })
+    expect(await reconcileLedger(db, { orgId })).toEqual([])
+    await meter.close()
+  })
+
+  test('booking and collecting move accrued → booked → collected; the allowance shrinks', async ({
+    db,
+  }) => {
+    const meter = makeMeter(db)
+    const { orgId } = await activeOrg(db, { allowance: 50_000n })
+    await meter.meter({ orgId, action: 'claim_issue' })
+    await meter.meter({ orgId, action: 'save_comment' })
+    const [charge] = await bookCharges(db, { orgId })
+    expect(charge).toMatchObject({ seq: 1, amount: 12_000n, status: 'booked', windowIndex: 0 })
+    expect(await getBillingSummary(db, orgId)).toMatchObject({
+      accrued: 0n,
+      booked: 12_000n,
+      remaining: 38_000n,
+    })
+    await markChargeCollected(db, { chargeId: charge!.id, txHash: '0xabc' })
+    expect(await getBillingSummary(db, orgId)).toMatchObject({
+      booked: 0n,
+      drawn: 12_000n,
+      cap: 50_000n,
+      remaining: 38_000n,
+    })
+    const lines = await listLedgerEntries(db, { orgId })
+    expect(lines.map((l) => l.kind)).toEqual([
+      'charge_collected',
+      'charge_booked',
+      'usage_billable',
+      'usage_billable',
+      'voucher_grant',
+    ])
+    expect(lines[0]).toMatchObject({ collectedAfter: 12_000n, bookedAfter: 0n })
+    expect(await reconcileLedger(db, { orgId })).toEqual([])
+    await meter.close()
+  })
+})
