@@ -21,7 +21,11 @@ const base: AccountSnapshot = {
   spendWindow: 0,
   spendWindowSpent: 0n,
 }
-const req = (action: string, unitPrice: bigint, extra: Partial<Parameters<typeof decide>[1]> = {}) => ({
+const req = (
+  action: string,
+  unitPrice: bigint,
+  extra: Partial<Parameters<typeof decide>[1]> = {},
+) => ({
   action,
   quantity: 1,
   unitPrice,
@@ -40,22 +44,44 @@ describe('windows', () => {
 
   test('the monthly limit resets exactly at the boundary', () => {
     const s = { ...base, monthlyLimit: 10_000n, spendWindow: 0, spendWindowSpent: 10_000n }
-    expect(decide(s, req('heartbeat', 100n, { now: T0 + W - 1n }))).toMatchObject({ kind: 'refuse', code: 'SPEND_CAP_REACHED' })
-    expect(decide(s, req('heartbeat', 100n, { now: T0 + W }))).toMatchObject({ kind: 'charge', billable: 100n, windowIndex: 1 })
+    expect(decide(s, req('heartbeat', 100n, { now: T0 + W - 1n }))).toMatchObject({
+      kind: 'refuse',
+      code: 'SPEND_CAP_REACHED',
+    })
+    expect(decide(s, req('heartbeat', 100n, { now: T0 + W }))).toMatchObject({
+      kind: 'charge',
+      billable: 100n,
+      windowIndex: 1,
+    })
   })
 })
 
 describe('pricing and splitting', () => {
   test('quantity multiplies the unit price (per claimed item)', () => {
-    expect(decide(base, req('next_batch', 7_000n, { quantity: 3 }))).toMatchObject({ kind: 'charge', billable: 21_000n })
+    expect(decide(base, req('next_batch', 7_000n, { quantity: 3 }))).toMatchObject({
+      kind: 'charge',
+      billable: 21_000n,
+    })
   })
   test('voucher first; a partly covered action is split', () => {
-    expect(decide({ ...base, voucher: 2_000n }, req('save_comment', 5_000n))).toMatchObject({ kind: 'charge', voucher: 2_000n, billable: 3_000n })
-    expect(decide({ ...base, voucher: 9_000n }, req('save_comment', 5_000n))).toMatchObject({ kind: 'charge', voucher: 5_000n, billable: 0n })
+    expect(decide({ ...base, voucher: 2_000n }, req('save_comment', 5_000n))).toMatchObject({
+      kind: 'charge',
+      voucher: 2_000n,
+      billable: 3_000n,
+    })
+    expect(decide({ ...base, voucher: 9_000n }, req('save_comment', 5_000n))).toMatchObject({
+      kind: 'charge',
+      voucher: 5_000n,
+      billable: 0n,
+    })
   })
   test('voucher-covered usage never touches the allowance or the monthly limit', () => {
     const s = { ...base, voucher: 5_000n, allowance: 0n, monthlyLimit: 0n }
-    expect(decide(s, req('save_comment', 5_000n))).toMatchObject({ kind: 'charge', voucher: 5_000n, billable: 0n })
+    expect(decide(s, req('save_comment', 5_000n))).toMatchObject({
+      kind: 'charge',
+      voucher: 5_000n,
+      billable: 0n,
+    })
   })
   test('formats dollars from integers', () => {
     expect(formatUsd(7_000n)).toBe('$0.007')
@@ -68,14 +94,33 @@ describe('pricing and splitting', () => {
 
 describe('headroom', () => {
   test('min(allowance − booked − accrued − reserved, limit − spent this window)', () => {
-    const s = { ...base, allowance: 50_000n, booked: 10_000n, accrued: 5_000n, reserved: 1_000n, monthlyLimit: 20_000n, spendWindowSpent: 16_000n }
+    const s = {
+      ...base,
+      allowance: 50_000n,
+      booked: 10_000n,
+      accrued: 5_000n,
+      reserved: 1_000n,
+      monthlyLimit: 20_000n,
+      spendWindowSpent: 16_000n,
+    }
     expect(headroom(s, T0 + 1n)).toEqual({ allowance: 34_000n, monthly: 4_000n, windowIndex: 0 })
-    expect(decide(s, req('save_issue.edit_title', 3_000n))).toMatchObject({ kind: 'charge', billable: 3_000n })
-    expect(decide(s, req('save_comment', 5_000n))).toMatchObject({ kind: 'refuse', code: 'SPEND_CAP_REACHED', limit: 20_000n, spent: 16_000n })
+    expect(decide(s, req('save_issue.edit_title', 3_000n))).toMatchObject({
+      kind: 'charge',
+      billable: 3_000n,
+    })
+    expect(decide(s, req('save_comment', 5_000n))).toMatchObject({
+      kind: 'refuse',
+      code: 'SPEND_CAP_REACHED',
+      limit: 20_000n,
+      spent: 16_000n,
+    })
   })
   test('exactly fitting the allowance is allowed; one micro-credit more moves to needs_reauth', () => {
     const s = { ...base, allowance: 7_000n }
-    expect(decide(s, req('claim_issue', 7_000n))).toMatchObject({ kind: 'charge', billable: 7_000n })
+    expect(decide(s, req('claim_issue', 7_000n))).toMatchObject({
+      kind: 'charge',
+      billable: 7_000n,
+    })
     expect(decide({ ...s, accrued: 1n }, req('claim_issue', 7_000n))).toEqual({
       kind: 'refuse',
       code: 'BILLING_INACTIVE',
@@ -99,7 +144,11 @@ describe('the gate in every state', () => {
     ['canceled', 'inactive'],
   ] as const)('%s refuses paid work with %s', (state, reason) => {
     const s = { ...base, state, voucher: state === 'pending' ? 1_000n : 0n }
-    expect(decide(s, req('claim_issue', 7_000n))).toEqual({ kind: 'refuse', code: 'BILLING_INACTIVE', reason })
+    expect(decide(s, req('claim_issue', 7_000n))).toEqual({
+      kind: 'refuse',
+      code: 'BILLING_INACTIVE',
+      reason,
+    })
   })
   test.each(['pending', 'active', 'needs_reauth', 'lapsed', 'canceled'] as const)(
     '%s never refuses mint_session_key',
@@ -113,18 +162,33 @@ describe('the gate in every state', () => {
     (state) => {
       const s = { ...base, state, stateChangedAt: T0, voucherExhaustedAt: T0 }
       for (const action of ['heartbeat', 'checkpoint', 'release_issue']) {
-        expect(decide(s, req(action, 1_000n, { leaseClaimedAt: claimedBefore }))).toMatchObject({ kind: 'free', reason: 'wind_down' })
-        expect(decide(s, req(action, 1_000n, { leaseClaimedAt: T0 + 1n }))).toMatchObject({ kind: 'refuse' })
+        expect(decide(s, req(action, 1_000n, { leaseClaimedAt: claimedBefore }))).toMatchObject({
+          kind: 'free',
+          reason: 'wind_down',
+        })
+        expect(decide(s, req(action, 1_000n, { leaseClaimedAt: T0 + 1n }))).toMatchObject({
+          kind: 'refuse',
+        })
       }
     },
   )
   test('pending pays only what the voucher fully covers', () => {
     const s = { ...base, state: 'pending' as const, voucher: 7_000n }
-    expect(decide(s, req('claim_issue', 7_000n))).toMatchObject({ kind: 'charge', voucher: 7_000n, billable: 0n })
-    expect(decide(s, req('claim_issue', 7_000n, { quantity: 2 }))).toMatchObject({ kind: 'refuse', reason: 'no_credit' })
+    expect(decide(s, req('claim_issue', 7_000n))).toMatchObject({
+      kind: 'charge',
+      voucher: 7_000n,
+      billable: 0n,
+    })
+    expect(decide(s, req('claim_issue', 7_000n, { quantity: 2 }))).toMatchObject({
+      kind: 'refuse',
+      reason: 'no_credit',
+    })
   })
   test('active wind-down that no longer fits the allowance is free, and does not move the state', () => {
     const s = { ...base, allowance: 0n }
-    expect(decide(s, req('heartbeat', 100n, { leaseClaimedAt: T0 }))).toMatchObject({ kind: 'free', reason: 'wind_down' })
+    expect(decide(s, req('heartbeat', 100n, { leaseClaimedAt: T0 }))).toMatchObject({
+      kind: 'free',
+      reason: 'wind_down',
+    })
   })
 })

@@ -7,7 +7,7 @@ import {
   saveAccounts,
 } from './accounts.js'
 import { UsageStateError } from './errors.js'
-import { nowMicros, type Sql } from './sql.js'
+import { nowMicros, type Sql, toTimestamp } from './sql.js'
 
 type UsageRow = {
   id: bigint
@@ -175,9 +175,15 @@ export async function voidUsage(db: Db, p: VoidUsageParameters) {
  * Voids every reservation past its expiry: a crash between reserve and commit can
  * under-charge, never over-charge. Returns how many expired. Safe to run from many workers.
  */
-export async function expireReservations(db: Db, p: { limit?: number } = {}): Promise<number> {
+export async function expireReservations(
+  db: Db,
+  p: { limit?: number; orgId?: string; now?: bigint } = {},
+): Promise<number> {
+  const now = p.now === undefined ? null : toTimestamp(p.now)
   const due = await db.$client<{ id: bigint; org_id: string }[]>`
-    select id, org_id from usage where status = 'reserved' and expires_at < clock_timestamp()
+    select id, org_id from usage
+    where status = 'reserved' and expires_at < coalesce(${now}::timestamptz, clock_timestamp())
+      and (${p.orgId ?? null}::uuid is null or org_id = ${p.orgId ?? null}::uuid)
     order by expires_at limit ${p.limit ?? 500}`
   let expired = 0
   for (const row of due) {

@@ -1,17 +1,23 @@
 import { spawn } from 'node:child_process'
-import { createDb, closeDb } from '../../src/db/client.js'
+import { closeDb, createDb } from '../../src/db/client.js'
 import { createMeter, getBillingSummary, reconcileLedger } from '../../src/ledger/index.js'
 import { describe, expect, test } from '../fixtures.js'
 import { activeOrg, config } from './helpers.js'
 
 describe('metering under concurrency and crashes', () => {
-  test('64 callers on one org near its cap: accepted billable ≤ allowance exactly, every ack durable', async ({ db, databaseUrl }) => {
+  test('64 callers on one org near its cap: accepted billable ≤ allowance exactly, every ack durable', async ({
+    db,
+    databaseUrl,
+  }) => {
     const allowance = 1_000_000n
     const { orgId } = await activeOrg(db, { allowance })
     // Four "API nodes", each with its own batcher and pool, so batches really race.
     const nodes = Array.from({ length: 4 }, () => {
       const nodeDb = createDb({ url: databaseUrl, max: 3 })
-      return { nodeDb, meter: createMeter(nodeDb, { rateCard: config.rateCard, product: config.product }) }
+      return {
+        nodeDb,
+        meter: createMeter(nodeDb, { rateCard: config.rateCard, product: config.product }),
+      }
     })
     const actions = ['claim_issue', 'save_comment', 'save_issue.edit_title', 'heartbeat']
     const acked: Array<{ usageId: string; billable: bigint }> = []
@@ -50,7 +56,10 @@ describe('metering under concurrency and crashes', () => {
     }
   })
 
-  test('a process killed mid-batch loses no acknowledged action and leaves no half-written one', async ({ db, databaseUrl }) => {
+  test('a process killed mid-batch loses no acknowledged action and leaves no half-written one', async ({
+    db,
+    databaseUrl,
+  }) => {
     for (let trial = 0; trial < 3; trial++) {
       const { orgId } = await activeOrg(db, { credit: 50_000n, allowance: 10_000_000_000n })
       const child = spawn('node', ['--import', 'tsx', 'test/ledger/crashChild.ts'], {
@@ -61,10 +70,14 @@ describe('metering under concurrency and crashes', () => {
       child.stdout.on('data', (d) => (out += d))
       // Let it run until it has acknowledged some work, then kill it without warning.
       const deadline = Date.now() + 20_000
-      while (out.split('\n').length < 200 + trial * 150 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
+      while (out.split('\n').length < 200 + trial * 150 && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 20))
       child.kill('SIGKILL')
       await new Promise((r) => child.on('exit', r))
-      const acked = out.split('\n').filter((l) => l.includes(' ')).map((l) => l.split(' ')[0]!)
+      const acked = out
+        .split('\n')
+        .filter((l) => l.includes(' '))
+        .map((l) => l.split(' ')[0]!)
       expect(acked.length).toBeGreaterThan(100)
       const rows = await db.$client<{ id: bigint }[]>`select id from usage where org_id = ${orgId}`
       const ids = new Set(rows.map((r) => r.id.toString()))
@@ -76,7 +89,9 @@ describe('metering under concurrency and crashes', () => {
           and not exists (select 1 from ledger_entries e where e.usage_id = u.id)
           and (u.voucher_amount + u.billable_amount) > 0`
       expect(orphans!.n).toBe(0n)
-      const [keys] = await db.$client<{ n: bigint }[]>`select count(*)::int8 as n from idempotency_keys where org_id = ${orgId}`
+      const [keys] = await db.$client<
+        { n: bigint }[]
+      >`select count(*)::int8 as n from idempotency_keys where org_id = ${orgId}`
       expect(keys!.n).toBe(BigInt(rows.length))
       expect(await reconcileLedger(db, { orgId })).toEqual([])
     }

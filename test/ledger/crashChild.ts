@@ -12,7 +12,11 @@ let n = 0
 const worker = async () => {
   for (;;) {
     const key = `crash-${process.pid}-${n++}`
-    const o = await meter.meter({ orgId, action: n % 2 ? 'heartbeat' : 'save_comment', idempotencyKey: key })
+    const o = await meter.meter({
+      orgId,
+      action: n % 2 ? 'heartbeat' : 'save_comment',
+      idempotencyKey: key,
+    })
     process.stdout.write(`${o.usageId} ${key}\n`)
   }
 }
