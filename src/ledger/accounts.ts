@@ -69,6 +69,7 @@ export async function lockAccounts(
      order by a.org_id
      ${lock ? 'for update of a' : ''}`,
     arrayParams(sql, [orgIds]),
+    { prepare: true },
   )
   const out = new Map<string, LockedAccount>()
   for (const r of rows) {
@@ -178,6 +179,7 @@ export async function appendEntries(sql: Sql, entries: PendingEntry[]): Promise<
       entries.map((e) => e.memo),
       entries.map((e) => toTimestamp(e.createdAt)),
     ]),
+    { prepare: true },
   )
 }
 
@@ -186,7 +188,7 @@ export async function saveAccounts(sql: Sql, accounts: Iterable<LockedAccount>):
   const dirty = [...accounts].filter((a) => a.dirty)
   if (dirty.length === 0) return
   const ts = (v: bigint | null) => (v === null ? null : toTimestamp(v))
-  await sql.unsafe(
+  const accountsWrite = sql.unsafe(
     `update billing_accounts a set voucher = v.voucher, reserved_voucher = v.reserved_voucher,
        voucher_exhausted_at = v.voucher_exhausted_at, accrued = v.accrued, reserved = v.reserved,
        booked = v.booked, collected = v.collected, written_off = v.written_off, entry_seq = v.entry_seq,
@@ -209,8 +211,9 @@ export async function saveAccounts(sql: Sql, accounts: Iterable<LockedAccount>):
       dirty.map((a) => a.entrySeq.toString()),
       dirty.map((a) => ts(a.accruedSince)),
     ]),
+    { prepare: true },
   )
-  await sql.unsafe(
+  const subscriptionsWrite = sql.unsafe(
     `update subscriptions s set spend_window = v.spend_window, spend_window_spent = v.spent, allowance = v.allowance
      from unnest($1::text[], $2::int4[], $3::int8[], $4::int8[]) as v(id, spend_window, spent, allowance)
      where s.id = v.id`,
@@ -220,5 +223,7 @@ export async function saveAccounts(sql: Sql, accounts: Iterable<LockedAccount>):
       dirty.map((a) => a.spendWindowSpent.toString()),
       dirty.map((a) => a.allowance.toString()),
     ]),
+    { prepare: true },
   )
+  await Promise.all([accountsWrite, subscriptionsWrite])
 }

@@ -115,11 +115,31 @@ export function createMeter(db: Db, options: CreateMeterParameters): Meter {
   const idle: Array<() => void> = []
   const stats = { batches: 0, actions: 0 }
 
+  // Orgs in a batch that is in flight. A second batch for the same org would only wait on
+  // its row lock, so its actions stay queued and ride in the next batch instead: a hot org
+  // gets one large batch at a time, spread orgs get batches in parallel.
+  const busy = new Set<string>()
+  const takeBatch = (): Item[] => {
+    const batch: Item[] = []
+    const rest: Item[] = []
+    for (const item of queue) {
+      if (batch.length < maxBatch && !busy.has(item.p.orgId)) batch.push(item)
+      else rest.push(item)
+    }
+    if (batch.length === 0) return batch
+    queue.length = 0
+    queue.push(...rest)
+    return batch
+  }
   const pump = () => {
     while (inFlight < concurrency && queue.length > 0) {
-      const batch = queue.splice(0, maxBatch)
+      const batch = takeBatch()
+      if (batch.length === 0) return
+      const orgs = new Set(batch.map((i) => i.p.orgId))
+      for (const o of orgs) busy.add(o)
       inFlight++
       void runBatch(batch).finally(() => {
+        for (const o of orgs) busy.delete(o)
         inFlight--
         if (queue.length > 0) pump()
         else if (inFlight === 0) for (const f of idle.splice(0)) f()
@@ -187,22 +207,30 @@ async function meterBatch(
   ttl: number,
 ): Promise<Array<MeterOutcome | Error>> {
   const orgIds = [...new Set(batch.map((i) => i.p.orgId))].sort()
-  const accounts = await lockAccounts(tx, orgIds)
-
-  // Idempotency: keys already stored (committed by earlier batches, seen after our lock).
+  // Round trip 1, pipelined on the transaction's connection: lock the orgs (in org-id order),
+  // then — in statements that start after the lock is held, so they see everything the
+  // previous holder committed — read the idempotency keys and take ids for new usage rows.
   const keyed = batch.filter((i) => i.p.idempotencyKey !== undefined)
+  const [accounts, storedRows, idRows] = await Promise.all([
+    lockAccounts(tx, orgIds),
+    keyed.length === 0
+      ? Promise.resolve([])
+      : tx.unsafe<{ org_id: string; key: string; request_hash: string; outcome: MeterOutcome }[]>(
+          `select k.org_id, k.key, k.request_hash, k.outcome from idempotency_keys k
+           join unnest($1::uuid[], $2::text[]) as q(org_id, key) on k.org_id = q.org_id and k.key = q.key`,
+          arrayParams(tx, [keyed.map((i) => i.p.orgId), keyed.map((i) => i.p.idempotencyKey!)]),
+          { prepare: true },
+        ),
+    tx.unsafe<{ id: bigint }[]>(
+      `select nextval('usage_id_seq')::int8 as id from generate_series(1, $1::int4)`,
+      [batch.length] as never[],
+      { prepare: true },
+    ),
+  ])
   const stored = new Map<string, StoredOutcome>()
-  if (keyed.length > 0) {
-    const rows = await tx.unsafe<
-      { org_id: string; key: string; request_hash: string; outcome: MeterOutcome }[]
-    >(
-      `select k.org_id, k.key, k.request_hash, k.outcome from idempotency_keys k
-       join unnest($1::uuid[], $2::text[]) as q(org_id, key) on k.org_id = q.org_id and k.key = q.key`,
-      arrayParams(tx, [keyed.map((i) => i.p.orgId), keyed.map((i) => i.p.idempotencyKey!)]),
-    )
-    for (const r of rows)
-      stored.set(`${r.org_id}\u0000${r.key}`, { hash: r.request_hash, outcome: r.outcome })
-  }
+  for (const r of storedRows)
+    stored.set(`${r.org_id}\u0000${r.key}`, { hash: r.request_hash, outcome: r.outcome })
+  const freshIds = idRows.map((r) => r.id)
 
   const now = clock()
   const results: Array<MeterOutcome | Error | { replayOf: MeterOutcome }> = []
@@ -331,66 +359,68 @@ async function meterBatch(
     })
   }
 
+  // Round trip 2: every write of the batch, pipelined.
+  const writes: Promise<unknown>[] = []
   if (newUsage.length > 0) {
-    const ids = await tx.unsafe<{ id: bigint }[]>(
-      `insert into usage (org_id, subscription_id, action, quantity, unit_price, voucher_amount, billable_amount,
-         rate_version, window_index, status, free_reason, idempotency_key, expires_at, created_at)
-       select a, b, c, d, e, f, g, h, i, j, k, l, m, n
-       from unnest($1::uuid[], $2::text[], $3::text[], $4::int4[], $5::int8[], $6::int8[], $7::int8[],
-         $8::text[], $9::int4[], $10::text[], $11::text[], $12::text[], $13::timestamptz[], $14::timestamptz[])
-         with ordinality as u(a, b, c, d, e, f, g, h, i, j, k, l, m, n, ord)
-       order by ord
-       returning id`,
-      arrayParams(tx, [
-        newUsage.map((u) => u.outcome.orgId),
-        newUsage.map((u) => u.outcome.subscriptionId),
-        newUsage.map((u) => u.outcome.action),
-        newUsage.map((u) => u.outcome.quantity),
-        newUsage.map((u) => u.outcome.unitPriceMicros),
-        newUsage.map((u) => u.outcome.voucherMicros),
-        newUsage.map((u) => u.outcome.billableMicros),
-        newUsage.map((u) => u.outcome.rateVersion),
-        newUsage.map((u) => u.outcome.windowIndex),
-        newUsage.map((u) => u.outcome.status),
-        newUsage.map((u) => u.outcome.free),
-        newUsage.map((u) => u.item.p.idempotencyKey ?? null),
-        newUsage.map((u) =>
-          u.item.op === 'reserve'
-            ? toTimestamp(now + BigInt(u.item.p.ttlSeconds ?? ttl) * 1_000_000n)
-            : null,
-        ),
-        newUsage.map(() => toTimestamp(now)),
-      ]),
-    )
-    // Postgres returns ids in insertion order for INSERT ... SELECT ... ORDER BY; ids are
-    // ascending within one statement, so sorting makes the pairing independent of that.
-    const sorted = ids.map((r) => r.id).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
     const entries: PendingEntry[] = []
     newUsage.forEach((u, i) => {
-      const usageId = sorted[i]!
+      const usageId = freshIds[i]!
       ;(u.outcome as MeterOutcome).usageId = usageId.toString()
-      // Balances after each entry: replay this usage's movements on a copy of the running totals.
-      for (const e of u.entries) entries.push({ ...entryFor(u.account, { ...e, usageId }) })
+      for (const e of u.entries) entries.push(entryFor(u.account, { ...e, usageId }))
     })
     fixBalancesAfter(entries, accounts)
-    await appendEntries(tx, entries)
-
+    writes.push(
+      tx.unsafe(
+        `insert into usage (id, org_id, subscription_id, action, quantity, unit_price, voucher_amount, billable_amount,
+           rate_version, window_index, status, free_reason, idempotency_key, expires_at, created_at)
+         select * from unnest($1::int8[], $2::uuid[], $3::text[], $4::text[], $5::int4[], $6::int8[], $7::int8[],
+           $8::int8[], $9::text[], $10::int4[], $11::text[], $12::text[], $13::text[], $14::timestamptz[],
+           $15::timestamptz[])`,
+        arrayParams(tx, [
+          newUsage.map((u) => (u.outcome as MeterOutcome).usageId),
+          newUsage.map((u) => u.outcome.orgId),
+          newUsage.map((u) => u.outcome.subscriptionId),
+          newUsage.map((u) => u.outcome.action),
+          newUsage.map((u) => u.outcome.quantity),
+          newUsage.map((u) => u.outcome.unitPriceMicros),
+          newUsage.map((u) => u.outcome.voucherMicros),
+          newUsage.map((u) => u.outcome.billableMicros),
+          newUsage.map((u) => u.outcome.rateVersion),
+          newUsage.map((u) => u.outcome.windowIndex),
+          newUsage.map((u) => u.outcome.status),
+          newUsage.map((u) => u.outcome.free),
+          newUsage.map((u) => u.item.p.idempotencyKey ?? null),
+          newUsage.map((u) =>
+            u.item.op === 'reserve'
+              ? toTimestamp(now + BigInt(u.item.p.ttlSeconds ?? ttl) * 1_000_000n)
+              : null,
+          ),
+          newUsage.map(() => toTimestamp(now)),
+        ]),
+        { prepare: true },
+      ),
+    )
+    writes.push(appendEntries(tx, entries))
     const keyedUsage = newUsage.filter((u) => u.item.p.idempotencyKey !== undefined)
     if (keyedUsage.length > 0) {
-      await tx.unsafe(
-        `insert into idempotency_keys (org_id, key, request_hash, outcome, created_at)
-         select * from unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[], $5::timestamptz[])`,
-        arrayParams(tx, [
-          keyedUsage.map((u) => u.outcome.orgId),
-          keyedUsage.map((u) => u.item.p.idempotencyKey!),
-          keyedUsage.map((u) => u.item.requestHash),
-          keyedUsage.map((u) => JSON.stringify(u.outcome)),
-          keyedUsage.map(() => toTimestamp(now)),
-        ]),
+      writes.push(
+        tx.unsafe(
+          `insert into idempotency_keys (org_id, key, request_hash, outcome, created_at)
+           select * from unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[], $5::timestamptz[])`,
+          arrayParams(tx, [
+            keyedUsage.map((u) => u.outcome.orgId),
+            keyedUsage.map((u) => u.item.p.idempotencyKey!),
+            keyedUsage.map((u) => u.item.requestHash),
+            keyedUsage.map((u) => JSON.stringify(u.outcome)),
+            keyedUsage.map(() => toTimestamp(now)),
+          ]),
+          { prepare: true },
+        ),
       )
     }
   }
-  await saveAccounts(tx, accounts.values())
+  writes.push(saveAccounts(tx, accounts.values()))
+  await Promise.all(writes)
   return results.map((r) => ('replayOf' in r ? { ...r.replayOf, replayed: true } : r))
 }
 
