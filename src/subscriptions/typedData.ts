@@ -1,0 +1,126 @@
+import { type Address, type Hex, type PublicClient, pad } from 'viem'
+import { usdcAbi } from '../chain/abis.js'
+
+/** The on-chain id of a subscription: its 128-bit hex id, left-padded to bytes32. */
+export const subscriptionKey = (subscriptionId: string): Hex =>
+  pad(`0x${subscriptionId}`, { size: 32 })
+
+/** The token's own EIP-712 domain, read from the token (never hard-coded: "USD Coin" on Base, "USDC" on Base Sepolia). */
+export async function readTokenDomain(client: PublicClient, token: Address) {
+  const [name, version, chainId] = await Promise.all([
+    client.readContract({ address: token, abi: usdcAbi, functionName: 'name' }),
+    client.readContract({ address: token, abi: usdcAbi, functionName: 'version' }),
+    client.getChainId(),
+  ])
+  return { name, version, chainId, verifyingContract: token } as const
+}
+
+export const permitTypes = {
+  Permit: [
+    { name: 'owner', type: 'address' },
+    { name: 'spender', type: 'address' },
+    { name: 'value', type: 'uint256' },
+    { name: 'nonce', type: 'uint256' },
+    { name: 'deadline', type: 'uint256' },
+  ],
+} as const
+
+export const termsTypes = {
+  Terms: [
+    { name: 'subscription', type: 'bytes32' },
+    { name: 'limit', type: 'uint64' },
+    { name: 'period', type: 'uint32' },
+    { name: 'nonce', type: 'uint32' },
+    { name: 'deadline', type: 'uint256' },
+  ],
+} as const
+
+export const cancelTypes = {
+  Cancel: [
+    { name: 'subscription', type: 'bytes32' },
+    { name: 'deadline', type: 'uint256' },
+  ],
+} as const
+
+/** The collector's EIP-712 domain: what an owner sees as "Tollgate Collector" in the wallet prompt. */
+export const collectorDomain = (chainId: number, collector: Address) =>
+  ({ name: 'Tollgate Collector', version: '1', chainId, verifyingContract: collector }) as const
+
+export type PermitMessage = {
+  owner: Address
+  spender: Address
+  value: bigint
+  nonce: bigint
+  deadline: bigint
+}
+export type TermsMessage = {
+  subscription: Hex
+  limit: bigint
+  period: number
+  nonce: number
+  deadline: bigint
+}
+export type CancelMessage = { subscription: Hex; deadline: bigint }
+
+/** The permit an owner signs for the collector: the allowance is the cap. */
+export async function permitTypedData(
+  client: PublicClient,
+  p: {
+    token: Address
+    owner: Address
+    spender: Address
+    value: bigint
+    deadline: bigint
+    nonce?: bigint
+  },
+) {
+  const domain = await readTokenDomain(client, p.token)
+  const nonce =
+    p.nonce ??
+    (await client.readContract({
+      address: p.token,
+      abi: usdcAbi,
+      functionName: 'nonces',
+      args: [p.owner],
+    }))
+  return {
+    domain,
+    types: permitTypes,
+    primaryType: 'Permit' as const,
+    message: { owner: p.owner, spender: p.spender, value: p.value, nonce, deadline: p.deadline },
+  }
+}
+
+/** Terms (monthly limit, window length) on the collector; a newer nonce voids older ones. */
+export function termsTypedData(p: { chainId: number; collector: Address; message: TermsMessage }) {
+  return {
+    domain: collectorDomain(p.chainId, p.collector),
+    types: termsTypes,
+    primaryType: 'Terms' as const,
+    message: p.message,
+  }
+}
+
+/** Cancel by signature on the collector. */
+export function cancelTypedData(p: {
+  chainId: number
+  collector: Address
+  message: CancelMessage
+}) {
+  return {
+    domain: collectorDomain(p.chainId, p.collector),
+    types: cancelTypes,
+    primaryType: 'Cancel' as const,
+    message: p.message,
+  }
+}
+
+/**
+ * The permit value for a (re-)authorization to a lifetime cap of `cap`: what is already
+ * collected or booked counts against it, so a pull racing the permit can only leave the
+ * owner under their cap (a permit sets the allowance, it does not add to it).
+ */
+export function permitValueForCap(p: { cap: bigint; collected: bigint; booked: bigint }): bigint {
+  const v = p.cap - p.collected - p.booked
+  return v > 0n ? v : 0n
+}
