@@ -73,6 +73,8 @@ export async function dev(options: DevOptions = {}) {
         ].join('\n'),
       )
     }
+    // Run until a signal: `shutdown` stops everything and exits.
+    await new Promise<never>(() => {})
   } catch (error) {
     process.stderr.write(
       `tollgate dev failed: ${error instanceof Error ? error.message : String(error)}\n`,

