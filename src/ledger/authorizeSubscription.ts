@@ -13,6 +13,11 @@ export type AuthorizeSubscriptionParameters = {
   /** The token allowance now in place for the collector (the permit's value). */
   allowance: bigint
   windowSeconds?: number
+  /**
+   * Start of the fixed windows, in seconds since the epoch: the collector's `start` from its
+   * `Authorized` event, so the ledger and the contract count the same windows. Defaults to now.
+   */
+  windowStart?: number
   /** `null` removes the limit; omitted keeps it. */
   monthlyLimit?: bigint | null
   termsNonce?: number
@@ -45,6 +50,7 @@ export async function authorizeSubscription(db: Db, p: AuthorizeSubscriptionPara
         owner: p.owner,
         allowance: p.allowance,
         windowSeconds: p.windowSeconds,
+        windowStart: p.windowStart === undefined ? undefined : BigInt(p.windowStart) * 1_000_000n,
         monthlyLimit: p.monthlyLimit,
         termsNonce: p.termsNonce,
       },

@@ -8,7 +8,7 @@ export type Authorization = {
   owner: string
   /** The token allowance now in place for the collector. */
   allowance: bigint
-  /** Start of the fixed windows (the first authorization); unchanged on re-authorization. */
+  /** Start of the fixed windows: given (the chain's), else kept, else the first authorization. */
   windowStart?: bigint
   windowSeconds?: number
   monthlyLimit?: bigint | null
@@ -54,7 +54,9 @@ export async function transitionSubscription(
       state_changed_at = ${at},
       owner = coalesce(${a?.owner ?? null}, owner),
       allowance = coalesce(${a ? a.allowance.toString() : null}::int8, allowance),
-      window_start = coalesce(window_start, ${a?.windowStart === undefined ? null : toTimestamp(a.windowStart)}::timestamptz, case when ${a !== undefined} then ${at} end),
+      spend_window = case when ${a?.windowStart === undefined ? null : toTimestamp(a.windowStart)}::timestamptz is distinct from window_start and ${a?.windowStart !== undefined} then 0 else spend_window end,
+      spend_window_spent = case when ${a?.windowStart === undefined ? null : toTimestamp(a.windowStart)}::timestamptz is distinct from window_start and ${a?.windowStart !== undefined} then 0 else spend_window_spent end,
+      window_start = coalesce(${a?.windowStart === undefined ? null : toTimestamp(a.windowStart)}::timestamptz, window_start, case when ${a !== undefined} then ${at} end),
       window_seconds = coalesce(${a?.windowSeconds ?? null}::int4, window_seconds),
       monthly_limit = case when ${a !== undefined && a.monthlyLimit !== undefined} then ${a?.monthlyLimit?.toString() ?? null}::int8 else monthly_limit end,
       terms_nonce = coalesce(${a?.termsNonce ?? null}::int4, terms_nonce)
