@@ -1,4 +1,5 @@
-import { type Address, type Hex, type PublicClient, pad } from 'viem'
+import { type Address, type Chain, type Client, type Hex, pad, type Transport } from 'viem'
+import { getChainId, readContract } from 'viem/actions'
 import { usdcAbi } from '../chain/abis.js'
 
 /** The on-chain id of a subscription: its 128-bit hex id, left-padded to bytes32. */
@@ -6,11 +7,14 @@ export const subscriptionKey = (subscriptionId: string): Hex =>
   pad(`0x${subscriptionId}`, { size: 32 })
 
 /** The token's own EIP-712 domain, read from the token (never hard-coded: "USD Coin" on Base, "USDC" on Base Sepolia). */
-export async function readTokenDomain(client: PublicClient, token: Address) {
+export async function readTokenDomain(
+  client: Client<Transport, Chain | undefined>,
+  token: Address,
+) {
   const [name, version, chainId] = await Promise.all([
-    client.readContract({ address: token, abi: usdcAbi, functionName: 'name' }),
-    client.readContract({ address: token, abi: usdcAbi, functionName: 'version' }),
-    client.getChainId(),
+    readContract(client, { address: token, abi: usdcAbi, functionName: 'name' }),
+    readContract(client, { address: token, abi: usdcAbi, functionName: 'version' }),
+    getChainId(client),
   ])
   return { name, version, chainId, verifyingContract: token } as const
 }
@@ -64,7 +68,7 @@ export type CancelMessage = { subscription: Hex; deadline: bigint }
 
 /** The permit an owner signs for the collector: the allowance is the cap. */
 export async function permitTypedData(
-  client: PublicClient,
+  client: Client<Transport, Chain | undefined>,
   p: {
     token: Address
     owner: Address
@@ -77,7 +81,7 @@ export async function permitTypedData(
   const domain = await readTokenDomain(client, p.token)
   const nonce =
     p.nonce ??
-    (await client.readContract({
+    (await readContract(client, {
       address: p.token,
       abi: usdcAbi,
       functionName: 'nonces',

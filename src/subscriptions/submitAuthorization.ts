@@ -1,0 +1,226 @@
+import {
+  type Address,
+  ContractFunctionRevertedError,
+  type Hex,
+  isAddressEqual,
+  parseEventLogs,
+  BaseError as ViemBaseError,
+} from 'viem'
+import { collectorAbi, usdcAbi } from '../chain/abis.js'
+import type { SignerClient } from '../chain/clients.js'
+import type { Deployment } from '../chain/deployment.js'
+import type { Db } from '../db/client.js'
+import { authorizeSubscription, getBillingSummary, setSubscriptionState } from '../ledger/index.js'
+import { SignatureRejectedError } from './errors.js'
+import { permitTypedData, subscriptionKey, termsTypedData } from './typedData.js'
+
+/** What a signing owner sends: the permit (the cap) and, with a monthly limit, the terms. */
+export type SignedAuthorization = {
+  owner: Address
+  permit: { value: bigint; deadline: bigint; nonce: bigint; signature: Hex }
+  terms?:
+    | { limit: bigint; period: number; nonce: number; deadline: bigint; signature: Hex }
+    | undefined
+}
+
+export type ChainWriter = {
+  db: Db
+  /** The operator: sends transactions the collector accepts only from its operator set. */
+  operator: SignerClient
+  deployment: Deployment
+}
+
+const nowSeconds = () => BigInt(Math.floor(Date.now() / 1000))
+
+/**
+ * Checks an owner's signed authorization exactly as the chain will — signer (ECDSA, ERC-1271
+ * or ERC-6492 through viem's universal verification), chain, token, spender, deadline, the
+ * token nonce still current, terms nonce newer — before anything is sent. Throws
+ * `SignatureRejectedError` with the reason; nothing changes.
+ */
+export async function verifyAuthorization(
+  w: ChainWriter,
+  p: { subscriptionId: string; auth: SignedAuthorization },
+) {
+  const { auth } = p
+  const d = w.deployment
+  if (auth.permit.deadline <= nowSeconds())
+    throw new SignatureRejectedError('expired', 'the permit has expired; sign a fresh one')
+  const tokenNonce = await w.operator.readContract({
+    address: d.usdc,
+    abi: usdcAbi,
+    functionName: 'nonces',
+    args: [auth.owner],
+  })
+  if (auth.permit.nonce !== tokenNonce) {
+    throw new SignatureRejectedError(
+      'nonce_used',
+      'the permit nonce is already used (replayed, or another permit came first); sign a fresh one',
+      {
+        expected_nonce: tokenNonce.toString(),
+      },
+    )
+  }
+  const permit = await permitTypedData(w.operator, {
+    token: d.usdc,
+    owner: auth.owner,
+    spender: d.collector!,
+    value: auth.permit.value,
+    deadline: auth.permit.deadline,
+    nonce: auth.permit.nonce,
+  })
+  const permitOk = await w.operator.verifyTypedData({
+    address: auth.owner,
+    ...permit,
+    signature: auth.permit.signature,
+  })
+  if (!permitOk)
+    throw new SignatureRejectedError(
+      'bad_signature',
+      'the permit signature is not the owner’s for this token, chain and collector',
+    )
+  if (auth.terms) {
+    if (auth.terms.deadline <= nowSeconds())
+      throw new SignatureRejectedError('expired', 'the terms signature has expired')
+    const sub = await w.operator.readContract({
+      address: d.collector!,
+      abi: collectorAbi,
+      functionName: 'getSubscription',
+      args: [subscriptionKey(p.subscriptionId)],
+    })
+    if (auth.terms.nonce <= Number(sub.termsNonce)) {
+      throw new SignatureRejectedError(
+        'stale_terms',
+        'newer terms were already signed; sign again',
+        { current_nonce: Number(sub.termsNonce) },
+      )
+    }
+    const terms = termsTypedData({
+      chainId: d.chainId,
+      collector: d.collector!,
+      message: {
+        subscription: subscriptionKey(p.subscriptionId),
+        limit: auth.terms.limit,
+        period: auth.terms.period,
+        nonce: auth.terms.nonce,
+        deadline: auth.terms.deadline,
+      },
+    })
+    const termsOk = await w.operator.verifyTypedData({
+      address: auth.owner,
+      ...terms,
+      signature: auth.terms.signature,
+    })
+    if (!termsOk)
+      throw new SignatureRejectedError(
+        'bad_signature',
+        'the terms signature is not the owner’s for this subscription and chain',
+      )
+  }
+}
+
+/** The collector's custom error name from a failed write, if any. */
+function revertName(error: unknown): string | undefined {
+  if (error instanceof ViemBaseError) {
+    const reverted = error.walk((e) => e instanceof ContractFunctionRevertedError)
+    if (reverted instanceof ContractFunctionRevertedError) return reverted.data?.errorName
+  }
+  return undefined
+}
+
+/**
+ * Authorizes (or re-authorizes, same id) a subscription from the owner's signatures: verifies,
+ * has the operator submit the permit (and terms) to the collector, waits for inclusion, and
+ * moves the subscription to `active` with the allowance and the collector's windows.
+ */
+export async function submitAuthorization(
+  w: ChainWriter,
+  p: { orgId: string; subscriptionId: string; auth: SignedAuthorization },
+) {
+  const { auth } = p
+  const summary = await getBillingSummary(w.db, p.orgId)
+  if (summary.subscriptionId !== p.subscriptionId) {
+    throw new SignatureRejectedError(
+      'wrong_subscription',
+      'this is not the org’s current subscription',
+    )
+  }
+  if (summary.state === 'canceled')
+    throw new SignatureRejectedError('canceled', 'this subscription is canceled; start a new one')
+  if (summary.owner && !isAddressEqual(summary.owner as Address, auth.owner)) {
+    throw new SignatureRejectedError(
+      'wrong_owner',
+      'only the subscription’s owner wallet can re-authorize it',
+    )
+  }
+  await verifyAuthorization(w, { subscriptionId: p.subscriptionId, auth })
+  const d = w.deployment
+  const key = subscriptionKey(p.subscriptionId)
+  const permit = {
+    value: auth.permit.value,
+    deadline: auth.permit.deadline,
+    nonce: auth.permit.nonce,
+  }
+  let hash: Hex
+  try {
+    hash = auth.terms
+      ? await w.operator.writeContract({
+          address: d.collector!,
+          abi: collectorAbi,
+          functionName: 'authorizeWithTerms',
+          args: [
+            key,
+            auth.owner,
+            permit,
+            auth.permit.signature,
+            {
+              limit: auth.terms.limit,
+              period: auth.terms.period,
+              nonce: auth.terms.nonce,
+              deadline: auth.terms.deadline,
+            },
+            auth.terms.signature,
+          ],
+        })
+      : await w.operator.writeContract({
+          address: d.collector!,
+          abi: collectorAbi,
+          functionName: 'authorize',
+          args: [key, auth.owner, permit, auth.permit.signature],
+        })
+  } catch (error) {
+    const name = revertName(error)
+    if (name === 'PermitNonceUsed' && summary.state === 'active') {
+      await setSubscriptionState(w.db, {
+        subscriptionId: p.subscriptionId,
+        to: 'needs_reauth',
+        cause: 'chain',
+        reason: 'permit_nonce_used',
+      })
+    }
+    throw new SignatureRejectedError(
+      name ?? 'reverted',
+      `the collector refused the authorization${name ? ` (${name})` : ''}`,
+    )
+  }
+  const receipt = await w.operator.waitForTransactionReceipt({ hash })
+  if (receipt.status !== 'success')
+    throw new SignatureRejectedError('reverted', 'the authorization transaction reverted', {
+      tx_hash: hash,
+    })
+  const [event] = parseEventLogs({ abi: collectorAbi, logs: receipt.logs, eventName: 'Authorized' })
+  const args = event?.args as { allowance: bigint; start: number; period: number } | undefined
+  await authorizeSubscription(w.db, {
+    orgId: p.orgId,
+    subscriptionId: p.subscriptionId,
+    owner: auth.owner,
+    allowance: args?.allowance ?? auth.permit.value,
+    windowStart: args ? Number(args.start) : undefined,
+    windowSeconds: args ? Number(args.period) : undefined,
+    monthlyLimit: auth.terms ? (auth.terms.limit === 0n ? null : auth.terms.limit) : undefined,
+    termsNonce: auth.terms?.nonce,
+    cause: 'owner',
+    actor: auth.owner,
+  })
+  return { txHash: hash, allowance: args?.allowance ?? auth.permit.value }
+}

@@ -1,0 +1,94 @@
+import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
+import { getBillingSummary } from '../../src/ledger/index.js'
+import { submitAuthorization } from '../../src/subscriptions/submitAuthorization.js'
+import { describe, expect, test } from '../fixtures.js'
+import { newOrg } from '../ledger/helpers.js'
+import { signAuthorization } from './helpers.js'
+
+describe('authorization from the owner’s signatures', () => {
+  test('permit + terms → active with the cap and limit; re-authorize keeps the id; bad signatures change nothing', async ({
+    db,
+    chain,
+  }) => {
+    const w = { db, operator: chain.operator, deployment: chain.deployment }
+    const owner = privateKeyToAccount(generatePrivateKey())
+    const { orgId, subscriptionId } = await newOrg(db)
+    const auth = await signAuthorization(chain, owner, {
+      subscriptionId,
+      value: 5_000_000n,
+      terms: { limit: 1_000_000n, nonce: 1 },
+    })
+    const { txHash } = await submitAuthorization(w, { orgId, subscriptionId, auth })
+    expect(txHash).toMatch(/^0x/)
+    let s = await getBillingSummary(db, orgId)
+    expect(s).toMatchObject({
+      subscriptionId,
+      state: 'active',
+      cap: 5_000_000n,
+      remaining: 5_000_000n,
+      monthlyLimit: 1_000_000n,
+    })
+    expect(s.owner?.toLowerCase()).toBe(owner.address.toLowerCase())
+
+    // Replayed: the token nonce is spent.
+    const replay = await submitAuthorization(w, { orgId, subscriptionId, auth }).catch((e) => e)
+    expect(replay.details).toMatchObject({ reason: 'nonce_used' })
+
+    // A stranger's signature, an expired one, and one for another chain are refused before sending.
+    const stranger = privateKeyToAccount(generatePrivateKey())
+    const forged = await signAuthorization(chain, stranger, {
+      subscriptionId,
+      value: 9_000_000n,
+      nonce: 1n,
+    })
+    const wrong = await submitAuthorization(w, {
+      orgId,
+      subscriptionId,
+      auth: { ...forged, owner: owner.address },
+    }).catch((e) => e)
+    expect(wrong.details).toMatchObject({ reason: 'bad_signature' })
+    const expired = await signAuthorization(chain, owner, {
+      subscriptionId,
+      value: 9_000_000n,
+      deadline: 1n,
+    })
+    expect(
+      (await submitAuthorization(w, { orgId, subscriptionId, auth: expired }).catch((e) => e))
+        .details,
+    ).toMatchObject({ reason: 'expired' })
+    const otherChain = await signAuthorization(chain, owner, {
+      subscriptionId,
+      value: 9_000_000n,
+      chainId: 8453,
+    })
+    expect(
+      (await submitAuthorization(w, { orgId, subscriptionId, auth: otherChain }).catch((e) => e))
+        .details,
+    ).toMatchObject({ reason: 'bad_signature' })
+    // Terms older than those in force are refused.
+    const stale = await signAuthorization(chain, owner, {
+      subscriptionId,
+      value: 9_000_000n,
+      terms: { limit: 5n, nonce: 1 },
+    })
+    expect(
+      (await submitAuthorization(w, { orgId, subscriptionId, auth: stale }).catch((e) => e))
+        .details,
+    ).toMatchObject({ reason: 'stale_terms' })
+    s = await getBillingSummary(db, orgId)
+    expect(s).toMatchObject({ cap: 5_000_000n, monthlyLimit: 1_000_000n })
+
+    // Top-up: one new permit on the same subscription.
+    const topUp = await signAuthorization(chain, owner, { subscriptionId, value: 8_000_000n })
+    await submitAuthorization(w, { orgId, subscriptionId, auth: topUp })
+    s = await getBillingSummary(db, orgId)
+    expect(s).toMatchObject({ subscriptionId, state: 'active', cap: 8_000_000n })
+    const allowance = await chain.deployer.readContract({
+      address: chain.deployment.usdc,
+      abi: (await import('../../src/chain/abis.js')).usdcAbi,
+      functionName: 'allowance',
+      args: [owner.address, chain.deployment.collector!],
+    })
+    expect(allowance).toBe(8_000_000n)
+  })
+})
