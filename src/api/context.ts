@@ -1,4 +1,6 @@
 import type { Address, PublicClient } from 'viem'
+import type { SignerClient } from '../chain/clients.js'
+import type { Deployment } from '../chain/deployment.js'
 import type { Config } from '../config/index.js'
 import type { Db } from '../db/client.js'
 import type { Logger } from '../log.js'
@@ -9,6 +11,9 @@ export type ChainContext = {
   chainId: number
   usdc: Address
   collector: Address | undefined
+  deployment: Deployment
+  /** The operator key's client (sends authorizations and collections); absent on read-only nodes. */
+  operator: SignerClient | undefined
 }
 
 /** Everything a request handler may use; passed explicitly, never global. */

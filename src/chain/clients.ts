@@ -4,6 +4,7 @@ import {
   createPublicClient,
   createWalletClient,
   http,
+  nonceManager,
   type PublicActions,
   publicActions,
   type Transport,
@@ -38,7 +39,8 @@ export async function createSigner(
   const probe = createPublicClient({ transport: http(rpcUrl) })
   const chain = chainFor(await probe.getChainId())
   return createWalletClient({
-    account: privateKeyToAccount(privateKey),
+    // One nonce sequence per key in this process: concurrent sends never reuse a nonce.
+    account: privateKeyToAccount(privateKey, { nonceManager }),
     chain,
     transport: http(rpcUrl),
     pollingInterval: 250,

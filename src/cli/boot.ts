@@ -98,6 +98,10 @@ export async function bootChain(config: Config, log: Logger, progress: BootProgr
     chainId,
     usdc: deployment.usdc,
     collector: deployment.collector,
+    deployment,
+    operator: config.chain.operatorKey
+      ? await createSigner(rpcUrl, config.chain.operatorKey.reveal())
+      : undefined,
   }
   return { rpcUrl, chain, deployment, local: anvil !== undefined, stop: async () => anvil?.stop() }
 }

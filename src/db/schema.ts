@@ -1,3 +1,4 @@
 // Every domain owns its tables in its own `schema.ts`; this file gathers them for drizzle.
 export * from './coreSchema.js'
 export * from '../ledger/schema.js'
+export * from '../settlement/schema.js'

@@ -1,0 +1,70 @@
+import type { SignerClient } from '../chain/clients.js'
+import type { Deployment } from '../chain/deployment.js'
+import type { Db } from '../db/client.js'
+import type { Logger } from '../log.js'
+
+/** What settlement needs: the database, an operator the collector trusts, and the deployment. */
+export type SettlementContext = {
+  db: Db
+  operator: SignerClient
+  deployment: Deployment
+  log?: Logger | undefined
+  /** Billing threshold and max age, in micro-credits and seconds. */
+  thresholdMicros: bigint
+  maxAccrualAgeSeconds: number
+  /** Confirmations before a collection counts. */
+  confirmations: number
+  /** Most charges in one collectBatch transaction. */
+  batchSize?: number
+}
+
+/** The collector's failure reasons (ICollector.FailureReason), by number. */
+export const failureReasons = [
+  'none',
+  'unknown_subscription',
+  'canceled',
+  'seq_used',
+  'seq_gap',
+  'window',
+  'limit',
+  'amount',
+  'paused',
+  'blacklisted',
+  'allowance',
+  'balance',
+  'token_reverted',
+] as const
+export type FailureReason = (typeof failureReasons)[number]
+
+/** What a failed pull means for the subscription (DESIGN.md, Subscription states). */
+export function stateForFailure(
+  reason: FailureReason,
+): 'needs_reauth' | 'lapsed' | 'canceled' | null {
+  switch (reason) {
+    // The gate never books past the allowance the ledger knows, so a pull the token refuses
+    // for allowance means the owner revoked or cut it on-chain: a failed pull, recoverable by re-up.
+    case 'allowance':
+    case 'balance':
+    case 'blacklisted':
+    case 'paused':
+    case 'token_reverted':
+      return 'lapsed'
+    case 'canceled':
+      return 'canceled'
+    default:
+      return null
+  }
+}
+
+/** Unpacks a `Collected` event's data word: seq | window<<32 | amount<<64 | inWindow<<128 | total<<192. */
+export function unpackCollected(packed: bigint) {
+  const mask32 = (1n << 32n) - 1n
+  const mask64 = (1n << 64n) - 1n
+  return {
+    seq: Number(packed & mask32),
+    window: Number((packed >> 32n) & mask32),
+    amount: (packed >> 64n) & mask64,
+    collectedInWindow: (packed >> 128n) & mask64,
+    totalCollected: (packed >> 192n) & mask64,
+  }
+}

@@ -1,0 +1,289 @@
+import { ContractFunctionExecutionError, type Hex, parseEventLogs } from 'viem'
+import { collectorAbi } from '../chain/abis.js'
+import {
+  bookCharges,
+  markChargeCollected,
+  markChargeFailed,
+  setSubscriptionState,
+} from '../ledger/index.js'
+import { subscriptionKey } from '../subscriptions/typedData.js'
+import {
+  type FailureReason,
+  failureReasons,
+  type SettlementContext,
+  stateForFailure,
+  unpackCollected,
+} from './context.js'
+
+type ClaimedCharge = {
+  id: bigint
+  org_id: string
+  subscription_id: string
+  seq: number
+  window_index: number
+  amount: bigint
+}
+
+export type SettleReport = {
+  recovered: number
+  booked: number
+  batches: number
+  collected: number
+  failed: Array<{ chargeId: string; reason: FailureReason }>
+  txHashes: Hex[]
+  gasUsed: bigint
+}
+
+const idOfKey = (key: Hex) => key.slice(-32)
+
+/** Failures that clear once the owner re-ups: such charges are sent again when the subscription is active. */
+const retryable: FailureReason[] = [
+  'allowance',
+  'balance',
+  'blacklisted',
+  'paused',
+  'token_reverted',
+  'seq_gap',
+]
+
+/**
+ * Books a charge for every active org whose accrued usage crossed the threshold or waited
+ * too long. Booking locks the org's account, so two workers never book the same usage.
+ */
+export async function bookDueCharges(
+  ctx: SettlementContext,
+  p: { orgIds?: string[] } = {},
+): Promise<number> {
+  const due = await ctx.db.$client<{ org_id: string }[]>`
+    select a.org_id from billing_accounts a join subscriptions s on s.id = a.subscription_id
+    where s.state = 'active' and a.accrued > 0
+      and (a.accrued >= ${ctx.thresholdMicros.toString()}::int8
+           or a.accrued_since < clock_timestamp() - make_interval(secs => ${ctx.maxAccrualAgeSeconds}))
+      and (${p.orgIds ?? null}::uuid[] is null or a.org_id = any(${p.orgIds ?? null}::uuid[]))
+    order by a.org_id`
+  let booked = 0
+  for (const { org_id } of due) booked += (await bookCharges(ctx.db, { orgId: org_id })).length
+  return booked
+}
+
+/**
+ * Claims sendable charges and records the batch's intent in one transaction, before anything
+ * is sent: charges go `submitted` (other workers skip them), the batch row lists them.
+ */
+async function claimBatch(ctx: SettlementContext, limit: number) {
+  return await ctx.db.$client.begin(async (tx) => {
+    const charges = await tx<ClaimedCharge[]>`
+      with picked as (
+        select c.id from charges c join subscriptions s on s.id = c.subscription_id
+        where s.state = 'active'
+          and (c.status = 'booked' or (c.status = 'failed' and c.failure_reason = any(${retryable}::text[])))
+        order by c.subscription_id, c.seq
+        for update of c skip locked
+        limit ${limit})
+      update charges c set status = 'submitted', tx_hash = null, updated_at = clock_timestamp()
+      from picked where c.id = picked.id
+      returning c.id, c.org_id, c.subscription_id, c.seq, c.window_index, c.amount`
+    if (charges.length === 0) return undefined
+    charges.sort((a, b) =>
+      a.subscription_id === b.subscription_id
+        ? a.seq - b.seq
+        : a.subscription_id < b.subscription_id
+          ? -1
+          : 1,
+    )
+    const [batch] = await tx<{ id: bigint }[]>`
+      insert into settlement_batches (chain_id, operator, status, charge_ids)
+      values (${ctx.deployment.chainId}, ${ctx.operator.account.address}, 'intent', ${charges.map((c) => c.id.toString())}::int8[])
+      returning id`
+    return { batchId: batch!.id, charges }
+  })
+}
+
+/** Finds the `Collected` event of (subscription, seq) on-chain: the proof a charge was pulled. */
+export async function findCollection(ctx: SettlementContext, subscriptionId: string, seq: number) {
+  const logs = await ctx.operator.getContractEvents({
+    address: ctx.deployment.collector!,
+    abi: collectorAbi,
+    eventName: 'Collected',
+    args: { subscription: subscriptionKey(subscriptionId) },
+    fromBlock: BigInt(ctx.deployment.blocks.collector ?? 0),
+  })
+  for (const log of logs) {
+    if (unpackCollected(log.args.packed!).seq === seq)
+      return { txHash: log.transactionHash, blockNumber: log.blockNumber }
+  }
+  return undefined
+}
+
+async function applyFailure(
+  ctx: SettlementContext,
+  charge: ClaimedCharge,
+  reason: FailureReason,
+  report: SettleReport,
+) {
+  if (reason === 'seq_used') {
+    // Pulled before (a replaced or re-sent batch): find that pull, never pull again.
+    const found = await findCollection(ctx, charge.subscription_id, charge.seq)
+    if (found) {
+      await markChargeCollected(ctx.db, { chargeId: charge.id.toString(), txHash: found.txHash })
+      report.collected++
+      return
+    }
+  }
+  await markChargeFailed(ctx.db, { chargeId: charge.id.toString(), reason })
+  report.failed.push({ chargeId: charge.id.toString(), reason })
+  const to = stateForFailure(reason)
+  if (to) {
+    const [s] = await ctx.db.$client<
+      { state: string }[]
+    >`select state from subscriptions where id = ${charge.subscription_id}`
+    if (s && s.state !== to && s.state !== 'canceled') {
+      await setSubscriptionState(ctx.db, {
+        subscriptionId: charge.subscription_id,
+        to,
+        cause: 'chain',
+        reason: `pull_failed:${reason}`,
+      })
+    }
+  }
+}
+
+/** Sends one claimed batch and settles each charge from the receipt's events. */
+async function sendBatch(
+  ctx: SettlementContext,
+  batchId: bigint,
+  charges: ClaimedCharge[],
+  report: SettleReport,
+) {
+  const items = charges.map((c) => ({
+    subscription: subscriptionKey(c.subscription_id),
+    seq: c.seq,
+    window: c.window_index,
+    amount: c.amount,
+  }))
+  let hash: Hex
+  try {
+    hash = await ctx.operator.writeContract({
+      address: ctx.deployment.collector!,
+      abi: collectorAbi,
+      functionName: 'collectBatch',
+      args: [items],
+    })
+  } catch (error) {
+    // Refused before sending (the estimate reverted): nothing can be in flight, release now.
+    // Any other failure (the RPC went away mid-send) is left to recovery, which asks the chain.
+    if (error instanceof ContractFunctionExecutionError) {
+      await ctx.db
+        .$client`update charges set status = 'booked' where id = any(${charges.map((c) => c.id.toString())}::int8[]) and status = 'submitted'`
+      await ctx.db
+        .$client`update settlement_batches set status = 'reconciled', updated_at = clock_timestamp() where id = ${batchId.toString()}`
+    }
+    throw error
+  }
+  await ctx.db.$client.begin(async (tx) => {
+    await tx`update settlement_batches set status = 'sent', tx_hash = ${hash}, tx_hashes = array_append(tx_hashes, ${hash}), updated_at = clock_timestamp() where id = ${batchId.toString()}`
+    await tx`update charges set tx_hash = ${hash}, updated_at = clock_timestamp() where id = any(${charges.map((c) => c.id.toString())}::int8[]) and status = 'submitted'`
+  })
+  report.txHashes.push(hash)
+  const receipt = await ctx.operator.waitForTransactionReceipt({
+    hash,
+    confirmations: Math.max(1, ctx.confirmations),
+  })
+  report.gasUsed += receipt.gasUsed
+  if (receipt.status !== 'success') {
+    // The whole call reverted (out of gas, operator removed): nothing was pulled; send again later.
+    await ctx.db
+      .$client`update charges set status = 'booked' where id = any(${charges.map((c) => c.id.toString())}::int8[]) and status = 'submitted'`
+    await ctx.db
+      .$client`update settlement_batches set status = 'reconciled', updated_at = clock_timestamp() where id = ${batchId.toString()}`
+    return
+  }
+  const byKey = new Map(charges.map((c) => [`${c.subscription_id}:${c.seq}`, c]))
+  for (const log of parseEventLogs({ abi: collectorAbi, logs: receipt.logs })) {
+    if (log.eventName === 'Collected') {
+      const { seq } = unpackCollected(log.args.packed)
+      const c = byKey.get(`${idOfKey(log.args.subscription)}:${seq}`)
+      if (!c) continue
+      byKey.delete(`${c.subscription_id}:${c.seq}`)
+      await markChargeCollected(ctx.db, { chargeId: c.id.toString(), txHash: hash })
+      report.collected++
+    } else if (log.eventName === 'ChargeFailed') {
+      const c = byKey.get(`${idOfKey(log.args.subscription)}:${log.args.seq}`)
+      if (!c) continue
+      byKey.delete(`${c.subscription_id}:${c.seq}`)
+      await applyFailure(ctx, c, failureReasons[log.args.reason] ?? 'token_reverted', report)
+    }
+  }
+  await ctx.db
+    .$client`update settlement_batches set status = 'confirmed', gas_used = ${receipt.gasUsed.toString()}, updated_at = clock_timestamp() where id = ${batchId.toString()}`
+}
+
+/**
+ * Reconciles batches a dead worker left behind (intent recorded, maybe sent, outcome not
+ * recorded) with the chain: the collector's `lastSeq` says whether each charge was pulled;
+ * pulled ones are marked collected with their transaction, the rest go back to `booked` and
+ * are sent again with the same sequence number — which the collector accepts at most once.
+ */
+export async function recoverOpenBatches(
+  ctx: SettlementContext,
+  p: { olderThanSeconds?: number } = {},
+): Promise<number> {
+  const open = await ctx.db.$client<{ id: bigint; charge_ids: bigint[] }[]>`
+    select id, charge_ids from settlement_batches
+    where status in ('intent', 'sent') and chain_id = ${ctx.deployment.chainId}
+      and updated_at < clock_timestamp() - make_interval(secs => ${p.olderThanSeconds ?? 120})
+    order by id`
+  let recovered = 0
+  for (const batch of open) {
+    const charges = await ctx.db.$client<(ClaimedCharge & { status: string })[]>`
+      select id, org_id, subscription_id, seq, window_index, amount, status from charges
+      where id = any(${batch.charge_ids.map(String)}::int8[])`
+    for (const c of charges) {
+      if (c.status !== 'submitted') continue
+      const last = await ctx.operator.readContract({
+        address: ctx.deployment.collector!,
+        abi: collectorAbi,
+        functionName: 'lastSeq',
+        args: [subscriptionKey(c.subscription_id)],
+      })
+      const found = last >= c.seq ? await findCollection(ctx, c.subscription_id, c.seq) : undefined
+      if (found)
+        await markChargeCollected(ctx.db, { chargeId: c.id.toString(), txHash: found.txHash })
+      else
+        await ctx.db
+          .$client`update charges set status = 'booked', updated_at = clock_timestamp() where id = ${c.id.toString()} and status = 'submitted'`
+      recovered++
+    }
+    await ctx.db
+      .$client`update settlement_batches set status = 'reconciled', updated_at = clock_timestamp() where id = ${batch.id.toString()}`
+  }
+  return recovered
+}
+
+/**
+ * One settlement pass (the worker's job, and `tollgate settle --once`): reconcile what a
+ * crash left, book what is due, then collect in batches until nothing sendable is left.
+ */
+export async function settleOnce(
+  ctx: SettlementContext,
+  p: { orgIds?: string[]; recoverOlderThanSeconds?: number } = {},
+): Promise<SettleReport> {
+  const report: SettleReport = {
+    recovered: 0,
+    booked: 0,
+    batches: 0,
+    collected: 0,
+    failed: [],
+    txHashes: [],
+    gasUsed: 0n,
+  }
+  report.recovered = await recoverOpenBatches(ctx, { olderThanSeconds: p.recoverOlderThanSeconds })
+  report.booked = await bookDueCharges(ctx, { orgIds: p.orgIds })
+  for (;;) {
+    const claimed = await claimBatch(ctx, ctx.batchSize ?? 100)
+    if (!claimed) break
+    report.batches++
+    await sendBatch(ctx, claimed.batchId, claimed.charges, report)
+  }
+  return report
+}

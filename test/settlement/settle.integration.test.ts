@@ -1,0 +1,159 @@
+import { parseEventLogs } from 'viem'
+import { usdcAbi } from '../../src/chain/abis.js'
+import { getBillingSummary, listCharges, reconcileLedger } from '../../src/ledger/index.js'
+import { settleOnce } from '../../src/settlement/settleOnce.js'
+import { submitAuthorization } from '../../src/subscriptions/submitAuthorization.js'
+import { describe, expect, test } from '../fixtures.js'
+import { makeMeter } from '../ledger/helpers.js'
+import { signAuthorization } from '../subscriptions/helpers.js'
+import { authorizedOrg, settlementContext } from './helpers.js'
+
+const usdcBalance = (chain: Parameters<typeof settlementContext>[1], address: `0x${string}`) =>
+  chain.deployer.readContract({
+    address: chain.deployment.usdc,
+    abi: usdcAbi,
+    functionName: 'balanceOf',
+    args: [address],
+  })
+
+describe('settlement against anvil and real USDC', () => {
+  test('the full loop: usage → threshold → batch pull → ledger agrees with the Transfer events', async ({
+    db,
+    chain,
+  }) => {
+    const ctx = settlementContext(db, chain)
+    const meter = makeMeter(db)
+    const orgs = await Promise.all(
+      [0, 1, 2].map(() => authorizedOrg(db, chain, { cap: 5_000_000n, balance: 3_000_000n })),
+    )
+    // Two orgs cross the $1.00 threshold, one stays under it.
+    for (let i = 0; i < 150; i++)
+      await meter.meter({ orgId: orgs[0]!.orgId, action: 'claim_issue' }) // 1,050,000
+    for (let i = 0; i < 201; i++)
+      await meter.meter({ orgId: orgs[1]!.orgId, action: 'save_comment' }) // 1,005,000
+    await meter.meter({ orgId: orgs[2]!.orgId, action: 'heartbeat' })
+    const payee = chain.deployment.payee
+    const before = await usdcBalance(chain, payee)
+    const report = await settleOnce(ctx, { orgIds: orgs.map((o) => o.orgId) })
+    expect(report).toMatchObject({ booked: 2, batches: 1, collected: 2, failed: [] })
+    const after = await usdcBalance(chain, payee)
+    expect(after - before).toBe(2_055_000n)
+    const receipt = await chain.deployer.getTransactionReceipt({ hash: report.txHashes[0]! })
+    const transfers = parseEventLogs({ abi: usdcAbi, logs: receipt.logs, eventName: 'Transfer' })
+    expect(transfers.map((t) => [t.args.from, t.args.value])).toEqual([
+      [orgs[0]!.owner.address, 1_050_000n],
+      [orgs[1]!.owner.address, 1_005_000n],
+    ])
+    const s0 = await getBillingSummary(db, orgs[0]!.orgId)
+    expect(s0).toMatchObject({
+      accrued: 0n,
+      booked: 0n,
+      drawn: 1_050_000n,
+      collected: 1_050_000n,
+      cap: 5_000_000n,
+      remaining: 3_950_000n,
+    })
+    expect(await getBillingSummary(db, orgs[2]!.orgId)).toMatchObject({ accrued: 100n, drawn: 0n })
+    for (const o of orgs) expect(await reconcileLedger(db, { orgId: o.orgId })).toEqual([])
+    // Nothing more is due: a second pass sends nothing.
+    expect(await settleOnce(ctx, { orgIds: orgs.map((o) => o.orgId) })).toMatchObject({
+      batches: 0,
+      collected: 0,
+    })
+    await meter.close()
+  })
+
+  test('allowance drawn down → needs_reauth → fresh permit → same subscription active → next charge collects', async ({
+    db,
+    chain,
+  }) => {
+    const ctx = settlementContext(db, chain, { thresholdMicros: 1n })
+    const meter = makeMeter(db)
+    const { orgId, subscriptionId, owner } = await authorizedOrg(db, chain, {
+      cap: 20_000n,
+      balance: 1_000_000n,
+    })
+    await meter.meter({ orgId, action: 'claim_issue' })
+    await meter.meter({ orgId, action: 'claim_issue' })
+    const refused = await meter.meter({ orgId, action: 'claim_issue' }).catch((e) => e)
+    expect(refused.code).toBe('BILLING_INACTIVE')
+    expect((await getBillingSummary(db, orgId)).state).toBe('needs_reauth')
+    // Re-authorize: the owner signs a new cap on the same subscription.
+    const auth = await signAuthorization(chain, owner, { subscriptionId, value: 100_000n })
+    await submitAuthorization(
+      { db, operator: chain.operator, deployment: chain.deployment },
+      { orgId, subscriptionId, auth },
+    )
+    expect(await getBillingSummary(db, orgId)).toMatchObject({ subscriptionId, state: 'active' })
+    await meter.meter({ orgId, action: 'claim_issue' })
+    const report = await settleOnce(ctx, { orgIds: [orgId] })
+    expect(report.collected).toBe(1)
+    expect(await getBillingSummary(db, orgId)).toMatchObject({ drawn: 21_000n, accrued: 0n })
+    expect(await reconcileLedger(db, { orgId })).toEqual([])
+    await meter.close()
+  })
+
+  test('empty balance, revoked allowance, blacklisted payer → lapsed with the reason; re-up recovers', async ({
+    db,
+    chain,
+  }) => {
+    const ctx = settlementContext(db, chain, { thresholdMicros: 1n })
+    const meter = makeMeter(db)
+    const broke = await authorizedOrg(db, chain, { cap: 1_000_000n, balance: 1_000n })
+    const revoked = await authorizedOrg(db, chain, { cap: 1_000_000n, balance: 1_000_000n })
+    const listed = await authorizedOrg(db, chain, { cap: 1_000_000n, balance: 1_000_000n })
+    for (const o of [broke, revoked, listed])
+      await meter.meter({ orgId: o.orgId, action: 'claim_issue' })
+    // The owner revokes on-chain; the blacklister lists the third payer.
+    await chain.testClient.setBalance({ address: revoked.owner.address, value: 10n ** 18n })
+    const revoker = await chain.signerFor(revoked.ownerKey)
+    await revoker.writeContract({
+      address: chain.deployment.usdc,
+      abi: usdcAbi,
+      functionName: 'approve',
+      args: [chain.deployment.collector!, 0n],
+    })
+    const blacklister = await chain.signerFor(
+      (await import('../../src/config/index.js')).anvilKeys[0],
+    )
+    await blacklister.writeContract({
+      address: chain.deployment.usdc,
+      abi: usdcAbi,
+      functionName: 'blacklist',
+      args: [listed.owner.address],
+    })
+    const report = await settleOnce(ctx, { orgIds: [broke.orgId, revoked.orgId, listed.orgId] })
+    expect(report.collected).toBe(0)
+    expect(report.failed.map((f) => f.reason).sort()).toEqual([
+      'allowance',
+      'balance',
+      'blacklisted',
+    ])
+    expect((await getBillingSummary(db, broke.orgId)).state).toBe('lapsed')
+    expect(await getBillingSummary(db, revoked.orgId)).toMatchObject({
+      state: 'lapsed',
+      stateReason: 'pull_failed:allowance',
+    })
+    expect((await getBillingSummary(db, listed.orgId)).state).toBe('lapsed')
+    const [charge] = await listCharges(db, { orgId: broke.orgId })
+    expect(charge).toMatchObject({ status: 'failed', failureReason: 'balance' })
+    // Re-up: the broke owner is funded and signs again; the same charge (same seq) collects.
+    const { mintUsdc } = await import('../../src/chain/deployContracts.js')
+    await mintUsdc(chain.deployer, chain.deployment, { to: broke.owner.address, amount: 100_000n })
+    const auth = await signAuthorization(chain, broke.owner, {
+      subscriptionId: broke.subscriptionId,
+      value: 1_000_000n,
+    })
+    await submitAuthorization(
+      { db, operator: chain.operator, deployment: chain.deployment },
+      { orgId: broke.orgId, subscriptionId: broke.subscriptionId, auth },
+    )
+    const again = await settleOnce(ctx, { orgIds: [broke.orgId] })
+    expect(again.collected).toBe(1)
+    const [collected] = await listCharges(db, { orgId: broke.orgId })
+    expect(collected).toMatchObject({ id: charge!.id, seq: 1, status: 'collected' })
+    for (const o of [broke, revoked, listed])
+      expect(await reconcileLedger(db, { orgId: o.orgId })).toEqual([])
+    await meter.close()
+  })
+})
