@@ -64,7 +64,7 @@ function makeTestClient(rpcUrl: string, account?: Account) {
 /** Starts anvil and deploys everything, as `tollgate dev` does. */
 export async function startTestChain(): Promise<TestChain> {
   const anvil = await startAnvil({ port: 0 })
-  const deployer = await createSigner(anvil.rpcUrl, anvilKeys[0])
+  const deployer = await createSigner(anvil.rpcUrl, anvilKeys[0], { nonceManager: true })
   const operator = await createSigner(anvil.rpcUrl, anvilKeys[1])
   const deployment = await deployContracts(deployer, {
     admin: deployer.account.address,
@@ -78,7 +78,7 @@ export async function startTestChain(): Promise<TestChain> {
     deployer,
     operator,
     testClient: makeTestClient(anvil.rpcUrl),
-    signerFor: (key) => createSigner(anvil.rpcUrl, key),
+    signerFor: (key) => createSigner(anvil.rpcUrl, key, { nonceManager: true }),
   }
 }
 

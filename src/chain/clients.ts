@@ -35,12 +35,15 @@ export async function createReader(rpcUrl: string) {
 export async function createSigner(
   rpcUrl: string,
   privateKey: `0x${string}`,
+  options: { nonceManager?: boolean } = {},
 ): Promise<SignerClient> {
   const probe = createPublicClient({ transport: http(rpcUrl) })
   const chain = chainFor(await probe.getChainId())
   return createWalletClient({
-    // One nonce sequence per key in this process: concurrent sends never reuse a nonce.
-    account: privateKeyToAccount(privateKey, { nonceManager }),
+    // Without a nonce manager every send reads the pending nonce from the node: right for the
+    // operator, whose sends are serialized (serializeSends) and may follow a crashed process's.
+    // Scripts and tests that fire sends concurrently from one key ask for viem's manager.
+    account: privateKeyToAccount(privateKey, options.nonceManager ? { nonceManager } : {}),
     chain,
     transport: http(rpcUrl),
     pollingInterval: 250,

@@ -49,7 +49,8 @@ export async function bootDatabase(config: Config, log: Logger, progress: BootPr
   }
 }
 
-function deploymentPath(config: Config, chainId: number) {
+/** Where a chain's deployment file lives: `DEPLOYMENT_FILE`, else under the data folder. */
+export function deploymentPath(config: Config, chainId: number) {
   return config.chain.deploymentFile ?? join(config.dataDir, `deployment-${chainId}.json`)
 }
 

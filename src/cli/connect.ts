@@ -1,8 +1,12 @@
+import { existsSync } from 'node:fs'
 import postgres from 'postgres'
+import { createReader, createSigner } from '../chain/clients.js'
+import { readDeployment } from '../chain/deployment.js'
 import type { Config } from '../config/index.js'
 import { closeDb, createDb, type Db } from '../db/client.js'
+import { ConfigError } from '../errors.js'
 import { createLogger } from '../log.js'
-import { bootDatabase } from './boot.js'
+import { bootDatabase, deploymentPath } from './boot.js'
 
 /**
  * The database for a one-shot command: `DATABASE_URL`, else the embedded PostgreSQL that
@@ -28,4 +32,26 @@ export async function connectDatabase(
   }
   const booted = await bootDatabase(config, createLogger('warn'))
   return { db: booted.db, close: booted.stop }
+}
+
+/**
+ * The chain for a one-shot command: `RPC_URL`, else the anvil `tollgate dev` runs; with the
+ * deployment file written at deploy time and the operator key's client.
+ */
+export async function connectChain(config: Config) {
+  const rpcUrl = config.chain.rpcUrl ?? `http://127.0.0.1:${config.chain.anvilPort}`
+  const reader = await createReader(rpcUrl).catch(() => {
+    throw new ConfigError(
+      `no chain answers at ${rpcUrl}: set RPC_URL, or start one with \`tollgate dev\``,
+    )
+  })
+  const chainId = reader.chain!.id
+  const file = deploymentPath(config, chainId)
+  if (!existsSync(file))
+    throw new ConfigError(`no deployment for chain ${chainId} at ${file} (DEPLOYMENT_FILE)`)
+  const deployment = readDeployment(file)
+  if (!config.chain.operatorKey)
+    throw new ConfigError('OPERATOR_KEY is required to send transactions')
+  const operator = await createSigner(rpcUrl, config.chain.operatorKey.reveal())
+  return { rpcUrl, reader, deployment, operator }
 }

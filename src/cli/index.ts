@@ -5,6 +5,7 @@ import { createLogger } from '../log.js'
 import { bootDatabase } from './boot.js'
 import { billingCommand } from './commands/billing.js'
 import { ratesCommand } from './commands/rates.js'
+import { settleCommand } from './commands/settle.js'
 import { dev } from './dev.js'
 
 const program = new Command()
@@ -31,6 +32,7 @@ db.command('migrate')
 
 ratesCommand(program)
 billingCommand(program)
+settleCommand(program)
 
 program
   .parseAsync()

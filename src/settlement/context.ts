@@ -1,5 +1,6 @@
 import type { SignerClient } from '../chain/clients.js'
 import type { Deployment } from '../chain/deployment.js'
+import type { Config } from '../config/index.js'
 import type { Db } from '../db/client.js'
 import type { Logger } from '../log.js'
 
@@ -16,6 +17,8 @@ export type SettlementContext = {
   confirmations: number
   /** Most charges in one collectBatch transaction. */
   batchSize?: number
+  /** Called at each recorded step of a batch (claimed → sent → receipt), for progress and fault tests. */
+  onStep?: ((step: 'claimed' | 'sent' | 'receipt') => void | Promise<void>) | undefined
 }
 
 /** The collector's failure reasons (ICollector.FailureReason), by number. */
@@ -66,5 +69,23 @@ export function unpackCollected(packed: bigint) {
     amount: (packed >> 64n) & mask64,
     collectedInWindow: (packed >> 128n) & mask64,
     totalCollected: (packed >> 192n) & mask64,
+  }
+}
+
+/** Settlement's context from the config and a connected chain. */
+export function settlementContextFor(
+  config: Config,
+  db: Db,
+  chain: { operator: SignerClient; deployment: Deployment },
+  log?: Logger,
+): SettlementContext {
+  return {
+    db,
+    operator: chain.operator,
+    deployment: chain.deployment,
+    log,
+    thresholdMicros: config.billing.thresholdMicros,
+    maxAccrualAgeSeconds: config.billing.maxAccrualAgeSeconds,
+    confirmations: config.chain.confirmations,
   }
 }

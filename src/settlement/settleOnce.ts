@@ -1,5 +1,6 @@
 import { ContractFunctionExecutionError, type Hex, parseEventLogs } from 'viem'
 import { collectorAbi } from '../chain/abis.js'
+import { serializeSends } from '../chain/serializeSends.js'
 import {
   bookCharges,
   markChargeCollected,
@@ -163,12 +164,14 @@ async function sendBatch(
   }))
   let hash: Hex
   try {
-    hash = await ctx.operator.writeContract({
-      address: ctx.deployment.collector!,
-      abi: collectorAbi,
-      functionName: 'collectBatch',
-      args: [items],
-    })
+    hash = await serializeSends(ctx.operator.account.address, () =>
+      ctx.operator.writeContract({
+        address: ctx.deployment.collector!,
+        abi: collectorAbi,
+        functionName: 'collectBatch',
+        args: [items],
+      }),
+    )
   } catch (error) {
     // Refused before sending (the estimate reverted): nothing can be in flight, release now.
     // Any other failure (the RPC went away mid-send) is left to recovery, which asks the chain.
@@ -185,11 +188,13 @@ async function sendBatch(
     await tx`update charges set tx_hash = ${hash}, updated_at = clock_timestamp() where id = any(${charges.map((c) => c.id.toString())}::int8[]) and status = 'submitted'`
   })
   report.txHashes.push(hash)
+  await ctx.onStep?.('sent')
   const receipt = await ctx.operator.waitForTransactionReceipt({
     hash,
     confirmations: Math.max(1, ctx.confirmations),
   })
   report.gasUsed += receipt.gasUsed
+  await ctx.onStep?.('receipt')
   if (receipt.status !== 'success') {
     // The whole call reverted (out of gas, operator removed): nothing was pulled; send again later.
     await ctx.db

@@ -9,6 +9,7 @@ import {
 import { collectorAbi, usdcAbi } from '../chain/abis.js'
 import type { SignerClient } from '../chain/clients.js'
 import type { Deployment } from '../chain/deployment.js'
+import { serializeSends } from '../chain/serializeSends.js'
 import type { Db } from '../db/client.js'
 import { authorizeSubscription, getBillingSummary, setSubscriptionState } from '../ledger/index.js'
 import { SignatureRejectedError } from './errors.js'
@@ -163,31 +164,33 @@ export async function submitAuthorization(
   }
   let hash: Hex
   try {
-    hash = auth.terms
-      ? await w.operator.writeContract({
-          address: d.collector!,
-          abi: collectorAbi,
-          functionName: 'authorizeWithTerms',
-          args: [
-            key,
-            auth.owner,
-            permit,
-            auth.permit.signature,
-            {
-              limit: auth.terms.limit,
-              period: auth.terms.period,
-              nonce: auth.terms.nonce,
-              deadline: auth.terms.deadline,
-            },
-            auth.terms.signature,
-          ],
-        })
-      : await w.operator.writeContract({
-          address: d.collector!,
-          abi: collectorAbi,
-          functionName: 'authorize',
-          args: [key, auth.owner, permit, auth.permit.signature],
-        })
+    hash = await serializeSends(w.operator.account.address, () =>
+      auth.terms
+        ? w.operator.writeContract({
+            address: d.collector!,
+            abi: collectorAbi,
+            functionName: 'authorizeWithTerms',
+            args: [
+              key,
+              auth.owner,
+              permit,
+              auth.permit.signature,
+              {
+                limit: auth.terms.limit,
+                period: auth.terms.period,
+                nonce: auth.terms.nonce,
+                deadline: auth.terms.deadline,
+              },
+              auth.terms.signature,
+            ],
+          })
+        : w.operator.writeContract({
+            address: d.collector!,
+            abi: collectorAbi,
+            functionName: 'authorize',
+            args: [key, auth.owner, permit, auth.permit.signature],
+          }),
+    )
   } catch (error) {
     const name = revertName(error)
     if (name === 'PermitNonceUsed' && summary.state === 'active') {

@@ -1,10 +1,12 @@
 import type { AppContext } from '../api/context.js'
 import { expireReservations } from '../ledger/index.js'
+import { settlementContextFor } from '../settlement/context.js'
+import { settleOnce } from '../settlement/settleOnce.js'
 import type { WorkerJob } from './startWorker.js'
 
 /** The jobs a worker process runs: each domain contributes its own periodic work. */
 export function workerJobs(ctx: AppContext): WorkerJob[] {
-  return [
+  const jobs: WorkerJob[] = [
     {
       // A reservation left open (its caller crashed) expires to void: under-charge, never over-charge.
       name: 'expire-reservations',
@@ -15,4 +17,29 @@ export function workerJobs(ctx: AppContext): WorkerJob[] {
       },
     },
   ]
+  const chain = ctx.chain
+  if (chain?.operator) {
+    const settlement = settlementContextFor(
+      ctx.config,
+      ctx.db,
+      { operator: chain.operator, deployment: chain.deployment },
+      ctx.log,
+    )
+    jobs.push({
+      name: 'settle',
+      everyMs: 2_000,
+      run: async () => {
+        const r = await settleOnce(settlement)
+        if (r.batches > 0 || r.recovered > 0) {
+          ctx.log.info('settled', {
+            batches: r.batches,
+            collected: r.collected,
+            failed: r.failed.length,
+            txs: r.txHashes,
+          })
+        }
+      },
+    })
+  }
+  return jobs
 }

@@ -1,0 +1,28 @@
+// Child process for the crash test: one settlement pass that SIGKILLs itself at the step
+// named in CRASH_AT (claimed | sent | receipt), or is killed from outside at a random moment.
+import { readFileSync } from 'node:fs'
+import { createSigner } from '../../src/chain/clients.js'
+import type { Deployment } from '../../src/chain/deployment.js'
+import { anvilKeys } from '../../src/config/index.js'
+import { createDb } from '../../src/db/client.js'
+import { settleOnce } from '../../src/settlement/settleOnce.js'
+
+const env = process.env
+const deployment = JSON.parse(readFileSync(env.CRASH_DEPLOYMENT!, 'utf8')) as Deployment
+const db = createDb({ url: env.CRASH_DB_URL!, max: 2 })
+const operator = await createSigner(env.CRASH_RPC_URL!, anvilKeys[1])
+await settleOnce(
+  {
+    db,
+    operator,
+    deployment,
+    thresholdMicros: 1n,
+    maxAccrualAgeSeconds: 86_400,
+    confirmations: 1,
+    onStep: (step) => {
+      if (step === env.CRASH_AT) process.kill(process.pid, 'SIGKILL')
+    },
+  },
+  { orgIds: env.CRASH_ORGS!.split(','), recoverOlderThanSeconds: 3600 },
+)
+process.exit(0)
