@@ -5,6 +5,7 @@ import { createLogger } from '../log.js'
 import { bootDatabase } from './boot.js'
 import { billingCommand } from './commands/billing.js'
 import { ratesCommand } from './commands/rates.js'
+import { reconcileCommand } from './commands/reconcile.js'
 import { settleCommand } from './commands/settle.js'
 import { dev } from './dev.js'
 
@@ -33,6 +34,7 @@ db.command('migrate')
 ratesCommand(program)
 billingCommand(program)
 settleCommand(program)
+reconcileCommand(program)
 
 program
   .parseAsync()

@@ -1,6 +1,7 @@
 import type { AppContext } from '../api/context.js'
 import { expireReservations } from '../ledger/index.js'
 import { settlementContextFor } from '../settlement/context.js'
+import { indexChain } from '../settlement/indexChain.js'
 import { settleOnce } from '../settlement/settleOnce.js'
 import type { WorkerJob } from './startWorker.js'
 
@@ -39,6 +40,11 @@ export function workerJobs(ctx: AppContext): WorkerJob[] {
           })
         }
       },
+    })
+    jobs.push({
+      name: 'index-chain',
+      everyMs: 2_000,
+      run: async () => void (await indexChain(settlement)),
     })
   }
   return jobs

@@ -1,0 +1,140 @@
+import { parseEventLogs } from 'viem'
+import { collectorAbi } from '../chain/abis.js'
+import { txUrl } from '../chain/explorer.js'
+import { failureReasons, type SettlementContext, unpackCollected } from './context.js'
+
+/** How far back a reorg may reach before we re-read from scratch; Base reorgs are far shallower. */
+const REORG_WINDOW = 64n
+
+export type IndexReport = { from: bigint; to: bigint; inserted: number; rolledBack: number }
+
+/**
+ * Mirrors the collector's `Collected` and `ChargeFailed` events into `payment_history`, up to
+ * `confirmations` blocks behind the head. The cursor stores the hash of the last block read:
+ * when the chain's block at that height has another hash, a reorg happened, and every row
+ * from the reorg window up is deleted and read again — no lost, doubled or phantom rows.
+ */
+export async function indexChain(ctx: SettlementContext): Promise<IndexReport> {
+  const { db, operator: client, deployment } = ctx
+  const chainId = deployment.chainId
+  const head = await client.getBlockNumber({ cacheTime: 0 })
+  const safe = head - BigInt(ctx.confirmations > 0 ? ctx.confirmations - 1 : 0)
+  const start = BigInt(deployment.blocks.collector ?? 0)
+  const [cursor] = await db.$client<{ block_number: bigint; block_hash: string }[]>`
+    select block_number, block_hash from chain_cursors where chain_id = ${chainId}`
+  let from = cursor ? cursor.block_number + 1n : start
+  let rolledBack = 0
+  if (cursor) {
+    const block = await client.getBlock({ blockNumber: cursor.block_number }).catch(() => undefined)
+    if (!block || block.hash !== cursor.block_hash) {
+      // Reorg (or a chain reset): forget the window below the cursor and read it again.
+      const back = cursor.block_number > REORG_WINDOW ? cursor.block_number - REORG_WINDOW : start
+      from = back < start ? start : back
+      const deleted = await db.$client`
+        delete from payment_history where chain_id = ${chainId} and block_number >= ${from.toString()}`
+      rolledBack = deleted.count
+    }
+  }
+  if (from > safe) {
+    if (rolledBack > 0) await db.$client`delete from chain_cursors where chain_id = ${chainId}`
+    return { from, to: safe, inserted: 0, rolledBack }
+  }
+  const to = safe
+  const logs = await client.getLogs({
+    address: deployment.collector!,
+    fromBlock: from,
+    toBlock: to,
+  })
+  const events = parseEventLogs({ abi: collectorAbi, logs })
+  const rows: Record<string, string | number | null>[] = []
+  const blockTimes = new Map<bigint, Date>()
+  for (const e of events) {
+    if (e.eventName !== 'Collected' && e.eventName !== 'ChargeFailed') continue
+    if (!blockTimes.has(e.blockNumber)) {
+      const b = await client.getBlock({ blockNumber: e.blockNumber })
+      blockTimes.set(e.blockNumber, new Date(Number(b.timestamp) * 1000))
+    }
+    const base = {
+      chain_id: chainId,
+      subscription_id: e.args.subscription.slice(-32),
+      tx_hash: e.transactionHash,
+      block_number: e.blockNumber.toString(),
+      block_hash: e.blockHash,
+      log_index: e.logIndex,
+      block_time: blockTimes.get(e.blockNumber)!.toISOString(),
+      explorer_url: txUrl(chainId, e.transactionHash),
+    }
+    if (e.eventName === 'Collected') {
+      const c = unpackCollected(e.args.packed)
+      rows.push({
+        ...base,
+        event: 'Collected',
+        seq: c.seq,
+        window_index: c.window,
+        amount: c.amount.toString(),
+        total_collected: c.totalCollected.toString(),
+        failure_reason: null,
+      })
+    } else {
+      rows.push({
+        ...base,
+        event: 'ChargeFailed',
+        seq: e.args.seq,
+        window_index: e.args.window,
+        amount: e.args.amount.toString(),
+        total_collected: null,
+        failure_reason: failureReasons[e.args.reason] ?? String(e.args.reason),
+      })
+    }
+  }
+  const toBlock = await client.getBlock({ blockNumber: to })
+  await db.$client.begin(async (tx) => {
+    if (rows.length > 0) {
+      await tx`insert into payment_history ${tx(rows)} on conflict (chain_id, tx_hash, log_index) do nothing`
+    }
+    await tx`
+      insert into chain_cursors (chain_id, block_number, block_hash) values (${chainId}, ${to.toString()}, ${toBlock.hash})
+      on conflict (chain_id) do update set block_number = excluded.block_number, block_hash = excluded.block_hash, updated_at = clock_timestamp()`
+  })
+  return { from, to, inserted: rows.length, rolledBack }
+}
+
+/** One row of the on-chain payment history, as pages and the CLI show it. */
+export type PaymentRow = {
+  event: 'Collected' | 'ChargeFailed'
+  subscriptionId: string
+  seq: number
+  windowIndex: number
+  amount: bigint
+  failureReason: string | null
+  txHash: string
+  blockNumber: bigint
+  blockTime: Date | null
+  explorerUrl: string | null
+}
+
+/** The payment history of one subscription (or of every subscription an org ever had), newest first. */
+export async function listPayments(
+  db: SettlementContext['db'],
+  p: { subscriptionId?: string; orgId?: string; limit?: number },
+): Promise<PaymentRow[]> {
+  const rows = await db.$client<Record<string, unknown>[]>`
+    select event, subscription_id, seq, window_index, amount, failure_reason, tx_hash, block_number, block_time, explorer_url
+    from payment_history
+    where (${p.subscriptionId ?? null}::text is null or subscription_id = ${p.subscriptionId ?? null})
+      and (${p.orgId ?? null}::uuid is null or subscription_id in (select id from subscriptions where org_id = ${p.orgId ?? null}::uuid))
+    order by block_number desc, log_index desc
+    limit ${p.limit ?? 100}`
+  return rows.map((r) => ({
+    event: r.event as PaymentRow['event'],
+    subscriptionId: r.subscription_id as string,
+    seq: r.seq as number,
+    windowIndex: r.window_index as number,
+    amount: r.amount as bigint,
+    failureReason: r.failure_reason as string | null,
+    txHash: r.tx_hash as string,
+    blockNumber: r.block_number as bigint,
+    blockTime: r.block_time as Date | null,
+    explorerUrl: r.explorer_url as string | null,
+  }))
+}

@@ -1,0 +1,52 @@
+import { indexChain, listPayments } from '../../src/settlement/indexChain.js'
+import { reconcileWithChain } from '../../src/settlement/reconcileWithChain.js'
+import { settleOnce } from '../../src/settlement/settleOnce.js'
+import { describe, expect, test } from '../fixtures.js'
+import { makeMeter } from '../ledger/helpers.js'
+import { authorizedOrg, settlementContext } from './helpers.js'
+
+describe('payment history from the chain', () => {
+  test('indexes collections, rolls back a reorg, and reconcile sees the chain', async ({
+    db,
+    chain,
+  }) => {
+    const ctx = settlementContext(db, chain, { thresholdMicros: 1n })
+    const meter = makeMeter(db)
+    const a = await authorizedOrg(db, chain, { cap: 1_000_000n, balance: 1_000_000n })
+    await meter.meter({ orgId: a.orgId, action: 'claim_issue' })
+    await settleOnce(ctx, { orgIds: [a.orgId] })
+    await indexChain(ctx)
+    const rows = await listPayments(db, { subscriptionId: a.subscriptionId })
+    expect(rows).toMatchObject([
+      { event: 'Collected', seq: 1, windowIndex: 0, amount: 7_000n, explorerUrl: null },
+    ])
+    expect(await reconcileWithChain(ctx, { orgId: a.orgId })).toEqual([])
+    // Indexing again adds nothing.
+    expect((await indexChain(ctx)).inserted).toBe(0)
+
+    // A second org's collection lands, is indexed, and then a reorg removes its block.
+    const b = await authorizedOrg(db, chain, { cap: 1_000_000n, balance: 1_000_000n })
+    await meter.meter({ orgId: b.orgId, action: 'save_comment' })
+    const snapshot = await chain.testClient.snapshot()
+    await settleOnce(ctx, { orgIds: [b.orgId] })
+    await indexChain(ctx)
+    expect(await listPayments(db, { subscriptionId: b.subscriptionId })).toHaveLength(1)
+    await chain.testClient.revert({ id: snapshot })
+    await chain.testClient.mine({ blocks: 3 })
+    const after = await indexChain(ctx)
+    expect(after.rolledBack).toBeGreaterThanOrEqual(1)
+    expect(await listPayments(db, { subscriptionId: b.subscriptionId })).toEqual([])
+    // The first org's row, below the reorg, is still there exactly once.
+    expect(await listPayments(db, { subscriptionId: a.subscriptionId })).toHaveLength(1)
+    // The ledger still believes b was collected: reconcile reports it to the micro-credit.
+    const mismatches = await reconcileWithChain(ctx, { orgId: b.orgId })
+    expect(mismatches).toContainEqual(
+      expect.objectContaining({
+        check: `drawn = collector totalCollected (${b.subscriptionId})`,
+        expected: '0',
+        actual: '5000',
+      }),
+    )
+    await meter.close()
+  })
+})
