@@ -1,7 +1,9 @@
-import express, { type Express } from 'express'
+import express, { type Express, type RequestHandler } from 'express'
+import { ipKeyGenerator, rateLimit } from 'express-rate-limit'
 import type { AppContext } from './context.js'
 import { errorHandler, notFoundHandler } from './errorHandler.js'
 import { getHealth } from './health.js'
+import { v1Router } from './routes.js'
 
 /**
  * Builds the express app: the metered API, the billing API, the hosted pages, health.
@@ -12,12 +14,48 @@ export function createApp(ctx: AppContext): Express {
   app.disable('x-powered-by')
   app.set('trust proxy', 'loopback')
 
+  app.use(securityHeaders)
+  app.use(express.json({ limit: '64kb', strict: true }))
+
   app.get('/healthz', async (_req, res) => {
     const health = await getHealth(ctx)
     res.status(health.status === 'ok' ? 200 : 503).json(health)
   })
 
+  app.use(
+    '/v1',
+    rateLimit({
+      windowMs: 1_000,
+      limit: 500,
+      standardHeaders: 'draft-8',
+      legacyHeaders: false,
+      // Per API key (what an agent holds); requests without one share their address's budget.
+      keyGenerator: (req) => req.get('authorization') ?? ipKeyGenerator(req.ip ?? '0.0.0.0'),
+      handler: (_req, res) => {
+        res
+          .status(429)
+          .json({
+            error: { code: 'RATE_LIMITED', message: 'too many requests; slow down and retry' },
+          })
+      },
+    }),
+    v1Router(ctx),
+  )
+
   app.use(notFoundHandler)
   app.use(errorHandler(ctx.log))
   return app
+}
+
+/** Security headers on every answer, set by hand (no dependency for six lines). */
+const securityHeaders: RequestHandler = (_req, res, next) => {
+  res.setHeader('X-Content-Type-Options', 'nosniff')
+  res.setHeader('Referrer-Policy', 'no-referrer')
+  res.setHeader('X-Frame-Options', 'DENY')
+  res.setHeader('Cross-Origin-Opener-Policy', 'same-origin')
+  res.setHeader(
+    'Content-Security-Policy',
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'",
+  )
+  next()
 }

@@ -3,6 +3,7 @@ import type { SignerClient } from '../chain/clients.js'
 import type { Deployment } from '../chain/deployment.js'
 import type { Config } from '../config/index.js'
 import type { Db } from '../db/client.js'
+import type { Meter } from '../ledger/meter.js'
 import type { Logger } from '../log.js'
 
 /** What the chain side of a process knows: a reader and the deployed addresses. */
@@ -22,4 +23,6 @@ export type AppContext = {
   db: Db
   log: Logger
   chain: ChainContext | undefined
+  /** The metering engine (group commit); one per process. */
+  meter: Meter
 }

@@ -1,5 +1,6 @@
 import type { AppContext } from '../api/context.js'
 import { loadConfig } from '../config/index.js'
+import { createMeter } from '../ledger/index.js'
 import { createLogger } from '../log.js'
 import { bootChain, bootDatabase, startApi, startWorkerFor } from './boot.js'
 
@@ -35,7 +36,13 @@ export async function dev(options: DevOptions = {}) {
     stops.push(database.stop)
     const chain = await bootChain(config, log, progress)
     stops.push(chain.stop)
-    const ctx: AppContext = { config, db: database.db, log, chain: chain.chain }
+    const meter = createMeter(database.db, {
+      rateCard: config.rateCard,
+      product: config.product,
+      reservationTtlSeconds: config.billing.reservationTtlSeconds,
+    })
+    stops.push(() => meter.close())
+    const ctx: AppContext = { config, db: database.db, log, chain: chain.chain, meter }
     progress('starting the API')
     const api = await startApi(ctx)
     stops.push(api.stop)

@@ -2,3 +2,4 @@
 export * from './coreSchema.js'
 export * from '../ledger/schema.js'
 export * from '../settlement/schema.js'
+export * from '../api/schema.js'

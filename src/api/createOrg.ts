@@ -1,0 +1,42 @@
+import { getAddress, isAddress } from 'viem'
+import type { Db } from '../db/client.js'
+import { ValidationError } from '../errors.js'
+import { openBillingAccountIn } from '../ledger/index.js'
+import { createApiKey } from './keys.js'
+
+export type CreateOrgParameters = {
+  name: string
+  ownerAddress: string
+  /** The signup credit a new org gets… */
+  signupCreditMicros: bigint
+  /** …for at most this many orgs per owner wallet, so the voucher cannot be farmed. */
+  creditsPerOwner: number
+}
+
+/**
+ * Signs an org up: the org, its billing account (pending, with the signup credit unless its
+ * owner already used up theirs) and a first API key, shown once.
+ */
+export async function createOrg(db: Db, p: CreateOrgParameters) {
+  if (!isAddress(p.ownerAddress, { strict: false }))
+    throw new ValidationError('owner_address is not an address')
+  const owner = getAddress(p.ownerAddress).toLowerCase()
+  const created = await db.$client.begin(async (tx) => {
+    // Serialize sign-ups per owner so two at once cannot both take the last credit.
+    await tx`select pg_advisory_xact_lock(hashtext(${owner}))`
+    const [{ n }] =
+      (await tx`select count(*)::int as n from orgs where owner_address = ${owner}`) as unknown as [
+        { n: number },
+      ]
+    const credit = n < p.creditsPerOwner ? p.signupCreditMicros : 0n
+    const [org] = await tx<{ id: string; created_at: Date }[]>`
+      insert into orgs (name, owner_address) values (${p.name}, ${owner}) returning id, created_at`
+    const { subscriptionId } = await openBillingAccountIn(tx, {
+      orgId: org!.id,
+      signupCreditMicros: credit,
+    })
+    return { orgId: org!.id, subscriptionId, signupCredit: credit }
+  })
+  const key = await createApiKey(db, { orgId: created.orgId, label: 'first key' })
+  return { ...created, ownerAddress: owner, name: p.name, apiKey: key.key }
+}

@@ -1,0 +1,35 @@
+import { createHash, randomBytes } from 'node:crypto'
+import type { Db } from '../db/client.js'
+import { BaseError } from '../errors.js'
+
+/** 401: no credentials, or credentials that are unknown, revoked or malformed. */
+export class UnauthorizedError extends BaseError {
+  override name = 'UnauthorizedError'
+  constructor(message = 'a valid API key is required: Authorization: Bearer tg_live_…') {
+    super(message, { code: 'UNAUTHORIZED', status: 401 })
+  }
+}
+
+export const hashKey = (key: string) => createHash('sha256').update(key).digest('hex')
+
+/** Mints an API key for an org; the plain key is returned once and only its hash is kept. */
+export async function createApiKey(db: Db, p: { orgId: string; label?: string }) {
+  const key = `tg_live_${randomBytes(24).toString('base64url')}`
+  const [row] = await db.$client<{ id: string; created_at: Date }[]>`
+    insert into api_keys (org_id, key_hash, prefix, label)
+    values (${p.orgId}, ${hashKey(key)}, ${key.slice(0, 12)}, ${p.label ?? null})
+    returning id, created_at`
+  return { id: row!.id, key, prefix: key.slice(0, 12), createdAt: row!.created_at }
+}
+
+/** The org a presented key belongs to; throws `UnauthorizedError` for anything else. */
+export async function authenticateKey(
+  db: Db,
+  key: string | undefined,
+): Promise<{ orgId: string; keyId: string }> {
+  if (!key || !/^tg_live_[A-Za-z0-9_-]{32}$/.test(key)) throw new UnauthorizedError()
+  const [row] = await db.$client<{ id: string; org_id: string }[]>`
+    select id, org_id from api_keys where key_hash = ${hashKey(key)} and revoked_at is null`
+  if (!row) throw new UnauthorizedError('unknown or revoked API key')
+  return { orgId: row.org_id, keyId: row.id }
+}

@@ -1,0 +1,58 @@
+import type { Server } from 'node:http'
+import { createApp } from '../../src/api/app.js'
+import type { AppContext } from '../../src/api/context.js'
+import { loadConfig } from '../../src/config/index.js'
+import type { Db } from '../../src/db/client.js'
+import { createMeter } from '../../src/ledger/index.js'
+import { createLogger } from '../../src/log.js'
+
+/** The API in-process on a free port, against the test database. */
+export async function startApi(db: Db, env: Record<string, string> = {}) {
+  const config = loadConfig({
+    PUBLIC_BASE_URL: 'https://tollgate.test',
+    DASHBOARD_URL: 'https://dash.tollgate.test',
+    ...env,
+  })
+  const meter = createMeter(db, { rateCard: config.rateCard, product: config.product })
+  const ctx: AppContext = { config, db, log: createLogger('silent'), chain: undefined, meter }
+  const server: Server = await new Promise((ok) => {
+    const s = createApp(ctx).listen(0, '127.0.0.1', () => ok(s))
+  })
+  const address = server.address()
+  const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`
+  const call = async (
+    method: string,
+    path: string,
+    p: { key?: string; body?: unknown; raw?: string; headers?: Record<string, string> } = {},
+  ) => {
+    const res = await fetch(`${url}${path}`, {
+      method,
+      headers: {
+        ...(p.body !== undefined || p.raw !== undefined
+          ? { 'content-type': 'application/json' }
+          : {}),
+        ...(p.key ? { authorization: `Bearer ${p.key}` } : {}),
+        ...p.headers,
+      },
+      body: p.raw ?? (p.body === undefined ? undefined : JSON.stringify(p.body)),
+    })
+    const text = await res.text()
+    let json: any
+    try {
+      json = JSON.parse(text)
+    } catch {
+      json = undefined
+    }
+    return { status: res.status, json, text }
+  }
+  return {
+    url,
+    call,
+    ctx,
+    stop: async () => {
+      server.closeAllConnections()
+      await new Promise((r) => server.close(r))
+      await meter.close()
+    },
+  }
+}
