@@ -32,11 +32,9 @@ export function createApp(ctx: AppContext): Express {
       // Per API key (what an agent holds); requests without one share their address's budget.
       keyGenerator: (req) => req.get('authorization') ?? ipKeyGenerator(req.ip ?? '0.0.0.0'),
       handler: (_req, res) => {
-        res
-          .status(429)
-          .json({
-            error: { code: 'RATE_LIMITED', message: 'too many requests; slow down and retry' },
-          })
+        res.status(429).json({
+          error: { code: 'RATE_LIMITED', message: 'too many requests; slow down and retry' },
+        })
       },
     }),
     v1Router(ctx),

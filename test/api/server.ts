@@ -37,6 +37,7 @@ export async function startApi(db: Db, env: Record<string, string> = {}) {
       body: p.raw ?? (p.body === undefined ? undefined : JSON.stringify(p.body)),
     })
     const text = await res.text()
+    // biome-ignore lint/suspicious/noExplicitAny: tests read response bodies loosely
     let json: any
     try {
       json = JSON.parse(text)
