@@ -1,10 +1,12 @@
 import type { AppContext } from '../api/context.js'
 import { loadConfig } from '../config/index.js'
-import { createMeter } from '../ledger/index.js'
+import { createMeter, formatUsd } from '../ledger/index.js'
 import { createLogger } from '../log.js'
 import { bootChain, bootDatabase, startApi, startWorkerFor } from './boot.js'
+import { type DemoOrg, ensureDemoOrg } from './demo.js'
+import { simulate } from './simulate.js'
 
-export type DevOptions = { json?: boolean }
+export type DevOptions = { json?: boolean; demo?: boolean; demoSeconds?: number }
 
 /**
  * `tollgate dev`: the whole system on embedded defaults — PostgreSQL and anvil (with real
@@ -50,6 +52,9 @@ export async function dev(options: DevOptions = {}) {
     const worker = startWorkerFor(ctx)
     stops.push(worker.stop)
     progress('starting the worker', true)
+    const demo =
+      chain.local && options.demo !== false ? await ensureDemoOrg(ctx, chain.rpcUrl) : undefined
+    if (demo) progress('demo org authorized on-chain ($50 cap)', true)
 
     const summary = {
       api: api.url,
@@ -57,6 +62,14 @@ export async function dev(options: DevOptions = {}) {
       database: database.embedded
         ? `embedded PostgreSQL on 127.0.0.1:${config.db.embeddedPort}`
         : 'DATABASE_URL',
+      demo: demo
+        ? {
+            org_id: demo.orgId,
+            api_key: demo.apiKey,
+            owner: demo.owner,
+            manage_url: `${config.product.publicBaseUrl}/s/${demo.subscriptionId}`,
+          }
+        : null,
       chain: {
         rpc_url: chain.rpcUrl,
         chain_id: chain.chain.chainId,
@@ -76,10 +89,25 @@ export async function dev(options: DevOptions = {}) {
           `  chain      ${summary.chain.rpc_url} (chain ${summary.chain.chain_id})`,
           `  USDC       ${summary.chain.usdc}`,
           `  collector  ${summary.chain.collector ?? '(not deployed)'}`,
+          ...(summary.demo
+            ? [
+                `  demo org   ${summary.demo.org_id} (owner ${summary.demo.owner})`,
+                `  API key    ${summary.demo.api_key}`,
+                `  manage     ${summary.demo.manage_url}`,
+              ]
+            : []),
           '',
         ].join('\n'),
       )
     }
+    if (demo)
+      await runDemo({
+        api: api.url,
+        demo,
+        db: database.db,
+        json: options.json,
+        seconds: options.demoSeconds ?? 15,
+      })
     // Run until a signal: `shutdown` stops everything and exits.
     await new Promise<never>(() => {})
   } catch (error) {
@@ -87,5 +115,52 @@ export async function dev(options: DevOptions = {}) {
       `tollgate dev failed: ${error instanceof Error ? error.message : String(error)}\n`,
     )
     await shutdown(1)
+  }
+}
+
+/**
+ * The demo `npm start` shows: simulated agents meter work through the HTTP API until the
+ * billing threshold is crossed, the worker pulls the USDC on-chain, and the payment appears.
+ */
+async function runDemo(p: {
+  api: string
+  demo: DemoOrg
+  db: import('../db/client.js').Db
+  json?: boolean | undefined
+  seconds: number
+}) {
+  const say = (line: string) => {
+    if (!p.json) process.stdout.write(line)
+  }
+  say(`demo: ${4} simulated agents for ${p.seconds}s through ${p.api}/v1/usage\n`)
+  const stats = await simulate({
+    api: p.api,
+    key: p.demo.apiKey,
+    agents: 4,
+    durationSeconds: p.seconds,
+    onProgress: (s) =>
+      say(
+        `\r  ${s.requests} requests, ${s.metered} metered (${formatUsd(s.meteredMicros)}), ${s.retries} retries, ${s.emptyPolls} free polls   `,
+      ),
+  })
+  say('\n')
+  const deadline = Date.now() + 45_000
+  for (;;) {
+    const [row] = await p.db.$client<{ tx_hash: string; amount: bigint; seq: number }[]>`
+      select tx_hash, amount, seq from payment_history
+      where subscription_id = ${p.demo.subscriptionId} and event = 'Collected' order by block_number desc limit 1`
+    if (row) {
+      if (p.json)
+        process.stdout.write(
+          `${JSON.stringify({ demo: { metered_micros: stats.meteredMicros.toString(), collected_micros: row.amount.toString(), tx_hash: row.tx_hash } })}\n`,
+        )
+      say(`  on-chain pull #${row.seq}: ${formatUsd(row.amount)} in ${row.tx_hash}\n`)
+      return
+    }
+    if (Date.now() > deadline) {
+      say('  no on-chain pull yet: usage may be under the billing threshold\n')
+      return
+    }
+    await new Promise((r) => setTimeout(r, 500))
   }
 }

@@ -7,6 +7,7 @@ import { billingCommand } from './commands/billing.js'
 import { ratesCommand } from './commands/rates.js'
 import { reconcileCommand } from './commands/reconcile.js'
 import { settleCommand } from './commands/settle.js'
+import { simulateCommand } from './commands/simulate.js'
 import { dev } from './dev.js'
 
 const program = new Command()
@@ -19,7 +20,11 @@ program
     'start everything locally: PostgreSQL, anvil with USDC and the collector, API, worker',
   )
   .option('--json', 'print the summary as one JSON line')
-  .action((opts: { json?: boolean }) => dev(opts))
+  .option('--no-demo', 'skip the demo org and its simulated agents')
+  .option('--demo-seconds <n>', 'how long the simulated agents run', '15')
+  .action((opts: { json?: boolean; demo: boolean; demoSeconds: string }) =>
+    dev({ json: opts.json, demo: opts.demo, demoSeconds: Number(opts.demoSeconds) }),
+  )
 
 const db = program.command('db').description('database maintenance')
 db.command('migrate')
@@ -35,6 +40,7 @@ ratesCommand(program)
 billingCommand(program)
 settleCommand(program)
 reconcileCommand(program)
+simulateCommand(program)
 
 program
   .parseAsync()

@@ -56,11 +56,15 @@ export function startWorker({
           })
         }
         await new Promise<void>((done) => {
-          const timer = setTimeout(done, job.everyMs)
-          controller.signal.addEventListener('abort', () => {
+          const wake = () => {
             clearTimeout(timer)
             done()
-          })
+          }
+          const timer = setTimeout(() => {
+            controller.signal.removeEventListener('abort', wake)
+            done()
+          }, job.everyMs)
+          controller.signal.addEventListener('abort', wake, { once: true })
         })
       }
     },

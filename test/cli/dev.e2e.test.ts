@@ -48,34 +48,55 @@ test('tollgate dev starts everything on embedded defaults and stops cleanly', as
   }
   delete env.DATABASE_URL
   delete env.RPC_URL
-  const child = spawn('node', ['bin/tollgate.mjs', 'dev', '--json'], {
+  const child = spawn('node', ['bin/tollgate.mjs', 'dev', '--json', '--demo-seconds', '6'], {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let stdout = ''
   let stderr = ''
   child.stderr.on('data', (d) => (stderr += d))
-  const summary = await new Promise<{ api: string; chain: { usdc: string } }>((ok, fail) => {
-    const timer = setTimeout(
-      () => fail(new Error(`no summary in time: ${stdout} ${stderr}`)),
-      110_000,
-    )
-    child.stdout.on('data', (d) => {
-      stdout += d
-      const line = stdout.split('\n').find((l) => l.startsWith('{'))
-      if (line) {
-        clearTimeout(timer)
-        ok(JSON.parse(line))
-      }
-    })
-    child.on('exit', (code) => fail(new Error(`dev exited ${code}: ${stderr}`)))
-  })
+  const summary = await new Promise<{ api: string; chain: { usdc: string }; demo: unknown }>(
+    (ok, fail) => {
+      const timer = setTimeout(
+        () => fail(new Error(`no summary in time: ${stdout} ${stderr}`)),
+        110_000,
+      )
+      child.stdout.on('data', (d) => {
+        stdout += d
+        const line = stdout.split('\n').find((l) => l.startsWith('{'))
+        if (line) {
+          clearTimeout(timer)
+          ok(JSON.parse(line))
+        }
+      })
+      child.on('exit', (code) => fail(new Error(`dev exited ${code}: ${stderr}`)))
+    },
+  )
   const health = await fetch(`${summary.api}/healthz`).then((r) => r.json())
   expect(health.status).toBe('ok')
   expect(health.database.ok).toBe(true)
   expect(health.chain.ok).toBe(true)
   expect(health.chain.chain_id).toBe(31337)
   expect(health.chain.usdc.name).toBe('USD Coin')
+
+  // The demo: simulated agents cross the billing threshold and a real pull lands on-chain.
+  const demo = await new Promise<{ demo: { collected_micros: string; tx_hash: string } }>(
+    (ok, fail) => {
+      const timer = setTimeout(() => fail(new Error(`no demo result: ${stdout}`)), 90_000)
+      const look = () => {
+        const line = stdout.split('\n').find((l) => l.startsWith('{"demo"'))
+        if (line) {
+          clearTimeout(timer)
+          ok(JSON.parse(line))
+        }
+      }
+      child.stdout.on('data', look)
+      look()
+    },
+  )
+  expect(BigInt(demo.demo.collected_micros)).toBeGreaterThan(0n)
+  expect(demo.demo.tx_hash).toMatch(/^0x[0-9a-f]{64}$/)
+  expect(summary).toMatchObject({ demo: { api_key: expect.stringMatching(/^tg_live_/) } })
 
   const children = await serviceChildren(child.pid!)
   expect(children).toHaveLength(2) // postgres and anvil

@@ -1,0 +1,64 @@
+import type { Command } from 'commander'
+import { formatUsd } from '../../ledger/index.js'
+import { printFields, printJson } from '../output.js'
+import { simulate } from '../simulate.js'
+
+/** `tollgate simulate`: realistic agent traffic through the HTTP API, with a live progress line. */
+export function simulateCommand(program: Command) {
+  program
+    .command('simulate')
+    .description(
+      'drive simulated agents through the metered API, then print what was metered and billed',
+    )
+    .requiredOption('--key <key>', 'an org API key (tollgate dev prints the demo org’s)')
+    .option('--api <url>', 'the API base URL', 'http://127.0.0.1:4000')
+    .option('--agents <n>', 'concurrent agents', '4')
+    .option('--duration <seconds>', 'how long they work', '10')
+    .option('--json', 'machine-readable output')
+    .action(
+      async (opts: {
+        key: string
+        api: string
+        agents: string
+        duration: string
+        json?: boolean
+      }) => {
+        const tty = process.stdout.isTTY && !opts.json
+        const stats = await simulate({
+          api: opts.api,
+          key: opts.key,
+          agents: Number(opts.agents),
+          durationSeconds: Number(opts.duration),
+          onProgress: (s) => {
+            if (tty)
+              process.stdout.write(
+                `\r${s.requests} requests, ${s.metered} metered (${formatUsd(s.meteredMicros)}), ${s.retries} retries   `,
+              )
+          },
+        })
+        if (tty) process.stdout.write('\n')
+        const billing = (await (
+          await fetch(`${opts.api}/v1/billing`, {
+            headers: { authorization: `Bearer ${opts.key}` },
+          })
+        ).json()) as Record<string, unknown>
+        const payments = (await (
+          await fetch(`${opts.api}/v1/billing/payments`, {
+            headers: { authorization: `Bearer ${opts.key}` },
+          })
+        ).json()) as { payments?: unknown[] }
+        if (opts.json)
+          return printJson({ simulation: stats, billing, payments: payments.payments ?? [] })
+        printFields([
+          ['requests', String(stats.requests)],
+          ['metered', `${stats.metered} actions, ${formatUsd(stats.meteredMicros)}`],
+          ['retries (not charged again)', String(stats.retries)],
+          ['free polls', String(stats.emptyPolls)],
+          ['refused (402)', String(stats.refused)],
+          ['errors', String(stats.errors)],
+          ['on-chain payments so far', String(payments.payments?.length ?? 0)],
+        ])
+        if (stats.errors > 0) process.exitCode = 1
+      },
+    )
+}

@@ -1,0 +1,71 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { privateKeyToAccount } from 'viem/accounts'
+import type { AppContext } from '../api/context.js'
+import { createOrg } from '../api/createOrg.js'
+import { createSigner } from '../chain/clients.js'
+import { mintUsdc } from '../chain/deployContracts.js'
+import { anvilKeys } from '../config/index.js'
+import { submitAuthorization } from '../subscriptions/submitAuthorization.js'
+import { permitTypedData } from '../subscriptions/typedData.js'
+
+/** anvil's key 3: the demo org's owner wallet (a public test key, local chain only). */
+const DEMO_OWNER_KEY = '0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6' as const
+
+export type DemoOrg = { orgId: string; subscriptionId: string; apiKey: string; owner: string }
+
+/**
+ * The demo org `tollgate dev` brings up on a local chain: owned by anvil's key 3, funded with
+ * 100 test USDC, authorized on-chain for a $50 cap by the owner's own permit signature.
+ * Kept in the data folder, so a restart reuses it.
+ */
+export async function ensureDemoOrg(ctx: AppContext, rpcUrl: string): Promise<DemoOrg> {
+  const file = join(ctx.config.dataDir, 'demo.json')
+  if (existsSync(file)) {
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as DemoOrg
+    const [row] = await ctx.db.$client`select 1 from orgs where id = ${saved.orgId}`
+    if (row) return saved
+  }
+  const chain = ctx.chain!
+  const owner = privateKeyToAccount(DEMO_OWNER_KEY)
+  const org = await createOrg(ctx.db, {
+    name: 'Demo org',
+    ownerAddress: owner.address,
+    signupCreditMicros: ctx.config.billing.signupCreditMicros,
+    creditsPerOwner: Number.MAX_SAFE_INTEGER,
+  })
+  const deployer = await createSigner(rpcUrl, anvilKeys[0])
+  await mintUsdc(deployer, chain.deployment, { to: owner.address, amount: 100_000_000n })
+  const deadline = BigInt(Math.floor(Date.now() / 1000) + 3600)
+  const permit = await permitTypedData(chain.operator!, {
+    token: chain.usdc,
+    owner: owner.address,
+    spender: chain.collector!,
+    value: 50_000_000n,
+    deadline,
+  })
+  await submitAuthorization(
+    { db: ctx.db, operator: chain.operator!, deployment: chain.deployment },
+    {
+      orgId: org.orgId,
+      subscriptionId: org.subscriptionId,
+      auth: {
+        owner: owner.address,
+        permit: {
+          value: 50_000_000n,
+          deadline,
+          nonce: permit.message.nonce,
+          signature: await owner.signTypedData(permit),
+        },
+      },
+    },
+  )
+  const demo = {
+    orgId: org.orgId,
+    subscriptionId: org.subscriptionId,
+    apiKey: org.apiKey,
+    owner: owner.address,
+  }
+  writeFileSync(file, JSON.stringify(demo, null, 2), { mode: 0o600 })
+  return demo
+}
