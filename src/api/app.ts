@@ -1,5 +1,6 @@
 import express, { type Express, type RequestHandler } from 'express'
 import { ipKeyGenerator, rateLimit } from 'express-rate-limit'
+import { manageRouter } from '../web/manageRoutes.js'
 import type { AppContext } from './context.js'
 import { errorHandler, notFoundHandler } from './errorHandler.js'
 import { getHealth } from './health.js'
@@ -39,6 +40,8 @@ export function createApp(ctx: AppContext): Express {
     }),
     v1Router(ctx),
   )
+
+  app.use('/s', manageRouter(ctx))
 
   app.use(notFoundHandler)
   app.use(errorHandler(ctx.log))

@@ -1,0 +1,341 @@
+import { randomBytes } from 'node:crypto'
+import { type Request, Router } from 'express'
+import { type Address, getAddress, isAddressEqual, verifyMessage } from 'viem'
+import { z } from 'zod'
+import type { AppContext } from '../api/context.js'
+import { collectorAbi } from '../chain/abis.js'
+import { txUrl } from '../chain/explorer.js'
+import { serializeSends } from '../chain/serializeSends.js'
+import { BaseError, NotFoundError } from '../errors.js'
+import {
+  formatUsd,
+  getBillingSummary,
+  listCharges,
+  setSubscriptionState,
+  writeOffCharge,
+} from '../ledger/index.js'
+import { settlementContextFor } from '../settlement/context.js'
+import { listPayments } from '../settlement/indexChain.js'
+import { settleOnce } from '../settlement/settleOnce.js'
+import { SignatureRejectedError } from '../subscriptions/errors.js'
+import { submitAuthorization } from '../subscriptions/submitAuthorization.js'
+import {
+  cancelTypedData,
+  permitTypedData,
+  permitValueForCap,
+  subscriptionKey,
+  termsTypedData,
+} from '../subscriptions/typedData.js'
+import { managePageHtml, manageScript } from './managePage.js'
+import { signManageToken, verifyManageToken } from './session.js'
+
+class NotOwnerError extends BaseError {
+  constructor() {
+    super(
+      'only the owner’s wallet (or a fresh manage link) can see amounts and change this subscription',
+      { code: 'NOT_OWNER', status: 403 },
+    )
+  }
+}
+
+const dollars = z.string().regex(/^\d{1,9}(\.\d{1,6})?$/, 'an amount in dollars, e.g. 25 or 0.50')
+/** "12.5" → 12_500_000n micro-credits, from the decimal string (never through a float). */
+const toMicros = (usd: string) => {
+  const [whole, frac = ''] = usd.split('.')
+  return BigInt(whole!) * 1_000_000n + BigInt(frac.padEnd(6, '0'))
+}
+const hex = z
+  .string()
+  .regex(/^0x[0-9a-fA-F]*$/)
+  .transform((v) => v as `0x${string}`)
+const uint = z
+  .string()
+  .regex(/^\d{1,78}$/)
+  .transform(BigInt)
+const authorizeBody = z.object({
+  permit: z.object({ value: uint, deadline: uint, nonce: uint, signature: hex }),
+  terms: z
+    .object({
+      limit: uint,
+      period: z.number().int(),
+      nonce: z.number().int(),
+      deadline: uint,
+      signature: hex,
+    })
+    .optional(),
+})
+const json = (v: unknown) =>
+  JSON.parse(JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x)))
+
+/**
+ * The hosted manage page `/s/<subscription_id>`: anyone with the link sees the state; the
+ * owner's connected wallet (after signing a sign-in message) or a fresh manage link sees
+ * the amounts and may authorize, top up, change the monthly limit and cancel — each by an
+ * EIP-712 signature the wallet shows field by field. Only the owner's signatures change anything.
+ */
+export function manageRouter(ctx: AppContext): Router {
+  const r = Router()
+  const challenges = new Map<string, { message: string; expires: number }>()
+
+  const lookup = async (id: string) => {
+    if (!/^[0-9a-f]{32}$/.test(id)) throw new NotFoundError('no such subscription')
+    const [row] = await ctx.db.$client<
+      { org_id: string; owner: string | null; org_owner: string | null; state: string }[]
+    >`
+      select s.org_id, s.owner, o.owner_address as org_owner, s.state
+      from subscriptions s left join orgs o on o.id = s.org_id where s.id = ${id}`
+    if (!row) throw new NotFoundError('no such subscription')
+    return { ...row, ownerAddress: (row.owner ?? row.org_owner) as Address | null }
+  }
+  const holder = (req: Request, id: string) =>
+    verifyManageToken(req.get('x-manage-token') ?? (req.query.t as string | undefined), id) ??
+    verifyManageToken(/(?:^|;\s*)tg_manage=([^;]+)/.exec(req.get('cookie') ?? '')?.[1], id)
+  const requireOwner = async (req: Request) => {
+    const id = req.params.id as string
+    const sub = await lookup(id)
+    const who = holder(req, id)
+    if (
+      !who ||
+      who === 'link' ||
+      !sub.ownerAddress ||
+      !isAddressEqual(who as Address, sub.ownerAddress)
+    )
+      throw new NotOwnerError()
+    return { id, sub, owner: getAddress(who) }
+  }
+  const chain = () => {
+    if (!ctx.chain?.operator)
+      throw new BaseError('this node has no chain operator configured', {
+        code: 'NO_CHAIN',
+        status: 503,
+      })
+    return { ...ctx.chain, operator: ctx.chain.operator }
+  }
+
+  r.get('/assets/manage.js', (_req, res) => {
+    res.type('application/javascript').send(manageScript)
+  })
+
+  r.get('/:id', async (req, res) => {
+    const sub = await lookup(req.params.id)
+    res.type('html').send(
+      managePageHtml({
+        subscriptionId: req.params.id,
+        state: sub.state,
+        product: ctx.config.product.name,
+      }),
+    )
+  })
+
+  r.get('/:id/state', async (req, res) => {
+    const id = req.params.id
+    const sub = await lookup(id)
+    const who = holder(req, id)
+    const isOwner =
+      who !== undefined &&
+      (who === 'link' ||
+        (sub.ownerAddress !== null && isAddressEqual(who as Address, sub.ownerAddress)))
+    const base = {
+      subscription_id: id,
+      state: sub.state,
+      product: ctx.config.product.name,
+      chain_id: ctx.chain?.chainId ?? null,
+      token: ctx.chain?.usdc ?? null,
+      collector: ctx.chain?.collector ?? null,
+    }
+    if (!isOwner) return void res.json({ ...base, owner_view: false })
+    const s = await getBillingSummary(ctx.db, sub.org_id)
+    const payments = await listPayments(ctx.db, { subscriptionId: id })
+    const charges = await listCharges(ctx.db, { orgId: sub.org_id, limit: 20 })
+    const usd = (v: bigint | null) => (v === null ? null : formatUsd(v))
+    res.json({
+      ...base,
+      owner_view: true,
+      owner: sub.ownerAddress,
+      state_reason: s.stateReason,
+      signup_credit: usd(s.signupCredit),
+      accrued: usd(s.accrued),
+      cap: usd(s.cap),
+      drawn: usd(s.drawn),
+      remaining: usd(s.remaining),
+      monthly_limit: usd(s.monthlyLimit),
+      spent_this_period: usd(s.spentThisWindow),
+      payments: payments.map((p) => ({
+        event: p.event,
+        seq: p.seq,
+        amount: usd(p.amount),
+        tx_hash: p.txHash,
+        explorer_url: p.explorerUrl,
+        reason: p.failureReason,
+      })),
+      charges: charges.map((c) => ({
+        seq: c.seq,
+        amount: usd(c.amount),
+        status: c.status,
+        reason: c.failureReason,
+      })),
+    })
+  })
+
+  r.get('/:id/challenge', async (req, res) => {
+    await lookup(req.params.id)
+    const nonce = randomBytes(12).toString('hex')
+    const message = `Sign in to manage ${ctx.config.product.name} subscription ${req.params.id}.\nThis signature changes nothing and costs nothing.\nNonce: ${nonce}\nIssued: ${new Date().toISOString()}`
+    challenges.set(nonce, { message, expires: Date.now() + 5 * 60_000 })
+    res.json({ message, nonce })
+  })
+
+  r.post('/:id/session', async (req, res) => {
+    const body = z
+      .object({ address: z.string(), nonce: z.string(), signature: hex })
+      .parse(req.body)
+    const challenge = challenges.get(body.nonce)
+    challenges.delete(body.nonce)
+    if (!challenge || challenge.expires < Date.now())
+      throw new SignatureRejectedError('expired', 'the sign-in message expired; try again')
+    const sub = await lookup(req.params.id)
+    const address = getAddress(body.address)
+    const ok = ctx.chain
+      ? await ctx.chain.reader.verifyMessage({
+          address,
+          message: challenge.message,
+          signature: body.signature as `0x${string}`,
+        })
+      : await verifyMessage({
+          address,
+          message: challenge.message,
+          signature: body.signature as `0x${string}`,
+        })
+    if (!ok)
+      throw new SignatureRejectedError('bad_signature', 'that signature is not from this wallet')
+    if (!sub.ownerAddress || !isAddressEqual(address, sub.ownerAddress)) throw new NotOwnerError()
+    const token = signManageToken(req.params.id, address)
+    res.setHeader(
+      'set-cookie',
+      `tg_manage=${token}; Path=/s/${req.params.id}; HttpOnly; SameSite=Strict; Max-Age=900${ctx.config.product.publicBaseUrl.startsWith('https') ? '; Secure' : ''}`,
+    )
+    res.json({ ok: true, owner: address })
+  })
+
+  r.post('/:id/prepare', async (req, res) => {
+    const { id, sub, owner } = await requireOwner(req)
+    const c = chain()
+    const body = z
+      .object({
+        action: z.enum(['authorize', 'cancel']),
+        cap: dollars.optional(),
+        monthly_limit: dollars.optional(),
+      })
+      .parse(req.body)
+    const deadline = BigInt(Math.floor(Date.now() / 1000) + 15 * 60)
+    if (body.action === 'cancel') {
+      return void res.json(
+        json({
+          cancel: cancelTypedData({
+            chainId: c.chainId,
+            collector: c.collector!,
+            message: { subscription: subscriptionKey(id), deadline },
+          }),
+        }),
+      )
+    }
+    if (!body.cap) throw new SignatureRejectedError('no_cap', 'set a cap to authorize')
+    const s = await getBillingSummary(ctx.db, sub.org_id)
+    const value = permitValueForCap({
+      cap: toMicros(body.cap),
+      collected: s.drawn,
+      booked: s.booked,
+    })
+    const permit = await permitTypedData(c.reader, {
+      token: c.usdc,
+      owner,
+      spender: c.collector!,
+      value,
+      deadline,
+    })
+    let terms: unknown
+    if (body.monthly_limit !== undefined) {
+      const onChain = await c.reader.readContract({
+        address: c.collector!,
+        abi: collectorAbi,
+        functionName: 'getSubscription',
+        args: [subscriptionKey(id)],
+      })
+      terms = termsTypedData({
+        chainId: c.chainId,
+        collector: c.collector!,
+        message: {
+          subscription: subscriptionKey(id),
+          limit: toMicros(body.monthly_limit),
+          period: ctx.config.billing.windowSeconds,
+          nonce: Number(onChain.termsNonce) + 1,
+          deadline,
+        },
+      })
+    }
+    res.json(json({ permit, terms }))
+  })
+
+  r.post('/:id/authorize', async (req, res) => {
+    const { id, sub, owner } = await requireOwner(req)
+    const c = chain()
+    const body = authorizeBody.parse(req.body)
+    const result = await submitAuthorization(
+      { db: ctx.db, operator: c.operator, deployment: c.deployment },
+      {
+        orgId: sub.org_id,
+        subscriptionId: id,
+        auth: { owner, permit: body.permit, terms: body.terms },
+      },
+    )
+    res.json({ ok: true, tx_hash: result.txHash, explorer_url: txUrl(c.chainId, result.txHash) })
+  })
+
+  r.post('/:id/cancel', async (req, res) => {
+    const { id, sub } = await requireOwner(req)
+    const c = chain()
+    const body = z.object({ deadline: uint, signature: hex }).parse(req.body)
+    // Accrued usage is collected before the cancel takes effect; what cannot be is written off.
+    const settlement = settlementContextFor(
+      ctx.config,
+      ctx.db,
+      { operator: c.operator, deployment: c.deployment },
+      ctx.log,
+    )
+    await settleOnce({ ...settlement, thresholdMicros: 1n }, { orgIds: [sub.org_id] })
+    for (const charge of await listCharges(ctx.db, { orgId: sub.org_id, limit: 1000 })) {
+      if (
+        charge.subscriptionId === id &&
+        (charge.status === 'booked' || charge.status === 'failed')
+      ) {
+        await writeOffCharge(ctx.db, {
+          chargeId: charge.id,
+          reason: `canceled: ${charge.failureReason ?? 'not collected'}`,
+        })
+      }
+    }
+    const hash = await serializeSends(c.operator.account.address, () =>
+      c.operator.writeContract({
+        address: c.collector!,
+        abi: collectorAbi,
+        functionName: 'cancelWithSignature',
+        args: [subscriptionKey(id), body.deadline, body.signature as `0x${string}`],
+      }),
+    ).catch((e) => {
+      throw new SignatureRejectedError(
+        'rejected',
+        `the collector refused the cancel: ${e instanceof Error ? e.message.split('\n')[0] : e}`,
+      )
+    })
+    await c.operator.waitForTransactionReceipt({ hash })
+    await setSubscriptionState(ctx.db, {
+      subscriptionId: id,
+      to: 'canceled',
+      cause: 'owner',
+      reason: 'canceled_by_signature',
+    })
+    res.json({ ok: true, tx_hash: hash })
+  })
+
+  return r
+}

@@ -1,0 +1,132 @@
+import { join } from 'node:path'
+import type { PublicClient } from 'viem'
+import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
+import { mintUsdc } from '../../src/chain/deployContracts.js'
+import { getBillingSummary } from '../../src/ledger/index.js'
+import { indexChain } from '../../src/settlement/indexChain.js'
+import { settleOnce } from '../../src/settlement/settleOnce.js'
+import { signManageToken } from '../../src/web/session.js'
+import { startApi } from '../api/server.js'
+import { describe, expect, test } from '../fixtures.js'
+import { settlementContext } from '../settlement/helpers.js'
+import { injectTestWallet, launchBrowser, screenshotDir } from './browser.js'
+
+describe('the hosted manage page in Chromium', () => {
+  test('authorize → usage settles → history shows the pull; needs_reauth → re-authorize; monthly limit; cancel', async ({
+    db,
+    chain,
+  }) => {
+    const api = await startApi(db)
+    api.ctx.chain = {
+      reader: chain.deployer as unknown as PublicClient,
+      chainId: chain.deployment.chainId,
+      usdc: chain.deployment.usdc,
+      collector: chain.deployment.collector,
+      deployment: chain.deployment,
+      operator: chain.operator,
+    }
+    const owner = privateKeyToAccount(generatePrivateKey())
+    await mintUsdc(chain.deployer, chain.deployment, { to: owner.address, amount: 50_000_000n })
+    const org = (
+      await api.call('POST', '/v1/orgs', {
+        body: { name: 'Browser', owner_address: owner.address },
+      })
+    ).json
+    const sub = org.subscription_id
+    const browser = await launchBrowser()
+    try {
+      const page = await browser.newPage({ viewport: { width: 420, height: 900 } })
+      const prompts: string[] = []
+      await injectTestWallet(page, {
+        account: owner,
+        rpcUrl: chain.rpcUrl,
+        onRequest: (m, params) =>
+          m === 'eth_signTypedData_v4' && prompts.push(String((params as string[])[1])),
+      })
+      await page.goto(`${api.url}/s/${sub}`)
+      await expect.poll(() => page.textContent('#state')).toBe('pending')
+      expect(await page.isVisible('#owner')).toBe(false)
+      await page.click('#connect')
+      await page.waitForSelector('#owner', { state: 'visible' })
+      await page.fill('#cap', '2')
+      await page.click('#sign-authorize')
+      await expect.poll(() => page.textContent('#state'), { timeout: 15_000 }).toMatch(/^active/)
+      // The wallet prompt names the token's domain and shows the amount in base units.
+      expect(JSON.parse(prompts[0]!)).toMatchObject({
+        domain: { name: 'USD Coin', version: '2' },
+        primaryType: 'Permit',
+        message: { value: '2000000' },
+      })
+      expect(await page.textContent('#f-cap')).toBe('$2.00')
+      await page.screenshot({ path: join(screenshotDir, 'manage-authorized.png'), fullPage: true })
+
+      // Agents work; the threshold is crossed; the worker pulls; the page shows the transaction.
+      // The $2 signup credit goes first, then $1.05 is billable.
+      for (let i = 0; i < 436; i++)
+        await api.call('POST', '/v1/usage', { key: org.api_key, body: { action: 'claim_issue' } })
+      const ctx = settlementContext(db, chain, { thresholdMicros: 1n })
+      const report = await settleOnce(ctx, { orgIds: [org.org.id] })
+      expect(report.collected).toBe(1)
+      await indexChain(ctx)
+      await page.reload()
+      await page.waitForSelector('#payments tr')
+      expect(await page.textContent('#payments tr td:nth-child(2)')).toBe('$1.052')
+      expect(await page.getAttribute('#payments tr', 'data-tx')).toBe(report.txHashes[0])
+      await page.screenshot({ path: join(screenshotDir, 'manage-history.png'), fullPage: true })
+
+      // Drawn down: the next action that does not fit moves to needs_reauth.
+      let refused: { status: number } | undefined
+      for (let i = 0; i < 200 && !refused; i++) {
+        const r = await api.call('POST', '/v1/usage', {
+          key: org.api_key,
+          body: { action: 'claim_issue' },
+        })
+        if (r.status === 402) refused = r
+      }
+      expect(refused).toBeDefined()
+      await page.reload()
+      await expect.poll(() => page.textContent('#state')).toContain('needs_reauth')
+      await page.fill('#cap', '10')
+      await page.fill('#limit', '3')
+      await page.click('#sign-authorize')
+      await expect.poll(() => page.textContent('#state'), { timeout: 15_000 }).toMatch(/^active/)
+      expect(await page.textContent('#f-cap')).toBe('$10.00')
+      expect(await page.textContent('#f-monthly_limit')).toBe('$3.00')
+      expect((await getBillingSummary(db, org.org.id)).subscriptionId).toBe(sub)
+      await page.screenshot({
+        path: join(screenshotDir, 'manage-reauthorized.png'),
+        fullPage: true,
+      })
+
+      // A stranger's wallet sees the state but no amounts or controls.
+      const strangerPage = await browser.newPage()
+      await injectTestWallet(strangerPage, {
+        account: privateKeyToAccount(generatePrivateKey()),
+        rpcUrl: chain.rpcUrl,
+      })
+      await strangerPage.goto(`${api.url}/s/${sub}`)
+      await strangerPage.click('#connect')
+      await expect.poll(() => strangerPage.textContent('#message')).toMatch(/only the owner/)
+      expect(await strangerPage.isVisible('#owner')).toBe(false)
+      // An expired manage link shows no amounts either; a fresh one does.
+      const expired = await (
+        await fetch(`${api.url}/s/${sub}/state?t=${signManageToken(sub, 'link', -1)}`)
+      ).json()
+      expect(expired.owner_view).toBe(false)
+      const fresh = await (
+        await fetch(`${api.url}/s/${sub}/state?t=${signManageToken(sub, 'link', 60)}`)
+      ).json()
+      expect(fresh).toMatchObject({ owner_view: true, cap: '$10.00' })
+
+      // Cancel by signature: accrued usage is collected first, then the collector cancels.
+      await page.click('#cancel')
+      await expect.poll(() => page.textContent('#state'), { timeout: 20_000 }).toContain('canceled')
+      await page.screenshot({ path: join(screenshotDir, 'manage-canceled.png'), fullPage: true })
+      const s = await getBillingSummary(db, org.org.id)
+      expect(s).toMatchObject({ state: 'canceled', accrued: 0n, booked: 0n })
+    } finally {
+      await browser.close()
+      await api.stop()
+    }
+  }, 120_000)
+})
