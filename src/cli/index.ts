@@ -4,6 +4,7 @@ import { BaseError, ConfigError } from '../errors.js'
 import { createLogger } from '../log.js'
 import { bootDatabase } from './boot.js'
 import { billingCommand } from './commands/billing.js'
+import { orgCommands } from './commands/orgs.js'
 import { ratesCommand } from './commands/rates.js'
 import { reconcileCommand } from './commands/reconcile.js'
 import { settleCommand } from './commands/settle.js'
@@ -38,6 +39,7 @@ db.command('migrate')
 
 ratesCommand(program)
 billingCommand(program)
+orgCommands(program)
 settleCommand(program)
 reconcileCommand(program)
 simulateCommand(program)

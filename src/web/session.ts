@@ -1,10 +1,29 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { projectRoot } from '../config/index.js'
 
 // Manage sessions and manage-link tokens are HMAC-signed, short-lived bearer strings:
-// `<subscription>.<address|link>.<expires>.<mac>`. The key is per process unless configured.
-const secret = process.env.MANAGE_TOKEN_SECRET ?? randomBytes(32).toString('hex')
+// `<subscription>.<address|link>.<expires>.<mac>`. Every process that mints or checks them
+// (API nodes, the CLI) shares the key: MANAGE_TOKEN_SECRET, else one kept in the data folder.
+let secret: string | undefined
+function key(): string {
+  if (secret) return secret
+  if (process.env.MANAGE_TOKEN_SECRET) return (secret = process.env.MANAGE_TOKEN_SECRET)
+  const dir = process.env.TOLLGATE_DATA_DIR ?? join(projectRoot, '.tollgate')
+  const file = join(dir, 'manage-token-secret')
+  if (!existsSync(file)) {
+    mkdirSync(dir, { recursive: true })
+    try {
+      writeFileSync(file, randomBytes(32).toString('hex'), { mode: 0o600, flag: 'wx' })
+    } catch {
+      // Another process created it first: use theirs.
+    }
+  }
+  return (secret = readFileSync(file, 'utf8').trim())
+}
 
-const mac = (payload: string) => createHmac('sha256', secret).update(payload).digest('base64url')
+const mac = (payload: string) => createHmac('sha256', key()).update(payload).digest('base64url')
 
 /** A token proving `who` may manage `subscriptionId` until `ttlSeconds` from now. */
 export function signManageToken(subscriptionId: string, who: string, ttlSeconds = 900): string {
