@@ -34,7 +34,10 @@ const mix: Array<[string, number]> = [
 const totalWeight = mix.reduce((s, [, w]) => s + w, 0)
 const pick = () => {
   let r = Math.random() * totalWeight
-  for (const [a, w] of mix) if ((r -= w) < 0) return a
+  for (const [a, w] of mix) {
+    r -= w
+    if (r < 0) return a
+  }
   return 'heartbeat'
 }
 

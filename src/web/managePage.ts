@@ -1,4 +1,4 @@
-const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
+const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 
 /** The manage page's HTML: server-rendered, readable on a phone, every control labelled. */
 export function managePageHtml(p: {
@@ -6,13 +6,13 @@ export function managePageHtml(p: {
   state: string
   product: string
 }): string {
-  const id = escape(p.subscriptionId)
+  const id = escapeHtml(p.subscriptionId)
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escape(p.product)} billing — subscription ${id}</title>
+<title>${escapeHtml(p.product)} billing — subscription ${id}</title>
 <style>
   body { font: 16px/1.5 system-ui, sans-serif; max-width: 42rem; margin: 0 auto; padding: 1rem; color: #1a1a1a; }
   h1 { font-size: 1.4rem; } .state { font-weight: 700; } dl { display: grid; grid-template-columns: max-content 1fr; gap: .25rem 1rem; }
@@ -24,8 +24,8 @@ export function managePageHtml(p: {
 </head>
 <body data-sub="${id}">
 <main>
-  <h1>${escape(p.product)} billing</h1>
-  <p>Subscription <code>${id}</code> is <span class="state" id="state">${escape(p.state)}</span>.</p>
+  <h1>${escapeHtml(p.product)} billing</h1>
+  <p>Subscription <code>${id}</code> is <span class="state" id="state">${escapeHtml(p.state)}</span>.</p>
   <p id="message" role="status" aria-live="polite"></p>
   <button id="connect" type="button">Connect wallet</button>
   <section id="owner" hidden aria-label="Owner controls">

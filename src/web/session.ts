@@ -9,7 +9,10 @@ import { projectRoot } from '../config/index.js'
 let secret: string | undefined
 function key(): string {
   if (secret) return secret
-  if (process.env.MANAGE_TOKEN_SECRET) return (secret = process.env.MANAGE_TOKEN_SECRET)
+  if (process.env.MANAGE_TOKEN_SECRET) {
+    secret = process.env.MANAGE_TOKEN_SECRET
+    return secret
+  }
   const dir = process.env.TOLLGATE_DATA_DIR ?? join(projectRoot, '.tollgate')
   const file = join(dir, 'manage-token-secret')
   if (!existsSync(file)) {
@@ -20,7 +23,8 @@ function key(): string {
       // Another process created it first: use theirs.
     }
   }
-  return (secret = readFileSync(file, 'utf8').trim())
+  secret = readFileSync(file, 'utf8').trim()
+  return secret
 }
 
 const mac = (payload: string) => createHmac('sha256', key()).update(payload).digest('base64url')
