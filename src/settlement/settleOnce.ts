@@ -8,6 +8,7 @@ import {
   setSubscriptionState,
 } from '../ledger/index.js'
 import { subscriptionKey } from '../subscriptions/typedData.js'
+import { checkChainTruth } from './checkChainTruth.js'
 import {
   type FailureReason,
   failureReasons,
@@ -62,6 +63,9 @@ export async function bookDueCharges(
            or a.accrued_since < clock_timestamp() - make_interval(secs => ${ctx.maxAccrualAgeSeconds}))
       and (${p.orgIds ?? null}::uuid[] is null or a.org_id = any(${p.orgIds ?? null}::uuid[]))
     order by a.org_id`
+  if (due.length === 0) return 0
+  // Truth first: an org revoked, drained or canceled on-chain is not booked as if active.
+  await checkChainTruth(ctx, { orgIds: due.map((d) => d.org_id) })
   let booked = 0
   for (const { org_id } of due) booked += (await bookCharges(ctx.db, { orgId: org_id })).length
   return booked

@@ -1,5 +1,6 @@
 import type { AppContext } from '../api/context.js'
 import { expireReservations } from '../ledger/index.js'
+import { checkChainTruth } from '../settlement/checkChainTruth.js'
 import { settlementContextFor } from '../settlement/context.js'
 import { indexChain } from '../settlement/indexChain.js'
 import { settleOnce } from '../settlement/settleOnce.js'

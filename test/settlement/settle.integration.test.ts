@@ -1,8 +1,10 @@
 import { parseEventLogs } from 'viem'
-import { usdcAbi } from '../../src/chain/abis.js'
+import { collectorAbi, usdcAbi } from '../../src/chain/abis.js'
 import { getBillingSummary, listCharges, reconcileLedger } from '../../src/ledger/index.js'
+import { checkChainTruth } from '../../src/settlement/checkChainTruth.js'
 import { settleOnce } from '../../src/settlement/settleOnce.js'
 import { submitAuthorization } from '../../src/subscriptions/submitAuthorization.js'
+import { subscriptionKey } from '../../src/subscriptions/typedData.js'
 import { describe, expect, test } from '../fixtures.js'
 import { makeMeter } from '../ledger/helpers.js'
 import { signAuthorization } from '../subscriptions/helpers.js'
@@ -129,17 +131,21 @@ describe('settlement against anvil and real USDC', () => {
     })
     const report = await settleOnce(ctx, { orgIds: [broke.orgId, revoked.orgId, listed.orgId] })
     expect(report.collected).toBe(0)
-    expect(report.failed.map((f) => f.reason).sort()).toEqual([
-      'allowance',
-      'balance',
-      'blacklisted',
-    ])
-    expect((await getBillingSummary(db, broke.orgId)).state).toBe('lapsed')
+    // The chain is read before booking: the revoked and the blacklisted payer are never pulled;
+    // the broke one is tried, and the declined pull says why.
+    expect(report.failed.map((f) => f.reason)).toEqual(['balance'])
+    expect(await getBillingSummary(db, broke.orgId)).toMatchObject({
+      state: 'lapsed',
+      stateReason: 'pull_failed:balance',
+    })
     expect(await getBillingSummary(db, revoked.orgId)).toMatchObject({
       state: 'lapsed',
-      stateReason: 'pull_failed:allowance',
+      stateReason: 'allowance_revoked',
     })
-    expect((await getBillingSummary(db, listed.orgId)).state).toBe('lapsed')
+    expect(await getBillingSummary(db, listed.orgId)).toMatchObject({
+      state: 'lapsed',
+      stateReason: 'blacklisted',
+    })
     const [charge] = await listCharges(db, { orgId: broke.orgId })
     expect(charge).toMatchObject({ status: 'failed', failureReason: 'balance' })
     // Re-up: the broke owner is funded and signs again; the same charge (same seq) collects.
@@ -159,6 +165,37 @@ describe('settlement against anvil and real USDC', () => {
     expect(collected).toMatchObject({ id: charge!.id, seq: 1, status: 'collected' })
     for (const o of [broke, revoked, listed])
       expect(await reconcileLedger(db, { orgId: o.orgId })).toEqual([])
+    await meter.close()
+  })
+
+  test('an owner who cancels with their own transaction is never shown active; what is owed is written off', async ({
+    db,
+    chain,
+  }) => {
+    const ctx = settlementContext(db, chain, { thresholdMicros: 1n })
+    const meter = makeMeter(db)
+    const o = await authorizedOrg(db, chain, { cap: 1_000_000n, balance: 1_000_000n })
+    await meter.meter({ orgId: o.orgId, action: 'save_comment' })
+    await chain.testClient.setBalance({ address: o.owner.address, value: 10n ** 18n })
+    const wallet = await chain.signerFor(o.ownerKey)
+    await wallet.waitForTransactionReceipt({
+      hash: await wallet.writeContract({
+        address: chain.deployment.collector!,
+        abi: collectorAbi,
+        functionName: 'cancel',
+        args: [subscriptionKey(o.subscriptionId)],
+      }),
+    })
+    expect(await checkChainTruth(ctx, { orgIds: [o.orgId] })).toEqual([
+      { subscriptionId: o.subscriptionId, to: 'canceled', reason: 'canceled_on_chain' },
+    ])
+    expect(await getBillingSummary(db, o.orgId)).toMatchObject({
+      state: 'canceled',
+      accrued: 0n,
+      booked: 0n,
+      writtenOff: 5_000n,
+    })
+    expect(await reconcileLedger(db, { orgId: o.orgId })).toEqual([])
     await meter.close()
   })
 })

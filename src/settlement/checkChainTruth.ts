@@ -1,0 +1,79 @@
+import { collectorAbi, usdcAbi } from '../chain/abis.js'
+import { bookCharges, listCharges, setSubscriptionState, writeOffCharge } from '../ledger/index.js'
+import { subscriptionKey } from '../subscriptions/typedData.js'
+import type { SettlementContext } from './context.js'
+
+export type TruthChange = { subscriptionId: string; to: 'lapsed' | 'canceled'; reason: string }
+
+/**
+ * Reads what the chain says about every active subscription — the owner's allowance for the
+ * collector, their balance, the blacklist, the collector's own status — so that one revoked,
+ * drained or canceled on-chain is never shown `active` (a wallet SDK once reported revoked,
+ * never-charged subscriptions as active). Runs before booking and on a timer.
+ */
+export async function checkChainTruth(
+  ctx: SettlementContext,
+  p: { orgIds?: string[] } = {},
+): Promise<TruthChange[]> {
+  const subs = await ctx.db.$client<{ id: string; org_id: string; owner: string }[]>`
+    select s.id, s.org_id, s.owner from subscriptions s join billing_accounts a on a.subscription_id = s.id
+    where s.state = 'active' and s.owner is not null
+      and (${p.orgIds ?? null}::uuid[] is null or s.org_id = any(${p.orgIds ?? null}::uuid[]))`
+  const changes: TruthChange[] = []
+  const { usdc, collector } = ctx.deployment
+  for (const s of subs) {
+    const owner = s.owner as `0x${string}`
+    const [allowance, balance, blacklisted, onChain] = await Promise.all([
+      ctx.operator.readContract({
+        address: usdc,
+        abi: usdcAbi,
+        functionName: 'allowance',
+        args: [owner, collector!],
+      }),
+      ctx.operator.readContract({
+        address: usdc,
+        abi: usdcAbi,
+        functionName: 'balanceOf',
+        args: [owner],
+      }),
+      ctx.operator.readContract({
+        address: usdc,
+        abi: usdcAbi,
+        functionName: 'isBlacklisted',
+        args: [owner],
+      }),
+      ctx.operator.readContract({
+        address: collector!,
+        abi: collectorAbi,
+        functionName: 'getSubscription',
+        args: [subscriptionKey(s.id)],
+      }),
+    ])
+    let change: TruthChange | undefined
+    if (Number(onChain.status) === 2)
+      change = { subscriptionId: s.id, to: 'canceled', reason: 'canceled_on_chain' }
+    else if (allowance === 0n)
+      change = { subscriptionId: s.id, to: 'lapsed', reason: 'allowance_revoked' }
+    else if (blacklisted) change = { subscriptionId: s.id, to: 'lapsed', reason: 'blacklisted' }
+    else if (balance === 0n)
+      change = { subscriptionId: s.id, to: 'lapsed', reason: 'balance_empty' }
+    if (!change) continue
+    if (change.to === 'canceled') {
+      // The owner's own cancel transaction: nothing can be pulled any more; write off what is owed.
+      await bookCharges(ctx.db, { orgId: s.org_id })
+      for (const c of await listCharges(ctx.db, { orgId: s.org_id, limit: 1000 })) {
+        if (c.subscriptionId === s.id && ['booked', 'failed', 'submitted'].includes(c.status)) {
+          await writeOffCharge(ctx.db, { chargeId: c.id, reason: 'canceled on-chain by the owner' })
+        }
+      }
+    }
+    await setSubscriptionState(ctx.db, {
+      subscriptionId: s.id,
+      to: change.to,
+      cause: 'chain',
+      reason: change.reason,
+    })
+    changes.push(change)
+  }
+  return changes
+}
