@@ -43,6 +43,11 @@ export function workerJobs(ctx: AppContext): WorkerJob[] {
       },
     })
     jobs.push({
+      name: 'chain-truth',
+      everyMs: 60_000,
+      run: async () => void (await checkChainTruth(settlement)),
+    })
+    jobs.push({
       name: 'index-chain',
       everyMs: 2_000,
       run: async () => void (await indexChain(settlement)),
