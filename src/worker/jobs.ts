@@ -6,6 +6,9 @@ import { indexChain } from '../settlement/indexChain.js'
 import { settleOnce } from '../settlement/settleOnce.js'
 import type { WorkerJob } from './startWorker.js'
 
+/** Below this the operator is warned to top up its ETH (0.005 ETH: thousands of batches on Base). */
+const LOW_ETH_WEI = 5_000_000_000_000_000n
+
 /** The jobs a worker process runs: each domain contributes its own periodic work. */
 export function workerJobs(ctx: AppContext): WorkerJob[] {
   const jobs: WorkerJob[] = [
@@ -32,6 +35,16 @@ export function workerJobs(ctx: AppContext): WorkerJob[] {
       everyMs: 2_000,
       run: async () => {
         const r = await settleOnce(settlement)
+        if (r.batches > 0) {
+          // Gas comes from the operator's ETH: warn well before it runs out.
+          const wei = await chain.operator!.getBalance({ address: chain.operator!.account.address })
+          if (wei < LOW_ETH_WEI) {
+            ctx.log.warn('operator ETH is low', {
+              operator: chain.operator!.account.address,
+              wei: wei.toString(),
+            })
+          }
+        }
         if (r.batches > 0 || r.recovered > 0) {
           ctx.log.info('settled', {
             batches: r.batches,
