@@ -1,5 +1,14 @@
 import { sql } from 'drizzle-orm'
-import { index, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core'
+import {
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uuid,
+} from 'drizzle-orm/pg-core'
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, precision: 6 })
 
@@ -27,8 +36,64 @@ export const apiKeys = pgTable(
     /** The first characters, to recognise a key in listings. */
     prefix: text('prefix').notNull(),
     label: text('label'),
+    /** Keys are for members (agents); owner and admins sign in with their wallet. */
+    role: text('role').notNull().default('member'),
     createdAt: ts('created_at').notNull().defaultNow(),
     revokedAt: ts('revoked_at'),
   },
   (t) => [index('api_keys_org_idx').on(t.orgId)],
+)
+
+/** Who administers an org's billing and keys besides its owner wallet (lower-case addresses). */
+export const orgAdmins = pgTable(
+  'org_admins',
+  {
+    orgId: uuid('org_id').notNull(),
+    address: text('address').notNull(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.orgId, t.address] })],
+)
+
+/**
+ * Bearer sessions: short-lived agent session keys (`mint_session_key`, role member) and owner
+ * sign-in sessions (SIWE, role owner/admin). Stored as a SHA-256 hash.
+ */
+export const sessionKeys = pgTable(
+  'session_keys',
+  {
+    keyHash: text('key_hash').primaryKey(),
+    orgId: uuid('org_id').notNull(),
+    role: text('role').notNull().default('member'),
+    /** The signed-in wallet, for owner/admin sessions. */
+    address: text('address'),
+    /** The API key that minted it, for agent session keys. */
+    parentKeyId: uuid('parent_key_id'),
+    expiresAt: ts('expires_at').notNull(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  (t) => [index('session_keys_org_idx').on(t.orgId)],
+)
+
+/** SIWE nonces handed out by `GET /v1/auth/nonce`; each is consumed once. */
+export const authNonces = pgTable('auth_nonces', {
+  nonce: text('nonce').primaryKey(),
+  expiresAt: ts('expires_at').notNull(),
+})
+
+/**
+ * The first response to each write carrying an `Idempotency-Key`, per org and key: a retry
+ * gets it back; the same key with another request is a 409. `status` is null while in flight.
+ */
+export const idempotentResponses = pgTable(
+  'idempotent_responses',
+  {
+    orgId: uuid('org_id').notNull(),
+    key: text('key').notNull(),
+    requestHash: text('request_hash').notNull(),
+    status: integer('status'),
+    body: jsonb('body'),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.orgId, t.key] })],
 )
