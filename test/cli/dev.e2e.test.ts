@@ -82,7 +82,7 @@ test('tollgate dev starts everything on embedded defaults and stops cleanly', as
   // The demo: simulated agents cross the billing threshold and a real pull lands on-chain.
   const demo = await new Promise<{ demo: { collected_micros: string; tx_hash: string } }>(
     (ok, fail) => {
-      const timer = setTimeout(() => fail(new Error(`no demo result: ${stdout}`)), 90_000)
+      const timer = setTimeout(() => fail(new Error(`no demo result: ${stdout}`)), 120_000)
       const look = () => {
         const line = stdout.split('\n').find((l) => l.startsWith('{"demo"'))
         if (line) {
@@ -105,4 +105,4 @@ test('tollgate dev starts everything on embedded defaults and stops cleanly', as
   expect(code).toBe(0)
   await new Promise((r) => setTimeout(r, 500))
   expect(children.filter(alive)).toEqual([])
-}, 150_000)
+}, 240_000)

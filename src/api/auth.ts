@@ -1,0 +1,98 @@
+import { randomBytes } from 'node:crypto'
+import type { NextFunction, Request, Response } from 'express'
+import type { Db } from '../db/client.js'
+import { BaseError } from '../errors.js'
+import { hashKey, UnauthorizedError } from './keys.js'
+
+export type Role = 'owner' | 'admin' | 'member'
+
+/** Who is calling: the org, the role, and the credential (an API key id or a session). */
+export type Auth = {
+  orgId: string
+  role: Role
+  /** The API key behind the call (a session key's parent); null for wallet sessions. */
+  keyId: string | null
+  /** The signed-in wallet, for owner/admin sessions. */
+  address: string | null
+  /** The credential's own id (API key id or a session hash prefix), for rate limits and leases. */
+  credential: string
+}
+
+/** 403: authenticated, but this role may not do that (billing controls, key management). */
+export class ForbiddenError extends BaseError {
+  override name = 'ForbiddenError'
+  constructor(message = 'only the org owner or an admin may do this') {
+    super(message, { code: 'FORBIDDEN', status: 403 })
+  }
+}
+
+const apiKeyPattern = /^tg_live_[A-Za-z0-9_-]{32}$/
+const sessionPattern = /^tg_sess_[A-Za-z0-9_-]{32}$/
+
+/** A new session credential: `tg_sess_…`, stored hashed. */
+export function newSessionToken() {
+  const token = `tg_sess_${randomBytes(24).toString('base64url')}`
+  return { token, hash: hashKey(token) }
+}
+
+/** Resolves a bearer credential (API key or session key) to its org and role. */
+export async function authenticate(db: Db, token: string | undefined): Promise<Auth> {
+  if (token && apiKeyPattern.test(token)) {
+    const [row] = await db.$client<{ id: string; org_id: string; role: Role }[]>`
+      select id, org_id, role from api_keys where key_hash = ${hashKey(token)} and revoked_at is null`
+    if (!row) throw new UnauthorizedError('unknown or revoked API key')
+    return { orgId: row.org_id, role: row.role, keyId: row.id, address: null, credential: row.id }
+  }
+  if (token && sessionPattern.test(token)) {
+    const hash = hashKey(token)
+    const [row] = await db.$client<
+      { org_id: string; role: Role; address: string | null; parent_key_id: string | null }[]
+    >`
+      select s.org_id, s.role, s.address, s.parent_key_id from session_keys s
+      where s.key_hash = ${hash} and s.expires_at > now()
+        and (s.parent_key_id is null
+             or exists (select 1 from api_keys k where k.id = s.parent_key_id and k.revoked_at is null))`
+    if (!row) throw new UnauthorizedError('unknown or expired session key')
+    return {
+      orgId: row.org_id,
+      role: row.role,
+      keyId: row.parent_key_id,
+      address: row.address,
+      credential: hash.slice(0, 32),
+    }
+  }
+  throw new UnauthorizedError()
+}
+
+function cookie(req: Request, name: string): string | undefined {
+  const header = req.get('cookie')
+  if (!header) return undefined
+  for (const part of header.split(';')) {
+    const i = part.indexOf('=')
+    if (i > 0 && part.slice(0, i).trim() === name) return part.slice(i + 1).trim()
+  }
+  return undefined
+}
+
+/** The credential a request carries: `Authorization: Bearer …`, else the `tg_session` cookie. */
+export function credentialOf(req: Request): string | undefined {
+  const header = req.get('authorization')
+  if (header?.startsWith('Bearer ')) return header.slice(7).trim()
+  return cookie(req, 'tg_session')
+}
+
+/** The caller's auth, set by `requireAuth`. */
+export const authOf = (res: Response): Auth => res.locals.auth as Auth
+
+/** Middleware: 401 unless the request carries a valid credential; sets `res.locals.auth`. */
+export const requireAuth = (db: Db) => async (req: Request, res: Response, next: NextFunction) => {
+  res.locals.auth = await authenticate(db, credentialOf(req))
+  next()
+}
+
+/** Middleware: 403 unless the caller is the org's owner or an admin (a wallet session). */
+export const requireOwner = (_req: Request, res: Response, next: NextFunction) => {
+  const role = authOf(res).role
+  if (role !== 'owner' && role !== 'admin') throw new ForbiddenError()
+  next()
+}

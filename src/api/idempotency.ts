@@ -1,0 +1,86 @@
+import { createHash } from 'node:crypto'
+import type { NextFunction, Request, Response } from 'express'
+import { z } from 'zod'
+import type { Db } from '../db/client.js'
+import { BaseError, ValidationError } from '../errors.js'
+import { authOf } from './auth.js'
+
+/** 409: the `Idempotency-Key` was used for another request, or that request is still running. */
+export class IdempotencyKeyConflictError extends BaseError {
+  override name = 'IdempotencyKeyConflictError'
+  constructor(message: string, code = 'IDEMPOTENCY_CONFLICT') {
+    super(message, { code, status: 409 })
+  }
+}
+
+export const idempotencyKeySchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_.:-]{1,255}$/, 'Idempotency-Key: 1-255 characters of A-Z a-z 0-9 _ . : -')
+
+/** The request's `Idempotency-Key`, validated (400 when malformed); undefined when absent. */
+export function idempotencyKeyOf(req: Request): string | undefined {
+  const header = req.get('idempotency-key')
+  if (header === undefined) return undefined
+  const parsed = idempotencyKeySchema.safeParse(header)
+  if (!parsed.success)
+    throw new ValidationError('Idempotency-Key: 1-255 characters of A-Z a-z 0-9 _ . : -')
+  return parsed.data
+}
+
+/** A pending claim older than this is taken to belong to a crashed request. */
+const staleAfterSeconds = 60
+
+/**
+ * Middleware for every write: with an `Idempotency-Key`, the first successful response
+ * (status and body) is stored per org and key, and a retry gets it back without running the
+ * handler again (so it is never charged twice). The same key with another method, path or
+ * body is a 409 `IDEMPOTENCY_CONFLICT`. A failed first attempt (4xx/5xx) stores nothing, so
+ * it may be retried with the same key.
+ */
+export const idempotent = (db: Db) => async (req: Request, res: Response, next: NextFunction) => {
+  const key = idempotencyKeyOf(req)
+  if (key === undefined) return next()
+  const { orgId } = authOf(res)
+  const hash = createHash('sha256')
+    .update(`${req.method} ${req.baseUrl}${req.path}\n${JSON.stringify(req.body ?? null)}`)
+    .digest('hex')
+  const claimed = await db.$client`
+      insert into idempotent_responses (org_id, key, request_hash) values (${orgId}, ${key}, ${hash})
+      on conflict (org_id, key) do update set request_hash = excluded.request_hash, created_at = now()
+        where idempotent_responses.status is null
+          and idempotent_responses.request_hash = excluded.request_hash
+          and idempotent_responses.created_at < now() - make_interval(secs => ${staleAfterSeconds})
+      returning 1`
+  if (claimed.length === 0) {
+    const [prior] = await db.$client<
+      { request_hash: string; status: number | null; body: unknown }[]
+    >`select request_hash, status, body from idempotent_responses where org_id = ${orgId} and key = ${key}`
+    if (!prior || prior.request_hash !== hash)
+      throw new IdempotencyKeyConflictError(
+        'this Idempotency-Key was already used for a different request',
+      )
+    if (prior.status === null)
+      throw new IdempotencyKeyConflictError(
+        'a request with this Idempotency-Key is still in progress; retry shortly',
+        'IDEMPOTENCY_IN_PROGRESS',
+      )
+    res.setHeader('Idempotent-Replayed', 'true')
+    res.status(prior.status).json(prior.body)
+    return
+  }
+  const send = res.json.bind(res)
+  res.json = (body: unknown) => {
+    const status = res.statusCode
+    const store =
+      status < 400
+        ? db.$client`update idempotent_responses set status = ${status}, body = ${db.$client.json(body as never)}
+              where org_id = ${orgId} and key = ${key}`
+        : db.$client`delete from idempotent_responses where org_id = ${orgId} and key = ${key} and status is null`
+    store.then(
+      () => send(body),
+      () => send(body),
+    )
+    return res
+  }
+  next()
+}
