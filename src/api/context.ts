@@ -25,4 +25,6 @@ export type AppContext = {
   chain: ChainContext | undefined
   /** The metering engine (group commit); one per process. */
   meter: Meter
+  /** Bench only: skip metering entirely, to measure what it costs. */
+  meteringDisabled?: boolean
 }

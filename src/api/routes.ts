@@ -1,4 +1,4 @@
-import { type NextFunction, type Request, type Response, Router } from 'express'
+import { Router } from 'express'
 import { z } from 'zod'
 import { lockAccounts, snapshotOf } from '../ledger/accounts.js'
 import { decide } from '../ledger/decide.js'
@@ -6,31 +6,29 @@ import {
   formatUsd,
   getBillingSummary,
   listLedgerEntries,
-  type MeterOutcome,
   NoBillingAccountError,
   UnknownActionError,
 } from '../ledger/index.js'
 import { nowMicros } from '../ledger/sql.js'
+import { queueRouter } from '../queue/routes.js'
 import { listPayments } from '../settlement/indexChain.js'
+import { authOf, requireAuth } from './auth.js'
 import type { AppContext } from './context.js'
 import { createOrg } from './createOrg.js'
-import { authenticateKey } from './keys.js'
+import { idempotencyKeyOf, idempotent } from './idempotency.js'
+import { meteredView } from './metering.js'
+import { authRouter, keyRouter } from './ownerRoutes.js'
 
-type Authed = Request & { auth: { orgId: string; keyId: string } }
-
-const idempotencyKey = z
-  .string()
-  .regex(/^[A-Za-z0-9_.:-]{1,255}$/, 'Idempotency-Key: 1-255 characters of A-Z a-z 0-9 _ . : -')
-const usageBody = z.object({
+export const usageBody = z.object({
   action: z.string().min(1).max(64),
   quantity: z.number().int().min(1).max(10_000).optional(),
   lease_claimed_at: z.iso.datetime().optional(),
 })
-const orgBody = z.object({
+export const orgBody = z.object({
   name: z.string().trim().min(1).max(200),
   owner_address: z.string().max(64),
 })
-const pageQuery = z.object({
+export const pageQuery = z.object({
   before: z
     .string()
     .regex(/^\d{1,19}$/)
@@ -43,18 +41,6 @@ const pageQuery = z.object({
 const money = (v: bigint | null) =>
   v === null ? null : { micros: v.toString(), usd: formatUsd(v) }
 
-const meteredView = (o: MeterOutcome) => ({
-  usage_id: o.usageId,
-  action: o.action,
-  quantity: o.quantity,
-  price_micros: o.priceMicros,
-  voucher_micros: o.voucherMicros,
-  billable_micros: o.billableMicros,
-  free: o.free,
-  rate_version: o.rateVersion,
-  replayed: o.replayed,
-})
-
 /**
  * The `/v1` API for agents and for services metering their own endpoints: sign-up, usage
  * metering (`POST /v1/usage`, idempotent), a dry-run check, the billing view and the ledger.
@@ -63,15 +49,6 @@ const meteredView = (o: MeterOutcome) => ({
  */
 export function v1Router(ctx: AppContext): Router {
   const r = Router()
-  const auth = async (req: Request, _res: Response, next: NextFunction) => {
-    const header = req.get('authorization') ?? ''
-    ;(req as Authed).auth = await authenticateKey(
-      ctx.db,
-      header.startsWith('Bearer ') ? header.slice(7).trim() : undefined,
-    )
-    next()
-  }
-
   r.post('/orgs', async (req, res) => {
     const body = orgBody.parse(req.body)
     const org = await createOrg(ctx.db, {
@@ -89,15 +66,24 @@ export function v1Router(ctx: AppContext): Router {
     })
   })
 
-  r.get('/whoami', auth, (req, res) => {
-    const { orgId, keyId } = (req as Authed).auth
-    res.json({ org_id: orgId, key_id: keyId, role: 'member' })
+  r.use(authRouter(ctx))
+
+  // Everything below needs a credential (API key, session key or owner session).
+  r.use(requireAuth(ctx.db))
+  // Every write takes an Idempotency-Key; /usage is idempotent in the ledger itself.
+  const idem = idempotent(ctx.db)
+  r.use((req, res, next) =>
+    req.method === 'GET' || req.path.startsWith('/usage') ? next() : idem(req, res, next),
+  )
+
+  r.get('/whoami', (_req, res) => {
+    const a = authOf(res)
+    res.json({ org_id: a.orgId, key_id: a.keyId, role: a.role, address: a.address })
   })
 
-  r.post('/usage', auth, async (req, res) => {
-    const { orgId } = (req as Authed).auth
-    const header = req.get('idempotency-key')
-    const key = header === undefined ? undefined : idempotencyKey.parse(header)
+  r.post('/usage', async (req, res) => {
+    const { orgId } = authOf(res)
+    const key = idempotencyKeyOf(req)
     const body = usageBody.parse(req.body)
     const outcome = await ctx.meter.meter({
       orgId,
@@ -109,8 +95,8 @@ export function v1Router(ctx: AppContext): Router {
     res.status(outcome.replayed ? 200 : 201).json({ metered: meteredView(outcome) })
   })
 
-  r.post('/usage/check', auth, async (req, res) => {
-    const { orgId } = (req as Authed).auth
+  r.post('/usage/check', async (req, res) => {
+    const { orgId } = authOf(res)
     const body = usageBody.parse(req.body)
     const unitPrice = ctx.config.rateCard.prices[body.action]
     if (unitPrice === undefined) throw new UnknownActionError(body.action)
@@ -139,8 +125,8 @@ export function v1Router(ctx: AppContext): Router {
     )
   })
 
-  r.get('/billing', auth, async (req, res) => {
-    const s = await getBillingSummary(ctx.db, (req as Authed).auth.orgId)
+  r.get('/billing', async (_req, res) => {
+    const s = await getBillingSummary(ctx.db, authOf(res).orgId)
     res.json({
       subscription_id: s.subscriptionId,
       status: s.state,
@@ -162,10 +148,10 @@ export function v1Router(ctx: AppContext): Router {
     })
   })
 
-  r.get('/billing/transactions', auth, async (req, res) => {
+  r.get('/billing/transactions', async (req, res) => {
     const q = pageQuery.parse(req.query)
     const lines = await listLedgerEntries(ctx.db, {
-      orgId: (req as Authed).auth.orgId,
+      orgId: authOf(res).orgId,
       beforeSeq: q.before ? BigInt(q.before) : undefined,
       limit: q.limit,
       kinds: q.type?.split(','),
@@ -189,8 +175,8 @@ export function v1Router(ctx: AppContext): Router {
     })
   })
 
-  r.get('/billing/payments', auth, async (req, res) => {
-    const rows = await listPayments(ctx.db, { orgId: (req as Authed).auth.orgId })
+  r.get('/billing/payments', async (_req, res) => {
+    const rows = await listPayments(ctx.db, { orgId: authOf(res).orgId })
     res.json({
       payments: rows.map((p) => ({
         event: p.event,
@@ -206,5 +192,7 @@ export function v1Router(ctx: AppContext): Router {
     })
   })
 
+  r.use(keyRouter(ctx))
+  r.use(queueRouter(ctx))
   return r
 }

@@ -1,0 +1,160 @@
+import type { NextFunction, Request, Response } from 'express'
+import { commitUsage, type MeterOutcome, voidUsage } from '../ledger/index.js'
+import { authOf } from './auth.js'
+import type { AppContext } from './context.js'
+
+/** How a metered response shows its charge. */
+export const meteredView = (o: MeterOutcome | null) =>
+  o === null
+    ? null
+    : {
+        usage_id: o.usageId,
+        action: o.action,
+        quantity: o.quantity,
+        price_micros: o.priceMicros,
+        voucher_micros: o.voucherMicros,
+        billable_micros: o.billableMicros,
+        free: o.free,
+        rate_version: o.rateVersion,
+        replayed: o.replayed,
+      }
+
+export type MeterStep = {
+  action: string
+  quantity?: number
+  /** For lease wind-down (heartbeat, checkpoint, release_issue): when the lease was claimed. */
+  leaseClaimedAt?: Date | null
+}
+
+/** A stand-in outcome when metering is switched off (bench only). */
+const unmetered = (orgId: string, s: MeterStep): MeterOutcome => ({
+  usageId: '0',
+  orgId,
+  subscriptionId: '',
+  action: s.action,
+  quantity: s.quantity ?? 1,
+  unitPriceMicros: '0',
+  priceMicros: '0',
+  voucherMicros: '0',
+  billableMicros: '0',
+  free: null,
+  rateVersion: '',
+  windowIndex: null,
+  status: 'recorded',
+  replayed: false,
+})
+
+/**
+ * Meters one action as its own durable step (group-committed by the ledger), then does the
+ * work. If the work throws, the usage is voided and the error goes on. A refusal
+ * (`BILLING_INACTIVE`, `SPEND_CAP_REACHED`) throws before any work is done.
+ */
+export async function metered<T>(
+  ctx: AppContext,
+  orgId: string,
+  step: MeterStep,
+  work: (outcome: MeterOutcome) => Promise<T>,
+): Promise<{ result: T; outcome: MeterOutcome }> {
+  if (ctx.meteringDisabled) {
+    const outcome = unmetered(orgId, step)
+    return { result: await work(outcome), outcome }
+  }
+  const outcome = await ctx.meter.meter({
+    orgId,
+    action: step.action,
+    quantity: step.quantity,
+    leaseClaimedAt: step.leaseClaimedAt ?? undefined,
+  })
+  try {
+    return { result: await work(outcome), outcome }
+  } catch (e) {
+    await voidUsage(ctx.db, { orgId, usageId: outcome.usageId, reason: 'the work failed' }).catch(
+      (v: Error) => ctx.log.error('void after failed work failed', { error: v.message }),
+    )
+    throw e
+  }
+}
+
+/**
+ * Meters an action whose quantity is known only after the work (a claim may find nothing):
+ * reserves `upTo`, does the work, then commits the count it returns — or voids the
+ * reservation when the count is 0 or the work throws, so an empty result costs nothing.
+ */
+export async function meteredUpTo<T>(
+  ctx: AppContext,
+  orgId: string,
+  step: MeterStep & { quantity: number },
+  work: () => Promise<{ result: T; count: number }>,
+): Promise<{ result: T; outcome: MeterOutcome | null }> {
+  if (ctx.meteringDisabled) {
+    const { result, count } = await work()
+    return { result, outcome: count === 0 ? null : unmetered(orgId, { ...step, quantity: count }) }
+  }
+  const reserved = await ctx.meter.reserve({
+    orgId,
+    action: step.action,
+    quantity: step.quantity,
+    leaseClaimedAt: step.leaseClaimedAt ?? undefined,
+  })
+  let done: { result: T; count: number }
+  try {
+    done = await work()
+  } catch (e) {
+    await voidUsage(ctx.db, { orgId, usageId: reserved.usageId, reason: 'the work failed' }).catch(
+      () => undefined,
+    )
+    throw e
+  }
+  if (done.count === 0) {
+    await voidUsage(ctx.db, { orgId, usageId: reserved.usageId, reason: 'nothing to claim' })
+    return { result: done.result, outcome: null }
+  }
+  const c = await commitUsage(ctx.db, { orgId, usageId: reserved.usageId, quantity: done.count })
+  const unit = BigInt(reserved.unitPriceMicros)
+  return {
+    result: done.result,
+    outcome: {
+      ...reserved,
+      status: 'recorded',
+      quantity: done.count,
+      priceMicros: (unit * BigInt(done.count)).toString(),
+      voucherMicros: c.voucherMicros,
+      billableMicros: c.billableMicros,
+    },
+  }
+}
+
+/**
+ * Express middleware for any API: `router.post('/comments', meter(ctx, 'save_comment'), handler)`.
+ * Meters before the handler (a refusal answers 402 and the handler never runs), puts the
+ * outcome in `res.locals.metered`, and voids the usage if the handler answers 4xx/5xx.
+ * `action` may be a function of the request (e.g. the highest-priced field an edit touches).
+ */
+export function meter(
+  ctx: AppContext,
+  action: string | ((req: Request) => string),
+  opts: { quantity?: (req: Request) => number } = {},
+) {
+  return async (req: Request, res: Response, next: NextFunction) => {
+    const { orgId } = authOf(res)
+    const step = {
+      action: typeof action === 'string' ? action : action(req),
+      quantity: opts.quantity?.(req),
+    }
+    if (ctx.meteringDisabled) {
+      res.locals.metered = unmetered(orgId, step)
+      return next()
+    }
+    const outcome = await ctx.meter.meter({ orgId, ...step })
+    res.locals.metered = outcome
+    res.on('finish', () => {
+      if (res.statusCode >= 400)
+        void voidUsage(ctx.db, {
+          orgId,
+          usageId: outcome.usageId,
+          reason: 'the work failed',
+        }).catch(() => undefined)
+    })
+    next()
+  }
+}

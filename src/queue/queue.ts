@@ -1,0 +1,172 @@
+import type { Sql } from 'postgres'
+import { BaseError, NotFoundError } from '../errors.js'
+
+// The work queue's domain: plain SQL over the org's own rows. Every query is scoped by org,
+// so one org can never see or touch another's issues (a foreign id is simply "not found").
+
+export type IssueRow = {
+  id: string
+  org_id: string
+  title: string
+  body: string
+  status: string
+  priority: number
+  lease_holder: string | null
+  lease_token: string | null
+  lease_claimed_at: Date | null
+  lease_expires_at: Date | null
+  checkpoint: string | null
+  version: number
+  created_at: Date
+  updated_at: Date
+}
+
+/** 409: the caller does not hold this issue's lease (wrong token, expired, released). */
+export class LeaseNotHeldError extends BaseError {
+  override name = 'LeaseNotHeldError'
+  constructor(message = 'you do not hold the lease on this issue (expired or released)') {
+    super(message, { code: 'LEASE_NOT_HELD', status: 409 })
+  }
+}
+
+/** 409: someone else holds an unexpired lease on the issue. */
+export class AlreadyClaimedError extends BaseError {
+  override name = 'AlreadyClaimedError'
+  constructor() {
+    super('the issue is leased by someone else or not claimable', {
+      code: 'ALREADY_CLAIMED',
+      status: 409,
+    })
+  }
+}
+
+export const issueView = (i: IssueRow, withToken = false) => ({
+  id: i.id,
+  title: i.title,
+  body: i.body,
+  status: i.status,
+  priority: i.priority,
+  checkpoint: i.checkpoint,
+  lease:
+    i.lease_expires_at && i.lease_expires_at > new Date()
+      ? {
+          holder: i.lease_holder,
+          claimed_at: i.lease_claimed_at,
+          expires_at: i.lease_expires_at,
+          ...(withToken ? { token: i.lease_token } : {}),
+        }
+      : null,
+  created_at: i.created_at,
+  updated_at: i.updated_at,
+})
+
+export async function getIssue(sql: Sql, orgId: string, id: string): Promise<IssueRow> {
+  const [row] = await sql<IssueRow[]>`select * from issues where org_id = ${orgId} and id = ${id}`
+  if (!row) throw new NotFoundError(`no issue ${id}`)
+  return row
+}
+
+export async function createIssue(
+  sql: Sql,
+  orgId: string,
+  p: { title: string; body?: string; priority?: number; labels?: string[] },
+) {
+  return await sql.begin(async (tx) => {
+    const [row] = await tx<IssueRow[]>`
+      insert into issues (org_id, title, body, priority)
+      values (${orgId}, ${p.title}, ${p.body ?? ''}, ${p.priority ?? 2}) returning *`
+    for (const label of new Set(p.labels ?? []))
+      await tx`insert into issue_labels (org_id, issue_id, label) values (${orgId}, ${row!.id}, ${label})`
+    return row!
+  })
+}
+
+export async function editIssue(
+  sql: Sql,
+  orgId: string,
+  id: string,
+  p: { title?: string; body?: string; status?: string; priority?: number },
+) {
+  const [row] = await sql<IssueRow[]>`
+    update issues set
+      title = coalesce(${p.title ?? null}, title),
+      body = coalesce(${p.body ?? null}, body),
+      status = coalesce(${p.status ?? null}, status),
+      priority = coalesce(${p.priority ?? null}::int, priority),
+      version = version + 1, updated_at = now()
+    where org_id = ${orgId} and id = ${id} returning *`
+  if (!row) throw new NotFoundError(`no issue ${id}`)
+  return row
+}
+
+/** Claimable: open or in progress, no live lease, and not blocked by an open `blocks` relation. */
+export const readyCondition = (sql: Sql, orgId: string) => sql`
+  i.org_id = ${orgId} and i.status in ('open', 'in_progress')
+  and (i.lease_expires_at is null or i.lease_expires_at < now())
+  and not exists (
+    select 1 from issue_relations r join issues b on b.id = r.from_id
+    where r.to_id = i.id and r.kind = 'blocks' and b.status not in ('done', 'canceled'))`
+
+/** The next `limit` ready issues in priority order, without claiming (the free peek). */
+export async function peekReady(sql: Sql, orgId: string, limit: number) {
+  return await sql<IssueRow[]>`
+    select i.* from issues i where ${readyCondition(sql, orgId)}
+    order by i.priority, i.created_at limit ${limit}`
+}
+
+/**
+ * Claims up to `limit` ready issues atomically (`FOR UPDATE SKIP LOCKED`: concurrent agents
+ * never get the same issue and never wait on each other), each under a fresh lease.
+ */
+export async function claimReady(
+  sql: Sql,
+  orgId: string,
+  p: { limit: number; holder: string; leaseSeconds: number; issueId?: string },
+) {
+  return await sql<IssueRow[]>`
+    with picked as (
+      select i.id from issues i
+      where ${readyCondition(sql, orgId)} ${p.issueId ? sql`and i.id = ${p.issueId}` : sql``}
+      order by i.priority, i.created_at
+      for update skip locked limit ${p.limit})
+    update issues u set status = 'in_progress', lease_holder = ${p.holder},
+      lease_token = replace(gen_random_uuid()::text, '-', '') || replace(gen_random_uuid()::text, '-', ''),
+      lease_claimed_at = now(), lease_expires_at = now() + make_interval(secs => ${p.leaseSeconds}),
+      version = version + 1, updated_at = now()
+    from picked where u.id = picked.id
+    returning u.*`
+}
+
+/** The live lease a token proves, or `LeaseNotHeldError`. */
+export async function leaseOf(sql: Sql, orgId: string, id: string, token: string) {
+  const row = await getIssue(sql, orgId, id)
+  if (row.lease_token !== token || !row.lease_expires_at || row.lease_expires_at < new Date())
+    throw new LeaseNotHeldError()
+  return row
+}
+
+/** Wind-down writes, conditional on still holding the lease. */
+export async function windDown(
+  sql: Sql,
+  orgId: string,
+  id: string,
+  token: string,
+  p: { extendSeconds?: number; checkpoint?: string; release?: { status: string } },
+) {
+  const [row] = await sql<IssueRow[]>`
+    update issues set
+      lease_expires_at = case
+        when ${p.release ? 1 : 0}::int = 1 then null
+        when ${p.extendSeconds ?? null}::int is not null then now() + make_interval(secs => ${p.extendSeconds ?? 0})
+        else lease_expires_at end,
+      lease_token = case when ${p.release ? 1 : 0}::int = 1 then null else lease_token end,
+      lease_holder = case when ${p.release ? 1 : 0}::int = 1 then null else lease_holder end,
+      lease_claimed_at = case when ${p.release ? 1 : 0}::int = 1 then null else lease_claimed_at end,
+      status = coalesce(${p.release?.status ?? null}, status),
+      checkpoint = coalesce(${p.checkpoint ?? null}, checkpoint),
+      version = version + 1, updated_at = now()
+    where org_id = ${orgId} and id = ${id} and lease_token = ${token} and lease_expires_at > now()
+    returning *`
+  if (!row) throw new LeaseNotHeldError()
+  return row
+}

@@ -1,0 +1,347 @@
+import { type Request, type Response, Router } from 'express'
+import { authOf } from '../api/auth.js'
+import type { AppContext } from '../api/context.js'
+import { metered, meteredUpTo, meteredView } from '../api/metering.js'
+import { NotFoundError } from '../errors.js'
+import {
+  AlreadyClaimedError,
+  claimReady,
+  createIssue,
+  editIssue,
+  getIssue,
+  type IssueRow,
+  issueView,
+  leaseOf,
+  peekReady,
+  readyCondition,
+  windDown,
+} from './queue.js'
+import {
+  attachmentBody,
+  batchBody,
+  batchQuery,
+  checkpointBody,
+  claimBody,
+  commentBody,
+  createIssueBody,
+  editIssueBody,
+  labelBody,
+  leaseBody,
+  listQuery,
+  relationBody,
+  releaseBody,
+  uuidParam,
+} from './schemas.js'
+
+const defaultLeaseSeconds = 300
+const editFields = ['body', 'status', 'priority', 'title'] as const
+
+/** The rate-card action of an edit: the highest-priced tier among the fields it touches. */
+export function editAction(prices: Record<string, bigint>, body: Record<string, unknown>): string {
+  let best: string | undefined
+  for (const f of editFields) {
+    if (body[f] === undefined) continue
+    const action = `save_issue.edit_${f}`
+    if (best === undefined || (prices[action] ?? 0n) > (prices[best] ?? 0n)) best = action
+  }
+  return best ?? 'save_issue.edit_title'
+}
+
+/**
+ * The reference work queue under `/v1` (auth already required). Every write is metered as its
+ * own durable step before the work (voided if the work fails); reads are free.
+ */
+export function queueRouter(ctx: AppContext): Router {
+  const r = Router()
+  const sql = ctx.db.$client
+  const id = (req: Request) => uuidParam.parse(req.params.id)
+  const org = (res: Response) => authOf(res).orgId
+  const holder = (res: Response) => authOf(res).keyId ?? authOf(res).orgId
+  const send = (
+    res: Response,
+    status: number,
+    body: object,
+    outcome: Parameters<typeof meteredView>[0],
+  ) => res.status(status).json({ ...body, metered: meteredView(outcome) })
+
+  // ---- issues
+  r.post('/issues', async (req, res) => {
+    const body = createIssueBody.parse(req.body)
+    const { result, outcome } = await metered(ctx, org(res), { action: 'save_issue.create' }, () =>
+      createIssue(sql, org(res), body),
+    )
+    send(res, 201, { issue: issueView(result) }, outcome)
+  })
+
+  r.get('/issues', async (req, res) => {
+    const q = listQuery.parse(req.query)
+    const limit = q.limit ?? 50
+    const rows = await sql<IssueRow[]>`
+      select i.* from issues i where i.org_id = ${org(res)}
+        ${q.status ? sql`and i.status = ${q.status}` : sql``}
+        ${q.label ? sql`and exists (select 1 from issue_labels l where l.issue_id = i.id and l.label = ${q.label})` : sql``}
+        ${q.before ? sql`and i.created_at < ${q.before}` : sql``}
+      order by i.created_at desc limit ${limit}`
+    const last = rows.at(-1)
+    res.json({
+      issues: rows.map((i) => issueView(i)),
+      next: last && rows.length === limit ? last.created_at.toISOString() : null,
+    })
+  })
+
+  r.get('/issues/:id', async (req, res) => {
+    const issue = await getIssue(sql, org(res), id(req))
+    const [comments, labels, relations, attachments] = await Promise.all([
+      sql`select id, body, created_at from issue_comments where issue_id = ${issue.id} order by created_at`,
+      sql`select label from issue_labels where issue_id = ${issue.id} order by label`,
+      sql`select from_id, to_id, kind from issue_relations where from_id = ${issue.id} or to_id = ${issue.id}`,
+      sql`select id, name, content_type, size_bytes, url, created_at from issue_attachments where issue_id = ${issue.id}`,
+    ])
+    res.json({
+      issue: {
+        ...issueView(issue),
+        labels: labels.map((l) => l.label),
+        comments,
+        relations,
+        attachments,
+      },
+    })
+  })
+
+  r.patch('/issues/:id', async (req, res) => {
+    const issueId = id(req)
+    const body = editIssueBody.parse(req.body)
+    await getIssue(sql, org(res), issueId)
+    const action = editAction(ctx.config.rateCard.prices, body)
+    const { result, outcome } = await metered(ctx, org(res), { action }, () =>
+      editIssue(sql, org(res), issueId, body),
+    )
+    send(res, 200, { issue: issueView(result) }, outcome)
+  })
+
+  r.post('/issues/:id/comments', async (req, res) => {
+    const issueId = id(req)
+    const body = commentBody.parse(req.body)
+    await getIssue(sql, org(res), issueId)
+    const { result, outcome } = await metered(
+      ctx,
+      org(res),
+      { action: 'save_comment' },
+      async () => {
+        const [c] = await sql`insert into issue_comments (org_id, issue_id, body)
+        values (${org(res)}, ${issueId}, ${body.body}) returning id, body, created_at`
+        return c
+      },
+    )
+    send(res, 201, { comment: result }, outcome)
+  })
+
+  r.get('/issues/:id/comments', async (req, res) => {
+    const issue = await getIssue(sql, org(res), id(req))
+    const comments =
+      await sql`select id, body, created_at from issue_comments where issue_id = ${issue.id} order by created_at`
+    res.json({ comments })
+  })
+
+  r.post('/issues/:id/relations', async (req, res) => {
+    const issueId = id(req)
+    const body = relationBody.parse(req.body)
+    await getIssue(sql, org(res), issueId)
+    await getIssue(sql, org(res), body.to)
+    if (body.to === issueId) throw new NotFoundError('an issue cannot relate to itself')
+    const { outcome } = await metered(
+      ctx,
+      org(res),
+      { action: 'add_relation' },
+      () =>
+        sql`insert into issue_relations (org_id, from_id, to_id, kind)
+        values (${org(res)}, ${issueId}, ${body.to}, ${body.kind}) on conflict do nothing`,
+    )
+    send(res, 201, { relation: { from: issueId, to: body.to, kind: body.kind } }, outcome)
+  })
+
+  r.post('/issues/:id/labels', async (req, res) => {
+    const issueId = id(req)
+    const body = labelBody.parse(req.body)
+    await getIssue(sql, org(res), issueId)
+    const { outcome } = await metered(
+      ctx,
+      org(res),
+      { action: 'add_label' },
+      () =>
+        sql`insert into issue_labels (org_id, issue_id, label)
+        values (${org(res)}, ${issueId}, ${body.label}) on conflict do nothing`,
+    )
+    send(res, 201, { label: body.label }, outcome)
+  })
+
+  r.delete('/issues/:id/labels/:label', async (req, res) => {
+    const issueId = id(req)
+    const label = labelBody.parse({ label: req.params.label }).label
+    await getIssue(sql, org(res), issueId)
+    const { outcome } = await metered(
+      ctx,
+      org(res),
+      { action: 'remove_label' },
+      () =>
+        sql`delete from issue_labels where org_id = ${org(res)} and issue_id = ${issueId} and label = ${label}`,
+    )
+    send(res, 200, { removed: label }, outcome)
+  })
+
+  r.post('/issues/:id/attachments', async (req, res) => {
+    const issueId = id(req)
+    const body = attachmentBody.parse(req.body)
+    await getIssue(sql, org(res), issueId)
+    const { result, outcome } = await metered(
+      ctx,
+      org(res),
+      { action: 'add_attachment' },
+      async () => {
+        const [a] =
+          await sql`insert into issue_attachments (org_id, issue_id, name, content_type, size_bytes, url)
+        values (${org(res)}, ${issueId}, ${body.name}, ${body.content_type}, ${body.size_bytes}, ${body.url ?? null})
+        returning id, name, content_type, size_bytes, url, created_at`
+        return a
+      },
+    )
+    send(res, 201, { attachment: result }, outcome)
+  })
+
+  // ---- leased dispatch
+  r.post('/queue/next', async (req, res) => {
+    const body = claimBody.parse(req.body ?? {})
+    const { result, outcome } = await meteredUpTo(
+      ctx,
+      org(res),
+      { action: 'next_issue', quantity: 1 },
+      async () => {
+        const rows = await claimReady(sql, org(res), {
+          limit: 1,
+          holder: holder(res),
+          leaseSeconds: body.lease_seconds ?? defaultLeaseSeconds,
+        })
+        return { result: rows, count: rows.length }
+      },
+    )
+    send(res, 200, { issue: result[0] ? issueView(result[0], true) : null }, outcome)
+  })
+
+  r.get('/queue/batch', async (req, res) => {
+    const q = batchQuery.parse(req.query)
+    const rows = await peekReady(sql, org(res), q.size ?? 10)
+    res.json({ issues: rows.map((i) => issueView(i)) })
+  })
+
+  r.post('/queue/batch', async (req, res) => {
+    const body = batchBody.parse(req.body)
+    const { result, outcome } = await meteredUpTo(
+      ctx,
+      org(res),
+      { action: 'next_batch', quantity: body.size },
+      async () => {
+        const rows = await claimReady(sql, org(res), {
+          limit: body.size,
+          holder: holder(res),
+          leaseSeconds: body.lease_seconds ?? defaultLeaseSeconds,
+        })
+        return { result: rows, count: rows.length }
+      },
+    )
+    send(res, 200, { issues: result.map((i) => issueView(i, true)) }, outcome)
+  })
+
+  r.get('/queue', async (_req, res) => {
+    const [s] = await sql<
+      { open: number; in_progress: number; leased: number; done: number; ready: number }[]
+    >`
+      select count(*) filter (where status = 'open')::int as open,
+             count(*) filter (where status = 'in_progress')::int as in_progress,
+             count(*) filter (where lease_expires_at > now())::int as leased,
+             count(*) filter (where status = 'done')::int as done,
+             (select count(*)::int from issues i where ${readyCondition(sql, org(res))}) as ready
+      from issues where org_id = ${org(res)}`
+    res.json({ queue: s })
+  })
+
+  r.post('/issues/:id/claim', async (req, res) => {
+    const issueId = id(req)
+    const body = claimBody.parse(req.body ?? {})
+    await getIssue(sql, org(res), issueId)
+    const { result, outcome } = await metered(
+      ctx,
+      org(res),
+      { action: 'claim_issue' },
+      async () => {
+        const rows = await claimReady(sql, org(res), {
+          limit: 1,
+          holder: holder(res),
+          leaseSeconds: body.lease_seconds ?? defaultLeaseSeconds,
+          issueId,
+        })
+        if (!rows[0]) throw new AlreadyClaimedError()
+        return rows[0]
+      },
+    )
+    send(res, 200, { issue: issueView(result, true) }, outcome)
+  })
+
+  r.get('/issues/:id/claim', async (req, res) => {
+    const issue = await getIssue(sql, org(res), id(req))
+    const live = issue.lease_expires_at !== null && issue.lease_expires_at > new Date()
+    res.json({
+      claimed: live,
+      mine: live && issue.lease_holder === holder(res),
+      claimed_at: live ? issue.lease_claimed_at : null,
+      expires_at: live ? issue.lease_expires_at : null,
+    })
+  })
+
+  // Lease wind-down: never refused for billing, as long as the lease predates the block.
+  r.post('/issues/:id/heartbeat', async (req, res) => {
+    const issueId = id(req)
+    const body = leaseBody.parse(req.body)
+    const lease = await leaseOf(sql, org(res), issueId, body.lease_token)
+    const { result, outcome } = await metered(
+      ctx,
+      org(res),
+      { action: 'heartbeat', leaseClaimedAt: lease.lease_claimed_at },
+      () =>
+        windDown(sql, org(res), issueId, body.lease_token, {
+          extendSeconds: body.lease_seconds ?? defaultLeaseSeconds,
+        }),
+    )
+    send(res, 200, { issue: issueView(result) }, outcome)
+  })
+
+  r.post('/issues/:id/checkpoint', async (req, res) => {
+    const issueId = id(req)
+    const body = checkpointBody.parse(req.body)
+    const lease = await leaseOf(sql, org(res), issueId, body.lease_token)
+    const { result, outcome } = await metered(
+      ctx,
+      org(res),
+      { action: 'checkpoint', leaseClaimedAt: lease.lease_claimed_at },
+      () => windDown(sql, org(res), issueId, body.lease_token, { checkpoint: body.checkpoint }),
+    )
+    send(res, 200, { issue: issueView(result) }, outcome)
+  })
+
+  r.post('/issues/:id/release', async (req, res) => {
+    const issueId = id(req)
+    const body = releaseBody.parse(req.body)
+    const lease = await leaseOf(sql, org(res), issueId, body.lease_token)
+    const { result, outcome } = await metered(
+      ctx,
+      org(res),
+      { action: 'release_issue', leaseClaimedAt: lease.lease_claimed_at },
+      () =>
+        windDown(sql, org(res), issueId, body.lease_token, {
+          release: { status: body.status ?? 'open' },
+        }),
+    )
+    send(res, 200, { issue: issueView(result) }, outcome)
+  })
+
+  return r
+}
