@@ -73,7 +73,7 @@ export const idempotent = (db: Db) => async (req: Request, res: Response, next: 
     const status = res.statusCode
     const store =
       status < 400
-        ? db.$client`update idempotent_responses set status = ${status}, body = ${db.$client.json(body as never)}
+        ? db.$client`update idempotent_responses set status = ${status}, body = ${JSON.stringify(body)}::jsonb
               where org_id = ${orgId} and key = ${key}`
         : db.$client`delete from idempotent_responses where org_id = ${orgId} and key = ${key} and status is null`
     store.then(

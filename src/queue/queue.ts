@@ -21,6 +21,25 @@ export type IssueRow = {
   updated_at: Date
 }
 
+/** Timestamps may come back as text (the database keeps microseconds); make them Dates. */
+const toDate = (v: unknown): Date | null => {
+  if (v === null || v === undefined) return null
+  if (v instanceof Date) return v
+  let s = String(v).replace(' ', 'T')
+  if (/[+-]\d\d$/.test(s)) s += ':00'
+  return new Date(s)
+}
+
+/** A row as the rest of the code expects it (Dates, numbers). */
+export const normalize = (r: IssueRow): IssueRow => ({
+  ...r,
+  lease_claimed_at: toDate(r.lease_claimed_at),
+  lease_expires_at: toDate(r.lease_expires_at),
+  created_at: toDate(r.created_at)!,
+  updated_at: toDate(r.updated_at)!,
+  version: Number(r.version),
+})
+
 /** 409: the caller does not hold this issue's lease (wrong token, expired, released). */
 export class LeaseNotHeldError extends BaseError {
   override name = 'LeaseNotHeldError'
@@ -63,7 +82,7 @@ export const issueView = (i: IssueRow, withToken = false) => ({
 export async function getIssue(sql: Sql, orgId: string, id: string): Promise<IssueRow> {
   const [row] = await sql<IssueRow[]>`select * from issues where org_id = ${orgId} and id = ${id}`
   if (!row) throw new NotFoundError(`no issue ${id}`)
-  return row
+  return normalize(row)
 }
 
 export async function createIssue(
@@ -77,7 +96,7 @@ export async function createIssue(
       values (${orgId}, ${p.title}, ${p.body ?? ''}, ${p.priority ?? 2}) returning *`
     for (const label of new Set(p.labels ?? []))
       await tx`insert into issue_labels (org_id, issue_id, label) values (${orgId}, ${row!.id}, ${label})`
-    return row!
+    return normalize(row!)
   })
 }
 
@@ -96,7 +115,7 @@ export async function editIssue(
       version = version + 1, updated_at = now()
     where org_id = ${orgId} and id = ${id} returning *`
   if (!row) throw new NotFoundError(`no issue ${id}`)
-  return row
+  return normalize(row)
 }
 
 /** Claimable: open or in progress, no live lease, and not blocked by an open `blocks` relation. */
@@ -109,9 +128,10 @@ export const readyCondition = (sql: Sql, orgId: string) => sql`
 
 /** The next `limit` ready issues in priority order, without claiming (the free peek). */
 export async function peekReady(sql: Sql, orgId: string, limit: number) {
-  return await sql<IssueRow[]>`
+  const rows = await sql<IssueRow[]>`
     select i.* from issues i where ${readyCondition(sql, orgId)}
     order by i.priority, i.created_at limit ${limit}`
+  return rows.map(normalize)
 }
 
 /**
@@ -123,7 +143,7 @@ export async function claimReady(
   orgId: string,
   p: { limit: number; holder: string; leaseSeconds: number; issueId?: string },
 ) {
-  return await sql<IssueRow[]>`
+  const rows = await sql<IssueRow[]>`
     with picked as (
       select i.id from issues i
       where ${readyCondition(sql, orgId)} ${p.issueId ? sql`and i.id = ${p.issueId}` : sql``}
@@ -135,6 +155,7 @@ export async function claimReady(
       version = version + 1, updated_at = now()
     from picked where u.id = picked.id
     returning u.*`
+  return rows.map(normalize)
 }
 
 /** The live lease a token proves, or `LeaseNotHeldError`. */
@@ -168,5 +189,5 @@ export async function windDown(
     where org_id = ${orgId} and id = ${id} and lease_token = ${token} and lease_expires_at > now()
     returning *`
   if (!row) throw new LeaseNotHeldError()
-  return row
+  return normalize(row)
 }

@@ -12,6 +12,7 @@ import {
   type IssueRow,
   issueView,
   leaseOf,
+  normalize,
   peekReady,
   readyCondition,
   windDown,
@@ -84,8 +85,8 @@ export function queueRouter(ctx: AppContext): Router {
       order by i.created_at desc limit ${limit}`
     const last = rows.at(-1)
     res.json({
-      issues: rows.map((i) => issueView(i)),
-      next: last && rows.length === limit ? last.created_at.toISOString() : null,
+      issues: rows.map((i) => issueView(normalize(i))),
+      next: last && rows.length === limit ? normalize(last).created_at.toISOString() : null,
     })
   })
 
@@ -95,7 +96,7 @@ export function queueRouter(ctx: AppContext): Router {
       sql`select id, body, created_at from issue_comments where issue_id = ${issue.id} order by created_at`,
       sql`select label from issue_labels where issue_id = ${issue.id} order by label`,
       sql`select from_id, to_id, kind from issue_relations where from_id = ${issue.id} or to_id = ${issue.id}`,
-      sql`select id, name, content_type, size_bytes, url, created_at from issue_attachments where issue_id = ${issue.id}`,
+      sql`select id, name, content_type, size_bytes::float8 as size_bytes, url, created_at from issue_attachments where issue_id = ${issue.id}`,
     ])
     res.json({
       issue: {
@@ -201,7 +202,7 @@ export function queueRouter(ctx: AppContext): Router {
         const [a] =
           await sql`insert into issue_attachments (org_id, issue_id, name, content_type, size_bytes, url)
         values (${org(res)}, ${issueId}, ${body.name}, ${body.content_type}, ${body.size_bytes}, ${body.url ?? null})
-        returning id, name, content_type, size_bytes, url, created_at`
+        returning id, name, content_type, size_bytes::float8 as size_bytes, url, created_at`
         return a
       },
     )
