@@ -15,6 +15,8 @@ export type SettlementContext = {
   maxAccrualAgeSeconds: number
   /** Confirmations before a collection counts. */
   confirmations: number
+  /** Replace a batch transaction not mined after this long (default 60 s). */
+  replaceAfterMs?: number
   /** Most charges in one collectBatch transaction. */
   batchSize?: number
   /** Called at each recorded step of a batch (claimed → sent → receipt), for progress and fault tests. */

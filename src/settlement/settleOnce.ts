@@ -153,6 +153,56 @@ async function applyFailure(
   }
 }
 
+/**
+ * Waits for a batch's transaction; if it is not mined within `replaceAfterMs` (fees spiked),
+ * sends a replacement — the same calldata and nonce with fees raised by a quarter — and
+ * waits for whichever of them lands. Every hash is recorded first, so recovery can find it;
+ * the collector's sequence numbers make it impossible for both to pull.
+ */
+async function waitOrReplace(
+  ctx: SettlementContext,
+  batchId: bigint,
+  first: Hex,
+  charges: ClaimedCharge[],
+) {
+  const hashes: Hex[] = [first]
+  const confirmations = Math.max(1, ctx.confirmations)
+  const every = ctx.replaceAfterMs ?? 60_000
+  let next = Date.now() + every
+  for (;;) {
+    for (const h of hashes) {
+      const r = await ctx.operator.getTransactionReceipt({ hash: h }).catch(() => undefined)
+      if (r) return await ctx.operator.waitForTransactionReceipt({ hash: h, confirmations })
+    }
+    if (Date.now() >= next) {
+      const tx = await ctx.operator.getTransaction({ hash: hashes.at(-1)! })
+      const bump = (v: bigint | undefined) => ((v ?? 1_000_000_000n) * 125n) / 100n + 1n
+      const replacement = await serializeSends(ctx.operator.account.address, () =>
+        ctx.operator.sendTransaction({
+          to: tx.to!,
+          data: tx.input,
+          nonce: tx.nonce,
+          gas: tx.gas,
+          maxFeePerGas: bump(tx.maxFeePerGas),
+          maxPriorityFeePerGas: bump(tx.maxPriorityFeePerGas),
+        }),
+      )
+      hashes.push(replacement)
+      await ctx.db.$client.begin(async (t) => {
+        await t`update settlement_batches set tx_hash = ${replacement}, tx_hashes = array_append(tx_hashes, ${replacement}), updated_at = clock_timestamp() where id = ${batchId.toString()}`
+        await t`update charges set tx_hash = ${replacement} where id = any(${charges.map((c) => c.id.toString())}::int8[]) and status = 'submitted'`
+      })
+      ctx.log?.warn('batch transaction replaced', {
+        batch: batchId.toString(),
+        replaced: hashes.at(-2),
+        by: replacement,
+      })
+      next = Date.now() + every
+    }
+    await new Promise((r) => setTimeout(r, 250))
+  }
+}
+
 /** Sends one claimed batch and settles each charge from the receipt's events. */
 async function sendBatch(
   ctx: SettlementContext,
@@ -193,10 +243,8 @@ async function sendBatch(
   })
   report.txHashes.push(hash)
   await ctx.onStep?.('sent')
-  const receipt = await ctx.operator.waitForTransactionReceipt({
-    hash,
-    confirmations: Math.max(1, ctx.confirmations),
-  })
+  const receipt = await waitOrReplace(ctx, batchId, hash, charges)
+  hash = receipt.transactionHash
   report.gasUsed += receipt.gasUsed
   await ctx.onStep?.('receipt')
   if (receipt.status !== 'success') {
