@@ -4,6 +4,7 @@ import { manageRouter } from '../web/manageRoutes.js'
 import type { AppContext } from './context.js'
 import { errorHandler, notFoundHandler } from './errorHandler.js'
 import { getHealth } from './health.js'
+import { openApiDocument } from './openapi.js'
 import { v1Router } from './routes.js'
 
 /**
@@ -21,6 +22,11 @@ export function createApp(ctx: AppContext): Express {
   app.get('/healthz', async (_req, res) => {
     const health = await getHealth(ctx)
     res.status(health.status === 'ok' ? 200 : 503).json(health)
+  })
+
+  const openapi = openApiDocument(ctx)
+  app.get('/openapi.json', (_req, res) => {
+    res.json(openapi)
   })
 
   app.use(

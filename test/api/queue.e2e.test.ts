@@ -394,4 +394,28 @@ describe('the work queue over HTTP', () => {
     expect(cookie.status).toBe(200)
     await api.stop()
   })
+
+  test('/openapi.json documents the /v1 surface from the zod schemas; security headers are set', async ({
+    db,
+  }) => {
+    const api = await startApi(db)
+    const res = await fetch(`${api.url}/openapi.json`)
+    expect(res.status).toBe(200)
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff')
+    expect(res.headers.get('x-frame-options')).toBe('DENY')
+    const doc = await res.json()
+    expect(doc.openapi).toBe('3.1.0')
+    for (const path of ['/v1/issues', '/v1/queue/next', '/v1/usage', '/v1/billing', '/v1/keys'])
+      expect(doc.paths[path], path).toBeDefined()
+    expect(
+      doc.paths['/v1/issues'].post.requestBody.content['application/json'].schema,
+    ).toMatchObject({
+      type: 'object',
+      required: ['title'],
+    })
+    expect(doc.paths['/v1/queue/next'].post['x-tollgate-price-micros']).toBe(
+      api.ctx.config.rateCard.prices.next_issue!.toString(),
+    )
+    await api.stop()
+  })
 })
