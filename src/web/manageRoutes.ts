@@ -5,18 +5,11 @@ import { z } from 'zod'
 import type { AppContext } from '../api/context.js'
 import { collectorAbi } from '../chain/abis.js'
 import { txUrl } from '../chain/explorer.js'
-import { serializeSends } from '../chain/serializeSends.js'
 import { BaseError, NotFoundError } from '../errors.js'
-import {
-  formatUsd,
-  getBillingSummary,
-  listCharges,
-  setSubscriptionState,
-  writeOffCharge,
-} from '../ledger/index.js'
+import { formatUsd, getBillingSummary, listCharges } from '../ledger/index.js'
+import { cancelSubscription } from '../settlement/cancelSubscription.js'
 import { settlementContextFor } from '../settlement/context.js'
 import { listPayments } from '../settlement/indexChain.js'
-import { settleOnce } from '../settlement/settleOnce.js'
 import { SignatureRejectedError } from '../subscriptions/errors.js'
 import { submitAuthorization } from '../subscriptions/submitAuthorization.js'
 import {
@@ -295,44 +288,17 @@ export function manageRouter(ctx: AppContext): Router {
     const { id, sub } = await requireOwner(req)
     const c = chain()
     const body = z.object({ deadline: uint, signature: hex }).parse(req.body)
-    // Accrued usage is collected before the cancel takes effect; what cannot be is written off.
     const settlement = settlementContextFor(
       ctx.config,
       ctx.db,
       { operator: c.operator, deployment: c.deployment },
       ctx.log,
     )
-    await settleOnce({ ...settlement, thresholdMicros: 1n }, { orgIds: [sub.org_id] })
-    for (const charge of await listCharges(ctx.db, { orgId: sub.org_id, limit: 1000 })) {
-      if (
-        charge.subscriptionId === id &&
-        (charge.status === 'booked' || charge.status === 'failed')
-      ) {
-        await writeOffCharge(ctx.db, {
-          chargeId: charge.id,
-          reason: `canceled: ${charge.failureReason ?? 'not collected'}`,
-        })
-      }
-    }
-    const hash = await serializeSends(c.operator.account.address, () =>
-      c.operator.writeContract({
-        address: c.collector!,
-        abi: collectorAbi,
-        functionName: 'cancelWithSignature',
-        args: [subscriptionKey(id), body.deadline, body.signature as `0x${string}`],
-      }),
-    ).catch((e) => {
-      throw new SignatureRejectedError(
-        'rejected',
-        `the collector refused the cancel: ${e instanceof Error ? e.message.split('\n')[0] : e}`,
-      )
-    })
-    await c.operator.waitForTransactionReceipt({ hash })
-    await setSubscriptionState(ctx.db, {
+    const { txHash: hash } = await cancelSubscription(settlement, {
+      orgId: sub.org_id,
       subscriptionId: id,
-      to: 'canceled',
-      cause: 'owner',
-      reason: 'canceled_by_signature',
+      deadline: body.deadline,
+      signature: body.signature,
     })
     res.json({ ok: true, tx_hash: hash })
   })
