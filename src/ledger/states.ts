@@ -10,7 +10,7 @@ export type SubscriptionState = (typeof subscriptionStates)[number]
 
 /** Which state may follow which. `canceled` is terminal; everything else can be re-upped. */
 export const allowedTransitions: Record<SubscriptionState, readonly SubscriptionState[]> = {
-  pending: ['active', 'canceled'],
+  pending: ['active', 'needs_reauth', 'canceled'],
   active: ['active', 'needs_reauth', 'lapsed', 'canceled'],
   needs_reauth: ['active', 'needs_reauth', 'lapsed', 'canceled'],
   lapsed: ['active', 'needs_reauth', 'lapsed', 'canceled'],

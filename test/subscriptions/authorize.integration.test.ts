@@ -91,4 +91,45 @@ describe('authorization from the owner’s signatures', () => {
     })
     expect(allowance).toBe(8_000_000n)
   })
+
+  test('a first permit whose nonce another permit consumed → needs_reauth; a fresh signature activates the same id', async ({
+    db,
+    chain,
+  }) => {
+    const w = { db, operator: chain.operator, deployment: chain.deployment }
+    const owner = privateKeyToAccount(generatePrivateKey())
+    const { orgId, subscriptionId } = await newOrg(db)
+    const ours = await signAuthorization(chain, owner, { subscriptionId, value: 5_000_000n })
+    // Another app's permit, for another spender, is submitted first: the owner's nonce moves on.
+    const otherApp = privateKeyToAccount(generatePrivateKey()).address
+    const theirs = await signAuthorization(chain, owner, {
+      subscriptionId,
+      value: 1n,
+      spender: otherApp,
+    })
+    const { usdcAbi } = await import('../../src/chain/abis.js')
+    await chain.deployer.waitForTransactionReceipt({
+      hash: await chain.deployer.writeContract({
+        address: chain.deployment.usdc,
+        abi: usdcAbi,
+        functionName: 'permit',
+        args: [owner.address, otherApp, 1n, theirs.permit.deadline, theirs.permit.signature],
+      }),
+    })
+    const refused = await submitAuthorization(w, { orgId, subscriptionId, auth: ours }).catch(
+      (e) => e,
+    )
+    expect(refused.details).toMatchObject({ reason: 'nonce_used' })
+    expect(await getBillingSummary(db, orgId)).toMatchObject({
+      state: 'needs_reauth',
+      stateReason: 'permit_unusable:nonce_used',
+    })
+    const fresh = await signAuthorization(chain, owner, { subscriptionId, value: 5_000_000n })
+    await submitAuthorization(w, { orgId, subscriptionId, auth: fresh })
+    expect(await getBillingSummary(db, orgId)).toMatchObject({
+      subscriptionId,
+      state: 'active',
+      cap: 5_000_000n,
+    })
+  })
 })
