@@ -157,9 +157,15 @@ export async function submitAuthorization(
   await verifyAuthorization(w, { subscriptionId: p.subscriptionId, auth }).catch(async (error) => {
     // A first authorization whose permit can no longer be used — its token nonce consumed by
     // another permit, or expired before use — leaves the subscription waiting for a fresh one.
-    const reason = error instanceof SignatureRejectedError ? (error.details?.reason as string) : undefined
+    const reason =
+      error instanceof SignatureRejectedError ? (error.details?.reason as string) : undefined
     if (summary.state === 'pending' && (reason === 'nonce_used' || reason === 'expired')) {
-      await setSubscriptionState(w.db, { subscriptionId: p.subscriptionId, to: 'needs_reauth', cause: 'chain', reason: `permit_unusable:${reason}` })
+      await setSubscriptionState(w.db, {
+        subscriptionId: p.subscriptionId,
+        to: 'needs_reauth',
+        cause: 'chain',
+        reason: `permit_unusable:${reason}`,
+      })
     }
     throw error
   })
