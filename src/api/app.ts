@@ -1,5 +1,6 @@
 import express, { type Express, type RequestHandler } from 'express'
 import { ipKeyGenerator, rateLimit } from 'express-rate-limit'
+import { dashboardRouter } from '../web/dashboardPage.js'
 import { manageRouter } from '../web/manageRoutes.js'
 import type { AppContext } from './context.js'
 import { errorHandler, notFoundHandler } from './errorHandler.js'
@@ -48,6 +49,7 @@ export function createApp(ctx: AppContext): Express {
   )
 
   app.use('/s', manageRouter(ctx))
+  app.use('/dashboard', dashboardRouter(ctx.config.product.name))
 
   app.use(notFoundHandler)
   app.use(errorHandler(ctx.log))

@@ -54,18 +54,34 @@ export async function metered<T>(
   orgId: string,
   step: MeterStep,
   work: (outcome: MeterOutcome) => Promise<T>,
+  /**
+   * A read the work depends on (e.g. "the issue exists"), run alongside the metering step to
+   * save a round trip; if it fails the usage is voided and its error goes on. The work itself
+   * starts only after both.
+   */
+  precheck?: Promise<unknown>,
 ): Promise<{ result: T; outcome: MeterOutcome }> {
   if (ctx.meteringDisabled) {
+    await precheck
     const outcome = unmetered(orgId, step)
     return { result: await work(outcome), outcome }
   }
-  const outcome = await ctx.meter.meter({
-    orgId,
-    action: step.action,
-    quantity: step.quantity,
-    leaseClaimedAt: step.leaseClaimedAt ?? undefined,
-  })
+  const [metering, checked] = await Promise.allSettled([
+    ctx.meter.meter({
+      orgId,
+      action: step.action,
+      quantity: step.quantity,
+      leaseClaimedAt: step.leaseClaimedAt ?? undefined,
+    }),
+    precheck,
+  ])
+  if (metering.status === 'rejected') {
+    if (checked.status === 'rejected') throw checked.reason
+    throw metering.reason
+  }
+  const outcome = metering.value
   try {
+    if (checked.status === 'rejected') throw checked.reason
     return { result: await work(outcome), outcome }
   } catch (e) {
     await voidUsage(ctx.db, { orgId, usageId: outcome.usageId, reason: 'the work failed' }).catch(

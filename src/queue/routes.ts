@@ -123,7 +123,6 @@ export function queueRouter(ctx: AppContext): Router {
   r.post('/issues/:id/comments', async (req, res) => {
     const issueId = id(req)
     const body = commentBody.parse(req.body)
-    await getIssue(sql, org(res), issueId)
     const { result, outcome } = await metered(
       ctx,
       org(res),
@@ -133,6 +132,7 @@ export function queueRouter(ctx: AppContext): Router {
         values (${org(res)}, ${issueId}, ${body.body}) returning id, body, created_at`
         return c
       },
+      getIssue(sql, org(res), issueId),
     )
     send(res, 201, { comment: result }, outcome)
   })
