@@ -123,6 +123,8 @@ export function queueRouter(ctx: AppContext): Router {
   r.post('/issues/:id/comments', async (req, res) => {
     const issueId = id(req)
     const body = commentBody.parse(req.body)
+    // Checked before metering, so a bad id never touches the ledger.
+    await getIssue(sql, org(res), issueId)
     const { result, outcome } = await metered(
       ctx,
       org(res),
@@ -132,7 +134,6 @@ export function queueRouter(ctx: AppContext): Router {
         values (${org(res)}, ${issueId}, ${body.body}) returning id, body, created_at`
         return c
       },
-      getIssue(sql, org(res), issueId),
     )
     send(res, 201, { comment: result }, outcome)
   })
