@@ -418,4 +418,46 @@ describe('the work queue over HTTP', () => {
     )
     await api.stop()
   })
+
+  test('the monthly-limit pause: SPEND_CAP_REACHED on writes, reads and wind-down go on', async ({
+    db,
+  }) => {
+    const api = await startApi(db, { SIGNUP_CREDIT_MICROS: '0' })
+    const org = await signUp(api)
+    const key = org.api_key
+    const prices = api.ctx.config.rateCard.prices
+    await authorizeSubscription(db, {
+      orgId: org.org.id,
+      subscriptionId: org.subscription_id,
+      owner: owner(),
+      allowance: 1_000_000n,
+      monthlyLimit: prices['save_issue.create']! + prices.next_issue!,
+    })
+    const created = await api.call('POST', '/v1/issues', { key, body: { title: 'budget' } })
+    expect(created.json.metered.billable_micros).toBe(prices['save_issue.create']!.toString())
+    const claimed = await api.call('POST', '/v1/queue/next', { key, body: {} })
+    expect(claimed.status).toBe(200)
+    const paused = await api.call('POST', `/v1/issues/${claimed.json.issue.id}/comments`, {
+      key,
+      body: { body: 'over budget' },
+    })
+    expect(paused.status).toBe(402)
+    expect(paused.json.error.code).toBe('SPEND_CAP_REACHED')
+    expect((await getBillingSummary(db, org.org.id)).state).toBe('active')
+    expect((await api.call('GET', `/v1/issues/${claimed.json.issue.id}`, { key })).status).toBe(200)
+    const token = claimed.json.issue.lease.token
+    for (const [action, body] of [
+      ['heartbeat', { lease_token: token }],
+      ['checkpoint', { lease_token: token, checkpoint: 'saved' }],
+      ['release', { lease_token: token }],
+    ] as const) {
+      const res = await api.call('POST', `/v1/issues/${claimed.json.issue.id}/${action}`, {
+        key,
+        body,
+      })
+      expect(res.status, `${action} ${JSON.stringify(res.json)}`).toBe(200)
+    }
+    expect(await reconcileLedger(db, { orgId: org.org.id })).toEqual([])
+    await api.stop()
+  })
 })
