@@ -44,7 +44,11 @@ try {
     targets.push(...batch)
   }
 
-  const meter = createMeter(db, { rateCard: config.rateCard, product: config.product })
+  const meter = createMeter(db, {
+    rateCard: config.rateCard,
+    product: config.product,
+    reservationTtlSeconds: config.billing.reservationTtlSeconds,
+  })
   const log = createLogger('silent')
   const listen = (ctx: AppContext) =>
     new Promise<{ server: Server; url: string }>((ok) => {

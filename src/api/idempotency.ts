@@ -27,6 +27,16 @@ export function idempotencyKeyOf(req: Request): string | undefined {
   return parsed.data
 }
 
+/** Secrets shown once (new API keys, session keys) are never stored: a replay says so instead. */
+const secretFields = ['api_key', 'session_key', 'token']
+function redact(body: unknown): unknown {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) return body
+  const out: Record<string, unknown> = { ...(body as Record<string, unknown>) }
+  for (const f of secretFields)
+    if (typeof out[f] === 'string') out[f] = 'shown once; not replayed (this retry created nothing)'
+  return out
+}
+
 /** A pending claim older than this is taken to belong to a crashed request. */
 const staleAfterSeconds = 60
 
@@ -73,7 +83,7 @@ export const idempotent = (db: Db) => async (req: Request, res: Response, next: 
     const status = res.statusCode
     const store =
       status < 400
-        ? db.$client`update idempotent_responses set status = ${status}, body = ${JSON.stringify(body)}::jsonb
+        ? db.$client`update idempotent_responses set status = ${status}, body = ${JSON.stringify(redact(body))}::jsonb
               where org_id = ${orgId} and key = ${key}`
         : db.$client`delete from idempotent_responses where org_id = ${orgId} and key = ${key} and status is null`
     store.then(

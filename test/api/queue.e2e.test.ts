@@ -178,6 +178,19 @@ describe('the work queue over HTTP', () => {
     expect(await voucherLeft(api, org.org.id)).toBe(
       2_000_000n - api.ctx.config.rateCard.prices['save_issue.create']!,
     )
+    // A replayed session-key mint returns the first answer without the secret (never stored).
+    const mintHeaders = { 'idempotency-key': 'mint-1' }
+    const mint = await api.call('POST', '/v1/session_keys', { key, body: {}, headers: mintHeaders })
+    const mintAgain = await api.call('POST', '/v1/session_keys', {
+      key,
+      body: {},
+      headers: mintHeaders,
+    })
+    expect(mint.json.session_key).toMatch(/^tg_sess_/)
+    expect(mintAgain.json.session_key).not.toContain('tg_sess_')
+    expect(mintAgain.json.metered).toEqual(mint.json.metered)
+    const stored = await db.$client`select body::text as b from idempotent_responses`
+    expect(stored.map((r) => r.b).join()).not.toContain(mint.json.session_key)
     const clash = await api.call('POST', '/v1/issues', { key, body: { title: 'Y' }, headers })
     expect(clash.status).toBe(409)
     expect(clash.json.error.code).toBe('IDEMPOTENCY_CONFLICT')
