@@ -31,34 +31,32 @@ export async function openBillingAccountIn(
   tx: Sql,
   p: OpenBillingAccountParameters,
 ): Promise<OpenBillingAccountReturnType> {
-  {
-    const subscriptionId = newSubscriptionId()
-    const inserted = await tx`
-      insert into billing_accounts (org_id, subscription_id, voucher)
-      values (${p.orgId}, ${subscriptionId}, 0)
-      on conflict (org_id) do nothing
-      returning org_id`
-    if (inserted.length === 0) {
-      const [row] = await tx<{ subscription_id: string }[]>`
-        select subscription_id from billing_accounts where org_id = ${p.orgId}`
-      return { subscriptionId: row!.subscription_id, created: false }
-    }
-    await tx`
-      insert into subscriptions (id, org_id, state, state_changed_at, window_seconds)
-      values (${subscriptionId}, ${p.orgId}, 'pending', clock_timestamp(), ${p.windowSeconds ?? 2_592_000})`
-    await tx`
-      insert into subscription_transitions (subscription_id, from_state, to_state, cause, reason)
-      values (${subscriptionId}, null, 'pending', 'system', 'signup')`
-    const account = await lockAccount(tx, p.orgId)
-    account.voucher = p.signupCreditMicros
-    const entry = entryFor(account, {
-      kind: 'voucher_grant',
-      amount: p.signupCreditMicros,
-      at: nowMicros(),
-      memo: 'signup credit',
-    })
-    await appendEntries(tx, [entry])
-    await saveAccounts(tx, [account])
-    return { subscriptionId, created: true }
+  const subscriptionId = newSubscriptionId()
+  const inserted = await tx`
+    insert into billing_accounts (org_id, subscription_id, voucher)
+    values (${p.orgId}, ${subscriptionId}, 0)
+    on conflict (org_id) do nothing
+    returning org_id`
+  if (inserted.length === 0) {
+    const [row] = await tx<{ subscription_id: string }[]>`
+      select subscription_id from billing_accounts where org_id = ${p.orgId}`
+    return { subscriptionId: row!.subscription_id, created: false }
   }
+  await tx`
+    insert into subscriptions (id, org_id, state, state_changed_at, window_seconds)
+    values (${subscriptionId}, ${p.orgId}, 'pending', clock_timestamp(), ${p.windowSeconds ?? 2_592_000})`
+  await tx`
+    insert into subscription_transitions (subscription_id, from_state, to_state, cause, reason)
+    values (${subscriptionId}, null, 'pending', 'system', 'signup')`
+  const account = await lockAccount(tx, p.orgId)
+  account.voucher = p.signupCreditMicros
+  const entry = entryFor(account, {
+    kind: 'voucher_grant',
+    amount: p.signupCreditMicros,
+    at: nowMicros(),
+    memo: 'signup credit',
+  })
+  await appendEntries(tx, [entry])
+  await saveAccounts(tx, [account])
+  return { subscriptionId, created: true }
 }

@@ -6,10 +6,13 @@ import {
   createWalletClient,
   type Hex,
   http,
+  type PublicClient,
   type TypedDataDefinition,
   toHex,
 } from 'viem'
 import { foundry } from 'viem/chains'
+import type { AppContext } from '../../src/api/context.js'
+import type { TestChain } from '../fixtures.js'
 
 /** Where browser tests leave their screenshots. */
 export const screenshotDir = join(process.cwd(), 'test-results', 'screenshots')
@@ -132,4 +135,16 @@ export async function injectTestWallet(page: Page, parameters: TestWalletParamet
         listeners.get(event)?.delete(fn),
     }
   })
+}
+
+/** Gives an in-process API (test/api/server.ts) the test chain, as `tollgate dev` does. */
+export function attachChain(api: { ctx: AppContext }, chain: TestChain) {
+  api.ctx.chain = {
+    reader: chain.deployer as unknown as PublicClient,
+    chainId: chain.deployment.chainId,
+    usdc: chain.deployment.usdc,
+    collector: chain.deployment.collector,
+    deployment: chain.deployment,
+    operator: chain.operator,
+  }
 }

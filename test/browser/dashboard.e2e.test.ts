@@ -1,10 +1,9 @@
 import { join } from 'node:path'
-import type { PublicClient } from 'viem'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { verifyManageToken } from '../../src/web/session.js'
 import { startApi } from '../api/server.js'
 import { describe, expect, test } from '../fixtures.js'
-import { injectTestWallet, launchBrowser, screenshotDir } from './browser.js'
+import { attachChain, injectTestWallet, launchBrowser, screenshotDir } from './browser.js'
 
 describe('the dashboard Billing card in Chromium', () => {
   test('the owner signs in with Ethereum and sees the card; Manage mints a fresh link; a stranger is refused', async ({
@@ -12,14 +11,7 @@ describe('the dashboard Billing card in Chromium', () => {
     chain,
   }) => {
     const api = await startApi(db)
-    api.ctx.chain = {
-      reader: chain.deployer as unknown as PublicClient,
-      chainId: chain.deployment.chainId,
-      usdc: chain.deployment.usdc,
-      collector: chain.deployment.collector,
-      deployment: chain.deployment,
-      operator: chain.operator,
-    }
+    attachChain(api, chain)
     const owner = privateKeyToAccount(generatePrivateKey())
     const org = (
       await api.call('POST', '/v1/orgs', { body: { name: 'Dash', owner_address: owner.address } })

@@ -1,5 +1,4 @@
 import { join } from 'node:path'
-import type { PublicClient } from 'viem'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { mintUsdc } from '../../src/chain/deployContracts.js'
 import { getBillingSummary } from '../../src/ledger/index.js'
@@ -9,7 +8,7 @@ import { signManageToken } from '../../src/web/session.js'
 import { startApi } from '../api/server.js'
 import { describe, expect, test } from '../fixtures.js'
 import { settlementContext } from '../settlement/helpers.js'
-import { injectTestWallet, launchBrowser, screenshotDir } from './browser.js'
+import { attachChain, injectTestWallet, launchBrowser, screenshotDir } from './browser.js'
 
 describe('the hosted manage page in Chromium', () => {
   test('authorize → usage settles → history shows the pull; needs_reauth → re-authorize; monthly limit; cancel', async ({
@@ -17,14 +16,7 @@ describe('the hosted manage page in Chromium', () => {
     chain,
   }) => {
     const api = await startApi(db)
-    api.ctx.chain = {
-      reader: chain.deployer as unknown as PublicClient,
-      chainId: chain.deployment.chainId,
-      usdc: chain.deployment.usdc,
-      collector: chain.deployment.collector,
-      deployment: chain.deployment,
-      operator: chain.operator,
-    }
+    attachChain(api, chain)
     const owner = privateKeyToAccount(generatePrivateKey())
     await mintUsdc(chain.deployer, chain.deployment, { to: owner.address, amount: 50_000_000n })
     const org = (
