@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks'
 import { createHash } from 'node:crypto'
 import type { NextFunction, Request, Response } from 'express'
 import { z } from 'zod'
@@ -92,5 +93,11 @@ export const idempotent = (db: Db) => async (req: Request, res: Response, next: 
     )
     return res
   }
-  next()
+  // The key also reaches the ledger: if this process dies after metering but before the
+  // response is stored, the retry (after `staleAfterSeconds`) meters with the same key and
+  // gets the first charge back instead of a second one.
+  requestIdempotency.run({ key }, next)
 }
+
+/** The current request's `Idempotency-Key`, for the metering step (see `metered`). */
+export const requestIdempotency = new AsyncLocalStorage<{ key: string }>()

@@ -2,6 +2,7 @@ import type { NextFunction, Request, Response } from 'express'
 import { commitUsage, type MeterOutcome, voidUsage } from '../ledger/index.js'
 import { authOf } from './auth.js'
 import type { AppContext } from './context.js'
+import { requestIdempotency } from './idempotency.js'
 
 /** How a metered response shows its charge. */
 export const meteredView = (o: MeterOutcome | null) =>
@@ -44,6 +45,12 @@ const unmetered = (orgId: string, s: MeterStep): MeterOutcome => ({
   replayed: false,
 })
 
+/** The ledger's idempotency key for this request's charge of `action`, when the request has one. */
+const ledgerKey = (action: string) => {
+  const key = requestIdempotency.getStore()?.key
+  return key === undefined ? undefined : `http:${action}:${key}`
+}
+
 /**
  * Meters one action as its own durable step (group-committed by the ledger), then does the
  * work. If the work throws, the usage is voided and the error goes on. A refusal
@@ -72,6 +79,7 @@ export async function metered<T>(
       action: step.action,
       quantity: step.quantity,
       leaseClaimedAt: step.leaseClaimedAt ?? undefined,
+      idempotencyKey: ledgerKey(step.action),
     }),
     precheck,
   ])
