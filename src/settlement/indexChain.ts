@@ -9,7 +9,8 @@ const REORG_WINDOW = 64n
 export type IndexReport = { from: bigint; to: bigint; inserted: number; rolledBack: number }
 
 /**
- * Mirrors the collector's `Collected` and `ChargeFailed` events into `payment_history`, up to
+ * Mirrors the collector's `Collected`, `ChargeFailed`, `Authorized` (amount = the allowance set)
+ * and `Canceled` (failure_reason = by_signature | by_owner) events into `payment_history`, up to
  * `confirmations` blocks behind the head. The cursor stores the hash of the last block read:
  * when the chain's block at that height has another hash, a reorg happened, and every row
  * from the reorg window up is deleted and read again — no lost, doubled or phantom rows.
@@ -49,7 +50,13 @@ export async function indexChain(ctx: SettlementContext): Promise<IndexReport> {
   const rows: Record<string, string | number | null>[] = []
   const blockTimes = new Map<bigint, Date>()
   for (const e of events) {
-    if (e.eventName !== 'Collected' && e.eventName !== 'ChargeFailed') continue
+    if (
+      e.eventName !== 'Collected' &&
+      e.eventName !== 'ChargeFailed' &&
+      e.eventName !== 'Authorized' &&
+      e.eventName !== 'Canceled'
+    )
+      continue
     if (!blockTimes.has(e.blockNumber)) {
       const b = await client.getBlock({ blockNumber: e.blockNumber })
       blockTimes.set(e.blockNumber, new Date(Number(b.timestamp) * 1000))
@@ -74,6 +81,27 @@ export async function indexChain(ctx: SettlementContext): Promise<IndexReport> {
         amount: c.amount.toString(),
         total_collected: c.totalCollected.toString(),
         failure_reason: null,
+      })
+    } else if (e.eventName === 'Authorized') {
+      // The allowance the owner's permit set; seq and window do not apply (0).
+      rows.push({
+        ...base,
+        event: 'Authorized',
+        seq: 0,
+        window_index: 0,
+        amount: e.args.allowance.toString(),
+        total_collected: null,
+        failure_reason: null,
+      })
+    } else if (e.eventName === 'Canceled') {
+      rows.push({
+        ...base,
+        event: 'Canceled',
+        seq: 0,
+        window_index: 0,
+        amount: '0',
+        total_collected: null,
+        failure_reason: e.args.bySignature ? 'by_signature' : 'by_owner',
       })
     } else {
       rows.push({
@@ -100,8 +128,10 @@ export async function indexChain(ctx: SettlementContext): Promise<IndexReport> {
 }
 
 /** One row of the on-chain payment history, as pages and the CLI show it. */
+export type PaymentEvent = 'Collected' | 'ChargeFailed' | 'Authorized' | 'Canceled'
+
 export type PaymentRow = {
-  event: 'Collected' | 'ChargeFailed'
+  event: PaymentEvent
   subscriptionId: string
   seq: number
   windowIndex: number
@@ -113,15 +143,19 @@ export type PaymentRow = {
   explorerUrl: string | null
 }
 
-/** The payment history of one subscription (or of every subscription an org ever had), newest first. */
+/**
+ * The payment history of one subscription (or of every subscription an org ever had), newest
+ * first: charges (`Collected`, `ChargeFailed`) unless `events` asks for others too.
+ */
 export async function listPayments(
   db: SettlementContext['db'],
-  p: { subscriptionId?: string; orgId?: string; limit?: number },
+  p: { subscriptionId?: string; orgId?: string; limit?: number; events?: PaymentEvent[] },
 ): Promise<PaymentRow[]> {
+  const events = p.events ?? ['Collected', 'ChargeFailed']
   const rows = await db.$client<Record<string, unknown>[]>`
     select event, subscription_id, seq, window_index, amount, failure_reason, tx_hash, block_number, block_time, explorer_url
     from payment_history
-    where (${p.subscriptionId ?? null}::text is null or subscription_id = ${p.subscriptionId ?? null})
+    where event = any(${events}) and (${p.subscriptionId ?? null}::text is null or subscription_id = ${p.subscriptionId ?? null})
       and (${p.orgId ?? null}::uuid is null or subscription_id in (select id from subscriptions where org_id = ${p.orgId ?? null}::uuid))
     order by block_number desc, log_index desc
     limit ${p.limit ?? 100}`

@@ -47,7 +47,7 @@ export const paymentHistory = pgTable(
   {
     id: bigserial('id', { mode: 'bigint' }).primaryKey(),
     chainId: integer('chain_id').notNull(),
-    /** Collected | ChargeFailed */
+    /** Collected | ChargeFailed | Authorized (amount = allowance) | Canceled */
     event: text('event').notNull(),
     subscriptionId: text('subscription_id').notNull(),
     seq: integer('seq').notNull(),

@@ -1,8 +1,8 @@
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { mintUsdc } from '../../src/chain/deployContracts.js'
 import type { Db } from '../../src/db/client.js'
+import { authorizeOwner } from '../../src/settlement/authorizeOwner.js'
 import type { SettlementContext } from '../../src/settlement/context.js'
-import { submitAuthorization } from '../../src/subscriptions/submitAuthorization.js'
 import type { TestChain } from '../fixtures.js'
 import { newOrg } from '../ledger/helpers.js'
 import { signAuthorization } from '../subscriptions/helpers.js'
@@ -38,9 +38,9 @@ export async function authorizedOrg(
     value: p.cap,
     terms: p.limit === undefined ? undefined : { limit: p.limit, nonce: 1 },
   })
-  await submitAuthorization(
+  await authorizeOwner(
     { db, operator: chain.operator, deployment: chain.deployment },
-    { orgId, subscriptionId, auth },
+    { orgId, subscriptionId, owner: auth.owner, permit: auth.permit, terms: auth.terms },
   )
   return { orgId, subscriptionId, owner, ownerKey }
 }

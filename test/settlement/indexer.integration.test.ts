@@ -20,6 +20,13 @@ describe('payment history from the chain', () => {
     expect(rows).toMatchObject([
       { event: 'Collected', seq: 1, windowIndex: 0, amount: 7_000n, explorerUrl: null },
     ])
+    // The authorization is in the history too, with the allowance the permit set.
+    const all = await listPayments(db, {
+      subscriptionId: a.subscriptionId,
+      events: ['Collected', 'ChargeFailed', 'Authorized', 'Canceled'],
+    })
+    expect(all.map((r) => r.event)).toEqual(['Collected', 'Authorized'])
+    expect(all[1]).toMatchObject({ amount: 1_000_000n, seq: 0 })
     expect(await reconcileWithChain(ctx, { orgId: a.orgId })).toEqual([])
     // Indexing again adds nothing.
     expect((await indexChain(ctx)).inserted).toBe(0)

@@ -1,6 +1,7 @@
 import { parseEventLogs } from 'viem'
 import { collectorAbi, usdcAbi } from '../../src/chain/abis.js'
 import { getBillingSummary, listCharges, reconcileLedger } from '../../src/ledger/index.js'
+import { authorizeOwner, permitValueForNewCap } from '../../src/settlement/authorizeOwner.js'
 import { checkChainTruth } from '../../src/settlement/checkChainTruth.js'
 import { settleOnce } from '../../src/settlement/settleOnce.js'
 import { submitAuthorization } from '../../src/subscriptions/submitAuthorization.js'
@@ -86,10 +87,13 @@ describe('settlement against anvil and real USDC', () => {
     expect(refused.code).toBe('BILLING_INACTIVE')
     expect((await getBillingSummary(db, orgId)).state).toBe('needs_reauth')
     // Re-authorize: the owner signs a new cap on the same subscription.
-    const auth = await signAuthorization(chain, owner, { subscriptionId, value: 100_000n })
-    await submitAuthorization(
+    // Nothing collected or booked yet, so the new cap is the whole permit value.
+    const value = await permitValueForNewCap(db, { orgId, cap: 100_000n })
+    expect(value).toBe(100_000n)
+    const auth = await signAuthorization(chain, owner, { subscriptionId, value })
+    await authorizeOwner(
       { db, operator: chain.operator, deployment: chain.deployment },
-      { orgId, subscriptionId, auth },
+      { orgId, subscriptionId, owner: auth.owner, permit: auth.permit },
     )
     expect(await getBillingSummary(db, orgId)).toMatchObject({ subscriptionId, state: 'active' })
     await meter.meter({ orgId, action: 'claim_issue' })
