@@ -1,4 +1,5 @@
-import { collectorAbi } from '../chain/abis.js'
+import type { Address } from 'viem'
+import { collectorAbi, usdcAbi } from '../chain/abis.js'
 import { type LedgerMismatch, reconcileLedger } from '../ledger/index.js'
 import { subscriptionKey } from '../subscriptions/typedData.js'
 import type { SettlementContext } from './context.js'
@@ -6,9 +7,15 @@ import type { SettlementContext } from './context.js'
 /**
  * Compares the ledger with the chain, to the micro-credit: for every subscription, what the
  * ledger says was drawn, what the mirrored payment history holds, and what the collector
- * itself reports as collected (`totalCollected`); plus every ledger-internal check
+ * itself reports as collected (`totalCollected`), and what the token's `Transfer` events moved
+ * from the owner to the payee in the collector's transactions; plus every ledger-internal check
  * (`reconcileLedger`). Returns each difference; none means the books match the chain.
  */
+const usdcTransfer = usdcAbi.find(
+  (x): x is Extract<(typeof usdcAbi)[number], { type: 'event'; name: 'Transfer' }> =>
+    x.type === 'event' && x.name === 'Transfer',
+)!
+
 export async function reconcileWithChain(
   ctx: SettlementContext,
   p: { orgId?: string } = {},
@@ -38,6 +45,36 @@ export async function reconcileWithChain(
         expected: total.toString(),
         actual: s.drawn.toString(),
       })
+    }
+    if (s.owner) {
+      // The token's own record: Transfer(owner → payee) in the transactions that collected.
+      const txs = new Set(
+        (
+          await ctx.db.$client<{ tx_hash: string }[]>`
+            select distinct tx_hash from payment_history
+            where subscription_id = ${s.id} and event = 'Collected' and chain_id = ${ctx.deployment.chainId}`
+        ).map((r) => r.tx_hash.toLowerCase()),
+      )
+      let transferred = 0n
+      if (txs.size > 0) {
+        const logs = await ctx.operator.getLogs({
+          address: ctx.deployment.usdc,
+          event: usdcTransfer,
+          args: { from: s.owner as Address, to: ctx.deployment.payee },
+          fromBlock: BigInt(ctx.deployment.blocks.collector ?? 0),
+          toBlock: 'latest',
+        })
+        for (const l of logs)
+          if (txs.has(l.transactionHash.toLowerCase())) transferred += l.args.value ?? 0n
+      }
+      if (transferred !== s.history) {
+        out.push({
+          orgId: s.org_id,
+          check: `payment history = USDC Transfer events to the payee (${s.id})`,
+          expected: transferred.toString(),
+          actual: s.history.toString(),
+        })
+      }
     }
     if (total !== s.history) {
       out.push({
