@@ -7,7 +7,7 @@ export type TruthChange = { subscriptionId: string; to: 'lapsed' | 'canceled'; r
 
 /**
  * Reads what the chain says about every active subscription — the owner's allowance for the
- * collector, their balance, the blacklist, the collector's own status — so that one revoked,
+ * collector, their balance, the blacklist, the token's pause, the collector's own status — so that one revoked,
  * drained or canceled on-chain is never shown `active` (a wallet SDK once reported revoked,
  * never-charged subscriptions as active). Runs before booking and on a timer.
  */
@@ -21,6 +21,10 @@ export async function checkChainTruth(
       and (${p.orgIds ?? null}::uuid[] is null or s.org_id = any(${p.orgIds ?? null}::uuid[]))`
   const changes: TruthChange[] = []
   const { usdc, collector } = ctx.deployment
+  // A paused token declines every pull: nothing is active while it stays paused.
+  const paused =
+    subs.length > 0 &&
+    (await ctx.operator.readContract({ address: usdc, abi: usdcAbi, functionName: 'paused' }))
   for (const s of subs) {
     const owner = s.owner as `0x${string}`
     const [allowance, balance, blacklisted, onChain] = await Promise.all([
@@ -52,6 +56,7 @@ export async function checkChainTruth(
     let change: TruthChange | undefined
     if (Number(onChain.status) === 2)
       change = { subscriptionId: s.id, to: 'canceled', reason: 'canceled_on_chain' }
+    else if (paused) change = { subscriptionId: s.id, to: 'lapsed', reason: 'token_paused' }
     else if (allowance === 0n)
       change = { subscriptionId: s.id, to: 'lapsed', reason: 'allowance_revoked' }
     else if (blacklisted) change = { subscriptionId: s.id, to: 'lapsed', reason: 'blacklisted' }

@@ -1,5 +1,6 @@
 import type { AppContext } from '../api/context.js'
 import { expireReservations } from '../ledger/index.js'
+import { withBackoff } from '../settlement/backoff.js'
 import { checkChainTruth } from '../settlement/checkChainTruth.js'
 import { settlementContextFor } from '../settlement/context.js'
 import { indexChain } from '../settlement/indexChain.js'
@@ -30,41 +31,49 @@ export function workerJobs(ctx: AppContext): WorkerJob[] {
       { operator: chain.operator, deployment: chain.deployment },
       ctx.log,
     )
-    jobs.push({
-      name: 'settle',
-      everyMs: 2_000,
-      run: async () => {
-        const r = await settleOnce(settlement)
-        if (r.batches > 0) {
-          // Gas comes from the operator's ETH: warn well before it runs out.
-          const wei = await chain.operator!.getBalance({ address: chain.operator!.account.address })
-          if (wei < LOW_ETH_WEI) {
-            ctx.log.warn('operator ETH is low', {
-              operator: chain.operator!.account.address,
-              wei: wei.toString(),
+    jobs.push(
+      withBackoff({
+        name: 'settle',
+        everyMs: 2_000,
+        run: async () => {
+          const r = await settleOnce(settlement)
+          if (r.batches > 0) {
+            // Gas comes from the operator's ETH: warn well before it runs out.
+            const wei = await chain.operator!.getBalance({
+              address: chain.operator!.account.address,
+            })
+            if (wei < LOW_ETH_WEI) {
+              ctx.log.warn('operator ETH is low', {
+                operator: chain.operator!.account.address,
+                wei: wei.toString(),
+              })
+            }
+          }
+          if (r.batches > 0 || r.recovered > 0) {
+            ctx.log.info('settled', {
+              batches: r.batches,
+              collected: r.collected,
+              failed: r.failed.length,
+              txs: r.txHashes,
             })
           }
-        }
-        if (r.batches > 0 || r.recovered > 0) {
-          ctx.log.info('settled', {
-            batches: r.batches,
-            collected: r.collected,
-            failed: r.failed.length,
-            txs: r.txHashes,
-          })
-        }
-      },
-    })
-    jobs.push({
-      name: 'chain-truth',
-      everyMs: 60_000,
-      run: async () => void (await checkChainTruth(settlement)),
-    })
-    jobs.push({
-      name: 'index-chain',
-      everyMs: 2_000,
-      run: async () => void (await indexChain(settlement)),
-    })
+        },
+      }),
+    )
+    jobs.push(
+      withBackoff({
+        name: 'chain-truth',
+        everyMs: 60_000,
+        run: async () => void (await checkChainTruth(settlement)),
+      }),
+    )
+    jobs.push(
+      withBackoff({
+        name: 'index-chain',
+        everyMs: 2_000,
+        run: async () => void (await indexChain(settlement)),
+      }),
+    )
   }
   return jobs
 }

@@ -172,6 +172,46 @@ describe('settlement against anvil and real USDC', () => {
     await meter.close()
   })
 
+  test('a paused token → lapsed (token_paused) by the chain-truth check; unpaused and re-upped → active', async ({
+    db,
+    chain,
+  }) => {
+    const ctx = settlementContext(db, chain, { thresholdMicros: 1n })
+    const o = await authorizedOrg(db, chain, { cap: 1_000_000n, balance: 1_000_000n })
+    const pause = async (functionName: 'pause' | 'unpause') =>
+      chain.deployer.waitForTransactionReceipt({
+        hash: await chain.deployer.writeContract({
+          address: chain.deployment.usdc,
+          abi: usdcAbi,
+          functionName,
+        }),
+      })
+    await pause('pause')
+    try {
+      expect(await checkChainTruth(ctx, { orgIds: [o.orgId] })).toEqual([
+        { subscriptionId: o.subscriptionId, to: 'lapsed', reason: 'token_paused' },
+      ])
+      expect(await getBillingSummary(db, o.orgId)).toMatchObject({
+        state: 'lapsed',
+        stateReason: 'token_paused',
+      })
+    } finally {
+      await pause('unpause')
+    }
+    const auth = await signAuthorization(chain, o.owner, {
+      subscriptionId: o.subscriptionId,
+      value: 1_000_000n,
+    })
+    await authorizeOwner(ctx, {
+      orgId: o.orgId,
+      subscriptionId: o.subscriptionId,
+      owner: auth.owner,
+      permit: auth.permit,
+    })
+    expect(await checkChainTruth(ctx, { orgIds: [o.orgId] })).toEqual([])
+    expect((await getBillingSummary(db, o.orgId)).state).toBe('active')
+  })
+
   test('an owner who cancels with their own transaction is never shown active; what is owed is written off', async ({
     db,
     chain,
