@@ -1,14 +1,16 @@
 import { Command } from 'commander'
 import { loadConfig } from '../config/index.js'
 import { BaseError, ConfigError } from '../errors.js'
+import { createMeter } from '../ledger/index.js'
 import { createLogger } from '../log.js'
-import { bootDatabase } from './boot.js'
+import { bootDatabase, startWorkerFor } from './boot.js'
 import { billingCommand } from './commands/billing.js'
 import { orgCommands } from './commands/orgs.js'
 import { ratesCommand } from './commands/rates.js'
 import { reconcileCommand } from './commands/reconcile.js'
 import { settleCommand } from './commands/settle.js'
 import { simulateCommand } from './commands/simulate.js'
+import { connectChain, connectDatabase } from './connect.js'
 import { dev } from './dev.js'
 
 const program = new Command()
@@ -35,6 +37,36 @@ db.command('migrate')
     const database = await bootDatabase(config, createLogger(config.logLevel))
     await database.stop()
     process.stdout.write('migrations applied\n')
+  })
+
+program
+  .command('worker')
+  .description(
+    'run the settlement worker (settle, chain truth, indexer, reservation expiry) until SIGTERM',
+  )
+  .action(async () => {
+    const config = loadConfig()
+    const log = createLogger(config.logLevel)
+    const { db, close } = await connectDatabase(config)
+    const c = await connectChain(config)
+    const chain = {
+      reader: c.reader,
+      chainId: c.deployment.chainId,
+      usdc: c.deployment.usdc,
+      collector: c.deployment.collector,
+      deployment: c.deployment,
+      operator: c.operator,
+    }
+    const meter = createMeter(db, { rateCard: config.rateCard, product: config.product })
+    const worker = startWorkerFor({ config, db, log, chain, meter })
+    log.info('worker started', { name: worker.name, operator: c.operator.account.address })
+    await new Promise<void>((done) => {
+      process.once('SIGTERM', () => done())
+      process.once('SIGINT', () => done())
+    })
+    await worker.stop()
+    await meter.close()
+    await close()
   })
 
 ratesCommand(program)
