@@ -1,4 +1,4 @@
-import type { Address, Hex } from 'viem'
+import type { Address, Hex, TypedDataDefinition } from 'viem'
 import { parseEther } from 'viem'
 import type { SmartAccount } from 'viem/account-abstraction'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
@@ -8,7 +8,13 @@ import { type SmartAccountKind, toOwnerSmartAccount } from '../../src/aa/toOwner
 import { usdcAbi } from '../../src/chain/abis.js'
 import { createReader, type SignerClient } from '../../src/chain/clients.js'
 import { mintUsdc } from '../../src/chain/deployContracts.js'
-import { permitTypedData } from '../../src/subscriptions/typedData.js'
+import type { SignedAuthorization } from '../../src/subscriptions/submitAuthorization.js'
+import {
+  cancelTypedData,
+  permitTypedData,
+  subscriptionKey,
+  termsTypedData,
+} from '../../src/subscriptions/typedData.js'
 import type { TestChain } from '../fixtures.js'
 
 /** A funded key of its own, so sends never race the deployer's or the operator's nonces. */
@@ -74,4 +80,73 @@ export async function usdcBalance(chain: TestChain, who: Address) {
     functionName: 'balanceOf',
     args: [who],
   })
+}
+
+/** Anything that signs EIP-712 for an owner address: a smart account, or a plain key. */
+export type TypedDataSigner = {
+  address: Address
+  signTypedData: (typedData: TypedDataDefinition) => Promise<Hex>
+}
+
+/**
+ * The owner's signed authorization for the collector — the permit (cap) and optional terms —
+ * signed by a smart account exactly as the manage page has a wallet sign it.
+ */
+export async function signOwnerAuthorization(
+  chain: TestChain,
+  signer: TypedDataSigner,
+  p: {
+    subscriptionId: string
+    value: bigint
+    terms?: { limit: bigint; nonce: number }
+    /** Sign for this owner address (a stranger signing for someone else's wallet). */
+    owner?: Address
+  },
+): Promise<SignedAuthorization> {
+  const owner = p.owner ?? signer.address
+  const permit = await usdcPermit(chain, {
+    owner,
+    spender: chain.deployment.collector!,
+    value: p.value,
+  })
+  const auth: SignedAuthorization = {
+    owner,
+    permit: {
+      value: p.value,
+      deadline: permit.message.deadline,
+      nonce: permit.message.nonce,
+      signature: await signer.signTypedData(permit as TypedDataDefinition),
+    },
+  }
+  if (p.terms) {
+    const message = {
+      subscription: subscriptionKey(p.subscriptionId),
+      limit: p.terms.limit,
+      period: 30 * 86_400,
+      nonce: p.terms.nonce,
+      deadline: permit.message.deadline,
+    }
+    const terms = termsTypedData({
+      chainId: chain.deployment.chainId,
+      collector: chain.deployment.collector!,
+      message,
+    })
+    auth.terms = { ...message, signature: await signer.signTypedData(terms as TypedDataDefinition) }
+  }
+  return auth
+}
+
+/** The owner's signed cancel for the collector. */
+export async function signOwnerCancel(
+  chain: TestChain,
+  signer: TypedDataSigner,
+  p: { subscriptionId: string },
+) {
+  const deadline = BigInt(Math.floor(Date.now() / 1000) + 600)
+  const typed = cancelTypedData({
+    chainId: chain.deployment.chainId,
+    collector: chain.deployment.collector!,
+    message: { subscription: subscriptionKey(p.subscriptionId), deadline },
+  })
+  return { deadline, signature: await signer.signTypedData(typed as TypedDataDefinition) }
 }
