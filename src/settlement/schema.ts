@@ -86,11 +86,13 @@ export const operatorNonces = pgTable(
   'operator_nonces',
   {
     chainId: integer('chain_id').notNull(),
+    /** The chain's genesis block hash: a local chain restarted from scratch is another chain. */
+    genesis: text('genesis').notNull(),
     address: text('address').notNull(),
     nextNonce: integer('next_nonce').notNull(),
     updatedAt: ts('updated_at').notNull().defaultNow(),
   },
-  (t) => [primaryKey({ columns: [t.chainId, t.address] })],
+  (t) => [primaryKey({ columns: [t.chainId, t.genesis, t.address] })],
 )
 
 /**
@@ -103,6 +105,7 @@ export const operatorTxs = pgTable(
   {
     id: bigserial('id', { mode: 'bigint' }).primaryKey(),
     chainId: integer('chain_id').notNull(),
+    genesis: text('genesis').notNull(),
     address: text('address').notNull(),
     nonce: integer('nonce').notNull(),
     /** What it is for, e.g. `batch:42`, `authorize:<subscription>`. */
@@ -121,9 +124,9 @@ export const operatorTxs = pgTable(
     updatedAt: ts('updated_at').notNull().defaultNow(),
   },
   (t) => [
-    uniqueIndex('operator_txs_nonce_idx').on(t.chainId, t.address, t.nonce),
+    uniqueIndex('operator_txs_nonce_idx').on(t.chainId, t.genesis, t.address, t.nonce),
     index('operator_txs_open_idx')
-      .on(t.chainId, t.address)
+      .on(t.chainId, t.genesis, t.address)
       .where(sql`status in ('signed', 'sent')`),
     index('operator_txs_purpose_idx').on(t.purpose),
   ],
