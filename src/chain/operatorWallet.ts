@@ -104,6 +104,9 @@ const toTx = (r: Pick<Row, 'id' | 'nonce' | 'tx_hashes' | 'status'>): OperatorTx
   status: r.status,
 })
 
+/** The largest of some bigints (Math.max does not take them). */
+const maxOf = (...v: bigint[]) => v.reduce((a, b) => (b > a ? b : a))
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 /** Whether a broadcast error means the node already has (or already mined) this nonce. */
@@ -333,14 +336,8 @@ export async function createOperatorWallet(
     const [row] = await sql<Row[]>`select * from operator_txs where id = ${id.toString()}`
     const fees = await client.estimateFeesPerGas()
     const up = (v: bigint) => (v * bump) / 100n + 1n
-    const maxPriorityFeePerGas = [
-      up(row!.max_priority_fee_per_gas),
-      fees.maxPriorityFeePerGas,
-    ].reduce((a, b) => (a > b ? a : b))
-    let maxFeePerGas = [up(row!.max_fee_per_gas), fees.maxFeePerGas].reduce((a, b) =>
-      a > b ? a : b,
-    )
-    if (maxFeePerGas < maxPriorityFeePerGas) maxFeePerGas = maxPriorityFeePerGas
+    const maxPriorityFeePerGas = maxOf(up(row!.max_priority_fee_per_gas), fees.maxPriorityFeePerGas)
+    const maxFeePerGas = maxOf(up(row!.max_fee_per_gas), fees.maxFeePerGas, maxPriorityFeePerGas)
     const { raw, hash } = await sign(row!.nonce, {
       to: row!.to_address,
       data: row!.data,
