@@ -105,7 +105,11 @@ const toTx = (r: Pick<Row, 'id' | 'nonce' | 'tx_hashes' | 'status'>): OperatorTx
 })
 
 /** The largest of some bigints (Math.max does not take them). */
-const maxOf = (...v: bigint[]) => v.reduce((a, b) => (b > a ? b : a))
+const maxOf = (...v: bigint[]) =>
+  v.reduce((a, b) => {
+    if (b > a) return b
+    return a
+  })
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
@@ -376,7 +380,10 @@ export function operatorWalletFor(
   log?: Logger,
 ): Promise<OperatorWallet> {
   let byDb = wallets.get(db)
-  if (!byDb) wallets.set(db, (byDb = new Map()))
+  if (!byDb) {
+    byDb = new Map()
+    wallets.set(db, byDb)
+  }
   const key = `${client.account.address}:${client.transport.url ?? ''}`
   let w = byDb.get(key)
   if (!w) {
