@@ -82,7 +82,8 @@ try {
       ],
     })
   }
-  const stat = (r: autocannon.Result) => ({
+  const stat = (r: autocannon.Result, cpuMicros: number) => ({
+    cpuPerReq: cpuMicros / Math.max(1, r.requests.total),
     rps: r.requests.average,
     p50: r.latency.p50,
     p99: r.latency.p99,
@@ -95,10 +96,17 @@ try {
   const offRuns = []
   const onRuns = []
   for (let round = 0; round < 2; round++) {
-    offRuns.push(stat(await run(off.url, seconds / 2)))
-    onRuns.push(stat(await run(on.url, seconds / 2)))
+    let c = process.cpuUsage()
+    let r = await run(off.url, seconds / 2)
+    c = process.cpuUsage(c)
+    offRuns.push(stat(r, c.user + c.system))
+    c = process.cpuUsage()
+    r = await run(on.url, seconds / 2)
+    c = process.cpuUsage(c)
+    onRuns.push(stat(r, c.user + c.system))
   }
   const avg = (xs: ReturnType<typeof stat>[]) => ({
+    cpuPerReq: xs.reduce((s, x) => s + x.cpuPerReq, 0) / xs.length,
     rps: xs.reduce((s, x) => s + x.rps, 0) / xs.length,
     p50: xs.reduce((s, x) => s + x.p50, 0) / xs.length,
     p99: xs.reduce((s, x) => s + x.p99, 0) / xs.length,
@@ -110,7 +118,7 @@ try {
     { usage: number },
   ]
   const fmt = (x: typeof a) =>
-    `${x.rps.toFixed(0).padStart(7)} req/s   p50 ${x.p50.toFixed(1)} ms   p99 ${x.p99.toFixed(1)} ms   errors ${x.errors}`
+    `${x.rps.toFixed(0).padStart(7)} req/s   p50 ${x.p50.toFixed(1)} ms   p99 ${x.p99.toFixed(1)} ms   errors ${x.errors}   node cpu ${x.cpuPerReq.toFixed(0)} µs/req`
   console.log(
     `POST /v1/issues/:id/comments (save_comment), ${connections} connections, ${orgCount} orgs' keys`,
   )

@@ -1,11 +1,11 @@
 import express, { type Express, type RequestHandler } from 'express'
-import { ipKeyGenerator, rateLimit } from 'express-rate-limit'
 import { dashboardRouter } from '../web/dashboardPage.js'
 import { manageRouter } from '../web/manageRoutes.js'
 import type { AppContext } from './context.js'
 import { errorHandler, notFoundHandler } from './errorHandler.js'
 import { getHealth } from './health.js'
 import { openApiDocument } from './openapi.js'
+import { defaultRateLimits, keyRateLimit } from './rateLimits.js'
 import { v1Router } from './routes.js'
 
 /**
@@ -30,23 +30,8 @@ export function createApp(ctx: AppContext): Express {
     res.json(openapi)
   })
 
-  app.use(
-    '/v1',
-    rateLimit({
-      windowMs: 1_000,
-      limit: 500,
-      standardHeaders: 'draft-8',
-      legacyHeaders: false,
-      // Per API key (what an agent holds); requests without one share their address's budget.
-      keyGenerator: (req) => req.get('authorization') ?? ipKeyGenerator(req.ip ?? '0.0.0.0'),
-      handler: (_req, res) => {
-        res.status(429).json({
-          error: { code: 'RATE_LIMITED', message: 'too many requests; slow down and retry' },
-        })
-      },
-    }),
-    v1Router(ctx),
-  )
+  const limits = { ...defaultRateLimits, ...ctx.rateLimits }
+  app.use('/v1', keyRateLimit(limits), v1Router(ctx, limits))
 
   app.use('/s', manageRouter(ctx))
   app.use('/dashboard', dashboardRouter(ctx.config.product.name))

@@ -5,6 +5,7 @@ import type { Config } from '../config/index.js'
 import type { Db } from '../db/client.js'
 import type { Meter } from '../ledger/meter.js'
 import type { Logger } from '../log.js'
+import type { RateLimits } from './rateLimits.js'
 
 /** What the chain side of a process knows: a reader and the deployed addresses. */
 export type ChainContext = {
@@ -25,6 +26,8 @@ export type AppContext = {
   chain: ChainContext | undefined
   /** The metering engine (group commit); one per process. */
   meter: Meter
+  /** Overrides of the per-key and per-address limits (`defaultRateLimits`). */
+  rateLimits?: Partial<RateLimits>
   /** Bench only: skip metering entirely, to measure what it costs. */
   meteringDisabled?: boolean
 }

@@ -13,11 +13,25 @@ export type CreateOrgParameters = {
   creditsPerOwner: number
 }
 
+export type CreateOrgReturnType = {
+  orgId: string
+  subscriptionId: string
+  signupCredit: bigint
+  ownerAddress: string
+  name: string
+  /** The first API key, in full: shown once, only its hash is kept. */
+  apiKey: string
+}
+
 /**
  * Signs an org up: the org, its billing account (pending, with the signup credit unless its
- * owner already used up theirs) and a first API key, shown once.
+ * owner already used up theirs) and a first API key, shown once. (Sign-ups per client address
+ * are limited in front of this, by the route.)
+ *
+ * @example
+ * const org = await createOrg(db, { name: 'Acme', ownerAddress: '0x…', signupCreditMicros: 2_000_000n, creditsPerOwner: 1 })
  */
-export async function createOrg(db: Db, p: CreateOrgParameters) {
+export async function createOrg(db: Db, p: CreateOrgParameters): Promise<CreateOrgReturnType> {
   if (!isAddress(p.ownerAddress, { strict: false }))
     throw new ValidationError('owner_address is not an address')
   const owner = getAddress(p.ownerAddress).toLowerCase()
@@ -29,8 +43,8 @@ export async function createOrg(db: Db, p: CreateOrgParameters) {
         { n: number },
       ]
     const credit = n < p.creditsPerOwner ? p.signupCreditMicros : 0n
-    const [org] = await tx<{ id: string; created_at: Date }[]>`
-      insert into orgs (name, owner_address) values (${p.name}, ${owner}) returning id, created_at`
+    const [org] = await tx<{ id: string }[]>`
+      insert into orgs (name, owner_address) values (${p.name}, ${owner}) returning id`
     const { subscriptionId } = await openBillingAccountIn(tx, {
       orgId: org!.id,
       signupCreditMicros: credit,

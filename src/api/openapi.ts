@@ -43,8 +43,9 @@ const ops: Op[] = [
   { method: 'get', path: '/v1/whoami', summary: 'whoami', action: 'free' },
   {
     method: 'post',
-    path: '/v1/session_keys',
-    summary: 'mint_session_key: a short-lived agent key (never refused)',
+    path: '/v1/session-keys',
+    summary:
+      'mint_session_key: a short-lived agent key (never refused; also POST /v1/session_keys)',
     action: 'mint_session_key',
     body: sessionKeyBody,
     idempotent: true,
@@ -74,10 +75,18 @@ const ops: Op[] = [
   },
   {
     method: 'post',
-    path: '/v1/admins',
-    summary: 'Add an admin wallet (owner)',
+    path: '/v1/orgs/{id}/admins',
+    summary: 'Add an admin wallet (owner; also POST /v1/admins)',
     action: 'free',
     body: adminBody,
+    auth: 'owner',
+    idempotent: true,
+  },
+  {
+    method: 'get',
+    path: '/v1/orgs/{id}/admins',
+    summary: 'List admin wallets (owner/admin)',
+    action: 'free',
     auth: 'owner',
   },
   {

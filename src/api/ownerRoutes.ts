@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto'
-import { Router } from 'express'
+import { type Request, type Response, Router } from 'express'
 import { type Address, getAddress, isAddress, verifyMessage } from 'viem'
 import { parseSiweMessage, validateSiweMessage } from 'viem/siwe'
 import { z } from 'zod'
 import { BaseError, NotFoundError, ValidationError } from '../errors.js'
 import { getBillingSummary } from '../ledger/index.js'
-import { authOf, newSessionToken, requireOwner } from './auth.js'
+import { authOf, ForbiddenError, newSessionToken, requireOwner } from './auth.js'
 import type { AppContext } from './context.js'
 import { createApiKey, UnauthorizedError } from './keys.js'
 import { manageLinkUrl } from './manageLink.js'
@@ -86,7 +86,8 @@ export function keyRouter(ctx: AppContext): Router {
   const r = Router()
   const sql = ctx.db.$client
   // mint_session_key: metered but never refused (agents must never lose their keys).
-  r.post('/session_keys', async (req, res) => {
+  // `/session-keys`, and `/session_keys` as the tool-style spelling of the same action.
+  r.post(['/session-keys', '/session_keys'], async (req, res) => {
     const body = sessionKeyBody.parse(req.body ?? {})
     const auth = authOf(res)
     const ttl = body.ttl_seconds ?? 3600
@@ -131,16 +132,30 @@ export function keyRouter(ctx: AppContext): Router {
     res.json({ key: row })
   })
 
-  r.post('/admins', requireOwner, async (req, res) => {
+  // Admins: the owner adds wallets that may sign in and use the controls. `/orgs/:id/admins`
+  // names the org explicitly (it must be the caller's own); `/admins` is the short form.
+  const orgOf = (req: Request, res: Response) => {
     const auth = authOf(res)
-    if (auth.role !== 'owner')
-      throw new BaseError('only the owner may add admins', { code: 'FORBIDDEN', status: 403 })
+    if (req.params.id !== undefined && req.params.id !== auth.orgId)
+      throw new NotFoundError(`no org ${String(req.params.id).slice(0, 64)}`)
+    return auth
+  }
+  r.post(['/orgs/:id/admins', '/admins'], requireOwner, async (req, res) => {
+    const auth = orgOf(req, res)
+    if (auth.role !== 'owner') throw new ForbiddenError('only the owner may add admins')
     const body = adminBody.parse(req.body)
     if (!isAddress(body.address, { strict: false }))
       throw new ValidationError('address is not an address')
     const address = body.address.toLowerCase()
     await sql`insert into org_admins (org_id, address) values (${auth.orgId}, ${address}) on conflict do nothing`
     res.status(201).json({ admin: { address } })
+  })
+
+  r.get(['/orgs/:id/admins', '/admins'], requireOwner, async (req, res) => {
+    const auth = orgOf(req, res)
+    const admins = await sql<{ address: string; created_at: Date }[]>`
+      select address, created_at from org_admins where org_id = ${auth.orgId} order by created_at`
+    res.json({ admins })
   })
 
   r.post('/billing/manage-link', requireOwner, async (_req, res) => {

@@ -18,6 +18,7 @@ import { createOrg } from './createOrg.js'
 import { idempotencyKeyOf, idempotent } from './idempotency.js'
 import { meteredView } from './metering.js'
 import { authRouter, keyRouter } from './ownerRoutes.js'
+import { defaultRateLimits, type RateLimits, signupRateLimit } from './rateLimits.js'
 
 export const usageBody = z.object({
   action: z.string().min(1).max(64),
@@ -47,9 +48,9 @@ const money = (v: bigint | null) =>
  * Routes validate, call one domain function, and shape the answer; errors go to the one
  * error handler.
  */
-export function v1Router(ctx: AppContext): Router {
+export function v1Router(ctx: AppContext, limits: RateLimits = defaultRateLimits): Router {
   const r = Router()
-  r.post('/orgs', async (req, res) => {
+  r.post('/orgs', signupRateLimit(limits), async (req, res) => {
     const body = orgBody.parse(req.body)
     const org = await createOrg(ctx.db, {
       name: body.name,

@@ -6,15 +6,29 @@ import type { Db } from '../../src/db/client.js'
 import { createMeter } from '../../src/ledger/index.js'
 import { createLogger } from '../../src/log.js'
 
-/** The API in-process on a free port, against the test database. */
-export async function startApi(db: Db, env: Record<string, string> = {}) {
+/**
+ * The API in-process on a free port, against the test database. Every test client is
+ * 127.0.0.1, so the per-address sign-up limit is lifted unless a test sets `rateLimits`.
+ */
+export async function startApi(
+  db: Db,
+  env: Record<string, string> = {},
+  overrides: Pick<AppContext, 'rateLimits'> = {},
+) {
   const config = loadConfig({
     PUBLIC_BASE_URL: 'https://tollgate.test',
     DASHBOARD_URL: 'https://dash.tollgate.test',
     ...env,
   })
   const meter = createMeter(db, { rateCard: config.rateCard, product: config.product })
-  const ctx: AppContext = { config, db, log: createLogger('silent'), chain: undefined, meter }
+  const ctx: AppContext = {
+    config,
+    db,
+    log: createLogger('silent'),
+    chain: undefined,
+    meter,
+    rateLimits: { signupsPerIpPerHour: 1_000_000, ...overrides.rateLimits },
+  }
   const server: Server = await new Promise((ok) => {
     const s = createApp(ctx).listen(0, '127.0.0.1', () => ok(s))
   })
