@@ -1,0 +1,200 @@
+import type { Hex, TypedDataDefinition } from 'viem'
+import { privateKeyToAccount } from 'viem/accounts'
+import { aaAddresses } from '../../src/aa/aaAddresses.js'
+import { ownerDeploymentDue } from '../../src/aa/ownerDeploymentDue.js'
+import type { SmartAccountKind } from '../../src/aa/toOwnerSmartAccount.js'
+import { toOwnerSmartAccount } from '../../src/aa/toOwnerSmartAccount.js'
+import { verifyOwnerSignature } from '../../src/aa/verifyOwnerSignature.js'
+import { collectorAbi } from '../../src/chain/abis.js'
+import { getBillingSummary, reconcileLedger } from '../../src/ledger/index.js'
+import { authorizeOwner, permitValueForNewCap } from '../../src/settlement/authorizeOwner.js'
+import { cancelSubscription } from '../../src/settlement/cancelSubscription.js'
+import { settleOnce } from '../../src/settlement/settleOnce.js'
+import type { SignedAuthorization } from '../../src/subscriptions/submitAuthorization.js'
+import { permitTypedData, subscriptionKey } from '../../src/subscriptions/typedData.js'
+import { describe, expect, test } from '../fixtures.js'
+import { makeMeter, newOrg } from '../ledger/helpers.js'
+import { settlementContext } from '../settlement/helpers.js'
+import {
+  aaRig,
+  newSmartOwner,
+  signOwnerAuthorization,
+  signOwnerCancel,
+  type TypedDataSigner,
+  usdcBalance,
+} from './helpers.js'
+
+const cases: { label: string; kind: SmartAccountKind; deployed: boolean }[] = [
+  { label: 'Safe 1.4.1 (4337 module), deployed', kind: 'safe', deployed: true },
+  { label: 'Safe 1.4.1 (4337 module), counterfactual', kind: 'safe', deployed: false },
+  { label: 'EIP-7702 account (Simple7702Account), delegated', kind: 'simple7702', deployed: true },
+]
+
+const strangerKey: Hex = `0x${'5a'.repeat(32)}`
+
+describe('smart-account owners through the collector and settlement (authorizeOwner, settleOnce, cancelSubscription)', () => {
+  test.for(cases)(
+    '$label: a non-owner key is refused; authorize; usage settles out of the smart account; re-authorize; cancel by signature',
+    async ({ kind, deployed }, { db, chain }) => {
+      const rig = await aaRig(chain)
+      const ctx = settlementContext(db, chain, { thresholdMicros: 1n })
+      const owner = await newSmartOwner(chain, rig, { kind, deployed, usdc: 3_000_000n })
+      const wallet = owner.account.address
+      const { orgId, subscriptionId } = await newOrg(db, 0n)
+      const submit = (auth: SignedAuthorization) =>
+        authorizeOwner(ctx, {
+          orgId,
+          subscriptionId,
+          owner: auth.owner,
+          permit: auth.permit,
+          terms: auth.terms,
+        })
+
+      // A stranger's key signing for this wallet, as that wallet kind would sign.
+      const stranger: TypedDataSigner =
+        kind === 'safe'
+          ? await toOwnerSmartAccount(rig.reader, {
+              kind,
+              owner: privateKeyToAccount(strangerKey),
+              address: wallet,
+            })
+          : privateKeyToAccount(strangerKey)
+      const forged = await signOwnerAuthorization(chain, stranger, {
+        subscriptionId,
+        value: 2_000_000n,
+        owner: wallet,
+      })
+      const refused = await submit(forged).catch((e) => e)
+      expect(refused.details).toMatchObject({ reason: 'bad_signature' })
+      // The collector (and the token behind it) refuse it too, had the check been skipped.
+      await expect(
+        chain.operator.simulateContract({
+          address: chain.deployment.collector!,
+          abi: collectorAbi,
+          functionName: 'authorize',
+          args: [
+            subscriptionKey(subscriptionId),
+            wallet,
+            {
+              value: forged.permit.value,
+              deadline: forged.permit.deadline,
+              nonce: forged.permit.nonce,
+            },
+            forged.permit.signature,
+          ],
+        }),
+      ).rejects.toThrow(/PermitRejected/)
+
+      const auth = await signOwnerAuthorization(chain, owner.account, {
+        subscriptionId,
+        value: 2_000_000n,
+        terms: { limit: 1_000_000n, nonce: 1 },
+      })
+      const permit = await permitTypedData(chain.deployer, {
+        token: chain.deployment.usdc,
+        owner: wallet,
+        spender: chain.deployment.collector!,
+        value: auth.permit.value,
+        deadline: auth.permit.deadline,
+        nonce: auth.permit.nonce,
+      })
+      const checked = await verifyOwnerSignature(rig.reader, {
+        owner: wallet,
+        typedData: permit as TypedDataDefinition,
+        signature: auth.permit.signature,
+      })
+      expect(checked).toMatchObject({
+        valid: true,
+        ownerKind: deployed ? (kind === 'safe' ? 'contract' : 'eip7702') : 'counterfactual',
+      })
+      if (!deployed) {
+        // Held off-chain while nothing is due: no deployment gas for a sign-up that never pays.
+        expect(
+          await ownerDeploymentDue(rig.reader, {
+            token: chain.deployment.usdc,
+            owner: wallet,
+            amountDue: 0n,
+          }),
+        ).toMatchObject({ deploy: false, reason: 'nothing_due' })
+        expect(
+          await ownerDeploymentDue(rig.reader, {
+            token: chain.deployment.usdc,
+            owner: wallet,
+            amountDue: 5_000_000n,
+          }),
+        ).toMatchObject({ deploy: false, reason: 'balance_short', balance: 3_000_000n })
+        expect(
+          await ownerDeploymentDue(rig.reader, {
+            token: chain.deployment.usdc,
+            owner: wallet,
+            amountDue: 21_000n,
+          }),
+        ).toMatchObject({ deploy: true, reason: 'due' })
+        expect(checked.deployment?.factory).toBe(aaAddresses.safeProxyFactory141)
+        expect(await owner.account.isDeployed()).toBe(false)
+      }
+
+      // Permit and terms in one transaction; a counterfactual Safe is deployed by the validator.
+      await submit(auth)
+      expect(await owner.account.isDeployed()).toBe(true)
+      expect(await getBillingSummary(db, orgId)).toMatchObject({
+        state: 'active',
+        cap: 2_000_000n,
+        remaining: 2_000_000n,
+        monthlyLimit: 1_000_000n,
+      })
+
+      const meter = makeMeter(db)
+      for (let i = 0; i < 3; i++) await meter.meter({ orgId, action: 'claim_issue' })
+      const payeeBefore = await usdcBalance(chain, chain.deployment.payee)
+      expect(await settleOnce(ctx, { orgIds: [orgId] })).toMatchObject({
+        collected: 1,
+        failed: [],
+      })
+      expect(await usdcBalance(chain, wallet)).toBe(3_000_000n - 21_000n)
+      expect((await usdcBalance(chain, chain.deployment.payee)) - payeeBefore).toBe(21_000n)
+
+      // Re-authorize on the same subscription: the wallet now has code, so plain ERC-1271.
+      const value = await permitValueForNewCap(db, { orgId, cap: 2_500_000n })
+      expect(value).toBe(2_479_000n)
+      const again = await signOwnerAuthorization(chain, owner.account, { subscriptionId, value })
+      expect(again.permit.nonce).toBe(1n)
+      await submit(again)
+      expect(await getBillingSummary(db, orgId)).toMatchObject({
+        state: 'active',
+        subscriptionId,
+        cap: 2_500_000n,
+        remaining: 2_479_000n,
+      })
+      await meter.meter({ orgId, action: 'save_comment' })
+      expect(await settleOnce(ctx, { orgIds: [orgId] })).toMatchObject({ collected: 1 })
+      expect(await usdcBalance(chain, wallet)).toBe(3_000_000n - 26_000n)
+
+      // Cancel: a stranger's signature is refused by the collector; the owner's cancels.
+      const bad = await cancelSubscription(ctx, {
+        orgId,
+        subscriptionId,
+        ...(await signOwnerCancel(chain, stranger, { subscriptionId })),
+      }).catch((e) => e)
+      expect(bad.code).toBe('SIGNATURE_REJECTED')
+      await cancelSubscription(ctx, {
+        orgId,
+        subscriptionId,
+        ...(await signOwnerCancel(chain, owner.account, { subscriptionId })),
+      })
+      expect(await getBillingSummary(db, orgId)).toMatchObject({
+        state: 'canceled',
+        drawn: 26_000n,
+      })
+      const onChain = await chain.deployer.readContract({
+        address: chain.deployment.collector!,
+        abi: collectorAbi,
+        functionName: 'getSubscription',
+        args: [subscriptionKey(subscriptionId)],
+      })
+      expect(onChain).toMatchObject({ owner: wallet, status: 2, totalCollected: 26_000n })
+      expect(await reconcileLedger(db, { orgId })).toEqual([])
+      await meter.close()
+    },
+  )
+})

@@ -1,0 +1,152 @@
+import type { Address, Hex, TypedDataDefinition } from 'viem'
+import { parseEther } from 'viem'
+import type { SmartAccount } from 'viem/account-abstraction'
+import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
+import { deployAaStack } from '../../src/aa/deployAaStack.js'
+import { deploySmartAccount } from '../../src/aa/deploySmartAccount.js'
+import { type SmartAccountKind, toOwnerSmartAccount } from '../../src/aa/toOwnerSmartAccount.js'
+import { usdcAbi } from '../../src/chain/abis.js'
+import { createReader, type SignerClient } from '../../src/chain/clients.js'
+import { mintUsdc } from '../../src/chain/deployContracts.js'
+import type { SignedAuthorization } from '../../src/subscriptions/submitAuthorization.js'
+import {
+  cancelTypedData,
+  permitTypedData,
+  subscriptionKey,
+  termsTypedData,
+} from '../../src/subscriptions/typedData.js'
+import type { TestChain } from '../fixtures.js'
+
+/** A funded key of its own, so sends never race the deployer's or the operator's nonces. */
+export async function fundedSigner(chain: TestChain): Promise<SignerClient> {
+  const key = generatePrivateKey()
+  await chain.testClient.setBalance({
+    address: privateKeyToAccount(key).address,
+    value: parseEther('100'),
+  })
+  return await chain.signerFor(key)
+}
+
+/**
+ * The AA rig on the test chain: the ERC-4337 stack at its canonical addresses (idempotent, so
+ * every test may ask), a reader for the accounts, and a relayer that pays their gas.
+ */
+export async function aaRig(chain: TestChain) {
+  await deployAaStack(chain.deployer)
+  return { reader: await createReader(chain.rpcUrl), relayer: await fundedSigner(chain) }
+}
+
+export type SmartOwner = {
+  kind: SmartAccountKind
+  account: SmartAccount
+  ownerKey: Hex
+}
+
+/** A fresh smart account of `kind` with a fresh owner key; deployed on request, with USDC if asked. */
+export async function newSmartOwner(
+  chain: TestChain,
+  rig: Awaited<ReturnType<typeof aaRig>>,
+  p: { kind: SmartAccountKind; deployed: boolean; usdc?: bigint },
+): Promise<SmartOwner> {
+  const ownerKey = generatePrivateKey()
+  const account = await toOwnerSmartAccount(rig.reader, {
+    kind: p.kind,
+    owner: privateKeyToAccount(ownerKey),
+  })
+  if (p.deployed) await deploySmartAccount(rig.relayer, { account })
+  if (p.usdc)
+    await mintUsdc(chain.deployer, chain.deployment, { to: account.address, amount: p.usdc })
+  return { kind: p.kind, account, ownerKey }
+}
+
+/** The USDC permit typed data for `owner` → `spender`, read from the token (domain, nonce). */
+export async function usdcPermit(
+  chain: TestChain,
+  p: { owner: Address; spender: Address; value: bigint; deadline?: bigint },
+) {
+  return await permitTypedData(chain.deployer, {
+    token: chain.deployment.usdc,
+    owner: p.owner,
+    spender: p.spender,
+    value: p.value,
+    deadline: p.deadline ?? BigInt(Math.floor(Date.now() / 1000) + 3600),
+  })
+}
+
+export async function usdcBalance(chain: TestChain, who: Address) {
+  return await chain.deployer.readContract({
+    address: chain.deployment.usdc,
+    abi: usdcAbi,
+    functionName: 'balanceOf',
+    args: [who],
+  })
+}
+
+/** Anything that signs EIP-712 for an owner address: a smart account, or a plain key. */
+export type TypedDataSigner = {
+  address: Address
+  signTypedData: (typedData: TypedDataDefinition) => Promise<Hex>
+}
+
+/**
+ * The owner's signed authorization for the collector — the permit (cap) and optional terms —
+ * signed by a smart account exactly as the manage page has a wallet sign it.
+ */
+export async function signOwnerAuthorization(
+  chain: TestChain,
+  signer: TypedDataSigner,
+  p: {
+    subscriptionId: string
+    value: bigint
+    terms?: { limit: bigint; nonce: number }
+    /** Sign for this owner address (a stranger signing for someone else's wallet). */
+    owner?: Address
+  },
+): Promise<SignedAuthorization> {
+  const owner = p.owner ?? signer.address
+  const permit = await usdcPermit(chain, {
+    owner,
+    spender: chain.deployment.collector!,
+    value: p.value,
+  })
+  const auth: SignedAuthorization = {
+    owner,
+    permit: {
+      value: p.value,
+      deadline: permit.message.deadline,
+      nonce: permit.message.nonce,
+      signature: await signer.signTypedData(permit as TypedDataDefinition),
+    },
+  }
+  if (p.terms) {
+    const message = {
+      subscription: subscriptionKey(p.subscriptionId),
+      limit: p.terms.limit,
+      period: 30 * 86_400,
+      nonce: p.terms.nonce,
+      deadline: permit.message.deadline,
+    }
+    const terms = termsTypedData({
+      chainId: chain.deployment.chainId,
+      collector: chain.deployment.collector!,
+      message,
+    })
+    auth.terms = { ...message, signature: await signer.signTypedData(terms as TypedDataDefinition) }
+  }
+  return auth
+}
+
+/** The owner's signed cancel for the collector. */
+export async function signOwnerCancel(
+  chain: TestChain,
+  signer: TypedDataSigner,
+  p: { subscriptionId: string },
+) {
+  const deadline = BigInt(Math.floor(Date.now() / 1000) + 600)
+  const typed = cancelTypedData({
+    chainId: chain.deployment.chainId,
+    collector: chain.deployment.collector!,
+    message: { subscription: subscriptionKey(p.subscriptionId), deadline },
+  })
+  return { deadline, signature: await signer.signTypedData(typed as TypedDataDefinition) }
+}
