@@ -2,6 +2,11 @@
 // the database first and one parameters object; money is bigint micro-credits.
 
 export {
+  type AdjustBalanceParameters,
+  type AdjustBalanceReturnType,
+  adjustBalance,
+} from './adjustBalance.js'
+export {
   authorizeSubscription,
   setSubscriptionState,
   startNewSubscription,
@@ -28,6 +33,11 @@ export {
   UsageStateError,
 } from './errors.js'
 export { type BillingSummary, getBillingSummary } from './getBillingSummary.js'
+export {
+  type AccruedAccount,
+  type ListAccruedAccountsParameters,
+  listAccruedAccounts,
+} from './listAccruedAccounts.js'
 export { type LedgerLine, listLedgerEntries } from './listLedgerEntries.js'
 export {
   createMeter,
@@ -37,14 +47,18 @@ export {
   type ReserveParameters,
 } from './meter.js'
 export {
+  defaultSignupCreditMicros,
   newSubscriptionId,
   openBillingAccount,
   openBillingAccountIn,
 } from './openBillingAccount.js'
 export {
   assertPriced,
+  editAction,
   formatUsd,
+  meteredActions,
   parseRateCard,
+  priceOf,
   type RateCard,
   rateCardSchema,
 } from './rateCard.js'

@@ -19,7 +19,7 @@ import {
   SpendCapReachedError,
   UnknownActionError,
 } from './errors.js'
-import type { RateCard } from './rateCard.js'
+import { assertPriced, meteredActions, type RateCard } from './rateCard.js'
 import { arrayParams, nowMicros, type Sql, toTimestamp } from './sql.js'
 import { transitionSubscription } from './transitionSubscription.js'
 
@@ -86,6 +86,11 @@ export type CreateMeterParameters = {
   reservationTtlSeconds?: number
   /** The clock, in microseconds since the epoch (tests move it). */
   clock?: () => bigint
+  /**
+   * The actions this service meters: each must have a price, or `createMeter` throws a
+   * `ConfigError` at start-up. Defaults to every action Tollgate's API meters.
+   */
+  meteredActions?: readonly string[]
 }
 
 const hashRequest = (p: MeterParameters, op: string) =>
@@ -105,6 +110,7 @@ const hashRequest = (p: MeterParameters, op: string) =>
  * const outcome = await meter.meter({ orgId, action: 'save_comment', idempotencyKey: 'req-1' })
  */
 export function createMeter(db: Db, options: CreateMeterParameters): Meter {
+  assertPriced(options.rateCard, options.meteredActions ?? meteredActions)
   const maxBatch = options.maxBatch ?? 256
   const concurrency = options.concurrency ?? 2
   const clock = options.clock ?? nowMicros

@@ -5,12 +5,15 @@ import { nowMicros, type Sql } from './sql.js'
 
 export type OpenBillingAccountParameters = {
   orgId: string
-  /** The signup credit (a voucher); 0 for an org that gets none. */
-  signupCreditMicros: bigint
+  /** The signup credit (a voucher); 0 for an org that gets none. Default $2 (2,000,000). */
+  signupCreditMicros?: bigint
   windowSeconds?: number
 }
 
 export type OpenBillingAccountReturnType = { subscriptionId: string; created: boolean }
+
+/** The signup credit when none is given: DESIGN.md's $2. */
+export const defaultSignupCreditMicros = 2_000_000n
 
 /** A new public subscription id: 128 random bits, hex. */
 export const newSubscriptionId = () => randomBytes(16).toString('hex')
@@ -49,10 +52,10 @@ export async function openBillingAccountIn(
     insert into subscription_transitions (subscription_id, from_state, to_state, cause, reason)
     values (${subscriptionId}, null, 'pending', 'system', 'signup')`
   const account = await lockAccount(tx, p.orgId)
-  account.voucher = p.signupCreditMicros
+  account.voucher = p.signupCreditMicros ?? defaultSignupCreditMicros
   const entry = entryFor(account, {
     kind: 'voucher_grant',
-    amount: p.signupCreditMicros,
+    amount: account.voucher,
     at: nowMicros(),
     memo: 'signup credit',
   })

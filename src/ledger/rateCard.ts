@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { ConfigError } from '../errors.js'
 
 const micros = z
   .union([z.string().regex(/^\d+$/, 'a whole number of micro-credits'), z.number().int().min(0)])
@@ -37,24 +38,80 @@ export const rateCardSchema = z
 
 export type RateCard = z.output<typeof rateCardSchema>
 
-/** Parses a rate card; throws with each bad field named. */
+/**
+ * Every action Tollgate's API meters. Reads are absent on purpose: they are free and never
+ * metered. A multi-field `save_issue` edit is metered as the `save_issue.edit_<field>` of the
+ * highest-priced field it touches (see `editAction`).
+ */
+export const meteredActions = [
+  'next_issue',
+  'next_batch',
+  'claim_issue',
+  'add_relation',
+  'save_issue.create',
+  'save_issue.edit_body',
+  'save_issue.edit_status',
+  'save_issue.edit_priority',
+  'save_issue.edit_title',
+  'checkpoint',
+  'save_comment',
+  'add_attachment',
+  'add_label',
+  'remove_label',
+  'mint_session_key',
+  'release_issue',
+  'heartbeat',
+] as const
+
+/** Parses a rate card; throws a `ConfigError` with each bad field named. */
 export function parseRateCard(json: unknown): RateCard {
   const parsed = rateCardSchema.safeParse(json)
   if (!parsed.success) {
-    throw new Error(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '))
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`)
+    throw new ConfigError(`invalid rate card: ${issues.join('; ')}`, { issues })
   }
   return parsed.data
 }
 
 /**
- * Start-up check: every action a service meters must have a price. Throws naming the
- * missing ones, so a deploy with an incomplete rate card never starts.
+ * Start-up check: every action a service meters must have a price. Throws a `ConfigError`
+ * naming the missing ones, so a deploy with an incomplete rate card never starts.
+ * `createMeter` runs it for `meteredActions` unless told otherwise.
  */
 export function assertPriced(card: RateCard, actions: readonly string[]): void {
   const missing = actions.filter((a) => !(a in card.prices))
   if (missing.length > 0) {
-    throw new Error(`rate card ${card.version} has no price for: ${missing.join(', ')}`)
+    throw new ConfigError(`rate card ${card.version} has no price for: ${missing.join(', ')}`, {
+      version: card.version,
+      missing,
+    })
   }
+}
+
+/**
+ * The rate-card action of a `save_issue` edit: the highest-priced among the fields it
+ * touches (body is Work; status, priority and title are Bookkeeping in the default card).
+ *
+ * @example
+ * editAction(card, ['title', 'body']) // 'save_issue.edit_body'
+ */
+export function editAction(card: RateCard, fields: readonly string[]): string {
+  let best: string | undefined
+  for (const f of fields) {
+    const action = `save_issue.edit_${f}`
+    const price = card.prices[action]
+    if (price === undefined) continue
+    if (best === undefined || price > card.prices[best]!) best = action
+  }
+  return best ?? 'save_issue.edit_title'
+}
+
+/** The price of `quantity` units of `action` (0 for an empty poll or claim). */
+export function priceOf(card: RateCard, action: string, quantity = 1): bigint {
+  const unit = card.prices[action]
+  if (unit === undefined)
+    throw new ConfigError(`rate card ${card.version} has no price for ${action}`)
+  return unit * BigInt(quantity)
 }
 
 /** Formats micro-credits as dollars from integers only: 7000n → "$0.007", 8410000n → "$8.41". */

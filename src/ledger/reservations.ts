@@ -45,12 +45,22 @@ export type CommitUsageParameters = {
 
 /**
  * Settles a reservation with the units actually used: records their price (voucher part
- * first, as held) and releases the rest of the hold.
+ * first, as held) and releases the rest of the hold. A retry with the same quantity returns
+ * the first outcome; committing an expired or voided reservation is a `UsageStateError`.
  */
 export async function commitUsage(db: Db, p: CommitUsageParameters) {
   return await db.$client.begin(async (tx) => {
     const account = await lockAccount(tx, p.orgId)
     const u = await lockUsage(tx, p.orgId, p.usageId)
+    // A retried commit (its first answer lost) gets the first outcome, not a second charge.
+    if (u.status === 'committed' && u.quantity === p.quantity) {
+      return {
+        usageId: p.usageId,
+        quantity: u.quantity,
+        voucherMicros: u.voucher_amount.toString(),
+        billableMicros: u.billable_amount.toString(),
+      }
+    }
     if (u.status !== 'reserved') {
       throw new UsageStateError(`usage ${p.usageId} is ${u.status}, not reserved`, {
         status: u.status,
@@ -161,11 +171,14 @@ async function voidInTx(tx: Sql, account: LockedAccount, u: UsageRow, p: VoidUsa
 /**
  * Voids a reservation (releasing its hold) or a recorded action whose work failed
  * (giving back its voucher part and removing its billable part) — never one already booked.
+ * Idempotent: voiding a voided or expired usage does nothing.
  */
 export async function voidUsage(db: Db, p: VoidUsageParameters) {
   await db.$client.begin(async (tx) => {
     const account = await lockAccount(tx, p.orgId)
     const u = await lockUsage(tx, p.orgId, p.usageId)
+    // Voiding twice (a retry, or a void racing expiry) changes nothing the second time.
+    if (u.status === 'voided' || u.status === 'expired') return
     await voidInTx(tx, account, u, p)
     await saveAccounts(tx, [account])
   })
