@@ -1,0 +1,90 @@
+import { join } from 'node:path'
+import type { Account } from 'viem'
+import type { SmartAccountKind } from '../../src/aa/toOwnerSmartAccount.js'
+import { getBillingSummary } from '../../src/ledger/index.js'
+import { settleOnce } from '../../src/settlement/settleOnce.js'
+import { startApi } from '../api/server.js'
+import { attachChain, injectTestWallet, launchBrowser, screenshotDir } from '../browser/browser.js'
+import { describe, expect, test } from '../fixtures.js'
+import { makeMeter } from '../ledger/helpers.js'
+import { settlementContext } from '../settlement/helpers.js'
+import { aaRig, newSmartOwner, usdcBalance } from './helpers.js'
+
+const owners: { kind: SmartAccountKind; deployed: boolean; label: string }[] = [
+  { kind: 'safe', deployed: false, label: 'safe-counterfactual' },
+  { kind: 'simple7702', deployed: true, label: 'eip7702' },
+]
+
+describe('the hosted manage page in Chromium with a smart-account wallet', () => {
+  test('counterfactual Safe and EIP-7702 owners: sign in (ERC-6492 / ERC-1271), authorize, usage settles from the smart account, cancel by signature', async ({
+    db,
+    chain,
+  }) => {
+    const rig = await aaRig(chain)
+    const api = await startApi(db)
+    attachChain(api, chain)
+    const browser = await launchBrowser()
+    const meter = makeMeter(db)
+    try {
+      for (const o of owners) {
+        const owner = await newSmartOwner(chain, rig, {
+          kind: o.kind,
+          deployed: o.deployed,
+          usdc: 5_000_000n,
+        })
+        const wallet = owner.account.address
+        const org = (
+          await api.call('POST', '/v1/orgs', { body: { name: o.label, owner_address: wallet } })
+        ).json
+        const page = await browser.newPage({ viewport: { width: 420, height: 900 } })
+        const prompts: string[] = []
+        // The browser rig's wallet signs through the account's own signTypedData/signMessage,
+        // so a permissionless smart account plugs in as is.
+        await injectTestWallet(page, {
+          account: owner.account as unknown as Account,
+          rpcUrl: chain.rpcUrl,
+          onRequest: (m) => prompts.push(m),
+        })
+        await page.goto(`${api.url}/s/${org.subscription_id}`)
+        await expect.poll(() => page.textContent('#state')).toBe('pending')
+        await page.click('#connect')
+        await page.waitForSelector('#owner', { state: 'visible', timeout: 15_000 })
+        expect(await owner.account.isDeployed()).toBe(o.deployed)
+        await page.fill('#cap', '3')
+        await page.click('#sign-authorize')
+        await expect.poll(() => page.textContent('#state'), { timeout: 20_000 }).toMatch(/^active/)
+        expect(await page.textContent('#f-cap')).toBe('$3.00')
+        // The permit went through the collector's 6492 validator: the Safe exists now.
+        expect(await owner.account.isDeployed()).toBe(true)
+        await page.screenshot({
+          path: join(screenshotDir, `aa-manage-${o.label}-authorized.png`),
+          fullPage: true,
+        })
+
+        // $2 signup credit first, then $0.10 billable, pulled from the smart account.
+        for (let i = 0; i < 300; i++)
+          await meter.meter({ orgId: org.org.id, action: 'claim_issue' })
+        const ctx = settlementContext(db, chain, { thresholdMicros: 1n })
+        expect(await settleOnce(ctx, { orgIds: [org.org.id] })).toMatchObject({ collected: 1 })
+        expect(await usdcBalance(chain, wallet)).toBe(4_900_000n)
+
+        await page.click('#cancel')
+        await expect
+          .poll(() => page.textContent('#state'), { timeout: 20_000 })
+          .toContain('canceled')
+        expect(await getBillingSummary(db, org.org.id)).toMatchObject({
+          state: 'canceled',
+          drawn: 100_000n,
+        })
+        expect(prompts).toEqual(
+          expect.arrayContaining(['eth_requestAccounts', 'personal_sign', 'eth_signTypedData_v4']),
+        )
+        await page.close()
+      }
+    } finally {
+      await meter.close()
+      await browser.close()
+      await api.stop()
+    }
+  }, 120_000)
+})
