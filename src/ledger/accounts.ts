@@ -27,6 +27,8 @@ export type LockedAccount = {
   spendWindowSpent: bigint
   /** Set when anything on the row changed and it must be written back. */
   dirty?: boolean
+  /** The subscription columns as read, so only a change is written back (and nothing stale). */
+  loaded?: { spendWindow: number; spendWindowSpent: bigint; allowance: bigint }
 }
 
 /** The gate's view of a locked account: the voucher it sees is what reservations left. */
@@ -94,6 +96,11 @@ export async function lockAccounts(
       windowSeconds: r.window_seconds as number,
       spendWindow: r.spend_window as number,
       spendWindowSpent: r.spend_window_spent as bigint,
+      loaded: {
+        spendWindow: r.spend_window as number,
+        spendWindowSpent: r.spend_window_spent as bigint,
+        allowance: r.allowance as bigint,
+      },
     })
   }
   return out
@@ -213,17 +220,29 @@ export async function saveAccounts(sql: Sql, accounts: Iterable<LockedAccount>):
     ]),
     { prepare: true },
   )
-  const subscriptionsWrite = sql.unsafe(
-    `update subscriptions s set spend_window = v.spend_window, spend_window_spent = v.spent, allowance = v.allowance
+  // The subscription row only when its spend window or allowance moved: most batches leave it
+  // alone (voucher-covered and free actions), and an unchanged row is never written stale.
+  const subs = dirty.filter(
+    (a) =>
+      a.loaded === undefined ||
+      a.loaded.spendWindow !== a.spendWindow ||
+      a.loaded.spendWindowSpent !== a.spendWindowSpent ||
+      a.loaded.allowance !== a.allowance,
+  )
+  const subscriptionsWrite =
+    subs.length === 0
+      ? Promise.resolve()
+      : sql.unsafe(
+          `update subscriptions s set spend_window = v.spend_window, spend_window_spent = v.spent, allowance = v.allowance
      from unnest($1::text[], $2::int4[], $3::int8[], $4::int8[]) as v(id, spend_window, spent, allowance)
      where s.id = v.id`,
-    arrayParams(sql, [
-      dirty.map((a) => a.subscriptionId),
-      dirty.map((a) => a.spendWindow),
-      dirty.map((a) => a.spendWindowSpent.toString()),
-      dirty.map((a) => a.allowance.toString()),
-    ]),
-    { prepare: true },
-  )
+          arrayParams(sql, [
+            subs.map((a) => a.subscriptionId),
+            subs.map((a) => a.spendWindow),
+            subs.map((a) => a.spendWindowSpent.toString()),
+            subs.map((a) => a.allowance.toString()),
+          ]),
+          { prepare: true },
+        )
   await Promise.all([accountsWrite, subscriptionsWrite])
 }

@@ -1,5 +1,5 @@
 import type { Db } from '../db/client.js'
-import { lockAccount, saveAccounts } from './accounts.js'
+import { lockAccount } from './accounts.js'
 import { InvalidTransitionError } from './errors.js'
 import { newSubscriptionId } from './openBillingAccount.js'
 import type { TransitionCause } from './states.js'
@@ -55,8 +55,8 @@ export async function authorizeSubscription(db: Db, p: AuthorizeSubscriptionPara
         termsNonce: p.termsNonce,
       },
     })
-    account.allowance = p.allowance
-    await saveAccounts(tx, [{ ...account, dirty: true }])
+    // The transition wrote the allowance, terms and window (resetting the window's spend when
+    // its start moved); the account row itself has no part in an authorization.
     return result
   })
 }

@@ -1,4 +1,5 @@
 import {
+  authorizeSubscription,
   BillingInactiveError,
   bookCharges,
   commitUsage,
@@ -81,6 +82,39 @@ describe('metering against PostgreSQL', () => {
     expect(capped).toBeInstanceOf(SpendCapReachedError)
     expect(capped.status).toBe(402)
     expect((await getBillingSummary(db, orgId)).state).toBe('active')
+    await meter.close()
+  })
+
+  test("re-authorizing keeps the window's spend; a new window start (the chain's) resets it", async ({
+    db,
+  }) => {
+    const meter = makeMeter(db)
+    const { orgId, subscriptionId } = await newOrg(db, 0n)
+    const start = Math.floor(Date.now() / 1000) - 60
+    const authorize = (allowance: bigint, windowStart: number) =>
+      authorizeSubscription(db, {
+        orgId,
+        subscriptionId,
+        owner: '0x00000000000000000000000000000000000000aa',
+        allowance,
+        monthlyLimit: 10_000n,
+        windowStart,
+      })
+    await authorize(100_000n, start)
+    await meter.meter({ orgId, action: 'claim_issue' })
+    await authorize(200_000n, start) // a top-up: same windows
+    expect(await getBillingSummary(db, orgId)).toMatchObject({
+      spentThisWindow: 7_000n,
+      accrued: 7_000n,
+      remaining: 193_000n,
+      state: 'active',
+    })
+    const capped = await meter.meter({ orgId, action: 'claim_issue' }).catch((e) => e)
+    expect(capped).toBeInstanceOf(SpendCapReachedError)
+    await authorize(200_000n, start + 30) // a new authorization on-chain starts new windows
+    expect((await getBillingSummary(db, orgId)).spentThisWindow).toBe(0n)
+    expect((await meter.meter({ orgId, action: 'claim_issue' })).billableMicros).toBe('7000')
+    expect(await reconcileLedger(db, { orgId })).toEqual([])
     await meter.close()
   })
 
