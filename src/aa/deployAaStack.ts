@@ -20,6 +20,8 @@ export type DeployAaStackReturnType = {
   addresses: typeof aaAddresses
   /** What this call deployed (the rest was already there, e.g. a dev chain loaded from state). */
   deployed: (keyof typeof aaAddresses)[]
+  /** Deterministic deployers this call planted with `anvil_setCode` (Safe's singleton factory). */
+  planted: Address[]
 }
 
 type Step = {
@@ -130,8 +132,10 @@ export async function deployAaStack(
 ): Promise<DeployAaStackReturnType> {
   const include = new Set(parameters.include ?? ['entryPoint07', 'entryPoint08', 'safe'])
   const work = steps(include)
+  const planted: Address[] = []
   for (const factory of new Set(work.map((s) => s.deployer))) {
     if (await hasCode(client, factory)) continue
+    planted.push(factory)
     // anvil_setCode: the deterministic deployer's code where the node lacks it.
     const arachnidCode = await client.getCode({ address: aaAddresses.create2Deployer })
     await client.request({
@@ -170,5 +174,5 @@ export async function deployAaStack(
     }
     deployed.push(step.name)
   }
-  return { addresses: aaAddresses, deployed }
+  return { addresses: aaAddresses, deployed, planted }
 }
