@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import type postgres from 'postgres'
 import type { Config } from '../config/index.js'
 import type { Db } from '../db/client.js'
 import { RetryableError } from '../errors.js'
@@ -154,8 +155,23 @@ export function createMeter(db: Db, options: CreateMeterParameters): Meter {
   }
 
   const runBatch = async (batch: Item[]) => {
+    let conn: postgres.ReservedSql | undefined
     try {
-      const results = await db.$client.begin((tx) => meterBatch(tx, batch, options, clock, ttl))
+      // Two round trips per batch: BEGIN goes out with the locking reads, COMMIT with the
+      // writes. A failed write aborts the transaction, and PostgreSQL then answers the COMMIT
+      // with ROLLBACK — so a batch counts as committed only when every write succeeded and
+      // the COMMIT said COMMIT.
+      conn = await db.$client.reserve()
+      const begin = conn.unsafe('begin').execute()
+      const { results, writes } = await meterBatch(conn, batch, options, clock, ttl, begin)
+      const settled = await Promise.allSettled([...writes, conn.unsafe('commit').execute()])
+      const failed = settled.find((r) => r.status === 'rejected')
+      if (failed) throw failed.reason
+      const commit = settled.at(-1) as PromiseFulfilledResult<{ command: string }>
+      if (commit.value.command !== 'COMMIT')
+        throw new RetryableError(`metering batch ended in ${commit.value.command}`)
+      conn.release()
+      conn = undefined
       stats.batches++
       stats.actions += batch.length
       batch.forEach((item, i) => {
@@ -164,6 +180,10 @@ export function createMeter(db: Db, options: CreateMeterParameters): Meter {
         else item.resolve(r)
       })
     } catch (error) {
+      if (conn) {
+        await conn.unsafe('rollback').catch(() => undefined)
+        conn.release()
+      }
       // One bad action must not sink the others: retry each alone, then report.
       if (batch.length > 1) {
         for (const item of batch) await runBatch([item])
@@ -205,19 +225,26 @@ export function createMeter(db: Db, options: CreateMeterParameters): Meter {
 
 type StoredOutcome = { hash: string; outcome: MeterOutcome }
 
+/**
+ * Decides one batch on `tx`, a connection whose BEGIN (`begin`) is in flight. Returns each
+ * item's outcome or error and the batch's writes, already sent and not yet awaited: the
+ * caller pipelines COMMIT behind them and acknowledges nothing until it has succeeded.
+ */
 async function meterBatch(
   tx: Sql,
   batch: Item[],
   options: CreateMeterParameters,
   clock: () => bigint,
   ttl: number,
-): Promise<Array<MeterOutcome | Error>> {
+  begin: Promise<unknown>,
+): Promise<{ results: Array<MeterOutcome | Error>; writes: Promise<unknown>[] }> {
   const orgIds = [...new Set(batch.map((i) => i.p.orgId))].sort()
   // Round trip 1, pipelined on the transaction's connection: lock the orgs (in org-id order),
   // then — in statements that start after the lock is held, so they see everything the
   // previous holder committed — read the idempotency keys and take ids for new usage rows.
   const keyed = batch.filter((i) => i.p.idempotencyKey !== undefined)
-  const [accounts, storedRows, idRows] = await Promise.all([
+  const [, accounts, storedRows, idRows] = await Promise.all([
+    begin,
     lockAccounts(tx, orgIds),
     keyed.length === 0
       ? Promise.resolve([])
@@ -426,8 +453,12 @@ async function meterBatch(
     }
   }
   writes.push(saveAccounts(tx, accounts.values()))
-  await Promise.all(writes)
-  return results.map((r) => ('replayOf' in r ? { ...r.replayOf, replayed: true } : r))
+  // Written, not yet awaited: a rejection is handled by the caller, after the COMMIT is sent.
+  for (const w of writes) w.catch(() => undefined)
+  return {
+    results: results.map((r) => ('replayOf' in r ? { ...r.replayOf, replayed: true } : r)),
+    writes,
+  }
 }
 
 /**

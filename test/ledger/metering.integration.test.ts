@@ -168,6 +168,52 @@ describe('metering against PostgreSQL', () => {
     await meter.close()
   })
 
+  test("a write failing for one org's action rolls its batch back, and the others still land", async ({
+    db,
+  }) => {
+    const meter = makeMeter(db)
+    const good = await activeOrg(db, { allowance: 1_000_000n })
+    const bad = await activeOrg(db, { allowance: 1_000_000n })
+    // A trigger stands in for any database error on one org's rows (a constraint, a full disk).
+    await db.$client.unsafe(`
+      create or replace function tg_test_fail_usage() returns trigger language plpgsql as $$
+      begin
+        if new.org_id = '${bad.orgId}' then raise exception 'injected failure'; end if;
+        return new;
+      end $$;
+      create trigger tg_test_fail_usage before insert on usage
+        for each row execute function tg_test_fail_usage();`)
+    try {
+      // Queued in one tick: one batch, with both orgs in it.
+      const [a, b, c] = await Promise.allSettled([
+        meter.meter({ orgId: good.orgId, action: 'save_comment', idempotencyKey: 'g-1' }),
+        meter.meter({ orgId: bad.orgId, action: 'save_comment', idempotencyKey: 'b-1' }),
+        meter.meter({ orgId: good.orgId, action: 'claim_issue' }),
+      ])
+      expect([a.status, b.status, c.status]).toEqual(['fulfilled', 'rejected', 'fulfilled'])
+      expect((b as PromiseRejectedResult).reason).toMatchObject({ code: 'RETRYABLE', status: 503 })
+    } finally {
+      await db.$client.unsafe('drop trigger tg_test_fail_usage on usage')
+    }
+    expect(await getBillingSummary(db, good.orgId)).toMatchObject({ accrued: 12_000n })
+    const badSummary = await getBillingSummary(db, bad.orgId)
+    expect(badSummary).toMatchObject({ accrued: 0n })
+    const [keys] = await db.$client<{ n: bigint }[]>`
+      select count(*)::int8 as n from idempotency_keys where org_id = ${bad.orgId}`
+    expect(keys!.n).toBe(0n)
+    // The key was never spent: a retry after the fault is charged once.
+    const retry = await meter.meter({
+      orgId: bad.orgId,
+      action: 'save_comment',
+      idempotencyKey: 'b-1',
+    })
+    expect(retry).toMatchObject({ billableMicros: '5000', replayed: false })
+    expect(await reconcileLedger(db, { orgId: good.orgId })).toEqual([])
+    expect(await reconcileLedger(db, { orgId: bad.orgId })).toEqual([])
+    expect(meter.stats.batches).toBeGreaterThanOrEqual(2)
+    await meter.close()
+  })
+
   test('reserve → commit charges what was used; void and expiry release the hold', async ({
     db,
   }) => {
