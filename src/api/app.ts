@@ -18,6 +18,11 @@ export function createApp(ctx: AppContext): Express {
   app.set('trust proxy', 'loopback')
 
   app.use(securityHeaders)
+  if (ctx.config.product.publicBaseUrl.startsWith('https://'))
+    app.use((_req, res, next) => {
+      res.setHeader('Strict-Transport-Security', 'max-age=31536000; includeSubDomains')
+      next()
+    })
   app.use(express.json({ limit: '64kb', strict: true }))
 
   app.get('/healthz', async (_req, res) => {

@@ -169,7 +169,13 @@ export function meter(
       res.locals.metered = unmetered(orgId, step)
       return next()
     }
-    const outcome = await ctx.meter.meter({ orgId, ...step })
+    // The request's Idempotency-Key reaches the ledger too: a retry whose first response was
+    // never stored (the process died) gets the first charge back, not a second one.
+    const outcome = await ctx.meter.meter({
+      orgId,
+      ...step,
+      idempotencyKey: ledgerKey(step.action),
+    })
     res.locals.metered = outcome
     res.on('finish', () => {
       if (res.statusCode >= 400)

@@ -52,6 +52,11 @@ describe('meter(): the express middleware for any API', () => {
     expect(await ok.json()).toEqual({ ok: true, charged: price.toString() })
     const again = await post('/notes', { 'idempotency-key': 'n-1' })
     expect(again.status).toBe(201)
+    // The process died before storing the response: the retry reaches the handler again, but
+    // the ledger recognises the key and does not charge a second time.
+    await db.$client`delete from idempotent_responses where org_id = ${org.org.id} and key = 'n-1'`
+    const afterCrash = await post('/notes', { 'idempotency-key': 'n-1' })
+    expect(afterCrash.status).toBe(201)
     const broken = await post('/broken')
     expect(broken.status).toBe(500)
     expect((await broken.json()).error.code).toBe('INTERNAL')
