@@ -2,8 +2,15 @@ import {
   type Address,
   type Hex,
   hashTypedData,
+  hexToBigInt,
+  numberToHex,
   parseErc6492Signature,
+  parseSignature,
+  recoverTypedDataAddress,
+  serializeCompactSignature,
   serializeErc6492Signature,
+  serializeSignature,
+  signatureToCompactSignature,
 } from 'viem'
 import { entryPoint07Address, entryPoint08Address } from 'viem/account-abstraction'
 import { privateKeyToAccount } from 'viem/accounts'
@@ -45,6 +52,9 @@ async function pull(chain: TestChain, spender: SignerClient, owner: Address, amo
   expect((await spender.waitForTransactionReceipt({ hash })).status).toBe('success')
 }
 
+const sink = '0x000000000000000000000000000000000000dEaD'
+const secp256k1Order = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n
+
 describe('the local ERC-4337 stack', () => {
   test('deployAaStack puts every contract at its canonical address, from npm bytecode; a second run deploys nothing', async ({
     chain,
@@ -56,8 +66,10 @@ describe('the local ERC-4337 stack', () => {
       const code = await chain.deployer.getCode({ address })
       expect(code?.length ?? 0, name).toBeGreaterThan(2)
     }
+    // Only Safe's singleton factory is planted (anvil ships Arachnid's deployer).
+    expect(first.planted).toEqual([aaAddresses.safeSingletonFactory])
     const again = await deployAaStack(chain.deployer)
-    expect(again.deployed).toEqual([])
+    expect(again).toMatchObject({ deployed: [], planted: [] })
   })
 })
 
@@ -301,5 +313,61 @@ describe('smart-account owners sign USDC permits (EIP-2612 with bytes: ERC-1271)
         }),
       ).rejects.toThrow(/invalid signature/)
     }
+  })
+
+  test('EOA owner: the token’s ECDSA rules (65 bytes, low s, v 27/28) are applied off-chain, where plain ecrecover would accept what USDC refuses', async ({
+    chain,
+  }) => {
+    const rig = await aaRig(chain)
+    const eoa = privateKeyToAccount(`0x${'61'.repeat(32)}`)
+    const permit = await usdcPermit(chain, { owner: eoa.address, spender: sink, value: 1n })
+    const signature = await eoa.signTypedData(permit)
+    const ok = await verifyOwnerSignature(rig.reader, {
+      owner: eoa.address,
+      typedData: permit,
+      signature,
+    })
+    expect(ok).toMatchObject({ valid: true, ownerKind: 'eoa' })
+
+    // The same signature with s flipped to the upper half (and v flipped): ecrecover still
+    // yields the owner, USDC does not.
+    const { r, s, yParity } = parseSignature(signature)
+    const highS = serializeSignature({
+      r,
+      s: numberToHex(secp256k1Order - hexToBigInt(s), { size: 32 }),
+      v: yParity === 0 ? 28n : 27n,
+    })
+    expect(await recoverTypedDataAddress({ ...permit, signature: highS })).toBe(eoa.address)
+    // viem's universal verification accepts it too (why verifyOwnerSignature applies USDC's rules).
+    expect(
+      await rig.reader.verifyTypedData({ address: eoa.address, ...permit, signature: highS }),
+    ).toBe(true)
+    expect(
+      await verifyOwnerSignature(rig.reader, {
+        owner: eoa.address,
+        typedData: permit,
+        signature: highS,
+      }),
+    ).toMatchObject({ valid: false, ownerKind: 'eoa' })
+    await expect(
+      submitPermit(chain, rig.relayer, {
+        owner: eoa.address,
+        spender: sink,
+        value: 1n,
+        deadline: permit.message.deadline,
+        signature: highS,
+      }),
+    ).rejects.toThrow(/invalid signature|ECRecover/)
+    // EIP-2098 compact (64 bytes): recoverable, refused by the token's length check.
+    const compact = serializeCompactSignature(
+      signatureToCompactSignature(parseSignature(signature)),
+    )
+    expect(
+      await verifyOwnerSignature(rig.reader, {
+        owner: eoa.address,
+        typedData: permit,
+        signature: compact,
+      }),
+    ).toMatchObject({ valid: false })
   })
 })
