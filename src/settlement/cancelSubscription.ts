@@ -1,6 +1,6 @@
 import type { Hex } from 'viem'
 import { collectorAbi } from '../chain/abis.js'
-import { serializeSends } from '../chain/serializeSends.js'
+import { operatorWalletFor } from '../chain/operatorWallet.js'
 import { listCharges, setSubscriptionState, writeOffCharge } from '../ledger/index.js'
 import { SignatureRejectedError } from '../subscriptions/errors.js'
 import { subscriptionKey } from '../subscriptions/typedData.js'
@@ -34,20 +34,27 @@ export async function cancelSubscription(
       writtenOff.push({ chargeId: charge.id, amount: charge.amount, reason })
     }
   }
-  const hash = await serializeSends(ctx.operator.account.address, () =>
-    ctx.operator.writeContract({
+  const wallet = await operatorWalletFor(ctx.db, ctx.operator, ctx.log)
+  const tx = await wallet
+    .sendContract({
       address: ctx.deployment.collector!,
       abi: collectorAbi,
       functionName: 'cancelWithSignature',
       args: [subscriptionKey(p.subscriptionId), p.deadline, p.signature],
-    }),
-  ).catch((e) => {
-    throw new SignatureRejectedError(
-      'rejected',
-      `the collector refused the cancel: ${e instanceof Error ? e.message.split('\n')[0] : e}`,
-    )
-  })
-  await ctx.operator.waitForTransactionReceipt({ hash })
+      purpose: `cancel:${p.subscriptionId}`,
+    })
+    .catch((e) => {
+      throw new SignatureRejectedError(
+        'rejected',
+        `the collector refused the cancel: ${e instanceof Error ? e.message.split('\n')[0] : e}`,
+      )
+    })
+  const receipt = await wallet.waitFor(tx, { replaceAfterMs: ctx.replaceAfterMs })
+  if (receipt?.status !== 'success')
+    throw new SignatureRejectedError('reverted', 'the cancel transaction did not go through', {
+      tx_hash: tx.hashes.at(-1),
+    })
+  const hash = receipt.transactionHash
   await setSubscriptionState(ctx.db, {
     subscriptionId: p.subscriptionId,
     to: 'canceled',

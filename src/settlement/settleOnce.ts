@@ -1,6 +1,6 @@
 import { ContractFunctionExecutionError, type Hex, parseEventLogs } from 'viem'
 import { collectorAbi } from '../chain/abis.js'
-import { serializeSends } from '../chain/serializeSends.js'
+import { type OperatorTx, operatorWalletFor } from '../chain/operatorWallet.js'
 import {
   bookCharges,
   markChargeCollected,
@@ -153,54 +153,12 @@ async function applyFailure(
   }
 }
 
-/**
- * Waits for a batch's transaction; if it is not mined within `replaceAfterMs` (fees spiked),
- * sends a replacement — the same calldata and nonce with fees raised by a quarter — and
- * waits for whichever of them lands. Every hash is recorded first, so recovery can find it;
- * the collector's sequence numbers make it impossible for both to pull.
- */
-async function waitOrReplace(
-  ctx: SettlementContext,
-  batchId: bigint,
-  first: Hex,
-  charges: ClaimedCharge[],
-) {
-  const hashes: Hex[] = [first]
-  const confirmations = Math.max(1, ctx.confirmations)
-  const every = ctx.replaceAfterMs ?? 60_000
-  let next = Date.now() + every
-  for (;;) {
-    for (const h of hashes) {
-      const r = await ctx.operator.getTransactionReceipt({ hash: h }).catch(() => undefined)
-      if (r) return await ctx.operator.waitForTransactionReceipt({ hash: h, confirmations })
-    }
-    if (Date.now() >= next) {
-      const tx = await ctx.operator.getTransaction({ hash: hashes.at(-1)! })
-      const bump = (v: bigint | undefined) => ((v ?? 1_000_000_000n) * 125n) / 100n + 1n
-      const replacement = await serializeSends(ctx.operator.account.address, () =>
-        ctx.operator.sendTransaction({
-          to: tx.to!,
-          data: tx.input,
-          nonce: tx.nonce,
-          gas: tx.gas,
-          maxFeePerGas: bump(tx.maxFeePerGas),
-          maxPriorityFeePerGas: bump(tx.maxPriorityFeePerGas),
-        }),
-      )
-      hashes.push(replacement)
-      await ctx.db.$client.begin(async (t) => {
-        await t`update settlement_batches set tx_hash = ${replacement}, tx_hashes = array_append(tx_hashes, ${replacement}), updated_at = clock_timestamp() where id = ${batchId.toString()}`
-        await t`update charges set tx_hash = ${replacement} where id = any(${charges.map((c) => c.id.toString())}::int8[]) and status = 'submitted'`
-      })
-      ctx.log?.warn('batch transaction replaced', {
-        batch: batchId.toString(),
-        replaced: hashes.at(-2),
-        by: replacement,
-      })
-      next = Date.now() + every
-    }
-    await new Promise((r) => setTimeout(r, 250))
-  }
+/** Puts a batch's charges back to `booked` (nothing of it was pulled) and closes the batch. */
+async function release(ctx: SettlementContext, batchId: bigint, ids: string[]) {
+  await ctx.db.$client.begin(async (t) => {
+    await t`update charges set status = 'booked', updated_at = clock_timestamp() where id = any(${ids}::int8[]) and status = 'submitted'`
+    await t`update settlement_batches set status = 'reconciled', updated_at = clock_timestamp() where id = ${batchId.toString()}`
+  })
 }
 
 /** Sends one claimed batch and settles each charge from the receipt's events. */
@@ -216,43 +174,54 @@ async function sendBatch(
     window: c.window_index,
     amount: c.amount,
   }))
-  let hash: Hex
+  const ids = charges.map((c) => c.id.toString())
+  const wallet = await operatorWalletFor(ctx.db, ctx.operator, ctx.log)
+  let tx: OperatorTx
   try {
-    hash = await serializeSends(ctx.operator.account.address, () =>
-      ctx.operator.writeContract({
-        address: ctx.deployment.collector!,
-        abi: collectorAbi,
-        functionName: 'collectBatch',
-        args: [items],
-      }),
-    )
+    // Signed and recorded (operator_txs, purpose batch:<id>) before it is broadcast.
+    tx = await wallet.sendContract({
+      address: ctx.deployment.collector!,
+      abi: collectorAbi,
+      functionName: 'collectBatch',
+      args: [items],
+      purpose: `batch:${batchId}`,
+    })
   } catch (error) {
     // Refused before sending (the estimate reverted): nothing can be in flight, release now.
     // Any other failure (the RPC went away mid-send) is left to recovery, which asks the chain.
-    if (error instanceof ContractFunctionExecutionError) {
-      await ctx.db
-        .$client`update charges set status = 'booked' where id = any(${charges.map((c) => c.id.toString())}::int8[]) and status = 'submitted'`
-      await ctx.db
-        .$client`update settlement_batches set status = 'reconciled', updated_at = clock_timestamp() where id = ${batchId.toString()}`
-    }
+    if (error instanceof ContractFunctionExecutionError) await release(ctx, batchId, ids)
     throw error
   }
-  await ctx.db.$client.begin(async (tx) => {
-    await tx`update settlement_batches set status = 'sent', tx_hash = ${hash}, tx_hashes = array_append(tx_hashes, ${hash}), updated_at = clock_timestamp() where id = ${batchId.toString()}`
-    await tx`update charges set tx_hash = ${hash}, updated_at = clock_timestamp() where id = any(${charges.map((c) => c.id.toString())}::int8[]) and status = 'submitted'`
+  let hash = tx.hashes[0]!
+  await ctx.db.$client.begin(async (t) => {
+    await t`update settlement_batches set status = 'sent', tx_hash = ${hash}, tx_hashes = array_append(tx_hashes, ${hash}), updated_at = clock_timestamp() where id = ${batchId.toString()}`
+    await t`update charges set tx_hash = ${hash}, updated_at = clock_timestamp() where id = any(${ids}::int8[]) and status = 'submitted'`
   })
   report.txHashes.push(hash)
   await ctx.onStep?.('sent')
-  const receipt = await waitOrReplace(ctx, batchId, hash, charges)
+  // A stuck transaction is replaced (same calldata and nonce, higher fees); every hash is
+  // recorded first, and the collector's sequence numbers make it impossible for two to pull.
+  const receipt = await wallet.waitFor(tx, {
+    confirmations: ctx.confirmations,
+    replaceAfterMs: ctx.replaceAfterMs,
+    onReplace: async (replacement) => {
+      await ctx.db.$client.begin(async (t) => {
+        await t`update settlement_batches set tx_hash = ${replacement}, tx_hashes = array_append(tx_hashes, ${replacement}), updated_at = clock_timestamp() where id = ${batchId.toString()}`
+        await t`update charges set tx_hash = ${replacement} where id = any(${ids}::int8[]) and status = 'submitted'`
+      })
+    },
+  })
+  if (!receipt) {
+    // The nonce went to a transaction we never signed: nothing of this batch landed.
+    await release(ctx, batchId, ids)
+    return
+  }
   hash = receipt.transactionHash
   report.gasUsed += receipt.gasUsed
   await ctx.onStep?.('receipt')
   if (receipt.status !== 'success') {
     // The whole call reverted (out of gas, operator removed): nothing was pulled; send again later.
-    await ctx.db
-      .$client`update charges set status = 'booked' where id = any(${charges.map((c) => c.id.toString())}::int8[]) and status = 'submitted'`
-    await ctx.db
-      .$client`update settlement_batches set status = 'reconciled', updated_at = clock_timestamp() where id = ${batchId.toString()}`
+    await release(ctx, batchId, ids)
     return
   }
   const byKey = new Map(charges.map((c) => [`${c.subscription_id}:${c.seq}`, c]))

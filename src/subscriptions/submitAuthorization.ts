@@ -1,5 +1,6 @@
 import {
   type Address,
+  ContractFunctionExecutionError,
   ContractFunctionRevertedError,
   type Hex,
   isAddressEqual,
@@ -9,8 +10,9 @@ import {
 import { collectorAbi, usdcAbi } from '../chain/abis.js'
 import type { SignerClient } from '../chain/clients.js'
 import type { Deployment } from '../chain/deployment.js'
-import { serializeSends } from '../chain/serializeSends.js'
+import { type OperatorTx, operatorWalletFor } from '../chain/operatorWallet.js'
 import type { Db } from '../db/client.js'
+import { RetryableError } from '../errors.js'
 import { authorizeSubscription, getBillingSummary, setSubscriptionState } from '../ledger/index.js'
 import { SignatureRejectedError } from './errors.js'
 import { permitTypedData, subscriptionKey, termsTypedData } from './typedData.js'
@@ -176,36 +178,41 @@ export async function submitAuthorization(
     deadline: auth.permit.deadline,
     nonce: auth.permit.nonce,
   }
-  let hash: Hex
+  const wallet = await operatorWalletFor(w.db, w.operator)
+  let tx: OperatorTx
   try {
-    hash = await serializeSends(w.operator.account.address, () =>
-      auth.terms
-        ? w.operator.writeContract({
-            address: d.collector!,
-            abi: collectorAbi,
-            functionName: 'authorizeWithTerms',
-            args: [
-              key,
-              auth.owner,
-              permit,
-              auth.permit.signature,
-              {
-                limit: auth.terms.limit,
-                period: auth.terms.period,
-                nonce: auth.terms.nonce,
-                deadline: auth.terms.deadline,
-              },
-              auth.terms.signature,
-            ],
-          })
-        : w.operator.writeContract({
-            address: d.collector!,
-            abi: collectorAbi,
-            functionName: 'authorize',
-            args: [key, auth.owner, permit, auth.permit.signature],
-          }),
-    )
+    // Signed and recorded before broadcast (operator_txs), like every operator transaction.
+    tx = auth.terms
+      ? await wallet.sendContract({
+          address: d.collector!,
+          abi: collectorAbi,
+          functionName: 'authorizeWithTerms',
+          args: [
+            key,
+            auth.owner,
+            permit,
+            auth.permit.signature,
+            {
+              limit: auth.terms.limit,
+              period: auth.terms.period,
+              nonce: auth.terms.nonce,
+              deadline: auth.terms.deadline,
+            },
+            auth.terms.signature,
+          ],
+          purpose: `authorize:${p.subscriptionId}`,
+        })
+      : await wallet.sendContract({
+          address: d.collector!,
+          abi: collectorAbi,
+          functionName: 'authorize',
+          args: [key, auth.owner, permit, auth.permit.signature],
+          purpose: `authorize:${p.subscriptionId}`,
+        })
   } catch (error) {
+    // Only a refused estimate is a rejection; an RPC or broadcast failure is worth retrying.
+    if (!(error instanceof ContractFunctionExecutionError))
+      throw new RetryableError('the authorization could not be sent', { cause: error })
     const name = revertName(error)
     if (name === 'PermitNonceUsed' && summary.state === 'active') {
       await setSubscriptionState(w.db, {
@@ -220,8 +227,9 @@ export async function submitAuthorization(
       `the collector refused the authorization${name ? ` (${name})` : ''}`,
     )
   }
-  const receipt = await w.operator.waitForTransactionReceipt({ hash })
-  if (receipt.status !== 'success')
+  const receipt = await wallet.waitFor(tx)
+  const hash = receipt?.transactionHash ?? tx.hashes.at(-1)!
+  if (receipt?.status !== 'success')
     throw new SignatureRejectedError('reverted', 'the authorization transaction reverted', {
       tx_hash: hash,
     })
