@@ -3,6 +3,7 @@ import { authOf } from '../api/auth.js'
 import type { AppContext } from '../api/context.js'
 import { metered, meteredUpTo, meteredView } from '../api/metering.js'
 import { NotFoundError } from '../errors.js'
+import { editAction } from '../ledger/index.js'
 import {
   AlreadyClaimedError,
   claimReady,
@@ -36,17 +37,6 @@ import {
 
 const defaultLeaseSeconds = 300
 const editFields = ['body', 'status', 'priority', 'title'] as const
-
-/** The rate-card action of an edit: the highest-priced tier among the fields it touches. */
-export function editAction(prices: Record<string, bigint>, body: Record<string, unknown>): string {
-  let best: string | undefined
-  for (const f of editFields) {
-    if (body[f] === undefined) continue
-    const action = `save_issue.edit_${f}`
-    if (best === undefined || (prices[action] ?? 0n) > (prices[best] ?? 0n)) best = action
-  }
-  return best ?? 'save_issue.edit_title'
-}
 
 /**
  * The reference work queue under `/v1` (auth already required). Every write is metered as its
@@ -113,7 +103,11 @@ export function queueRouter(ctx: AppContext): Router {
     const issueId = id(req)
     const body = editIssueBody.parse(req.body)
     await getIssue(sql, org(res), issueId)
-    const action = editAction(ctx.config.rateCard.prices, body)
+    // One save_issue edit, priced at the highest tier among the fields it touches.
+    const action = editAction(
+      ctx.config.rateCard,
+      editFields.filter((f) => body[f] !== undefined),
+    )
     const { result, outcome } = await metered(ctx, org(res), { action }, () =>
       editIssue(sql, org(res), issueId, body),
     )
