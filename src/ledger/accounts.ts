@@ -1,5 +1,6 @@
 import type { AccountSnapshot } from './decide.js'
 import { NoBillingAccountError } from './errors.js'
+import type { Movement } from './movements.js'
 import { arrayParams, microsOf, type Sql, toTimestamp } from './sql.js'
 import type { SubscriptionState } from './states.js'
 
@@ -159,6 +160,28 @@ export function entryFor(
     memo: e.memo ?? null,
     createdAt: e.at,
   }
+}
+
+/**
+ * The entries of movements just applied to `a` (in order), each with the balances right
+ * after itself: the account holds the balances after the last, so walk back from there.
+ */
+export function entriesFor(
+  a: LockedAccount,
+  movements: readonly Movement[],
+  e: { usageId?: bigint | null; at: bigint; memo?: string | null },
+): PendingEntry[] {
+  const entries = movements.map((m) => entryFor(a, { ...e, kind: m.kind, amount: m.amount }))
+  let voucher = a.voucher
+  let accrued = a.accrued
+  for (let i = entries.length - 1; i >= 0; i--) {
+    const entry = entries[i]!
+    entry.voucherAfter = voucher
+    entry.accruedAfter = accrued
+    if (entry.kind.endsWith('_voucher')) voucher -= entry.amount
+    else accrued -= entry.amount
+  }
+  return entries
 }
 
 const str = (v: bigint | null) => (v === null ? null : v.toString())

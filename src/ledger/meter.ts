@@ -10,9 +10,7 @@ import {
   lockAccounts,
   type PendingEntry,
   saveAccounts,
-  snapshotOf,
 } from './accounts.js'
-import { applyCharge, decide } from './decide.js'
 import {
   BillingInactiveError,
   IdempotencyConflictError,
@@ -20,6 +18,7 @@ import {
   SpendCapReachedError,
   UnknownActionError,
 } from './errors.js'
+import { meterStep } from './movements.js'
 import { assertPriced, meteredActions, type RateCard } from './rateCard.js'
 import { arrayParams, nowMicros, type Sql, toTimestamp } from './sql.js'
 import { transitionSubscription } from './transitionSubscription.js'
@@ -295,14 +294,20 @@ async function meterBatch(
     }
     const quantity = p.quantity ?? 1
     const unitPrice = options.rateCard.prices[p.action]!
-    const decision = decide(snapshotOf(account), {
-      action: p.action,
-      quantity,
-      unitPrice,
-      now,
-      leaseClaimedAt: p.leaseClaimedAt ? BigInt(p.leaseClaimedAt.getTime()) * 1000n : undefined,
-    })
-    if (decision.kind === 'refuse') {
+    const hold = item.op === 'reserve'
+    const step = meterStep(
+      account,
+      {
+        action: p.action,
+        quantity,
+        unitPrice,
+        now,
+        leaseClaimedAt: p.leaseClaimedAt ? BigInt(p.leaseClaimedAt.getTime()) * 1000n : undefined,
+      },
+      { hold },
+    )
+    if (step.kind === 'refused') {
+      const decision = step.decision
       if (decision.code === 'SPEND_CAP_REACHED') {
         results.push(
           new SpendCapReachedError({
@@ -313,11 +318,7 @@ async function meterBatch(
           }),
         )
       } else {
-        if (decision.transition && account.state === 'active') {
-          account.state = 'needs_reauth'
-          account.stateChangedAt = now
-          transitions.push({ subscriptionId: account.subscriptionId })
-        }
+        if (step.movedToNeedsReauth) transitions.push({ subscriptionId: account.subscriptionId })
         results.push(
           new BillingInactiveError({
             reason: decision.reason,
@@ -331,36 +332,10 @@ async function meterBatch(
       }
       continue
     }
-    const hold = item.op === 'reserve'
-    const voucher = decision.kind === 'charge' ? decision.voucher : 0n
-    const billable = decision.kind === 'charge' ? decision.billable : 0n
-    const before = account.voucher - account.reservedVoucher
-    const after = applyCharge(
-      snapshotOf(account),
-      { voucher, billable, windowIndex: decision.windowIndex },
-      now,
-      hold,
-    )
     account.dirty = true
-    account.spendWindow = after.spendWindow
-    account.spendWindowSpent = after.spendWindowSpent
-    if (after.voucherExhaustedAt !== null && before > 0n && after.voucher === 0n)
-      account.voucherExhaustedAt = now
-    const entries: Array<Omit<Parameters<typeof entryFor>[1], 'usageId'>> = []
-    if (hold) {
-      account.reservedVoucher += voucher
-      account.reserved += billable
-    } else {
-      if (voucher > 0n) {
-        account.voucher -= voucher
-        entries.push({ kind: 'usage_voucher', amount: -voucher, at: now, memo: p.action })
-      }
-      if (billable > 0n) {
-        account.accrued += billable
-        if (account.accruedSince === null) account.accruedSince = now
-        entries.push({ kind: 'usage_billable', amount: billable, at: now, memo: p.action })
-      }
-    }
+    const { voucher, billable } = step.amounts
+    const decision = step.decision
+    const entries = step.movements.map((m) => ({ ...m, at: now, memo: p.action }))
     const outcome: Omit<MeterOutcome, 'usageId'> = {
       orgId: p.orgId,
       subscriptionId: account.subscriptionId,

@@ -1,12 +1,13 @@
 import type { Db } from '../db/client.js'
 import {
   appendEntries,
-  entryFor,
+  entriesFor,
   type LockedAccount,
   lockAccount,
   saveAccounts,
 } from './accounts.js'
 import { UsageStateError } from './errors.js'
+import { commitHold, releaseHold, voidRecorded } from './movements.js'
 import { nowMicros, type Sql, toTimestamp } from './sql.js'
 
 type UsageRow = {
@@ -31,10 +32,11 @@ async function lockUsage(tx: Sql, orgId: string, usageId: bigint | string): Prom
   return row
 }
 
-/** Gives back a held or recorded amount's spend-window count, if it is still the current window. */
-function unspend(a: LockedAccount, window: number | null, amount: bigint) {
-  if (amount > 0n && window !== null && window === a.spendWindow) a.spendWindowSpent -= amount
-}
+const heldOf = (u: UsageRow) => ({
+  voucher: u.voucher_amount,
+  billable: u.billable_amount,
+  windowIndex: u.window_index,
+})
 
 export type CommitUsageParameters = {
   orgId: string
@@ -69,39 +71,15 @@ export async function commitUsage(db: Db, p: CommitUsageParameters) {
     if (!Number.isSafeInteger(p.quantity) || p.quantity < 0 || p.quantity > u.quantity) {
       throw new UsageStateError(`commit of ${p.quantity} exceeds the ${u.quantity} reserved`)
     }
-    const total = u.unit_price * BigInt(p.quantity)
-    const voucher = total < u.voucher_amount ? total : u.voucher_amount
-    const billable = total - voucher
     const at = nowMicros()
-    account.reservedVoucher -= u.voucher_amount
-    account.reserved -= u.billable_amount
-    unspend(account, u.window_index, u.billable_amount - billable)
-    const entries = []
-    if (voucher > 0n) {
-      account.voucher -= voucher
-      entries.push(
-        entryFor(account, {
-          kind: 'usage_voucher',
-          amount: -voucher,
-          usageId: u.id,
-          at,
-          memo: u.action,
-        }),
-      )
-    }
-    if (billable > 0n) {
-      account.accrued += billable
-      account.accruedSince ??= at
-      entries.push(
-        entryFor(account, {
-          kind: 'usage_billable',
-          amount: billable,
-          usageId: u.id,
-          at,
-          memo: u.action,
-        }),
-      )
-    }
+    const { amounts, movements } = commitHold(account, heldOf(u), {
+      unitPrice: u.unit_price,
+      quantity: p.quantity,
+      now: at,
+    })
+    const voucher = amounts.voucher
+    const billable = amounts.billable
+    const entries = entriesFor(account, movements, { usageId: u.id, at, memo: u.action })
     account.dirty = true
     await tx`
       update usage set status = 'committed', quantity = ${p.quantity}, voucher_amount = ${voucher.toString()},
@@ -128,39 +106,15 @@ export type VoidUsageParameters = {
 async function voidInTx(tx: Sql, account: LockedAccount, u: UsageRow, p: VoidUsageParameters) {
   const at = nowMicros()
   if (u.status === 'reserved') {
-    account.reservedVoucher -= u.voucher_amount
-    account.reserved -= u.billable_amount
-    unspend(account, u.window_index, u.billable_amount)
+    releaseHold(account, heldOf(u))
   } else if (u.status === 'recorded' || u.status === 'committed') {
     if (u.charge_id !== null)
       throw new UsageStateError(`usage ${u.id} is already booked into a charge`)
-    const entries = []
-    if (u.voucher_amount > 0n) {
-      account.voucher += u.voucher_amount
-      entries.push(
-        entryFor(account, {
-          kind: 'void_voucher',
-          amount: u.voucher_amount,
-          usageId: u.id,
-          at,
-          memo: `voucher back: ${p.reason ?? 'voided'}`,
-        }),
-      )
-    }
-    if (u.billable_amount > 0n) {
-      account.accrued -= u.billable_amount
-      unspend(account, u.window_index, u.billable_amount)
-      entries.push(
-        entryFor(account, {
-          kind: 'void_billable',
-          amount: -u.billable_amount,
-          usageId: u.id,
-          at,
-          memo: p.reason ?? 'voided',
-        }),
-      )
-    }
-    await appendEntries(tx, entries)
+    const movements = voidRecorded(account, heldOf(u))
+    await appendEntries(
+      tx,
+      entriesFor(account, movements, { usageId: u.id, at, memo: p.reason ?? 'voided' }),
+    )
   } else {
     throw new UsageStateError(`usage ${u.id} is already ${u.status}`, { status: u.status })
   }

@@ -1,0 +1,156 @@
+import { type Decision, decide, type MeterRequest } from './decide.js'
+import type { SubscriptionState } from './states.js'
+
+/**
+ * The balances metering moves, as the locked account row holds them. Pure functions below
+ * change them in place; the metering transaction, the reservation functions and the
+ * model-based test all run the same ones, so what the tests prove is what production does.
+ */
+export type LedgerState = {
+  state: SubscriptionState
+  stateChangedAt: bigint
+  /** Signup credit on the books (what reservations hold included). */
+  voucher: bigint
+  reservedVoucher: bigint
+  voucherExhaustedAt: bigint | null
+  accrued: bigint
+  reserved: bigint
+  booked: bigint
+  accruedSince: bigint | null
+  allowance: bigint
+  monthlyLimit: bigint | null
+  windowStart: bigint | null
+  windowSeconds: number
+  spendWindow: number
+  spendWindowSpent: bigint
+}
+
+/** One balance movement, to become a ledger entry (voucher kinds move `voucher`, the others `accrued`). */
+export type Movement = {
+  kind: 'usage_voucher' | 'usage_billable' | 'void_voucher' | 'void_billable'
+  amount: bigint
+}
+
+/** What a usage row holds or recorded: its voucher and billable parts and its window. */
+export type UsageAmounts = { voucher: bigint; billable: bigint; windowIndex: number | null }
+
+/** The outcome of metering one action on a locked account. */
+export type MeterStep =
+  | {
+      kind: 'refused'
+      decision: Extract<Decision, { kind: 'refuse' }>
+      movedToNeedsReauth: boolean
+    }
+  | {
+      kind: 'recorded'
+      decision: Exclude<Decision, { kind: 'refuse' }>
+      amounts: UsageAmounts
+      movements: Movement[]
+    }
+
+/** The gate's view: the voucher it may spend is what open reservations left. */
+export const gateView = (a: LedgerState) => ({ ...a, voucher: a.voucher - a.reservedVoucher })
+
+function count(a: LedgerState, amount: bigint, windowIndex: number | null) {
+  if (amount <= 0n || windowIndex === null) return
+  if (windowIndex !== a.spendWindow) {
+    a.spendWindow = windowIndex
+    a.spendWindowSpent = 0n
+  }
+  a.spendWindowSpent += amount
+}
+
+/** Gives back a hold's or a voided action's count in the monthly meter, if its window is still current. */
+function uncount(a: LedgerState, amount: bigint, windowIndex: number | null) {
+  if (amount > 0n && windowIndex !== null && windowIndex === a.spendWindow)
+    a.spendWindowSpent -= amount
+}
+
+/**
+ * Decides one action with the gate and applies it to the locked account: recorded (voucher
+ * spent, billable accrued) or, with `hold`, reserved; a refusal that the allowance caused
+ * moves an active subscription to `needs_reauth` (the caller records that transition).
+ */
+export function meterStep(a: LedgerState, r: MeterRequest, p: { hold: boolean }): MeterStep {
+  const decision = decide(gateView(a), r)
+  if (decision.kind === 'refuse') {
+    const move =
+      decision.code === 'BILLING_INACTIVE' && !!decision.transition && a.state === 'active'
+    if (move) {
+      a.state = 'needs_reauth'
+      a.stateChangedAt = r.now
+    }
+    return { kind: 'refused', decision, movedToNeedsReauth: move }
+  }
+  const voucher = decision.kind === 'charge' ? decision.voucher : 0n
+  const billable = decision.kind === 'charge' ? decision.billable : 0n
+  const amounts = { voucher, billable, windowIndex: decision.windowIndex }
+  count(a, billable, decision.windowIndex)
+  const movements: Movement[] = []
+  if (p.hold) {
+    a.reservedVoucher += voucher
+    a.reserved += billable
+  } else {
+    if (voucher > 0n) {
+      a.voucher -= voucher
+      movements.push({ kind: 'usage_voucher', amount: -voucher })
+    }
+    if (billable > 0n) {
+      a.accrued += billable
+      a.accruedSince ??= r.now
+      movements.push({ kind: 'usage_billable', amount: billable })
+    }
+  }
+  if (voucher > 0n && a.voucher - a.reservedVoucher === 0n) a.voucherExhaustedAt = r.now
+  return { kind: 'recorded', decision, amounts, movements }
+}
+
+/**
+ * Settles a reservation of `held` with `quantity` units at `unitPrice` actually used: the
+ * voucher part first, as held; the rest of the hold is released.
+ */
+export function commitHold(
+  a: LedgerState,
+  held: UsageAmounts,
+  p: { unitPrice: bigint; quantity: number; now: bigint },
+): { amounts: UsageAmounts; movements: Movement[] } {
+  const total = p.unitPrice * BigInt(p.quantity)
+  const voucher = total < held.voucher ? total : held.voucher
+  const billable = total - voucher
+  a.reservedVoucher -= held.voucher
+  a.reserved -= held.billable
+  uncount(a, held.billable - billable, held.windowIndex)
+  const movements: Movement[] = []
+  if (voucher > 0n) {
+    a.voucher -= voucher
+    movements.push({ kind: 'usage_voucher', amount: -voucher })
+  }
+  if (billable > 0n) {
+    a.accrued += billable
+    a.accruedSince ??= p.now
+    movements.push({ kind: 'usage_billable', amount: billable })
+  }
+  return { amounts: { voucher, billable, windowIndex: held.windowIndex }, movements }
+}
+
+/** Releases a reservation (void or expiry): nothing is charged. */
+export function releaseHold(a: LedgerState, held: UsageAmounts): void {
+  a.reservedVoucher -= held.voucher
+  a.reserved -= held.billable
+  uncount(a, held.billable, held.windowIndex)
+}
+
+/** Voids a recorded action whose work failed: its voucher part back, its billable part off. */
+export function voidRecorded(a: LedgerState, u: UsageAmounts): Movement[] {
+  const movements: Movement[] = []
+  if (u.voucher > 0n) {
+    a.voucher += u.voucher
+    movements.push({ kind: 'void_voucher', amount: u.voucher })
+  }
+  if (u.billable > 0n) {
+    a.accrued -= u.billable
+    uncount(a, u.billable, u.windowIndex)
+    movements.push({ kind: 'void_billable', amount: -u.billable })
+  }
+  return movements
+}
