@@ -1,4 +1,4 @@
-import type { Address } from 'viem'
+import { type Address, isAddressEqual } from 'viem'
 import { collectorAbi, usdcAbi } from '../chain/abis.js'
 import { type LedgerMismatch, reconcileLedger } from '../ledger/index.js'
 import { subscriptionKey } from '../subscriptions/typedData.js'
@@ -16,6 +16,15 @@ const usdcTransfer = usdcAbi.find(
     x.type === 'event' && x.name === 'Transfer',
 )!
 
+const transfersToPayee = (ctx: SettlementContext, from?: Address) =>
+  ctx.operator.getLogs({
+    address: ctx.deployment.usdc,
+    event: usdcTransfer,
+    args: { from, to: ctx.deployment.payee },
+    fromBlock: BigInt(ctx.deployment.blocks.collector ?? 0),
+    toBlock: 'latest',
+  })
+
 export async function reconcileWithChain(
   ctx: SettlementContext,
   p: { orgId?: string } = {},
@@ -30,6 +39,7 @@ export async function reconcileWithChain(
     from subscriptions s
     where s.owner is not null and (${p.orgId ?? null}::uuid is null or s.org_id = ${p.orgId ?? null}::uuid)
     order by s.org_id, s.id`
+  let toPayee: Awaited<ReturnType<typeof transfersToPayee>> | undefined
   for (const s of subs) {
     const onChain = await ctx.operator.readContract({
       address: ctx.deployment.collector!,
@@ -57,13 +67,13 @@ export async function reconcileWithChain(
       )
       let transferred = 0n
       if (txs.size > 0) {
-        const logs = await ctx.operator.getLogs({
-          address: ctx.deployment.usdc,
-          event: usdcTransfer,
-          args: { from: s.owner as Address, to: ctx.deployment.payee },
-          fromBlock: BigInt(ctx.deployment.blocks.collector ?? 0),
-          toBlock: 'latest',
-        })
+        // Many subscriptions: one read of every transfer to the payee; one: only its owner's.
+        const logs =
+          subs.length > 1
+            ? (toPayee ??= await transfersToPayee(ctx)).filter((l) =>
+                isAddressEqual(l.args.from!, s.owner as Address),
+              )
+            : await transfersToPayee(ctx, s.owner as Address)
         for (const l of logs)
           if (txs.has(l.transactionHash.toLowerCase())) transferred += l.args.value ?? 0n
       }
