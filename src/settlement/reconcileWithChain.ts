@@ -68,12 +68,10 @@ export async function reconcileWithChain(
       let transferred = 0n
       if (txs.size > 0) {
         // Many subscriptions: one read of every transfer to the payee; one: only its owner's.
-        const logs =
-          subs.length > 1
-            ? (toPayee ??= await transfersToPayee(ctx)).filter((l) =>
-                isAddressEqual(l.args.from!, s.owner as Address),
-              )
-            : await transfersToPayee(ctx, s.owner as Address)
+        if (subs.length > 1 && !toPayee) toPayee = await transfersToPayee(ctx)
+        const logs = toPayee
+          ? toPayee.filter((l) => isAddressEqual(l.args.from!, s.owner as Address))
+          : await transfersToPayee(ctx, s.owner as Address)
         for (const l of logs)
           if (txs.has(l.transactionHash.toLowerCase())) transferred += l.args.value ?? 0n
       }
