@@ -50,6 +50,13 @@ export function authRouter(ctx: AppContext): Router {
       await sql`delete from auth_nonces where nonce = ${message.nonce} and expires_at > now() returning 1`
     if (!used || !validateSiweMessage({ message }))
       throw new UnauthorizedError('the sign-in message is expired, not yet valid or already used')
+    // The message must name this service, so a signature a look-alike site collected (with a
+    // nonce it fetched from us) cannot sign in here. Outside production the host the browser
+    // used is accepted too (local ports differ from PUBLIC_BASE_URL).
+    const hosts = [new URL(ctx.config.product.publicBaseUrl).host]
+    if (ctx.config.env !== 'production' && req.get('host')) hosts.push(req.get('host')!)
+    if (!message.domain || !hosts.includes(message.domain))
+      throw new UnauthorizedError(`the sign-in message is for another site (${hosts[0]} expected)`)
     const address = getAddress(message.address) as Address
     const signature = body.signature as `0x${string}`
     const ok = ctx.chain

@@ -153,6 +153,21 @@ describe('sign-up limits, session keys and admins over HTTP', () => {
       body: { address: owner() },
     })
     expect(adminAdds.status).toBe(403)
+    // A message for another site is refused, even with a nonce of ours.
+    const phishNonce = (await api.call('GET', '/v1/auth/nonce')).json.nonce
+    const phished = createSiweMessage({
+      address: wallet.address,
+      chainId: 31337,
+      domain: 'tollgate-login.example',
+      nonce: phishNonce,
+      uri: 'https://tollgate-login.example',
+      version: '1',
+    })
+    const refused = await api.call('POST', '/v1/auth/siwe', {
+      body: { message: phished, signature: await wallet.signMessage({ message: phished }) },
+    })
+    expect(refused.status).toBe(401)
+    expect(refused.json.error.code).toBe('UNAUTHORIZED')
     // The other org's key sees nothing of this org's billing or keys.
     const theirs = await api.call('GET', '/v1/billing', { key: other.api_key })
     expect(theirs.json.subscription_id).toBe(other.subscription_id)
