@@ -1,11 +1,11 @@
-import type { Hex, TypedDataDefinition } from 'viem'
+import { type Hex, hashTypedData, parseEventLogs, type TypedDataDefinition } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { aaAddresses } from '../../src/aa/aaAddresses.js'
 import { ownerDeploymentDue } from '../../src/aa/ownerDeploymentDue.js'
 import type { SmartAccountKind } from '../../src/aa/toOwnerSmartAccount.js'
 import { toOwnerSmartAccount } from '../../src/aa/toOwnerSmartAccount.js'
 import { verifyOwnerSignature } from '../../src/aa/verifyOwnerSignature.js'
-import { collectorAbi } from '../../src/chain/abis.js'
+import { collectorAbi, signatureValidatorAbi, usdcAbi } from '../../src/chain/abis.js'
 import { getBillingSummary, reconcileLedger } from '../../src/ledger/index.js'
 import { authorizeOwner, permitValueForNewCap } from '../../src/settlement/authorizeOwner.js'
 import { cancelSubscription } from '../../src/settlement/cancelSubscription.js'
@@ -197,4 +197,76 @@ describe('smart-account owners through the collector and settlement (authorizeOw
       await meter.close()
     },
   )
+
+  test('counterfactual Safe whose permit someone submitted first (deploying it through the validator): the collector still authorizes with the 6492 signature — "already used, allowance in place"', async ({
+    chain,
+  }) => {
+    const rig = await aaRig(chain)
+    const owner = await newSmartOwner(chain, rig, {
+      kind: 'safe',
+      deployed: false,
+      usdc: 1_000_000n,
+    })
+    const wallet = owner.account.address
+    const subscriptionId = 'ab'.repeat(16)
+    const auth = await signOwnerAuthorization(chain, owner.account, {
+      subscriptionId,
+      value: 700_000n,
+    })
+    const permit = await permitTypedData(chain.deployer, {
+      token: chain.deployment.usdc,
+      owner: wallet,
+      spender: chain.deployment.collector!,
+      value: 700_000n,
+      deadline: auth.permit.deadline,
+      nonce: 0n,
+    })
+    const checked = await verifyOwnerSignature(rig.reader, {
+      owner: wallet,
+      typedData: permit as TypedDataDefinition,
+      signature: auth.permit.signature,
+    })
+    // A front-runner: deploys the Safe through the validator, then submits the inner signature.
+    await rig.relayer.waitForTransactionReceipt({
+      hash: await rig.relayer.writeContract({
+        address: chain.deployment.validator,
+        abi: signatureValidatorAbi,
+        functionName: 'isValidSig',
+        args: [wallet, hashTypedData(permit as TypedDataDefinition), auth.permit.signature],
+        gas: 1_000_000n,
+      }),
+    })
+    await rig.relayer.waitForTransactionReceipt({
+      hash: await rig.relayer.writeContract({
+        address: chain.deployment.usdc,
+        abi: usdcAbi,
+        functionName: 'permit',
+        args: [
+          wallet,
+          chain.deployment.collector!,
+          700_000n,
+          auth.permit.deadline,
+          checked.tokenSignature,
+        ],
+      }),
+    })
+    const hash = await chain.operator.writeContract({
+      address: chain.deployment.collector!,
+      abi: collectorAbi,
+      functionName: 'authorize',
+      args: [
+        subscriptionKey(subscriptionId),
+        wallet,
+        { value: 700_000n, deadline: auth.permit.deadline, nonce: 0n },
+        auth.permit.signature,
+      ],
+    })
+    const receipt = await chain.operator.waitForTransactionReceipt({ hash })
+    const [authorized] = parseEventLogs({
+      abi: collectorAbi,
+      logs: receipt.logs,
+      eventName: 'Authorized',
+    })
+    expect(authorized?.args).toMatchObject({ owner: wallet, allowance: 700_000n, created: true })
+  })
 })
