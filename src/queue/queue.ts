@@ -191,3 +191,106 @@ export async function windDown(
   if (!row) throw new LeaseNotHeldError()
   return normalize(row)
 }
+
+/** A page of the org's issues, newest first; `before` is the previous page's last `created_at`. */
+export async function listIssues(
+  sql: Sql,
+  orgId: string,
+  p: { status?: string; label?: string; before?: string; limit: number },
+) {
+  const rows = await sql<IssueRow[]>`
+    select i.* from issues i where i.org_id = ${orgId}
+      ${p.status ? sql`and i.status = ${p.status}` : sql``}
+      ${p.label ? sql`and exists (select 1 from issue_labels l where l.issue_id = i.id and l.label = ${p.label})` : sql``}
+      ${p.before ? sql`and i.created_at < ${p.before}` : sql``}
+    order by i.created_at desc limit ${p.limit}`
+  return rows.map(normalize)
+}
+
+export type Comment = { id: string; body: string; created_at: Date }
+export type Attachment = {
+  id: string
+  name: string
+  content_type: string
+  size_bytes: number
+  url: string | null
+  created_at: Date
+}
+
+/** An issue's comments, oldest first. */
+export const listComments = (sql: Sql, issueId: string) =>
+  sql<
+    Comment[]
+  >`select id, body, created_at from issue_comments where issue_id = ${issueId} order by created_at`
+
+/** One issue with its comments, labels, relations and attachments (the free `get_issue`). */
+export async function getIssueDetail(sql: Sql, orgId: string, id: string) {
+  const issue = await getIssue(sql, orgId, id)
+  const [comments, labels, relations, attachments] = await Promise.all([
+    listComments(sql, issue.id),
+    sql<
+      { label: string }[]
+    >`select label from issue_labels where issue_id = ${issue.id} order by label`,
+    sql<
+      { from_id: string; to_id: string; kind: string }[]
+    >`select from_id, to_id, kind from issue_relations where from_id = ${issue.id} or to_id = ${issue.id}`,
+    sql<
+      Attachment[]
+    >`select id, name, content_type, size_bytes::float8 as size_bytes, url, created_at from issue_attachments where issue_id = ${issue.id}`,
+  ])
+  return { issue, labels: labels.map((l) => l.label), comments, relations, attachments }
+}
+
+export async function addComment(sql: Sql, orgId: string, issueId: string, body: string) {
+  const [c] = await sql<Comment[]>`insert into issue_comments (org_id, issue_id, body)
+    values (${orgId}, ${issueId}, ${body}) returning id, body, created_at`
+  return c!
+}
+
+/** `blocks`: the target is not ready while this issue is open. Adding it twice is a no-op. */
+export async function addRelation(
+  sql: Sql,
+  orgId: string,
+  p: { from: string; to: string; kind: string },
+) {
+  await sql`insert into issue_relations (org_id, from_id, to_id, kind)
+    values (${orgId}, ${p.from}, ${p.to}, ${p.kind}) on conflict do nothing`
+}
+
+export async function addLabel(sql: Sql, orgId: string, issueId: string, label: string) {
+  await sql`insert into issue_labels (org_id, issue_id, label)
+    values (${orgId}, ${issueId}, ${label}) on conflict do nothing`
+}
+
+export async function removeLabel(sql: Sql, orgId: string, issueId: string, label: string) {
+  await sql`delete from issue_labels where org_id = ${orgId} and issue_id = ${issueId} and label = ${label}`
+}
+
+/** Attachment metadata only: the bytes live wherever `url` points. */
+export async function addAttachment(
+  sql: Sql,
+  orgId: string,
+  issueId: string,
+  p: { name: string; content_type: string; size_bytes: number; url?: string | undefined },
+) {
+  const [a] = await sql<
+    Attachment[]
+  >`insert into issue_attachments (org_id, issue_id, name, content_type, size_bytes, url)
+    values (${orgId}, ${issueId}, ${p.name}, ${p.content_type}, ${p.size_bytes}, ${p.url ?? null})
+    returning id, name, content_type, size_bytes::float8 as size_bytes, url, created_at`
+  return a!
+}
+
+/** Counts by status, live leases, and how many issues are ready to claim (the free `queue_status`). */
+export async function queueStatus(sql: Sql, orgId: string) {
+  const [s] = await sql<
+    { open: number; in_progress: number; leased: number; done: number; ready: number }[]
+  >`
+    select count(*) filter (where status = 'open')::int as open,
+           count(*) filter (where status = 'in_progress')::int as in_progress,
+           count(*) filter (where lease_expires_at > now())::int as leased,
+           count(*) filter (where status = 'done')::int as done,
+           (select count(*)::int from issues i where ${readyCondition(sql, orgId)}) as ready
+    from issues where org_id = ${orgId}`
+  return s!
+}

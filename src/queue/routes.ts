@@ -6,16 +6,22 @@ import { NotFoundError } from '../errors.js'
 import { editAction } from '../ledger/index.js'
 import {
   AlreadyClaimedError,
+  addAttachment,
+  addComment,
+  addLabel,
+  addRelation,
   claimReady,
   createIssue,
   editIssue,
   getIssue,
-  type IssueRow,
+  getIssueDetail,
   issueView,
   leaseOf,
-  normalize,
+  listComments,
+  listIssues,
   peekReady,
-  readyCondition,
+  queueStatus,
+  removeLabel,
   windDown,
 } from './queue.js'
 import {
@@ -67,36 +73,17 @@ export function queueRouter(ctx: AppContext): Router {
   r.get('/issues', async (req, res) => {
     const q = listQuery.parse(req.query)
     const limit = q.limit ?? 50
-    const rows = await sql<IssueRow[]>`
-      select i.* from issues i where i.org_id = ${org(res)}
-        ${q.status ? sql`and i.status = ${q.status}` : sql``}
-        ${q.label ? sql`and exists (select 1 from issue_labels l where l.issue_id = i.id and l.label = ${q.label})` : sql``}
-        ${q.before ? sql`and i.created_at < ${q.before}` : sql``}
-      order by i.created_at desc limit ${limit}`
+    const rows = await listIssues(sql, org(res), { ...q, limit })
     const last = rows.at(-1)
     res.json({
-      issues: rows.map((i) => issueView(normalize(i))),
-      next: last && rows.length === limit ? normalize(last).created_at.toISOString() : null,
+      issues: rows.map((i) => issueView(i)),
+      next: last && rows.length === limit ? last.created_at.toISOString() : null,
     })
   })
 
   r.get('/issues/:id', async (req, res) => {
-    const issue = await getIssue(sql, org(res), id(req))
-    const [comments, labels, relations, attachments] = await Promise.all([
-      sql`select id, body, created_at from issue_comments where issue_id = ${issue.id} order by created_at`,
-      sql`select label from issue_labels where issue_id = ${issue.id} order by label`,
-      sql`select from_id, to_id, kind from issue_relations where from_id = ${issue.id} or to_id = ${issue.id}`,
-      sql`select id, name, content_type, size_bytes::float8 as size_bytes, url, created_at from issue_attachments where issue_id = ${issue.id}`,
-    ])
-    res.json({
-      issue: {
-        ...issueView(issue),
-        labels: labels.map((l) => l.label),
-        comments,
-        relations,
-        attachments,
-      },
-    })
+    const { issue, ...rest } = await getIssueDetail(sql, org(res), id(req))
+    res.json({ issue: { ...issueView(issue), ...rest } })
   })
 
   r.patch('/issues/:id', async (req, res) => {
@@ -119,24 +106,15 @@ export function queueRouter(ctx: AppContext): Router {
     const body = commentBody.parse(req.body)
     // Checked before metering, so a bad id never touches the ledger.
     await getIssue(sql, org(res), issueId)
-    const { result, outcome } = await metered(
-      ctx,
-      org(res),
-      { action: 'save_comment' },
-      async () => {
-        const [c] = await sql`insert into issue_comments (org_id, issue_id, body)
-        values (${org(res)}, ${issueId}, ${body.body}) returning id, body, created_at`
-        return c
-      },
+    const { result, outcome } = await metered(ctx, org(res), { action: 'save_comment' }, () =>
+      addComment(sql, org(res), issueId, body.body),
     )
     send(res, 201, { comment: result }, outcome)
   })
 
   r.get('/issues/:id/comments', async (req, res) => {
     const issue = await getIssue(sql, org(res), id(req))
-    const comments =
-      await sql`select id, body, created_at from issue_comments where issue_id = ${issue.id} order by created_at`
-    res.json({ comments })
+    res.json({ comments: await listComments(sql, issue.id) })
   })
 
   r.post('/issues/:id/relations', async (req, res) => {
@@ -145,13 +123,8 @@ export function queueRouter(ctx: AppContext): Router {
     await getIssue(sql, org(res), issueId)
     await getIssue(sql, org(res), body.to)
     if (body.to === issueId) throw new NotFoundError('an issue cannot relate to itself')
-    const { outcome } = await metered(
-      ctx,
-      org(res),
-      { action: 'add_relation' },
-      () =>
-        sql`insert into issue_relations (org_id, from_id, to_id, kind)
-        values (${org(res)}, ${issueId}, ${body.to}, ${body.kind}) on conflict do nothing`,
+    const { outcome } = await metered(ctx, org(res), { action: 'add_relation' }, () =>
+      addRelation(sql, org(res), { from: issueId, to: body.to, kind: body.kind }),
     )
     send(res, 201, { relation: { from: issueId, to: body.to, kind: body.kind } }, outcome)
   })
@@ -160,13 +133,8 @@ export function queueRouter(ctx: AppContext): Router {
     const issueId = id(req)
     const body = labelBody.parse(req.body)
     await getIssue(sql, org(res), issueId)
-    const { outcome } = await metered(
-      ctx,
-      org(res),
-      { action: 'add_label' },
-      () =>
-        sql`insert into issue_labels (org_id, issue_id, label)
-        values (${org(res)}, ${issueId}, ${body.label}) on conflict do nothing`,
+    const { outcome } = await metered(ctx, org(res), { action: 'add_label' }, () =>
+      addLabel(sql, org(res), issueId, body.label),
     )
     send(res, 201, { label: body.label }, outcome)
   })
@@ -175,12 +143,8 @@ export function queueRouter(ctx: AppContext): Router {
     const issueId = id(req)
     const label = labelBody.parse({ label: req.params.label }).label
     await getIssue(sql, org(res), issueId)
-    const { outcome } = await metered(
-      ctx,
-      org(res),
-      { action: 'remove_label' },
-      () =>
-        sql`delete from issue_labels where org_id = ${org(res)} and issue_id = ${issueId} and label = ${label}`,
+    const { outcome } = await metered(ctx, org(res), { action: 'remove_label' }, () =>
+      removeLabel(sql, org(res), issueId, label),
     )
     send(res, 200, { removed: label }, outcome)
   })
@@ -189,17 +153,8 @@ export function queueRouter(ctx: AppContext): Router {
     const issueId = id(req)
     const body = attachmentBody.parse(req.body)
     await getIssue(sql, org(res), issueId)
-    const { result, outcome } = await metered(
-      ctx,
-      org(res),
-      { action: 'add_attachment' },
-      async () => {
-        const [a] =
-          await sql`insert into issue_attachments (org_id, issue_id, name, content_type, size_bytes, url)
-        values (${org(res)}, ${issueId}, ${body.name}, ${body.content_type}, ${body.size_bytes}, ${body.url ?? null})
-        returning id, name, content_type, size_bytes::float8 as size_bytes, url, created_at`
-        return a
-      },
+    const { result, outcome } = await metered(ctx, org(res), { action: 'add_attachment' }, () =>
+      addAttachment(sql, org(res), issueId, body),
     )
     send(res, 201, { attachment: result }, outcome)
   })
@@ -248,16 +203,7 @@ export function queueRouter(ctx: AppContext): Router {
   })
 
   r.get('/queue', async (_req, res) => {
-    const [s] = await sql<
-      { open: number; in_progress: number; leased: number; done: number; ready: number }[]
-    >`
-      select count(*) filter (where status = 'open')::int as open,
-             count(*) filter (where status = 'in_progress')::int as in_progress,
-             count(*) filter (where lease_expires_at > now())::int as leased,
-             count(*) filter (where status = 'done')::int as done,
-             (select count(*)::int from issues i where ${readyCondition(sql, org(res))}) as ready
-      from issues where org_id = ${org(res)}`
-    res.json({ queue: s })
+    res.json({ queue: await queueStatus(sql, org(res)) })
   })
 
   r.post('/issues/:id/claim', async (req, res) => {
