@@ -107,14 +107,18 @@ export function meterStep(a: LedgerState, r: MeterRequest, p: { hold: boolean })
 
 /**
  * Settles a reservation of `held` with `quantity` units at `unitPrice` actually used: the
- * voucher part first, as held; the rest of the hold is released.
+ * voucher part first, as held; the rest of the hold is released. Never charges more than
+ * was held, so a hold the gate let through free stays free.
  */
 export function commitHold(
   a: LedgerState,
   held: UsageAmounts,
   p: { unitPrice: bigint; quantity: number; now: bigint },
 ): { amounts: UsageAmounts; movements: Movement[] } {
-  const total = p.unitPrice * BigInt(p.quantity)
+  // Never more than was held: a free hold (wind-down, a session key while blocked) commits free.
+  const used = p.unitPrice * BigInt(p.quantity)
+  const cap = held.voucher + held.billable
+  const total = used < cap ? used : cap
   const voucher = total < held.voucher ? total : held.voucher
   const billable = total - voucher
   a.reservedVoucher -= held.voucher

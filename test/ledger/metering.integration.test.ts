@@ -135,6 +135,14 @@ describe('metering against PostgreSQL', () => {
         const w = await meter.meter({ orgId, action, leaseClaimedAt: claimedAt })
         expect(w).toMatchObject({ priceMicros: '0', free: 'wind_down' })
       }
+      // A wind-down reservation let through free commits free.
+      const held = await meter.reserve({ orgId, action: 'checkpoint', leaseClaimedAt: claimedAt })
+      expect(held).toMatchObject({ priceMicros: '0', free: 'wind_down', status: 'reserved' })
+      expect(await commitUsage(db, { orgId, usageId: held.usageId, quantity: 1 })).toMatchObject({
+        voucherMicros: '0',
+        billableMicros: '0',
+      })
+      expect((await getBillingSummary(db, orgId)).accrued).toBe(0n)
       // A "lease" claimed after the block is no free write channel.
       const late = await meter
         .meter({ orgId, action: 'checkpoint', leaseClaimedAt: new Date(Date.now() + 1000) })
