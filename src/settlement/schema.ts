@@ -103,7 +103,8 @@ export const operatorNonces = pgTable(
 /**
  * Every transaction an operator signs, recorded (nonce, hash, raw bytes) before it is
  * broadcast; replacements append their hash and keep the calldata. signed | sent | mined |
- * superseded (the nonce was used by a transaction we did not record).
+ * superseded (the nonce was used by a transaction we did not record) | dropped (a reorg gave
+ * its nonce back and the node no longer has it; the nonce was signed again).
  */
 export const operatorTxs = pgTable(
   'operator_txs',
@@ -129,7 +130,10 @@ export const operatorTxs = pgTable(
     updatedAt: ts('updated_at').notNull().defaultNow(),
   },
   (t) => [
-    uniqueIndex('operator_txs_nonce_idx').on(t.chainId, t.genesis, t.address, t.nonce),
+    // A nonce given back by a reorg (status dropped) may be signed again.
+    uniqueIndex('operator_txs_nonce_idx')
+      .on(t.chainId, t.genesis, t.address, t.nonce)
+      .where(sql`status <> 'dropped'`),
     index('operator_txs_open_idx')
       .on(t.chainId, t.genesis, t.address)
       .where(sql`status in ('signed', 'sent')`),
