@@ -28,8 +28,8 @@ export type LockedAccount = {
   spendWindowSpent: bigint
   /** Set when anything on the row changed and it must be written back. */
   dirty?: boolean
-  /** The subscription columns as read, so only a change is written back (and nothing stale). */
-  loaded?: { spendWindow: number; spendWindowSpent: bigint; allowance: bigint }
+  /** The subscription's allowance as read, so only a change is written back (never a stale one). */
+  loaded?: { allowance: bigint }
 }
 
 /** The gate's view of a locked account: the voucher it sees is what reservations left. */
@@ -66,7 +66,7 @@ export async function lockAccounts(
        a.accrued, a.reserved, a.booked, a.collected, a.written_off, a.entry_seq,
        ${microsOf('a.accrued_since')} as accrued_since,
        s.allowance, s.monthly_limit, ${microsOf('s.window_start')} as window_start, s.window_seconds,
-       s.spend_window, s.spend_window_spent
+       a.spend_window, a.spend_window_spent
      from billing_accounts a join subscriptions s on s.id = a.subscription_id
      where a.org_id = any($1::uuid[])
      order by a.org_id
@@ -97,11 +97,7 @@ export async function lockAccounts(
       windowSeconds: r.window_seconds as number,
       spendWindow: r.spend_window as number,
       spendWindowSpent: r.spend_window_spent as bigint,
-      loaded: {
-        spendWindow: r.spend_window as number,
-        spendWindowSpent: r.spend_window_spent as bigint,
-        allowance: r.allowance as bigint,
-      },
+      loaded: { allowance: r.allowance as bigint },
     })
   }
   return out
@@ -213,7 +209,7 @@ export async function appendEntries(sql: Sql, entries: PendingEntry[]): Promise<
   )
 }
 
-/** Writes back every changed account (and its subscription's spend window) in two statements. */
+/** Writes back every changed account (and a moved allowance to its subscription) in two statements. */
 export async function saveAccounts(sql: Sql, accounts: Iterable<LockedAccount>): Promise<void> {
   const dirty = [...accounts].filter((a) => a.dirty)
   if (dirty.length === 0) return
@@ -222,11 +218,12 @@ export async function saveAccounts(sql: Sql, accounts: Iterable<LockedAccount>):
     `update billing_accounts a set voucher = v.voucher, reserved_voucher = v.reserved_voucher,
        voucher_exhausted_at = v.voucher_exhausted_at, accrued = v.accrued, reserved = v.reserved,
        booked = v.booked, collected = v.collected, written_off = v.written_off, entry_seq = v.entry_seq,
-       accrued_since = v.accrued_since, updated_at = clock_timestamp()
+       accrued_since = v.accrued_since, spend_window = v.spend_window, spend_window_spent = v.spend_window_spent,
+       updated_at = clock_timestamp()
      from unnest($1::uuid[], $2::int8[], $3::int8[], $4::timestamptz[], $5::int8[], $6::int8[], $7::int8[],
-       $8::int8[], $9::int8[], $10::int8[], $11::timestamptz[])
+       $8::int8[], $9::int8[], $10::int8[], $11::timestamptz[], $12::int4[], $13::int8[])
        as v(org_id, voucher, reserved_voucher, voucher_exhausted_at, accrued, reserved, booked, collected,
-            written_off, entry_seq, accrued_since)
+            written_off, entry_seq, accrued_since, spend_window, spend_window_spent)
      where a.org_id = v.org_id`,
     arrayParams(sql, [
       dirty.map((a) => a.orgId),
@@ -240,29 +237,21 @@ export async function saveAccounts(sql: Sql, accounts: Iterable<LockedAccount>):
       dirty.map((a) => a.writtenOff.toString()),
       dirty.map((a) => a.entrySeq.toString()),
       dirty.map((a) => ts(a.accruedSince)),
+      dirty.map((a) => a.spendWindow),
+      dirty.map((a) => a.spendWindowSpent.toString()),
     ]),
     { prepare: true },
   )
-  // The subscription row only when its spend window or allowance moved: most batches leave it
-  // alone (voucher-covered and free actions), and an unchanged row is never written stale.
-  const subs = dirty.filter(
-    (a) =>
-      a.loaded === undefined ||
-      a.loaded.spendWindow !== a.spendWindow ||
-      a.loaded.spendWindowSpent !== a.spendWindowSpent ||
-      a.loaded.allowance !== a.allowance,
-  )
+  // The subscription row only when its allowance moved (a collection): never in metering.
+  const subs = dirty.filter((a) => a.loaded === undefined || a.loaded.allowance !== a.allowance)
   const subscriptionsWrite =
     subs.length === 0
       ? Promise.resolve()
       : sql.unsafe(
-          `update subscriptions s set spend_window = v.spend_window, spend_window_spent = v.spent, allowance = v.allowance
-     from unnest($1::text[], $2::int4[], $3::int8[], $4::int8[]) as v(id, spend_window, spent, allowance)
-     where s.id = v.id`,
+          `update subscriptions s set allowance = v.allowance
+           from unnest($1::text[], $2::int8[]) as v(id, allowance) where s.id = v.id`,
           arrayParams(sql, [
             subs.map((a) => a.subscriptionId),
-            subs.map((a) => a.spendWindow),
-            subs.map((a) => a.spendWindowSpent.toString()),
             subs.map((a) => a.allowance.toString()),
           ]),
           { prepare: true },

@@ -96,7 +96,9 @@ export async function startNewSubscription(
     await tx`
       insert into subscription_transitions (subscription_id, from_state, to_state, cause, reason)
       values (${id}, null, 'pending', 'owner', ${`replaces ${account.subscriptionId}`})`
-    await tx`update billing_accounts set subscription_id = ${id} where org_id = ${p.orgId}`
+    await tx`
+      update billing_accounts set subscription_id = ${id}, spend_window = 0, spend_window_spent = 0
+      where org_id = ${p.orgId}`
     return { subscriptionId: id }
   })
 }

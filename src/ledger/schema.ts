@@ -43,6 +43,13 @@ export const billingAccounts = pgTable('billing_accounts', {
   entrySeq: bigint('entry_seq', { mode: 'bigint' }).notNull().default(sql`0`),
   /** When the oldest unbooked usage was recorded (settlement's max-age trigger). */
   accruedSince: ts('accrued_since'),
+  /**
+   * Billable usage recorded in window `spendWindow` of the current subscription (voucher-covered
+   * usage never counts): the monthly limit's meter. Kept on this row, which every metering
+   * batch updates anyway, so a batch writes one row per org.
+   */
+  spendWindow: integer('spend_window').notNull().default(0),
+  spendWindowSpent: micros('spend_window_spent').notNull().default(sql`0`),
   createdAt: ts('created_at').notNull().defaultNow(),
   updatedAt: ts('updated_at').notNull().defaultNow(),
 })
@@ -70,9 +77,6 @@ export const subscriptions = pgTable(
     monthlyLimit: micros('monthly_limit'),
     windowStart: ts('window_start'),
     windowSeconds: integer('window_seconds').notNull(),
-    /** Billable usage recorded in window `spendWindow` (voucher-covered usage never counts). */
-    spendWindow: integer('spend_window').notNull().default(0),
-    spendWindowSpent: micros('spend_window_spent').notNull().default(sql`0`),
     termsNonce: integer('terms_nonce').notNull().default(0),
     /** Last on-chain charge sequence number booked (the collector's `seq`). */
     lastSeq: integer('last_seq').notNull().default(0),

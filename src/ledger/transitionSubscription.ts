@@ -1,6 +1,6 @@
 import { InvalidTransitionError } from './errors.js'
 import type { Sql } from './sql.js'
-import { toTimestamp } from './sql.js'
+import { microsOf, toTimestamp } from './sql.js'
 import { allowedTransitions, type SubscriptionState, type TransitionCause } from './states.js'
 
 /** What an authorization (first or re-) sets on the subscription with the move to `active`. */
@@ -37,8 +37,9 @@ export async function transitionSubscription(
   sql: Sql,
   p: TransitionSubscriptionParameters,
 ): Promise<TransitionSubscriptionReturnType> {
-  const [row] = await sql<{ state: SubscriptionState }[]>`
-    select state from subscriptions where id = ${p.subscriptionId} for update`
+  const [row] = await sql<{ state: SubscriptionState; window_start: bigint | null }[]>`
+    select state, ${sql.unsafe(microsOf('window_start'))} as window_start
+    from subscriptions where id = ${p.subscriptionId} for update`
   if (!row)
     throw new InvalidTransitionError({ subscriptionId: p.subscriptionId, from: 'none', to: p.to })
   const from = row.state
@@ -54,13 +55,21 @@ export async function transitionSubscription(
       state_changed_at = ${at},
       owner = coalesce(${a?.owner ?? null}, owner),
       allowance = coalesce(${a ? a.allowance.toString() : null}::int8, allowance),
-      spend_window = case when ${a?.windowStart === undefined ? null : toTimestamp(a.windowStart)}::timestamptz is distinct from window_start and ${a?.windowStart !== undefined} then 0 else spend_window end,
-      spend_window_spent = case when ${a?.windowStart === undefined ? null : toTimestamp(a.windowStart)}::timestamptz is distinct from window_start and ${a?.windowStart !== undefined} then 0 else spend_window_spent end,
       window_start = coalesce(${a?.windowStart === undefined ? null : toTimestamp(a.windowStart)}::timestamptz, window_start, case when ${a !== undefined} then ${at} end),
       window_seconds = coalesce(${a?.windowSeconds ?? null}::int4, window_seconds),
       monthly_limit = case when ${a !== undefined && a.monthlyLimit !== undefined} then ${a?.monthlyLimit?.toString() ?? null}::int8 else monthly_limit end,
       terms_nonce = coalesce(${a?.termsNonce ?? null}::int4, terms_nonce)
     where id = ${p.subscriptionId}`
+  // New windows (the chain's authorization started them afresh): the monthly meter restarts.
+  if (
+    a?.windowStart !== undefined &&
+    row.window_start !== null &&
+    a.windowStart !== row.window_start
+  ) {
+    await sql`
+      update billing_accounts set spend_window = 0, spend_window_spent = 0
+      where subscription_id = ${p.subscriptionId}`
+  }
   await sql`
     insert into subscription_transitions (subscription_id, from_state, to_state, cause, actor, reason, at)
     values (${p.subscriptionId}, ${from}, ${p.to}, ${p.cause}, ${p.actor ?? null}, ${p.reason ?? null}, ${at})`
