@@ -32,6 +32,8 @@ export type SendParameters = {
   gas?: bigint
   /** What the transaction is for (e.g. `batch:42`), so recovery can find it. */
   purpose: string
+  /** Runs after the transaction is recorded and before it is broadcast (fault tests). */
+  beforeBroadcast?: (() => Promise<void> | void) | undefined
 }
 
 export type WaitForParameters = {
@@ -64,6 +66,7 @@ export type OperatorWallet = {
     functionName: fn
     args: ContractFunctionArgs<abi, 'nonpayable' | 'payable', fn>
     purpose: string
+    beforeBroadcast?: SendParameters['beforeBroadcast']
   }) => Promise<OperatorTx>
   /**
    * Waits until one of the transaction's hashes is mined with `confirmations`, replacing it
@@ -232,18 +235,32 @@ export async function createOperatorWallet(
     async send(s) {
       const gas =
         s.gas ?? (await client.estimateGas({ account: client.account, to: s.to, data: s.data }))
-      const [fees, pending] = await Promise.all([
-        client.estimateFeesPerGas(),
-        chainNonce('pending'),
-      ])
+      const fees = await client.estimateFeesPerGas()
+      let pending = 0
       const tx = await sql.begin(async (t) => {
         await t`
-          insert into operator_nonces (chain_id, genesis, address, next_nonce) values (${chainId}, ${genesis}, ${address}, ${pending})
+          insert into operator_nonces (chain_id, genesis, address, next_nonce) values (${chainId}, ${genesis}, ${address}, 0)
           on conflict (chain_id, genesis, address) do nothing`
         const [n] = await t<{ next_nonce: number }[]>`
           select next_nonce from operator_nonces where chain_id = ${chainId} and genesis = ${genesis} and address = ${address} for update`
-        // The chain may be ahead (a transaction sent with this key outside Tollgate): never reuse.
-        const nonce = Math.max(n!.next_nonce, pending)
+        // Read under the lock: every row another sender recorded is committed and either open
+        // here or already counted by the node.
+        pending = await chainNonce('pending')
+        // The lowest nonce the chain has not used and no open row holds. Normally that is our
+        // counter; the chain may be ahead (the key used outside Tollgate: never reuse), or
+        // behind with no open row there (a reorg gave the nonce back: sign it again).
+        const open = await t<{ nonce: number }[]>`
+          select nonce from operator_txs where chain_id = ${chainId} and genesis = ${genesis} and address = ${address}
+            and status in ('signed', 'sent') and nonce >= ${pending} order by nonce`
+        let nonce = pending
+        for (const o of open) if (o.nonce === nonce) nonce++
+        if (nonce < n!.next_nonce) {
+          const gone = await t`
+            update operator_txs set status = 'dropped', updated_at = clock_timestamp()
+            where chain_id = ${chainId} and genesis = ${genesis} and address = ${address} and nonce = ${nonce}
+              and status in ('mined', 'superseded')`
+          log?.warn('operator nonce given back by the chain', { nonce, dropped: gone.count })
+        }
         const r = {
           to: s.to,
           data: s.data,
@@ -258,13 +275,14 @@ export async function createOperatorWallet(
           values (${chainId}, ${genesis}, ${address}, ${nonce}, ${s.purpose}, ${s.to}, ${s.data}, ${gas.toString()},
             ${r.maxFeePerGas.toString()}, ${r.maxPriorityFeePerGas.toString()}, ${raw}, ${[hash]}, 'signed')
           returning id, nonce, tx_hashes, status`
-        await t`update operator_nonces set next_nonce = ${nonce + 1}, updated_at = clock_timestamp()
+        await t`update operator_nonces set next_nonce = greatest(next_nonce, ${nonce + 1}), updated_at = clock_timestamp()
           where chain_id = ${chainId} and genesis = ${genesis} and address = ${address}`
         return toTx(row!)
       })
       // Rows between the chain's pending nonce and ours were recorded but never reached the node
       // (a process killed before its broadcast): send them first, or ours waits behind the gap.
       if (tx.nonce > pending) await healBelow(tx.nonce)
+      await s.beforeBroadcast?.()
       // Recorded: a crash from here on leaves a row that `sync` broadcasts again.
       await broadcast(
         (await sql<{ raw: Hex }[]>`select raw from operator_txs where id = ${tx.id.toString()}`)[0]!
@@ -292,7 +310,13 @@ export async function createOperatorWallet(
         functionName: c.functionName as string,
         args: c.args as readonly unknown[],
       })
-      return await wallet.send({ to: c.address, data, gas: (gas * 12n) / 10n, purpose: c.purpose })
+      return await wallet.send({
+        to: c.address,
+        data,
+        gas: (gas * 12n) / 10n,
+        purpose: c.purpose,
+        beforeBroadcast: c.beforeBroadcast,
+      })
     },
 
     async waitFor(tx, w = {}) {

@@ -19,8 +19,11 @@ export type SettlementContext = {
   replaceAfterMs?: number
   /** Most charges in one collectBatch transaction. */
   batchSize?: number
-  /** Called at each recorded step of a batch (claimed → sent → receipt), for progress and fault tests. */
-  onStep?: ((step: 'claimed' | 'sent' | 'receipt') => void | Promise<void>) | undefined
+  /**
+   * Called at each recorded step of a batch — claimed (intent recorded), signed (transaction
+   * recorded, not yet broadcast), sent, receipt — for progress and fault tests.
+   */
+  onStep?: ((step: 'claimed' | 'signed' | 'sent' | 'receipt') => void | Promise<void>) | undefined
 }
 
 /** The collector's failure reasons (ICollector.FailureReason), by number. */

@@ -1,5 +1,5 @@
 import { parseEventLogs } from 'viem'
-import { collectorAbi } from '../chain/abis.js'
+import { collectorAbi, usdcAbi } from '../chain/abis.js'
 import { txUrl } from '../chain/explorer.js'
 import { failureReasons, type SettlementContext, unpackCollected } from './context.js'
 
@@ -10,7 +10,8 @@ export type IndexReport = { from: bigint; to: bigint; inserted: number; rolledBa
 
 /**
  * Mirrors the collector's `Collected`, `ChargeFailed`, `Authorized` (amount = the allowance set)
- * and `Canceled` (failure_reason = by_signature | by_owner) events into `payment_history`, up to
+ * and `Canceled` (failure_reason = by_signature | by_owner) events, and the token's `Transfer`
+ * events to the payee (paired with their collection), into `payment_history`, up to
  * `confirmations` blocks behind the head. The cursor stores the hash of the last block read:
  * when the chain's block at that height has another hash, a reorg happened, and every row
  * from the reorg window up is deleted and read again — no lost, doubled or phantom rows.
@@ -40,15 +41,54 @@ export async function indexChain(ctx: SettlementContext): Promise<IndexReport> {
     if (rolledBack > 0) await db.$client`delete from chain_cursors where chain_id = ${chainId}`
     return { from, to: safe, inserted: 0, rolledBack }
   }
-  const to = safe
-  const logs = await client.getLogs({
-    address: deployment.collector!,
-    fromBlock: from,
-    toBlock: to,
-  })
+  let inserted = 0
+  // Bounded ranges: public RPCs refuse getLogs over too many blocks.
+  for (let lo = from; lo <= safe; lo += MAX_RANGE) {
+    const hi = lo + MAX_RANGE - 1n < safe ? lo + MAX_RANGE - 1n : safe
+    inserted += await indexRange(ctx, lo, hi)
+  }
+  return { from, to: safe, inserted, rolledBack }
+}
+
+/** Blocks per getLogs call. */
+const MAX_RANGE = 2_000n
+
+const usdcTransfer = usdcAbi.find(
+  (x): x is Extract<(typeof usdcAbi)[number], { type: 'event'; name: 'Transfer' }> =>
+    x.type === 'event' && x.name === 'Transfer',
+)!
+
+type HistoryRow = Record<string, string | number | null>
+
+/** Reads [lo, hi], writes its rows and moves the cursor to hi, in one transaction. */
+async function indexRange(ctx: SettlementContext, lo: bigint, hi: bigint): Promise<number> {
+  const { db, operator: client, deployment } = ctx
+  const chainId = deployment.chainId
+  const [logs, transfers] = await Promise.all([
+    client.getLogs({ address: deployment.collector!, fromBlock: lo, toBlock: hi }),
+    // The token's own record of what reached the payee: every Transfer to it.
+    client.getLogs({
+      address: deployment.usdc,
+      event: usdcTransfer,
+      args: { to: deployment.payee },
+      fromBlock: lo,
+      toBlock: hi,
+    }),
+  ])
   const events = parseEventLogs({ abi: collectorAbi, logs })
-  const rows: Record<string, string | number | null>[] = []
+  const rows: HistoryRow[] = []
   const blockTimes = new Map<bigint, Date>()
+  const timeOf = async (n: bigint) => {
+    if (!blockTimes.has(n)) {
+      const b = await client.getBlock({ blockNumber: n })
+      blockTimes.set(n, new Date(Number(b.timestamp) * 1000))
+    }
+    return blockTimes.get(n)!.toISOString()
+  }
+  const collectedIn = new Map<
+    string,
+    { subscription: string; seq: number; window: number; amount: bigint; logIndex: number }[]
+  >()
   for (const e of events) {
     if (
       e.eventName !== 'Collected' &&
@@ -57,10 +97,6 @@ export async function indexChain(ctx: SettlementContext): Promise<IndexReport> {
       e.eventName !== 'Canceled'
     )
       continue
-    if (!blockTimes.has(e.blockNumber)) {
-      const b = await client.getBlock({ blockNumber: e.blockNumber })
-      blockTimes.set(e.blockNumber, new Date(Number(b.timestamp) * 1000))
-    }
     const base = {
       chain_id: chainId,
       subscription_id: e.args.subscription.slice(-32),
@@ -68,11 +104,21 @@ export async function indexChain(ctx: SettlementContext): Promise<IndexReport> {
       block_number: e.blockNumber.toString(),
       block_hash: e.blockHash,
       log_index: e.logIndex,
-      block_time: blockTimes.get(e.blockNumber)!.toISOString(),
+      block_time: await timeOf(e.blockNumber),
       explorer_url: txUrl(chainId, e.transactionHash),
+      payer: null,
     }
     if (e.eventName === 'Collected') {
       const c = unpackCollected(e.args.packed)
+      const list = collectedIn.get(e.transactionHash) ?? []
+      list.push({
+        subscription: base.subscription_id,
+        seq: c.seq,
+        window: c.window,
+        amount: c.amount,
+        logIndex: e.logIndex,
+      })
+      collectedIn.set(e.transactionHash, list)
       rows.push({
         ...base,
         event: 'Collected',
@@ -115,20 +161,56 @@ export async function indexChain(ctx: SettlementContext): Promise<IndexReport> {
       })
     }
   }
-  const toBlock = await client.getBlock({ blockNumber: to })
+  // A Transfer to the payee names no subscription: pair it with the collection that follows it
+  // in the same transaction (same payer, same amount). One that pairs with none (someone paid
+  // the payee directly) is kept with an empty subscription, so the mirror holds every transfer.
+  const owners = new Map<string, string>()
+  const subIds = [...new Set([...collectedIn.values()].flat().map((c) => c.subscription))]
+  if (subIds.length > 0) {
+    for (const r of await db.$client<{ id: string; owner: string | null }[]>`
+      select id, owner from subscriptions where id = any(${subIds})`)
+      if (r.owner) owners.set(r.id, r.owner.toLowerCase())
+  }
+  for (const t of transfers) {
+    const from = t.args.from!.toLowerCase()
+    const candidates = collectedIn.get(t.transactionHash) ?? []
+    const k = candidates.findIndex(
+      (c) =>
+        c.logIndex > t.logIndex && c.amount === t.args.value && owners.get(c.subscription) === from,
+    )
+    const match = k >= 0 ? candidates.splice(k, 1)[0] : undefined
+    rows.push({
+      chain_id: chainId,
+      event: 'Transfer',
+      subscription_id: match?.subscription ?? '',
+      seq: match?.seq ?? 0,
+      window_index: match?.window ?? 0,
+      amount: (t.args.value ?? 0n).toString(),
+      total_collected: null,
+      failure_reason: null,
+      tx_hash: t.transactionHash,
+      block_number: t.blockNumber.toString(),
+      block_hash: t.blockHash,
+      log_index: t.logIndex,
+      block_time: await timeOf(t.blockNumber),
+      explorer_url: txUrl(chainId, t.transactionHash),
+      payer: from,
+    })
+  }
+  const toBlock = await client.getBlock({ blockNumber: hi })
   await db.$client.begin(async (tx) => {
     if (rows.length > 0) {
       await tx`insert into payment_history ${tx(rows)} on conflict (chain_id, tx_hash, log_index) do nothing`
     }
     await tx`
-      insert into chain_cursors (chain_id, block_number, block_hash) values (${chainId}, ${to.toString()}, ${toBlock.hash})
+      insert into chain_cursors (chain_id, block_number, block_hash) values (${chainId}, ${hi.toString()}, ${toBlock.hash})
       on conflict (chain_id) do update set block_number = excluded.block_number, block_hash = excluded.block_hash, updated_at = clock_timestamp()`
   })
-  return { from, to, inserted: rows.length, rolledBack }
+  return rows.length
 }
 
 /** One row of the on-chain payment history, as pages and the CLI show it. */
-export type PaymentEvent = 'Collected' | 'ChargeFailed' | 'Authorized' | 'Canceled'
+export type PaymentEvent = 'Collected' | 'ChargeFailed' | 'Authorized' | 'Canceled' | 'Transfer'
 
 export type PaymentRow = {
   event: PaymentEvent

@@ -185,6 +185,7 @@ async function sendBatch(
       functionName: 'collectBatch',
       args: [items],
       purpose: `batch:${batchId}`,
+      beforeBroadcast: () => ctx.onStep?.('signed'),
     })
   } catch (error) {
     // Refused before sending (the estimate reverted): nothing can be in flight, release now.
@@ -309,6 +310,7 @@ export async function settleOnce(
     const claimed = await claimBatch(ctx, ctx.batchSize ?? 100)
     if (!claimed) break
     report.batches++
+    await ctx.onStep?.('claimed')
     await sendBatch(ctx, claimed.batchId, claimed.charges, report)
   }
   return report
