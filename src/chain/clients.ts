@@ -40,9 +40,9 @@ export async function createSigner(
   const probe = createPublicClient({ transport: http(rpcUrl) })
   const chain = chainFor(await probe.getChainId())
   return createWalletClient({
-    // Without a nonce manager every send reads the pending nonce from the node: right for the
-    // operator, whose sends are serialized (serializeSends) and may follow a crashed process's.
-    // Scripts and tests that fire sends concurrently from one key ask for viem's manager.
+    // Without a nonce manager every send reads the pending nonce from the node. The operator
+    // sends through its wallet (operatorWallet.ts: nonces in Postgres, recorded before
+    // broadcast); scripts and tests that fire sends concurrently from one key ask for viem's.
     account: privateKeyToAccount(privateKey, options.nonceManager ? { nonceManager } : {}),
     chain,
     transport: http(rpcUrl),
