@@ -33,3 +33,17 @@ export async function authenticateKey(
   if (!row) throw new UnauthorizedError('unknown or revoked API key')
   return { orgId: row.org_id, keyId: row.id }
 }
+
+/** The org's API keys (never the keys themselves: prefix, label, dates). */
+export const listApiKeys = (db: Db, orgId: string) =>
+  db.$client`
+    select id, prefix, label, role, created_at, revoked_at from api_keys
+    where org_id = ${orgId} order by created_at`
+
+/** Revokes a key of the org (idempotent); null when the org has no such key. */
+export async function revokeApiKey(db: Db, p: { orgId: string; id: string }) {
+  const [row] = await db.$client<{ id: string; revoked_at: Date }[]>`
+    update api_keys set revoked_at = coalesce(revoked_at, now())
+    where org_id = ${p.orgId} and id = ${p.id} returning id, revoked_at`
+  return row ?? null
+}

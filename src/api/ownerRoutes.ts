@@ -1,15 +1,16 @@
-import { randomBytes } from 'node:crypto'
 import { type Request, type Response, Router } from 'express'
 import { type Address, getAddress, isAddress, verifyMessage } from 'viem'
 import { parseSiweMessage, validateSiweMessage } from 'viem/siwe'
 import { z } from 'zod'
-import { BaseError, NotFoundError, ValidationError } from '../errors.js'
+import { NotFoundError, ValidationError } from '../errors.js'
 import { getBillingSummary } from '../ledger/index.js'
-import { authOf, ForbiddenError, newSessionToken, requireOwner } from './auth.js'
+import { addAdmin, listAdmins } from './admins.js'
+import { authOf, ForbiddenError, requireOwner } from './auth.js'
 import type { AppContext } from './context.js'
-import { createApiKey, UnauthorizedError } from './keys.js'
+import { createApiKey, listApiKeys, revokeApiKey, UnauthorizedError } from './keys.js'
 import { manageLinkUrl } from './manageLink.js'
 import { metered, meteredView } from './metering.js'
+import { consumeSiweNonce, createSession, issueSiweNonce, walletOrgs } from './sessions.js'
 
 export const siweBody = z.strictObject({
   message: z.string().min(1).max(4_000),
@@ -32,13 +33,10 @@ const ownerSessionSeconds = 12 * 3600
 /** Public auth routes: SIWE sign-in for owners and admins. */
 export function authRouter(ctx: AppContext): Router {
   const r = Router()
-  const sql = ctx.db.$client
 
   r.get('/auth/nonce', async (_req, res) => {
-    const nonce = randomBytes(16).toString('hex')
-    await sql`delete from auth_nonces where expires_at < now()`
-    await sql`insert into auth_nonces (nonce, expires_at) values (${nonce}, now() + interval '10 minutes')`
-    res.json({ nonce, expires_in: 600 })
+    const { nonce, expiresIn } = await issueSiweNonce(ctx.db)
+    res.json({ nonce, expires_in: expiresIn })
   })
 
   r.post('/auth/siwe', async (req, res) => {
@@ -46,8 +44,7 @@ export function authRouter(ctx: AppContext): Router {
     const message = parseSiweMessage(body.message)
     if (!message.address || !message.nonce)
       throw new ValidationError('not a sign-in-with-ethereum message')
-    const [used] =
-      await sql`delete from auth_nonces where nonce = ${message.nonce} and expires_at > now() returning 1`
+    const used = await consumeSiweNonce(ctx.db, message.nonce)
     if (!used || !validateSiweMessage({ message }))
       throw new UnauthorizedError('the sign-in message is expired, not yet valid or already used')
     // The message must name this service, so a signature a look-alike site collected (with a
@@ -63,26 +60,20 @@ export function authRouter(ctx: AppContext): Router {
       ? await ctx.chain.reader.verifySiweMessage({ message: body.message, signature })
       : await verifyMessage({ address, message: body.message, signature })
     if (!ok) throw new UnauthorizedError('that signature is not from this wallet')
-    const lower = address.toLowerCase()
-    const orgs = await sql<{ id: string; role: 'owner' | 'admin' }[]>`
-      select id, 'owner' as role from orgs where owner_address = ${lower}
-      union all select org_id as id, 'admin' as role from org_admins where address = ${lower}`
+    const orgs = await walletOrgs(ctx.db, address)
     const pick = body.org_id ? orgs.find((o) => o.id === body.org_id) : orgs[0]
-    if (!pick)
-      throw new BaseError('this wallet owns or administers no such org', {
-        code: 'FORBIDDEN',
-        status: 403,
-      })
-    const { token, hash } = newSessionToken()
-    const [row] = await sql<{ expires_at: Date }[]>`
-      insert into session_keys (key_hash, org_id, role, address, expires_at)
-      values (${hash}, ${pick.id}, ${pick.role}, ${lower}, now() + make_interval(secs => ${ownerSessionSeconds}))
-      returning expires_at`
+    if (!pick) throw new ForbiddenError('this wallet owns or administers no such org')
+    const { token, expiresAt } = await createSession(ctx.db, {
+      orgId: pick.id,
+      role: pick.role,
+      address,
+      ttlSeconds: ownerSessionSeconds,
+    })
     res.setHeader(
       'set-cookie',
       `tg_session=${token}; Path=/v1; HttpOnly; SameSite=Strict; Max-Age=${ownerSessionSeconds}${ctx.config.product.publicBaseUrl.startsWith('https') ? '; Secure' : ''}`,
     )
-    res.json({ token, org_id: pick.id, role: pick.role, address, expires_at: row!.expires_at })
+    res.json({ token, org_id: pick.id, role: pick.role, address, expires_at: expiresAt })
   })
 
   return r
@@ -91,7 +82,6 @@ export function authRouter(ctx: AppContext): Router {
 /** Credentials and billing controls (mounted after `requireAuth`). */
 export function keyRouter(ctx: AppContext): Router {
   const r = Router()
-  const sql = ctx.db.$client
   // mint_session_key: metered but never refused (agents must never lose their keys).
   // `/session-keys`, and `/session_keys` as the tool-style spelling of the same action.
   r.post(['/session-keys', '/session_keys'], async (req, res) => {
@@ -103,12 +93,13 @@ export function keyRouter(ctx: AppContext): Router {
       auth.orgId,
       { action: 'mint_session_key' },
       async () => {
-        const { token, hash } = newSessionToken()
-        const [row] = await sql<{ expires_at: Date }[]>`
-          insert into session_keys (key_hash, org_id, role, parent_key_id, expires_at)
-          values (${hash}, ${auth.orgId}, 'member', ${auth.keyId}, now() + make_interval(secs => ${ttl}))
-          returning expires_at`
-        return { session_key: token, expires_at: row!.expires_at }
+        const s = await createSession(ctx.db, {
+          orgId: auth.orgId,
+          role: 'member',
+          parentKeyId: auth.keyId,
+          ttlSeconds: ttl,
+        })
+        return { session_key: s.token, expires_at: s.expiresAt }
       },
     )
     res.status(201).json({ ...result, metered: meteredView(outcome) })
@@ -124,17 +115,12 @@ export function keyRouter(ctx: AppContext): Router {
   })
 
   r.get('/keys', requireOwner, async (_req, res) => {
-    const keys = await sql`
-      select id, prefix, label, role, created_at, revoked_at from api_keys
-      where org_id = ${authOf(res).orgId} order by created_at`
-    res.json({ keys })
+    res.json({ keys: await listApiKeys(ctx.db, authOf(res).orgId) })
   })
 
   r.delete('/keys/:id', requireOwner, async (req, res) => {
     const id = z.uuid().parse(req.params.id)
-    const [row] = await sql`
-      update api_keys set revoked_at = coalesce(revoked_at, now())
-      where org_id = ${authOf(res).orgId} and id = ${id} returning id, revoked_at`
+    const row = await revokeApiKey(ctx.db, { orgId: authOf(res).orgId, id })
     if (!row) throw new NotFoundError(`no key ${id}`)
     res.json({ key: row })
   })
@@ -153,16 +139,13 @@ export function keyRouter(ctx: AppContext): Router {
     const body = adminBody.parse(req.body)
     if (!isAddress(body.address, { strict: false }))
       throw new ValidationError('address is not an address')
-    const address = body.address.toLowerCase()
-    await sql`insert into org_admins (org_id, address) values (${auth.orgId}, ${address}) on conflict do nothing`
-    res.status(201).json({ admin: { address } })
+    const admin = await addAdmin(ctx.db, { orgId: auth.orgId, address: body.address })
+    res.status(201).json({ admin })
   })
 
   r.get(['/orgs/:id/admins', '/admins'], requireOwner, async (req, res) => {
     const auth = orgOf(req, res)
-    const admins = await sql<{ address: string; created_at: Date }[]>`
-      select address, created_at from org_admins where org_id = ${auth.orgId} order by created_at`
-    res.json({ admins })
+    res.json({ admins: await listAdmins(ctx.db, auth.orgId) })
   })
 
   r.post('/billing/manage-link', requireOwner, async (_req, res) => {

@@ -1,0 +1,16 @@
+import type { Db } from '../db/client.js'
+
+// Admins: wallets the owner adds; they sign in with SIWE and get the org's controls.
+
+/** Adds an admin wallet (lower-cased); adding one twice is a no-op. */
+export async function addAdmin(db: Db, p: { orgId: string; address: string }) {
+  const address = p.address.toLowerCase()
+  await db.$client`insert into org_admins (org_id, address) values (${p.orgId}, ${address})
+    on conflict do nothing`
+  return { address }
+}
+
+/** The org's admin wallets, oldest first. */
+export const listAdmins = (db: Db, orgId: string) =>
+  db.$client<{ address: string; created_at: Date }[]>`
+    select address, created_at from org_admins where org_id = ${orgId} order by created_at`
