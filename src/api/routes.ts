@@ -1,18 +1,10 @@
 import { Router } from 'express'
 import { z } from 'zod'
-import { lockAccounts, snapshotOf } from '../ledger/accounts.js'
-import { decide } from '../ledger/decide.js'
-import {
-  formatUsd,
-  getBillingSummary,
-  listLedgerEntries,
-  NoBillingAccountError,
-  UnknownActionError,
-} from '../ledger/index.js'
-import { nowMicros } from '../ledger/sql.js'
+import { formatUsd, getBillingSummary, listLedgerEntries } from '../ledger/index.js'
 import { queueRouter } from '../queue/routes.js'
 import { listPayments } from '../settlement/indexChain.js'
 import { authOf, requireAuth } from './auth.js'
+import { checkUsage } from './checkUsage.js'
 import type { AppContext } from './context.js'
 import { createOrg } from './createOrg.js'
 import { idempotencyKeyOf, idempotent } from './idempotency.js'
@@ -97,31 +89,20 @@ export function v1Router(ctx: AppContext, limits: RateLimits = defaultRateLimits
   })
 
   r.post('/usage/check', async (req, res) => {
-    const { orgId } = authOf(res)
     const body = usageBody.parse(req.body)
-    const unitPrice = ctx.config.rateCard.prices[body.action]
-    if (unitPrice === undefined) throw new UnknownActionError(body.action)
-    const account = (await lockAccounts(ctx.db.$client, [orgId], { lock: false })).get(orgId)
-    if (!account) throw new NoBillingAccountError(orgId)
-    const d = decide(snapshotOf(account), {
+    const c = await checkUsage(ctx, {
+      orgId: authOf(res).orgId,
       action: body.action,
-      quantity: body.quantity ?? 1,
-      unitPrice,
-      now: nowMicros(),
+      quantity: body.quantity,
     })
-    const price = unitPrice * BigInt(body.quantity ?? 1)
     res.json(
-      d.kind === 'refuse'
-        ? {
-            allowed: false,
-            code: d.code,
-            reason: 'reason' in d ? d.reason : undefined,
-            price_micros: price.toString(),
-          }
+      c.allowed
+        ? { allowed: true, price_micros: c.priceMicros.toString(), free: c.free }
         : {
-            allowed: true,
-            price_micros: price.toString(),
-            free: d.kind === 'free' ? d.reason : null,
+            allowed: false,
+            code: c.code,
+            reason: c.reason,
+            price_micros: c.priceMicros.toString(),
           },
     )
   })
