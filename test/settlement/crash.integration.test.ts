@@ -11,10 +11,10 @@ import { describe, expect, test } from '../fixtures.js'
 import { makeMeter } from '../ledger/helpers.js'
 import { authorizedOrg, settlementContext } from './helpers.js'
 
-const steps = ['claimed', 'sent', 'receipt', 'random'] as const
+const steps = ['claimed', 'signed', 'sent', 'receipt', 'random'] as const
 
 describe('crash safety', () => {
-  test('the settling process SIGKILLed at every step, 24 trials: no double pull, no lost charge', async ({
+  test('the settling process SIGKILLed at every step, 25 trials: no double pull, no lost charge', async ({
     db,
     databaseUrl,
     chain,
@@ -23,7 +23,7 @@ describe('crash safety', () => {
     writeFileSync(deploymentFile, JSON.stringify(chain.deployment))
     const meter = makeMeter(db)
     const ctx = settlementContext(db, chain, { thresholdMicros: 1n })
-    for (let trial = 0; trial < 24; trial++) {
+    for (let trial = 0; trial < 25; trial++) {
       const step = steps[trial % steps.length]!
       const orgs = await Promise.all(
         [0, 1].map(() => authorizedOrg(db, chain, { cap: 1_000_000n, balance: 1_000_000n })),
@@ -44,7 +44,10 @@ describe('crash safety', () => {
       })
       if (step === 'random')
         setTimeout(() => child.kill('SIGKILL'), 1_500 + Math.floor(Math.random() * 1_500))
-      await new Promise((r) => child.on('exit', r))
+      const signal = await new Promise((r) => child.on('exit', (_code, sig) => r(sig)))
+      // The fixed steps are always reached: the child really died there.
+      if (step !== 'random')
+        expect({ trial, step, signal }).toEqual({ trial, step, signal: 'SIGKILL' })
       // A fresh worker takes over: it reconciles the dead one's batch with the chain, then settles.
       await settleOnce(ctx, { orgIds: orgs.map((o) => o.orgId), recoverOlderThanSeconds: 0 })
       for (const o of orgs) {
