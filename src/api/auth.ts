@@ -81,14 +81,53 @@ export function credentialOf(req: Request): string | undefined {
   return cookie(req, 'tg_session')
 }
 
+/** 403: a write carried only a cookie and came from another site (cross-site request forgery). */
+export class CrossSiteError extends BaseError {
+  override name = 'CrossSiteError'
+  constructor() {
+    super('this request came from another site; sign in on this site and try again', {
+      code: 'CROSS_SITE_REQUEST',
+      status: 403,
+    })
+  }
+}
+
+const safeMethods = new Set(['GET', 'HEAD', 'OPTIONS'])
+
+/**
+ * CSRF guard for writes that a cookie authenticates: the browser's `Sec-Fetch-Site` must say
+ * same-origin (or none: typed by the user), and an `Origin` header must name this host or
+ * `publicBaseUrl`'s. Requests with a bearer credential carry no ambient authority and pass.
+ * The cookies are also `SameSite=Strict`; this holds even where a browser ignores that.
+ */
+export function assertSameSite(req: Request, publicBaseUrl?: string) {
+  if (safeMethods.has(req.method)) return
+  const site = req.get('sec-fetch-site')
+  if (site !== undefined && site !== 'same-origin' && site !== 'none') throw new CrossSiteError()
+  const origin = req.get('origin')
+  if (origin === undefined) return
+  let host: string
+  try {
+    host = new URL(origin).host
+  } catch {
+    throw new CrossSiteError()
+  }
+  const allowed = [req.get('host')]
+  if (publicBaseUrl) allowed.push(new URL(publicBaseUrl).host)
+  if (!allowed.includes(host)) throw new CrossSiteError()
+}
+
 /** The caller's auth, set by `requireAuth`. */
 export const authOf = (res: Response): Auth => res.locals.auth as Auth
 
 /** Middleware: 401 unless the request carries a valid credential; sets `res.locals.auth`. */
-export const requireAuth = (db: Db) => async (req: Request, res: Response, next: NextFunction) => {
-  res.locals.auth = await authenticate(db, credentialOf(req))
-  next()
-}
+export const requireAuth =
+  (db: Db, options: { publicBaseUrl?: string } = {}) =>
+  async (req: Request, res: Response, next: NextFunction) => {
+    if (!req.get('authorization')?.startsWith('Bearer ')) assertSameSite(req, options.publicBaseUrl)
+    res.locals.auth = await authenticate(db, credentialOf(req))
+    next()
+  }
 
 /** Middleware: 403 unless the caller is the org's owner or an admin (a wallet session). */
 export const requireOwner = (_req: Request, res: Response, next: NextFunction) => {

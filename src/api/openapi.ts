@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import * as q from '../queue/schemas.js'
 import type { AppContext } from './context.js'
-import { adminBody, keyBody, sessionKeyBody, siweBody } from './ownerRoutes.js'
+import { adminBody, keyBody, sessionKeyBody, siweBody, switchOrgBody } from './ownerRoutes.js'
 import { orgBody, pageQuery, usageBody } from './routes.js'
 
 type Op = {
@@ -123,6 +123,21 @@ const ops: Op[] = [
     path: '/v1/billing/manage-link',
     summary: 'A short-lived signed link to the hosted manage page (owner/admin)',
     action: 'free',
+    auth: 'owner',
+  },
+  {
+    method: 'get',
+    path: '/v1/wallet/orgs',
+    summary: 'The orgs the signed-in wallet owns or administers (the dashboard’s org picker)',
+    action: 'free',
+    auth: 'owner',
+  },
+  {
+    method: 'post',
+    path: '/v1/wallet/switch',
+    summary: 'A session for another org of the signed-in wallet (also the tg_session cookie)',
+    action: 'free',
+    body: switchOrgBody,
     auth: 'owner',
   },
   {

@@ -10,7 +10,13 @@ import type { AppContext } from './context.js'
 import { createApiKey, listApiKeys, revokeApiKey, UnauthorizedError } from './keys.js'
 import { manageLinkUrl } from './manageLink.js'
 import { metered, meteredView } from './metering.js'
-import { consumeSiweNonce, createSession, issueSiweNonce, walletOrgs } from './sessions.js'
+import {
+  consumeSiweNonce,
+  createSession,
+  issueSiweNonce,
+  walletOrgs,
+  walletOrgsNamed,
+} from './sessions.js'
 
 export const siweBody = z.strictObject({
   message: z.string().min(1).max(4_000),
@@ -27,8 +33,18 @@ export const sessionKeyBody = z.strictObject({
     .optional(),
 })
 export const adminBody = z.strictObject({ address: z.string().max(64) })
+export const switchOrgBody = z.strictObject({ org_id: z.uuid() })
 
 const ownerSessionSeconds = 12 * 3600
+
+/** The wallet session as an HttpOnly, SameSite=Strict cookie (Secure when served over https). */
+function setSessionCookie(res: Response, ctx: AppContext, token: string) {
+  const secure = ctx.config.product.publicBaseUrl.startsWith('https') ? '; Secure' : ''
+  res.setHeader(
+    'set-cookie',
+    `tg_session=${token}; Path=/v1; HttpOnly; SameSite=Strict; Max-Age=${ownerSessionSeconds}${secure}`,
+  )
+}
 
 /** Public auth routes: SIWE sign-in for owners and admins. */
 export function authRouter(ctx: AppContext): Router {
@@ -69,10 +85,7 @@ export function authRouter(ctx: AppContext): Router {
       address,
       ttlSeconds: ownerSessionSeconds,
     })
-    res.setHeader(
-      'set-cookie',
-      `tg_session=${token}; Path=/v1; HttpOnly; SameSite=Strict; Max-Age=${ownerSessionSeconds}${ctx.config.product.publicBaseUrl.startsWith('https') ? '; Secure' : ''}`,
-    )
+    setSessionCookie(res, ctx, token)
     res.json({ token, org_id: pick.id, role: pick.role, address, expires_at: expiresAt })
   })
 
@@ -146,6 +159,29 @@ export function keyRouter(ctx: AppContext): Router {
   r.get(['/orgs/:id/admins', '/admins'], requireOwner, async (req, res) => {
     const auth = orgOf(req, res)
     res.json({ admins: await listAdmins(ctx.db, auth.orgId) })
+  })
+
+  // The signed-in wallet's orgs (owned or administered), and a session for another of them:
+  // the dashboard's org picker. The wallet proved itself at sign-in; no new signature.
+  r.get('/wallet/orgs', requireOwner, async (_req, res) => {
+    const auth = authOf(res)
+    const orgs = auth.address ? await walletOrgsNamed(ctx.db, auth.address) : []
+    res.json({ current: auth.orgId, orgs })
+  })
+  r.post('/wallet/switch', requireOwner, async (req, res) => {
+    const auth = authOf(res)
+    const body = switchOrgBody.parse(req.body)
+    const orgs = auth.address ? await walletOrgs(ctx.db, auth.address) : []
+    const pick = orgs.find((o) => o.id === body.org_id)
+    if (!pick) throw new NotFoundError(`no org ${body.org_id} for this wallet`)
+    const { token, expiresAt } = await createSession(ctx.db, {
+      orgId: pick.id,
+      role: pick.role,
+      address: auth.address ?? undefined,
+      ttlSeconds: ownerSessionSeconds,
+    })
+    setSessionCookie(res, ctx, token)
+    res.json({ token, org_id: pick.id, role: pick.role, expires_at: expiresAt })
   })
 
   r.post('/billing/manage-link', requireOwner, async (_req, res) => {

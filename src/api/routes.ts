@@ -62,7 +62,7 @@ export function v1Router(ctx: AppContext, limits: RateLimits = defaultRateLimits
   r.use(authRouter(ctx))
 
   // Everything below needs a credential (API key, session key or owner session).
-  r.use(requireAuth(ctx.db))
+  r.use(requireAuth(ctx.db, { publicBaseUrl: ctx.config.product.publicBaseUrl }))
   // Every write takes an Idempotency-Key; /usage is idempotent in the ledger itself.
   const idem = idempotent(ctx.db)
   r.use((req, res, next) =>

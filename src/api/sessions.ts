@@ -26,6 +26,15 @@ export const walletOrgs = (db: Db, address: string) =>
     select id, 'owner' as role from orgs where owner_address = ${address.toLowerCase()}
     union all select org_id as id, 'admin' as role from org_admins where address = ${address.toLowerCase()}`
 
+/** `walletOrgs` with each org's name, for the dashboard's org picker. */
+export const walletOrgsNamed = (db: Db, address: string) =>
+  db.$client<{ id: string; name: string; role: 'owner' | 'admin' }[]>`
+    select o.id, o.name, w.role from (
+      select id, 'owner' as role from orgs where owner_address = ${address.toLowerCase()}
+      union all select org_id as id, 'admin' as role from org_admins where address = ${address.toLowerCase()}
+    ) w join orgs o on o.id = w.id
+    order by o.created_at, o.id`
+
 export type CreateSessionParameters = {
   orgId: string
   role: Role

@@ -47,23 +47,6 @@ export async function verifyAuthorization(
 ) {
   const { auth } = p
   const d = w.deployment
-  if (auth.permit.deadline <= nowSeconds())
-    throw new SignatureRejectedError('expired', 'the permit has expired; sign a fresh one')
-  const tokenNonce = await w.operator.readContract({
-    address: d.usdc,
-    abi: usdcAbi,
-    functionName: 'nonces',
-    args: [auth.owner],
-  })
-  if (auth.permit.nonce !== tokenNonce) {
-    throw new SignatureRejectedError(
-      'nonce_used',
-      'the permit nonce is already used (replayed, or another permit came first); sign a fresh one',
-      {
-        expected_nonce: tokenNonce.toString(),
-      },
-    )
-  }
   const permit = await permitTypedData(w.operator, {
     token: d.usdc,
     owner: auth.owner,
@@ -82,6 +65,25 @@ export async function verifyAuthorization(
       'bad_signature',
       'the permit signature is not the owner’s for this token, chain and collector',
     )
+  // Only then deadline and nonce: a permit that is the owner's but can no longer be used is
+  // what may move a pending subscription to needs_reauth; a stranger's bytes never do.
+  if (auth.permit.deadline <= nowSeconds())
+    throw new SignatureRejectedError('expired', 'the permit has expired; sign a fresh one')
+  const tokenNonce = await w.operator.readContract({
+    address: d.usdc,
+    abi: usdcAbi,
+    functionName: 'nonces',
+    args: [auth.owner],
+  })
+  if (auth.permit.nonce !== tokenNonce) {
+    throw new SignatureRejectedError(
+      'nonce_used',
+      'the permit nonce is already used (replayed, or another permit came first); sign a fresh one',
+      {
+        expected_nonce: tokenNonce.toString(),
+      },
+    )
+  }
   if (auth.terms) {
     if (auth.terms.deadline <= nowSeconds())
       throw new SignatureRejectedError('expired', 'the terms signature has expired')

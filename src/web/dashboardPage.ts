@@ -20,14 +20,20 @@ export function dashboardRouter(product: string): Router {
   dl { display: grid; grid-template-columns: minmax(0, 3fr) minmax(0, 2fr); gap: .25rem 1rem; } dt { color: #555; } dd { margin: 0; overflow-wrap: anywhere; font-variant-numeric: tabular-nums; }
   section { border: 1px solid #ddd; border-radius: .5rem; padding: 1rem; } table { border-collapse: collapse; width: 100%; }
   td, th { text-align: left; padding: .2rem .4rem; border-bottom: 1px solid #eee; } button { font: inherit; padding: .4rem .9rem; }
-  #message.error { color: #b00020; } [hidden] { display: none !important; }
+  #message.error { color: #b00020; } [hidden] { display: none !important; } input, select { font: inherit; } #apikey { width: 16rem; max-width: 100%; }
 </style></head>
 <body><main>
   <h1>${product} dashboard</h1>
   <p id="message" role="status" aria-live="polite"></p>
-  <button id="signin" type="button">Sign in with Ethereum</button>
+  <div id="signin-forms">
+    <button id="signin" type="button">Sign in with Ethereum</button>
+    <form id="keyform"><label>Member? Your API key <input id="apikey" type="password" autocomplete="off" spellcheck="false"></label>
+      <button type="submit" id="keysignin">Show billing status</button></form>
+  </div>
+  <p id="org-picker" hidden><label>Organization <select id="org"></select></label></p>
   <section id="billing" hidden aria-labelledby="billing-title">
     <h2 id="billing-title">Billing</h2>
+    <p id="role-note"></p>
     <dl>
       <dt>Subscription status</dt><dd id="b-status"></dd>
       <dt>Signup credit</dt><dd id="b-credit"></dd>
@@ -38,7 +44,7 @@ export function dashboardRouter(product: string): Router {
       <dt>Remaining</dt><dd id="b-remaining"></dd>
       <dt>Monthly budget</dt><dd id="b-budget"></dd>
     </dl>
-    <button id="manage" type="button">Manage</button>
+    <button id="manage" type="button" hidden>Manage</button>
     <h3>Payment history</h3>
     <table><thead><tr><th scope="col">#</th><th scope="col">Amount</th><th scope="col">Transaction</th></tr></thead><tbody id="payments"></tbody></table>
     <h3>Charges ledger</h3>
@@ -65,6 +71,12 @@ const dashboardScript = `(() => {
   }
   const text = (id, v) => { $(id).textContent = v == null ? 'none' : v }
   async function load() {
+    const me = await api('/whoami')
+    const controls = me.role === 'owner' || me.role === 'admin'
+    // Only an owner (or an admin the owner added) changes billing or opens the manage link;
+    // members see the status, not the controls.
+    $('#manage').hidden = !controls
+    $('#role-note').textContent = controls ? 'Signed in as ' + me.role + ' (' + me.address + ').' : 'Signed in as a member: you see the billing status; only an owner can change billing.'
     const b = await api('/billing')
     text('#b-status', b.status + (b.status_reason ? ' (' + b.status_reason + ')' : ''))
     text('#b-credit', b.signup_credit.usd)
@@ -101,8 +113,39 @@ const dashboardScript = `(() => {
       const signature = await window.ethereum.request({ method: 'personal_sign', params: [hex, address] })
       token = (await api('/auth/siwe', { message, signature })).token
       await load()
+      await pickers()
+      $('#signin-forms').hidden = true
       say('Signed in as ' + address + '.')
     } catch (e) { say(e.message || String(e), true) }
+  })
+  async function pickers() {
+    const w = await api('/wallet/orgs')
+    const select = $('#org')
+    select.innerHTML = ''
+    for (const o of w.orgs) {
+      const opt = document.createElement('option')
+      opt.value = o.id
+      opt.textContent = o.name + (o.role === 'admin' ? ' (admin)' : '')
+      opt.selected = o.id === w.current
+      select.appendChild(opt)
+    }
+    $('#org-picker').hidden = w.orgs.length < 2
+  }
+  $('#org').addEventListener('change', async (ev) => {
+    try {
+      token = (await api('/wallet/switch', { org_id: ev.target.value })).token
+      await load()
+      say('Showing ' + ev.target.selectedOptions[0].textContent + '.')
+    } catch (e) { say(e.message || String(e), true) }
+  })
+  $('#keyform').addEventListener('submit', async (ev) => {
+    ev.preventDefault()
+    try {
+      token = $('#apikey').value.trim()
+      $('#apikey').value = ''
+      await load()
+      $('#signin-forms').hidden = true
+    } catch (e) { token = null; say(e.message || String(e), true) }
   })
   $('#manage').addEventListener('click', async () => {
     try { location.href = (await api('/billing/manage-link', {})).url } catch (e) { say(e.message || String(e), true) }

@@ -17,7 +17,7 @@ export function managePageHtml(p: {
   body { font: 16px/1.5 system-ui, sans-serif; max-width: 42rem; margin: 0 auto; padding: 1rem; color: #1a1a1a; }
   h1 { font-size: 1.4rem; } .state { font-weight: 700; } dl { display: grid; grid-template-columns: max-content 1fr; gap: .25rem 1rem; }
   dt { color: #555; } dd { margin: 0; font-variant-numeric: tabular-nums; overflow-wrap: anywhere; } fieldset { border: 1px solid #ccc; border-radius: .5rem; margin: 1rem 0; }
-  button { font: inherit; padding: .4rem .9rem; margin: .25rem .25rem .25rem 0; cursor: pointer; } input { font: inherit; width: 8rem; }
+  button { font: inherit; padding: .4rem .9rem; margin: .25rem .25rem .25rem 0; cursor: pointer; } input { font: inherit; width: 8rem; } input[type=checkbox] { width: auto; }
   #message { min-height: 1.5rem; } #message.error { color: #b00020; } table { border-collapse: collapse; width: 100%; } td, th { text-align: left; padding: .2rem .4rem; border-bottom: 1px solid #eee; }
   [hidden] { display: none !important; }
 </style>
@@ -52,6 +52,8 @@ export function managePageHtml(p: {
       <button type="button" id="revoke">Revoke with my own transaction</button>
     </fieldset>
     <h2>Payment history</h2>
+    <p><label><input type="checkbox" id="public-history"> Public: anyone with this subscription's id may read its on-chain payment history</label>
+      <a id="history-link" href="/s/${id}/history" hidden>Public payment history</a></p>
     <table><thead><tr><th scope="col">#</th><th scope="col">Amount</th><th scope="col">Transaction</th></tr></thead><tbody id="payments"></tbody></table>
     <h2>Charges</h2>
     <table><thead><tr><th scope="col">#</th><th scope="col">Amount</th><th scope="col">Status</th></tr></thead><tbody id="charges"></tbody></table>
@@ -93,6 +95,8 @@ export const manageScript = `(() => {
     $('#owner').hidden = !s.owner_view
     if (!s.owner_view) return
     for (const k of ['owner', 'signup_credit', 'accrued', 'cap', 'drawn', 'remaining', 'monthly_limit', 'spent_this_period']) $('#f-' + k).textContent = s[k] == null ? 'none' : s[k]
+    $('#public-history').checked = s.public_history
+    $('#history-link').hidden = !s.public_history
     $('#payments').innerHTML = ''
     for (const p of s.payments) {
       const tr = document.createElement('tr')
@@ -143,6 +147,13 @@ export const manageScript = `(() => {
     await api('/cancel', { deadline: prepared.cancel.message.deadline, signature })
     await refresh()
     say('Canceled.')
+  }))
+  $('#public-history').addEventListener('change', (ev) => guard(async () => {
+    const wanted = ev.target.checked
+    try {
+      await api('/visibility', { public_history: wanted })
+    } finally { await refresh() }
+    say(wanted ? 'Your payment history is public.' : 'Your payment history is private.')
   }))
   $('#revoke').addEventListener('click', () => guard(async () => {
     const collector = state.collector.slice(2).toLowerCase().padStart(64, '0')

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { type Request, Router } from 'express'
 import { type Address, getAddress, isAddressEqual, verifyMessage } from 'viem'
 import { z } from 'zod'
+import { assertSameSite } from '../api/auth.js'
 import type { AppContext } from '../api/context.js'
 import { collectorAbi } from '../chain/abis.js'
 import { txUrl } from '../chain/explorer.js'
@@ -20,6 +21,13 @@ import {
   termsTypedData,
 } from '../subscriptions/typedData.js'
 import { managePageHtml, manageScript } from './managePage.js'
+import {
+  isHistoryPublic,
+  publicHistoryHtml,
+  publicHistoryJson,
+  readPublicHistory,
+  setHistoryPublic,
+} from './publicHistory.js'
 import { signManageToken, verifyManageToken } from './session.js'
 
 class NotOwnerError extends BaseError {
@@ -84,6 +92,7 @@ export function manageRouter(ctx: AppContext): Router {
     verifyManageToken(req.get('x-manage-token') ?? (req.query.t as string | undefined), id) ??
     verifyManageToken(/(?:^|;\s*)tg_manage=([^;]+)/.exec(req.get('cookie') ?? '')?.[1], id)
   const requireOwner = async (req: Request) => {
+    if (!req.get('x-manage-token')) assertSameSite(req, ctx.config.product.publicBaseUrl)
     const id = req.params.id as string
     const sub = await lookup(id)
     const who = holder(req, id)
@@ -153,6 +162,7 @@ export function manageRouter(ctx: AppContext): Router {
       remaining: usd(s.remaining),
       monthly_limit: usd(s.monthlyLimit),
       spent_this_period: usd(s.spentThisWindow),
+      public_history: await isHistoryPublic(ctx.db, id),
       payments: payments.map((p) => ({
         event: p.event,
         seq: p.seq,
@@ -168,6 +178,33 @@ export function manageRouter(ctx: AppContext): Router {
         reason: c.failureReason,
       })),
     })
+  })
+
+  // The public payment history, readable without an account once the owner allows it.
+  const publicHistory = async (id: string) => {
+    await lookup(id)
+    return await readPublicHistory(ctx.db, {
+      subscriptionId: id,
+      chain: ctx.chain && {
+        chainId: ctx.chain.chainId,
+        token: ctx.chain.usdc,
+        collector: ctx.chain.collector,
+      },
+    })
+  }
+  r.get('/:id/history.json', async (req, res) => {
+    res.json(publicHistoryJson(await publicHistory(req.params.id)))
+  })
+  r.get('/:id/history', async (req, res) => {
+    res
+      .type('html')
+      .send(publicHistoryHtml(await publicHistory(req.params.id), ctx.config.product.name))
+  })
+  r.post('/:id/visibility', async (req, res) => {
+    const { id, owner } = await requireOwner(req)
+    const body = z.strictObject({ public_history: z.boolean() }).parse(req.body)
+    await setHistoryPublic(ctx.db, { subscriptionId: id, owner, public: body.public_history })
+    res.json({ public_history: body.public_history, history_url: `/s/${id}/history` })
   })
 
   r.get('/:id/challenge', async (req, res) => {

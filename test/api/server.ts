@@ -24,7 +24,7 @@ export async function startApi(
   const ctx: AppContext = {
     config,
     db,
-    log: createLogger('silent'),
+    log: createLogger((process.env.TEST_LOG as 'silent') ?? 'silent'),
     chain: undefined,
     meter,
     rateLimits: { signupsPerIpPerHour: 1_000_000, ...overrides.rateLimits },

@@ -48,11 +48,27 @@ export type TestWalletParameters = {
 }
 
 /**
+ * Lets a test misbehave as a compromised or confused wallet would: change the typed data
+ * before signing (another chain, another subscription, an old deadline), or sign with
+ * another key than the connected account's.
+ */
+export type TestWalletControl = {
+  tamper: ((typed: TypedDataDefinition) => TypedDataDefinition) | undefined
+  signer: Account | undefined
+  /** Every typed-data signature the wallet gave, in order (to replay one). */
+  signatures: Hex[]
+}
+
+/**
  * Injects `window.ethereum` (EIP-1193) into every page of `page`'s context, answered on the
  * Node side by `account`: the page talks to it exactly as to an injected browser wallet.
  */
-export async function injectTestWallet(page: Page, parameters: TestWalletParameters) {
+export async function injectTestWallet(
+  page: Page,
+  parameters: TestWalletParameters,
+): Promise<TestWalletControl> {
   const { account, rpcUrl, onRequest } = parameters
+  const control: TestWalletControl = { tamper: undefined, signer: undefined, signatures: [] }
   const chainId = parameters.chainId ?? foundry.id
   const wallet = createWalletClient({
     account,
@@ -84,10 +100,20 @@ export async function injectTestWallet(page: Page, parameters: TestWalletParamet
           types: Record<string, unknown>
         }
         const { EIP712Domain: _, ...types } = typed.types
-        return await wallet.signTypedData({ ...typed, types } as TypedDataDefinition)
+        let definition = { ...typed, types } as TypedDataDefinition
+        if (control.tamper) definition = control.tamper(definition)
+        const signature = await wallet.signTypedData({
+          ...definition,
+          ...(control.signer ? { account: control.signer } : {}),
+        } as Parameters<typeof wallet.signTypedData>[0])
+        control.signatures.push(signature)
+        return signature
       }
       case 'personal_sign':
-        return await wallet.signMessage({ message: { raw: params[0] as Hex } })
+        return await wallet.signMessage({
+          message: { raw: params[0] as Hex },
+          ...(control.signer ? { account: control.signer } : {}),
+        })
       case 'eth_sendTransaction': {
         const tx = params[0] as { to: Hex; data?: Hex; value?: Hex }
         return await wallet.sendTransaction({
@@ -135,6 +161,7 @@ export async function injectTestWallet(page: Page, parameters: TestWalletParamet
         listeners.get(event)?.delete(fn),
     }
   })
+  return control
 }
 
 /** Gives an in-process API (test/api/server.ts) the test chain, as `tollgate dev` does. */

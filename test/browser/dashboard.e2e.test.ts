@@ -40,6 +40,63 @@ describe('the dashboard Billing card in Chromium', () => {
       expect(url.pathname).toBe(`/s/${org.subscription_id}`)
       expect(verifyManageToken(url.searchParams.get('t')!, org.subscription_id)).toBe('link')
 
+      // The same wallet owns a second org: the picker switches the card without a new signature.
+      const second = (
+        await api.call('POST', '/v1/orgs', {
+          body: { name: 'Second', owner_address: owner.address },
+        })
+      ).json
+      const again = await browser.newPage({ viewport: { width: 420, height: 900 } })
+      await injectTestWallet(again, { account: owner, rpcUrl: chain.rpcUrl })
+      await again.goto(`${api.url}/dashboard`)
+      await again.click('#signin')
+      await again.waitForSelector('#org-picker', { state: 'visible' })
+      expect(await again.textContent('#b-credit')).toBe('$1.979')
+      await again.selectOption('#org', second.org.id)
+      await expect.poll(() => again.textContent('#message')).toBe('Showing Second.')
+      expect(await again.textContent('#b-credit')).toBe(
+        second.signup_credit === null ? '$0.00' : second.signup_credit.usd,
+      )
+      expect(await again.textContent('#b-accrued')).toBe('$0.00')
+
+      // A cross-site request riding the owner's session cookie is refused; the same request
+      // from this site goes through.
+      const session = (await again.context().cookies()).find((c) => c.name === 'tg_session')!
+      const forged = await api.call('POST', '/v1/billing/manage-link', {
+        body: {},
+        headers: { cookie: `tg_session=${session.value}`, origin: 'https://evil.example' },
+      })
+      expect(forged.status).toBe(403)
+      expect(forged.json.error.code).toBe('CROSS_SITE_REQUEST')
+      const crossSite = await api.call('POST', '/v1/billing/manage-link', {
+        body: {},
+        headers: { cookie: `tg_session=${session.value}`, 'sec-fetch-site': 'cross-site' },
+      })
+      expect(crossSite.status).toBe(403)
+      const sameSite = await api.call('POST', '/v1/billing/manage-link', {
+        body: {},
+        headers: { cookie: `tg_session=${session.value}`, origin: api.url },
+      })
+      expect(sameSite.status).toBe(201)
+
+      // A member signs in with an API key: the status and figures, no controls.
+      const member = await browser.newPage({ viewport: { width: 420, height: 900 } })
+      await member.goto(`${api.url}/dashboard`)
+      await member.fill('#apikey', key)
+      await member.click('#keysignin')
+      await member.waitForSelector('#billing', { state: 'visible' })
+      expect(await member.textContent('#b-status')).toBe('pending')
+      expect(await member.textContent('#b-accrued')).toBe('$0.00')
+      expect(await member.isVisible('#manage')).toBe(false)
+      expect(await member.isVisible('#org-picker')).toBe(false)
+      expect(await member.textContent('#role-note')).toMatch(/member.*only an owner/)
+      expect(await member.inputValue('#apikey')).toBe('')
+      await member.screenshot({ path: join(screenshotDir, 'dashboard-member.png'), fullPage: true })
+      // And the server holds the line too: a member key cannot mint a manage link.
+      const refused = await api.call('POST', '/v1/billing/manage-link', { key, body: {} })
+      expect(refused.status).toBe(403)
+      expect(refused.json.error.code).toBe('FORBIDDEN')
+
       const stranger = await browser.newPage()
       await injectTestWallet(stranger, {
         account: privateKeyToAccount(generatePrivateKey()),
