@@ -6,7 +6,7 @@ import { describe, expect, test } from '../fixtures.js'
 import { attachChain, injectTestWallet, launchBrowser, screenshotDir } from './browser.js'
 
 describe('the dashboard Billing card in Chromium', () => {
-  test('the owner signs in with Ethereum and sees the card; Manage mints a fresh link; a stranger is refused', async ({
+  test('the owner signs in with Ethereum and sees the card; Manage mints a fresh link; the org picker switches; cross-site writes are refused; a member (keyboard only) sees status without controls; a stranger is refused', async ({
     db,
     chain,
   }) => {
@@ -82,8 +82,15 @@ describe('the dashboard Billing card in Chromium', () => {
       // A member signs in with an API key: the status and figures, no controls.
       const member = await browser.newPage({ viewport: { width: 420, height: 900 } })
       await member.goto(`${api.url}/dashboard`)
-      await member.fill('#apikey', key)
-      await member.click('#keysignin')
+      // Keyboard only: Tab to the labelled key field, type, Enter.
+      expect(await member.getAttribute('#apikey', 'type')).toBe('password')
+      for (let i = 0; i < 10; i++) {
+        if ((await member.evaluate(() => document.activeElement?.id)) === 'apikey') break
+        await member.keyboard.press('Tab')
+      }
+      expect(await member.evaluate(() => document.activeElement?.id)).toBe('apikey')
+      await member.keyboard.type(key)
+      await member.keyboard.press('Enter')
       await member.waitForSelector('#billing', { state: 'visible' })
       expect(await member.textContent('#b-status')).toBe('pending')
       expect(await member.textContent('#b-accrued')).toBe('$0.00')
