@@ -39,6 +39,7 @@ export {
   listAccruedAccounts,
 } from './listAccruedAccounts.js'
 export { type LedgerLine, listLedgerEntries } from './listLedgerEntries.js'
+export { type LowerAllowanceResult, lowerAllowance } from './lowerAllowance.js'
 export {
   createMeter,
   type Meter,

@@ -1,9 +1,19 @@
 import { collectorAbi, usdcAbi } from '../chain/abis.js'
-import { bookCharges, listCharges, setSubscriptionState, writeOffCharge } from '../ledger/index.js'
+import {
+  bookCharges,
+  listCharges,
+  lowerAllowance,
+  setSubscriptionState,
+  writeOffCharge,
+} from '../ledger/index.js'
 import { subscriptionKey } from '../subscriptions/typedData.js'
 import type { SettlementContext } from './context.js'
 
-export type TruthChange = { subscriptionId: string; to: 'lapsed' | 'canceled'; reason: string }
+export type TruthChange = {
+  subscriptionId: string
+  to: 'lapsed' | 'canceled' | 'needs_reauth'
+  reason: string
+}
 
 /**
  * Reads what the chain says about every active subscription — the owner's allowance for the
@@ -15,8 +25,10 @@ export async function checkChainTruth(
   ctx: SettlementContext,
   p: { orgIds?: string[] } = {},
 ): Promise<TruthChange[]> {
-  const subs = await ctx.db.$client<{ id: string; org_id: string; owner: string }[]>`
-    select s.id, s.org_id, s.owner from subscriptions s join billing_accounts a on a.subscription_id = s.id
+  const subs = await ctx.db.$client<
+    { id: string; org_id: string; owner: string; allowance: bigint }[]
+  >`
+    select s.id, s.org_id, s.owner, s.allowance from subscriptions s join billing_accounts a on a.subscription_id = s.id
     where s.state = 'active' and s.owner is not null
       and (${p.orgIds ?? null}::uuid[] is null or s.org_id = any(${p.orgIds ?? null}::uuid[]))`
   const changes: TruthChange[] = []
@@ -62,6 +74,19 @@ export async function checkChainTruth(
     else if (blacklisted) change = { subscriptionId: s.id, to: 'lapsed', reason: 'blacklisted' }
     else if (balance === 0n)
       change = { subscriptionId: s.id, to: 'lapsed', reason: 'balance_empty' }
+    else if (allowance < BigInt(s.allowance)) {
+      // Lowered, not revoked: the gate's headroom follows the chain down. Skipped while a pull
+      // is in flight (its own collection moves both numbers); the next check sees it.
+      const lowered = await lowerAllowance(ctx.db, {
+        orgId: s.org_id,
+        subscriptionId: s.id,
+        expected: BigInt(s.allowance),
+        chainAllowance: allowance,
+      })
+      // Less than is already owed: the owner must sign a fresh permit (same subscription).
+      if (lowered.lowered && lowered.allowance < lowered.owed)
+        change = { subscriptionId: s.id, to: 'needs_reauth', reason: 'allowance_reduced' }
+    }
     if (!change) continue
     if (change.to === 'canceled') {
       // The owner's own cancel transaction: nothing can be pulled any more; write off what is owed.

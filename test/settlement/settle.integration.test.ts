@@ -104,6 +104,69 @@ describe('settlement against anvil and real USDC', () => {
     await meter.close()
   })
 
+  test('an allowance the owner lowered (not to 0) lowers the headroom; below what is owed → needs_reauth', async ({
+    db,
+    chain,
+  }) => {
+    const ctx = settlementContext(db, chain, { thresholdMicros: 1n })
+    const meter = makeMeter(db)
+    const lowered = await authorizedOrg(db, chain, { cap: 1_000_000n, balance: 1_000_000n })
+    const under = await authorizedOrg(db, chain, { cap: 1_000_000n, balance: 1_000_000n })
+    for (const o of [lowered, under]) {
+      for (let i = 0; i < 2; i++) await meter.meter({ orgId: o.orgId, action: 'claim_issue' })
+      await chain.testClient.setBalance({ address: o.owner.address, value: 10n ** 18n })
+    }
+    const approve = async (o: typeof lowered, value: bigint) =>
+      await chain.deployer.waitForTransactionReceipt({
+        hash: await (await chain.signerFor(o.ownerKey)).writeContract({
+          address: chain.deployment.usdc,
+          abi: usdcAbi,
+          functionName: 'approve',
+          args: [chain.deployment.collector!, value],
+        }),
+      })
+    await approve(lowered, 500_000n)
+    await approve(under, 5_000n) // less than the 14,000 already accrued
+    expect(await checkChainTruth(ctx, { orgIds: [lowered.orgId, under.orgId] })).toEqual([
+      { subscriptionId: under.subscriptionId, to: 'needs_reauth', reason: 'allowance_reduced' },
+    ])
+    expect(await getBillingSummary(db, under.orgId)).toMatchObject({
+      state: 'needs_reauth',
+      stateReason: 'allowance_reduced',
+    })
+    expect(await getBillingSummary(db, lowered.orgId)).toMatchObject({
+      state: 'active',
+      remaining: 500_000n - 14_000n,
+    })
+    // Checked again, nothing moves twice; what was accrued is pulled, and both numbers agree.
+    expect(await checkChainTruth(ctx, { orgIds: [lowered.orgId] })).toEqual([])
+    expect(await settleOnce(ctx, { orgIds: [lowered.orgId] })).toMatchObject({ collected: 1 })
+    const chainAllowance = () =>
+      chain.deployer.readContract({
+        address: chain.deployment.usdc,
+        abi: usdcAbi,
+        functionName: 'allowance',
+        args: [lowered.owner.address, chain.deployment.collector!],
+      })
+    expect(await chainAllowance()).toBe(486_000n)
+    expect(await getBillingSummary(db, lowered.orgId)).toMatchObject({ remaining: 486_000n })
+    expect(await checkChainTruth(ctx, { orgIds: [lowered.orgId] })).toEqual([])
+    // The gate now stops at the chain's allowance: 71 actions of $0.007 fit $0.50, the 72nd not.
+    let accepted = 2
+    let refused: unknown
+    while (!refused) {
+      refused = await meter.meter({ orgId: lowered.orgId, action: 'claim_issue' }).then(
+        () => void accepted++,
+        (e) => e,
+      )
+    }
+    expect(accepted).toBe(71)
+    expect((refused as { code: string }).code).toBe('BILLING_INACTIVE')
+    expect((await getBillingSummary(db, lowered.orgId)).state).toBe('needs_reauth')
+    expect(await usdcBalance(chain, lowered.owner.address)).toBe(1_000_000n - 14_000n)
+    expect(await reconcileLedger(db, { orgId: lowered.orgId })).toEqual([])
+  })
+
   test('empty balance, revoked allowance, blacklisted payer → lapsed with the reason; re-up recovers', async ({
     db,
     chain,
