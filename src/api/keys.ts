@@ -22,18 +22,6 @@ export async function createApiKey(db: Db, p: { orgId: string; label?: string })
   return { id: row!.id, key, prefix: key.slice(0, 12), createdAt: row!.created_at }
 }
 
-/** The org a presented key belongs to; throws `UnauthorizedError` for anything else. */
-export async function authenticateKey(
-  db: Db,
-  key: string | undefined,
-): Promise<{ orgId: string; keyId: string }> {
-  if (!key || !/^tg_live_[A-Za-z0-9_-]{32}$/.test(key)) throw new UnauthorizedError()
-  const [row] = await db.$client<{ id: string; org_id: string }[]>`
-    select id, org_id from api_keys where key_hash = ${hashKey(key)} and revoked_at is null`
-  if (!row) throw new UnauthorizedError('unknown or revoked API key')
-  return { orgId: row.org_id, keyId: row.id }
-}
-
 /** The org's API keys (never the keys themselves: prefix, label, dates). */
 export const listApiKeys = (db: Db, orgId: string) =>
   db.$client`
