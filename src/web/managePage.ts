@@ -1,4 +1,5 @@
-const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
+/** Text made safe for HTML content and attribute values. */
+export const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 
 /** The manage page's HTML: server-rendered, readable on a phone, every control labelled. */
 export function managePageHtml(p: {

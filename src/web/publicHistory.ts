@@ -2,6 +2,7 @@ import type { Db } from '../db/client.js'
 import { BaseError } from '../errors.js'
 import { formatUsd } from '../ledger/index.js'
 import { subscriptionKey } from '../subscriptions/typedData.js'
+import { escapeHtml } from './managePage.js'
 
 /** 403: the owner has not made this subscription's payment history public. */
 export class HistoryNotPublicError extends BaseError {
@@ -133,8 +134,6 @@ export function publicHistoryJson(h: PublicHistory) {
     })),
   }
 }
-
-const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 
 /** The HTML form: one server-rendered table, no script, readable on a phone. */
 export function publicHistoryHtml(h: PublicHistory, product: string): string {
