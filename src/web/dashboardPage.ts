@@ -1,4 +1,5 @@
 import { Router } from 'express'
+import { escapeHtml } from './managePage.js'
 
 /**
  * The dashboard Billing card: the owner signs in with Sign-In with Ethereum (EIP-4361), then
@@ -6,8 +7,9 @@ import { Router } from 'express'
  * lifetime cap, drawn, remaining, monthly budget), on-chain payment history with explorer
  * links and the charges ledger; "Manage" opens the hosted page through a fresh short-lived link.
  */
-export function dashboardRouter(product: string): Router {
+export function dashboardRouter(productName: string): Router {
   const r = Router()
+  const product = escapeHtml(productName)
   r.get('/assets/dashboard.js', (_req, res) => {
     res.type('application/javascript').send(dashboardScript)
   })
