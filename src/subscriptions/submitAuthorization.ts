@@ -7,6 +7,7 @@ import {
   parseEventLogs,
   BaseError as ViemBaseError,
 } from 'viem'
+import { verifyOwnerSignature } from '../aa/verifyOwnerSignature.js'
 import { collectorAbi, usdcAbi } from '../chain/abis.js'
 import type { SignerClient } from '../chain/clients.js'
 import type { Deployment } from '../chain/deployment.js'
@@ -36,8 +37,8 @@ export type ChainWriter = {
 const nowSeconds = () => BigInt(Math.floor(Date.now() / 1000))
 
 /**
- * Checks an owner's signed authorization exactly as the chain will — signer (ECDSA, ERC-1271
- * or ERC-6492 through viem's universal verification), chain, token, spender, deadline, the
+ * Checks an owner's signed authorization exactly as the chain will — signer (`verifyOwnerSignature`:
+ * USDC's ECDSA rules for a code-less owner, ERC-1271 or ERC-6492 otherwise), chain, token, spender, deadline, the
  * token nonce still current, terms nonce newer — before anything is sent. Throws
  * `SignatureRejectedError` with the reason; nothing changes.
  */
@@ -55,9 +56,12 @@ export async function verifyAuthorization(
     deadline: auth.permit.deadline,
     nonce: auth.permit.nonce,
   })
-  const permitOk = await w.operator.verifyTypedData({
-    address: auth.owner,
-    ...permit,
+  // USDC's own ECDSA rules for a code-less owner (viem alone would pass a high-s or 64-byte
+  // signature the token then refuses on-chain, at the operator's cost); ERC-1271 / ERC-6492
+  // (deployment simulated, nothing sent) for a smart account.
+  const { valid: permitOk } = await verifyOwnerSignature(w.operator, {
+    owner: auth.owner,
+    typedData: permit,
     signature: auth.permit.signature,
   })
   if (!permitOk)
@@ -111,9 +115,9 @@ export async function verifyAuthorization(
         deadline: auth.terms.deadline,
       },
     })
-    const termsOk = await w.operator.verifyTypedData({
-      address: auth.owner,
-      ...terms,
+    const { valid: termsOk } = await verifyOwnerSignature(w.operator, {
+      owner: auth.owner,
+      typedData: terms,
       signature: auth.terms.signature,
     })
     if (!termsOk)

@@ -1,9 +1,13 @@
+import { hexToBigInt, numberToHex, parseSignature, serializeSignature } from 'viem'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { getBillingSummary } from '../../src/ledger/index.js'
 import { submitAuthorization } from '../../src/subscriptions/submitAuthorization.js'
 import { describe, expect, test } from '../fixtures.js'
 import { newOrg } from '../ledger/helpers.js'
 import { signAuthorization } from './helpers.js'
+
+/** The secp256k1 group order n: s and n − s both recover the same signer. */
+const SECP256K1_ORDER = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n
 
 describe('authorization from the owner’s signatures', () => {
   test('permit + terms → active with the cap and limit; re-authorize keeps the id; bad signatures change nothing', async ({
@@ -131,5 +135,39 @@ describe('authorization from the owner’s signatures', () => {
       state: 'active',
       cap: 5_000_000n,
     })
+  })
+})
+
+describe('a code-less owner’s signature is held to USDC’s ECDSA rules', () => {
+  test('a high-s permit (ecrecover and viem accept it, USDC does not) is refused before sending; the low-s one activates', async ({
+    db,
+    chain,
+  }) => {
+    const w = { db, operator: chain.operator, deployment: chain.deployment }
+    const owner = privateKeyToAccount(generatePrivateKey())
+    const { orgId, subscriptionId } = await newOrg(db)
+    const auth = await signAuthorization(chain, owner, { subscriptionId, value: 5_000_000n })
+    const { r, s, yParity } = parseSignature(auth.permit.signature)
+    const highS = serializeSignature({
+      r,
+      s: numberToHex(SECP256K1_ORDER - hexToBigInt(s), { size: 32 }),
+      v: yParity === 0 ? 28n : 27n,
+    })
+    const before = await chain.operator.getTransactionCount({
+      address: chain.operator.account.address,
+    })
+    const refused = await submitAuthorization(w, {
+      orgId,
+      subscriptionId,
+      auth: { ...auth, permit: { ...auth.permit, signature: highS } },
+    }).catch((e) => e)
+    expect(refused.details).toMatchObject({ reason: 'bad_signature' })
+    // Nothing was sent and the subscription still waits for a signature.
+    expect(
+      await chain.operator.getTransactionCount({ address: chain.operator.account.address }),
+    ).toBe(before)
+    expect(await getBillingSummary(db, orgId)).toMatchObject({ state: 'pending' })
+    await submitAuthorization(w, { orgId, subscriptionId, auth })
+    expect(await getBillingSummary(db, orgId)).toMatchObject({ state: 'active', cap: 5_000_000n })
   })
 })
