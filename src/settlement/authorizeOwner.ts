@@ -19,7 +19,9 @@ export type AuthorizeOwnerParameters = {
  * signed permit and optional terms. Everything is verified off-chain first — signer (ECDSA,
  * ERC-1271, ERC-6492), chain id, token, spender, deadline, token nonce current, terms nonce
  * newest — then the operator submits `authorize`/`authorizeWithTerms`, waits for the receipt
- * and the ledger moves the subscription to `active` with allowance = permit value.
+ * and the ledger moves the subscription to `active` with allowance = permit value. A
+ * counterfactual owner's (ERC-6492) authorization is held instead (`held: true`, no transaction):
+ * settlement sends it, deploying the wallet, when the first charge is due and affordable.
  * A rejected signature throws `SignatureRejectedError`; a first permit whose nonce was consumed
  * elsewhere (or that expired unused) leaves the subscription `needs_reauth` with that reason.
  */

@@ -30,6 +30,10 @@ export async function checkChainTruth(
   >`
     select s.id, s.org_id, s.owner, s.allowance from subscriptions s join billing_accounts a on a.subscription_id = s.id
     where s.state = 'active' and s.owner is not null
+      -- A held authorization not yet sent: the chain has nothing yet (allowance 0, no code), and
+      -- that is no revocation; settlement sends it when a charge is due.
+      and not exists (select 1 from held_authorizations h where h.subscription_id = s.id
+                      and h.submitted_at is null and h.dropped_at is null)
       and (${p.orgIds ?? null}::uuid[] is null or s.org_id = any(${p.orgIds ?? null}::uuid[]))`
   const changes: TruthChange[] = []
   const { usdc, collector } = ctx.deployment

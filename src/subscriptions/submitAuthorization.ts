@@ -1,21 +1,13 @@
-import {
-  type Address,
-  ContractFunctionExecutionError,
-  ContractFunctionRevertedError,
-  type Hex,
-  isAddressEqual,
-  parseEventLogs,
-  BaseError as ViemBaseError,
-} from 'viem'
+import { type Address, type Hex, isAddressEqual, isErc6492Signature } from 'viem'
 import { verifyOwnerSignature } from '../aa/verifyOwnerSignature.js'
 import { collectorAbi, usdcAbi } from '../chain/abis.js'
 import type { SignerClient } from '../chain/clients.js'
 import type { Deployment } from '../chain/deployment.js'
-import { type OperatorTx, operatorWalletFor } from '../chain/operatorWallet.js'
 import type { Db } from '../db/client.js'
-import { RetryableError } from '../errors.js'
 import { authorizeSubscription, getBillingSummary, setSubscriptionState } from '../ledger/index.js'
 import { SignatureRejectedError } from './errors.js'
+import { dropHeldAuthorization, holdAuthorization, isCounterfactual } from './heldAuthorizations.js'
+import { sendAuthorization } from './sendAuthorization.js'
 import { permitTypedData, subscriptionKey, termsTypedData } from './typedData.js'
 
 /** What a signing owner sends: the permit (the cap) and, with a monthly limit, the terms. */
@@ -128,24 +120,26 @@ export async function verifyAuthorization(
   }
 }
 
-/** The collector's custom error name from a failed write, if any. */
-function revertName(error: unknown): string | undefined {
-  if (error instanceof ViemBaseError) {
-    const reverted = error.walk((e) => e instanceof ContractFunctionRevertedError)
-    if (reverted instanceof ContractFunctionRevertedError) return reverted.data?.errorName
-  }
-  return undefined
-}
+export type SubmitAuthorizationReturnType =
+  | { txHash: Hex; held: false; allowance: bigint }
+  /** Held off-chain (a counterfactual owner): sent, deploying the wallet, with the first charge due. */
+  | { txHash: null; held: true; allowance: bigint }
 
 /**
  * Authorizes (or re-authorizes, same id) a subscription from the owner's signatures: verifies,
  * has the operator submit the permit (and terms) to the collector, waits for inclusion, and
  * moves the subscription to `active` with the allowance and the collector's windows.
+ *
+ * An owner whose wallet has no code yet, signing with ERC-6492, is not sent at all: submitting
+ * would deploy the wallet at the operator's cost, for a sign-up that may never pay. The verified
+ * authorization is held (`held_authorizations`) and the subscription moves to `active` with the
+ * permit's value as allowance; settlement sends it when a charge is due and the wallet's balance
+ * covers it (src/settlement/submitHeldAuthorization.ts).
  */
 export async function submitAuthorization(
   w: ChainWriter,
   p: { orgId: string; subscriptionId: string; auth: SignedAuthorization },
-) {
+): Promise<SubmitAuthorizationReturnType> {
   const { auth } = p
   const summary = await getBillingSummary(w.db, p.orgId)
   if (summary.subscriptionId !== p.subscriptionId) {
@@ -177,81 +171,33 @@ export async function submitAuthorization(
     }
     throw error
   })
-  const d = w.deployment
-  const key = subscriptionKey(p.subscriptionId)
-  const permit = {
-    value: auth.permit.value,
-    deadline: auth.permit.deadline,
-    nonce: auth.permit.nonce,
-  }
-  const wallet = await operatorWalletFor(w.db, w.operator)
-  let tx: OperatorTx
-  try {
-    // Signed and recorded before broadcast (operator_txs), like every operator transaction.
-    tx = auth.terms
-      ? await wallet.sendContract({
-          address: d.collector!,
-          abi: collectorAbi,
-          functionName: 'authorizeWithTerms',
-          args: [
-            key,
-            auth.owner,
-            permit,
-            auth.permit.signature,
-            {
-              limit: auth.terms.limit,
-              period: auth.terms.period,
-              nonce: auth.terms.nonce,
-              deadline: auth.terms.deadline,
-            },
-            auth.terms.signature,
-          ],
-          purpose: `authorize:${p.subscriptionId}`,
-        })
-      : await wallet.sendContract({
-          address: d.collector!,
-          abi: collectorAbi,
-          functionName: 'authorize',
-          args: [key, auth.owner, permit, auth.permit.signature],
-          purpose: `authorize:${p.subscriptionId}`,
-        })
-  } catch (error) {
-    // Only a refused estimate is a rejection; an RPC or broadcast failure is worth retrying.
-    if (!(error instanceof ContractFunctionExecutionError))
-      throw new RetryableError('the authorization could not be sent', { cause: error })
-    const name = revertName(error)
-    if (name === 'PermitNonceUsed' && summary.state === 'active') {
-      await setSubscriptionState(w.db, {
-        subscriptionId: p.subscriptionId,
-        to: 'needs_reauth',
-        cause: 'chain',
-        reason: 'permit_nonce_used',
-      })
-    }
-    throw new SignatureRejectedError(
-      name ?? 'reverted',
-      `the collector refused the authorization${name ? ` (${name})` : ''}`,
-    )
-  }
-  const receipt = await wallet.waitFor(tx)
-  const hash = receipt?.transactionHash ?? tx.hashes.at(-1)!
-  if (receipt?.status !== 'success')
-    throw new SignatureRejectedError('reverted', 'the authorization transaction reverted', {
-      tx_hash: hash,
+  const code = await w.operator.getCode({ address: auth.owner })
+  if (isCounterfactual(code) && isErc6492Signature(auth.permit.signature)) {
+    await holdAuthorization(w.db, p)
+    const windowSeconds =
+      auth.terms?.period ??
+      (await w.operator.readContract({
+        address: w.deployment.collector!,
+        abi: collectorAbi,
+        functionName: 'DEFAULT_PERIOD',
+      }))
+    await authorizeSubscription(w.db, {
+      orgId: p.orgId,
+      subscriptionId: p.subscriptionId,
+      owner: auth.owner,
+      allowance: auth.permit.value,
+      // Provisional windows: the collector's start (when the held authorization lands) replaces it.
+      windowStart: Number(nowSeconds()),
+      windowSeconds: Number(windowSeconds),
+      monthlyLimit: auth.terms ? (auth.terms.limit === 0n ? null : auth.terms.limit) : undefined,
+      termsNonce: auth.terms?.nonce,
+      cause: 'owner',
+      actor: auth.owner,
     })
-  const [event] = parseEventLogs({ abi: collectorAbi, logs: receipt.logs, eventName: 'Authorized' })
-  const args = event?.args as { allowance: bigint; start: number; period: number } | undefined
-  await authorizeSubscription(w.db, {
-    orgId: p.orgId,
-    subscriptionId: p.subscriptionId,
-    owner: auth.owner,
-    allowance: args?.allowance ?? auth.permit.value,
-    windowStart: args ? Number(args.start) : undefined,
-    windowSeconds: args ? Number(args.period) : undefined,
-    monthlyLimit: auth.terms ? (auth.terms.limit === 0n ? null : auth.terms.limit) : undefined,
-    termsNonce: auth.terms?.nonce,
-    cause: 'owner',
-    actor: auth.owner,
-  })
-  return { txHash: hash, allowance: args?.allowance ?? auth.permit.value }
+    return { txHash: null, held: true, allowance: auth.permit.value }
+  }
+  const sent = await sendAuthorization(w, { ...p, state: summary.state, cause: 'owner' })
+  // Sent directly (the wallet has code by now, or signs plainly): an older held one never goes out.
+  await dropHeldAuthorization(w.db, { subscriptionId: p.subscriptionId, reason: 'superseded' })
+  return { txHash: sent.txHash, held: false, allowance: sent.allowance }
 }

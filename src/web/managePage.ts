@@ -137,9 +137,9 @@ export const manageScript = `(() => {
       body.terms = { limit: t.limit, period: t.period, nonce: t.nonce, deadline: t.deadline, signature: await signTyped(prepared.terms) }
     }
     say('Submitting…')
-    await api('/authorize', body)
+    const done = await api('/authorize', body)
     await refresh()
-    say('Authorized: your subscription is ' + state.state + '.')
+    say(done.held ? 'Authorized. Your wallet is deployed with its first charge.' : 'Authorized: your subscription is ' + state.state + '.')
   }) })
   $('#cancel').addEventListener('click', () => guard(async () => {
     const prepared = await api('/prepare', { action: 'cancel' })

@@ -12,6 +12,10 @@ import { cancelSubscription } from '../settlement/cancelSubscription.js'
 import { settlementContextFor } from '../settlement/context.js'
 import { listPayments } from '../settlement/indexChain.js'
 import { SignatureRejectedError } from '../subscriptions/errors.js'
+import {
+  HELD_PERMIT_LIFETIME_SECONDS,
+  isCounterfactual,
+} from '../subscriptions/heldAuthorizations.js'
 import { submitAuthorization } from '../subscriptions/submitAuthorization.js'
 import {
   cancelTypedData,
@@ -276,12 +280,18 @@ export function manageRouter(ctx: AppContext): Router {
       collected: s.drawn,
       booked: s.booked,
     })
+    // A wallet with no code yet has its authorization held until the first charge is due, which
+    // may be weeks away: its permit and terms must outlive that wait, not the page's minutes.
+    const counterfactual = isCounterfactual(await c.reader.getCode({ address: owner }))
+    const authDeadline = counterfactual
+      ? BigInt(Math.floor(Date.now() / 1000) + HELD_PERMIT_LIFETIME_SECONDS)
+      : deadline
     const permit = await permitTypedData(c.reader, {
       token: c.usdc,
       owner,
       spender: c.collector!,
       value,
-      deadline,
+      deadline: authDeadline,
     })
     let terms: unknown
     if (body.monthly_limit !== undefined) {
@@ -299,7 +309,7 @@ export function manageRouter(ctx: AppContext): Router {
           limit: toMicros(body.monthly_limit),
           period: ctx.config.billing.windowSeconds,
           nonce: Number(onChain.termsNonce) + 1,
-          deadline,
+          deadline: authDeadline,
         },
       })
     }
@@ -318,7 +328,14 @@ export function manageRouter(ctx: AppContext): Router {
         auth: { owner, permit: body.permit, terms: body.terms },
       },
     )
-    res.json({ ok: true, tx_hash: result.txHash, explorer_url: txUrl(c.chainId, result.txHash) })
+    // A counterfactual owner's authorization is held: the wallet is deployed with its first charge.
+    if (result.held) return void res.json({ ok: true, held: true, tx_hash: null })
+    res.json({
+      ok: true,
+      held: false,
+      tx_hash: result.txHash,
+      explorer_url: txUrl(c.chainId, result.txHash),
+    })
   })
 
   r.post('/:id/cancel', async (req, res) => {

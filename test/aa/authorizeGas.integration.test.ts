@@ -1,14 +1,16 @@
 import { privateKeyToAccount } from 'viem/accounts'
 import type { SmartAccountKind } from '../../src/aa/toOwnerSmartAccount.js'
 import { authorizeOwner } from '../../src/settlement/authorizeOwner.js'
+import { submitHeldAuthorization } from '../../src/settlement/submitHeldAuthorization.js'
 import { describe, expect, test } from '../fixtures.js'
 import { newOrg } from '../ledger/helpers.js'
+import { settlementContext } from '../settlement/helpers.js'
 import { aaRig, newSmartOwner, signOwnerAuthorization } from './helpers.js'
 
 /**
  * Gas of the one transaction that authorizes a subscription (permit + terms), by owner kind —
- * what the operator pays at sign-up today and what a held counterfactual authorization will cost
- * when it is finally submitted (the Safe deployed through the unprivileged 6492 validator in the
+ * what the operator pays at sign-up, and what a held counterfactual authorization costs when it
+ * is sent with its first charge (the Safe deployed through the unprivileged 6492 validator in the
  * same transaction). Printed for the record: `npx vitest run test/aa/authorizeGas`.
  */
 describe('authorization gas by owner kind', () => {
@@ -25,11 +27,21 @@ describe('authorization gas by owner kind', () => {
         value: 2_000_000n,
         terms: { limit: 1_000_000n, nonce: 1 },
       })
-      const { txHash } = await authorizeOwner(ctx, { orgId, subscriptionId, ...auth })
-      return (await chain.deployer.getTransactionReceipt({ hash: txHash })).gasUsed
+      const authorized = await authorizeOwner(ctx, { orgId, subscriptionId, ...auth })
+      if (!authorized.held)
+        return (await chain.deployer.getTransactionReceipt({ hash: authorized.txHash })).gasUsed
+      // A counterfactual owner's authorization is held at sign-up (no operator gas) and sent
+      // when its first charge is due and the wallet can pay it: that transaction is measured.
+      const sent = await submitHeldAuthorization(settlementContext(db, chain), {
+        orgId,
+        subscriptionId,
+        amountDue: 1n,
+      })
+      if (sent.outcome !== 'submitted') throw new Error(`held authorization: ${sent.outcome}`)
+      return (await chain.deployer.getTransactionReceipt({ hash: sent.txHash })).gasUsed
     }
     const smart = async (kind: SmartAccountKind, deployed: boolean) =>
-      (await newSmartOwner(chain, rig, { kind, deployed })).account
+      (await newSmartOwner(chain, rig, { kind, deployed, usdc: 1_000_000n })).account
     const figures = {
       eoa: await gasOf(privateKeyToAccount(`0x${'71'.repeat(32)}`)),
       safeDeployed: await gasOf(await smart('safe', true)),

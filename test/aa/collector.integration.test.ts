@@ -134,9 +134,10 @@ describe('smart-account owners through the collector and settlement (authorizeOw
         expect(await owner.account.isDeployed()).toBe(false)
       }
 
-      // Permit and terms in one transaction; a counterfactual Safe is deployed by the validator.
-      await submit(auth)
-      expect(await owner.account.isDeployed()).toBe(true)
+      // Permit and terms in one transaction; a counterfactual Safe's is held, nothing sent.
+      const first = await submit(auth)
+      expect(first.held).toBe(!deployed)
+      expect(await owner.account.isDeployed()).toBe(deployed)
       expect(await getBillingSummary(db, orgId)).toMatchObject({
         state: 'active',
         cap: 2_000_000n,
@@ -147,10 +148,12 @@ describe('smart-account owners through the collector and settlement (authorizeOw
       const meter = makeMeter(db)
       for (let i = 0; i < 3; i++) await meter.meter({ orgId, action: 'claim_issue' })
       const payeeBefore = await usdcBalance(chain, chain.deployment.payee)
+      // The first charge is due: a held authorization goes out with it, the validator deploying the Safe.
       expect(await settleOnce(ctx, { orgIds: [orgId] })).toMatchObject({
         collected: 1,
         failed: [],
       })
+      expect(await owner.account.isDeployed()).toBe(true)
       expect(await usdcBalance(chain, wallet)).toBe(3_000_000n - 21_000n)
       expect((await usdcBalance(chain, chain.deployment.payee)) - payeeBefore).toBe(21_000n)
 

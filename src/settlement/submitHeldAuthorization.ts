@@ -1,0 +1,167 @@
+import type { Hex } from 'viem'
+import { ownerDeploymentDue } from '../aa/ownerDeploymentDue.js'
+import { collectorAbi } from '../chain/abis.js'
+import type { Db } from '../db/client.js'
+import { authorizeSubscription, setSubscriptionState } from '../ledger/index.js'
+import { SignatureRejectedError } from '../subscriptions/errors.js'
+import {
+  dropHeldAuthorization,
+  getUnsubmittedHeld,
+  type HeldAuthorization,
+  markHeldSubmitted,
+} from '../subscriptions/heldAuthorizations.js'
+import { sendAuthorization } from '../subscriptions/sendAuthorization.js'
+import { verifyAuthorization } from '../subscriptions/submitAuthorization.js'
+import { subscriptionKey } from '../subscriptions/typedData.js'
+import type { SettlementContext } from './context.js'
+
+export type SubmitHeldAuthorizationParameters = {
+  orgId: string
+  subscriptionId: string
+  /** What is about to be booked (accrued usage), in micro-credits. */
+  amountDue: bigint
+}
+
+export type SubmitHeldAuthorizationReturnType =
+  /** On-chain now (the wallet deployed through the validator): book as usual. */
+  | { outcome: 'submitted'; txHash: Hex }
+  /** No held authorization waits for this subscription. */
+  | { outcome: 'none' }
+  /** Another worker (or a cancel) holds it right now: skip this run. */
+  | { outcome: 'busy' }
+  /** Nothing sent: nothing due yet. */
+  | { outcome: 'nothing_due' }
+  /** Nothing sent; the subscription lapsed (balance_short): the wallet cannot pay what is due. */
+  | { outcome: 'balance_short'; balance: bigint }
+  /** Nothing sent; the subscription needs a fresh signature (permit_unusable:<reason>). */
+  | { outcome: 'unusable'; reason: string }
+
+/**
+ * Runs `fn` holding the subscription's held-authorization lock (a transaction-scoped advisory
+ * lock), so two workers — or a worker and a cancel — never act on one held authorization at once.
+ * Returns `undefined` when someone else holds it.
+ */
+export async function withHeldLock<T>(
+  db: Db,
+  subscriptionId: string,
+  fn: () => Promise<T>,
+): Promise<T | undefined> {
+  return (await db.$client.begin(async (tx) => {
+    const [row] = await tx<{ locked: boolean }[]>`
+      select pg_try_advisory_xact_lock(hashtextextended(${`held_authorization:${subscriptionId}`}, 0)) as locked`
+    if (!row?.locked) return undefined
+    return await fn()
+  })) as T | undefined
+}
+
+/**
+ * Sends a counterfactual owner's held authorization when a charge is due — and only then, and
+ * only when the wallet's USDC balance covers it (`ownerDeploymentDue`), so a sign-up that never
+ * pays never costs the operator a deployment. Sending deploys the wallet through the collector's
+ * unprivileged ERC-6492 validator; the ledger's windows then align to the collector's.
+ * A wallet short of what is due lapses (`balance_short`, as a failed pull for balance does); a
+ * held permit that expired or whose nonce was consumed goes `needs_reauth`
+ * (`permit_unusable:<reason>`). Neither sends anything.
+ */
+export async function submitHeldAuthorization(
+  ctx: SettlementContext,
+  p: SubmitHeldAuthorizationParameters,
+): Promise<SubmitHeldAuthorizationReturnType> {
+  const result = await withHeldLock(ctx.db, p.subscriptionId, async () => {
+    const held = await getUnsubmittedHeld(ctx.db, { subscriptionId: p.subscriptionId })
+    if (!held || held.orgId !== p.orgId) return { outcome: 'none' } as const
+    // A worker that died after sending: the collector has it already, so record that instead.
+    const landed = await findLandedAuthorization(ctx, held)
+    if (landed) return landed
+    const due = await ownerDeploymentDue(ctx.operator, {
+      token: ctx.deployment.usdc,
+      owner: held.auth.owner,
+      amountDue: p.amountDue,
+    })
+    if (due.reason === 'nothing_due') return { outcome: 'nothing_due' } as const
+    if (due.reason === 'balance_short') {
+      await setSubscriptionState(ctx.db, {
+        subscriptionId: p.subscriptionId,
+        to: 'lapsed',
+        cause: 'settlement',
+        reason: 'balance_short',
+      })
+      return { outcome: 'balance_short', balance: due.balance } as const
+    }
+    // `due`, or `already_deployed` (the owner deployed it themselves): the signatures still hold.
+    try {
+      await verifyAuthorization(ctx, { subscriptionId: p.subscriptionId, auth: held.auth })
+      const sent = await sendAuthorization(ctx, {
+        orgId: p.orgId,
+        subscriptionId: p.subscriptionId,
+        auth: held.auth,
+        state: 'active',
+        cause: 'settlement',
+      })
+      await markHeldSubmitted(ctx.db, { subscriptionId: p.subscriptionId, txHash: sent.txHash })
+      ctx.log?.info('held authorization sent: owner wallet deployed for its first charge', {
+        subscriptionId: p.subscriptionId,
+        txHash: sent.txHash,
+        amountDue: p.amountDue,
+      })
+      return { outcome: 'submitted', txHash: sent.txHash } as const
+    } catch (error) {
+      if (!(error instanceof SignatureRejectedError)) throw error
+      const reason = `permit_unusable:${String(error.details?.reason ?? 'rejected')}`
+      await dropHeldAuthorization(ctx.db, { subscriptionId: p.subscriptionId, reason })
+      await setSubscriptionState(ctx.db, {
+        subscriptionId: p.subscriptionId,
+        to: 'needs_reauth',
+        cause: 'chain',
+        reason,
+      })
+      return { outcome: 'unusable', reason } as const
+    }
+  })
+  return result ?? { outcome: 'busy' }
+}
+
+/** The held authorization's `Authorized` event, if an earlier run sent it and died before recording it. */
+async function findLandedAuthorization(
+  ctx: SettlementContext,
+  held: HeldAuthorization,
+): Promise<SubmitHeldAuthorizationReturnType | undefined> {
+  const key = subscriptionKey(held.subscriptionId)
+  const onChain = await ctx.operator.readContract({
+    address: ctx.deployment.collector!,
+    abi: collectorAbi,
+    functionName: 'getSubscription',
+    args: [key],
+  })
+  if (Number(onChain.status) === 0) return undefined
+  const logs = await ctx.operator.getContractEvents({
+    address: ctx.deployment.collector!,
+    abi: collectorAbi,
+    eventName: 'Authorized',
+    args: { subscription: key },
+    fromBlock: BigInt(ctx.deployment.blocks.collector ?? 0),
+  })
+  const last = logs.at(-1)
+  if (!last) return undefined
+  await authorizeSubscription(ctx.db, {
+    orgId: held.orgId,
+    subscriptionId: held.subscriptionId,
+    owner: held.auth.owner,
+    allowance: last.args.allowance!,
+    windowStart: Number(last.args.start),
+    windowSeconds: Number(last.args.period),
+    monthlyLimit: held.auth.terms
+      ? held.auth.terms.limit === 0n
+        ? null
+        : held.auth.terms.limit
+      : undefined,
+    termsNonce: held.auth.terms?.nonce,
+    cause: 'settlement',
+    actor: held.auth.owner,
+  })
+  await markHeldSubmitted(ctx.db, {
+    subscriptionId: held.subscriptionId,
+    txHash: last.transactionHash,
+  })
+  return { outcome: 'submitted', txHash: last.transactionHash }
+}

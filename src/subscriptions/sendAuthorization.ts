@@ -1,0 +1,143 @@
+import {
+  ContractFunctionExecutionError,
+  ContractFunctionRevertedError,
+  type Hex,
+  parseEventLogs,
+  BaseError as ViemBaseError,
+} from 'viem'
+import { collectorAbi } from '../chain/abis.js'
+import { type OperatorTx, operatorWalletFor } from '../chain/operatorWallet.js'
+import { RetryableError } from '../errors.js'
+import { authorizeSubscription, setSubscriptionState } from '../ledger/index.js'
+import type { TransitionCause } from '../ledger/states.js'
+import { SignatureRejectedError } from './errors.js'
+import type { ChainWriter, SignedAuthorization } from './submitAuthorization.js'
+import { subscriptionKey } from './typedData.js'
+
+export type SendAuthorizationParameters = {
+  orgId: string
+  subscriptionId: string
+  /** Verified already (`verifyAuthorization`): this only sends and records. */
+  auth: SignedAuthorization
+  /** The subscription's state before sending: an active one whose permit nonce was used goes needs_reauth. */
+  state: string
+  /** Who caused the move to active: the owner signing now, or settlement sending a held authorization. */
+  cause: TransitionCause
+}
+
+export type SendAuthorizationReturnType = {
+  txHash: Hex
+  allowance: bigint
+  /** The collector's windows after this transaction (seconds). */
+  windowStart: number | undefined
+  windowSeconds: number | undefined
+}
+
+/** The collector's custom error name from a failed write, if any. */
+function revertName(error: unknown): string | undefined {
+  if (error instanceof ViemBaseError) {
+    const reverted = error.walk((e) => e instanceof ContractFunctionRevertedError)
+    if (reverted instanceof ContractFunctionRevertedError) return reverted.data?.errorName
+  }
+  return undefined
+}
+
+/**
+ * Has the operator send a verified authorization — `authorize`, or `authorizeWithTerms` with
+ * terms — waits for inclusion, and records it in the ledger: `active` with the allowance and the
+ * collector's windows (from its `Authorized` / `TermsSet` events). The one sending path for an
+ * owner signing now and for a held counterfactual authorization sent when its first charge is due.
+ */
+export async function sendAuthorization(
+  w: ChainWriter,
+  p: SendAuthorizationParameters,
+): Promise<SendAuthorizationReturnType> {
+  const { auth } = p
+  const d = w.deployment
+  const key = subscriptionKey(p.subscriptionId)
+  const permit = {
+    value: auth.permit.value,
+    deadline: auth.permit.deadline,
+    nonce: auth.permit.nonce,
+  }
+  const wallet = await operatorWalletFor(w.db, w.operator)
+  let tx: OperatorTx
+  try {
+    // Signed and recorded before broadcast (operator_txs), like every operator transaction.
+    tx = auth.terms
+      ? await wallet.sendContract({
+          address: d.collector!,
+          abi: collectorAbi,
+          functionName: 'authorizeWithTerms',
+          args: [
+            key,
+            auth.owner,
+            permit,
+            auth.permit.signature,
+            {
+              limit: auth.terms.limit,
+              period: auth.terms.period,
+              nonce: auth.terms.nonce,
+              deadline: auth.terms.deadline,
+            },
+            auth.terms.signature,
+          ],
+          purpose: `authorize:${p.subscriptionId}`,
+        })
+      : await wallet.sendContract({
+          address: d.collector!,
+          abi: collectorAbi,
+          functionName: 'authorize',
+          args: [key, auth.owner, permit, auth.permit.signature],
+          purpose: `authorize:${p.subscriptionId}`,
+        })
+  } catch (error) {
+    // Only a refused estimate is a rejection; an RPC or broadcast failure is worth retrying.
+    if (!(error instanceof ContractFunctionExecutionError))
+      throw new RetryableError('the authorization could not be sent', { cause: error })
+    const name = revertName(error)
+    if (name === 'PermitNonceUsed' && p.state === 'active') {
+      await setSubscriptionState(w.db, {
+        subscriptionId: p.subscriptionId,
+        to: 'needs_reauth',
+        cause: 'chain',
+        reason: 'permit_nonce_used',
+      })
+    }
+    throw new SignatureRejectedError(
+      name ?? 'reverted',
+      `the collector refused the authorization${name ? ` (${name})` : ''}`,
+    )
+  }
+  const receipt = await wallet.waitFor(tx)
+  const hash = receipt?.transactionHash ?? tx.hashes.at(-1)!
+  if (receipt?.status !== 'success')
+    throw new SignatureRejectedError('reverted', 'the authorization transaction reverted', {
+      tx_hash: hash,
+    })
+  const logs = parseEventLogs({ abi: collectorAbi, logs: receipt.logs })
+  const authorized = logs.find((l) => l.eventName === 'Authorized')?.args as
+    | { allowance: bigint; start: number; period: number }
+    | undefined
+  // Terms with another period restart the windows: their event has the last word.
+  const termsSet = logs.find((l) => l.eventName === 'TermsSet')?.args as
+    | { start: number; period: number }
+    | undefined
+  const windows = termsSet ?? authorized
+  const allowance = authorized?.allowance ?? auth.permit.value
+  const windowStart = windows ? Number(windows.start) : undefined
+  const windowSeconds = windows ? Number(windows.period) : undefined
+  await authorizeSubscription(w.db, {
+    orgId: p.orgId,
+    subscriptionId: p.subscriptionId,
+    owner: auth.owner,
+    allowance,
+    windowStart,
+    windowSeconds,
+    monthlyLimit: auth.terms ? (auth.terms.limit === 0n ? null : auth.terms.limit) : undefined,
+    termsNonce: auth.terms?.nonce,
+    cause: p.cause,
+    actor: auth.owner,
+  })
+  return { txHash: hash, allowance, windowStart, windowSeconds }
+}
