@@ -101,6 +101,8 @@ export async function signOwnerAuthorization(
     terms?: { limit: bigint; nonce: number }
     /** Sign for this owner address (a stranger signing for someone else's wallet). */
     owner?: Address
+    /** Permit (and terms) deadline; an hour from now unless given. */
+    deadline?: bigint
   },
 ): Promise<SignedAuthorization> {
   const owner = p.owner ?? signer.address
@@ -108,6 +110,7 @@ export async function signOwnerAuthorization(
     owner,
     spender: chain.deployment.collector!,
     value: p.value,
+    deadline: p.deadline,
   })
   const auth: SignedAuthorization = {
     owner,

@@ -16,7 +16,7 @@ const owners: { kind: SmartAccountKind; deployed: boolean; label: string }[] = [
 ]
 
 describe('the hosted manage page in Chromium with a smart-account wallet', () => {
-  test('counterfactual Safe and EIP-7702 owners: sign in (ERC-6492 / ERC-1271), authorize, usage settles from the smart account, cancel by signature', async ({
+  test("counterfactual Safe and EIP-7702 owners: sign in (ERC-6492 / ERC-1271), authorize (the Safe's held until its first charge), usage settles from the smart account, cancel by signature", async ({
     db,
     chain,
   }) => {
@@ -54,8 +54,24 @@ describe('the hosted manage page in Chromium with a smart-account wallet', () =>
         await page.click('#sign-authorize')
         await expect.poll(() => page.textContent('#state'), { timeout: 20_000 }).toMatch(/^active/)
         expect(await page.textContent('#f-cap')).toBe('$3.00')
-        // The permit went through the collector's 6492 validator: the Safe exists now.
-        expect(await owner.account.isDeployed()).toBe(true)
+        // A counterfactual Safe's authorization is held, nothing sent: the page says the wallet
+        // is deployed with its first charge; a delegated EOA's went on-chain at once.
+        await expect
+          .poll(() => page.textContent('#message'))
+          .toBe(
+            o.deployed
+              ? 'Authorized: your subscription is active.'
+              : 'Authorized. Your wallet is deployed with its first charge.',
+          )
+        expect(await owner.account.isDeployed()).toBe(o.deployed)
+        if (!o.deployed) {
+          // Held until the first charge: the page asked for a permit that outlives that wait.
+          const [held] = await db.$client<{ permit_deadline: string }[]>`
+            select permit_deadline from held_authorizations where subscription_id = ${org.subscription_id}`
+          expect(BigInt(held!.permit_deadline)).toBeGreaterThan(
+            BigInt(Math.floor(Date.now() / 1000) + 89 * 86_400),
+          )
+        }
         await page.screenshot({
           path: join(screenshotDir, `aa-manage-${o.label}-authorized.png`),
           fullPage: true,
@@ -66,6 +82,9 @@ describe('the hosted manage page in Chromium with a smart-account wallet', () =>
           await meter.meter({ orgId: org.org.id, action: 'claim_issue' })
         const ctx = settlementContext(db, chain, { thresholdMicros: 1n })
         expect(await settleOnce(ctx, { orgIds: [org.org.id] })).toMatchObject({ collected: 1 })
+        // The first charge was due and covered: the held permit went through the collector's
+        // 6492 validator with it, so the Safe exists now.
+        expect(await owner.account.isDeployed()).toBe(true)
         expect(await usdcBalance(chain, wallet)).toBe(4_900_000n)
 
         await page.click('#cancel')

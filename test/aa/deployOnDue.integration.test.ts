@@ -1,0 +1,281 @@
+import { type Address, parseEventLogs } from 'viem'
+import { collectorAbi } from '../../src/chain/abis.js'
+import { getBillingSummary, reconcileLedger } from '../../src/ledger/index.js'
+import { authorizeOwner } from '../../src/settlement/authorizeOwner.js'
+import { cancelSubscription } from '../../src/settlement/cancelSubscription.js'
+import { checkChainTruth } from '../../src/settlement/checkChainTruth.js'
+import { settleOnce } from '../../src/settlement/settleOnce.js'
+import type { SignedAuthorization } from '../../src/subscriptions/submitAuthorization.js'
+import { subscriptionKey } from '../../src/subscriptions/typedData.js'
+import { describe, expect, type TestChain, test } from '../fixtures.js'
+import { makeMeter, newOrg } from '../ledger/helpers.js'
+import { settlementContext } from '../settlement/helpers.js'
+import {
+  aaRig,
+  newSmartOwner,
+  signOwnerAuthorization,
+  signOwnerCancel,
+  usdcBalance,
+} from './helpers.js'
+
+const operatorNonce = (chain: TestChain) =>
+  chain.operator.getTransactionCount({ address: chain.operator.account.address })
+const hasCode = async (chain: TestChain, address: Address) => {
+  const code = await chain.deployer.getCode({ address })
+  return code !== undefined && code !== '0x'
+}
+const heldRow = async (db: Parameters<typeof getBillingSummary>[0], subscriptionId: string) => {
+  const [row] = await db.$client<
+    { submitted_at: string | null; tx_hash: string | null; dropped_reason: string | null }[]
+  >`select submitted_at, tx_hash, dropped_reason from held_authorizations where subscription_id = ${subscriptionId}`
+  return row
+}
+
+/**
+ * Issue #8: a counterfactual owner's wallet is deployed — through the unprivileged 6492
+ * validator — only when a charge is due and its balance covers it, so a sign-up that never pays
+ * never costs the operator a deployment. Real Safe accounts (permissionless), real USDC on anvil.
+ */
+describe('a counterfactual Safe owner: authorization held until the first charge is due', () => {
+  /** A counterfactual Safe holding `usdc`, its org, and its held authorization (cap $2). */
+  async function heldOwner(
+    chain: TestChain,
+    db: Parameters<typeof getBillingSummary>[0],
+    p: { usdc: bigint; deadline?: bigint; terms?: boolean },
+  ) {
+    const rig = await aaRig(chain)
+    const owner = await newSmartOwner(chain, rig, { kind: 'safe', deployed: false, usdc: p.usdc })
+    const wallet = owner.account.address
+    const { orgId, subscriptionId } = await newOrg(db, 0n)
+    const auth: SignedAuthorization = await signOwnerAuthorization(chain, owner.account, {
+      subscriptionId,
+      value: 2_000_000n,
+      deadline: p.deadline,
+      terms: p.terms ? { limit: 1_000_000n, nonce: 1 } : undefined,
+    })
+    const before = await operatorNonce(chain)
+    const result = await authorizeOwner(
+      { db, operator: chain.operator, deployment: chain.deployment },
+      { orgId, subscriptionId, owner: wallet, permit: auth.permit, terms: auth.terms },
+    )
+    expect(result).toEqual({ txHash: null, held: true, allowance: 2_000_000n })
+    expect(await operatorNonce(chain)).toBe(before)
+    return { owner, wallet, orgId, subscriptionId, auth }
+  }
+
+  test('(a) authorizing sends nothing: operator nonce unchanged, no code at the owner; active, and metered usage is accepted', async ({
+    db,
+    chain,
+  }) => {
+    const nonce = await operatorNonce(chain)
+    const { wallet, orgId, subscriptionId } = await heldOwner(chain, db, {
+      usdc: 1_000_000n,
+      terms: true,
+    })
+    expect(await hasCode(chain, wallet)).toBe(false)
+    expect(await getBillingSummary(db, orgId)).toMatchObject({
+      state: 'active',
+      cap: 2_000_000n,
+      remaining: 2_000_000n,
+      monthlyLimit: 1_000_000n,
+    })
+    expect(await heldRow(db, subscriptionId)).toEqual({
+      submitted_at: null,
+      tx_hash: null,
+      dropped_reason: null,
+    })
+    // The chain has nothing yet (allowance 0, no collector subscription): that is no revocation.
+    const ctx = settlementContext(db, chain)
+    expect(await checkChainTruth(ctx, { orgIds: [orgId] })).toEqual([])
+    const meter = makeMeter(db)
+    const outcome = await meter.meter({ orgId, action: 'claim_issue' })
+    expect(outcome).toMatchObject({ billableMicros: '7000', voucherMicros: '0' })
+    await meter.close()
+    // Below the $1 threshold nothing is due: settlement sends nothing either.
+    expect(await settleOnce(ctx, { orgIds: [orgId] })).toMatchObject({ booked: 0, batches: 0 })
+    expect(await getBillingSummary(db, orgId)).toMatchObject({ state: 'active', accrued: 7_000n })
+    expect(await operatorNonce(chain)).toBe(nonce)
+    expect(await hasCode(chain, wallet)).toBe(false)
+  })
+
+  test('(b) a charge due but the wallet short of it: settleOnce sends nothing, deploys nothing; lapsed balance_short', async ({
+    db,
+    chain,
+  }) => {
+    const { wallet, orgId, subscriptionId } = await heldOwner(chain, db, { usdc: 10_000n })
+    const meter = makeMeter(db)
+    for (let i = 0; i < 3; i++) await meter.meter({ orgId, action: 'claim_issue' })
+    await meter.close()
+    const nonce = await operatorNonce(chain)
+    const report = await settleOnce(settlementContext(db, chain, { thresholdMicros: 1n }), {
+      orgIds: [orgId],
+    })
+    expect(report).toMatchObject({ booked: 0, batches: 0, collected: 0, txHashes: [] })
+    expect(await operatorNonce(chain)).toBe(nonce)
+    expect(await hasCode(chain, wallet)).toBe(false)
+    expect(await usdcBalance(chain, wallet)).toBe(10_000n)
+    expect(await getBillingSummary(db, orgId)).toMatchObject({
+      state: 'lapsed',
+      stateReason: 'balance_short',
+      accrued: 21_000n,
+      booked: 0n,
+    })
+    // Still held: a re-up (or a later run once active again) may send it.
+    expect((await heldRow(db, subscriptionId))?.submitted_at).toBeNull()
+    expect(await reconcileLedger(db, { orgId })).toEqual([])
+  })
+
+  test('(c) funded: settleOnce deploys the Safe through the validator, the authorization lands, the charge is collected from the Safe in the same run', async ({
+    db,
+    chain,
+  }) => {
+    const { wallet, orgId, subscriptionId } = await heldOwner(chain, db, {
+      usdc: 1_000_000n,
+      terms: true,
+    })
+    const meter = makeMeter(db)
+    for (let i = 0; i < 3; i++) await meter.meter({ orgId, action: 'claim_issue' })
+    await meter.close()
+    const payeeBefore = await usdcBalance(chain, chain.deployment.payee)
+    const nonce = await operatorNonce(chain)
+    const report = await settleOnce(settlementContext(db, chain, { thresholdMicros: 1n }), {
+      orgIds: [orgId],
+    })
+    expect(report).toMatchObject({ booked: 1, batches: 1, collected: 1, failed: [] })
+    // Two operator transactions: the held authorization (deploying the Safe), then the batch.
+    expect(await operatorNonce(chain)).toBe(nonce + 2)
+    expect(await hasCode(chain, wallet)).toBe(true)
+    expect(await usdcBalance(chain, wallet)).toBe(1_000_000n - 21_000n)
+    expect((await usdcBalance(chain, chain.deployment.payee)) - payeeBefore).toBe(21_000n)
+
+    const held = await heldRow(db, subscriptionId)
+    expect(held?.submitted_at).not.toBeNull()
+    const receipt = await chain.deployer.getTransactionReceipt({
+      hash: held!.tx_hash as `0x${string}`,
+    })
+    const [authorized] = parseEventLogs({
+      abi: collectorAbi,
+      logs: receipt.logs,
+      eventName: 'Authorized',
+    })
+    expect(authorized?.args).toMatchObject({ owner: wallet, allowance: 2_000_000n, created: true })
+    // The ledger's windows are the collector's: window 0 starts at the Authorized event.
+    const summary = await getBillingSummary(db, orgId)
+    expect(summary).toMatchObject({
+      state: 'active',
+      drawn: 21_000n,
+      collected: 21_000n,
+      remaining: 1_979_000n,
+      monthlyLimit: 1_000_000n,
+      windowIndex: 0,
+    })
+    expect(summary.windowStart?.getTime()).toBe(Number(authorized!.args.start) * 1000)
+    const onChain = await chain.deployer.readContract({
+      address: chain.deployment.collector!,
+      abi: collectorAbi,
+      functionName: 'getSubscription',
+      args: [subscriptionKey(subscriptionId)],
+    })
+    expect(onChain).toMatchObject({ owner: wallet, status: 1, totalCollected: 21_000n })
+    expect(await reconcileLedger(db, { orgId })).toEqual([])
+
+    // Sent once: the next run finds nothing held and collects as for any owner.
+    const again = makeMeter(db)
+    await again.meter({ orgId, action: 'save_comment' })
+    await again.close()
+    expect(
+      await settleOnce(settlementContext(db, chain, { thresholdMicros: 1n }), { orgIds: [orgId] }),
+    ).toMatchObject({ collected: 1, failed: [] })
+    expect(await usdcBalance(chain, wallet)).toBe(1_000_000n - 26_000n)
+    expect(await reconcileLedger(db, { orgId })).toEqual([])
+  })
+
+  test('(d) a held permit that expired before the charge was due: needs_reauth permit_unusable:expired, nothing sent', async ({
+    db,
+    chain,
+  }) => {
+    const deadline = BigInt(Math.floor(Date.now() / 1000) + 2)
+    const { wallet, orgId, subscriptionId } = await heldOwner(chain, db, {
+      usdc: 1_000_000n,
+      deadline,
+    })
+    const meter = makeMeter(db)
+    for (let i = 0; i < 3; i++) await meter.meter({ orgId, action: 'claim_issue' })
+    await meter.close()
+    while (BigInt(Math.floor(Date.now() / 1000)) <= deadline)
+      await new Promise((r) => setTimeout(r, 250))
+    const nonce = await operatorNonce(chain)
+    const report = await settleOnce(settlementContext(db, chain, { thresholdMicros: 1n }), {
+      orgIds: [orgId],
+    })
+    expect(report).toMatchObject({ booked: 0, batches: 0, txHashes: [] })
+    expect(await operatorNonce(chain)).toBe(nonce)
+    expect(await hasCode(chain, wallet)).toBe(false)
+    expect(await usdcBalance(chain, wallet)).toBe(1_000_000n)
+    expect(await getBillingSummary(db, orgId)).toMatchObject({
+      state: 'needs_reauth',
+      stateReason: 'permit_unusable:expired',
+      accrued: 21_000n,
+    })
+    expect(await heldRow(db, subscriptionId)).toMatchObject({
+      submitted_at: null,
+      dropped_reason: 'permit_unusable:expired',
+    })
+    expect(await reconcileLedger(db, { orgId })).toEqual([])
+  })
+
+  test('(e) cancel of a held subscription: the owner signature is checked off-chain, what is owed written off, nothing sent', async ({
+    db,
+    chain,
+  }) => {
+    const rig = await aaRig(chain)
+    const { owner, wallet, orgId, subscriptionId } = await heldOwner(chain, db, {
+      usdc: 1_000_000n,
+    })
+    const meter = makeMeter(db)
+    for (let i = 0; i < 3; i++) await meter.meter({ orgId, action: 'claim_issue' })
+    await meter.close()
+    const ctx = settlementContext(db, chain)
+    const nonce = await operatorNonce(chain)
+    // Someone else's key signing the cancel for this wallet is refused, and changes nothing.
+    const stranger = await newSmartOwner(chain, rig, { kind: 'safe', deployed: false })
+    const bad = await cancelSubscription(ctx, {
+      orgId,
+      subscriptionId,
+      ...(await signOwnerCancel(chain, stranger.account, { subscriptionId })),
+    }).catch((e) => e)
+    expect(bad).toMatchObject({ code: 'SIGNATURE_REJECTED', details: { reason: 'rejected' } })
+    expect(await getBillingSummary(db, orgId)).toMatchObject({ state: 'active' })
+
+    const result = await cancelSubscription(ctx, {
+      orgId,
+      subscriptionId,
+      ...(await signOwnerCancel(chain, owner.account, { subscriptionId })),
+    })
+    expect(result).toMatchObject({
+      txHash: null,
+      collected: 0,
+      writtenOff: [{ amount: 21_000n, reason: 'canceled: held authorization never sent' }],
+    })
+    expect(await operatorNonce(chain)).toBe(nonce)
+    expect(await hasCode(chain, wallet)).toBe(false)
+    expect(await usdcBalance(chain, wallet)).toBe(1_000_000n)
+    expect(await getBillingSummary(db, orgId)).toMatchObject({
+      state: 'canceled',
+      accrued: 0n,
+      booked: 0n,
+      drawn: 0n,
+      writtenOff: 21_000n,
+    })
+    expect(await heldRow(db, subscriptionId)).toMatchObject({
+      submitted_at: null,
+      dropped_reason: 'canceled',
+    })
+    // Canceled is terminal: a later settlement run sends nothing for it.
+    expect(
+      await settleOnce(settlementContext(db, chain, { thresholdMicros: 1n }), { orgIds: [orgId] }),
+    ).toMatchObject({ booked: 0, batches: 0 })
+    expect(await operatorNonce(chain)).toBe(nonce)
+    expect(await reconcileLedger(db, { orgId })).toEqual([])
+  })
+})
