@@ -30,10 +30,11 @@ type Row = {
   permit_nonce: string
   permit_signature: string
   terms: HeldTerms | null
-  held_at: Date
-  submitted_at: Date | null
+  /** Timestamps come back as text (src/db/client.ts). */
+  held_at: string
+  submitted_at: string | null
   tx_hash: string | null
-  dropped_at: Date | null
+  dropped_at: string | null
 }
 
 const fromRow = (r: Row): HeldAuthorization => ({
@@ -57,10 +58,10 @@ const fromRow = (r: Row): HeldAuthorization => ({
         }
       : undefined,
   },
-  heldAt: r.held_at,
-  submittedAt: r.submitted_at,
+  heldAt: new Date(r.held_at),
+  submittedAt: r.submitted_at === null ? null : new Date(r.submitted_at),
   txHash: r.tx_hash as Hex | null,
-  droppedAt: r.dropped_at,
+  droppedAt: r.dropped_at === null ? null : new Date(r.dropped_at),
 })
 
 /**
