@@ -1,6 +1,6 @@
 import type { Hex } from 'viem'
 import { ownerDeploymentDue } from '../aa/ownerDeploymentDue.js'
-import { collectorAbi } from '../chain/abis.js'
+import { collectorAbi, usdcAbi } from '../chain/abis.js'
 import type { Db } from '../db/client.js'
 import { authorizeSubscription, setSubscriptionState } from '../ledger/index.js'
 import { SignatureRejectedError } from '../subscriptions/errors.js'
@@ -90,7 +90,20 @@ export async function submitHeldAuthorization(
     }
     // `due`, or `already_deployed` (the owner deployed it themselves): the signatures still hold.
     try {
-      await verifyAuthorization(ctx, { subscriptionId: p.subscriptionId, auth: held.auth })
+      await verifyAuthorization(ctx, { subscriptionId: p.subscriptionId, auth: held.auth }).catch(
+        async (error) => {
+          // Anyone may submit a signed permit first (deploying the wallet through the validator
+          // to do so): its nonce is then used but the allowance is the permit's, which the
+          // collector takes as success. A nonce used by another permit stays unusable.
+          if (
+            error instanceof SignatureRejectedError &&
+            error.details?.reason === 'nonce_used' &&
+            (await permitApplied(ctx, held))
+          )
+            return
+          throw error
+        },
+      )
       const sent = await sendAuthorization(ctx, {
         orgId: p.orgId,
         subscriptionId: p.subscriptionId,
@@ -119,6 +132,26 @@ export async function submitHeldAuthorization(
     }
   })
   return result ?? { outcome: 'busy' }
+}
+
+/** Whether the held permit itself was applied by someone else: its nonce used, the allowance exactly its value. */
+async function permitApplied(ctx: SettlementContext, held: HeldAuthorization) {
+  const { owner, permit } = held.auth
+  const [allowance, nonce] = await Promise.all([
+    ctx.operator.readContract({
+      address: ctx.deployment.usdc,
+      abi: usdcAbi,
+      functionName: 'allowance',
+      args: [owner, ctx.deployment.collector!],
+    }),
+    ctx.operator.readContract({
+      address: ctx.deployment.usdc,
+      abi: usdcAbi,
+      functionName: 'nonces',
+      args: [owner],
+    }),
+  ])
+  return permit.nonce < nonce && allowance === permit.value
 }
 
 /** The held authorization's `Authorized` event, if an earlier run sent it and died before recording it. */

@@ -1,12 +1,13 @@
-import { type Address, parseEventLogs } from 'viem'
-import { collectorAbi } from '../../src/chain/abis.js'
+import { type Address, hashTypedData, parseEventLogs, type TypedDataDefinition } from 'viem'
+import { verifyOwnerSignature } from '../../src/aa/verifyOwnerSignature.js'
+import { collectorAbi, signatureValidatorAbi, usdcAbi } from '../../src/chain/abis.js'
 import { getBillingSummary, reconcileLedger } from '../../src/ledger/index.js'
 import { authorizeOwner } from '../../src/settlement/authorizeOwner.js'
 import { cancelSubscription } from '../../src/settlement/cancelSubscription.js'
 import { checkChainTruth } from '../../src/settlement/checkChainTruth.js'
 import { settleOnce } from '../../src/settlement/settleOnce.js'
 import type { SignedAuthorization } from '../../src/subscriptions/submitAuthorization.js'
-import { subscriptionKey } from '../../src/subscriptions/typedData.js'
+import { permitTypedData, subscriptionKey } from '../../src/subscriptions/typedData.js'
 import { describe, expect, type TestChain, test } from '../fixtures.js'
 import { makeMeter, newOrg } from '../ledger/helpers.js'
 import { settlementContext } from '../settlement/helpers.js'
@@ -277,5 +278,91 @@ describe('a counterfactual Safe owner: authorization held until the first charge
     ).toMatchObject({ booked: 0, batches: 0 })
     expect(await operatorNonce(chain)).toBe(nonce)
     expect(await reconcileLedger(db, { orgId })).toEqual([])
+  })
+  test('(f) a held permit someone else submitted first (deploying the Safe through the validator) still lands; one whose nonce another permit used → needs_reauth permit_unusable:nonce_used', async ({
+    db,
+    chain,
+  }) => {
+    const rig = await aaRig(chain)
+    /** A front-runner: deploys the Safe through the validator, then gives USDC the inner signature. */
+    const frontRun = async (wallet: Address, auth: SignedAuthorization) => {
+      const permit = await permitTypedData(chain.deployer, {
+        token: chain.deployment.usdc,
+        owner: wallet,
+        spender: chain.deployment.collector!,
+        value: auth.permit.value,
+        deadline: auth.permit.deadline,
+        nonce: auth.permit.nonce,
+      })
+      const { tokenSignature } = await verifyOwnerSignature(rig.reader, {
+        owner: wallet,
+        typedData: permit as TypedDataDefinition,
+        signature: auth.permit.signature,
+      })
+      await rig.relayer.waitForTransactionReceipt({
+        hash: await rig.relayer.writeContract({
+          address: chain.deployment.validator,
+          abi: signatureValidatorAbi,
+          functionName: 'isValidSig',
+          args: [wallet, hashTypedData(permit as TypedDataDefinition), auth.permit.signature],
+          gas: 1_000_000n,
+        }),
+      })
+      await rig.relayer.waitForTransactionReceipt({
+        hash: await rig.relayer.writeContract({
+          address: chain.deployment.usdc,
+          abi: usdcAbi,
+          functionName: 'permit',
+          args: [
+            wallet,
+            chain.deployment.collector!,
+            auth.permit.value,
+            auth.permit.deadline,
+            tokenSignature,
+          ],
+        }),
+      })
+    }
+    const ctx = settlementContext(db, chain, { thresholdMicros: 1n })
+    const meter = makeMeter(db)
+
+    // The held permit itself, submitted by a stranger: "already used, allowance in place".
+    const same = await heldOwner(chain, db, { usdc: 1_000_000n, terms: true })
+    await frontRun(same.wallet, same.auth)
+    expect(await hasCode(chain, same.wallet)).toBe(true)
+    for (let i = 0; i < 3; i++) await meter.meter({ orgId: same.orgId, action: 'claim_issue' })
+    expect(await settleOnce(ctx, { orgIds: [same.orgId] })).toMatchObject({
+      collected: 1,
+      failed: [],
+    })
+    expect(await getBillingSummary(db, same.orgId)).toMatchObject({
+      state: 'active',
+      drawn: 21_000n,
+    })
+    expect((await heldRow(db, same.subscriptionId))?.tx_hash).toMatch(/^0x/)
+    expect(await usdcBalance(chain, same.wallet)).toBe(1_000_000n - 21_000n)
+
+    // Another permit (another cap) used the held one's nonce: nothing the collector would take.
+    const other = await heldOwner(chain, db, { usdc: 1_000_000n })
+    const elsewhere = await signOwnerAuthorization(chain, other.owner.account, {
+      subscriptionId: other.subscriptionId,
+      value: 5_000_000n,
+    })
+    expect(elsewhere.permit.nonce).toBe(other.auth.permit.nonce)
+    await frontRun(other.wallet, elsewhere)
+    for (let i = 0; i < 3; i++) await meter.meter({ orgId: other.orgId, action: 'claim_issue' })
+    const nonce = await operatorNonce(chain)
+    expect(await settleOnce(ctx, { orgIds: [other.orgId] })).toMatchObject({
+      booked: 0,
+      batches: 0,
+    })
+    expect(await operatorNonce(chain)).toBe(nonce)
+    expect(await getBillingSummary(db, other.orgId)).toMatchObject({
+      state: 'needs_reauth',
+      stateReason: 'permit_unusable:nonce_used',
+    })
+    await meter.close()
+    expect(await reconcileLedger(db, { orgId: same.orgId })).toEqual([])
+    expect(await reconcileLedger(db, { orgId: other.orgId })).toEqual([])
   })
 })
