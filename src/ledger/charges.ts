@@ -6,6 +6,7 @@ import {
   lockAccount,
   saveAccounts,
 } from './accounts.js'
+import { windowIndexAt } from './decide.js'
 import { UsageStateError } from './errors.js'
 import { nowMicros, type Sql } from './sql.js'
 
@@ -73,13 +74,18 @@ export async function bookCharges(db: Db, p: { orgId: string }): Promise<Charge[
       select last_seq from subscriptions where id = ${account.subscriptionId} for update`
     let seq = sub!.last_seq
     const at = nowMicros()
+    // Usage never lies in a later window than now — except usage metered under provisional
+    // windows (a held authorization's) that the collector's later start replaced: it is due in
+    // the collector's current window, the only one it takes for it.
+    const current = windowIndexAt(account.windowStart, account.windowSeconds, at)
     const out: Charge[] = []
     const entries = []
     for (const w of windows) {
       seq += 1
+      const window = Math.min(w.window_index ?? 0, current ?? Number.MAX_SAFE_INTEGER)
       const [row] = await tx<ChargeRow[]>`
         insert into charges (org_id, subscription_id, seq, window_index, amount, status)
-        values (${p.orgId}, ${account.subscriptionId}, ${seq}, ${w.window_index ?? 0}, ${w.amount.toString()}, 'booked')
+        values (${p.orgId}, ${account.subscriptionId}, ${seq}, ${window}, ${w.amount.toString()}, 'booked')
         returning id, org_id, subscription_id, seq, window_index, amount, status, failure_reason, tx_hash`
       await tx`update usage set charge_id = ${row!.id.toString()} where id = any(${w.ids.map(String)}::int8[])`
       account.accrued -= w.amount
@@ -90,7 +96,7 @@ export async function bookCharges(db: Db, p: { orgId: string }): Promise<Charge[
           amount: w.amount,
           chargeId: row!.id,
           at,
-          memo: `seq ${seq} window ${w.window_index}`,
+          memo: `seq ${seq} window ${window}`,
         }),
       )
       out.push(toCharge(row!))

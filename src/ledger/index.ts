@@ -12,6 +12,10 @@ export {
   startNewSubscription,
 } from './authorizeSubscription.js'
 export {
+  type CarryUnchargedIntoWindowReturnType,
+  carryUnchargedIntoWindow,
+} from './carryUnchargedIntoWindow.js'
+export {
   bookCharges,
   type Charge,
   listCharges,

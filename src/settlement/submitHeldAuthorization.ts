@@ -2,7 +2,11 @@ import type { Hex } from 'viem'
 import { ownerDeploymentDue } from '../aa/ownerDeploymentDue.js'
 import { collectorAbi, usdcAbi } from '../chain/abis.js'
 import type { Db } from '../db/client.js'
-import { authorizeSubscription, setSubscriptionState } from '../ledger/index.js'
+import {
+  authorizeSubscription,
+  carryUnchargedIntoWindow,
+  setSubscriptionState,
+} from '../ledger/index.js'
 import { SignatureRejectedError } from '../subscriptions/errors.js'
 import {
   dropHeldAuthorization,
@@ -112,6 +116,8 @@ export async function submitHeldAuthorization(
         cause: 'settlement',
       })
       await markHeldSubmitted(ctx.db, { subscriptionId: p.subscriptionId, txHash: sent.txHash })
+      // Usage metered while held is due in the collector's first window: its limit counts it.
+      await carryUnchargedIntoWindow(ctx.db, { orgId: p.orgId, subscriptionId: p.subscriptionId })
       ctx.log?.info('held authorization sent: owner wallet deployed for its first charge', {
         subscriptionId: p.subscriptionId,
         txHash: sent.txHash,
@@ -196,5 +202,6 @@ async function findLandedAuthorization(
     subscriptionId: held.subscriptionId,
     txHash: last.transactionHash,
   })
+  await carryUnchargedIntoWindow(ctx.db, { orgId: held.orgId, subscriptionId: held.subscriptionId })
   return { outcome: 'submitted', txHash: last.transactionHash }
 }

@@ -42,7 +42,7 @@ describe('a counterfactual Safe owner: authorization held until the first charge
   async function heldOwner(
     chain: TestChain,
     db: Parameters<typeof getBillingSummary>[0],
-    p: { usdc: bigint; deadline?: bigint; terms?: boolean },
+    p: { usdc: bigint; deadline?: bigint; terms?: boolean; limit?: bigint },
   ) {
     const rig = await aaRig(chain)
     const owner = await newSmartOwner(chain, rig, { kind: 'safe', deployed: false, usdc: p.usdc })
@@ -52,7 +52,7 @@ describe('a counterfactual Safe owner: authorization held until the first charge
       subscriptionId,
       value: 2_000_000n,
       deadline: p.deadline,
-      terms: p.terms ? { limit: 1_000_000n, nonce: 1 } : undefined,
+      terms: p.terms ? { limit: p.limit ?? 1_000_000n, nonce: 1 } : undefined,
     })
     const before = await operatorNonce(chain)
     const result = await authorizeOwner(
@@ -364,5 +364,46 @@ describe('a counterfactual Safe owner: authorization held until the first charge
     await meter.close()
     expect(await reconcileLedger(db, { orgId: same.orgId })).toEqual([])
     expect(await reconcileLedger(db, { orgId: other.orgId })).toEqual([])
+  })
+  test("(g) held past its first ledger window: the usage is collected in the collector's window 0, and the monthly limit counts it there", async ({
+    db,
+    chain,
+  }) => {
+    const { wallet, orgId, subscriptionId } = await heldOwner(chain, db, {
+      usdc: 1_000_000n,
+      terms: true,
+      limit: 50_000n,
+    })
+    // Metered 31 days after the hold (the owner's permit lives 90): the ledger's window 1.
+    const later = makeMeter(db, () => BigInt(Date.now() + 31 * 86_400_000) * 1000n)
+    for (let i = 0; i < 3; i++)
+      expect(await later.meter({ orgId, action: 'claim_issue' })).toMatchObject({ windowIndex: 1 })
+    await later.close()
+    const ctx = settlementContext(db, chain, { thresholdMicros: 1n })
+    expect(await settleOnce(ctx, { orgIds: [orgId] })).toMatchObject({ collected: 1, failed: [] })
+    expect(await hasCode(chain, wallet)).toBe(true)
+    const [charge] = await db.$client<{ window_index: number; status: string }[]>`
+      select window_index, status from charges where subscription_id = ${subscriptionId}`
+    expect(charge).toEqual({ window_index: 0, status: 'collected' })
+    // The collector's window 0 holds those 21,000 already: 4 more claims fit under 50,000, a 5th not.
+    expect(await getBillingSummary(db, orgId)).toMatchObject({
+      windowIndex: 0,
+      spentThisWindow: 21_000n,
+    })
+    const meter = makeMeter(db)
+    for (let i = 0; i < 4; i++) await meter.meter({ orgId, action: 'claim_issue' })
+    const refused = await meter.meter({ orgId, action: 'claim_issue' }).catch((e) => e)
+    expect(refused.code).toBe('SPEND_CAP_REACHED')
+    await meter.close()
+    expect(await settleOnce(ctx, { orgIds: [orgId] })).toMatchObject({ collected: 1, failed: [] })
+    const onChain = await chain.deployer.readContract({
+      address: chain.deployment.collector!,
+      abi: collectorAbi,
+      functionName: 'getSubscription',
+      args: [subscriptionKey(subscriptionId)],
+    })
+    expect(onChain).toMatchObject({ totalCollected: 49_000n })
+    expect(await usdcBalance(chain, wallet)).toBe(1_000_000n - 49_000n)
+    expect(await reconcileLedger(db, { orgId })).toEqual([])
   })
 })
