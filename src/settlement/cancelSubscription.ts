@@ -27,7 +27,15 @@ export async function cancelSubscription(
   ctx: SettlementContext,
   p: { orgId: string; subscriptionId: string; deadline: bigint; signature: Hex },
 ): Promise<CancelSubscriptionReturnType> {
-  if (await getUnsubmittedHeld(ctx.db, { subscriptionId: p.subscriptionId })) {
+  // Held and never sent (still waiting, or dropped as unusable): the collector has never heard
+  // of this subscription, so there is nothing to cancel on-chain.
+  if (
+    (await getUnsubmittedHeld(ctx.db, {
+      subscriptionId: p.subscriptionId,
+      includeDropped: true,
+    })) &&
+    !(await knownToCollector(ctx, p.subscriptionId))
+  ) {
     const held = await withHeldLock(ctx.db, p.subscriptionId, () => cancelHeld(ctx, p))
     if (!held) throw new RetryableError('the subscription is being settled right now; try again')
     return held
@@ -84,8 +92,11 @@ async function cancelHeld(
   ctx: SettlementContext,
   p: { orgId: string; subscriptionId: string; deadline: bigint; signature: Hex },
 ): Promise<CancelSubscriptionReturnType> {
-  const held = await getUnsubmittedHeld(ctx.db, { subscriptionId: p.subscriptionId })
-  if (!held || held.orgId !== p.orgId)
+  const held = await getUnsubmittedHeld(ctx.db, {
+    subscriptionId: p.subscriptionId,
+    includeDropped: true,
+  })
+  if (!held || held.orgId !== p.orgId || (await knownToCollector(ctx, p.subscriptionId)))
     throw new RetryableError('the held authorization changed meanwhile; try again')
   if (p.deadline <= BigInt(Math.floor(Date.now() / 1000)))
     throw new SignatureRejectedError('expired', 'the cancel signature has expired; sign again')
@@ -121,4 +132,15 @@ async function cancelHeld(
     reason: 'canceled_by_signature',
   })
   return { txHash: null, collected: 0, writtenOff }
+}
+
+/** Whether the collector has the subscription (authorized once, active or canceled). */
+async function knownToCollector(ctx: SettlementContext, subscriptionId: string) {
+  const onChain = await ctx.operator.readContract({
+    address: ctx.deployment.collector!,
+    abi: collectorAbi,
+    functionName: 'getSubscription',
+    args: [subscriptionKey(subscriptionId)],
+  })
+  return Number(onChain.status) !== 0
 }

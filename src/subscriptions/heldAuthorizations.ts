@@ -95,14 +95,15 @@ export async function holdAuthorization(
       submitted_at = null, tx_hash = null, dropped_at = null, dropped_reason = null`
 }
 
-/** The subscription's held authorization not yet submitted nor dropped, if any. */
+/** The subscription's held authorization not yet submitted (nor dropped, unless asked), if any. */
 export async function getUnsubmittedHeld(
   db: Db,
-  p: { subscriptionId: string },
+  p: { subscriptionId: string; includeDropped?: boolean },
 ): Promise<HeldAuthorization | undefined> {
   const [row] = await db.$client<Row[]>`
     select * from held_authorizations
-    where subscription_id = ${p.subscriptionId} and submitted_at is null and dropped_at is null`
+    where subscription_id = ${p.subscriptionId} and submitted_at is null
+      and (${p.includeDropped ?? false} or dropped_at is null)`
   return row ? fromRow(row) : undefined
 }
 

@@ -191,12 +191,12 @@ describe('a counterfactual Safe owner: authorization held until the first charge
     expect(await reconcileLedger(db, { orgId })).toEqual([])
   })
 
-  test('(d) a held permit that expired before the charge was due: needs_reauth permit_unusable:expired, nothing sent', async ({
+  test('(d) a held permit that expired before the charge was due: needs_reauth permit_unusable:expired, nothing sent; canceling it then sends nothing either', async ({
     db,
     chain,
   }) => {
     const deadline = BigInt(Math.floor(Date.now() / 1000) + 2)
-    const { wallet, orgId, subscriptionId } = await heldOwner(chain, db, {
+    const { owner, wallet, orgId, subscriptionId } = await heldOwner(chain, db, {
       usdc: 1_000_000n,
       deadline,
     })
@@ -221,6 +221,18 @@ describe('a counterfactual Safe owner: authorization held until the first charge
     expect(await heldRow(db, subscriptionId)).toMatchObject({
       submitted_at: null,
       dropped_reason: 'permit_unusable:expired',
+    })
+    // Canceling it now: the collector never had it, so nothing is sent; what is owed is written off.
+    const canceled = await cancelSubscription(settlementContext(db, chain), {
+      orgId,
+      subscriptionId,
+      ...(await signOwnerCancel(chain, owner.account, { subscriptionId })),
+    })
+    expect(canceled).toMatchObject({ txHash: null, writtenOff: [{ amount: 21_000n }] })
+    expect(await operatorNonce(chain)).toBe(nonce)
+    expect(await getBillingSummary(db, orgId)).toMatchObject({
+      state: 'canceled',
+      writtenOff: 21_000n,
     })
     expect(await reconcileLedger(db, { orgId })).toEqual([])
   })
