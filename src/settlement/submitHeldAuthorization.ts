@@ -2,11 +2,7 @@ import type { Hex } from 'viem'
 import { ownerDeploymentDue } from '../aa/ownerDeploymentDue.js'
 import { collectorAbi, usdcAbi } from '../chain/abis.js'
 import type { Db } from '../db/client.js'
-import {
-  authorizeSubscription,
-  carryUnchargedIntoWindow,
-  setSubscriptionState,
-} from '../ledger/index.js'
+import { carryUnchargedIntoWindow, setSubscriptionState } from '../ledger/index.js'
 import { SignatureRejectedError } from '../subscriptions/errors.js'
 import {
   dropHeldAuthorization,
@@ -14,6 +10,7 @@ import {
   type HeldAuthorization,
   markHeldSubmitted,
 } from '../subscriptions/heldAuthorizations.js'
+import { recordAuthorization } from '../subscriptions/recordAuthorization.js'
 import { sendAuthorization } from '../subscriptions/sendAuthorization.js'
 import { verifyAuthorization } from '../subscriptions/submitAuthorization.js'
 import { subscriptionKey } from '../subscriptions/typedData.js'
@@ -182,21 +179,14 @@ async function findLandedAuthorization(
   })
   const last = logs.at(-1)
   if (!last) return undefined
-  await authorizeSubscription(ctx.db, {
+  await recordAuthorization(ctx.db, {
     orgId: held.orgId,
     subscriptionId: held.subscriptionId,
-    owner: held.auth.owner,
+    auth: held.auth,
     allowance: last.args.allowance!,
     windowStart: Number(last.args.start),
     windowSeconds: Number(last.args.period),
-    monthlyLimit: held.auth.terms
-      ? held.auth.terms.limit === 0n
-        ? null
-        : held.auth.terms.limit
-      : undefined,
-    termsNonce: held.auth.terms?.nonce,
     cause: 'settlement',
-    actor: held.auth.owner,
   })
   await markHeldSubmitted(ctx.db, {
     subscriptionId: held.subscriptionId,

@@ -8,9 +8,10 @@ import {
 import { collectorAbi } from '../chain/abis.js'
 import { type OperatorTx, operatorWalletFor } from '../chain/operatorWallet.js'
 import { RetryableError } from '../errors.js'
-import { authorizeSubscription, setSubscriptionState } from '../ledger/index.js'
+import { setSubscriptionState } from '../ledger/index.js'
 import type { TransitionCause } from '../ledger/states.js'
 import { SignatureRejectedError } from './errors.js'
+import { recordAuthorization } from './recordAuthorization.js'
 import type { ChainWriter, SignedAuthorization } from './submitAuthorization.js'
 import { subscriptionKey } from './typedData.js'
 
@@ -127,17 +128,14 @@ export async function sendAuthorization(
   const allowance = authorized?.allowance ?? auth.permit.value
   const windowStart = windows ? Number(windows.start) : undefined
   const windowSeconds = windows ? Number(windows.period) : undefined
-  await authorizeSubscription(w.db, {
+  await recordAuthorization(w.db, {
     orgId: p.orgId,
     subscriptionId: p.subscriptionId,
-    owner: auth.owner,
+    auth,
     allowance,
     windowStart,
     windowSeconds,
-    monthlyLimit: auth.terms ? (auth.terms.limit === 0n ? null : auth.terms.limit) : undefined,
-    termsNonce: auth.terms?.nonce,
     cause: p.cause,
-    actor: auth.owner,
   })
   return { txHash: hash, allowance, windowStart, windowSeconds }
 }

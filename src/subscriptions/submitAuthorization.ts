@@ -4,9 +4,10 @@ import { collectorAbi, usdcAbi } from '../chain/abis.js'
 import type { SignerClient } from '../chain/clients.js'
 import type { Deployment } from '../chain/deployment.js'
 import type { Db } from '../db/client.js'
-import { authorizeSubscription, getBillingSummary, setSubscriptionState } from '../ledger/index.js'
+import { getBillingSummary, setSubscriptionState } from '../ledger/index.js'
 import { SignatureRejectedError } from './errors.js'
 import { dropHeldAuthorization, holdAuthorization, isCounterfactual } from './heldAuthorizations.js'
+import { recordAuthorization } from './recordAuthorization.js'
 import { sendAuthorization } from './sendAuthorization.js'
 import { permitTypedData, subscriptionKey, termsTypedData } from './typedData.js'
 
@@ -181,18 +182,13 @@ export async function submitAuthorization(
         abi: collectorAbi,
         functionName: 'DEFAULT_PERIOD',
       }))
-    await authorizeSubscription(w.db, {
-      orgId: p.orgId,
-      subscriptionId: p.subscriptionId,
-      owner: auth.owner,
+    await recordAuthorization(w.db, {
+      ...p,
       allowance: auth.permit.value,
       // Provisional windows: the collector's start (when the held authorization lands) replaces it.
       windowStart: Number(nowSeconds()),
       windowSeconds: Number(windowSeconds),
-      monthlyLimit: auth.terms ? (auth.terms.limit === 0n ? null : auth.terms.limit) : undefined,
-      termsNonce: auth.terms?.nonce,
       cause: 'owner',
-      actor: auth.owner,
     })
     return { txHash: null, held: true, allowance: auth.permit.value }
   }

@@ -1,11 +1,11 @@
-import { type Hex, hashTypedData, parseEventLogs, type TypedDataDefinition } from 'viem'
+import { type Hex, parseEventLogs, type TypedDataDefinition } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { aaAddresses } from '../../src/aa/aaAddresses.js'
 import { ownerDeploymentDue } from '../../src/aa/ownerDeploymentDue.js'
 import type { SmartAccountKind } from '../../src/aa/toOwnerSmartAccount.js'
 import { toOwnerSmartAccount } from '../../src/aa/toOwnerSmartAccount.js'
 import { verifyOwnerSignature } from '../../src/aa/verifyOwnerSignature.js'
-import { collectorAbi, signatureValidatorAbi, usdcAbi } from '../../src/chain/abis.js'
+import { collectorAbi } from '../../src/chain/abis.js'
 import { getBillingSummary, reconcileLedger } from '../../src/ledger/index.js'
 import { authorizeOwner, permitValueForNewCap } from '../../src/settlement/authorizeOwner.js'
 import { cancelSubscription } from '../../src/settlement/cancelSubscription.js'
@@ -17,6 +17,7 @@ import { makeMeter, newOrg } from '../ledger/helpers.js'
 import { settlementContext } from '../settlement/helpers.js'
 import {
   aaRig,
+  frontRunPermit,
   newSmartOwner,
   signOwnerAuthorization,
   signOwnerCancel,
@@ -216,43 +217,8 @@ describe('smart-account owners through the collector and settlement (authorizeOw
       subscriptionId,
       value: 700_000n,
     })
-    const permit = await permitTypedData(chain.deployer, {
-      token: chain.deployment.usdc,
-      owner: wallet,
-      spender: chain.deployment.collector!,
-      value: 700_000n,
-      deadline: auth.permit.deadline,
-      nonce: 0n,
-    })
-    const checked = await verifyOwnerSignature(rig.reader, {
-      owner: wallet,
-      typedData: permit as TypedDataDefinition,
-      signature: auth.permit.signature,
-    })
     // A front-runner: deploys the Safe through the validator, then submits the inner signature.
-    await rig.relayer.waitForTransactionReceipt({
-      hash: await rig.relayer.writeContract({
-        address: chain.deployment.validator,
-        abi: signatureValidatorAbi,
-        functionName: 'isValidSig',
-        args: [wallet, hashTypedData(permit as TypedDataDefinition), auth.permit.signature],
-        gas: 1_000_000n,
-      }),
-    })
-    await rig.relayer.waitForTransactionReceipt({
-      hash: await rig.relayer.writeContract({
-        address: chain.deployment.usdc,
-        abi: usdcAbi,
-        functionName: 'permit',
-        args: [
-          wallet,
-          chain.deployment.collector!,
-          700_000n,
-          auth.permit.deadline,
-          checked.tokenSignature,
-        ],
-      }),
-    })
+    await frontRunPermit(chain, rig, { wallet, auth })
     const hash = await chain.operator.writeContract({
       address: chain.deployment.collector!,
       abi: collectorAbi,

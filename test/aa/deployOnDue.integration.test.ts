@@ -1,18 +1,19 @@
-import { type Address, hashTypedData, parseEventLogs, type TypedDataDefinition } from 'viem'
-import { verifyOwnerSignature } from '../../src/aa/verifyOwnerSignature.js'
-import { collectorAbi, signatureValidatorAbi, usdcAbi } from '../../src/chain/abis.js'
+import { type Address, parseEventLogs } from 'viem'
+import { collectorAbi } from '../../src/chain/abis.js'
 import { getBillingSummary, reconcileLedger } from '../../src/ledger/index.js'
 import { authorizeOwner } from '../../src/settlement/authorizeOwner.js'
 import { cancelSubscription } from '../../src/settlement/cancelSubscription.js'
 import { checkChainTruth } from '../../src/settlement/checkChainTruth.js'
 import { settleOnce } from '../../src/settlement/settleOnce.js'
+import { sendAuthorization } from '../../src/subscriptions/sendAuthorization.js'
 import type { SignedAuthorization } from '../../src/subscriptions/submitAuthorization.js'
-import { permitTypedData, subscriptionKey } from '../../src/subscriptions/typedData.js'
+import { subscriptionKey } from '../../src/subscriptions/typedData.js'
 import { describe, expect, type TestChain, test } from '../fixtures.js'
 import { makeMeter, newOrg } from '../ledger/helpers.js'
 import { settlementContext } from '../settlement/helpers.js'
 import {
   aaRig,
+  frontRunPermit,
   newSmartOwner,
   signOwnerAuthorization,
   signOwnerCancel,
@@ -30,6 +31,20 @@ const heldRow = async (db: Parameters<typeof getBillingSummary>[0], subscription
     { submitted_at: string | null; tx_hash: string | null; dropped_reason: string | null }[]
   >`select submitted_at, tx_hash, dropped_reason from held_authorizations where subscription_id = ${subscriptionId}`
   return row
+}
+
+/** `n` claims ($0.007 each) metered for the org, at `clock` when given. */
+const meterClaims = async (
+  db: Parameters<typeof getBillingSummary>[0],
+  orgId: string,
+  n: number,
+  clock?: () => bigint,
+) => {
+  const meter = makeMeter(db, clock)
+  const outcomes = []
+  for (let i = 0; i < n; i++) outcomes.push(await meter.meter({ orgId, action: 'claim_issue' }))
+  await meter.close()
+  return outcomes
 }
 
 /**
@@ -104,9 +119,7 @@ describe('a counterfactual Safe owner: authorization held until the first charge
     chain,
   }) => {
     const { wallet, orgId, subscriptionId } = await heldOwner(chain, db, { usdc: 10_000n })
-    const meter = makeMeter(db)
-    for (let i = 0; i < 3; i++) await meter.meter({ orgId, action: 'claim_issue' })
-    await meter.close()
+    await meterClaims(db, orgId, 3)
     const nonce = await operatorNonce(chain)
     const report = await settleOnce(settlementContext(db, chain, { thresholdMicros: 1n }), {
       orgIds: [orgId],
@@ -134,9 +147,7 @@ describe('a counterfactual Safe owner: authorization held until the first charge
       usdc: 1_000_000n,
       terms: true,
     })
-    const meter = makeMeter(db)
-    for (let i = 0; i < 3; i++) await meter.meter({ orgId, action: 'claim_issue' })
-    await meter.close()
+    await meterClaims(db, orgId, 3)
     const payeeBefore = await usdcBalance(chain, chain.deployment.payee)
     const nonce = await operatorNonce(chain)
     const report = await settleOnce(settlementContext(db, chain, { thresholdMicros: 1n }), {
@@ -200,9 +211,7 @@ describe('a counterfactual Safe owner: authorization held until the first charge
       usdc: 1_000_000n,
       deadline,
     })
-    const meter = makeMeter(db)
-    for (let i = 0; i < 3; i++) await meter.meter({ orgId, action: 'claim_issue' })
-    await meter.close()
+    await meterClaims(db, orgId, 3)
     while (BigInt(Math.floor(Date.now() / 1000)) <= deadline)
       await new Promise((r) => setTimeout(r, 250))
     const nonce = await operatorNonce(chain)
@@ -245,9 +254,7 @@ describe('a counterfactual Safe owner: authorization held until the first charge
     const { owner, wallet, orgId, subscriptionId } = await heldOwner(chain, db, {
       usdc: 1_000_000n,
     })
-    const meter = makeMeter(db)
-    for (let i = 0; i < 3; i++) await meter.meter({ orgId, action: 'claim_issue' })
-    await meter.close()
+    await meterClaims(db, orgId, 3)
     const ctx = settlementContext(db, chain)
     const nonce = await operatorNonce(chain)
     // Someone else's key signing the cancel for this wallet is refused, and changes nothing.
@@ -296,53 +303,14 @@ describe('a counterfactual Safe owner: authorization held until the first charge
     chain,
   }) => {
     const rig = await aaRig(chain)
-    /** A front-runner: deploys the Safe through the validator, then gives USDC the inner signature. */
-    const frontRun = async (wallet: Address, auth: SignedAuthorization) => {
-      const permit = await permitTypedData(chain.deployer, {
-        token: chain.deployment.usdc,
-        owner: wallet,
-        spender: chain.deployment.collector!,
-        value: auth.permit.value,
-        deadline: auth.permit.deadline,
-        nonce: auth.permit.nonce,
-      })
-      const { tokenSignature } = await verifyOwnerSignature(rig.reader, {
-        owner: wallet,
-        typedData: permit as TypedDataDefinition,
-        signature: auth.permit.signature,
-      })
-      await rig.relayer.waitForTransactionReceipt({
-        hash: await rig.relayer.writeContract({
-          address: chain.deployment.validator,
-          abi: signatureValidatorAbi,
-          functionName: 'isValidSig',
-          args: [wallet, hashTypedData(permit as TypedDataDefinition), auth.permit.signature],
-          gas: 1_000_000n,
-        }),
-      })
-      await rig.relayer.waitForTransactionReceipt({
-        hash: await rig.relayer.writeContract({
-          address: chain.deployment.usdc,
-          abi: usdcAbi,
-          functionName: 'permit',
-          args: [
-            wallet,
-            chain.deployment.collector!,
-            auth.permit.value,
-            auth.permit.deadline,
-            tokenSignature,
-          ],
-        }),
-      })
-    }
+    const frontRun = (wallet: Address, auth: SignedAuthorization) =>
+      frontRunPermit(chain, rig, { wallet, auth })
     const ctx = settlementContext(db, chain, { thresholdMicros: 1n })
-    const meter = makeMeter(db)
-
     // The held permit itself, submitted by a stranger: "already used, allowance in place".
     const same = await heldOwner(chain, db, { usdc: 1_000_000n, terms: true })
     await frontRun(same.wallet, same.auth)
     expect(await hasCode(chain, same.wallet)).toBe(true)
-    for (let i = 0; i < 3; i++) await meter.meter({ orgId: same.orgId, action: 'claim_issue' })
+    await meterClaims(db, same.orgId, 3)
     expect(await settleOnce(ctx, { orgIds: [same.orgId] })).toMatchObject({
       collected: 1,
       failed: [],
@@ -362,7 +330,7 @@ describe('a counterfactual Safe owner: authorization held until the first charge
     })
     expect(elsewhere.permit.nonce).toBe(other.auth.permit.nonce)
     await frontRun(other.wallet, elsewhere)
-    for (let i = 0; i < 3; i++) await meter.meter({ orgId: other.orgId, action: 'claim_issue' })
+    await meterClaims(db, other.orgId, 3)
     const nonce = await operatorNonce(chain)
     expect(await settleOnce(ctx, { orgIds: [other.orgId] })).toMatchObject({
       booked: 0,
@@ -373,7 +341,6 @@ describe('a counterfactual Safe owner: authorization held until the first charge
       state: 'needs_reauth',
       stateReason: 'permit_unusable:nonce_used',
     })
-    await meter.close()
     expect(await reconcileLedger(db, { orgId: same.orgId })).toEqual([])
     expect(await reconcileLedger(db, { orgId: other.orgId })).toEqual([])
   })
@@ -387,10 +354,13 @@ describe('a counterfactual Safe owner: authorization held until the first charge
       limit: 50_000n,
     })
     // Metered 31 days after the hold (the owner's permit lives 90): the ledger's window 1.
-    const later = makeMeter(db, () => BigInt(Date.now() + 31 * 86_400_000) * 1000n)
-    for (let i = 0; i < 3; i++)
-      expect(await later.meter({ orgId, action: 'claim_issue' })).toMatchObject({ windowIndex: 1 })
-    await later.close()
+    const later = await meterClaims(
+      db,
+      orgId,
+      3,
+      () => BigInt(Date.now() + 31 * 86_400_000) * 1000n,
+    )
+    expect(later.map((o) => o.windowIndex)).toEqual([1, 1, 1])
     const ctx = settlementContext(db, chain, { thresholdMicros: 1n })
     expect(await settleOnce(ctx, { orgIds: [orgId] })).toMatchObject({ collected: 1, failed: [] })
     expect(await hasCode(chain, wallet)).toBe(true)
@@ -416,6 +386,29 @@ describe('a counterfactual Safe owner: authorization held until the first charge
     })
     expect(onChain).toMatchObject({ totalCollected: 49_000n })
     expect(await usdcBalance(chain, wallet)).toBe(1_000_000n - 49_000n)
+    expect(await reconcileLedger(db, { orgId })).toEqual([])
+  })
+  test('(h) a worker that died after sending a held authorization: the next run finds its Authorized event, records it, and never sends it again', async ({
+    db,
+    chain,
+  }) => {
+    const { wallet, orgId, subscriptionId, auth } = await heldOwner(chain, db, { usdc: 1_000_000n })
+    // The send a dead worker made: on-chain, the held row never marked.
+    const sent = await sendAuthorization(
+      { db, operator: chain.operator, deployment: chain.deployment },
+      { orgId, subscriptionId, auth, state: 'active', cause: 'settlement' },
+    )
+    expect(await hasCode(chain, wallet)).toBe(true)
+    expect((await heldRow(db, subscriptionId))?.submitted_at).toBeNull()
+    await meterClaims(db, orgId, 3)
+    const nonce = await operatorNonce(chain)
+    expect(
+      await settleOnce(settlementContext(db, chain, { thresholdMicros: 1n }), { orgIds: [orgId] }),
+    ).toMatchObject({ booked: 1, collected: 1, failed: [] })
+    // Only the batch went out.
+    expect(await operatorNonce(chain)).toBe(nonce + 1)
+    expect(await heldRow(db, subscriptionId)).toMatchObject({ tx_hash: sent.txHash })
+    expect(await usdcBalance(chain, wallet)).toBe(1_000_000n - 21_000n)
     expect(await reconcileLedger(db, { orgId })).toEqual([])
   })
 })

@@ -1,11 +1,11 @@
-import type { Address, Hex, TypedDataDefinition } from 'viem'
-import { parseEther } from 'viem'
+import { type Address, type Hex, hashTypedData, parseEther, type TypedDataDefinition } from 'viem'
 import type { SmartAccount } from 'viem/account-abstraction'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { deployAaStack } from '../../src/aa/deployAaStack.js'
 import { deploySmartAccount } from '../../src/aa/deploySmartAccount.js'
 import { type SmartAccountKind, toOwnerSmartAccount } from '../../src/aa/toOwnerSmartAccount.js'
-import { usdcAbi } from '../../src/chain/abis.js'
+import { verifyOwnerSignature } from '../../src/aa/verifyOwnerSignature.js'
+import { signatureValidatorAbi, usdcAbi } from '../../src/chain/abis.js'
 import { createReader, type SignerClient } from '../../src/chain/clients.js'
 import { mintUsdc } from '../../src/chain/deployContracts.js'
 import type { SignedAuthorization } from '../../src/subscriptions/submitAuthorization.js'
@@ -152,4 +152,54 @@ export async function signOwnerCancel(
     message: { subscription: subscriptionKey(p.subscriptionId), deadline },
   })
   return { deadline, signature: await signer.signTypedData(typed as TypedDataDefinition) }
+}
+
+/**
+ * A front-runner submitting an owner's signed permit before the operator does: deploys the
+ * counterfactual wallet through the collector's 6492 validator (anyone may call it), then gives
+ * USDC the inner signature. The permit's nonce is used, the allowance is its value.
+ */
+export async function frontRunPermit(
+  chain: TestChain,
+  rig: Awaited<ReturnType<typeof aaRig>>,
+  p: { wallet: Address; auth: SignedAuthorization },
+) {
+  const { wallet, auth } = p
+  const permit = await permitTypedData(chain.deployer, {
+    token: chain.deployment.usdc,
+    owner: wallet,
+    spender: chain.deployment.collector!,
+    value: auth.permit.value,
+    deadline: auth.permit.deadline,
+    nonce: auth.permit.nonce,
+  })
+  const { tokenSignature } = await verifyOwnerSignature(rig.reader, {
+    owner: wallet,
+    typedData: permit as TypedDataDefinition,
+    signature: auth.permit.signature,
+  })
+  await rig.relayer.waitForTransactionReceipt({
+    hash: await rig.relayer.writeContract({
+      address: chain.deployment.validator,
+      abi: signatureValidatorAbi,
+      functionName: 'isValidSig',
+      args: [wallet, hashTypedData(permit as TypedDataDefinition), auth.permit.signature],
+      // An estimate can starve the factory call (it answers false instead of reverting).
+      gas: 1_000_000n,
+    }),
+  })
+  await rig.relayer.waitForTransactionReceipt({
+    hash: await rig.relayer.writeContract({
+      address: chain.deployment.usdc,
+      abi: usdcAbi,
+      functionName: 'permit',
+      args: [
+        wallet,
+        chain.deployment.collector!,
+        auth.permit.value,
+        auth.permit.deadline,
+        tokenSignature,
+      ],
+    }),
+  })
 }
