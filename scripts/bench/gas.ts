@@ -6,9 +6,7 @@
 //   npm run bench:gas              print the figures; last line `bench:gas single_ratio=<x> batch50_ratio=<y>`
 //   npm run bench:gas -- --check   also fail (exit 1) on a regression over 2% vs contracts/gas/figures.json
 //   npm run bench:gas -- --write   update contracts/gas/figures.json
-import { type ChildProcess, spawn } from 'node:child_process'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { resolve } from 'node:path'
 import {
   type Address,
@@ -24,6 +22,7 @@ import {
 import { privateKeyToAccount } from 'viem/accounts'
 import { foundry } from 'viem/chains'
 import { collectorAbi, collectorBytecode, usdcAbi } from '../../src/chain/abis.js'
+import { startAnvil } from '../../src/chain/anvil.js'
 import type { SignerClient } from '../../src/chain/clients.js'
 import { deployContracts, mintUsdc } from '../../src/chain/deployContracts.js'
 
@@ -44,42 +43,6 @@ type Figures = {
   singleCollect: number
   batch50Cold: number
   batch50Warm: number
-}
-
-async function freePort(): Promise<number> {
-  return await new Promise((ok, fail) => {
-    const server = createServer()
-    server.on('error', fail)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() => (typeof address === 'object' && address ? ok(address.port) : fail()))
-    })
-  })
-}
-
-async function startAnvil(): Promise<{ rpcUrl: string; child: ChildProcess }> {
-  const port = await freePort()
-  const child = spawn(
-    resolve(root, 'node_modules/.bin/anvil'),
-    ['--port', String(port), '--silent'],
-    {
-      stdio: 'ignore',
-    },
-  )
-  process.once('exit', () => child.kill('SIGKILL'))
-  const rpcUrl = `http://127.0.0.1:${port}`
-  for (let i = 0; i < 200; i++) {
-    try {
-      const res = await fetch(rpcUrl, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] }),
-      })
-      if (res.ok) return { rpcUrl, child }
-    } catch {}
-    await new Promise((r) => setTimeout(r, 50))
-  }
-  throw new Error('anvil did not start')
 }
 
 const signer = (rpcUrl: string, key: Hex) =>
@@ -252,7 +215,7 @@ async function main() {
     const figures: Figures = { transferFromBaseline, singleCollect, batch50Cold, batch50Warm }
     report(figures, mode)
   } finally {
-    anvil.child.kill('SIGKILL')
+    await anvil.stop()
   }
 }
 
