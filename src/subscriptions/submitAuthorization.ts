@@ -4,7 +4,11 @@ import { collectorAbi, usdcAbi } from '../chain/abis.js'
 import type { SignerClient } from '../chain/clients.js'
 import type { Deployment } from '../chain/deployment.js'
 import type { Db } from '../db/client.js'
-import { getBillingSummary, setSubscriptionState } from '../ledger/index.js'
+import {
+  carryUnchargedIntoWindow,
+  getBillingSummary,
+  setSubscriptionState,
+} from '../ledger/index.js'
 import { SignatureRejectedError } from './errors.js'
 import { dropHeldAuthorization, holdAuthorization, isCounterfactual } from './heldAuthorizations.js'
 import { recordAuthorization } from './recordAuthorization.js'
@@ -185,15 +189,18 @@ export async function submitAuthorization(
     await recordAuthorization(w.db, {
       ...p,
       allowance: auth.permit.value,
-      // Provisional windows: the collector's start (when the held authorization lands) replaces it.
-      windowStart: Number(nowSeconds()),
+      // Provisional windows from the first hold on (a re-sign while held keeps them, so the
+      // monthly meter keeps what it counted); the collector's start replaces them when it lands.
+      windowStart: undefined,
       windowSeconds: Number(windowSeconds),
       cause: 'owner',
     })
     return { txHash: null, held: true, allowance: auth.permit.value }
   }
   const sent = await sendAuthorization(w, { ...p, state: summary.state, cause: 'owner' })
-  // Sent directly (the wallet has code by now, or signs plainly): an older held one never goes out.
-  await dropHeldAuthorization(w.db, { subscriptionId: p.subscriptionId, reason: 'superseded' })
+  // Sent directly (the wallet has code by now, or signs plainly): an older held one never goes out,
+  // and what was metered under it is due in the collector's first window.
+  if (await dropHeldAuthorization(w.db, { subscriptionId: p.subscriptionId, reason: 'superseded' }))
+    await carryUnchargedIntoWindow(w.db, { orgId: p.orgId, subscriptionId: p.subscriptionId })
   return { txHash: sent.txHash, held: false, allowance: sent.allowance }
 }

@@ -1,4 +1,5 @@
 import { type Address, parseEventLogs } from 'viem'
+import { deploySmartAccount } from '../../src/aa/deploySmartAccount.js'
 import { collectorAbi } from '../../src/chain/abis.js'
 import { getBillingSummary, reconcileLedger } from '../../src/ledger/index.js'
 import { authorizeOwner } from '../../src/settlement/authorizeOwner.js'
@@ -79,12 +80,12 @@ describe('a counterfactual Safe owner: authorization held until the first charge
     return { owner, wallet, orgId, subscriptionId, auth }
   }
 
-  test('(a) authorizing sends nothing: operator nonce unchanged, no code at the owner; active, and metered usage is accepted', async ({
+  test('(a) authorizing sends nothing: operator nonce unchanged, no code at the owner; active, and metered usage is accepted; a re-sign replaces the held one', async ({
     db,
     chain,
   }) => {
     const nonce = await operatorNonce(chain)
-    const { wallet, orgId, subscriptionId } = await heldOwner(chain, db, {
+    const { owner, wallet, orgId, subscriptionId } = await heldOwner(chain, db, {
       usdc: 1_000_000n,
       terms: true,
     })
@@ -109,7 +110,33 @@ describe('a counterfactual Safe owner: authorization held until the first charge
     await meter.close()
     // Below the $1 threshold nothing is due: settlement sends nothing either.
     expect(await settleOnce(ctx, { orgIds: [orgId] })).toMatchObject({ booked: 0, batches: 0 })
-    expect(await getBillingSummary(db, orgId)).toMatchObject({ state: 'active', accrued: 7_000n })
+    const before = await getBillingSummary(db, orgId)
+    expect(before).toMatchObject({ state: 'active', accrued: 7_000n })
+
+    // A re-sign before submission (a higher cap) replaces the held one; still nothing sent, and
+    // the provisional windows keep their start.
+    const raised = await signOwnerAuthorization(chain, owner.account, {
+      subscriptionId,
+      value: 3_000_000n,
+      terms: { limit: 1_000_000n, nonce: 1 },
+    })
+    expect(
+      await authorizeOwner(
+        { db, operator: chain.operator, deployment: chain.deployment },
+        { orgId, subscriptionId, ...raised },
+      ),
+    ).toEqual({ txHash: null, held: true, allowance: 3_000_000n })
+    const [row] = await db.$client<{ permit_value: string; n: bigint }[]>`
+      select permit_value, (select count(*) from held_authorizations where subscription_id = ${subscriptionId})::int8 as n
+      from held_authorizations where subscription_id = ${subscriptionId}`
+    expect(row).toEqual({ permit_value: '3000000', n: 1n })
+    expect(await getBillingSummary(db, orgId)).toMatchObject({
+      state: 'active',
+      cap: 3_000_000n,
+      accrued: 7_000n,
+      spentThisWindow: 7_000n,
+      windowStart: before.windowStart,
+    })
     expect(await operatorNonce(chain)).toBe(nonce)
     expect(await hasCode(chain, wallet)).toBe(false)
   })
@@ -408,6 +435,43 @@ describe('a counterfactual Safe owner: authorization held until the first charge
     // Only the batch went out.
     expect(await operatorNonce(chain)).toBe(nonce + 1)
     expect(await heldRow(db, subscriptionId)).toMatchObject({ tx_hash: sent.txHash })
+    expect(await usdcBalance(chain, wallet)).toBe(1_000_000n - 21_000n)
+    expect(await reconcileLedger(db, { orgId })).toEqual([])
+  })
+  test("(i) the owner deploys the wallet themselves while held: their next signature is sent at once, the held one dropped (superseded), its usage collected in the collector's window 0", async ({
+    db,
+    chain,
+  }) => {
+    const rig = await aaRig(chain)
+    const { owner, wallet, orgId, subscriptionId } = await heldOwner(chain, db, {
+      usdc: 1_000_000n,
+      terms: true,
+      limit: 50_000n,
+    })
+    await meterClaims(db, orgId, 3)
+    await deploySmartAccount(rig.relayer, { account: owner.account })
+    const again = await signOwnerAuthorization(chain, owner.account, {
+      subscriptionId,
+      value: 2_000_000n,
+      terms: { limit: 50_000n, nonce: 1 },
+    })
+    const sent = await authorizeOwner(
+      { db, operator: chain.operator, deployment: chain.deployment },
+      { orgId, subscriptionId, ...again },
+    )
+    expect(sent).toMatchObject({ held: false, txHash: expect.stringMatching(/^0x/) })
+    expect(await heldRow(db, subscriptionId)).toMatchObject({
+      submitted_at: null,
+      dropped_reason: 'superseded',
+    })
+    expect(await getBillingSummary(db, orgId)).toMatchObject({
+      state: 'active',
+      windowIndex: 0,
+      spentThisWindow: 21_000n,
+    })
+    expect(
+      await settleOnce(settlementContext(db, chain, { thresholdMicros: 1n }), { orgIds: [orgId] }),
+    ).toMatchObject({ collected: 1, failed: [] })
     expect(await usdcBalance(chain, wallet)).toBe(1_000_000n - 21_000n)
     expect(await reconcileLedger(db, { orgId })).toEqual([])
   })
