@@ -40,6 +40,7 @@ export function managePageHtml(p: {
       <dt>Monthly budget</dt><dd id="f-monthly_limit"></dd>
       <dt>Spent this period</dt><dd id="f-spent_this_period"></dd>
     </dl>
+    <p id="held" hidden>Your wallet is deployed with its first charge; until then nothing is sent on-chain.</p>
     <form id="authorize">
       <fieldset><legend>Authorize or top up</legend>
         <label>Lifetime cap ($) <input id="cap" name="cap" inputmode="decimal" required value="25"></label>
@@ -96,6 +97,7 @@ export const manageScript = `(() => {
     $('#owner').hidden = !s.owner_view
     if (!s.owner_view) return
     for (const k of ['owner', 'signup_credit', 'accrued', 'cap', 'drawn', 'remaining', 'monthly_limit', 'spent_this_period']) $('#f-' + k).textContent = s[k] == null ? 'none' : s[k]
+    $('#held').hidden = !s.authorization_held
     $('#public-history').checked = s.public_history
     $('#history-link').hidden = !s.public_history
     $('#payments').innerHTML = ''

@@ -13,6 +13,7 @@ import { settlementContextFor } from '../settlement/context.js'
 import { listPayments } from '../settlement/indexChain.js'
 import { SignatureRejectedError } from '../subscriptions/errors.js'
 import {
+  getUnsubmittedHeld,
   HELD_PERMIT_LIFETIME_SECONDS,
   isCounterfactual,
 } from '../subscriptions/heldAuthorizations.js'
@@ -167,6 +168,8 @@ export function manageRouter(ctx: AppContext): Router {
       monthly_limit: usd(s.monthlyLimit),
       spent_this_period: usd(s.spentThisWindow),
       public_history: await isHistoryPublic(ctx.db, id),
+      // Authorized but not yet on-chain: sent, deploying the wallet, with the first charge.
+      authorization_held: (await getUnsubmittedHeld(ctx.db, { subscriptionId: id })) !== undefined,
       payments: payments.map((p) => ({
         event: p.event,
         seq: p.seq,

@@ -64,6 +64,7 @@ describe('the hosted manage page in Chromium with a smart-account wallet', () =>
               : 'Authorized. Your wallet is deployed with its first charge.',
           )
         expect(await owner.account.isDeployed()).toBe(o.deployed)
+        expect(await page.isVisible('#held')).toBe(!o.deployed)
         if (!o.deployed) {
           // Held until the first charge: the page asked for a permit that outlives that wait.
           const [held] = await db.$client<{ permit_deadline: string }[]>`
@@ -91,6 +92,7 @@ describe('the hosted manage page in Chromium with a smart-account wallet', () =>
         await expect
           .poll(() => page.textContent('#state'), { timeout: 20_000 })
           .toContain('canceled')
+        expect(await page.isVisible('#held')).toBe(false)
         expect(await getBillingSummary(db, org.org.id)).toMatchObject({
           state: 'canceled',
           drawn: 100_000n,
