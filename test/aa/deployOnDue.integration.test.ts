@@ -475,4 +475,25 @@ describe('a counterfactual Safe owner: authorization held until the first charge
     expect(await usdcBalance(chain, wallet)).toBe(1_000_000n - 21_000n)
     expect(await reconcileLedger(db, { orgId })).toEqual([])
   })
+  test('(j) two workers settling at once: the held authorization is sent once, the charge collected once', async ({
+    db,
+    chain,
+  }) => {
+    const { wallet, orgId, subscriptionId } = await heldOwner(chain, db, { usdc: 1_000_000n })
+    await meterClaims(db, orgId, 3)
+    const nonce = await operatorNonce(chain)
+    const ctx = settlementContext(db, chain, { thresholdMicros: 1n })
+    const reports = await Promise.all([
+      settleOnce(ctx, { orgIds: [orgId] }),
+      settleOnce(ctx, { orgIds: [orgId] }),
+    ])
+    expect(reports.reduce((n, r) => n + r.collected, 0)).toBe(1)
+    expect(reports.reduce((n, r) => n + r.booked, 0)).toBe(1)
+    expect(await operatorNonce(chain)).toBe(nonce + 2)
+    const sent = await db.$client<{ n: bigint }[]>`
+      select count(*)::int8 as n from operator_txs where purpose = ${`authorize:${subscriptionId}`}`
+    expect(sent[0]?.n).toBe(1n)
+    expect(await usdcBalance(chain, wallet)).toBe(1_000_000n - 21_000n)
+    expect(await reconcileLedger(db, { orgId })).toEqual([])
+  })
 })
