@@ -22,6 +22,7 @@ export function dashboardRouter(productName: string): Router {
   dl { display: grid; grid-template-columns: minmax(0, 3fr) minmax(0, 2fr); gap: .25rem 1rem; } dt { color: #555; } dd { margin: 0; overflow-wrap: anywhere; font-variant-numeric: tabular-nums; }
   section { border: 1px solid #ddd; border-radius: .5rem; padding: 1rem; } table { border-collapse: collapse; width: 100%; }
   td, th { text-align: left; padding: .2rem .4rem; border-bottom: 1px solid #eee; } button { font: inherit; padding: .4rem .9rem; }
+  #message, #role-note { overflow-wrap: anywhere; } td.empty { color: #555; }
   #message.error { color: #b00020; } [hidden] { display: none !important; } input, select { font: inherit; } #apikey { width: 16rem; max-width: 100%; }
 </style></head>
 <body><main>
@@ -72,6 +73,29 @@ const dashboardScript = `(() => {
     return json
   }
   const text = (id, v) => { $(id).textContent = v == null ? 'none' : v }
+  // Table rows from API data, as text (never parsed as HTML); an empty table says so.
+  function fill(id, rows, empty) {
+    const body = $(id)
+    body.replaceChildren()
+    for (const cells of rows) {
+      const tr = document.createElement('tr')
+      for (const c of cells) {
+        const td = document.createElement('td')
+        if (typeof c === 'string') td.textContent = c
+        else td.append(c)
+        tr.append(td)
+      }
+      body.append(tr)
+    }
+    if (rows.length === 0) {
+      const td = document.createElement('td')
+      td.colSpan = 3
+      td.className = 'empty'
+      td.textContent = empty
+      body.append(document.createElement('tr'))
+      body.lastChild.append(td)
+    }
+  }
   async function load() {
     const me = await api('/whoami')
     const controls = me.role === 'owner' || me.role === 'admin'
@@ -88,20 +112,15 @@ const dashboardScript = `(() => {
     text('#b-remaining', b.authorization.remaining.usd)
     text('#b-budget', b.authorization.monthly_budget ? b.authorization.monthly_budget.usd : null)
     const p = await api('/billing/payments')
-    $('#payments').innerHTML = ''
-    for (const x of p.payments) {
-      const tr = document.createElement('tr')
-      const link = x.explorer_url ? '<a href="' + x.explorer_url + '">' + x.tx_hash.slice(0, 12) + '…</a>' : '<code>' + x.tx_hash.slice(0, 12) + '…</code>'
-      tr.innerHTML = '<td>' + x.seq + '</td><td>' + (x.event === 'Collected' ? x.amount.usd : 'failed: ' + x.failure_reason) + '</td><td>' + link + '</td>'
-      $('#payments').appendChild(tr)
-    }
+    fill('#payments', p.payments.map((x) => {
+      const hash = x.tx_hash.slice(0, 12) + '…'
+      const tx = document.createElement(x.explorer_url ? 'a' : 'code')
+      tx.textContent = hash
+      if (x.explorer_url) tx.href = x.explorer_url
+      return [String(x.seq), x.event === 'Collected' ? x.amount.usd : 'failed: ' + x.failure_reason, tx]
+    }), 'No on-chain payments yet.')
     const l = await api('/billing/transactions?type=charge_booked,charge_collected,charge_failed,write_off,refund')
-    $('#ledger').innerHTML = ''
-    for (const x of l.transactions) {
-      const tr = document.createElement('tr')
-      tr.innerHTML = '<td>' + x.kind + '</td><td>' + x.amount.usd + '</td><td>' + (x.memo || '') + '</td>'
-      $('#ledger').appendChild(tr)
-    }
+    fill('#ledger', l.transactions.map((x) => [x.kind, x.amount.usd, x.memo || '']), 'No charges yet.')
     $('#billing').hidden = false
   }
   $('#signin').addEventListener('click', async () => {

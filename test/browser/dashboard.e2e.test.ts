@@ -31,6 +31,15 @@ describe('the dashboard Billing card in Chromium', () => {
       expect(await page.textContent('#b-status')).toBe('pending')
       expect(await page.textContent('#b-credit')).toBe('$1.979')
       expect(await page.textContent('#b-cap')).toBe('$0.00')
+      expect(await page.textContent('#payments')).toBe('No on-chain payments yet.')
+      expect(await page.textContent('#ledger')).toBe('No charges yet.')
+      // Nothing runs out of the card on a phone-width screen (the owner's address wraps).
+      expect(
+        await page.evaluate(() => {
+          const card = document.querySelector('#billing')!
+          return card.scrollWidth - card.clientWidth
+        }),
+      ).toBe(0)
       await page.screenshot({ path: join(screenshotDir, 'dashboard-billing.png'), fullPage: true })
       // Manage opens the hosted page through a fresh, short-lived link.
       const navigation = page.waitForRequest((r) => r.url().startsWith('https://tollgate.test/s/'))
