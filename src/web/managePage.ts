@@ -20,6 +20,7 @@ export function managePageHtml(p: {
   dt { color: #555; } dd { margin: 0; font-variant-numeric: tabular-nums; overflow-wrap: anywhere; } fieldset { border: 1px solid #ccc; border-radius: .5rem; margin: 1rem 0; }
   button { font: inherit; padding: .4rem .9rem; margin: .25rem .25rem .25rem 0; cursor: pointer; } input { font: inherit; width: 8rem; } input[type=checkbox] { width: auto; }
   #message { min-height: 1.5rem; } #message.error { color: #b00020; } table { border-collapse: collapse; width: 100%; } td, th { text-align: left; padding: .2rem .4rem; border-bottom: 1px solid #eee; }
+  fieldset > label { display: block; margin: .25rem 0 .5rem; } fieldset > label > input { display: block; margin-top: .15rem; }
   [hidden] { display: none !important; }
 </style>
 </head>
