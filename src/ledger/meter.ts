@@ -60,6 +60,7 @@ export type MeterOutcome = {
 type Item = {
   op: 'meter' | 'reserve'
   p: ReserveParameters
+  /** What a retry must match (only keyed calls have one: nothing else can be retried). */
   requestHash: string
   resolve: (o: MeterOutcome) => void
   reject: (e: unknown) => void
@@ -207,7 +208,8 @@ export function createMeter(db: Db, options: CreateMeterParameters): Meter {
       if (!Number.isSafeInteger(quantity) || quantity < 0 || quantity > 1_000_000) {
         return reject(new UnknownActionError(`${p.action} x ${quantity}`))
       }
-      queue.push({ op, p, requestHash: hashRequest(p, op), resolve, reject })
+      const requestHash = p.idempotencyKey === undefined ? '' : hashRequest(p, op)
+      queue.push({ op, p, requestHash, resolve, reject })
       pump()
     })
 
@@ -369,6 +371,7 @@ async function meterBatch(
 
   // Round trip 2: every write of the batch, pipelined.
   const writes: Promise<unknown>[] = []
+  const at = toTimestamp(now)
   if (newUsage.length > 0) {
     const entries: PendingEntry[] = []
     newUsage.forEach((u, i) => {
@@ -403,7 +406,7 @@ async function meterBatch(
               ? toTimestamp(now + BigInt(u.item.p.ttlSeconds ?? ttl) * 1_000_000n)
               : null,
           ),
-          newUsage.map(() => toTimestamp(now)),
+          newUsage.map(() => at),
         ]),
         { prepare: true },
       ),
@@ -420,7 +423,7 @@ async function meterBatch(
             keyedUsage.map((u) => u.item.p.idempotencyKey!),
             keyedUsage.map((u) => u.item.requestHash),
             keyedUsage.map((u) => JSON.stringify(u.outcome)),
-            keyedUsage.map(() => toTimestamp(now)),
+            keyedUsage.map(() => at),
           ]),
           { prepare: true },
         ),
