@@ -126,21 +126,29 @@ export function createMeter(db: Db, options: CreateMeterParameters): Meter {
   // its row lock, so its actions stay queued and ride in the next batch instead: a hot org
   // gets one large batch at a time, spread orgs get batches in parallel.
   const busy = new Set<string>()
-  const takeBatch = (): Item[] => {
+  // Up to `orgLimit` orgs' actions (all of each one's queued actions, to `maxBatch`).
+  const takeBatch = (orgLimit: number): Item[] => {
     const batch: Item[] = []
     const rest: Item[] = []
+    const taken = new Set<string>()
     for (const item of queue) {
-      if (batch.length < maxBatch && !busy.has(item.p.orgId)) batch.push(item)
-      else rest.push(item)
+      const org = item.p.orgId
+      if (batch.length < maxBatch && !busy.has(org) && (taken.has(org) || taken.size < orgLimit)) {
+        taken.add(org)
+        batch.push(item)
+      } else rest.push(item)
     }
     if (batch.length === 0) return batch
     queue.length = 0
     queue.push(...rest)
     return batch
   }
+  // What is queued is shared evenly among the free transaction slots, so the batches in flight
+  // are of a size and take turns: one is in PostgreSQL while this process decides the other.
+  // (A hot org's actions stay together: a second batch for it would only wait on its lock.)
   const pump = () => {
     while (inFlight < concurrency && queue.length > 0) {
-      const batch = takeBatch()
+      const batch = takeBatch(Math.ceil(queue.length / (concurrency - inFlight)))
       if (batch.length === 0) return
       const orgs = new Set(batch.map((i) => i.p.orgId))
       for (const o of orgs) busy.add(o)
@@ -152,6 +160,17 @@ export function createMeter(db: Db, options: CreateMeterParameters): Meter {
         else if (inFlight === 0) for (const f of idle.splice(0)) f()
       })
     }
+  }
+  // Callers arrive in bursts (a committed batch answers many, and each calls again at once):
+  // the queue is taken after the burst, not by its first caller alone.
+  let pumpScheduled = false
+  const schedulePump = () => {
+    if (pumpScheduled) return
+    pumpScheduled = true
+    setImmediate(() => {
+      pumpScheduled = false
+      pump()
+    })
   }
 
   const runBatch = async (batch: Item[]) => {
@@ -210,7 +229,7 @@ export function createMeter(db: Db, options: CreateMeterParameters): Meter {
       }
       const requestHash = p.idempotencyKey === undefined ? '' : hashRequest(p, op)
       queue.push({ op, p, requestHash, resolve, reject })
-      pump()
+      schedulePump()
     })
 
   return {
