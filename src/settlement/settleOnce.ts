@@ -1,3 +1,4 @@
+import type postgres from 'postgres'
 import { ContractFunctionExecutionError, type Hex, parseEventLogs } from 'viem'
 import { collectorAbi } from '../chain/abis.js'
 import { type OperatorTx, operatorWalletFor } from '../chain/operatorWallet.js'
@@ -116,6 +117,7 @@ async function claimBatch(ctx: SettlementContext, limit: number) {
       from picked where c.id = picked.id
       returning c.id, c.org_id, c.subscription_id, c.seq, c.window_index, c.amount`
     if (charges.length === 0) return undefined
+    await rewindowStale(ctx, tx, charges)
     charges.sort((a, b) =>
       a.subscription_id === b.subscription_id
         ? a.seq - b.seq
@@ -129,6 +131,38 @@ async function claimBatch(ctx: SettlementContext, limit: number) {
       returning id`
     return { batchId: batch!.id, charges }
   })
+}
+
+/**
+ * The collector takes a charge in its subscription's current window or the one before, and a
+ * charge keeps the window it was booked in. One retried windows later (a lapse the owner re-upped
+ * a month on) would be refused for good, and every later charge after it as a seq gap: it moves
+ * to the previous window by the chain's clock, the oldest the collector takes (nothing was
+ * collected there while the subscription waited). Recorded with the claim, before anything is sent.
+ */
+async function rewindowStale(
+  ctx: SettlementContext,
+  tx: postgres.TransactionSql,
+  charges: ClaimedCharge[],
+) {
+  const subscriptionIds = [...new Set(charges.map((c) => c.subscription_id))]
+  const [{ timestamp }, windows] = await Promise.all([
+    ctx.operator.getBlock(),
+    tx<{ id: string; start: bigint | null; seconds: number }[]>`
+      select id, extract(epoch from window_start)::int8 as start, window_seconds as seconds
+      from subscriptions where id = any(${subscriptionIds}::text[])`,
+  ])
+  const current = new Map(
+    windows
+      .filter((w) => w.start !== null && w.seconds > 0)
+      .map((w) => [w.id, Number((timestamp - BigInt(w.start!)) / BigInt(w.seconds))]),
+  )
+  for (const c of charges) {
+    const now = current.get(c.subscription_id)
+    if (now === undefined || c.window_index + 1 >= now) continue
+    c.window_index = now - 1
+    await tx`update charges set window_index = ${c.window_index}, updated_at = clock_timestamp() where id = ${c.id.toString()}`
+  }
 }
 
 /** Finds the `Collected` event of (subscription, seq) on-chain: the proof a charge was pulled. */
