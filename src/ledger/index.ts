@@ -6,6 +6,7 @@ export {
   type AdjustBalanceReturnType,
   adjustBalance,
 } from './adjustBalance.js'
+export { type ApplyChainTermsParameters, applyChainTerms } from './applyChainTerms.js'
 export {
   authorizeSubscription,
   setSubscriptionState,

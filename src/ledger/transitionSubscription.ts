@@ -5,9 +5,10 @@ import { allowedTransitions, type SubscriptionState, type TransitionCause } from
 
 /** What an authorization (first or re-) sets on the subscription with the move to `active`. */
 export type Authorization = {
-  owner: string
-  /** The token allowance now in place for the collector. */
-  allowance: bigint
+  /** Omitted: kept (terms alone). */
+  owner?: string
+  /** The token allowance now in place for the collector; omitted: kept (terms alone). */
+  allowance?: bigint
   /** Start of the fixed windows: given (the chain's), else kept, else the first authorization. */
   windowStart?: bigint
   windowSeconds?: number
@@ -54,7 +55,7 @@ export async function transitionSubscription(
       state_reason = ${p.reason ?? null},
       state_changed_at = ${at},
       owner = coalesce(${a?.owner ?? null}, owner),
-      allowance = coalesce(${a ? a.allowance.toString() : null}::int8, allowance),
+      allowance = coalesce(${a?.allowance === undefined ? null : a.allowance.toString()}::int8, allowance),
       window_start = coalesce(${a?.windowStart === undefined ? null : toTimestamp(a.windowStart)}::timestamptz, window_start, case when ${a !== undefined} then ${at} end),
       window_seconds = coalesce(${a?.windowSeconds ?? null}::int4, window_seconds),
       monthly_limit = case when ${a !== undefined && a.monthlyLimit !== undefined} then ${a?.monthlyLimit?.toString() ?? null}::int8 else monthly_limit end,

@@ -1,6 +1,8 @@
 import { collectorAbi, usdcAbi } from '../chain/abis.js'
 import {
+  applyChainTerms,
   bookCharges,
+  carryUnchargedIntoWindow,
   listCharges,
   lowerAllowance,
   setSubscriptionState,
@@ -26,9 +28,9 @@ export async function checkChainTruth(
   p: { orgIds?: string[] } = {},
 ): Promise<TruthChange[]> {
   const subs = await ctx.db.$client<
-    { id: string; org_id: string; owner: string; allowance: bigint }[]
+    { id: string; org_id: string; owner: string; allowance: bigint; terms_nonce: number }[]
   >`
-    select s.id, s.org_id, s.owner, s.allowance from subscriptions s join billing_accounts a on a.subscription_id = s.id
+    select s.id, s.org_id, s.owner, s.allowance, s.terms_nonce from subscriptions s join billing_accounts a on a.subscription_id = s.id
     where s.state = 'active' and s.owner is not null
       -- A held authorization not yet sent: the chain has nothing yet (allowance 0, no code), and
       -- that is no revocation; settlement sends it when a charge is due.
@@ -69,6 +71,20 @@ export async function checkChainTruth(
         args: [subscriptionKey(s.id)],
       }),
     ])
+    // Terms the owner sent to the collector themselves: the gate follows the collector's limit
+    // and windows (a new period restarts them, and what is not yet charged is due in the new one).
+    if (Number(onChain.status) === 1 && Number(onChain.termsNonce) > s.terms_nonce) {
+      const { windowsRestarted } = await applyChainTerms(ctx.db, {
+        orgId: s.org_id,
+        subscriptionId: s.id,
+        termsNonce: Number(onChain.termsNonce),
+        windowStart: Number(onChain.start),
+        windowSeconds: Number(onChain.period),
+        monthlyLimit: onChain.limit === 0n ? null : onChain.limit,
+      })
+      if (windowsRestarted)
+        await carryUnchargedIntoWindow(ctx.db, { orgId: s.org_id, subscriptionId: s.id })
+    }
     let change: TruthChange | undefined
     if (Number(onChain.status) === 2)
       change = { subscriptionId: s.id, to: 'canceled', reason: 'canceled_on_chain' }

@@ -138,7 +138,8 @@ async function claimBatch(ctx: SettlementContext, limit: number) {
  * charge keeps the window it was booked in. One retried windows later (a lapse the owner re-upped
  * a month on) would be refused for good, and every later charge after it as a seq gap: it moves
  * to the previous window by the chain's clock, the oldest the collector takes (nothing was
- * collected there while the subscription waited). Recorded with the claim, before anything is sent.
+ * collected there while the subscription waited). One booked under windows a new period restarted
+ * moves to the current window. Recorded with the claim, before anything is sent.
  */
 async function rewindowStale(
   ctx: SettlementContext,
@@ -159,8 +160,11 @@ async function rewindowStale(
   )
   for (const c of charges) {
     const now = current.get(c.subscription_id)
-    if (now === undefined || c.window_index + 1 >= now) continue
-    c.window_index = now - 1
+    if (now === undefined) continue
+    // Booked under windows the owner's new period restarted: it is due in the current one.
+    if (c.window_index > now) c.window_index = now
+    else if (c.window_index + 1 < now) c.window_index = now - 1
+    else continue
     await tx`update charges set window_index = ${c.window_index}, updated_at = clock_timestamp() where id = ${c.id.toString()}`
   }
 }
