@@ -11,7 +11,7 @@ import { authorizeOwner, permitValueForNewCap } from '../../src/settlement/autho
 import { cancelSubscription } from '../../src/settlement/cancelSubscription.js'
 import { settleOnce } from '../../src/settlement/settleOnce.js'
 import type { SignedAuthorization } from '../../src/subscriptions/submitAuthorization.js'
-import { permitTypedData, subscriptionKey } from '../../src/subscriptions/typedData.js'
+import { subscriptionKey } from '../../src/subscriptions/typedData.js'
 import { describe, expect, test } from '../fixtures.js'
 import { makeMeter, newOrg } from '../ledger/helpers.js'
 import { settlementContext } from '../settlement/helpers.js'
@@ -19,6 +19,7 @@ import {
   aaRig,
   frontRunPermit,
   newSmartOwner,
+  permitOf,
   signOwnerAuthorization,
   signOwnerCancel,
   type TypedDataSigner,
@@ -91,14 +92,7 @@ describe('smart-account owners through the collector and settlement (authorizeOw
         value: 2_000_000n,
         terms: { limit: 1_000_000n, nonce: 1 },
       })
-      const permit = await permitTypedData(chain.deployer, {
-        token: chain.deployment.usdc,
-        owner: wallet,
-        spender: chain.deployment.collector!,
-        value: auth.permit.value,
-        deadline: auth.permit.deadline,
-        nonce: auth.permit.nonce,
-      })
+      const permit = await permitOf(chain, { wallet, auth })
       const checked = await verifyOwnerSignature(rig.reader, {
         owner: wallet,
         typedData: permit as TypedDataDefinition,

@@ -154,6 +154,21 @@ export async function signOwnerCancel(
   return { deadline, signature: await signer.signTypedData(typed as TypedDataDefinition) }
 }
 
+/** The USDC permit typed data a signed authorization of `wallet`'s signs, read from the token. */
+export async function permitOf(
+  chain: TestChain,
+  p: { wallet: Address; auth: SignedAuthorization },
+) {
+  return await permitTypedData(chain.deployer, {
+    token: chain.deployment.usdc,
+    owner: p.wallet,
+    spender: chain.deployment.collector!,
+    value: p.auth.permit.value,
+    deadline: p.auth.permit.deadline,
+    nonce: p.auth.permit.nonce,
+  })
+}
+
 /**
  * A front-runner submitting an owner's signed permit before the operator does: deploys the
  * counterfactual wallet through the collector's 6492 validator (anyone may call it), then gives
@@ -165,14 +180,7 @@ export async function frontRunPermit(
   p: { wallet: Address; auth: SignedAuthorization },
 ) {
   const { wallet, auth } = p
-  const permit = await permitTypedData(chain.deployer, {
-    token: chain.deployment.usdc,
-    owner: wallet,
-    spender: chain.deployment.collector!,
-    value: auth.permit.value,
-    deadline: auth.permit.deadline,
-    nonce: auth.permit.nonce,
-  })
+  const permit = await permitOf(chain, { wallet, auth })
   const { tokenSignature } = await verifyOwnerSignature(rig.reader, {
     owner: wallet,
     typedData: permit as TypedDataDefinition,
