@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto'
 import { loadConfig } from '../../src/config/index.js'
 import type { Db } from '../../src/db/client.js'
 import { authorizeSubscription, createMeter, openBillingAccount } from '../../src/ledger/index.js'
-import { benchDatabase, percentile } from './benchDb.js'
+import { benchDatabase, cpuClock, percentile } from './benchDb.js'
 
 const CALLERS = 64
 const PER_CALLER = Number(process.env.BENCH_PER_CALLER ?? 150)
@@ -56,6 +56,7 @@ async function run(
 ) {
   const latencies: number[] = []
   const acked: string[] = []
+  const cpu = await cpuClock(db)
   const started = performance.now()
   await Promise.all(
     Array.from({ length: CALLERS }, async (_, caller) => {
@@ -68,6 +69,7 @@ async function run(
     }),
   )
   const seconds = (performance.now() - started) / 1000
+  const used = await cpu()
   latencies.sort((a, b) => a - b)
   const r = {
     label,
@@ -75,10 +77,12 @@ async function run(
     p50: percentile(latencies, 50),
     p99: percentile(latencies, 99),
     acked,
+    nodeMicros: used.node / latencies.length,
+    serverMicros: used.server / latencies.length,
   }
   if (!quiet)
     console.log(
-      `${label.padEnd(24)} ${r.rate.toFixed(0).padStart(7)} actions/s   p50 ${r.p50.toFixed(2)} ms   p99 ${r.p99.toFixed(2)} ms`,
+      `${label.padEnd(24)} ${r.rate.toFixed(0).padStart(7)} actions/s   p50 ${r.p50.toFixed(2)} ms   p99 ${r.p99.toFixed(2)} ms   CPU/action: node ${r.nodeMicros.toFixed(0)} µs, server ${r.serverMicros.toFixed(0)} µs`,
     )
   return r
 }
@@ -94,6 +98,8 @@ try {
   const hotAllowance = price * BigInt(Math.floor((CALLERS * PER_CALLER) / 2)) + 1_234n
   const [hotOrg] = await makeOrgs(db, 1, hotAllowance)
   const [naiveHot] = await makeOrgs(db, 1, 10_000_000_000n)
+  // Statistics as a running database has them (autovacuum would analyze these tables soon).
+  await db.$client`analyze`
   const spread = (c: number, i: number) => spreadOrgs[(c * 7919 + i * 104_729) % spreadOrgs.length]!
 
   const meter = createMeter(db, {

@@ -1,3 +1,4 @@
+import net from 'node:net'
 import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js'
 import postgres from 'postgres'
 import * as schema from './schema.js'
@@ -21,11 +22,85 @@ export function createDb({ url, max = 10, applicationName = 'tollgate' }: Create
     connection: { application_name: applicationName },
     // Money is bigint; never let a driver turn it into a float.
     types: { bigint: postgres.BigInt },
-  })
+    socket: coalescingSocket,
+  } as postgres.Options<Record<string, postgres.PostgresType>>)
   return drizzle({ client: sql, schema }) as Db
 }
 
 /** Closes the pool, waiting briefly for queries in flight. */
 export async function closeDb(db: Db): Promise<void> {
   await db.$client.end({ timeout: 5 })
+}
+
+type SocketOptions = {
+  host: string[]
+  port: number[]
+  path?: string | false
+  connect_timeout?: number
+}
+
+/**
+ * A connection whose writes in one turn of the event loop leave in one system call. The
+ * driver writes each statement of a pipeline as it is issued (at once when it is 1 kB or
+ * more); the metering engine issues a batch's statements back to back, and one system call
+ * for all of them wakes the server once. Corked until the turn's microtasks have run, they go
+ * together, in the order written. The driver's `socket` option expects it connected: to the
+ * socket path, or to the first of the hosts that answers.
+ */
+async function coalescingSocket(options: SocketOptions): Promise<net.Socket> {
+  const targets: Array<() => net.Socket> = options.path
+    ? [() => newSocket().connect(options.path as string)]
+    : options.host.map(
+        (host, i) => () => newSocket().connect(options.port[i] ?? options.port[0]!, host),
+      )
+  let failure: unknown
+  for (const open of targets) {
+    try {
+      return coalesce(await connected(open(), (options.connect_timeout ?? 30) * 1000))
+    } catch (error) {
+      failure = error
+    }
+  }
+  throw failure
+}
+
+// Corked writes count against the stream's high-water mark, and the driver stops pipelining
+// when a write reports it reached it: the mark sits above any batch's statements. (Node's
+// sockets take the stream option; its types do not list it.)
+const newSocket = () =>
+  new net.Socket({ writableHighWaterMark: 4 << 20 } as net.SocketConstructorOpts)
+
+function connected(socket: net.Socket, timeoutMs: number): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      socket.destroy()
+      reject(new Error(`connecting to PostgreSQL timed out after ${timeoutMs} ms`))
+    }, timeoutMs)
+    socket.once('connect', () => {
+      clearTimeout(timer)
+      socket.off('error', reject)
+      resolve(socket)
+    })
+    socket.once('error', (error) => {
+      clearTimeout(timer)
+      reject(error)
+    })
+  })
+}
+
+function coalesce(socket: net.Socket): net.Socket {
+  const write = socket.write
+  let corked = false
+  socket.write = function (this: net.Socket, ...args: Parameters<net.Socket['write']>) {
+    if (!corked) {
+      corked = true
+      this.cork()
+      process.nextTick(() => {
+        corked = false
+        this.uncork()
+      })
+    }
+    return write.apply(this, args)
+  } as net.Socket['write']
+  return socket
 }

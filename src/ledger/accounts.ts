@@ -53,7 +53,10 @@ export function snapshotOf(a: LockedAccount): AccountSnapshot {
 
 /**
  * Locks the accounts of `orgIds` in org-id order — the fixed order that keeps concurrent
- * batches from deadlocking — and reads them with their current subscription.
+ * batches from deadlocking — and reads them with their current subscription. Each row is
+ * looked up by its key, in the order given (a lateral subquery with `limit 1` cannot be
+ * planned as a join that reads the whole table: a plan cached while the table was small
+ * would otherwise keep doing so as it grows).
  */
 export async function lockAccounts(
   sql: Sql,
@@ -67,8 +70,9 @@ export async function lockAccounts(
        ${microsOf('a.accrued_since')} as accrued_since,
        s.allowance, s.monthly_limit, ${microsOf('s.window_start')} as window_start, s.window_seconds,
        a.spend_window, a.spend_window_spent
-     from billing_accounts a join subscriptions s on s.id = a.subscription_id
-     where a.org_id = any($1::uuid[])
+     from unnest($1::uuid[]) as q(org_id)
+       cross join lateral (select * from billing_accounts a where a.org_id = q.org_id limit 1) a
+       cross join lateral (select * from subscriptions s where s.id = a.subscription_id limit 1) s
      order by a.org_id
      ${lock ? 'for update of a' : ''}`,
     arrayParams(sql, [orgIds]),
@@ -209,7 +213,11 @@ export async function appendEntries(sql: Sql, entries: PendingEntry[]): Promise<
   )
 }
 
-/** Writes back every changed account (and a moved allowance to its subscription) in two statements. */
+/**
+ * Writes back every changed account (and a moved allowance to its subscription) in two
+ * statements. (`org_id = any(...)` repeats the join for the planner: it then fetches the rows
+ * by key rather than reading the whole table to join a few.)
+ */
 export async function saveAccounts(sql: Sql, accounts: Iterable<LockedAccount>): Promise<void> {
   const dirty = [...accounts].filter((a) => a.dirty)
   if (dirty.length === 0) return
@@ -224,7 +232,7 @@ export async function saveAccounts(sql: Sql, accounts: Iterable<LockedAccount>):
        $8::int8[], $9::int8[], $10::int8[], $11::timestamptz[], $12::int4[], $13::int8[])
        as v(org_id, voucher, reserved_voucher, voucher_exhausted_at, accrued, reserved, booked, collected,
             written_off, entry_seq, accrued_since, spend_window, spend_window_spent)
-     where a.org_id = v.org_id`,
+     where a.org_id = v.org_id and a.org_id = any($1::uuid[])`,
     arrayParams(sql, [
       dirty.map((a) => a.orgId),
       dirty.map((a) => a.voucher.toString()),

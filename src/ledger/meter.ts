@@ -183,7 +183,7 @@ export function createMeter(db: Db, options: CreateMeterParameters): Meter {
       conn = await db.$client.reserve()
       const begin = conn.unsafe('begin').execute()
       const { results, writes } = await meterBatch(conn, batch, options, clock, ttl, begin)
-      const settled = await Promise.allSettled([...writes, conn.unsafe('commit').execute()])
+      const settled = await Promise.allSettled([...writes, conn.unsafe(COMMIT).execute()])
       const failed = settled.find((r) => r.status === 'rejected')
       if (failed) throw failed.reason
       const commit = settled.at(-1) as PromiseFulfilledResult<{ command: string }>
@@ -243,6 +243,13 @@ export function createMeter(db: Db, options: CreateMeterParameters): Meter {
   }
 }
 
+/**
+ * COMMIT, padded to 1 kB: the driver holds a statement under 1 kB back until the event loop's
+ * next turn, to send it with others — but nothing follows a batch's COMMIT, and the batch
+ * waits for it. Padded, it leaves at once, in the same system call as the batch's writes.
+ */
+const COMMIT = `commit${' '.repeat(1024)}`
+
 type StoredOutcome = { hash: string; outcome: MeterOutcome }
 
 /**
@@ -259,26 +266,30 @@ async function meterBatch(
   begin: Promise<unknown>,
 ): Promise<{ results: Array<MeterOutcome | Error>; writes: Promise<unknown>[] }> {
   const orgIds = [...new Set(batch.map((i) => i.p.orgId))].sort()
-  // Round trip 1, pipelined on the transaction's connection: lock the orgs (in org-id order),
-  // then — in statements that start after the lock is held, so they see everything the
-  // previous holder committed — read the idempotency keys and take ids for new usage rows.
+  // Round trip 1, pipelined on the transaction's connection: take ids for new usage rows, lock
+  // the orgs (in org-id order), then — in a statement that starts after the lock is held, so it
+  // sees everything the previous holder committed — read the idempotency keys. (The small
+  // statements go first: the driver holds a statement under 1 kB back to gather more, and
+  // sends it with the next large one.)
   const keyed = batch.filter((i) => i.p.idempotencyKey !== undefined)
-  const [, accounts, storedRows, idRows] = await Promise.all([
+  const [, idRows, accounts, storedRows] = await Promise.all([
     begin,
-    lockAccounts(tx, orgIds),
-    keyed.length === 0
-      ? Promise.resolve([])
-      : tx.unsafe<{ org_id: string; key: string; request_hash: string; outcome: MeterOutcome }[]>(
-          `select k.org_id, k.key, k.request_hash, k.outcome from idempotency_keys k
-           join unnest($1::uuid[], $2::text[]) as q(org_id, key) on k.org_id = q.org_id and k.key = q.key`,
-          arrayParams(tx, [keyed.map((i) => i.p.orgId), keyed.map((i) => i.p.idempotencyKey!)]),
-          { prepare: true },
-        ),
     tx.unsafe<{ id: bigint }[]>(
       `select nextval('usage_id_seq')::int8 as id from generate_series(1, $1::int4)`,
       [batch.length] as never[],
       { prepare: true },
     ),
+    lockAccounts(tx, orgIds),
+    keyed.length === 0
+      ? Promise.resolve([])
+      : tx.unsafe<{ org_id: string; key: string; request_hash: string; outcome: MeterOutcome }[]>(
+          // One primary-key lookup per key (`limit 1` keeps the lateral subquery from becoming a
+          // join, which a plan cached while the table was small does as a scan of all of it).
+          `select k.org_id, k.key, k.request_hash, k.outcome from unnest($1::uuid[], $2::text[]) as q(org_id, key)
+           cross join lateral (select * from idempotency_keys k where k.org_id = q.org_id and k.key = q.key limit 1) k`,
+          arrayParams(tx, [keyed.map((i) => i.p.orgId), keyed.map((i) => i.p.idempotencyKey!)]),
+          { prepare: true },
+        ),
   ])
   const stored = new Map<string, StoredOutcome>()
   for (const r of storedRows)
