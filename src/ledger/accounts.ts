@@ -75,7 +75,7 @@ export async function lockAccounts(
        cross join lateral (select * from subscriptions s where s.id = a.subscription_id limit 1) s
      order by a.org_id
      ${lock ? 'for update of a' : ''}`,
-    arrayParams(sql, [orgIds]),
+    arrayParams([orgIds]),
     { prepare: true },
   )
   const out = new Map<string, LockedAccount>()
@@ -194,7 +194,7 @@ export async function appendEntries(sql: Sql, entries: PendingEntry[]): Promise<
        booked_after, collected_after, usage_id, charge_id, memo, created_at)
      select * from unnest($1::uuid[], $2::int8[], $3::text[], $4::text[], $5::int8[], $6::int8[], $7::int8[],
        $8::int8[], $9::int8[], $10::int8[], $11::int8[], $12::text[], $13::timestamptz[])`,
-    arrayParams(sql, [
+    arrayParams([
       entries.map((e) => e.orgId),
       entries.map((e) => e.seq.toString()),
       entries.map((e) => e.subscriptionId),
@@ -233,7 +233,7 @@ export async function saveAccounts(sql: Sql, accounts: Iterable<LockedAccount>):
        as v(org_id, voucher, reserved_voucher, voucher_exhausted_at, accrued, reserved, booked, collected,
             written_off, entry_seq, accrued_since, spend_window, spend_window_spent)
      where a.org_id = v.org_id and a.org_id = any($1::uuid[])`,
-    arrayParams(sql, [
+    arrayParams([
       dirty.map((a) => a.orgId),
       dirty.map((a) => a.voucher.toString()),
       dirty.map((a) => a.reservedVoucher.toString()),
@@ -258,10 +258,7 @@ export async function saveAccounts(sql: Sql, accounts: Iterable<LockedAccount>):
       : sql.unsafe(
           `update subscriptions s set allowance = v.allowance
            from unnest($1::text[], $2::int8[]) as v(id, allowance) where s.id = v.id`,
-          arrayParams(sql, [
-            subs.map((a) => a.subscriptionId),
-            subs.map((a) => a.allowance.toString()),
-          ]),
+          arrayParams([subs.map((a) => a.subscriptionId), subs.map((a) => a.allowance.toString())]),
           { prepare: true },
         )
   await Promise.all([accountsWrite, subscriptionsWrite])

@@ -287,7 +287,7 @@ async function meterBatch(
           // join, which a plan cached while the table was small does as a scan of all of it).
           `select k.org_id, k.key, k.request_hash, k.outcome from unnest($1::uuid[], $2::text[]) as q(org_id, key)
            cross join lateral (select * from idempotency_keys k where k.org_id = q.org_id and k.key = q.key limit 1) k`,
-          arrayParams(tx, [keyed.map((i) => i.p.orgId), keyed.map((i) => i.p.idempotencyKey!)]),
+          arrayParams([keyed.map((i) => i.p.orgId), keyed.map((i) => i.p.idempotencyKey!)]),
           { prepare: true },
         ),
   ])
@@ -417,7 +417,7 @@ async function meterBatch(
          select * from unnest($1::int8[], $2::uuid[], $3::text[], $4::text[], $5::int4[], $6::int8[], $7::int8[],
            $8::int8[], $9::text[], $10::int4[], $11::text[], $12::text[], $13::text[], $14::timestamptz[],
            $15::timestamptz[])`,
-        arrayParams(tx, [
+        arrayParams([
           newUsage.map((u) => (u.outcome as MeterOutcome).usageId),
           newUsage.map((u) => u.outcome.orgId),
           newUsage.map((u) => u.outcome.subscriptionId),
@@ -448,7 +448,7 @@ async function meterBatch(
         tx.unsafe(
           `insert into idempotency_keys (org_id, key, request_hash, outcome, created_at)
            select * from unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[], $5::timestamptz[])`,
-          arrayParams(tx, [
+          arrayParams([
             keyedUsage.map((u) => u.outcome.orgId),
             keyedUsage.map((u) => u.item.p.idempotencyKey!),
             keyedUsage.map((u) => u.item.requestHash),

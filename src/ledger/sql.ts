@@ -6,19 +6,46 @@ export type Sql = postgres.Sql | postgres.TransactionSql
 /** timestamptz → microseconds since the epoch, exactly (extract returns numeric). */
 export const microsOf = (column: string) => `(extract(epoch from ${column}) * 1000000)::int8`
 
-/** Microseconds since the epoch → a timestamptz literal Postgres parses exactly. */
+/**
+ * Microseconds since the epoch → a timestamptz literal Postgres parses exactly. (A batch's
+ * rows share one time: the last one converted is kept.)
+ */
 export function toTimestamp(micros: bigint): string {
+  if (micros === last.micros) return last.text
   const ms = micros / 1000n
   const rest = (micros % 1000n).toString().padStart(3, '0')
-  return new Date(Number(ms)).toISOString().replace('Z', `${rest}Z`)
+  last.text = new Date(Number(ms)).toISOString().replace('Z', `${rest}Z`)
+  last.micros = micros
+  return last.text
 }
+const last = { micros: -1n, text: '' }
 
 /** The ledger's clock: microseconds since the epoch. */
 export const nowMicros = (): bigint => BigInt(Date.now()) * 1000n
 
 /**
- * Array parameters for `sql.unsafe`: postgres.js serializes arrays only when told they are
- * arrays. Each becomes a Postgres array literal the statement's casts (`$1::int8[]`) type.
+ * Array parameters for `sql.unsafe`, one per column: each a Postgres array literal the
+ * statement's casts (`$1::int8[]`) type. Written here in one pass, not by the driver (which
+ * quotes and escapes every element with two regular expressions): numbers and bigints as they
+ * are, strings quoted, and escaped only when they hold a quote or a backslash.
  */
-export const arrayParams = (sql: Sql, params: unknown[][]) =>
-  params.map((p) => sql.array(p as never[])) as never[]
+export const arrayParams = (params: ReadonlyArray<ReadonlyArray<ArrayElement>>) =>
+  params.map(arrayLiteral) as never[]
+
+type ArrayElement = string | number | bigint | null | undefined
+
+const needsEscape = /[\\"]/g
+
+/** A Postgres array literal of `values` (null and undefined are NULL). */
+export function arrayLiteral(values: ReadonlyArray<ArrayElement>): string {
+  let out = '{'
+  for (let i = 0; i < values.length; i++) {
+    if (i > 0) out += ','
+    const v = values[i]
+    if (v === null || v === undefined) out += 'NULL'
+    else if (typeof v !== 'string') out += v
+    else if (v.includes('"') || v.includes('\\')) out += `"${v.replace(needsEscape, '\\$&')}"`
+    else out += `"${v}"`
+  }
+  return `${out}}`
+}

@@ -176,6 +176,28 @@ describe('metering against PostgreSQL', () => {
     await meter.close()
   })
 
+  test('idempotency keys are stored as given, whatever characters they hold', async ({ db }) => {
+    const meter = makeMeter(db)
+    const { orgId } = await activeOrg(db, { allowance: 1_000_000n })
+    const keys = ['a"b', 'back\\slash', 'c,d', '{e}', 'NULL', '', ' spaced ', 'ünï"\\cödé', "it's"]
+    // One batch: every key in the same array parameters.
+    const first = await Promise.all(
+      keys.map((idempotencyKey) => meter.meter({ orgId, action: 'checkpoint', idempotencyKey })),
+    )
+    const stored = await db.$client<{ key: string }[]>`
+      select key from idempotency_keys where org_id = ${orgId} order by key`
+    expect(stored.map((r) => r.key)).toEqual([...keys].sort())
+    const usage = await db.$client<{ idempotency_key: string }[]>`
+      select idempotency_key from usage where org_id = ${orgId}`
+    expect(usage.map((r) => r.idempotency_key).sort()).toEqual([...keys].sort())
+    // Each key replays its own first outcome.
+    for (const [i, idempotencyKey] of keys.entries()) {
+      const again = await meter.meter({ orgId, action: 'checkpoint', idempotencyKey })
+      expect(again).toEqual({ ...first[i], replayed: true })
+    }
+    await meter.close()
+  })
+
   test("a write failing for one org's action rolls its batch back, and the others still land", async ({
     db,
   }) => {
