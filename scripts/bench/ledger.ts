@@ -55,10 +55,8 @@ async function run(
   { quiet = false } = {},
 ) {
   // Every run starts from the same state: the previous run's dead rows vacuumed (so no
-  // autovacuum lands in this one) and a fresh checkpoint (so each pays the same full-page
-  // writes for the pages it touches first).
+  // autovacuum lands in this one).
   await db.$client`vacuum analyze`
-  await db.$client`checkpoint`.catch(() => undefined)
   const latencies: number[] = []
   const acked: string[] = []
   const cpu = await cpuClock(db)

@@ -184,82 +184,119 @@ export function entriesFor(
   return entries
 }
 
-const str = (v: bigint | null) => (v === null ? null : v.toString())
+/** The columns of `entries` as array parameters, in `ENTRY_COLUMNS` order. */
+export const entryParams = (entries: readonly PendingEntry[]) =>
+  arrayParams([
+    entries.map((e) => e.orgId),
+    entries.map((e) => e.seq),
+    entries.map((e) => e.subscriptionId),
+    entries.map((e) => e.kind),
+    entries.map((e) => e.amount),
+    entries.map((e) => e.voucherAfter),
+    entries.map((e) => e.accruedAfter),
+    entries.map((e) => e.bookedAfter),
+    entries.map((e) => e.collectedAfter),
+    entries.map((e) => e.usageId),
+    entries.map((e) => e.chargeId),
+    entries.map((e) => e.memo),
+    entries.map((e) => toTimestamp(e.createdAt)),
+  ])
+
+/** `entryParams`' columns, unnested from parameters `$first`... as `alias`. */
+export const unnestEntries = (first: number, alias: string) =>
+  `unnest(${entryArrays(first)}) as ${alias}(${ENTRY_COLUMNS})`
+
+/** Parameters `$first`... cast to `entryParams`' column types. */
+export const entryArrays = (first: number) =>
+  [
+    'uuid',
+    'int8',
+    'text',
+    'text',
+    'int8',
+    'int8',
+    'int8',
+    'int8',
+    'int8',
+    'int8',
+    'int8',
+    'text',
+    'timestamptz',
+  ]
+    .map((type, i) => `$${first + i}::${type}[]`)
+    .join(', ')
+
+export const ENTRY_COLUMNS =
+  'org_id, seq, subscription_id, kind, amount, voucher_after, accrued_after, booked_after, collected_after, usage_id, charge_id, memo, created_at'
 
 /** Appends entries in one statement. */
 export async function appendEntries(sql: Sql, entries: PendingEntry[]): Promise<void> {
   if (entries.length === 0) return
   await sql.unsafe(
-    `insert into ledger_entries (org_id, seq, subscription_id, kind, amount, voucher_after, accrued_after,
-       booked_after, collected_after, usage_id, charge_id, memo, created_at)
-     select * from unnest($1::uuid[], $2::int8[], $3::text[], $4::text[], $5::int8[], $6::int8[], $7::int8[],
-       $8::int8[], $9::int8[], $10::int8[], $11::int8[], $12::text[], $13::timestamptz[])`,
-    arrayParams([
-      entries.map((e) => e.orgId),
-      entries.map((e) => e.seq.toString()),
-      entries.map((e) => e.subscriptionId),
-      entries.map((e) => e.kind),
-      entries.map((e) => e.amount.toString()),
-      entries.map((e) => e.voucherAfter.toString()),
-      entries.map((e) => e.accruedAfter.toString()),
-      entries.map((e) => e.bookedAfter.toString()),
-      entries.map((e) => e.collectedAfter.toString()),
-      entries.map((e) => str(e.usageId)),
-      entries.map((e) => str(e.chargeId)),
-      entries.map((e) => e.memo),
-      entries.map((e) => toTimestamp(e.createdAt)),
-    ]),
+    `insert into ledger_entries (${ENTRY_COLUMNS}) select * from ${unnestEntries(1, 'e')}`,
+    entryParams(entries),
     { prepare: true },
   )
 }
 
-/**
- * Writes back every changed account (and a moved allowance to its subscription) in two
- * statements. (`org_id = any(...)` repeats the join for the planner: it then fetches the rows
- * by key rather than reading the whole table to join a few.)
- */
+/** Writes back every changed account (and a moved allowance to its subscription) in two statements. */
 export async function saveAccounts(sql: Sql, accounts: Iterable<LockedAccount>): Promise<void> {
   const dirty = [...accounts].filter((a) => a.dirty)
   if (dirty.length === 0) return
-  const ts = (v: bigint | null) => (v === null ? null : toTimestamp(v))
-  const accountsWrite = sql.unsafe(
-    `update billing_accounts a set voucher = v.voucher, reserved_voucher = v.reserved_voucher,
-       voucher_exhausted_at = v.voucher_exhausted_at, accrued = v.accrued, reserved = v.reserved,
-       booked = v.booked, collected = v.collected, written_off = v.written_off, entry_seq = v.entry_seq,
-       accrued_since = v.accrued_since, spend_window = v.spend_window, spend_window_spent = v.spend_window_spent,
-       updated_at = clock_timestamp()
-     from unnest($1::uuid[], $2::int8[], $3::int8[], $4::timestamptz[], $5::int8[], $6::int8[], $7::int8[],
-       $8::int8[], $9::int8[], $10::int8[], $11::timestamptz[], $12::int4[], $13::int8[])
-       as v(org_id, voucher, reserved_voucher, voucher_exhausted_at, accrued, reserved, booked, collected,
-            written_off, entry_seq, accrued_since, spend_window, spend_window_spent)
-     where a.org_id = v.org_id and a.org_id = any($1::uuid[])`,
-    arrayParams([
-      dirty.map((a) => a.orgId),
-      dirty.map((a) => a.voucher.toString()),
-      dirty.map((a) => a.reservedVoucher.toString()),
-      dirty.map((a) => ts(a.voucherExhaustedAt)),
-      dirty.map((a) => a.accrued.toString()),
-      dirty.map((a) => a.reserved.toString()),
-      dirty.map((a) => a.booked.toString()),
-      dirty.map((a) => a.collected.toString()),
-      dirty.map((a) => a.writtenOff.toString()),
-      dirty.map((a) => a.entrySeq.toString()),
-      dirty.map((a) => ts(a.accruedSince)),
-      dirty.map((a) => a.spendWindow),
-      dirty.map((a) => a.spendWindowSpent.toString()),
-    ]),
-    { prepare: true },
-  )
+  const accountsWrite = sql.unsafe(updateAccounts(1), accountParams(dirty), { prepare: true })
   // The subscription row only when its allowance moved (a collection): never in metering.
-  const subs = dirty.filter((a) => a.loaded === undefined || a.loaded.allowance !== a.allowance)
+  const subs = movedAllowances(dirty)
   const subscriptionsWrite =
     subs.length === 0
       ? Promise.resolve()
       : sql.unsafe(
           `update subscriptions s set allowance = v.allowance
            from unnest($1::text[], $2::int8[]) as v(id, allowance) where s.id = v.id`,
-          arrayParams([subs.map((a) => a.subscriptionId), subs.map((a) => a.allowance.toString())]),
+          arrayParams([subs.map((a) => a.subscriptionId), subs.map((a) => a.allowance)]),
           { prepare: true },
         )
   await Promise.all([accountsWrite, subscriptionsWrite])
+}
+
+/** Accounts whose subscription's allowance moved since they were locked. */
+export const movedAllowances = (accounts: readonly LockedAccount[]) =>
+  accounts.filter((a) => a.loaded === undefined || a.loaded.allowance !== a.allowance)
+
+/** The balances of `dirty` accounts as array parameters, for `updateAccounts`. */
+export function accountParams(dirty: readonly LockedAccount[]) {
+  return arrayParams([
+    dirty.map((a) => a.orgId),
+    dirty.map((a) => a.voucher),
+    dirty.map((a) => a.reservedVoucher),
+    dirty.map((a) => (a.voucherExhaustedAt === null ? null : toTimestamp(a.voucherExhaustedAt))),
+    dirty.map((a) => a.accrued),
+    dirty.map((a) => a.reserved),
+    dirty.map((a) => a.booked),
+    dirty.map((a) => a.collected),
+    dirty.map((a) => a.writtenOff),
+    dirty.map((a) => a.entrySeq),
+    dirty.map((a) => (a.accruedSince === null ? null : toTimestamp(a.accruedSince))),
+    dirty.map((a) => a.spendWindow),
+    dirty.map((a) => a.spendWindowSpent),
+  ])
+}
+
+/**
+ * The account rows' update from `accountParams` at parameters `$first`... (`org_id = any(...)`
+ * repeats the join for the planner: it then fetches the rows by key rather than reading the
+ * whole table to join a few).
+ */
+export const updateAccounts = (first: number) => {
+  const $ = (i: number) => `$${first + i}`
+  return `update billing_accounts a set voucher = v.voucher, reserved_voucher = v.reserved_voucher,
+       voucher_exhausted_at = v.voucher_exhausted_at, accrued = v.accrued, reserved = v.reserved,
+       booked = v.booked, collected = v.collected, written_off = v.written_off, entry_seq = v.entry_seq,
+       accrued_since = v.accrued_since, spend_window = v.spend_window, spend_window_spent = v.spend_window_spent,
+       updated_at = clock_timestamp()
+     from unnest(${$(0)}::uuid[], ${$(1)}::int8[], ${$(2)}::int8[], ${$(3)}::timestamptz[], ${$(4)}::int8[],
+       ${$(5)}::int8[], ${$(6)}::int8[], ${$(7)}::int8[], ${$(8)}::int8[], ${$(9)}::int8[], ${$(10)}::timestamptz[],
+       ${$(11)}::int4[], ${$(12)}::int8[])
+       as v(org_id, voucher, reserved_voucher, voucher_exhausted_at, accrued, reserved, booked, collected,
+            written_off, entry_seq, accrued_since, spend_window, spend_window_spent)
+     where a.org_id = v.org_id and a.org_id = any(${$(0)}::uuid[])`
 }

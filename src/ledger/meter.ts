@@ -4,12 +4,17 @@ import type { Config } from '../config/index.js'
 import type { Db } from '../db/client.js'
 import { RetryableError } from '../errors.js'
 import {
-  appendEntries,
+  accountParams,
+  ENTRY_COLUMNS,
+  entryArrays,
   entryFor,
+  entryParams,
   type LockedAccount,
   lockAccounts,
+  movedAllowances,
   type PendingEntry,
   saveAccounts,
+  updateAccounts,
 } from './accounts.js'
 import {
   BillingInactiveError,
@@ -181,8 +186,8 @@ export function createMeter(db: Db, options: CreateMeterParameters): Meter {
       // with ROLLBACK — so a batch counts as committed only when every write succeeded and
       // the COMMIT said COMMIT.
       conn = await db.$client.reserve()
-      const begin = conn.unsafe('begin').execute()
-      const { results, writes } = await meterBatch(conn, batch, options, clock, ttl, begin)
+      const begin = conn.unsafe(BEGIN).execute()
+      const { outcomes, writes } = await meterBatch(conn, batch, options, clock, ttl, begin)
       const settled = await Promise.allSettled([...writes, conn.unsafe(COMMIT).execute()])
       const failed = settled.find((r) => r.status === 'rejected')
       if (failed) throw failed.reason
@@ -193,6 +198,7 @@ export function createMeter(db: Db, options: CreateMeterParameters): Meter {
       conn = undefined
       stats.batches++
       stats.actions += batch.length
+      const results = outcomes()
       batch.forEach((item, i) => {
         const r = results[i]!
         if (r instanceof Error) item.reject(r)
@@ -244,6 +250,45 @@ export function createMeter(db: Db, options: CreateMeterParameters): Meter {
 }
 
 /**
+ * A batch's statements run on their generic plans (lookups by key, inserts from arrays):
+ * PostgreSQL would otherwise keep planning them afresh for small batches, whose custom plans
+ * it estimates cheaper — and planning cost more than running them.
+ */
+const BEGIN = 'begin; set local plan_cache_mode = force_generic_plan'
+
+/**
+ * A batch's writes, one statement: its new usage rows (with ids from the sequence, returned in
+ * the batch's order), their idempotency keys (each outcome with its usage id), their ledger
+ * entries (each pointing at its usage row by position, `$17`) and the orgs' balances.
+ */
+const WRITE_BATCH = `
+  with v as materialized (
+    select nextval('usage_id_seq')::int8 as id, x.*
+    from unnest($1::uuid[], $2::text[], $3::text[], $4::int4[], $5::int8[], $6::int8[], $7::int8[], $8::text[],
+      $9::int4[], $10::text[], $11::text[], $12::text[], $13::timestamptz[], $14::text[], $15::jsonb[])
+      with ordinality as x(org_id, subscription_id, action, quantity, unit_price, voucher_amount, billable_amount,
+        rate_version, window_index, status, free_reason, idempotency_key, expires_at, request_hash, outcome, ord)
+  ), u as (
+    insert into usage (id, org_id, subscription_id, action, quantity, unit_price, voucher_amount, billable_amount,
+      rate_version, window_index, status, free_reason, idempotency_key, expires_at, created_at)
+    select id, org_id, subscription_id, action, quantity, unit_price, voucher_amount, billable_amount,
+      rate_version, window_index, status, free_reason, idempotency_key, expires_at, $17::timestamptz from v
+  ), k as (
+    insert into idempotency_keys (org_id, key, request_hash, outcome, created_at)
+    select org_id, idempotency_key, request_hash, outcome || jsonb_build_object('usageId', id::text), $17::timestamptz
+    from v where idempotency_key is not null
+  ), e as (
+    insert into ledger_entries (${ENTRY_COLUMNS})
+    select e.org_id, e.seq, e.subscription_id, e.kind, e.amount, e.voucher_after, e.accrued_after, e.booked_after,
+      e.collected_after, v.id, e.charge_id, e.memo, e.created_at
+    from unnest(${entryArrays(18)}, $16::int4[]) as e(${ENTRY_COLUMNS}, usage_ord)
+    join v on v.ord = e.usage_ord
+  ), a as (
+    ${updateAccounts(31)}
+  )
+  select id from v order by ord`
+
+/**
  * COMMIT, padded to 1 kB: the driver holds a statement under 1 kB back until the event loop's
  * next turn, to send it with others — but nothing follows a batch's COMMIT, and the batch
  * waits for it. Padded, it leaves at once, in the same system call as the batch's writes.
@@ -264,21 +309,14 @@ async function meterBatch(
   clock: () => bigint,
   ttl: number,
   begin: Promise<unknown>,
-): Promise<{ results: Array<MeterOutcome | Error>; writes: Promise<unknown>[] }> {
+): Promise<{ outcomes: () => Array<MeterOutcome | Error>; writes: Promise<unknown>[] }> {
   const orgIds = [...new Set(batch.map((i) => i.p.orgId))].sort()
-  // Round trip 1, pipelined on the transaction's connection: take ids for new usage rows, lock
-  // the orgs (in org-id order), then — in a statement that starts after the lock is held, so it
-  // sees everything the previous holder committed — read the idempotency keys. (The small
-  // statements go first: the driver holds a statement under 1 kB back to gather more, and
-  // sends it with the next large one.)
+  // Round trip 1, pipelined on the transaction's connection: lock the orgs (in org-id order),
+  // then — in a statement that starts after the lock is held, so it sees everything the
+  // previous holder committed — read the idempotency keys.
   const keyed = batch.filter((i) => i.p.idempotencyKey !== undefined)
-  const [, idRows, accounts, storedRows] = await Promise.all([
+  const [, accounts, storedRows] = await Promise.all([
     begin,
-    tx.unsafe<{ id: bigint }[]>(
-      `select nextval('usage_id_seq')::int8 as id from generate_series(1, $1::int4)`,
-      [batch.length] as never[],
-      { prepare: true },
-    ),
     lockAccounts(tx, orgIds),
     keyed.length === 0
       ? Promise.resolve([])
@@ -294,7 +332,6 @@ async function meterBatch(
   const stored = new Map<string, StoredOutcome>()
   for (const r of storedRows)
     stored.set(`${r.org_id}\u0000${r.key}`, { hash: r.request_hash, outcome: r.outcome })
-  const freshIds = idRows.map((r) => r.id)
 
   const now = clock()
   const results: Array<MeterOutcome | Error | { replayOf: MeterOutcome }> = []
@@ -399,72 +436,67 @@ async function meterBatch(
     })
   }
 
-  // Round trip 2: every write of the batch, pipelined.
+  // Round trip 2: every write of the batch in one statement, COMMIT behind it.
   const writes: Promise<unknown>[] = []
   const at = toTimestamp(now)
+  const dirty = [...accounts.values()].filter((a) => a.dirty)
   if (newUsage.length > 0) {
     const entries: PendingEntry[] = []
+    const entryUsage: number[] = []
     newUsage.forEach((u, i) => {
-      const usageId = freshIds[i]!
-      ;(u.outcome as MeterOutcome).usageId = usageId.toString()
-      for (const e of u.entries) entries.push(entryFor(u.account, { ...e, usageId }))
+      for (const e of u.entries) {
+        entries.push(entryFor(u.account, { ...e, usageId: null }))
+        entryUsage.push(i + 1)
+      }
     })
     fixBalancesAfter(entries, accounts)
-    writes.push(
-      tx.unsafe(
-        `insert into usage (id, org_id, subscription_id, action, quantity, unit_price, voucher_amount, billable_amount,
-           rate_version, window_index, status, free_reason, idempotency_key, expires_at, created_at)
-         select * from unnest($1::int8[], $2::uuid[], $3::text[], $4::text[], $5::int4[], $6::int8[], $7::int8[],
-           $8::int8[], $9::text[], $10::int4[], $11::text[], $12::text[], $13::text[], $14::timestamptz[],
-           $15::timestamptz[])`,
-        arrayParams([
-          newUsage.map((u) => (u.outcome as MeterOutcome).usageId),
-          newUsage.map((u) => u.outcome.orgId),
-          newUsage.map((u) => u.outcome.subscriptionId),
-          newUsage.map((u) => u.outcome.action),
-          newUsage.map((u) => u.outcome.quantity),
-          newUsage.map((u) => u.outcome.unitPriceMicros),
-          newUsage.map((u) => u.outcome.voucherMicros),
-          newUsage.map((u) => u.outcome.billableMicros),
-          newUsage.map((u) => u.outcome.rateVersion),
-          newUsage.map((u) => u.outcome.windowIndex),
-          newUsage.map((u) => u.outcome.status),
-          newUsage.map((u) => u.outcome.free),
-          newUsage.map((u) => u.item.p.idempotencyKey ?? null),
-          newUsage.map((u) =>
-            u.item.op === 'reserve'
-              ? toTimestamp(now + BigInt(u.item.p.ttlSeconds ?? ttl) * 1_000_000n)
-              : null,
-          ),
-          newUsage.map(() => at),
-        ]),
-        { prepare: true },
-      ),
-    )
-    writes.push(appendEntries(tx, entries))
-    const keyedUsage = newUsage.filter((u) => u.item.p.idempotencyKey !== undefined)
-    if (keyedUsage.length > 0) {
-      writes.push(
-        tx.unsafe(
-          `insert into idempotency_keys (org_id, key, request_hash, outcome, created_at)
-           select * from unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[], $5::timestamptz[])`,
-          arrayParams([
-            keyedUsage.map((u) => u.outcome.orgId),
-            keyedUsage.map((u) => u.item.p.idempotencyKey!),
-            keyedUsage.map((u) => u.item.requestHash),
-            keyedUsage.map((u) => JSON.stringify(u.outcome)),
-            keyedUsage.map(() => at),
-          ]),
-          { prepare: true },
+    const params = [
+      ...arrayParams([
+        newUsage.map((u) => u.outcome.orgId),
+        newUsage.map((u) => u.outcome.subscriptionId),
+        newUsage.map((u) => u.outcome.action),
+        newUsage.map((u) => u.outcome.quantity),
+        newUsage.map((u) => u.outcome.unitPriceMicros),
+        newUsage.map((u) => u.outcome.voucherMicros),
+        newUsage.map((u) => u.outcome.billableMicros),
+        newUsage.map((u) => u.outcome.rateVersion),
+        newUsage.map((u) => u.outcome.windowIndex),
+        newUsage.map((u) => u.outcome.status),
+        newUsage.map((u) => u.outcome.free),
+        newUsage.map((u) => u.item.p.idempotencyKey),
+        newUsage.map((u) =>
+          u.item.op === 'reserve'
+            ? toTimestamp(now + BigInt(u.item.p.ttlSeconds ?? ttl) * 1_000_000n)
+            : null,
         ),
-      )
-    }
+        newUsage.map((u) => (u.item.p.idempotencyKey === undefined ? null : u.item.requestHash)),
+        newUsage.map((u) =>
+          u.item.p.idempotencyKey === undefined ? null : JSON.stringify(u.outcome),
+        ),
+        entryUsage,
+      ]),
+      at as never,
+      ...entryParams(entries),
+      ...accountParams(dirty),
+    ]
+    writes.push(
+      tx.unsafe<{ id: bigint }[]>(WRITE_BATCH, params, { prepare: true }).then((rows) => {
+        // Ids in the order of the batch's new usage (the statement returns them so).
+        rows.forEach((r, i) => {
+          ;(newUsage[i]!.outcome as MeterOutcome).usageId = r.id.toString()
+        })
+      }),
+    )
+    // Metering never moves an allowance; anything else that did is written as well.
+    if (movedAllowances(dirty).length > 0) writes.push(saveAccounts(tx, dirty))
+  } else {
+    writes.push(saveAccounts(tx, dirty))
   }
-  writes.push(saveAccounts(tx, accounts.values()))
   // Written, not yet awaited: a rejection is handled by the caller, after the COMMIT is sent.
   for (const w of writes) w.catch(() => undefined)
   return {
-    results: results.map((r) => ('replayOf' in r ? { ...r.replayOf, replayed: true } : r)),
+    // Read once the writes are done: new usage ids come back with them.
+    outcomes: () => results.map((r) => ('replayOf' in r ? { ...r.replayOf, replayed: true } : r)),
     writes,
   }
 }
