@@ -50,6 +50,21 @@ const server = app.listen(0, '127.0.0.1', () => {
   process.send?.({ port: typeof a === 'object' && a ? a.port : 0 })
 })
 process.on('message', async (m) => {
+  // CPU this process has used so far, in microseconds (the parent takes differences).
+  if (m === 'cpu') {
+    const u = process.cpuUsage()
+    process.send?.({ cpu: u.user + u.system })
+    return
+  }
+  // The metering step's p50 and p99 since the last ask, then start over.
+  if (m === 'steps') {
+    stepMs.sort((x, y) => x - y)
+    const at = (q: number) =>
+      stepMs[Math.min(stepMs.length - 1, Math.floor(q * stepMs.length))] ?? 0
+    process.send?.({ stepP50: at(0.5), stepP99: at(0.99) })
+    stepMs.length = 0
+    return
+  }
   if (m !== 'stop') return
   server.closeAllConnections()
   await new Promise((r) => server.close(r))
