@@ -259,7 +259,8 @@ const BEGIN = 'begin; set local plan_cache_mode = force_generic_plan'
 /**
  * A batch's writes, one statement: its new usage rows (with ids from the sequence, returned in
  * the batch's order), their idempotency keys (each outcome with its usage id), their ledger
- * entries (each pointing at its usage row by position, `$17`) and the orgs' balances.
+ * entries (each pointing at its usage row by position, `$16`; `$17` is the batch's time) and the
+ * orgs' balances.
  */
 const WRITE_BATCH = `
   with v as materialized (
