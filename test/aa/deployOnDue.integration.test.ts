@@ -35,6 +35,10 @@ const heldRow = async (db: Parameters<typeof getBillingSummary>[0], subscription
 }
 
 /** `n` claims ($0.007 each) metered for the org, at `clock` when given. */
+/** One settlement run for `orgId`, every accrued micro-credit due. */
+const settleOrg = (db: Parameters<typeof getBillingSummary>[0], chain: TestChain, orgId: string) =>
+  settleOnce(settlementContext(db, chain, { thresholdMicros: 1n }), { orgIds: [orgId] })
+
 const meterClaims = async (
   db: Parameters<typeof getBillingSummary>[0],
   orgId: string,
@@ -148,9 +152,7 @@ describe('a counterfactual Safe owner: authorization held until the first charge
     const { wallet, orgId, subscriptionId } = await heldOwner(chain, db, { usdc: 10_000n })
     await meterClaims(db, orgId, 3)
     const nonce = await operatorNonce(chain)
-    const report = await settleOnce(settlementContext(db, chain, { thresholdMicros: 1n }), {
-      orgIds: [orgId],
-    })
+    const report = await settleOrg(db, chain, orgId)
     expect(report).toMatchObject({ booked: 0, batches: 0, collected: 0, txHashes: [] })
     expect(await operatorNonce(chain)).toBe(nonce)
     expect(await hasCode(chain, wallet)).toBe(false)
@@ -177,9 +179,7 @@ describe('a counterfactual Safe owner: authorization held until the first charge
     await meterClaims(db, orgId, 3)
     const payeeBefore = await usdcBalance(chain, chain.deployment.payee)
     const nonce = await operatorNonce(chain)
-    const report = await settleOnce(settlementContext(db, chain, { thresholdMicros: 1n }), {
-      orgIds: [orgId],
-    })
+    const report = await settleOrg(db, chain, orgId)
     expect(report).toMatchObject({ booked: 1, batches: 1, collected: 1, failed: [] })
     // Two operator transactions: the held authorization (deploying the Safe), then the batch.
     expect(await operatorNonce(chain)).toBe(nonce + 2)
@@ -222,9 +222,7 @@ describe('a counterfactual Safe owner: authorization held until the first charge
     const again = makeMeter(db)
     await again.meter({ orgId, action: 'save_comment' })
     await again.close()
-    expect(
-      await settleOnce(settlementContext(db, chain, { thresholdMicros: 1n }), { orgIds: [orgId] }),
-    ).toMatchObject({ collected: 1, failed: [] })
+    expect(await settleOrg(db, chain, orgId)).toMatchObject({ collected: 1, failed: [] })
     expect(await usdcBalance(chain, wallet)).toBe(1_000_000n - 26_000n)
     expect(await reconcileLedger(db, { orgId })).toEqual([])
   })
@@ -242,9 +240,7 @@ describe('a counterfactual Safe owner: authorization held until the first charge
     while (BigInt(Math.floor(Date.now() / 1000)) <= deadline)
       await new Promise((r) => setTimeout(r, 250))
     const nonce = await operatorNonce(chain)
-    const report = await settleOnce(settlementContext(db, chain, { thresholdMicros: 1n }), {
-      orgIds: [orgId],
-    })
+    const report = await settleOrg(db, chain, orgId)
     expect(report).toMatchObject({ booked: 0, batches: 0, txHashes: [] })
     expect(await operatorNonce(chain)).toBe(nonce)
     expect(await hasCode(chain, wallet)).toBe(false)
@@ -319,9 +315,7 @@ describe('a counterfactual Safe owner: authorization held until the first charge
       dropped_reason: 'canceled',
     })
     // Canceled is terminal: a later settlement run sends nothing for it.
-    expect(
-      await settleOnce(settlementContext(db, chain, { thresholdMicros: 1n }), { orgIds: [orgId] }),
-    ).toMatchObject({ booked: 0, batches: 0 })
+    expect(await settleOrg(db, chain, orgId)).toMatchObject({ booked: 0, batches: 0 })
     expect(await operatorNonce(chain)).toBe(nonce)
     expect(await reconcileLedger(db, { orgId })).toEqual([])
   })
@@ -429,9 +423,7 @@ describe('a counterfactual Safe owner: authorization held until the first charge
     expect((await heldRow(db, subscriptionId))?.submitted_at).toBeNull()
     await meterClaims(db, orgId, 3)
     const nonce = await operatorNonce(chain)
-    expect(
-      await settleOnce(settlementContext(db, chain, { thresholdMicros: 1n }), { orgIds: [orgId] }),
-    ).toMatchObject({ booked: 1, collected: 1, failed: [] })
+    expect(await settleOrg(db, chain, orgId)).toMatchObject({ booked: 1, collected: 1, failed: [] })
     // Only the batch went out.
     expect(await operatorNonce(chain)).toBe(nonce + 1)
     expect(await heldRow(db, subscriptionId)).toMatchObject({ tx_hash: sent.txHash })
@@ -469,9 +461,7 @@ describe('a counterfactual Safe owner: authorization held until the first charge
       windowIndex: 0,
       spentThisWindow: 21_000n,
     })
-    expect(
-      await settleOnce(settlementContext(db, chain, { thresholdMicros: 1n }), { orgIds: [orgId] }),
-    ).toMatchObject({ collected: 1, failed: [] })
+    expect(await settleOrg(db, chain, orgId)).toMatchObject({ collected: 1, failed: [] })
     expect(await usdcBalance(chain, wallet)).toBe(1_000_000n - 21_000n)
     expect(await reconcileLedger(db, { orgId })).toEqual([])
   })
