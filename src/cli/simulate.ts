@@ -18,6 +18,8 @@ export type SimulationStats = {
   emptyPolls: number
   refused: number
   errors: number
+  /** The errors by HTTP status and error code (or the exception's message), e.g. `503 RETRY_LATER`. */
+  errorsBy: Record<string, number>
   meteredMicros: bigint
 }
 
@@ -56,7 +58,12 @@ export async function simulate(p: SimulateParameters): Promise<SimulationStats> 
     emptyPolls: 0,
     refused: 0,
     errors: 0,
+    errorsBy: {},
     meteredMicros: 0n,
+  }
+  const failed = (what: string) => {
+    stats.errors++
+    stats.errorsBy[what] = (stats.errorsBy[what] ?? 0) + 1
   }
   const headers = { 'content-type': 'application/json', authorization: `Bearer ${p.key}` }
   const deadline = Date.now() + p.durationSeconds * 1000
@@ -106,9 +113,9 @@ export async function simulate(p: SimulateParameters): Promise<SimulationStats> 
             await (await send()).arrayBuffer()
           }
         } else if (res.status === 402) stats.refused++
-        else stats.errors++
-      } catch {
-        stats.errors++
+        else failed(`${res.status} ${json.error?.code ?? ''}`.trim())
+      } catch (e) {
+        failed(e instanceof Error ? e.message : String(e))
       }
     }
   }

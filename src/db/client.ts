@@ -72,18 +72,19 @@ const newSocket = () =>
 
 function connected(socket: net.Socket, timeoutMs: number): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      socket.destroy()
-      reject(new Error(`connecting to PostgreSQL timed out after ${timeoutMs} ms`))
-    }, timeoutMs)
-    socket.once('connect', () => {
-      clearTimeout(timer)
-      socket.off('error', reject)
-      resolve(socket)
-    })
-    socket.once('error', (error) => {
+    const failed = (error: Error) => {
       clearTimeout(timer)
       reject(error)
+    }
+    const timer = setTimeout(() => {
+      socket.destroy()
+      failed(new Error(`connecting to PostgreSQL timed out after ${timeoutMs} ms`))
+    }, timeoutMs)
+    socket.once('error', failed).once('connect', () => {
+      clearTimeout(timer)
+      // From here on the driver's own error handler reports what goes wrong.
+      socket.off('error', failed)
+      resolve(socket)
     })
   })
 }

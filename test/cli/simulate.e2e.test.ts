@@ -28,7 +28,7 @@ describe('tollgate simulate', () => {
     expect(run.code).toBe(0)
     const out = JSON.parse(run.stdout)
     expect(out.simulation.metered).toBeGreaterThan(10)
-    expect(out.simulation.errors).toBe(0)
+    expect(out.simulation.errors, JSON.stringify(out.simulation.errorsBy)).toBe(0)
     // What the agents were told they were charged is exactly what the ledger drew from the credit.
     const used =
       2_000_000n -

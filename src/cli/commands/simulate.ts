@@ -55,7 +55,12 @@ export function simulateCommand(program: Command) {
           ['retries (not charged again)', String(stats.retries)],
           ['free polls', String(stats.emptyPolls)],
           ['refused (402)', String(stats.refused)],
-          ['errors', String(stats.errors)],
+          [
+            'errors',
+            `${stats.errors}${Object.entries(stats.errorsBy)
+              .map(([what, n]) => `, ${n}× ${what}`)
+              .join('')}`,
+          ],
           ['on-chain payments so far', String(payments.payments?.length ?? 0)],
         ])
         if (stats.errors > 0) process.exitCode = 1
