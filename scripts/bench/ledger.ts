@@ -96,6 +96,10 @@ try {
   console.log(
     `bench:ledger — ${CALLERS} callers × ${PER_CALLER} actions, pool 16, PostgreSQL ${(await db.$client`show server_version`)[0]!.server_version}`,
   )
+  // Each path meters its own 1,000 orgs, as in a deployment where nothing else meters them
+  // (Tollgate keeps the accounts its batches wrote, and a row another writer changed costs its
+  // next batch a second try).
+  const naiveOrgs = await makeOrgs(db, 1_000, 10_000_000_000n)
   const spreadOrgs = await makeOrgs(db, 1_000, 10_000_000_000n)
   // The hot org can afford only part of what is thrown at it: the cap must hold exactly.
   const hotAllowance = price * BigInt(Math.floor((CALLERS * PER_CALLER) / 2)) + 1_234n
@@ -103,7 +107,12 @@ try {
   const [naiveHot] = await makeOrgs(db, 1, 10_000_000_000n)
   // Statistics as a running database has them (autovacuum would analyze these tables soon).
   await db.$client`analyze`
-  const spread = (c: number, i: number) => spreadOrgs[(c * 7919 + i * 104_729) % spreadOrgs.length]!
+  const spreadOver =
+    (orgs: string[]) =>
+    (c: number, i: number): string =>
+      orgs[(c * 7919 + i * 104_729) % orgs.length]!
+  const spread = spreadOver(spreadOrgs)
+  const naiveSpreadOrgs = spreadOver(naiveOrgs)
 
   const meter = createMeter(db, {
     rateCard: config.rateCard,
@@ -126,18 +135,32 @@ try {
   // pages cached — the figures below are each path's steady state, not its first second. The
   // hot-org warm-up runs on an org of its own, so the measured hot org's cap is untouched.
   const [warmHot] = await makeOrgs(db, 1, 10_000_000_000n)
-  await run('(warm-up) naive', spread, (o) => naiveMeter(db, o), { quiet: true })
+  await run('(warm-up) naive', naiveSpreadOrgs, (o) => naiveMeter(db, o), { quiet: true })
   await run('(warm-up) tollgate', spread, viaMeter, { quiet: true })
   await run('(warm-up) tollgate, hot', () => warmHot!, viaMeter, { quiet: true })
 
-  const naiveSpread = await run('naive, spread', spread, (o) => naiveMeter(db, o))
+  // Batches and how many were decided on cached accounts (one round trip), per measured run.
+  const batches = () => {
+    const before = { ...meter.stats }
+    return () => {
+      const n = meter.stats.batches - before.batches
+      const actions = meter.stats.actions - before.actions
+      const cached = meter.stats.cached - before.cached
+      return `${' '.repeat(25)}${n} batches of ${(actions / n).toFixed(1)} actions on average, ${((100 * cached) / n).toFixed(0)}% decided on cached accounts`
+    }
+  }
+  const naiveSpread = await run('naive, spread', naiveSpreadOrgs, (o) => naiveMeter(db, o))
+  const spreadBatches = batches()
   const tollSpread = await run('tollgate, spread', spread, viaMeter)
+  console.log(spreadBatches())
   const naiveHotRun = await run(
     'naive, hot org',
     () => naiveHot!,
     (o) => naiveMeter(db, o),
   )
+  const hotBatches = batches()
   const tollHot = await run('tollgate, hot org', () => hotOrg!, viaMeter)
+  console.log(hotBatches())
   await meter.close()
 
   const ids = [...tollSpread.acked, ...tollHot.acked]

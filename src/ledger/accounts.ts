@@ -1,7 +1,7 @@
 import type { AccountSnapshot } from './decide.js'
 import { NoBillingAccountError } from './errors.js'
 import type { Movement } from './movements.js'
-import { arrayParams, microsOf, type Sql, toTimestamp } from './sql.js'
+import { type ArrayElement, arrayParams, microsOf, type Sql, toTimestamp } from './sql.js'
 import type { SubscriptionState } from './states.js'
 
 /** An org's billing account and current subscription, locked for the transaction. */
@@ -30,6 +30,12 @@ export type LockedAccount = {
   dirty?: boolean
   /** The subscription's allowance as read, so only a change is written back (never a stale one). */
   loaded?: { allowance: bigint }
+  /**
+   * The row versions (`xmin`) of the account and its subscription as read: any write to either
+   * row changes its version, so a write that expects these finds out whether the account it
+   * decided on is still the one in the database.
+   */
+  versions?: { account: string; subscription: string }
 }
 
 /** The gate's view of a locked account: the voucher it sees is what reservations left. */
@@ -69,10 +75,10 @@ export async function lockAccounts(
        a.accrued, a.reserved, a.booked, a.collected, a.written_off, a.entry_seq,
        ${microsOf('a.accrued_since')} as accrued_since,
        s.allowance, s.monthly_limit, ${microsOf('s.window_start')} as window_start, s.window_seconds,
-       a.spend_window, a.spend_window_spent
+       a.spend_window, a.spend_window_spent, a.row_version::text as account_version, s.row_version::text as subscription_version
      from unnest($1::uuid[]) as q(org_id)
-       cross join lateral (select * from billing_accounts a where a.org_id = q.org_id limit 1) a
-       cross join lateral (select * from subscriptions s where s.id = a.subscription_id limit 1) s
+       cross join lateral (select *, xmin as row_version from billing_accounts a where a.org_id = q.org_id limit 1) a
+       cross join lateral (select *, xmin as row_version from subscriptions s where s.id = a.subscription_id limit 1) s
      order by a.org_id
      ${lock ? 'for update of a' : ''}`,
     arrayParams([orgIds]),
@@ -102,6 +108,10 @@ export async function lockAccounts(
       spendWindow: r.spend_window as number,
       spendWindowSpent: r.spend_window_spent as bigint,
       loaded: { allowance: r.allowance as bigint },
+      versions: {
+        account: r.account_version as string,
+        subscription: r.subscription_version as string,
+      },
     })
   }
   return out
@@ -262,9 +272,12 @@ export async function saveAccounts(sql: Sql, accounts: Iterable<LockedAccount>):
 export const movedAllowances = (accounts: readonly LockedAccount[]) =>
   accounts.filter((a) => a.loaded === undefined || a.loaded.allowance !== a.allowance)
 
-/** The balances of `dirty` accounts as array parameters, for `updateAccounts`. */
-export function accountParams(dirty: readonly LockedAccount[]) {
-  return arrayParams([
+/**
+ * The balances of `dirty` accounts as array parameters, for `updateAccounts`; with `versions`,
+ * also the row versions each was decided on (its `versions`), for `updateAccounts`' check.
+ */
+export function accountParams(dirty: readonly LockedAccount[], { versions = false } = {}) {
+  const columns: ArrayElement[][] = [
     dirty.map((a) => a.orgId),
     dirty.map((a) => a.voucher),
     dirty.map((a) => a.reservedVoucher),
@@ -278,15 +291,26 @@ export function accountParams(dirty: readonly LockedAccount[]) {
     dirty.map((a) => (a.accruedSince === null ? null : toTimestamp(a.accruedSince))),
     dirty.map((a) => a.spendWindow),
     dirty.map((a) => a.spendWindowSpent),
-  ])
+  ]
+  if (versions)
+    columns.push(
+      dirty.map((a) => a.versions!.account),
+      dirty.map((a) => a.versions!.subscription),
+    )
+  return arrayParams(columns)
 }
 
 /**
  * The account rows' update from `accountParams` at parameters `$first`... (`org_id = any(...)`
  * repeats the join for the planner: it then fetches the rows by key rather than reading the
  * whole table to join a few).
+ *
+ * With `checkVersions`, from `accountParams(..., { versions: true })`: only rows still at the
+ * versions given are updated (the account's, and its subscription's unchanged), and the update
+ * returns a row for each one it updated — the caller counts them. A row another transaction is
+ * updating is waited for and then, changed, left out.
  */
-export const updateAccounts = (first: number) => {
+export const updateAccounts = (first: number, { checkVersions = false } = {}) => {
   const $ = (i: number) => `$${first + i}`
   return `update billing_accounts a set voucher = v.voucher, reserved_voucher = v.reserved_voucher,
        voucher_exhausted_at = v.voucher_exhausted_at, accrued = v.accrued, reserved = v.reserved,
@@ -295,8 +319,15 @@ export const updateAccounts = (first: number) => {
        updated_at = clock_timestamp()
      from unnest(${$(0)}::uuid[], ${$(1)}::int8[], ${$(2)}::int8[], ${$(3)}::timestamptz[], ${$(4)}::int8[],
        ${$(5)}::int8[], ${$(6)}::int8[], ${$(7)}::int8[], ${$(8)}::int8[], ${$(9)}::int8[], ${$(10)}::timestamptz[],
-       ${$(11)}::int4[], ${$(12)}::int8[])
+       ${$(11)}::int4[], ${$(12)}::int8[]${checkVersions ? `, ${$(13)}::xid[], ${$(14)}::xid[]` : ''})
        as v(org_id, voucher, reserved_voucher, voucher_exhausted_at, accrued, reserved, booked, collected,
-            written_off, entry_seq, accrued_since, spend_window, spend_window_spent)
-     where a.org_id = v.org_id and a.org_id = any(${$(0)}::uuid[])`
+            written_off, entry_seq, accrued_since, spend_window, spend_window_spent${checkVersions ? ', account_version, subscription_version' : ''})
+     where a.org_id = v.org_id and a.org_id = any(${$(0)}::uuid[])${
+       checkVersions
+         ? `
+       and a.xmin = v.account_version
+       and exists (select from subscriptions s where s.id = a.subscription_id and s.xmin = v.subscription_version)
+     returning a.org_id`
+         : ''
+     }`
 }

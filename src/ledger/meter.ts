@@ -78,8 +78,12 @@ export type Meter = {
   reserve: (p: ReserveParameters) => Promise<MeterOutcome>
   /** Waits for everything queued, then stops accepting work. */
   close: () => Promise<void>
-  /** Batches committed and actions in them, for metrics. */
-  stats: { batches: number; actions: number }
+  /**
+   * For metrics: batches committed and the actions in them; of those batches, how many were
+   * decided on cached accounts; and how many tries on cached accounts found a row changed
+   * (those batches were decided again on locked rows).
+   */
+  stats: { batches: number; actions: number; cached: number; stale: number }
 }
 
 export type CreateMeterParameters = {
@@ -90,6 +94,12 @@ export type CreateMeterParameters = {
   /** Transactions in flight at once (each on its own pooled connection). */
   concurrency?: number
   reservationTtlSeconds?: number
+  /**
+   * Most orgs whose accounts are kept as the engine's last batch left them, so that the next
+   * batch for them is decided without reading them again (checked by row version when it
+   * writes). 0 decides every batch on freshly locked rows. Default 10,000.
+   */
+  accountCache?: number
   /** The clock, in microseconds since the epoch (tests move it). */
   clock?: () => bigint
   /**
@@ -98,6 +108,18 @@ export type CreateMeterParameters = {
    */
   meteredActions?: readonly string[]
 }
+
+/** An account as a committed batch of this engine left it, `account.versions` included. */
+type CachedAccount = {
+  account: LockedAccount
+  /** Wall-clock ms after which it is read again. */
+  expires: number
+  /** Wall-clock ms before which a batch for it is decided on locked rows (it just went stale). */
+  fastFrom: number
+}
+
+/** How long a cached account is trusted at most (its row versions are checked at every write). */
+const CACHE_MS = 60_000
 
 const hashRequest = (p: MeterParameters, op: string) =>
   createHash('sha256')
@@ -109,7 +131,9 @@ const hashRequest = (p: MeterParameters, op: string) =>
  * is queued (up to `maxBatch`), locks the orgs involved in a fixed order, decides every
  * action with the gate on the locked rows, writes usage rows, ledger entries and idempotency
  * keys, and commits — and only then does any caller get its answer. One transaction per
- * batch, never one per action, and never inside the caller's own transaction.
+ * batch, never one per action, and never inside the caller's own transaction. A batch whose
+ * orgs this engine metered last is decided on the accounts as it left them instead, in one
+ * round trip, and rolled back and decided again on locked rows if anything changed them since.
  *
  * @example
  * const meter = createMeter(db, { rateCard: config.rateCard, product: config.product })
@@ -125,7 +149,7 @@ export function createMeter(db: Db, options: CreateMeterParameters): Meter {
   let inFlight = 0
   let closed = false
   const idle: Array<() => void> = []
-  const stats = { batches: 0, actions: 0 }
+  const stats = { batches: 0, actions: 0, cached: 0, stale: 0 }
 
   // Orgs in a batch that is in flight. A second batch for the same org would only wait on
   // its row lock, so its actions stay queued and ride in the next batch instead: a hot org
@@ -178,7 +202,117 @@ export function createMeter(db: Db, options: CreateMeterParameters): Meter {
     })
   }
 
+  // The accounts as this engine's own batches last left them, with the row versions those
+  // batches wrote (oldest first: a Map keeps insertion order). A batch whose orgs are all here
+  // is decided on them without reading or locking anything, in one round trip: its write checks
+  // the versions and rolls everything back if any row changed since (another process metered,
+  // settlement booked a charge, the subscription moved), and the batch is then decided again
+  // the usual way, on locked rows. An entry lives `CACHE_MS` at most.
+  const cache = new Map<string, CachedAccount>()
+  const cacheSize = options.accountCache ?? 10_000
+  // Orgs whose cached batch just found its rows changed: the next second goes the locked way.
+  const backoff = new Map<string, number>()
+
+  const remember = (
+    accounts: Map<string, LockedAccount>,
+    decided: Decided,
+    version: string | undefined,
+  ) => {
+    const wall = Date.now()
+    const moved = new Set(decided.transitions.map((t) => t.orgId))
+    const allowancesMoved = movedAllowances([...accounts.values()].filter((a) => a.dirty))
+    for (const a of accounts.values()) {
+      cache.delete(a.orgId)
+      const fastFrom = backoff.get(a.orgId) ?? 0
+      backoff.delete(a.orgId)
+      if (cacheSize === 0 || moved.has(a.orgId) || !a.versions || allowancesMoved.includes(a))
+        continue
+      if (a.dirty) {
+        // Written by this batch: the row's version is now this transaction's id.
+        if (version === undefined) continue
+        a.versions = { account: version, subscription: a.versions.subscription }
+        a.dirty = false
+      }
+      cache.set(a.orgId, { account: a, expires: wall + CACHE_MS, fastFrom })
+      if (cache.size > cacheSize) cache.delete(cache.keys().next().value!)
+    }
+  }
+
+  const answer = (batch: Item[], results: Result[]) => {
+    stats.batches++
+    stats.actions += batch.length
+    const out = answers(results)
+    batch.forEach((item, i) => {
+      const r = out[i]!
+      if (r instanceof Error) item.reject(r)
+      else item.resolve(r)
+    })
+  }
+
+  // One round trip: BEGIN, the checked write and COMMIT go out together. Returns false, having
+  // written nothing, when the batch must be decided on locked rows instead.
+  const runCached = async (batch: Item[]): Promise<boolean> => {
+    const wall = Date.now()
+    const accounts = new Map<string, LockedAccount>()
+    for (const { p } of batch) {
+      if (accounts.has(p.orgId)) continue
+      const c = cache.get(p.orgId)
+      if (!c || wall >= c.expires || wall < c.fastFrom) return false
+      accounts.set(p.orgId, { ...c.account })
+    }
+    const now = clock()
+    const decided = decideBatch(batch, accounts, new Map(), options, now)
+    // A refusal (and the transition it may cause) is decided on locked rows, never on a copy.
+    if (decided.results.some((r) => r instanceof Error)) return false
+    // Every org accepted something; in org-id order, the order locks are taken in.
+    const dirty = [...accounts.values()].sort((x, y) => (x.orgId < y.orgId ? -1 : 1))
+    const params = writeParams(decided.newUsage, accounts, dirty, now, ttl, { fresh: true })
+    let conn: postgres.ReservedSql | undefined
+    try {
+      conn = await db.$client.reserve()
+      const [, written, commit] = await Promise.allSettled([
+        conn.unsafe(BEGIN).execute(),
+        conn
+          .unsafe<{ id: bigint; version: string }[]>(WRITE_FRESH_BATCH, params, { prepare: true })
+          .execute(),
+        conn.unsafe(COMMIT).execute(),
+      ])
+      if (written.status === 'rejected') throw written.reason
+      if (commit.status === 'rejected') throw commit.reason
+      if (commit.value.command !== 'COMMIT')
+        throw new RetryableError(`metering batch ended in ${commit.value.command}`)
+      conn.release()
+      conn = undefined
+      stats.cached++
+      remember(accounts, decided, takeIds(decided.newUsage, written.value))
+      answer(batch, decided.results)
+      return true
+    } catch (error) {
+      if (conn) {
+        await conn.unsafe('rollback').catch(() => undefined)
+        conn.release()
+      }
+      // The orgs that changed are read again, and for a second go the locked way (another
+      // process may be metering them too); the rest of the batch stays cached. (A key already
+      // stored fails the write too: the locked way answers it with its first outcome.)
+      const { code, detail } = error as { code?: unknown; detail?: unknown }
+      if (code === '40001' && typeof detail === 'string') {
+        stats.stale++
+        for (const org of detail.split(',')) {
+          cache.delete(org)
+          backoff.set(org, wall + 1000)
+        }
+      } else if (code === '40P01') {
+        for (const org of accounts.keys()) backoff.set(org, wall + 1000)
+      } else if (code !== '23505') {
+        for (const org of accounts.keys()) cache.delete(org)
+      }
+      return false
+    }
+  }
+
   const runBatch = async (batch: Item[]) => {
+    if (cache.size > 0 && (await runCached(batch))) return
     let conn: postgres.ReservedSql | undefined
     try {
       // Two round trips per batch: BEGIN goes out with the locking reads, COMMIT with the
@@ -187,7 +321,14 @@ export function createMeter(db: Db, options: CreateMeterParameters): Meter {
       // the COMMIT said COMMIT.
       conn = await db.$client.reserve()
       const begin = conn.unsafe(BEGIN).execute()
-      const { outcomes, writes } = await meterBatch(conn, batch, options, clock, ttl, begin)
+      const { accounts, decided, writes, version } = await meterBatch(
+        conn,
+        batch,
+        options,
+        clock,
+        ttl,
+        begin,
+      )
       const settled = await Promise.allSettled([...writes, conn.unsafe(COMMIT).execute()])
       const failed = settled.find((r) => r.status === 'rejected')
       if (failed) throw failed.reason
@@ -196,19 +337,14 @@ export function createMeter(db: Db, options: CreateMeterParameters): Meter {
         throw new RetryableError(`metering batch ended in ${commit.value.command}`)
       conn.release()
       conn = undefined
-      stats.batches++
-      stats.actions += batch.length
-      const results = outcomes()
-      batch.forEach((item, i) => {
-        const r = results[i]!
-        if (r instanceof Error) item.reject(r)
-        else item.resolve(r)
-      })
+      remember(accounts, decided, version())
+      answer(batch, decided.results)
     } catch (error) {
       if (conn) {
         await conn.unsafe('rollback').catch(() => undefined)
         conn.release()
       }
+      for (const item of batch) cache.delete(item.p.orgId)
       // One bad action must not sink the others: retry each alone, then report.
       if (batch.length > 1) {
         for (const item of batch) await runBatch([item])
@@ -260,9 +396,14 @@ const BEGIN = 'begin; set local plan_cache_mode = force_generic_plan'
  * A batch's writes, one statement: its new usage rows (with ids from the sequence, returned in
  * the batch's order), their idempotency keys (each outcome with its usage id), their ledger
  * entries (each pointing at its usage row by position, `$16`; `$17` is the batch's time) and the
- * orgs' balances.
+ * orgs' balances. Each row returned also carries the transaction's id: the version every row
+ * it updated now has.
+ *
+ * `fresh`: the accounts were decided on as cached, not locked — the update checks their versions
+ * (`$44`, `$45`) and `tollgate_expect_fresh` fails the statement unless it updated every one of
+ * them (naming those it did not), which rolls back every write of the batch.
  */
-const WRITE_BATCH = `
+const writeBatch = (fresh: boolean) => `
   with v as materialized (
     select nextval('usage_id_seq')::int8 as id, x.*
     from unnest($1::uuid[], $2::text[], $3::text[], $4::int4[], $5::int8[], $6::int8[], $7::int8[], $8::text[],
@@ -285,9 +426,17 @@ const WRITE_BATCH = `
     from unnest(${entryArrays(18)}, $16::int4[]) as e(${ENTRY_COLUMNS}, usage_ord)
     join v on v.ord = e.usage_ord
   ), a as (
-    ${updateAccounts(31)}
+    ${updateAccounts(31, { checkVersions: fresh })}
   )
-  select id from v order by ord`
+  select id, pg_current_xact_id()::xid::text as version from v${
+    fresh
+      ? `
+  cross join (select tollgate_expect_fresh($31::uuid[], array_agg(org_id)) from a) as fresh`
+      : ''
+  }
+  order by ord`
+const WRITE_BATCH = writeBatch(false)
+const WRITE_FRESH_BATCH = writeBatch(true)
 
 /**
  * COMMIT, padded to 1 kB: the driver holds a statement under 1 kB back until the event loop's
@@ -298,51 +447,41 @@ const COMMIT = `commit${' '.repeat(1024)}`
 
 type StoredOutcome = { hash: string; outcome: MeterOutcome }
 
-/**
- * Decides one batch on `tx`, a connection whose BEGIN (`begin`) is in flight. Returns each
- * item's outcome or error and the batch's writes, already sent and not yet awaited: the
- * caller pipelines COMMIT behind them and acknowledges nothing until it has succeeded.
- */
-async function meterBatch(
-  tx: Sql,
-  batch: Item[],
-  options: CreateMeterParameters,
-  clock: () => bigint,
-  ttl: number,
-  begin: Promise<unknown>,
-): Promise<{ outcomes: () => Array<MeterOutcome | Error>; writes: Promise<unknown>[] }> {
-  const orgIds = [...new Set(batch.map((i) => i.p.orgId))].sort()
-  // Round trip 1, pipelined on the transaction's connection: lock the orgs (in org-id order),
-  // then — in a statement that starts after the lock is held, so it sees everything the
-  // previous holder committed — read the idempotency keys.
-  const keyed = batch.filter((i) => i.p.idempotencyKey !== undefined)
-  const [, accounts, storedRows] = await Promise.all([
-    begin,
-    lockAccounts(tx, orgIds),
-    keyed.length === 0
-      ? Promise.resolve([])
-      : tx.unsafe<{ org_id: string; key: string; request_hash: string; outcome: MeterOutcome }[]>(
-          // One primary-key lookup per key (`limit 1` keeps the lateral subquery from becoming a
-          // join, which a plan cached while the table was small does as a scan of all of it).
-          `select k.org_id, k.key, k.request_hash, k.outcome from unnest($1::uuid[], $2::text[]) as q(org_id, key)
-           cross join lateral (select * from idempotency_keys k where k.org_id = q.org_id and k.key = q.key limit 1) k`,
-          arrayParams([keyed.map((i) => i.p.orgId), keyed.map((i) => i.p.idempotencyKey!)]),
-          { prepare: true },
-        ),
-  ])
-  const stored = new Map<string, StoredOutcome>()
-  for (const r of storedRows)
-    stored.set(`${r.org_id}\u0000${r.key}`, { hash: r.request_hash, outcome: r.outcome })
+type Result = MeterOutcome | Error | { replayOf: MeterOutcome }
 
-  const now = clock()
-  const results: Array<MeterOutcome | Error | { replayOf: MeterOutcome }> = []
-  const newUsage: Array<{
-    item: Item
-    account: LockedAccount
-    outcome: Omit<MeterOutcome, 'usageId'>
-    entries: Array<Omit<Parameters<typeof entryFor>[1], 'usageId'>>
-  }> = []
-  const transitions: Array<{ subscriptionId: string }> = []
+type NewUsage = {
+  item: Item
+  account: LockedAccount
+  outcome: Omit<MeterOutcome, 'usageId'>
+  entries: Array<Omit<Parameters<typeof entryFor>[1], 'usageId'>>
+}
+
+/** A batch decided: each item's result, the usage it records, and the transitions it causes. */
+type Decided = {
+  results: Result[]
+  newUsage: NewUsage[]
+  transitions: Array<{ subscriptionId: string; orgId: string }>
+}
+
+/** The outcomes to answer with, read once the writes are done (new usage ids come back with them). */
+const answers = (results: Result[]) =>
+  results.map((r) => ('replayOf' in r ? { ...r.replayOf, replayed: true } : r))
+
+/**
+ * Decides every item of a batch with the gate, in order, on `accounts` (changed in place, as
+ * each accepted action moves them). `stored` holds the idempotency keys already recorded; a
+ * retry of a key seen earlier in the batch is answered with that earlier outcome.
+ */
+function decideBatch(
+  batch: Item[],
+  accounts: Map<string, LockedAccount>,
+  stored: Map<string, StoredOutcome>,
+  options: CreateMeterParameters,
+  now: bigint,
+): Decided {
+  const results: Result[] = []
+  const newUsage: NewUsage[] = []
+  const transitions: Decided['transitions'] = []
 
   for (const item of batch) {
     const { p } = item
@@ -388,7 +527,8 @@ async function meterBatch(
           }),
         )
       } else {
-        if (step.movedToNeedsReauth) transitions.push({ subscriptionId: account.subscriptionId })
+        if (step.movedToNeedsReauth)
+          transitions.push({ subscriptionId: account.subscriptionId, orgId: account.orgId })
         results.push(
           new BillingInactiveError({
             reason: decision.reason,
@@ -422,12 +562,120 @@ async function meterBatch(
       replayed: false,
     }
     newUsage.push({ item, account, outcome, entries })
-    results.push(outcome as MeterOutcome) // usageId filled in below
+    results.push(outcome as MeterOutcome) // usageId filled in when the write returns
     // A later retry with the same key in this very batch sees this outcome.
     if (storeKey) stored.set(storeKey, { hash: item.requestHash, outcome: outcome as MeterOutcome })
   }
+  return { results, newUsage, transitions }
+}
 
-  for (const t of transitions) {
+/**
+ * The parameters of `writeBatch` for a decided batch's new usage and changed accounts (each
+ * account's row versions too, when `fresh`).
+ */
+function writeParams(
+  newUsage: NewUsage[],
+  accounts: Map<string, LockedAccount>,
+  dirty: LockedAccount[],
+  now: bigint,
+  ttl: number,
+  { fresh }: { fresh: boolean },
+) {
+  const entries: PendingEntry[] = []
+  const entryUsage: number[] = []
+  newUsage.forEach((u, i) => {
+    for (const e of u.entries) {
+      entries.push(entryFor(u.account, { ...e, usageId: null }))
+      entryUsage.push(i + 1)
+    }
+  })
+  fixBalancesAfter(entries, accounts)
+  const params = [
+    ...arrayParams([
+      newUsage.map((u) => u.outcome.orgId),
+      newUsage.map((u) => u.outcome.subscriptionId),
+      newUsage.map((u) => u.outcome.action),
+      newUsage.map((u) => u.outcome.quantity),
+      newUsage.map((u) => u.outcome.unitPriceMicros),
+      newUsage.map((u) => u.outcome.voucherMicros),
+      newUsage.map((u) => u.outcome.billableMicros),
+      newUsage.map((u) => u.outcome.rateVersion),
+      newUsage.map((u) => u.outcome.windowIndex),
+      newUsage.map((u) => u.outcome.status),
+      newUsage.map((u) => u.outcome.free),
+      newUsage.map((u) => u.item.p.idempotencyKey),
+      newUsage.map((u) =>
+        u.item.op === 'reserve'
+          ? toTimestamp(now + BigInt(u.item.p.ttlSeconds ?? ttl) * 1_000_000n)
+          : null,
+      ),
+      newUsage.map((u) => (u.item.p.idempotencyKey === undefined ? null : u.item.requestHash)),
+      newUsage.map((u) =>
+        u.item.p.idempotencyKey === undefined ? null : JSON.stringify(u.outcome),
+      ),
+      entryUsage,
+    ]),
+    toTimestamp(now) as never,
+    ...entryParams(entries),
+    ...accountParams(dirty, { versions: fresh }),
+  ]
+  return params
+}
+
+/** Fills in the new usage ids (the write returns them in the batch's order); returns the write's transaction id. */
+function takeIds(newUsage: NewUsage[], rows: Array<{ id: bigint; version: string }>) {
+  rows.forEach((r, i) => {
+    ;(newUsage[i]!.outcome as MeterOutcome).usageId = r.id.toString()
+  })
+  return rows[0]?.version
+}
+
+/**
+ * Decides one batch on `tx`, a connection whose BEGIN (`begin`) is in flight, on the accounts
+ * it locks. Returns the locked accounts (as the batch leaves them), what was decided, each
+ * item's outcome or error, and the batch's writes, already sent and not yet awaited: the caller
+ * pipelines COMMIT behind them and acknowledges nothing until it has succeeded.
+ */
+async function meterBatch(
+  tx: Sql,
+  batch: Item[],
+  options: CreateMeterParameters,
+  clock: () => bigint,
+  ttl: number,
+  begin: Promise<unknown>,
+): Promise<{
+  accounts: Map<string, LockedAccount>
+  decided: Decided
+  writes: Promise<unknown>[]
+  /** The transaction's id once the usage write is done (the version of every row it updated). */
+  version: () => string | undefined
+}> {
+  const orgIds = [...new Set(batch.map((i) => i.p.orgId))].sort()
+  // Round trip 1, pipelined on the transaction's connection: lock the orgs (in org-id order),
+  // then — in a statement that starts after the lock is held, so it sees everything the
+  // previous holder committed — read the idempotency keys.
+  const keyed = batch.filter((i) => i.p.idempotencyKey !== undefined)
+  const [, accounts, storedRows] = await Promise.all([
+    begin,
+    lockAccounts(tx, orgIds),
+    keyed.length === 0
+      ? Promise.resolve([])
+      : tx.unsafe<{ org_id: string; key: string; request_hash: string; outcome: MeterOutcome }[]>(
+          // One primary-key lookup per key (`limit 1` keeps the lateral subquery from becoming a
+          // join, which a plan cached while the table was small does as a scan of all of it).
+          `select k.org_id, k.key, k.request_hash, k.outcome from unnest($1::uuid[], $2::text[]) as q(org_id, key)
+           cross join lateral (select * from idempotency_keys k where k.org_id = q.org_id and k.key = q.key limit 1) k`,
+          arrayParams([keyed.map((i) => i.p.orgId), keyed.map((i) => i.p.idempotencyKey!)]),
+          { prepare: true },
+        ),
+  ])
+  const stored = new Map<string, StoredOutcome>()
+  for (const r of storedRows)
+    stored.set(`${r.org_id}\u0000${r.key}`, { hash: r.request_hash, outcome: r.outcome })
+
+  const now = clock()
+  const decided = decideBatch(batch, accounts, stored, options, now)
+  for (const t of decided.transitions) {
     await transitionSubscription(tx, {
       subscriptionId: t.subscriptionId,
       to: 'needs_reauth',
@@ -438,55 +686,18 @@ async function meterBatch(
   }
 
   // Round trip 2: every write of the batch in one statement, COMMIT behind it.
+  const { newUsage } = decided
   const writes: Promise<unknown>[] = []
-  const at = toTimestamp(now)
   const dirty = [...accounts.values()].filter((a) => a.dirty)
+  let version: string | undefined
   if (newUsage.length > 0) {
-    const entries: PendingEntry[] = []
-    const entryUsage: number[] = []
-    newUsage.forEach((u, i) => {
-      for (const e of u.entries) {
-        entries.push(entryFor(u.account, { ...e, usageId: null }))
-        entryUsage.push(i + 1)
-      }
-    })
-    fixBalancesAfter(entries, accounts)
-    const params = [
-      ...arrayParams([
-        newUsage.map((u) => u.outcome.orgId),
-        newUsage.map((u) => u.outcome.subscriptionId),
-        newUsage.map((u) => u.outcome.action),
-        newUsage.map((u) => u.outcome.quantity),
-        newUsage.map((u) => u.outcome.unitPriceMicros),
-        newUsage.map((u) => u.outcome.voucherMicros),
-        newUsage.map((u) => u.outcome.billableMicros),
-        newUsage.map((u) => u.outcome.rateVersion),
-        newUsage.map((u) => u.outcome.windowIndex),
-        newUsage.map((u) => u.outcome.status),
-        newUsage.map((u) => u.outcome.free),
-        newUsage.map((u) => u.item.p.idempotencyKey),
-        newUsage.map((u) =>
-          u.item.op === 'reserve'
-            ? toTimestamp(now + BigInt(u.item.p.ttlSeconds ?? ttl) * 1_000_000n)
-            : null,
-        ),
-        newUsage.map((u) => (u.item.p.idempotencyKey === undefined ? null : u.item.requestHash)),
-        newUsage.map((u) =>
-          u.item.p.idempotencyKey === undefined ? null : JSON.stringify(u.outcome),
-        ),
-        entryUsage,
-      ]),
-      at as never,
-      ...entryParams(entries),
-      ...accountParams(dirty),
-    ]
+    const params = writeParams(newUsage, accounts, dirty, now, ttl, { fresh: false })
     writes.push(
-      tx.unsafe<{ id: bigint }[]>(WRITE_BATCH, params, { prepare: true }).then((rows) => {
-        // Ids in the order of the batch's new usage (the statement returns them so).
-        rows.forEach((r, i) => {
-          ;(newUsage[i]!.outcome as MeterOutcome).usageId = r.id.toString()
-        })
-      }),
+      tx
+        .unsafe<{ id: bigint; version: string }[]>(WRITE_BATCH, params, { prepare: true })
+        .then((rows) => {
+          version = takeIds(newUsage, rows)
+        }),
     )
     // Metering never moves an allowance; anything else that did is written as well.
     if (movedAllowances(dirty).length > 0) writes.push(saveAccounts(tx, dirty))
@@ -495,11 +706,7 @@ async function meterBatch(
   }
   // Written, not yet awaited: a rejection is handled by the caller, after the COMMIT is sent.
   for (const w of writes) w.catch(() => undefined)
-  return {
-    // Read once the writes are done: new usage ids come back with them.
-    outcomes: () => results.map((r) => ('replayOf' in r ? { ...r.replayOf, replayed: true } : r)),
-    writes,
-  }
+  return { accounts, decided, writes, version: () => version }
 }
 
 /**

@@ -32,7 +32,7 @@ export const nowMicros = (): bigint => BigInt(Date.now()) * 1000n
 export const arrayParams = (params: ReadonlyArray<ReadonlyArray<ArrayElement>>) =>
   params.map(arrayLiteral) as never[]
 
-type ArrayElement = string | number | bigint | null | undefined
+export type ArrayElement = string | number | bigint | null | undefined
 
 const needsEscape = /[\\"]/g
 

@@ -302,6 +302,10 @@ describe('the ledger agrees with a model', () => {
       // The pure core runs 1,000 sequences in src/ledger/movements.test.ts; these go end to end.
       { numRuns: 200 },
     )
+    // Both ways of deciding a batch were checked against the model: on cached accounts, and on
+    // locked rows after a cached try found its rows changed (a commit, void, expiry or state change).
+    expect(meter.stats.cached).toBeGreaterThan(0)
+    expect(meter.stats.stale).toBeGreaterThan(0)
     await meter.close()
   }, 240_000)
 })

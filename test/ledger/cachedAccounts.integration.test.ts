@@ -1,0 +1,135 @@
+import {
+  authorizeSubscription,
+  BillingInactiveError,
+  getBillingSummary,
+  IdempotencyConflictError,
+  reconcileLedger,
+  setSubscriptionState,
+} from '../../src/ledger/index.js'
+import { describe, expect, test } from '../fixtures.js'
+import { activeOrg, config, makeMeter } from './helpers.js'
+
+const price = config.rateCard.prices.save_comment!
+
+/** Usage rows of `orgId`: a try that found its accounts changed must have left none. */
+const usageCount = async (db: Parameters<typeof getBillingSummary>[0], orgId: string) =>
+  Number(
+    (await db.$client<{ n: bigint }[]>`select count(*) as n from usage where org_id = ${orgId}`)[0]!
+      .n,
+  )
+
+// The engine keeps each account as its own last batch left it and decides the next batch on
+// that copy, in one round trip, checking the row versions as it writes. These tests change the
+// rows behind its back and check that it never decides on what it cached once it is stale.
+describe('metering on cached accounts', () => {
+  test('a subscription moved elsewhere is seen: the cached try writes nothing, the action is refused', async ({
+    db,
+  }) => {
+    const meter = makeMeter(db)
+    const { orgId, subscriptionId } = await activeOrg(db, { allowance: 1_000_000n })
+    await meter.meter({ orgId, action: 'save_comment' }) // read and locked, then cached
+    await meter.meter({ orgId, action: 'save_comment' })
+    expect(meter.stats).toMatchObject({ batches: 2, cached: 1, stale: 0 })
+
+    // Only the subscription row changes (the account row is untouched).
+    await setSubscriptionState(db, { subscriptionId, to: 'lapsed', cause: 'chain', reason: 'test' })
+    const refused = await meter.meter({ orgId, action: 'save_comment' }).catch((e) => e)
+    expect(refused).toBeInstanceOf(BillingInactiveError)
+    expect(refused.details).toMatchObject({ reason: 'inactive', subscription_id: subscriptionId })
+    expect(meter.stats).toMatchObject({ cached: 1, stale: 1 })
+    expect(await usageCount(db, orgId)).toBe(2)
+
+    await authorizeSubscription(db, {
+      orgId,
+      subscriptionId,
+      owner: '0x00000000000000000000000000000000000000aa',
+      allowance: 1_000_000n,
+    })
+    const again = await meter.meter({ orgId, action: 'save_comment' })
+    expect(again.billableMicros).toBe(price.toString())
+    expect((await getBillingSummary(db, orgId)).accrued).toBe(3n * price)
+    expect(await reconcileLedger(db, { orgId })).toEqual([])
+    await meter.close()
+  })
+
+  test('usage another engine recorded is counted: the allowance holds to the micro-credit', async ({
+    db,
+  }) => {
+    const a = makeMeter(db)
+    const b = makeMeter(db)
+    const allowance = 10n * price
+    const { orgId } = await activeOrg(db, { allowance })
+    for (let i = 0; i < 5; i++) await a.meter({ orgId, action: 'save_comment' })
+    expect(a.stats.cached).toBe(4)
+    // Another process uses up the rest; `a` still holds the account as it left it.
+    for (let i = 0; i < 5; i++) await b.meter({ orgId, action: 'save_comment' })
+    const refused = await a.meter({ orgId, action: 'save_comment' }).catch((e) => e)
+    expect(refused).toBeInstanceOf(BillingInactiveError)
+    expect(a.stats.stale).toBe(1)
+    const summary = await getBillingSummary(db, orgId)
+    expect(summary.accrued).toBe(allowance)
+    expect(summary.state).toBe('needs_reauth')
+    expect(await usageCount(db, orgId)).toBe(10)
+    expect(await reconcileLedger(db, { orgId })).toEqual([])
+    await a.close()
+    await b.close()
+  })
+
+  test('a key already stored is answered with its first outcome, and a stale try only re-reads the org that changed', async ({
+    db,
+  }) => {
+    const meter = makeMeter(db)
+    const other = makeMeter(db)
+    const one = await activeOrg(db, { allowance: 1_000_000n })
+    const two = await activeOrg(db, { allowance: 1_000_000n })
+    const first = await meter.meter({
+      orgId: one.orgId,
+      action: 'save_comment',
+      idempotencyKey: 'k1',
+    })
+    await meter.meter({ orgId: two.orgId, action: 'save_comment' })
+    await meter.meter({ orgId: one.orgId, action: 'save_comment', idempotencyKey: 'k2' })
+    expect(meter.stats.cached).toBe(1)
+    // The cached try fails on the key's unique index; the locked way finds the first outcome.
+    const retry = await meter.meter({
+      orgId: one.orgId,
+      action: 'save_comment',
+      idempotencyKey: 'k1',
+    })
+    expect(retry).toEqual({ ...first, replayed: true })
+    const conflict = await meter
+      .meter({ orgId: one.orgId, action: 'save_comment', quantity: 2, idempotencyKey: 'k1' })
+      .catch((e) => e)
+    expect(conflict).toBeInstanceOf(IdempotencyConflictError)
+    expect(meter.stats.stale).toBe(0)
+
+    // One batch of two orgs, one of them changed elsewhere: only that one is read again.
+    await other.meter({ orgId: two.orgId, action: 'save_comment' })
+    await Promise.all([
+      meter.meter({ orgId: one.orgId, action: 'save_comment' }),
+      meter.meter({ orgId: two.orgId, action: 'save_comment' }),
+    ])
+    expect(meter.stats.stale).toBe(1)
+    const cached = meter.stats.cached
+    await meter.meter({ orgId: one.orgId, action: 'save_comment' })
+    expect(meter.stats.cached).toBe(cached + 1)
+    expect(await usageCount(db, one.orgId)).toBe(4)
+    expect(await usageCount(db, two.orgId)).toBe(3)
+    for (const { orgId } of [one, two]) expect(await reconcileLedger(db, { orgId })).toEqual([])
+    await meter.close()
+    await other.close()
+  })
+
+  test('with the cache off every batch is decided on locked rows', async ({ db }) => {
+    const { createMeter } = await import('../../src/ledger/index.js')
+    const meter = createMeter(db, {
+      rateCard: config.rateCard,
+      product: config.product,
+      accountCache: 0,
+    })
+    const { orgId } = await activeOrg(db, { allowance: 1_000_000n })
+    for (let i = 0; i < 3; i++) await meter.meter({ orgId, action: 'save_comment' })
+    expect(meter.stats).toMatchObject({ batches: 3, cached: 0, stale: 0 })
+    await meter.close()
+  })
+})
