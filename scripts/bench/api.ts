@@ -45,7 +45,14 @@ try {
     targets.push(...batch)
   }
 
-  type Stats = { batches: number; actions: number; stepP50: number; stepP99: number }
+  type Stats = {
+    batches: number
+    actions: number
+    cached: number
+    stale: number
+    stepP50: number
+    stepP99: number
+  }
   type Steps = { stepP50: number; stepP99: number }
   // Two servers, each in its own process as in production: metering on, and off.
   const spawn = (metering: 'on' | 'off') =>
@@ -250,7 +257,7 @@ try {
   console.log('  saturated:')
   console.log(`    metering off: ${fmt(a)}`)
   console.log(
-    `    metering on:  ${fmt(b)}   (${onStats.actions} metered in ${onStats.batches} group commits in all)`,
+    `    metering on:  ${fmt(b)}   (${onStats.actions} metered in ${onStats.batches} group commits in all, ${onStats.cached} of them on cached accounts, ${onStats.stale} cached tries stale)`,
   )
   console.log(`    ${steps(saturatedSteps)}; p99 added ${saturatedAdded.toFixed(2)} ms`)
   console.log(`  equal load, ${equalRate} req/s offered to each:`)

@@ -67,10 +67,17 @@ export function snapshotOf(a: LockedAccount): AccountSnapshot {
 export async function lockAccounts(
   sql: Sql,
   orgIds: string[],
-  { lock = true }: { lock?: boolean } = {},
+  {
+    lock = true,
+    tag,
+  }: {
+    lock?: boolean
+    /** Makes the statement a prepared statement of its own (its plan made under its caller's settings). */
+    tag?: string
+  } = {},
 ): Promise<Map<string, LockedAccount>> {
   const rows = await sql.unsafe<Record<string, unknown>[]>(
-    `select a.org_id, a.subscription_id, s.state, ${microsOf('s.state_changed_at')} as state_changed_at,
+    `${tag ? `/* ${tag} */ ` : ''}select a.org_id, a.subscription_id, s.state, ${microsOf('s.state_changed_at')} as state_changed_at,
        a.voucher, a.reserved_voucher, ${microsOf('a.voucher_exhausted_at')} as voucher_exhausted_at,
        a.accrued, a.reserved, a.booked, a.collected, a.written_off, a.entry_seq,
        ${microsOf('a.accrued_since')} as accrued_since,

@@ -388,9 +388,13 @@ export function createMeter(db: Db, options: CreateMeterParameters): Meter {
 /**
  * A batch's statements run on their generic plans (lookups by key, inserts from arrays):
  * PostgreSQL would otherwise keep planning them afresh for small batches, whose custom plans
- * it estimates cheaper — and planning cost more than running them.
+ * it estimates cheaper — and planning cost more than running them. A generic plan is made
+ * once per connection and kept, so it must not depend on how big the tables were then: made
+ * while a table is small, it reads the whole table (cheapest for a few rows), and keeps reading
+ * it as it grows. With sequential scans off, every lookup is by key, whatever the table's size.
  */
-const BEGIN = 'begin; set local plan_cache_mode = force_generic_plan'
+const BEGIN =
+  'begin; set local plan_cache_mode = force_generic_plan; set local enable_seqscan = off'
 
 /**
  * A batch's writes, one statement: its new usage rows (with ids from the sequence, returned in
@@ -657,7 +661,8 @@ async function meterBatch(
   const keyed = batch.filter((i) => i.p.idempotencyKey !== undefined)
   const [, accounts, storedRows] = await Promise.all([
     begin,
-    lockAccounts(tx, orgIds),
+    // Its own prepared statement: its generic plan is made under this transaction's settings.
+    lockAccounts(tx, orgIds, { tag: 'meter' }),
     keyed.length === 0
       ? Promise.resolve([])
       : tx.unsafe<{ org_id: string; key: string; request_hash: string; outcome: MeterOutcome }[]>(
