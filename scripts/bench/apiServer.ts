@@ -26,6 +26,10 @@ const engine = createMeter(meterDb, {
   ...(process.env.BENCH_METER_CONCURRENCY
     ? { concurrency: Number(process.env.BENCH_METER_CONCURRENCY) }
     : {}),
+  // Another: how many orgs' accounts the meter keeps (0: every batch locks its rows).
+  ...(process.env.BENCH_ACCOUNT_CACHE
+    ? { accountCache: Number(process.env.BENCH_ACCOUNT_CACHE) }
+    : {}),
 })
 // How long each metering step takes, from the request's call to its batch's commit: the part
 // of a metered request's latency that metering adds.

@@ -1,7 +1,14 @@
 import type { AccountSnapshot } from './decide.js'
 import { NoBillingAccountError } from './errors.js'
 import type { Movement } from './movements.js'
-import { type ArrayElement, arrayParams, microsOf, type Sql, toTimestamp } from './sql.js'
+import {
+  type ArrayElement,
+  arrayParams,
+  microsOf,
+  type Sql,
+  toTimestamp,
+  zipArrays,
+} from './sql.js'
 import type { SubscriptionState } from './states.js'
 
 /** An org's billing account and current subscription, locked for the transaction. */
@@ -83,7 +90,7 @@ export async function lockAccounts(
        ${microsOf('a.accrued_since')} as accrued_since,
        s.allowance, s.monthly_limit, ${microsOf('s.window_start')} as window_start, s.window_seconds,
        a.spend_window, a.spend_window_spent, a.row_version::text as account_version, s.row_version::text as subscription_version
-     from unnest($1::uuid[]) as q(org_id)
+     from (select unnest($1::uuid[]) as org_id) as q
        cross join lateral (select *, xmin as row_version from billing_accounts a where a.org_id = q.org_id limit 1) a
        cross join lateral (select *, xmin as row_version from subscriptions s where s.id = a.subscription_id limit 1) s
      order by a.org_id
@@ -219,38 +226,36 @@ export const entryParams = (entries: readonly PendingEntry[]) =>
     entries.map((e) => toTimestamp(e.createdAt)),
   ])
 
-/** `entryParams`' columns, unnested from parameters `$first`... as `alias`. */
-export const unnestEntries = (first: number, alias: string) =>
-  `unnest(${entryArrays(first)}) as ${alias}(${ENTRY_COLUMNS})`
+/** `entryParams`' columns and their types. */
+const ENTRY_FIELDS = [
+  ['org_id', 'uuid'],
+  ['seq', 'int8'],
+  ['subscription_id', 'text'],
+  ['kind', 'text'],
+  ['amount', 'int8'],
+  ['voucher_after', 'int8'],
+  ['accrued_after', 'int8'],
+  ['booked_after', 'int8'],
+  ['collected_after', 'int8'],
+  ['usage_id', 'int8'],
+  ['charge_id', 'int8'],
+  ['memo', 'text'],
+  ['created_at', 'timestamptz'],
+] as const
 
-/** Parameters `$first`... cast to `entryParams`' column types. */
-export const entryArrays = (first: number) =>
-  [
-    'uuid',
-    'int8',
-    'text',
-    'text',
-    'int8',
-    'int8',
-    'int8',
-    'int8',
-    'int8',
-    'int8',
-    'int8',
-    'text',
-    'timestamptz',
-  ]
-    .map((type, i) => `$${first + i}::${type}[]`)
-    .join(', ')
+export const ENTRY_COLUMNS = ENTRY_FIELDS.map(([name]) => name).join(', ')
 
-export const ENTRY_COLUMNS =
-  'org_id, seq, subscription_id, kind, amount, voucher_after, accrued_after, booked_after, collected_after, usage_id, charge_id, memo, created_at'
+/** The rows of `entryParams` at parameters `$first`... (and of `more` after them), as a select. */
+export const zipEntries = (
+  first: number,
+  more: ReadonlyArray<readonly [name: string, type: string]> = [],
+) => zipArrays(first, [...ENTRY_FIELDS, ...more])
 
 /** Appends entries in one statement. */
 export async function appendEntries(sql: Sql, entries: PendingEntry[]): Promise<void> {
   if (entries.length === 0) return
   await sql.unsafe(
-    `insert into ledger_entries (${ENTRY_COLUMNS}) select * from ${unnestEntries(1, 'e')}`,
+    `insert into ledger_entries (${ENTRY_COLUMNS}) ${zipEntries(1)}`,
     entryParams(entries),
     { prepare: true },
   )
@@ -318,18 +323,29 @@ export function accountParams(dirty: readonly LockedAccount[], { versions = fals
  * updating is waited for and then, changed, left out.
  */
 export const updateAccounts = (first: number, { checkVersions = false } = {}) => {
-  const $ = (i: number) => `$${first + i}`
+  const columns: Array<readonly [string, string]> = [
+    ['org_id', 'uuid'],
+    ['voucher', 'int8'],
+    ['reserved_voucher', 'int8'],
+    ['voucher_exhausted_at', 'timestamptz'],
+    ['accrued', 'int8'],
+    ['reserved', 'int8'],
+    ['booked', 'int8'],
+    ['collected', 'int8'],
+    ['written_off', 'int8'],
+    ['entry_seq', 'int8'],
+    ['accrued_since', 'timestamptz'],
+    ['spend_window', 'int4'],
+    ['spend_window_spent', 'int8'],
+  ]
+  if (checkVersions) columns.push(['account_version', 'xid'], ['subscription_version', 'xid'])
   return `update billing_accounts a set voucher = v.voucher, reserved_voucher = v.reserved_voucher,
        voucher_exhausted_at = v.voucher_exhausted_at, accrued = v.accrued, reserved = v.reserved,
        booked = v.booked, collected = v.collected, written_off = v.written_off, entry_seq = v.entry_seq,
        accrued_since = v.accrued_since, spend_window = v.spend_window, spend_window_spent = v.spend_window_spent,
        updated_at = clock_timestamp()
-     from unnest(${$(0)}::uuid[], ${$(1)}::int8[], ${$(2)}::int8[], ${$(3)}::timestamptz[], ${$(4)}::int8[],
-       ${$(5)}::int8[], ${$(6)}::int8[], ${$(7)}::int8[], ${$(8)}::int8[], ${$(9)}::int8[], ${$(10)}::timestamptz[],
-       ${$(11)}::int4[], ${$(12)}::int8[]${checkVersions ? `, ${$(13)}::xid[], ${$(14)}::xid[]` : ''})
-       as v(org_id, voucher, reserved_voucher, voucher_exhausted_at, accrued, reserved, booked, collected,
-            written_off, entry_seq, accrued_since, spend_window, spend_window_spent${checkVersions ? ', account_version, subscription_version' : ''})
-     where a.org_id = v.org_id and a.org_id = any(${$(0)}::uuid[])${
+     from (${zipArrays(first, columns)}) as v
+     where a.org_id = v.org_id and a.org_id = any($${first}::uuid[])${
        checkVersions
          ? `
        and a.xmin = v.account_version

@@ -6,7 +6,6 @@ import { RetryableError } from '../errors.js'
 import {
   accountParams,
   ENTRY_COLUMNS,
-  entryArrays,
   entryFor,
   entryParams,
   type LockedAccount,
@@ -15,6 +14,7 @@ import {
   type PendingEntry,
   saveAccounts,
   updateAccounts,
+  zipEntries,
 } from './accounts.js'
 import {
   BillingInactiveError,
@@ -25,7 +25,7 @@ import {
 } from './errors.js'
 import { meterStep } from './movements.js'
 import { assertPriced, meteredActions, type RateCard } from './rateCard.js'
-import { arrayParams, nowMicros, type Sql, toTimestamp } from './sql.js'
+import { arrayParams, nowMicros, type Sql, toTimestamp, zipArrays } from './sql.js'
 import { transitionSubscription } from './transitionSubscription.js'
 
 export type MeterParameters = {
@@ -273,7 +273,9 @@ export function createMeter(db: Db, options: CreateMeterParameters): Meter {
       const [, written, commit] = await Promise.allSettled([
         conn.unsafe(BEGIN).execute(),
         conn
-          .unsafe<{ id: bigint; version: string }[]>(WRITE_FRESH_BATCH, params, { prepare: true })
+          .unsafe<{ id: bigint; ord: bigint; version: string }[]>(WRITE_FRESH_BATCH, params, {
+            prepare: true,
+          })
           .execute(),
         conn.unsafe(COMMIT).execute(),
       ])
@@ -397,9 +399,9 @@ const BEGIN =
   'begin; set local plan_cache_mode = force_generic_plan; set local enable_seqscan = off'
 
 /**
- * A batch's writes, one statement: its new usage rows (with ids from the sequence, returned in
- * the batch's order), their idempotency keys (each outcome with its usage id), their ledger
- * entries (each pointing at its usage row by position, `$16`; `$17` is the batch's time) and the
+ * A batch's writes, one statement: its new usage rows (ids from the sequence, each returned with
+ * its place in the batch), their idempotency keys (each outcome with its usage id), their ledger
+ * entries (each pointing at its usage row by place, `$30`; `$16` is the batch's time) and the
  * orgs' balances. Each row returned also carries the transaction's id: the version every row
  * it updated now has.
  *
@@ -409,36 +411,46 @@ const BEGIN =
  */
 const writeBatch = (fresh: boolean) => `
   with v as materialized (
-    select nextval('usage_id_seq')::int8 as id, x.*
-    from unnest($1::uuid[], $2::text[], $3::text[], $4::int4[], $5::int8[], $6::int8[], $7::int8[], $8::text[],
-      $9::int4[], $10::text[], $11::text[], $12::text[], $13::timestamptz[], $14::text[], $15::jsonb[])
-      with ordinality as x(org_id, subscription_id, action, quantity, unit_price, voucher_amount, billable_amount,
-        rate_version, window_index, status, free_reason, idempotency_key, expires_at, request_hash, outcome, ord)
+    select nextval('usage_id_seq')::int8 as id, x.* from (${zipArrays(1, [
+      ['org_id', 'uuid'],
+      ['subscription_id', 'text'],
+      ['action', 'text'],
+      ['quantity', 'int4'],
+      ['unit_price', 'int8'],
+      ['voucher_amount', 'int8'],
+      ['billable_amount', 'int8'],
+      ['rate_version', 'text'],
+      ['window_index', 'int4'],
+      ['status', 'text'],
+      ['free_reason', 'text'],
+      ['idempotency_key', 'text'],
+      ['expires_at', 'timestamptz'],
+      ['request_hash', 'text'],
+      ['outcome', 'jsonb'],
+    ])}, generate_series(1, cardinality($1::uuid[])) as ord) x
   ), u as (
     insert into usage (id, org_id, subscription_id, action, quantity, unit_price, voucher_amount, billable_amount,
       rate_version, window_index, status, free_reason, idempotency_key, expires_at, created_at)
     select id, org_id, subscription_id, action, quantity, unit_price, voucher_amount, billable_amount,
-      rate_version, window_index, status, free_reason, idempotency_key, expires_at, $17::timestamptz from v
+      rate_version, window_index, status, free_reason, idempotency_key, expires_at, $16::timestamptz from v
   ), k as (
     insert into idempotency_keys (org_id, key, request_hash, outcome, created_at)
-    select org_id, idempotency_key, request_hash, outcome || jsonb_build_object('usageId', id::text), $17::timestamptz
+    select org_id, idempotency_key, request_hash, outcome || jsonb_build_object('usageId', id::text), $16::timestamptz
     from v where idempotency_key is not null
   ), e as (
     insert into ledger_entries (${ENTRY_COLUMNS})
     select e.org_id, e.seq, e.subscription_id, e.kind, e.amount, e.voucher_after, e.accrued_after, e.booked_after,
       e.collected_after, v.id, e.charge_id, e.memo, e.created_at
-    from unnest(${entryArrays(18)}, $16::int4[]) as e(${ENTRY_COLUMNS}, usage_ord)
+    from (${zipEntries(17, [['usage_ord', 'int4']])}) as e
     join v on v.ord = e.usage_ord
   ), a as (
     ${updateAccounts(31, { checkVersions: fresh })}
   )
-  select id, pg_current_xact_id()::xid::text as version from v${
+  select id, ord, pg_current_xact_id()::xid::text as version from v${
     fresh
-      ? `
-  cross join (select tollgate_expect_fresh($31::uuid[], array_agg(org_id)) from a) as fresh`
+      ? `\n  cross join (select tollgate_expect_fresh($31::uuid[], array_agg(org_id)) from a) as fresh`
       : ''
-  }
-  order by ord`
+  }`
 const WRITE_BATCH = writeBatch(false)
 const WRITE_FRESH_BATCH = writeBatch(true)
 
@@ -617,20 +629,19 @@ function writeParams(
       newUsage.map((u) =>
         u.item.p.idempotencyKey === undefined ? null : JSON.stringify(u.outcome),
       ),
-      entryUsage,
     ]),
     toTimestamp(now) as never,
     ...entryParams(entries),
+    ...arrayParams([entryUsage]),
     ...accountParams(dirty, { versions: fresh }),
   ]
   return params
 }
 
-/** Fills in the new usage ids (the write returns them in the batch's order); returns the write's transaction id. */
-function takeIds(newUsage: NewUsage[], rows: Array<{ id: bigint; version: string }>) {
-  rows.forEach((r, i) => {
-    ;(newUsage[i]!.outcome as MeterOutcome).usageId = r.id.toString()
-  })
+/** Fills in the new usage ids (each row names its place in the batch); returns the write's transaction id. */
+function takeIds(newUsage: NewUsage[], rows: Array<{ id: bigint; ord: bigint; version: string }>) {
+  for (const r of rows)
+    (newUsage[Number(r.ord) - 1]!.outcome as MeterOutcome).usageId = r.id.toString()
   return rows[0]?.version
 }
 
@@ -668,7 +679,10 @@ async function meterBatch(
       : tx.unsafe<{ org_id: string; key: string; request_hash: string; outcome: MeterOutcome }[]>(
           // One primary-key lookup per key (`limit 1` keeps the lateral subquery from becoming a
           // join, which a plan cached while the table was small does as a scan of all of it).
-          `select k.org_id, k.key, k.request_hash, k.outcome from unnest($1::uuid[], $2::text[]) as q(org_id, key)
+          `select k.org_id, k.key, k.request_hash, k.outcome from (${zipArrays(1, [
+            ['org_id', 'uuid'],
+            ['key', 'text'],
+          ])}) as q
            cross join lateral (select * from idempotency_keys k where k.org_id = q.org_id and k.key = q.key limit 1) k`,
           arrayParams([keyed.map((i) => i.p.orgId), keyed.map((i) => i.p.idempotencyKey!)]),
           { prepare: true },
@@ -699,7 +713,9 @@ async function meterBatch(
     const params = writeParams(newUsage, accounts, dirty, now, ttl, { fresh: false })
     writes.push(
       tx
-        .unsafe<{ id: bigint; version: string }[]>(WRITE_BATCH, params, { prepare: true })
+        .unsafe<{ id: bigint; ord: bigint; version: string }[]>(WRITE_BATCH, params, {
+          prepare: true,
+        })
         .then((rows) => {
           version = takeIds(newUsage, rows)
         }),
