@@ -434,8 +434,8 @@ const writeBatch = (fresh: boolean) => `
     select id, org_id, subscription_id, action, quantity, unit_price, voucher_amount, billable_amount,
       rate_version, window_index, status, free_reason, idempotency_key, expires_at, $16::timestamptz from v
   ), k as (
-    insert into idempotency_keys (org_id, key, request_hash, outcome, created_at)
-    select org_id, idempotency_key, request_hash, outcome || jsonb_build_object('usageId', id::text), $16::timestamptz
+    insert into idempotency_keys (org_id, key, request_hash, outcome, usage_id, created_at)
+    select org_id, idempotency_key, request_hash, outcome || jsonb_build_object('usageId', id::text), id, $16::timestamptz
     from v where idempotency_key is not null
   ), e as (
     insert into ledger_entries (${ENTRY_COLUMNS})
@@ -462,6 +462,45 @@ const WRITE_FRESH_BATCH = writeBatch(true)
 const COMMIT = `commit${' '.repeat(1024)}`
 
 type StoredOutcome = { hash: string; outcome: MeterOutcome }
+
+/** A stored idempotency key, with the usage row it recorded when that holds its outcome. */
+type StoredKeyRow = {
+  org_id: string
+  key: string
+  request_hash: string
+  outcome: MeterOutcome | null
+  usage_id: bigint | null
+  subscription_id: string | null
+  action: string | null
+  quantity: number | null
+  unit_price: bigint | null
+  voucher_amount: bigint | null
+  billable_amount: bigint | null
+  rate_version: string | null
+  window_index: number | null
+  free_reason: MeterOutcome['free']
+}
+
+/** A metered action's first outcome, from its usage row (which keeps every part of it). */
+function outcomeOfUsage(r: StoredKeyRow): MeterOutcome {
+  if (r.usage_id === null) throw new Error(`idempotency key ${r.key} has neither outcome nor usage`)
+  return {
+    usageId: r.usage_id.toString(),
+    orgId: r.org_id,
+    subscriptionId: r.subscription_id!,
+    action: r.action!,
+    quantity: r.quantity!,
+    unitPriceMicros: r.unit_price!.toString(),
+    priceMicros: (r.voucher_amount! + r.billable_amount!).toString(),
+    voucherMicros: r.voucher_amount!.toString(),
+    billableMicros: r.billable_amount!.toString(),
+    free: r.free_reason,
+    rateVersion: r.rate_version!,
+    windowIndex: r.window_index,
+    status: 'recorded',
+    replayed: false,
+  }
+}
 
 type Result = MeterOutcome | Error | { replayOf: MeterOutcome }
 
@@ -626,8 +665,12 @@ function writeParams(
           : null,
       ),
       newUsage.map((u) => (u.item.p.idempotencyKey === undefined ? null : u.item.requestHash)),
+      // A metered action's outcome is its usage row's (see `outcomeOfUsage`); a reservation's
+      // amounts change when it is committed, so its first outcome is kept as it was.
       newUsage.map((u) =>
-        u.item.p.idempotencyKey === undefined ? null : JSON.stringify(u.outcome),
+        u.item.p.idempotencyKey === undefined || u.item.op !== 'reserve'
+          ? null
+          : JSON.stringify(u.outcome),
       ),
     ]),
     toTimestamp(now) as never,
@@ -676,21 +719,29 @@ async function meterBatch(
     lockAccounts(tx, orgIds, { tag: 'meter' }),
     keyed.length === 0
       ? Promise.resolve([])
-      : tx.unsafe<{ org_id: string; key: string; request_hash: string; outcome: MeterOutcome }[]>(
+      : tx.unsafe<StoredKeyRow[]>(
           // One primary-key lookup per key (`limit 1` keeps the lateral subquery from becoming a
-          // join, which a plan cached while the table was small does as a scan of all of it).
-          `select k.org_id, k.key, k.request_hash, k.outcome from (${zipArrays(1, [
-            ['org_id', 'uuid'],
-            ['key', 'text'],
-          ])}) as q
-           cross join lateral (select * from idempotency_keys k where k.org_id = q.org_id and k.key = q.key limit 1) k`,
+          // join, which a plan cached while the table was small does as a scan of all of it),
+          // and one of its usage row when that holds the outcome.
+          `select k.org_id, k.key, k.request_hash, k.outcome, u.id as usage_id, u.subscription_id, u.action,
+             u.quantity, u.unit_price, u.voucher_amount, u.billable_amount, u.rate_version, u.window_index,
+             u.free_reason
+           from (${zipArrays(1, [
+             ['org_id', 'uuid'],
+             ['key', 'text'],
+           ])}) as q
+           cross join lateral (select * from idempotency_keys k where k.org_id = q.org_id and k.key = q.key limit 1) k
+           left join lateral (select * from usage u where u.id = k.usage_id and k.outcome is null limit 1) u on true`,
           arrayParams([keyed.map((i) => i.p.orgId), keyed.map((i) => i.p.idempotencyKey!)]),
           { prepare: true },
         ),
   ])
   const stored = new Map<string, StoredOutcome>()
   for (const r of storedRows)
-    stored.set(`${r.org_id}\u0000${r.key}`, { hash: r.request_hash, outcome: r.outcome })
+    stored.set(`${r.org_id}\u0000${r.key}`, {
+      hash: r.request_hash,
+      outcome: r.outcome ?? outcomeOfUsage(r),
+    })
 
   const now = clock()
   const decided = decideBatch(batch, accounts, stored, options, now)

@@ -173,7 +173,14 @@ export const idempotencyKeys = pgTable(
     key: text('key').notNull(),
     /** Hash of the request's parameters: the same key with other parameters is a conflict. */
     requestHash: text('request_hash').notNull(),
-    outcome: jsonb('outcome').notNull(),
+    /**
+     * The first outcome, as answered — or null when `usageId`'s row holds all of it (a metered
+     * action: its usage row never changes but for its status and charge). A reservation's
+     * amounts change when it is committed, so its outcome is kept here.
+     */
+    outcome: jsonb('outcome'),
+    /** The usage row the key recorded, if any. */
+    usageId: bigint('usage_id', { mode: 'bigint' }),
     createdAt: ts('created_at').notNull(),
   },
   (t) => [primaryKey({ columns: [t.orgId, t.key] })],

@@ -1,6 +1,7 @@
 import {
   authorizeSubscription,
   BillingInactiveError,
+  commitUsage,
   getBillingSummary,
   IdempotencyConflictError,
   reconcileLedger,
@@ -118,6 +119,59 @@ describe('metering on cached accounts', () => {
     for (const { orgId } of [one, two]) expect(await reconcileLedger(db, { orgId })).toEqual([])
     await meter.close()
     await other.close()
+  })
+
+  test('a retried key answers its first outcome: a metered action from its usage row, a reservation as it was before its commit', async ({
+    db,
+  }) => {
+    const meter = makeMeter(db)
+    const { orgId, subscriptionId } = await activeOrg(db, { credit: 4_000n, allowance: 1_000_000n })
+    // Voucher first, the rest billable: every part of the outcome is in the usage row.
+    const split = await meter.meter({ orgId, action: 'save_comment', idempotencyKey: 'split' })
+    expect(split).toMatchObject({ voucherMicros: '4000', billableMicros: '1000', free: null })
+    const held = await meter.reserve({
+      orgId,
+      action: 'claim_issue',
+      quantity: 3,
+      idempotencyKey: 'hold',
+    })
+    await commitUsage(db, { orgId, usageId: held.usageId, quantity: 1 })
+    // Blocked: the wind-down of an earlier lease is recorded free, with its reason.
+    const claimedAt = new Date(Date.now() - 60_000)
+    await setSubscriptionState(db, { subscriptionId, to: 'lapsed', cause: 'chain', reason: 'test' })
+    const windDown = await meter.meter({
+      orgId,
+      action: 'heartbeat',
+      leaseClaimedAt: claimedAt,
+      idempotencyKey: 'beat',
+    })
+    expect(windDown).toMatchObject({ priceMicros: '0', free: 'wind_down' })
+
+    expect(await meter.meter({ orgId, action: 'save_comment', idempotencyKey: 'split' })).toEqual({
+      ...split,
+      replayed: true,
+    })
+    expect(
+      await meter.reserve({ orgId, action: 'claim_issue', quantity: 3, idempotencyKey: 'hold' }),
+    ).toEqual({ ...held, replayed: true })
+    expect(
+      await meter.meter({
+        orgId,
+        action: 'heartbeat',
+        leaseClaimedAt: claimedAt,
+        idempotencyKey: 'beat',
+      }),
+    ).toEqual({ ...windDown, replayed: true })
+    // Only the reservation's outcome is stored whole.
+    const keys = await db.$client<{ key: string; stored: boolean }[]>`
+      select key, outcome is not null as stored from idempotency_keys where org_id = ${orgId} order by key`
+    expect(keys).toEqual([
+      { key: 'beat', stored: false },
+      { key: 'hold', stored: true },
+      { key: 'split', stored: false },
+    ])
+    expect(await reconcileLedger(db, { orgId })).toEqual([])
+    await meter.close()
   })
 
   test('with the cache off every batch is decided on locked rows', async ({ db }) => {
