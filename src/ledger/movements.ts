@@ -48,8 +48,9 @@ export type MeterStep =
       movements: Movement[]
     }
 
-/** The gate's view: the voucher it may spend is what open reservations left. */
-export const gateView = (a: LedgerState) => ({ ...a, voucher: a.voucher - a.reservedVoucher })
+/** The gate's view: the voucher it may spend is what open reservations left (no copy when none hold any). */
+export const gateView = (a: LedgerState): LedgerState =>
+  a.reservedVoucher === 0n ? a : { ...a, voucher: a.voucher - a.reservedVoucher }
 
 function count(a: LedgerState, amount: bigint, windowIndex: number | null) {
   if (amount <= 0n || windowIndex === null) return

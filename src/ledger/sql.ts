@@ -26,8 +26,9 @@ export const nowMicros = (): bigint => BigInt(Date.now()) * 1000n
 /**
  * Array parameters for `sql.unsafe`, one per column: each a Postgres array literal the
  * statement's casts (`$1::int8[]`) type. Written here in one pass, not by the driver (which
- * quotes and escapes every element with two regular expressions): numbers and bigints as they
- * are, strings quoted, and escaped only when they hold a quote or a backslash.
+ * quotes and escapes every element with two regular expressions): numbers, bigints and plain
+ * words (ids, names, timestamps) as they are; other strings quoted, and escaped only when they
+ * hold a quote or a backslash.
  */
 export const arrayParams = (params: ReadonlyArray<ReadonlyArray<ArrayElement>>) =>
   params.map(arrayLiteral) as never[]
@@ -35,19 +36,21 @@ export const arrayParams = (params: ReadonlyArray<ReadonlyArray<ArrayElement>>) 
 export type ArrayElement = string | number | bigint | null | undefined
 
 const needsEscape = /[\\"]/g
+/** Needs no quotes in an array literal (unless it spells NULL). */
+const bare = /^[\w.:+-]+$/
 
 /** A Postgres array literal of `values` (null and undefined are NULL). */
 export function arrayLiteral(values: ReadonlyArray<ArrayElement>): string {
-  let out = '{'
+  const parts = new Array<string | number | bigint>(values.length)
   for (let i = 0; i < values.length; i++) {
-    if (i > 0) out += ','
     const v = values[i]
-    if (v === null || v === undefined) out += 'NULL'
-    else if (typeof v !== 'string') out += v
-    else if (v.includes('"') || v.includes('\\')) out += `"${v.replace(needsEscape, '\\$&')}"`
-    else out += `"${v}"`
+    if (v === null || v === undefined) parts[i] = 'NULL'
+    else if (typeof v !== 'string') parts[i] = v
+    else if (bare.test(v) && !(v.length === 4 && v.toLowerCase() === 'null')) parts[i] = v
+    else if (v.includes('"') || v.includes('\\')) parts[i] = `"${v.replace(needsEscape, '\\$&')}"`
+    else parts[i] = `"${v}"`
   }
-  return `${out}}`
+  return `{${parts.join(',')}}`
 }
 
 /**
