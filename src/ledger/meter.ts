@@ -394,9 +394,12 @@ export function createMeter(db: Db, options: CreateMeterParameters): Meter {
  * once per connection and kept, so it must not depend on how big the tables were then: made
  * while a table is small, it reads the whole table (cheapest for a few rows), and keeps reading
  * it as it grows. With sequential scans off, every lookup is by key, whatever the table's size.
+ * With hash, merge and bitmap plans off too, the accounts are read and updated one key at a
+ * time in the order given — org-id order, the order every batch locks them in, so no two
+ * batches (in this process or another) wait on each other in a cycle.
  */
 const BEGIN =
-  'begin; set local plan_cache_mode = force_generic_plan; set local enable_seqscan = off'
+  'begin; set local plan_cache_mode = force_generic_plan; set local enable_seqscan = off; set local enable_bitmapscan = off; set local enable_hashjoin = off; set local enable_mergejoin = off'
 
 /**
  * A batch's writes, one statement: its new usage rows (ids from the sequence, each returned with
