@@ -222,8 +222,9 @@ export function createMeter(db: Db, options: CreateMeterParameters): Meter {
     const moved = new Set(decided.transitions.map((t) => t.orgId))
     const allowancesMoved = movedAllowances([...accounts.values()].filter((a) => a.dirty))
     for (const a of accounts.values()) {
+      // A second of the locked way after a stale try, however many batches that second holds.
+      const fastFrom = Math.max(backoff.get(a.orgId) ?? 0, cache.get(a.orgId)?.fastFrom ?? 0)
       cache.delete(a.orgId)
-      const fastFrom = backoff.get(a.orgId) ?? 0
       backoff.delete(a.orgId)
       if (cacheSize === 0 || moved.has(a.orgId) || !a.versions || allowancesMoved.includes(a))
         continue

@@ -174,6 +174,25 @@ describe('metering on cached accounts', () => {
     await meter.close()
   })
 
+  test('after a stale try the org goes the locked way for a second, however many batches that holds', async ({
+    db,
+  }) => {
+    const a = makeMeter(db)
+    const b = makeMeter(db)
+    const { orgId } = await activeOrg(db, { allowance: 1_000_000n })
+    await a.meter({ orgId, action: 'save_comment' })
+    await a.meter({ orgId, action: 'save_comment' })
+    expect(a.stats).toMatchObject({ cached: 1, stale: 0 })
+    // Another process meters the org: `a`'s next try is stale, and the ones after it lock.
+    await b.meter({ orgId, action: 'save_comment' })
+    for (let i = 0; i < 4; i++) await a.meter({ orgId, action: 'save_comment' })
+    expect(a.stats).toMatchObject({ batches: 6, cached: 1, stale: 1 })
+    expect(await usageCount(db, orgId)).toBe(7)
+    expect(await reconcileLedger(db, { orgId })).toEqual([])
+    await a.close()
+    await b.close()
+  })
+
   test('with the cache off every batch is decided on locked rows', async ({ db }) => {
     const { createMeter } = await import('../../src/ledger/index.js')
     const meter = createMeter(db, {
