@@ -121,6 +121,9 @@ type CachedAccount = {
 /** How long a cached account is trusted at most (its row versions are checked at every write). */
 const CACHE_MS = 60_000
 
+/** How long an org whose cached try went stale is decided on locked rows (another process may be metering it). */
+const BACKOFF_MS = 1_000
+
 const hashRequest = (p: MeterParameters, op: string) =>
   createHash('sha256')
     .update(JSON.stringify([op, p.action, p.quantity ?? 1, p.leaseClaimedAt?.getTime() ?? null]))
@@ -210,7 +213,7 @@ export function createMeter(db: Db, options: CreateMeterParameters): Meter {
   // the usual way, on locked rows. An entry lives `CACHE_MS` at most.
   const cache = new Map<string, CachedAccount>()
   const cacheSize = options.accountCache ?? 10_000
-  // Orgs whose cached batch just found its rows changed: the next second goes the locked way.
+  // Orgs whose cached try just found their rows changed: `BACKOFF_MS` of the locked way.
   const backoff = new Map<string, number>()
 
   const remember = (
@@ -303,10 +306,10 @@ export function createMeter(db: Db, options: CreateMeterParameters): Meter {
         stats.stale++
         for (const org of detail.split(',')) {
           cache.delete(org)
-          backoff.set(org, wall + 1000)
+          backoff.set(org, wall + BACKOFF_MS)
         }
       } else if (code === '40P01') {
-        for (const org of accounts.keys()) backoff.set(org, wall + 1000)
+        for (const org of accounts.keys()) backoff.set(org, wall + BACKOFF_MS)
       } else if (code !== '23505') {
         for (const org of accounts.keys()) cache.delete(org)
       }
