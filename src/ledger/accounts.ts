@@ -208,40 +208,31 @@ export function entriesFor(
   return entries
 }
 
+/** A column written from array parameters: its name, its type, and its value for one row. */
+type Column<T> = readonly [name: string, type: string, value: (row: T) => ArrayElement]
+
+const timestampOrNull = (micros: bigint | null) => (micros === null ? null : toTimestamp(micros))
+
+/** The ledger entry columns `entryParams` writes, in order. */
+const ENTRY_FIELDS: ReadonlyArray<Column<PendingEntry>> = [
+  ['org_id', 'uuid', (e) => e.orgId],
+  ['seq', 'int8', (e) => e.seq],
+  ['subscription_id', 'text', (e) => e.subscriptionId],
+  ['kind', 'text', (e) => e.kind],
+  ['amount', 'int8', (e) => e.amount],
+  ['voucher_after', 'int8', (e) => e.voucherAfter],
+  ['accrued_after', 'int8', (e) => e.accruedAfter],
+  ['booked_after', 'int8', (e) => e.bookedAfter],
+  ['collected_after', 'int8', (e) => e.collectedAfter],
+  ['usage_id', 'int8', (e) => e.usageId],
+  ['charge_id', 'int8', (e) => e.chargeId],
+  ['memo', 'text', (e) => e.memo],
+  ['created_at', 'timestamptz', (e) => toTimestamp(e.createdAt)],
+]
+
 /** The columns of `entries` as array parameters, in `ENTRY_COLUMNS` order. */
 export const entryParams = (entries: readonly PendingEntry[]) =>
-  arrayParams([
-    entries.map((e) => e.orgId),
-    entries.map((e) => e.seq),
-    entries.map((e) => e.subscriptionId),
-    entries.map((e) => e.kind),
-    entries.map((e) => e.amount),
-    entries.map((e) => e.voucherAfter),
-    entries.map((e) => e.accruedAfter),
-    entries.map((e) => e.bookedAfter),
-    entries.map((e) => e.collectedAfter),
-    entries.map((e) => e.usageId),
-    entries.map((e) => e.chargeId),
-    entries.map((e) => e.memo),
-    entries.map((e) => toTimestamp(e.createdAt)),
-  ])
-
-/** `entryParams`' columns and their types. */
-const ENTRY_FIELDS = [
-  ['org_id', 'uuid'],
-  ['seq', 'int8'],
-  ['subscription_id', 'text'],
-  ['kind', 'text'],
-  ['amount', 'int8'],
-  ['voucher_after', 'int8'],
-  ['accrued_after', 'int8'],
-  ['booked_after', 'int8'],
-  ['collected_after', 'int8'],
-  ['usage_id', 'int8'],
-  ['charge_id', 'int8'],
-  ['memo', 'text'],
-  ['created_at', 'timestamptz'],
-] as const
+  arrayParams(ENTRY_FIELDS.map(([, , value]) => entries.map(value)))
 
 export const ENTRY_COLUMNS = ENTRY_FIELDS.map(([name]) => name).join(', ')
 
@@ -284,33 +275,35 @@ export async function saveAccounts(sql: Sql, accounts: Iterable<LockedAccount>):
 export const movedAllowances = (accounts: readonly LockedAccount[]) =>
   accounts.filter((a) => a.loaded === undefined || a.loaded.allowance !== a.allowance)
 
+/** The account columns `accountParams` writes, in order; then the row versions, when checked. */
+const ACCOUNT_FIELDS: ReadonlyArray<Column<LockedAccount>> = [
+  ['org_id', 'uuid', (a) => a.orgId],
+  ['voucher', 'int8', (a) => a.voucher],
+  ['reserved_voucher', 'int8', (a) => a.reservedVoucher],
+  ['voucher_exhausted_at', 'timestamptz', (a) => timestampOrNull(a.voucherExhaustedAt)],
+  ['accrued', 'int8', (a) => a.accrued],
+  ['reserved', 'int8', (a) => a.reserved],
+  ['booked', 'int8', (a) => a.booked],
+  ['collected', 'int8', (a) => a.collected],
+  ['written_off', 'int8', (a) => a.writtenOff],
+  ['entry_seq', 'int8', (a) => a.entrySeq],
+  ['accrued_since', 'timestamptz', (a) => timestampOrNull(a.accruedSince)],
+  ['spend_window', 'int4', (a) => a.spendWindow],
+  ['spend_window_spent', 'int8', (a) => a.spendWindowSpent],
+]
+const VERSION_FIELDS: ReadonlyArray<Column<LockedAccount>> = [
+  ['account_version', 'xid', (a) => a.versions!.account],
+  ['subscription_version', 'xid', (a) => a.versions!.subscription],
+]
+const accountFields = (versions: boolean) =>
+  versions ? [...ACCOUNT_FIELDS, ...VERSION_FIELDS] : ACCOUNT_FIELDS
+
 /**
  * The balances of `dirty` accounts as array parameters, for `updateAccounts`; with `versions`,
  * also the row versions each was decided on (its `versions`), for `updateAccounts`' check.
  */
-export function accountParams(dirty: readonly LockedAccount[], { versions = false } = {}) {
-  const columns: ArrayElement[][] = [
-    dirty.map((a) => a.orgId),
-    dirty.map((a) => a.voucher),
-    dirty.map((a) => a.reservedVoucher),
-    dirty.map((a) => (a.voucherExhaustedAt === null ? null : toTimestamp(a.voucherExhaustedAt))),
-    dirty.map((a) => a.accrued),
-    dirty.map((a) => a.reserved),
-    dirty.map((a) => a.booked),
-    dirty.map((a) => a.collected),
-    dirty.map((a) => a.writtenOff),
-    dirty.map((a) => a.entrySeq),
-    dirty.map((a) => (a.accruedSince === null ? null : toTimestamp(a.accruedSince))),
-    dirty.map((a) => a.spendWindow),
-    dirty.map((a) => a.spendWindowSpent),
-  ]
-  if (versions)
-    columns.push(
-      dirty.map((a) => a.versions!.account),
-      dirty.map((a) => a.versions!.subscription),
-    )
-  return arrayParams(columns)
-}
+export const accountParams = (dirty: readonly LockedAccount[], { versions = false } = {}) =>
+  arrayParams(accountFields(versions).map(([, , value]) => dirty.map(value)))
 
 /**
  * The account rows' update from `accountParams` at parameters `$first`... (`org_id = any(...)`
@@ -323,28 +316,12 @@ export function accountParams(dirty: readonly LockedAccount[], { versions = fals
  * updating is waited for and then, changed, left out.
  */
 export const updateAccounts = (first: number, { checkVersions = false } = {}) => {
-  const columns: Array<readonly [string, string]> = [
-    ['org_id', 'uuid'],
-    ['voucher', 'int8'],
-    ['reserved_voucher', 'int8'],
-    ['voucher_exhausted_at', 'timestamptz'],
-    ['accrued', 'int8'],
-    ['reserved', 'int8'],
-    ['booked', 'int8'],
-    ['collected', 'int8'],
-    ['written_off', 'int8'],
-    ['entry_seq', 'int8'],
-    ['accrued_since', 'timestamptz'],
-    ['spend_window', 'int4'],
-    ['spend_window_spent', 'int8'],
-  ]
-  if (checkVersions) columns.push(['account_version', 'xid'], ['subscription_version', 'xid'])
   return `update billing_accounts a set voucher = v.voucher, reserved_voucher = v.reserved_voucher,
        voucher_exhausted_at = v.voucher_exhausted_at, accrued = v.accrued, reserved = v.reserved,
        booked = v.booked, collected = v.collected, written_off = v.written_off, entry_seq = v.entry_seq,
        accrued_since = v.accrued_since, spend_window = v.spend_window, spend_window_spent = v.spend_window_spent,
        updated_at = clock_timestamp()
-     from (${zipArrays(first, columns)}) as v
+     from (${zipArrays(first, accountFields(checkVersions))}) as v
      where a.org_id = v.org_id and a.org_id = any($${first}::uuid[])${
        checkVersions
          ? `

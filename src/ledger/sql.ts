@@ -61,6 +61,6 @@ export function arrayLiteral(values: ReadonlyArray<ArrayElement>): string {
  */
 export const zipArrays = (
   first: number,
-  columns: ReadonlyArray<readonly [name: string, type: string]>,
+  columns: ReadonlyArray<readonly [name: string, type: string, ...unknown[]]>,
 ) =>
   `select ${columns.map(([name, type], i) => `unnest($${first + i}::${type}[]) as ${name}`).join(', ')}`
