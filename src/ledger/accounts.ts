@@ -2,8 +2,9 @@ import type { AccountSnapshot } from './decide.js'
 import { NoBillingAccountError } from './errors.js'
 import type { Movement } from './movements.js'
 import {
-  type ArrayElement,
   arrayParams,
+  type Column,
+  columnParams,
   microsOf,
   type Sql,
   toTimestamp,
@@ -208,9 +209,6 @@ export function entriesFor(
   return entries
 }
 
-/** A column written from array parameters: its name, its type, and its value for one row. */
-type Column<T> = readonly [name: string, type: string, value: (row: T) => ArrayElement]
-
 const timestampOrNull = (micros: bigint | null) => (micros === null ? null : toTimestamp(micros))
 
 /** The ledger entry columns `entryParams` writes, in order. */
@@ -231,8 +229,7 @@ const ENTRY_FIELDS: ReadonlyArray<Column<PendingEntry>> = [
 ]
 
 /** The columns of `entries` as array parameters, in `ENTRY_COLUMNS` order. */
-export const entryParams = (entries: readonly PendingEntry[]) =>
-  arrayParams(ENTRY_FIELDS.map(([, , value]) => entries.map(value)))
+export const entryParams = (entries: readonly PendingEntry[]) => columnParams(ENTRY_FIELDS, entries)
 
 export const ENTRY_COLUMNS = ENTRY_FIELDS.map(([name]) => name).join(', ')
 
@@ -303,7 +300,7 @@ const accountFields = (versions: boolean) =>
  * also the row versions each was decided on (its `versions`), for `updateAccounts`' check.
  */
 export const accountParams = (dirty: readonly LockedAccount[], { versions = false } = {}) =>
-  arrayParams(accountFields(versions).map(([, , value]) => dirty.map(value)))
+  columnParams(accountFields(versions), dirty)
 
 /**
  * The account rows' update from `accountParams` at parameters `$first`... (`org_id = any(...)`

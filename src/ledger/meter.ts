@@ -25,7 +25,15 @@ import {
 } from './errors.js'
 import { meterStep } from './movements.js'
 import { assertPriced, meteredActions, type RateCard } from './rateCard.js'
-import { arrayParams, nowMicros, type Sql, toTimestamp, zipArrays } from './sql.js'
+import {
+  arrayParams,
+  type Column,
+  columnParams,
+  nowMicros,
+  type Sql,
+  toTimestamp,
+  zipArrays,
+} from './sql.js'
 import { transitionSubscription } from './transitionSubscription.js'
 
 export type MeterParameters = {
@@ -265,12 +273,12 @@ export function createMeter(db: Db, options: CreateMeterParameters): Meter {
       accounts.set(p.orgId, { ...c.account })
     }
     const now = clock()
-    const decided = decideBatch(batch, accounts, new Map(), options, now)
+    const decided = decideBatch(batch, accounts, new Map(), options, now, ttl)
     // A refusal (and the transition it may cause) is decided on locked rows, never on a copy.
     if (decided.results.some((r) => r instanceof Error)) return false
     // Every org accepted something; in org-id order, the order locks are taken in.
     const dirty = [...accounts.values()].sort((x, y) => (x.orgId < y.orgId ? -1 : 1))
-    const params = writeParams(decided.newUsage, accounts, dirty, now, ttl, { fresh: true })
+    const params = writeParams(decided.newUsage, accounts, dirty, now, { fresh: true })
     let conn: postgres.ReservedSql | undefined
     try {
       conn = await db.$client.reserve()
@@ -405,6 +413,38 @@ export function createMeter(db: Db, options: CreateMeterParameters): Meter {
 const BEGIN =
   'begin; set local plan_cache_mode = force_generic_plan; set local enable_seqscan = off; set local enable_bitmapscan = off; set local enable_hashjoin = off; set local enable_mergejoin = off'
 
+/** The new usage columns a batch's write takes, in order (`$1`...`$15`). */
+const USAGE_FIELDS: ReadonlyArray<Column<NewUsage>> = [
+  ['org_id', 'uuid', (u) => u.outcome.orgId],
+  ['subscription_id', 'text', (u) => u.outcome.subscriptionId],
+  ['action', 'text', (u) => u.outcome.action],
+  ['quantity', 'int4', (u) => u.outcome.quantity],
+  ['unit_price', 'int8', (u) => u.outcome.unitPriceMicros],
+  ['voucher_amount', 'int8', (u) => u.outcome.voucherMicros],
+  ['billable_amount', 'int8', (u) => u.outcome.billableMicros],
+  ['rate_version', 'text', (u) => u.outcome.rateVersion],
+  ['window_index', 'int4', (u) => u.outcome.windowIndex],
+  ['status', 'text', (u) => u.outcome.status],
+  ['free_reason', 'text', (u) => u.outcome.free],
+  ['idempotency_key', 'text', (u) => u.item.p.idempotencyKey],
+  ['expires_at', 'timestamptz', (u) => (u.expiresAt === null ? null : toTimestamp(u.expiresAt))],
+  [
+    'request_hash',
+    'text',
+    (u) => (u.item.p.idempotencyKey === undefined ? null : u.item.requestHash),
+  ],
+  // A metered action's outcome is its usage row's (see `outcomeOfUsage`); a reservation's
+  // amounts change when it is committed, so its first outcome is kept as it was.
+  [
+    'outcome',
+    'jsonb',
+    (u) =>
+      u.item.p.idempotencyKey === undefined || u.item.op !== 'reserve'
+        ? null
+        : JSON.stringify(u.outcome),
+  ],
+]
+
 /**
  * A batch's writes, one statement: its new usage rows (ids from the sequence, each returned with
  * its place in the batch), their idempotency keys (each outcome with its usage id), their ledger
@@ -418,23 +458,8 @@ const BEGIN =
  */
 const writeBatch = (fresh: boolean) => `
   with v as materialized (
-    select nextval('usage_id_seq')::int8 as id, x.* from (${zipArrays(1, [
-      ['org_id', 'uuid'],
-      ['subscription_id', 'text'],
-      ['action', 'text'],
-      ['quantity', 'int4'],
-      ['unit_price', 'int8'],
-      ['voucher_amount', 'int8'],
-      ['billable_amount', 'int8'],
-      ['rate_version', 'text'],
-      ['window_index', 'int4'],
-      ['status', 'text'],
-      ['free_reason', 'text'],
-      ['idempotency_key', 'text'],
-      ['expires_at', 'timestamptz'],
-      ['request_hash', 'text'],
-      ['outcome', 'jsonb'],
-    ])}, generate_series(1, cardinality($1::uuid[])) as ord) x
+    select nextval('usage_id_seq')::int8 as id, x.* from (${zipArrays(1, USAGE_FIELDS)},
+      generate_series(1, cardinality($1::uuid[])) as ord) x
   ), u as (
     insert into usage (id, org_id, subscription_id, action, quantity, unit_price, voucher_amount, billable_amount,
       rate_version, window_index, status, free_reason, idempotency_key, expires_at, created_at)
@@ -515,6 +540,8 @@ type NewUsage = {
   item: Item
   account: LockedAccount
   outcome: Omit<MeterOutcome, 'usageId'>
+  /** When a reservation's hold expires (null for a recorded action). */
+  expiresAt: bigint | null
   entries: Array<Omit<Parameters<typeof entryFor>[1], 'usageId'>>
 }
 
@@ -540,6 +567,8 @@ function decideBatch(
   stored: Map<string, StoredOutcome>,
   options: CreateMeterParameters,
   now: bigint,
+  /** A reservation's hold, in seconds, unless it names its own. */
+  ttl: number,
 ): Decided {
   const results: Result[] = []
   const newUsage: NewUsage[] = []
@@ -623,7 +652,8 @@ function decideBatch(
       status: hold ? 'reserved' : 'recorded',
       replayed: false,
     }
-    newUsage.push({ item, account, outcome, entries })
+    const expiresAt = hold ? now + BigInt(p.ttlSeconds ?? ttl) * 1_000_000n : null
+    newUsage.push({ item, account, outcome, expiresAt, entries })
     results.push(outcome as MeterOutcome) // usageId filled in when the write returns
     // A later retry with the same key in this very batch sees this outcome.
     if (storeKey) stored.set(storeKey, { hash: item.requestHash, outcome: outcome as MeterOutcome })
@@ -640,7 +670,6 @@ function writeParams(
   accounts: Map<string, LockedAccount>,
   dirty: LockedAccount[],
   now: bigint,
-  ttl: number,
   { fresh }: { fresh: boolean },
 ) {
   const entries: PendingEntry[] = []
@@ -653,33 +682,7 @@ function writeParams(
   })
   fixBalancesAfter(entries, accounts)
   const params = [
-    ...arrayParams([
-      newUsage.map((u) => u.outcome.orgId),
-      newUsage.map((u) => u.outcome.subscriptionId),
-      newUsage.map((u) => u.outcome.action),
-      newUsage.map((u) => u.outcome.quantity),
-      newUsage.map((u) => u.outcome.unitPriceMicros),
-      newUsage.map((u) => u.outcome.voucherMicros),
-      newUsage.map((u) => u.outcome.billableMicros),
-      newUsage.map((u) => u.outcome.rateVersion),
-      newUsage.map((u) => u.outcome.windowIndex),
-      newUsage.map((u) => u.outcome.status),
-      newUsage.map((u) => u.outcome.free),
-      newUsage.map((u) => u.item.p.idempotencyKey),
-      newUsage.map((u) =>
-        u.item.op === 'reserve'
-          ? toTimestamp(now + BigInt(u.item.p.ttlSeconds ?? ttl) * 1_000_000n)
-          : null,
-      ),
-      newUsage.map((u) => (u.item.p.idempotencyKey === undefined ? null : u.item.requestHash)),
-      // A metered action's outcome is its usage row's (see `outcomeOfUsage`); a reservation's
-      // amounts change when it is committed, so its first outcome is kept as it was.
-      newUsage.map((u) =>
-        u.item.p.idempotencyKey === undefined || u.item.op !== 'reserve'
-          ? null
-          : JSON.stringify(u.outcome),
-      ),
-    ]),
+    ...columnParams(USAGE_FIELDS, newUsage),
     toTimestamp(now) as never,
     ...entryParams(entries),
     ...arrayParams([entryUsage]),
@@ -751,7 +754,7 @@ async function meterBatch(
     })
 
   const now = clock()
-  const decided = decideBatch(batch, accounts, stored, options, now)
+  const decided = decideBatch(batch, accounts, stored, options, now, ttl)
   for (const t of decided.transitions) {
     await transitionSubscription(tx, {
       subscriptionId: t.subscriptionId,
@@ -768,7 +771,7 @@ async function meterBatch(
   const dirty = [...accounts.values()].filter((a) => a.dirty)
   let version: string | undefined
   if (newUsage.length > 0) {
-    const params = writeParams(newUsage, accounts, dirty, now, ttl, { fresh: false })
+    const params = writeParams(newUsage, accounts, dirty, now, { fresh: false })
     writes.push(
       tx
         .unsafe<{ id: bigint; ord: bigint; version: string }[]>(WRITE_BATCH, params, {

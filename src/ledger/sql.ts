@@ -61,6 +61,13 @@ export function arrayLiteral(values: ReadonlyArray<ArrayElement>): string {
  */
 export const zipArrays = (
   first: number,
-  columns: ReadonlyArray<readonly [name: string, type: string, ...unknown[]]>,
+  columns: ReadonlyArray<readonly [string, string, ...unknown[]]>,
 ) =>
   `select ${columns.map(([name, type], i) => `unnest($${first + i}::${type}[]) as ${name}`).join(', ')}`
+
+/** A column written from array parameters: its name, its type, and its value for one row. */
+export type Column<T> = readonly [name: string, type: string, value: (row: T) => ArrayElement]
+
+/** `columns` of `rows` as array parameters (for a statement that reads them with `zipArrays`). */
+export const columnParams = <T>(columns: ReadonlyArray<Column<T>>, rows: readonly T[]) =>
+  arrayParams(columns.map(([, , value]) => rows.map(value)))
