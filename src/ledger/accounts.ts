@@ -212,7 +212,7 @@ export function entriesFor(
 const timestampOrNull = (micros: bigint | null) => (micros === null ? null : toTimestamp(micros))
 
 /** The ledger entry columns `entryParams` writes, in order. */
-const ENTRY_FIELDS: ReadonlyArray<Column<PendingEntry>> = [
+export const ENTRY_FIELDS: ReadonlyArray<Column<PendingEntry>> = [
   ['org_id', 'uuid', (e) => e.orgId],
   ['seq', 'int8', (e) => e.seq],
   ['subscription_id', 'text', (e) => e.subscriptionId],

@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto'
-import type postgres from 'postgres'
+import postgres from 'postgres'
 import type { Config } from '../config/index.js'
 import type { Db } from '../db/client.js'
 import { RetryableError } from '../errors.js'
 import {
   accountParams,
   ENTRY_COLUMNS,
+  ENTRY_FIELDS,
   entryFor,
   entryParams,
   type LockedAccount,
@@ -89,9 +90,10 @@ export type Meter = {
   /**
    * For metrics: batches committed and the actions in them; of those batches, how many were
    * decided on cached accounts; and how many tries on cached accounts found a row changed
-   * (those batches were decided again on locked rows).
+   * (those batches were decided again on locked rows); and how many batches' COMMITs went
+   * unanswered (each was looked up, and answered as committed or decided again).
    */
-  stats: { batches: number; actions: number; cached: number; stale: number }
+  stats: { batches: number; actions: number; cached: number; stale: number; inDoubt: number }
 }
 
 export type CreateMeterParameters = {
@@ -108,6 +110,11 @@ export type CreateMeterParameters = {
    * writes). 0 decides every batch on freshly locked rows. Default 10,000.
    */
   accountCache?: number
+  /**
+   * How long a batch whose COMMIT went unanswered (the connection died) is asked after, while
+   * the database cannot be reached, before its callers get `METERING_IN_DOUBT`. Default 60 s.
+   */
+  inDoubtMs?: number
   /** The clock, in microseconds since the epoch (tests move it). */
   clock?: () => bigint
   /**
@@ -156,11 +163,13 @@ export function createMeter(db: Db, options: CreateMeterParameters): Meter {
   const concurrency = options.concurrency ?? 2
   const clock = options.clock ?? nowMicros
   const ttl = options.reservationTtlSeconds ?? 300
+  const inDoubtMs = options.inDoubtMs ?? 60_000
   const queue: Item[] = []
   let inFlight = 0
   let closed = false
   const idle: Array<() => void> = []
-  const stats = { batches: 0, actions: 0, cached: 0, stale: 0 }
+  const stats = { batches: 0, actions: 0, cached: 0, stale: 0, inDoubt: 0 }
+  const drawIds = usageIds()
 
   // Orgs in a batch that is in flight. A second batch for the same org would only wait on
   // its row lock, so its actions stay queued and ride in the next batch instead: a hot org
@@ -262,8 +271,9 @@ export function createMeter(db: Db, options: CreateMeterParameters): Meter {
   }
 
   // One round trip: BEGIN, the checked write and COMMIT go out together. Returns false, having
-  // written nothing, when the batch must be decided on locked rows instead.
-  const runCached = async (batch: Item[]): Promise<boolean> => {
+  // written nothing, when the batch must be decided on locked rows instead — or the batch in
+  // doubt, when its COMMIT went unanswered.
+  const runCached = async (batch: Item[]): Promise<boolean | InDoubt> => {
     const wall = Date.now()
     const accounts = new Map<string, LockedAccount>()
     for (const { p } of batch) {
@@ -278,19 +288,24 @@ export function createMeter(db: Db, options: CreateMeterParameters): Meter {
     if (decided.results.some((r) => r instanceof Error)) return false
     // Every org accepted something; in org-id order, the order locks are taken in.
     const dirty = [...accounts.values()].sort((x, y) => (x.orgId < y.orgId ? -1 : 1))
-    const params = writeParams(decided.newUsage, accounts, dirty, now, { fresh: true })
     let conn: postgres.ReservedSql | undefined
     try {
       conn = await db.$client.reserve()
-      const [, written, commit] = await Promise.allSettled([
+      await assignIds(decided.newUsage, drawIds, conn)
+      const params = writeParams(decided.newUsage, accounts, dirty, now, { fresh: true })
+      const settled = await Promise.allSettled([
         conn.unsafe(BEGIN).execute(),
-        conn
-          .unsafe<{ id: bigint; ord: bigint; version: string }[]>(WRITE_FRESH_BATCH, params, {
-            prepare: true,
-          })
-          .execute(),
+        conn.unsafe<{ version: string }[]>(WRITE_FRESH_BATCH, params, { prepare: true }).execute(),
         conn.unsafe(COMMIT).execute(),
       ])
+      if (unanswered(settled)) {
+        await giveBack(conn, (settled[2] as PromiseRejectedResult).reason)
+        conn = undefined
+        for (const org of accounts.keys()) cache.delete(org)
+        stats.inDoubt++
+        return inDoubtOf(decided)
+      }
+      const [, written, commit] = settled
       if (written.status === 'rejected') throw written.reason
       if (commit.status === 'rejected') throw commit.reason
       if (commit.value.command !== 'COMMIT')
@@ -298,14 +313,11 @@ export function createMeter(db: Db, options: CreateMeterParameters): Meter {
       conn.release()
       conn = undefined
       stats.cached++
-      remember(accounts, decided, takeIds(decided.newUsage, written.value))
+      remember(accounts, decided, written.value[0]?.version)
       answer(batch, decided.results)
       return true
     } catch (error) {
-      if (conn) {
-        await conn.unsafe('rollback').catch(() => undefined)
-        conn.release()
-      }
+      if (conn) await giveBack(conn, error)
       // The orgs that changed are read again, and for a second go the locked way (another
       // process may be metering them too); the rest of the batch stays cached. (A key already
       // stored fails the write too: the locked way answers it with its first outcome.)
@@ -325,25 +337,38 @@ export function createMeter(db: Db, options: CreateMeterParameters): Meter {
     }
   }
 
-  const runBatch = async (batch: Item[]) => {
-    if (cache.size > 0 && (await runCached(batch))) return
+  const runBatch = async (batch: Item[], inDoubt?: InDoubt): Promise<void> => {
+    if (!inDoubt && cache.size > 0) {
+      const cached = await runCached(batch)
+      if (cached === true) return
+      if (cached !== false) return await runBatch(batch, cached)
+    }
     let conn: postgres.ReservedSql | undefined
     try {
       // Two round trips per batch: BEGIN goes out with the locking reads, COMMIT with the
       // writes. A failed write aborts the transaction, and PostgreSQL then answers the COMMIT
       // with ROLLBACK — so a batch counts as committed only when every write succeeded and
-      // the COMMIT said COMMIT.
-      conn = await db.$client.reserve()
+      // the COMMIT said COMMIT. (A batch in doubt waits for a connection until its deadline.)
+      conn = await reserve(inDoubt && inDoubt.since + inDoubtMs)
       const begin = conn.unsafe(BEGIN).execute()
-      const { accounts, decided, writes, version } = await meterBatch(
-        conn,
-        batch,
-        options,
-        clock,
-        ttl,
-        begin,
-      )
+      const run = await meterBatch(conn, batch, options, clock, ttl, begin, drawIds, inDoubt)
+      if (run === 'committed') {
+        // The batch in doubt had committed: its answers stand, and nothing is written again.
+        await conn.unsafe('rollback')
+        conn.release()
+        conn = undefined
+        answer(batch, inDoubt!.results)
+        return
+      }
+      const { accounts, decided, writes, version } = run
       const settled = await Promise.allSettled([...writes, conn.unsafe(COMMIT).execute()])
+      if (unanswered(settled)) {
+        await giveBack(conn, (settled.at(-1) as PromiseRejectedResult).reason)
+        conn = undefined
+        for (const item of batch) cache.delete(item.p.orgId)
+        stats.inDoubt++
+        return await resolve(batch, inDoubtOf(decided))
+      }
       const failed = settled.find((r) => r.status === 'rejected')
       if (failed) throw failed.reason
       const commit = settled.at(-1) as PromiseFulfilledResult<{ command: string }>
@@ -354,11 +379,10 @@ export function createMeter(db: Db, options: CreateMeterParameters): Meter {
       remember(accounts, decided, version())
       answer(batch, decided.results)
     } catch (error) {
-      if (conn) {
-        await conn.unsafe('rollback').catch(() => undefined)
-        conn.release()
-      }
+      if (conn) await giveBack(conn, error)
       for (const item of batch) cache.delete(item.p.orgId)
+      // Still in doubt (the database could not be asked): ask again, as a whole.
+      if (inDoubt) return await resolve(batch, inDoubt, error)
       // One bad action must not sink the others: retry each alone, then report.
       if (batch.length > 1) {
         for (const item of batch) await runBatch([item])
@@ -373,6 +397,53 @@ export function createMeter(db: Db, options: CreateMeterParameters): Meter {
           : error,
       )
     }
+  }
+
+  // A connection of the pool, or a RetryableError at `deadline` (the driver keeps trying to
+  // connect while the database is unreachable; one that comes after is given straight back).
+  const reserve = (deadline?: number) => {
+    const pending = db.$client.reserve()
+    if (deadline === undefined) return pending
+    return new Promise<postgres.ReservedSql>((ok, fail) => {
+      let late = false
+      const timer = setTimeout(
+        () => {
+          late = true
+          fail(new RetryableError('the database could not be reached', { code: 'UNREACHABLE' }))
+        },
+        Math.max(0, deadline - Date.now()),
+      )
+      pending.then(
+        (conn) => {
+          clearTimeout(timer)
+          if (late) conn.release()
+          else ok(conn)
+        },
+        (error) => {
+          clearTimeout(timer)
+          fail(error)
+        },
+      )
+    })
+  }
+
+  // A batch in doubt is decided again on locked rows, after looking up its usage ids there:
+  // the lock waits for its transaction if that is still running, and found, its rows say it
+  // committed. It keeps being asked, backing off, for `inDoubtMs`; then its callers get
+  // `METERING_IN_DOUBT` (a keyed retry is answered with the first outcome, if there was one).
+  const resolve = async (batch: Item[], inDoubt: InDoubt, error?: unknown) => {
+    inDoubt.tries++
+    if (Date.now() - inDoubt.since > inDoubtMs) {
+      const e = new RetryableError(
+        'the metering outcome is unknown: the database connection was lost after the batch was sent',
+        { code: 'METERING_IN_DOUBT', cause: error },
+      )
+      for (const item of batch) item.reject(e)
+      return
+    }
+    if (inDoubt.tries > 1)
+      await new Promise((r) => setTimeout(r, Math.min(1_000, 50 * 2 ** inDoubt.tries)))
+    await runBatch(batch, inDoubt)
   }
 
   const enqueue = (op: Item['op'], p: ReserveParameters) =>
@@ -413,8 +484,9 @@ export function createMeter(db: Db, options: CreateMeterParameters): Meter {
 const BEGIN =
   'begin; set local plan_cache_mode = force_generic_plan; set local enable_seqscan = off; set local enable_bitmapscan = off; set local enable_hashjoin = off; set local enable_mergejoin = off'
 
-/** The new usage columns a batch's write takes, in order (`$1`...`$15`). */
+/** The new usage columns a batch's write takes, in order (from `$1`). */
 const USAGE_FIELDS: ReadonlyArray<Column<NewUsage>> = [
+  ['id', 'int8', (u) => u.id],
   ['org_id', 'uuid', (u) => u.outcome.orgId],
   ['subscription_id', 'text', (u) => u.outcome.subscriptionId],
   ['action', 'text', (u) => u.outcome.action],
@@ -441,46 +513,47 @@ const USAGE_FIELDS: ReadonlyArray<Column<NewUsage>> = [
     (u) =>
       u.item.p.idempotencyKey === undefined || u.item.op !== 'reserve'
         ? null
-        : JSON.stringify(u.outcome),
+        : JSON.stringify(u.outcome), // its usage id included
   ],
 ]
 
+/** The usage table's columns a batch writes (`created_at` is the batch's time). */
+const USAGE_COLUMNS = USAGE_FIELDS.filter(([name]) => !['request_hash', 'outcome'].includes(name))
+  .map(([name]) => name)
+  .join(', ')
+
+/** Where a batch write's parameters start: new usage, the batch's time, entries, accounts. */
+const AT = USAGE_FIELDS.length + 1
+const ENTRIES = AT + 1
+const ACCOUNTS = ENTRIES + ENTRY_FIELDS.length
+
 /**
- * A batch's writes, one statement: its new usage rows (ids from the sequence, each returned with
- * its place in the batch), their idempotency keys (each outcome with its usage id), their ledger
- * entries (each pointing at its usage row by place, `$30`; `$16` is the batch's time) and the
- * orgs' balances. Each row returned also carries the transaction's id: the version every row
- * it updated now has.
+ * A batch's writes, one statement: its new usage rows (with the ids drawn for them ahead, see
+ * `usageIds`), their idempotency keys, their ledger entries and the orgs' balances. Returns
+ * the transaction's id: the version every row it updated now has.
  *
  * `fresh`: the accounts were decided on as cached, not locked — the update checks their versions
- * (`$44`, `$45`) and `tollgate_expect_fresh` fails the statement unless it updated every one of
- * them (naming those it did not), which rolls back every write of the batch.
+ * and `tollgate_expect_fresh` fails the statement unless it updated every one of them (naming
+ * those it did not), which rolls back every write of the batch.
  */
 const writeBatch = (fresh: boolean) => `
   with v as materialized (
-    select nextval('usage_id_seq')::int8 as id, x.* from (${zipArrays(1, USAGE_FIELDS)},
-      generate_series(1, cardinality($1::uuid[])) as ord) x
+    ${zipArrays(1, USAGE_FIELDS)}
   ), u as (
-    insert into usage (id, org_id, subscription_id, action, quantity, unit_price, voucher_amount, billable_amount,
-      rate_version, window_index, status, free_reason, idempotency_key, expires_at, created_at)
-    select id, org_id, subscription_id, action, quantity, unit_price, voucher_amount, billable_amount,
-      rate_version, window_index, status, free_reason, idempotency_key, expires_at, $16::timestamptz from v
+    insert into usage (${USAGE_COLUMNS}, created_at)
+    select ${USAGE_COLUMNS}, $${AT}::timestamptz from v
   ), k as (
     insert into idempotency_keys (org_id, key, request_hash, outcome, usage_id, created_at)
-    select org_id, idempotency_key, request_hash, outcome || jsonb_build_object('usageId', id::text), id, $16::timestamptz
+    select org_id, idempotency_key, request_hash, outcome, id, $${AT}::timestamptz
     from v where idempotency_key is not null
   ), e as (
-    insert into ledger_entries (${ENTRY_COLUMNS})
-    select e.org_id, e.seq, e.subscription_id, e.kind, e.amount, e.voucher_after, e.accrued_after, e.booked_after,
-      e.collected_after, v.id, e.charge_id, e.memo, e.created_at
-    from (${zipEntries(17, [['usage_ord', 'int4']])}) as e
-    join v on v.ord = e.usage_ord
+    insert into ledger_entries (${ENTRY_COLUMNS}) ${zipEntries(ENTRIES)}
   ), a as (
-    ${updateAccounts(31, { checkVersions: fresh })}
+    ${updateAccounts(ACCOUNTS, { checkVersions: fresh })}
   )
-  select id, ord, pg_current_xact_id()::xid::text as version from v${
+  select pg_current_xact_id()::xid::text as version${
     fresh
-      ? `\n  cross join (select tollgate_expect_fresh($31::uuid[], array_agg(org_id)) from a) as fresh`
+      ? `\n  from (select tollgate_expect_fresh($${ACCOUNTS}::uuid[], array_agg(org_id)) from a) as fresh`
       : ''
   }`
 const WRITE_BATCH = writeBatch(false)
@@ -537,6 +610,8 @@ function outcomeOfUsage(r: StoredKeyRow): MeterOutcome {
 type Result = MeterOutcome | Error | { replayOf: MeterOutcome }
 
 type NewUsage = {
+  /** Its row's id, drawn ahead (`usageIds`) before the batch is written. */
+  id?: bigint
   item: Item
   account: LockedAccount
   outcome: Omit<MeterOutcome, 'usageId'>
@@ -673,29 +748,120 @@ function writeParams(
   { fresh }: { fresh: boolean },
 ) {
   const entries: PendingEntry[] = []
-  const entryUsage: number[] = []
-  newUsage.forEach((u, i) => {
-    for (const e of u.entries) {
-      entries.push(entryFor(u.account, { ...e, usageId: null }))
-      entryUsage.push(i + 1)
-    }
-  })
+  for (const u of newUsage)
+    for (const e of u.entries) entries.push(entryFor(u.account, { ...e, usageId: u.id }))
   fixBalancesAfter(entries, accounts)
-  const params = [
+  return [
     ...columnParams(USAGE_FIELDS, newUsage),
     toTimestamp(now) as never,
     ...entryParams(entries),
-    ...arrayParams([entryUsage]),
     ...accountParams(dirty, { versions: fresh }),
   ]
-  return params
 }
 
-/** Fills in the new usage ids (each row names its place in the batch); returns the write's transaction id. */
-function takeIds(newUsage: NewUsage[], rows: Array<{ id: bigint; ord: bigint; version: string }>) {
-  for (const r of rows)
-    (newUsage[Number(r.ord) - 1]!.outcome as MeterOutcome).usageId = r.id.toString()
-  return rows[0]?.version
+/**
+ * Gives each new usage row (and its outcome) an id: the one its item had in a batch left in
+ * doubt (`InDoubt`), else a new one drawn on `sql`. Reused, an id makes the usage table's
+ * primary key refuse a second row for the item, whatever became of the first.
+ */
+async function assignIds(
+  newUsage: NewUsage[],
+  drawIds: ReturnType<typeof usageIds>,
+  sql: Sql,
+  inDoubt?: InDoubt,
+) {
+  const fresh = newUsage.filter((u) => !inDoubt?.ids.has(u.item))
+  const ids = fresh.length === 0 ? [] : await drawIds(fresh.length, sql)
+  fresh.forEach((u, i) => {
+    u.id = ids[i]!
+  })
+  for (const u of newUsage) {
+    u.id ??= inDoubt!.ids.get(u.item)!
+    ;(u.outcome as MeterOutcome).usageId = u.id.toString()
+  }
+}
+
+/**
+ * A batch whose COMMIT was sent but never answered: it may have committed or not. Its items'
+ * usage ids, and what it answered each item (to answer with, if it did commit).
+ */
+type InDoubt = {
+  ids: Map<Item, bigint>
+  results: Result[]
+  /** When it went unanswered, and how often it was asked about since. */
+  since: number
+  tries: number
+}
+
+/** The batch `decided` as it stands when its COMMIT goes unanswered. */
+const inDoubtOf = (decided: Decided): InDoubt => ({
+  ids: new Map(decided.newUsage.map((u) => [u.item, u.id!])),
+  results: decided.results,
+  since: Date.now(),
+  tries: 0,
+})
+
+/**
+ * Whether `error` says the connection is gone (closed, reset, refused): nothing more can be
+ * sent on it — the driver would never send it, and never answer — not even a ROLLBACK.
+ */
+const connectionLost = (error: unknown) =>
+  !(error instanceof postgres.PostgresError) &&
+  typeof (error as { code?: unknown })?.code === 'string' &&
+  /^(CONNECTION_|CONNECT_TIMEOUT$|E[A-Z]+$)/.test((error as { code: string }).code)
+
+/**
+ * Gives a reserved connection back to the pool — unless `error` says it is gone: the driver
+ * has already put it with its closed connections, and a release would hand it out again as
+ * open (to fail every query sent on it). A live one whose transaction failed is rolled back.
+ */
+async function giveBack(conn: postgres.ReservedSql, error?: unknown) {
+  if (error !== undefined && connectionLost(error)) return
+  if (error !== undefined) await conn.unsafe('rollback').catch(() => undefined)
+  conn.release()
+}
+
+/**
+ * Whether a batch whose COMMIT was sent is in doubt: neither its COMMIT's answer nor an error
+ * from the server came back (an error from the server means the transaction was rolled back;
+ * a dropped connection means nothing).
+ */
+const unanswered = (settled: PromiseSettledResult<unknown>[]) =>
+  settled.at(-1)!.status === 'rejected' &&
+  !settled.some((r) => r.status === 'rejected' && r.reason instanceof postgres.PostgresError)
+
+/**
+ * Usage ids drawn from the usage table's sequence ahead of need, `block` at a time: a batch
+ * knows its rows' ids before it sends them, so one whose COMMIT was sent but never answered
+ * (the connection died) can be looked up, and is answered as it was committed — never
+ * decided, and charged, a second time. The next block is drawn on a batch's own connection,
+ * in the same round trip as its writes, once half of this one is used (only a first batch, or
+ * one larger than what is left, waits for its ids).
+ */
+function usageIds(block = 1024) {
+  let pool: bigint[] = []
+  let refill: Promise<void> | undefined
+  const draw = (sql: Sql) =>
+    (refill ??= sql
+      .unsafe<{ id: bigint }[]>(
+        `select nextval('usage_id_seq')::int8 as id from generate_series(1, $1::int4)`,
+        [block],
+        { prepare: true },
+      )
+      .then((rows) => {
+        pool = pool.concat(rows.map((r) => r.id))
+      })
+      .finally(() => {
+        refill = undefined
+      }))
+  /** `n` ids, drawn on `sql` (a batch's connection) when there are too few left. */
+  return async (n: number, sql: Sql): Promise<bigint[]> => {
+    while (pool.length < n) await draw(sql)
+    const ids = pool.slice(0, n)
+    pool = pool.slice(n)
+    if (pool.length < block / 2) draw(sql).catch(() => undefined)
+    return ids
+  }
 }
 
 /**
@@ -711,22 +877,36 @@ async function meterBatch(
   clock: () => bigint,
   ttl: number,
   begin: Promise<unknown>,
-): Promise<{
-  accounts: Map<string, LockedAccount>
-  decided: Decided
-  writes: Promise<unknown>[]
-  /** The transaction's id once the usage write is done (the version of every row it updated). */
-  version: () => string | undefined
-}> {
+  drawIds: ReturnType<typeof usageIds>,
+  /** A batch in doubt: its usage ids are looked up once its orgs are locked. */
+  inDoubt?: InDoubt,
+): Promise<
+  | 'committed'
+  | {
+      accounts: Map<string, LockedAccount>
+      decided: Decided
+      writes: Promise<unknown>[]
+      /** The transaction's id once the usage write is done (the version of every row it updated). */
+      version: () => string | undefined
+    }
+> {
   const orgIds = [...new Set(batch.map((i) => i.p.orgId))].sort()
   // Round trip 1, pipelined on the transaction's connection: lock the orgs (in org-id order),
   // then — in a statement that starts after the lock is held, so it sees everything the
   // previous holder committed — read the idempotency keys.
   const keyed = batch.filter((i) => i.p.idempotencyKey !== undefined)
-  const [, accounts, storedRows] = await Promise.all([
+  const doubtful = inDoubt ? [...inDoubt.ids.values()] : []
+  const [, accounts, found, storedRows] = await Promise.all([
     begin,
     // Its own prepared statement: its generic plan is made under this transaction's settings.
     lockAccounts(tx, orgIds, { tag: 'meter' }),
+    doubtful.length === 0
+      ? Promise.resolve([])
+      : tx.unsafe<{ id: bigint }[]>(
+          'select id from usage where id = any($1::int8[])',
+          arrayParams([doubtful]),
+          { prepare: true },
+        ),
     keyed.length === 0
       ? Promise.resolve([])
       : tx.unsafe<StoredKeyRow[]>(
@@ -746,6 +926,15 @@ async function meterBatch(
           { prepare: true },
         ),
   ])
+  // A transaction commits whole: all of the batch's rows are there, or none.
+  if (found.length > 0) {
+    if (found.length !== doubtful.length)
+      throw new Error(`a batch in doubt left ${found.length} of its ${doubtful.length} usage rows`)
+    return 'committed'
+  }
+  // It did not commit, and must never: every one of its accounts is written (a new row
+  // version), so its write — if it is still to run, with the cached versions — fails.
+  if (inDoubt) for (const a of accounts.values()) a.dirty = true
   const stored = new Map<string, StoredOutcome>()
   for (const r of storedRows)
     stored.set(`${r.org_id}\u0000${r.key}`, {
@@ -771,15 +960,12 @@ async function meterBatch(
   const dirty = [...accounts.values()].filter((a) => a.dirty)
   let version: string | undefined
   if (newUsage.length > 0) {
+    await assignIds(newUsage, drawIds, tx, inDoubt)
     const params = writeParams(newUsage, accounts, dirty, now, { fresh: false })
     writes.push(
-      tx
-        .unsafe<{ id: bigint; ord: bigint; version: string }[]>(WRITE_BATCH, params, {
-          prepare: true,
-        })
-        .then((rows) => {
-          version = takeIds(newUsage, rows)
-        }),
+      tx.unsafe<{ version: string }[]>(WRITE_BATCH, params, { prepare: true }).then((rows) => {
+        version = rows[0]?.version
+      }),
     )
     // Metering never moves an allowance; anything else that did is written as well.
     if (movedAllowances(dirty).length > 0) writes.push(saveAccounts(tx, dirty))
