@@ -26,6 +26,7 @@ import {
 } from './errors.js'
 import { meterStep } from './movements.js'
 import { assertPriced, meteredActions, type RateCard } from './rateCard.js'
+import { voidUsage } from './reservations.js'
 import {
   arrayParams,
   type Column,
@@ -439,11 +440,56 @@ export function createMeter(db: Db, options: CreateMeterParameters): Meter {
         { code: 'METERING_IN_DOUBT', cause: error },
       )
       for (const item of batch) item.reject(e)
+      fence(inDoubt)
       return
     }
     if (inDoubt.tries > 1)
       await new Promise((r) => setTimeout(r, Math.min(1_000, 50 * 2 ** inDoubt.tries)))
     await runBatch(batch, inDoubt)
+  }
+
+  // Callers told `METERING_IN_DOUBT` take their actions as failed, so once the database answers
+  // again the batch is fenced: found committed, its usage is voided (nothing stays charged for
+  // an action its caller saw fail); not found, its accounts are written, so it can never
+  // commit. Tried until it is done, or the engine closes.
+  const fences = new Set<Promise<void>>()
+  const fence = (inDoubt: InDoubt) => {
+    const ids = [...inDoubt.ids.values()]
+    const orgIds = [...new Set([...inDoubt.ids.keys()].map((i) => i.p.orgId))].sort()
+    const run = async () => {
+      for (let tries = 0; ; tries++) {
+        let conn: postgres.ReservedSql | undefined
+        try {
+          conn = await reserve(Date.now() + 5_000)
+          const [, , found] = await Promise.all([
+            conn.unsafe(BEGIN).execute(),
+            lockAccounts(conn, orgIds, { tag: 'meter' }),
+            findUsage(conn, ids),
+            conn.unsafe(
+              'update billing_accounts set updated_at = clock_timestamp() where org_id = any($1::uuid[])',
+              arrayParams([orgIds]),
+              { prepare: true },
+            ),
+            conn.unsafe(COMMIT).execute(),
+          ])
+          conn.release()
+          conn = undefined
+          for (const u of found)
+            await voidUsage(db, {
+              orgId: u.org_id,
+              usageId: u.id.toString(),
+              reason: 'metering in doubt: its caller was told it failed',
+            })
+          return
+        } catch (error) {
+          if (conn) await giveBack(conn, error)
+          if (closed) return
+          await new Promise((r) => setTimeout(r, Math.min(5_000, 100 * 2 ** tries)))
+        }
+      }
+    }
+    const fenced = run().finally(() => fences.delete(fenced))
+    fences.add(fenced)
   }
 
   const enqueue = (op: Item['op'], p: ReserveParameters) =>
@@ -465,6 +511,7 @@ export function createMeter(db: Db, options: CreateMeterParameters): Meter {
     close: async () => {
       closed = true
       if (inFlight > 0 || queue.length > 0) await new Promise<void>((done) => idle.push(done))
+      await Promise.all(fences)
     },
     stats,
   }
@@ -810,6 +857,14 @@ const connectionLost = (error: unknown) =>
   typeof (error as { code?: unknown })?.code === 'string' &&
   /^(CONNECTION_|CONNECT_TIMEOUT$|E[A-Z]+$)/.test((error as { code: string }).code)
 
+/** Which of the usage rows `ids` exist (a batch in doubt's: all of them, or none). */
+const findUsage = (sql: Sql, ids: bigint[]) =>
+  sql.unsafe<{ id: bigint; org_id: string }[]>(
+    'select id, org_id from usage where id = any($1::int8[])',
+    arrayParams([ids]),
+    { prepare: true },
+  )
+
 /**
  * Gives a reserved connection back to the pool — unless `error` says it is gone: the driver
  * has already put it with its closed connections, and a release would hand it out again as
@@ -900,13 +955,7 @@ async function meterBatch(
     begin,
     // Its own prepared statement: its generic plan is made under this transaction's settings.
     lockAccounts(tx, orgIds, { tag: 'meter' }),
-    doubtful.length === 0
-      ? Promise.resolve([])
-      : tx.unsafe<{ id: bigint }[]>(
-          'select id from usage where id = any($1::int8[])',
-          arrayParams([doubtful]),
-          { prepare: true },
-        ),
+    doubtful.length === 0 ? Promise.resolve([]) : findUsage(tx, doubtful),
     keyed.length === 0
       ? Promise.resolve([])
       : tx.unsafe<StoredKeyRow[]>(

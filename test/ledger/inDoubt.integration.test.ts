@@ -59,6 +59,8 @@ async function faultyProxy(databaseUrl: string) {
   }
 }
 
+const price = config.rateCard.prices.save_comment!
+
 const usageOf = async (db: Db, orgId: string) =>
   await db.$client<{ id: bigint }[]>`select id from usage where org_id = ${orgId} order by id`
 
@@ -102,7 +104,7 @@ describe('a batch whose COMMIT goes unanswered', () => {
           second.usageId,
           third.usageId,
         ])
-        expect(third.billableMicros).toBe(config.rateCard.prices.save_comment!.toString())
+        expect(third.billableMicros).toBe(price.toString())
         const entries = await db.$client<
           { n: bigint }[]
         >`select count(*) as n from ledger_entries where org_id = ${orgId} and kind = 'usage_billable'`
@@ -138,7 +140,7 @@ describe('a batch whose COMMIT goes unanswered', () => {
     }
   })
 
-  test('the database stays out of reach: the callers are told the outcome is unknown', async ({
+  test('the database stays out of reach: the callers are told the outcome is unknown, and it is voided later', async ({
     db,
     databaseUrl,
   }) => {
@@ -151,10 +153,23 @@ describe('a batch whose COMMIT goes unanswered', () => {
       proxy.state.afterCut = 'down'
       const error = await meter.meter({ orgId, action: 'save_comment' }).catch((e) => e)
       expect(error).toMatchObject({ code: 'METERING_IN_DOUBT', status: 503 })
-      // It had committed: a keyed retry would replay it; here, the row is simply there, once.
-      expect((await usageOf(db, orgId)).length).toBe(2)
+      // It had committed, once; its caller was told it failed.
+      const rows = await usageOf(db, orgId)
+      expect(rows.length).toBe(2)
+      // Once the database answers again, the engine voids it: nothing stays charged for it.
       proxy.state.mode = 'pass'
       proxy.state.afterCut = 'pass'
+      for (let i = 0; i < 100; i++) {
+        const [u] = await db.$client<{ status: string }[]>`
+          select status from usage where id = ${rows[1]!.id.toString()}`
+        if (u!.status === 'voided') break
+        await new Promise((r) => setTimeout(r, 100))
+      }
+      const [after] = await db.$client<{ status: string; accrued: bigint }[]>`
+        select u.status, a.accrued from usage u join billing_accounts a using (org_id)
+        where u.id = ${rows[1]!.id.toString()}`
+      expect(after).toEqual({ status: 'voided', accrued: price })
+      expect(await reconcileLedger(db, { orgId })).toEqual([])
       await meter.meter({ orgId, action: 'save_comment' })
       expect((await usageOf(db, orgId)).length).toBe(3)
     } finally {
