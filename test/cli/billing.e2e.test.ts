@@ -5,7 +5,9 @@ import { describe, expect, test } from '../fixtures.js'
 import { activeOrg, makeMeter } from '../ledger/helpers.js'
 import { tollgate } from './run.js'
 
-describe('tollgate CLI', () => {
+// Each run of the command starts Node and loads the sources (~5 s apiece on a busy two-core
+// machine): several of them take more than the default minute.
+describe('tollgate CLI', { timeout: 180_000 }, () => {
   test('rates show and check: exit 0 for a good card, 1 for a card missing prices', async () => {
     const show = await tollgate(['rates', 'show', '--json'])
     expect(show.code).toBe(0)

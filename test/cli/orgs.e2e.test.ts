@@ -3,7 +3,9 @@ import { verifyManageToken } from '../../src/web/session.js'
 import { describe, expect, test } from '../fixtures.js'
 import { tollgate } from './run.js'
 
-describe('tollgate org, key and manage-link', () => {
+// Each run of the command starts Node and loads the sources (~5 s apiece on a busy two-core
+// machine): several of them take more than the default minute.
+describe('tollgate org, key and manage-link', { timeout: 180_000 }, () => {
   test('create an org, mint, list and revoke keys, mint a manage link the API accepts', async ({
     databaseUrl,
   }) => {

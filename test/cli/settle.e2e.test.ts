@@ -6,7 +6,9 @@ import { makeMeter } from '../ledger/helpers.js'
 import { authorizedOrg } from '../settlement/helpers.js'
 import { tollgate } from './run.js'
 
-describe('tollgate settle and reconcile', () => {
+// Each run of the command starts Node and loads the sources (~5 s apiece on a busy two-core
+// machine): several of them take more than the default minute.
+describe('tollgate settle and reconcile', { timeout: 180_000 }, () => {
   test('settle --once collects; reconcile passes, then fails on a tampered ledger row', async ({
     db,
     databaseUrl,
