@@ -894,7 +894,9 @@ const unanswered = (settled: PromiseSettledResult<unknown>[]) =>
  * one larger than what is left, waits for its ids).
  */
 function usageIds(block = 1024) {
+  // Drawn ids; those before `next` are taken.
   let pool: bigint[] = []
+  let next = 0
   let refill: Promise<void> | undefined
   const draw = (sql: Sql) =>
     (refill ??= sql
@@ -904,17 +906,18 @@ function usageIds(block = 1024) {
         { prepare: true },
       )
       .then((rows) => {
-        pool = pool.concat(rows.map((r) => r.id))
+        pool = pool.slice(next).concat(rows.map((r) => r.id))
+        next = 0
       })
       .finally(() => {
         refill = undefined
       }))
   /** `n` ids, drawn on `sql` (a batch's connection) when there are too few left. */
   return async (n: number, sql: Sql): Promise<bigint[]> => {
-    while (pool.length < n) await draw(sql)
-    const ids = pool.slice(0, n)
-    pool = pool.slice(n)
-    if (pool.length < block / 2) draw(sql).catch(() => undefined)
+    while (pool.length - next < n) await draw(sql)
+    const ids = pool.slice(next, next + n)
+    next += n
+    if (pool.length - next < block / 2) draw(sql).catch(() => undefined)
     return ids
   }
 }
