@@ -300,11 +300,9 @@ export function createMeter(db: Db, options: CreateMeterParameters): Meter {
         conn.unsafe(COMMIT).execute(),
       ])
       if (unanswered(settled)) {
-        await giveBack(conn, (settled[2] as PromiseRejectedResult).reason)
+        const inDoubt = await leftInDoubt(conn, settled, batch, decided)
         conn = undefined
-        for (const org of accounts.keys()) cache.delete(org)
-        stats.inDoubt++
-        return inDoubtOf(decided)
+        return inDoubt
       }
       const [, written, commit] = settled
       if (written.status === 'rejected') throw written.reason
@@ -338,6 +336,20 @@ export function createMeter(db: Db, options: CreateMeterParameters): Meter {
     }
   }
 
+  // A batch whose COMMIT (the last of `settled`) went unanswered: its connection is let go,
+  // its orgs read again, and what it decided kept, to answer with if it did commit.
+  const leftInDoubt = async (
+    conn: postgres.ReservedSql,
+    settled: PromiseSettledResult<unknown>[],
+    batch: Item[],
+    decided: Decided,
+  ) => {
+    await giveBack(conn, (settled.at(-1) as PromiseRejectedResult).reason)
+    for (const item of batch) cache.delete(item.p.orgId)
+    stats.inDoubt++
+    return inDoubtOf(decided)
+  }
+
   const runBatch = async (batch: Item[], inDoubt?: InDoubt): Promise<void> => {
     if (!inDoubt && cache.size > 0) {
       const cached = await runCached(batch)
@@ -364,11 +376,9 @@ export function createMeter(db: Db, options: CreateMeterParameters): Meter {
       const { accounts, decided, writes, version } = run
       const settled = await Promise.allSettled([...writes, conn.unsafe(COMMIT).execute()])
       if (unanswered(settled)) {
-        await giveBack(conn, (settled.at(-1) as PromiseRejectedResult).reason)
+        const inDoubt = await leftInDoubt(conn, settled, batch, decided)
         conn = undefined
-        for (const item of batch) cache.delete(item.p.orgId)
-        stats.inDoubt++
-        return await resolve(batch, inDoubtOf(decided))
+        return await resolve(batch, inDoubt)
       }
       const failed = settled.find((r) => r.status === 'rejected')
       if (failed) throw failed.reason
