@@ -5,6 +5,7 @@ import {
   encodeFunctionData,
   type Hex,
   keccak256,
+  TransactionNotFoundError,
   type TransactionReceipt,
 } from 'viem'
 import type { Db } from '../db/client.js'
@@ -191,6 +192,21 @@ export async function createOperatorWallet(
     return undefined
   }
 
+  /**
+   * Whether the node knows none of these hashes as mined — the only proof that a used nonce went
+   * to a transaction we never recorded. A node that does not answer proves nothing.
+   */
+  async function noneLanded(hashes: Hex[]) {
+    for (const h of hashes) {
+      try {
+        if ((await client.getTransaction({ hash: h })).blockNumber !== null) return false
+      } catch (e) {
+        if (!(e instanceof TransactionNotFoundError)) return false
+      }
+    }
+    return true
+  }
+
   async function settleBelow(latest: number) {
     const open = await sql<Row[]>`
       select id, nonce, tx_hashes, raw, status from operator_txs
@@ -340,10 +356,19 @@ export async function createOperatorWallet(
           return receipt
         }
         if ((await chainNonce('latest')) > tx.nonce) {
-          // The nonce is used: one of our hashes (receipt lagging) or a transaction we never made.
+          // The nonce is used: by one of our hashes (its receipt not served yet) or by a
+          // transaction we never made. Only the node saying it mined none of ours decides.
           await sleep(250)
-          const late = await receiptOf(hashes)
-          if (late) continue
+          if ((await receiptOf(hashes)) || !(await noneLanded(hashes))) continue
+          // Another row of ours at this nonce would be a bug in taking nonces: name it.
+          const others = await sql<{ id: bigint; purpose: string }[]>`
+            select id, purpose from operator_txs where chain_id = ${chainId} and genesis = ${genesis}
+              and address = ${address} and nonce = ${tx.nonce} and id <> ${tx.id.toString()}`
+          log?.warn('operator nonce used by another transaction', {
+            nonce: tx.nonce,
+            hashes,
+            recorded: others.map((o) => `${o.id}:${o.purpose}`),
+          })
           await sql`update operator_txs set status = 'superseded', updated_at = clock_timestamp() where id = ${tx.id.toString()}`
           return undefined
         }

@@ -3,6 +3,7 @@ import {
   ContractFunctionRevertedError,
   type Hex,
   parseEventLogs,
+  type TransactionReceipt,
   BaseError as ViemBaseError,
 } from 'viem'
 import { collectorAbi } from '../chain/abis.js'
@@ -62,80 +63,98 @@ export async function sendAuthorization(
     nonce: auth.permit.nonce,
   }
   const wallet = await operatorWalletFor(w.db, w.operator)
-  let tx: OperatorTx
-  try {
-    // Signed and recorded before broadcast (operator_txs), like every operator transaction.
-    tx = auth.terms
-      ? await wallet.sendContract({
-          address: d.collector!,
-          abi: collectorAbi,
-          functionName: 'authorizeWithTerms',
-          args: [
-            key,
-            auth.owner,
-            permit,
-            auth.permit.signature,
-            {
-              limit: auth.terms.limit,
-              period: auth.terms.period,
-              nonce: auth.terms.nonce,
-              deadline: auth.terms.deadline,
-            },
-            auth.terms.signature,
-          ],
-          purpose: `authorize:${p.subscriptionId}`,
-        })
-      : await wallet.sendContract({
-          address: d.collector!,
-          abi: collectorAbi,
-          functionName: 'authorize',
-          args: [key, auth.owner, permit, auth.permit.signature],
-          purpose: `authorize:${p.subscriptionId}`,
-        })
-  } catch (error) {
-    // Only a refused estimate is a rejection; an RPC or broadcast failure is worth retrying.
-    if (!(error instanceof ContractFunctionExecutionError))
-      throw new RetryableError('the authorization could not be sent', { cause: error })
-    const name = revertName(error)
-    if (name === 'PermitNonceUsed' && p.state === 'active') {
-      await setSubscriptionState(w.db, {
-        subscriptionId: p.subscriptionId,
-        to: 'needs_reauth',
-        cause: 'chain',
-        reason: 'permit_nonce_used',
+  // A nonce taken by a transaction we never recorded means nothing of ours landed (the permit
+  // is unused): send again, a few times, before giving up as retryable.
+  for (let attempt = 1; ; attempt++) {
+    const tx = await send()
+    const receipt = await wallet.waitFor(tx)
+    if (!receipt) {
+      if (attempt < 3) continue
+      throw new RetryableError('the authorization transaction was superseded at its nonce', {
+        cause: { tx_hashes: tx.hashes },
       })
     }
-    throw new SignatureRejectedError(
-      name ?? 'reverted',
-      `the collector refused the authorization${name ? ` (${name})` : ''}`,
-    )
+    if (receipt.status !== 'success')
+      throw new SignatureRejectedError('reverted', 'the authorization transaction reverted', {
+        tx_hash: receipt.transactionHash,
+        gas_used: receipt.gasUsed.toString(),
+      })
+    return await record(receipt)
   }
-  const receipt = await wallet.waitFor(tx)
-  const hash = receipt?.transactionHash ?? tx.hashes.at(-1)!
-  if (receipt?.status !== 'success')
-    throw new SignatureRejectedError('reverted', 'the authorization transaction reverted', {
-      tx_hash: hash,
+
+  async function send(): Promise<OperatorTx> {
+    try {
+      // Signed and recorded before broadcast (operator_txs), like every operator transaction.
+      return auth.terms
+        ? await wallet.sendContract({
+            address: d.collector!,
+            abi: collectorAbi,
+            functionName: 'authorizeWithTerms',
+            args: [
+              key,
+              auth.owner,
+              permit,
+              auth.permit.signature,
+              {
+                limit: auth.terms.limit,
+                period: auth.terms.period,
+                nonce: auth.terms.nonce,
+                deadline: auth.terms.deadline,
+              },
+              auth.terms.signature,
+            ],
+            purpose: `authorize:${p.subscriptionId}`,
+          })
+        : await wallet.sendContract({
+            address: d.collector!,
+            abi: collectorAbi,
+            functionName: 'authorize',
+            args: [key, auth.owner, permit, auth.permit.signature],
+            purpose: `authorize:${p.subscriptionId}`,
+          })
+    } catch (error) {
+      // Only a refused estimate is a rejection; an RPC or broadcast failure is worth retrying.
+      if (!(error instanceof ContractFunctionExecutionError))
+        throw new RetryableError('the authorization could not be sent', { cause: error })
+      const name = revertName(error)
+      if (name === 'PermitNonceUsed' && p.state === 'active') {
+        await setSubscriptionState(w.db, {
+          subscriptionId: p.subscriptionId,
+          to: 'needs_reauth',
+          cause: 'chain',
+          reason: 'permit_nonce_used',
+        })
+      }
+      throw new SignatureRejectedError(
+        name ?? 'reverted',
+        `the collector refused the authorization${name ? ` (${name})` : ''}`,
+      )
+    }
+  }
+
+  async function record(receipt: TransactionReceipt): Promise<SendAuthorizationReturnType> {
+    const hash = receipt.transactionHash
+    const logs = parseEventLogs({ abi: collectorAbi, logs: receipt.logs })
+    const authorized = logs.find((l) => l.eventName === 'Authorized')?.args as
+      | { allowance: bigint; start: number; period: number }
+      | undefined
+    // Terms with another period restart the windows: their event has the last word.
+    const termsSet = logs.find((l) => l.eventName === 'TermsSet')?.args as
+      | { start: number; period: number }
+      | undefined
+    const windows = termsSet ?? authorized
+    const allowance = authorized?.allowance ?? auth.permit.value
+    const windowStart = windows ? Number(windows.start) : undefined
+    const windowSeconds = windows ? Number(windows.period) : undefined
+    await recordAuthorization(w.db, {
+      orgId: p.orgId,
+      subscriptionId: p.subscriptionId,
+      auth,
+      allowance,
+      windowStart,
+      windowSeconds,
+      cause: p.cause,
     })
-  const logs = parseEventLogs({ abi: collectorAbi, logs: receipt.logs })
-  const authorized = logs.find((l) => l.eventName === 'Authorized')?.args as
-    | { allowance: bigint; start: number; period: number }
-    | undefined
-  // Terms with another period restart the windows: their event has the last word.
-  const termsSet = logs.find((l) => l.eventName === 'TermsSet')?.args as
-    | { start: number; period: number }
-    | undefined
-  const windows = termsSet ?? authorized
-  const allowance = authorized?.allowance ?? auth.permit.value
-  const windowStart = windows ? Number(windows.start) : undefined
-  const windowSeconds = windows ? Number(windows.period) : undefined
-  await recordAuthorization(w.db, {
-    orgId: p.orgId,
-    subscriptionId: p.subscriptionId,
-    auth,
-    allowance,
-    windowStart,
-    windowSeconds,
-    cause: p.cause,
-  })
-  return { txHash: hash, allowance, windowStart, windowSeconds }
+    return { txHash: hash, allowance, windowStart, windowSeconds }
+  }
 }

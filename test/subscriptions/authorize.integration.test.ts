@@ -171,3 +171,48 @@ describe('a code-less owner’s signature is held to USDC’s ECDSA rules', () =
     expect(await getBillingSummary(db, orgId)).toMatchObject({ state: 'active', cap: 5_000_000n })
   })
 })
+
+describe('an authorization whose nonce another transaction took', () => {
+  test('is sent again at a fresh nonce: the node mined none of its hashes, so the permit is unused', async ({
+    db,
+    chain,
+  }) => {
+    const w = { db, operator: chain.operator, deployment: chain.deployment }
+    const operator = chain.operator
+    const owner = privateKeyToAccount(generatePrivateKey())
+    const { orgId, subscriptionId } = await newOrg(db)
+    const auth = await signAuthorization(chain, owner, { subscriptionId, value: 5_000_000n })
+    type Row = { nonce: number; status: string; tx_hashes: `0x${string}`[] }
+    const rows = async (): Promise<Row[]> => [
+      ...(await db.$client<Row[]>`
+        select nonce, status, tx_hashes from operator_txs where purpose = ${`authorize:${subscriptionId}`} order by id`),
+    ]
+    await chain.testClient.setAutomine(false)
+    let submitting: Promise<unknown>
+    try {
+      submitting = submitAuthorization(w, { orgId, subscriptionId, auth })
+      submitting.catch(() => {})
+      let sent: Row[] = []
+      for (let i = 0; i < 100 && sent[0]?.status !== 'sent'; i++) {
+        await new Promise((r) => setTimeout(r, 50))
+        sent = await rows()
+      }
+      expect(sent).toMatchObject([{ status: 'sent' }])
+      // The operator key used elsewhere at the same nonce, and only that one mined.
+      await chain.testClient.dropTransaction({ hash: sent[0]!.tx_hashes[0]! })
+      await operator.sendTransaction({
+        to: operator.account.address,
+        value: 0n,
+        nonce: sent[0]!.nonce,
+      })
+      await chain.testClient.mine({ blocks: 1 })
+    } finally {
+      await chain.testClient.setAutomine(true)
+    }
+    await submitting
+    expect(await getBillingSummary(db, orgId)).toMatchObject({ state: 'active', cap: 5_000_000n })
+    const [first, second] = await rows()
+    expect(first).toMatchObject({ status: 'superseded' })
+    expect(second).toMatchObject({ status: 'mined', nonce: first!.nonce + 1 })
+  })
+})
