@@ -40,7 +40,12 @@ export type SettleReport = {
 
 const idOfKey = (key: Hex) => key.slice(-32)
 
-/** Failures that clear once the owner re-ups: such charges are sent again when the subscription is active. */
+/**
+ * Failures a later pull can clear: such charges are sent again while the subscription is
+ * active — after the owner re-ups (allowance, balance...), once the earlier charge lands (a seq
+ * gap), or in a window the collector takes (a pull that crossed a window boundary on its way:
+ * the claim moves it to the previous window by the chain's clock).
+ */
 const retryable: FailureReason[] = [
   'allowance',
   'balance',
@@ -48,6 +53,7 @@ const retryable: FailureReason[] = [
   'paused',
   'token_reverted',
   'seq_gap',
+  'window',
 ]
 
 /**
@@ -102,14 +108,25 @@ export async function bookDueCharges(
 /**
  * Claims sendable charges and records the batch's intent in one transaction, before anything
  * is sent: charges go `submitted` (other workers skip them), the batch row lists them.
+ *
+ * The collector takes a subscription's charges in sequence only (`seq == last + 1`): a charge
+ * waits while an earlier one of its subscription is in flight or failed for a reason a retry
+ * cannot clear — sent, it could only fail as a seq gap, paying gas for nothing (and, seq gaps
+ * being retried, again and again). `sent` are the charges this pass already sent: none goes
+ * twice in one pass, so a pass always ends.
  */
-async function claimBatch(ctx: SettlementContext, limit: number) {
+async function claimBatch(ctx: SettlementContext, limit: number, sent: readonly string[]) {
   return await ctx.db.$client.begin(async (tx) => {
     const charges = await tx<ClaimedCharge[]>`
       with picked as (
         select c.id from charges c join subscriptions s on s.id = c.subscription_id
         where s.state = 'active'
           and (c.status = 'booked' or (c.status = 'failed' and c.failure_reason = any(${retryable}::text[])))
+          and c.id <> all(${sent}::int8[])
+          and not exists (
+            select 1 from charges e
+            where e.subscription_id = c.subscription_id and e.seq < c.seq
+              and (e.status = 'submitted' or (e.status = 'failed' and e.failure_reason <> all(${retryable}::text[]))))
         order by c.subscription_id, c.seq
         for update of c skip locked
         limit ${limit})
@@ -371,9 +388,11 @@ export async function settleOnce(
   }
   report.recovered = await recoverOpenBatches(ctx, { olderThanSeconds: p.recoverOlderThanSeconds })
   report.booked = await bookDueCharges(ctx, { orgIds: p.orgIds })
+  const sent: string[] = []
   for (;;) {
-    const claimed = await claimBatch(ctx, ctx.batchSize ?? 100)
+    const claimed = await claimBatch(ctx, ctx.batchSize ?? 100, sent)
     if (!claimed) break
+    for (const c of claimed.charges) sent.push(c.id.toString())
     report.batches++
     await ctx.onStep?.('claimed')
     await sendBatch(ctx, claimed.batchId, claimed.charges, report)
