@@ -63,7 +63,14 @@ try {
       steps: () => Promise<Steps>
     }>((ok, fail) => {
       const child = fork(fileURLToPath(new URL('./apiServer.ts', import.meta.url)), {
-        execArgv: ['--import', 'tsx'],
+        // BENCH_CPU_PROF=<dir>: each server writes a V8 CPU profile there when it stops.
+        execArgv: [
+          '--import',
+          'tsx',
+          ...(process.env.BENCH_CPU_PROF
+            ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
+            : []),
+        ],
         env: { ...process.env, BENCH_DB_URL: url, BENCH_METERING: metering },
       })
       child.once('error', fail)

@@ -32,7 +32,7 @@ export async function benchDatabase(
 }
 
 /** p-th percentile of sorted milliseconds. */
-export const percentile = (sorted: number[], p: number) =>
+export const percentile = (sorted: ArrayLike<number>, p: number) =>
   sorted.length === 0
     ? 0
     : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!
