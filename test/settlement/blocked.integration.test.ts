@@ -1,4 +1,3 @@
-import { collectorAbi } from '../../src/chain/abis.js'
 import {
   bookCharges,
   listCharges,
@@ -6,10 +5,9 @@ import {
   reconcileLedger,
 } from '../../src/ledger/index.js'
 import { settleOnce } from '../../src/settlement/settleOnce.js'
-import { subscriptionKey, termsTypedData } from '../../src/subscriptions/typedData.js'
 import { describe, expect, test } from '../fixtures.js'
 import { makeMeter } from '../ledger/helpers.js'
-import { authorizedOrg, settlementContext } from './helpers.js'
+import { authorizedOrg, setTermsOnChain, settlementContext } from './helpers.js'
 
 const DAY = 86_400
 
@@ -29,30 +27,7 @@ describe('charges the collector takes only in sequence', () => {
     await meter.meter({ orgId: org.orgId, action: 'claim_issue' })
     await meter.meter({ orgId: org.orgId, action: 'claim_issue' })
     // ...then the owner cuts the limit to $0.01 on-chain, same period, before the pull.
-    const message = {
-      subscription: subscriptionKey(org.subscriptionId),
-      limit: 10_000n,
-      period: 30 * DAY,
-      nonce: 2,
-      deadline: BigInt(Math.floor(Date.now() / 1000) + 3_600),
-    }
-    const signature = await org.owner.signTypedData(
-      termsTypedData({
-        chainId: chain.deployment.chainId,
-        collector: chain.deployment.collector!,
-        message,
-      }),
-    )
-    await chain.testClient.setBalance({ address: org.owner.address, value: 10n ** 18n })
-    const owner = await chain.signerFor(org.ownerKey)
-    await owner.waitForTransactionReceipt({
-      hash: await owner.writeContract({
-        address: chain.deployment.collector!,
-        abi: collectorAbi,
-        functionName: 'setTerms',
-        args: [message.subscription, message, signature],
-      }),
-    })
+    await setTermsOnChain(chain, org, { limit: 10_000n, period: 30 * DAY })
     const first = await settleOnce(ctx, { orgIds: [org.orgId] })
     expect(first).toMatchObject({ booked: 1, batches: 1, collected: 0 })
     expect(first.failed.map((f) => f.reason)).toEqual(['limit'])

@@ -1,8 +1,10 @@
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
+import { collectorAbi } from '../../src/chain/abis.js'
 import { mintUsdc } from '../../src/chain/deployContracts.js'
 import type { Db } from '../../src/db/client.js'
 import { authorizeOwner } from '../../src/settlement/authorizeOwner.js'
 import type { SettlementContext } from '../../src/settlement/context.js'
+import { subscriptionKey, termsTypedData } from '../../src/subscriptions/typedData.js'
 import type { TestChain } from '../fixtures.js'
 import { newOrg } from '../ledger/helpers.js'
 import { signAuthorization } from '../subscriptions/helpers.js'
@@ -43,4 +45,37 @@ export async function authorizedOrg(
     { orgId, subscriptionId, owner: auth.owner, permit: auth.permit, terms: auth.terms },
   )
   return { orgId, subscriptionId, owner, ownerKey }
+}
+
+/**
+ * The owner signs new terms (limit, period; nonce 2, valid an hour) and sends `setTerms` from
+ * their own wallet, as they may without Tollgate. Returns the receipt.
+ */
+export async function setTermsOnChain(
+  chain: TestChain,
+  org: Awaited<ReturnType<typeof authorizedOrg>>,
+  terms: { limit: bigint; period: number },
+) {
+  const message = {
+    subscription: subscriptionKey(org.subscriptionId),
+    ...terms,
+    nonce: 2,
+    deadline: BigInt(Math.floor(Date.now() / 1000) + 3_600),
+  }
+  const signature = await org.owner.signTypedData(
+    termsTypedData({
+      chainId: chain.deployment.chainId,
+      collector: chain.deployment.collector!,
+      message,
+    }),
+  )
+  await chain.testClient.setBalance({ address: org.owner.address, value: 10n ** 18n })
+  const owner = await chain.signerFor(org.ownerKey)
+  const hash = await owner.writeContract({
+    address: chain.deployment.collector!,
+    abi: collectorAbi,
+    functionName: 'setTerms',
+    args: [message.subscription, message, signature],
+  })
+  return await owner.waitForTransactionReceipt({ hash })
 }

@@ -1,11 +1,9 @@
-import { collectorAbi } from '../../src/chain/abis.js'
 import { getBillingSummary, listCharges, reconcileLedger } from '../../src/ledger/index.js'
 import { checkChainTruth } from '../../src/settlement/checkChainTruth.js'
 import { settleOnce } from '../../src/settlement/settleOnce.js'
-import { subscriptionKey, termsTypedData } from '../../src/subscriptions/typedData.js'
 import { describe, expect, test } from '../fixtures.js'
 import { makeMeter } from '../ledger/helpers.js'
-import { authorizedOrg, settlementContext } from './helpers.js'
+import { authorizedOrg, setTermsOnChain, settlementContext } from './helpers.js'
 
 describe('terms the owner submits to the collector themselves', () => {
   test('a lower monthly limit and a new period set on-chain by the owner: the chain-truth check brings them into the ledger, so the gate holds the new limit and nothing is booked that the collector refuses', async ({
@@ -21,30 +19,8 @@ describe('terms the owner submits to the collector themselves', () => {
     expect(await getBillingSummary(db, org.orgId)).toMatchObject({ monthlyLimit: 500_000n })
 
     // The owner signs $0.01 a window, windows of an hour, and sends it from their own wallet.
-    const message = {
-      subscription: subscriptionKey(org.subscriptionId),
-      limit: 10_000n,
-      period: 3_600,
-      nonce: 2,
-      deadline: BigInt(Math.floor(Date.now() / 1000) + 3_600),
-    }
-    const signature = await org.owner.signTypedData(
-      termsTypedData({
-        chainId: chain.deployment.chainId,
-        collector: chain.deployment.collector!,
-        message,
-      }),
-    )
-    await chain.testClient.setBalance({ address: org.owner.address, value: 10n ** 18n })
-    const owner = await chain.signerFor(org.ownerKey)
-    const hash = await owner.writeContract({
-      address: chain.deployment.collector!,
-      abi: collectorAbi,
-      functionName: 'setTerms',
-      args: [message.subscription, message, signature],
-    })
-    const receipt = await owner.waitForTransactionReceipt({ hash })
-    const block = await owner.getBlock({ blockNumber: receipt.blockNumber })
+    const receipt = await setTermsOnChain(chain, org, { limit: 10_000n, period: 3_600 })
+    const block = await chain.deployer.getBlock({ blockNumber: receipt.blockNumber })
 
     const changes = await checkChainTruth(ctx, { orgIds: [org.orgId] })
     expect(changes).toEqual([])
