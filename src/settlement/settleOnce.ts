@@ -113,15 +113,20 @@ export async function bookDueCharges(
  * waits while an earlier one of its subscription is in flight or failed for a reason a retry
  * cannot clear — sent, it could only fail as a seq gap, paying gas for nothing (and, seq gaps
  * being retried, again and again). `sent` are the charges this pass already sent: none goes
- * twice in one pass, so a pass always ends.
+ * twice in one pass, so a pass always ends. A charge refused for the owner's limit is sent again
+ * once it fits (`limitCleared`).
  */
 async function claimBatch(ctx: SettlementContext, limit: number, sent: readonly string[]) {
+  const fitting = await limitCleared(ctx, sent)
+  const fittingIds = [...fitting.keys()]
   return await ctx.db.$client.begin(async (tx) => {
     const charges = await tx<ClaimedCharge[]>`
       with picked as (
         select c.id from charges c join subscriptions s on s.id = c.subscription_id
         where s.state = 'active'
-          and (c.status = 'booked' or (c.status = 'failed' and c.failure_reason = any(${retryable}::text[])))
+          and (c.status = 'booked'
+               or (c.status = 'failed' and c.failure_reason = any(${retryable}::text[]))
+               or (c.status = 'failed' and c.id = any(${fittingIds}::int8[])))
           and c.id <> all(${sent}::int8[])
           and not exists (
             select 1 from charges e
@@ -134,6 +139,10 @@ async function claimBatch(ctx: SettlementContext, limit: number, sent: readonly 
       from picked where c.id = picked.id
       returning c.id, c.org_id, c.subscription_id, c.seq, c.window_index, c.amount`
     if (charges.length === 0) return undefined
+    for (const c of charges) {
+      const window = fitting.get(c.id.toString())
+      if (window !== undefined) await carryIntoWindow(tx, c, window)
+    }
     await rewindowStale(ctx, tx, charges)
     charges.sort((a, b) =>
       a.subscription_id === b.subscription_id
@@ -148,6 +157,64 @@ async function claimBatch(ctx: SettlementContext, limit: number, sent: readonly 
       returning id`
     return { batchId: batch!.id, charges }
   })
+}
+
+/**
+ * Charges refused for the owner's per-window limit (the owner cut it on-chain after the usage was
+ * metered) that the collector would take now, each with the window to send it in: the chain's
+ * current one. Such a charge waits — it could only be refused again, for gas — until it fits
+ * what is left of the limit in the current window: in a later window (it is carried there), or
+ * in the same one after the owner raised the limit. One larger than the limit itself waits for
+ * the owner to raise it. Read from the collector, the only judge of the limit; only the first
+ * such charge of a subscription (the later ones are held back behind it).
+ */
+async function limitCleared(
+  ctx: SettlementContext,
+  sent: readonly string[],
+): Promise<Map<string, number>> {
+  const waiting = await ctx.db.$client<{ id: bigint; subscription_id: string; amount: bigint }[]>`
+    select distinct on (c.subscription_id) c.id, c.subscription_id, c.amount
+    from charges c join subscriptions s on s.id = c.subscription_id
+    where s.state = 'active' and c.status = 'failed' and c.failure_reason = 'limit'
+      and c.id <> all(${sent}::int8[])
+    order by c.subscription_id, c.seq`
+  const out = new Map<string, number>()
+  if (waiting.length === 0) return out
+  const { timestamp } = await ctx.operator.getBlock()
+  await Promise.all(
+    waiting.map(async (c) => {
+      const s = await ctx.operator.readContract({
+        address: ctx.deployment.collector!,
+        abi: collectorAbi,
+        functionName: 'getSubscription',
+        args: [subscriptionKey(c.subscription_id)],
+      })
+      if (Number(s.status) !== 1 || s.period === 0) return
+      const start = BigInt(s.start)
+      const current = timestamp > start ? Number((timestamp - start) / BigInt(s.period)) : 0
+      const spent = Number(s.lastWindow) === current ? s.collectedInWindow : 0n
+      if (s.limit === 0n || spent + BigInt(c.amount) <= s.limit) out.set(c.id.toString(), current)
+    }),
+  )
+  return out
+}
+
+/**
+ * Moves a charge refused for the limit into `window`, where it now fits, as the claim sends it;
+ * carried into a later window, it counts toward that window's limit on the ledger too, so the
+ * gate leaves the owner's limit for it (the collector counts it there).
+ */
+async function carryIntoWindow(tx: postgres.TransactionSql, c: ClaimedCharge, window: number) {
+  if (c.window_index === window) return
+  await tx`update charges set window_index = ${window}, updated_at = clock_timestamp() where id = ${c.id.toString()}`
+  if (window > c.window_index)
+    await tx`
+      update billing_accounts set
+        spend_window_spent = case when spend_window = ${window} then spend_window_spent + ${c.amount.toString()}::int8
+                                  else ${c.amount.toString()}::int8 end,
+        spend_window = ${window}
+      where org_id = ${c.org_id} and subscription_id = ${c.subscription_id} and spend_window <= ${window}`
+  c.window_index = window
 }
 
 /**

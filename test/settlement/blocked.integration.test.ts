@@ -81,4 +81,33 @@ describe('charges the collector takes only in sequence', () => {
     expect(await reconcileLedger(db, { orgId: org.orgId })).toEqual([])
     await meter.close()
   })
+
+  test('a charge refused for the limit is held while it cannot fit, and sent again in the same window once the owner raises the limit on-chain', async ({
+    db,
+    chain,
+  }) => {
+    const ctx = settlementContext(db, chain, { thresholdMicros: 1n })
+    const meter = makeMeter(db)
+    const org = await authorizedOrg(db, chain, {
+      cap: 1_000_000n,
+      balance: 1_000_000n,
+      limit: 500_000n,
+    })
+    await meter.meter({ orgId: org.orgId, action: 'claim_issue' })
+    await setTermsOnChain(chain, org, { limit: 5_000n, period: 30 * DAY })
+    const refused = await settleOnce(ctx, { orgIds: [org.orgId] })
+    expect(refused.failed.map((f) => f.reason)).toEqual(['limit'])
+    // Held: $0.007 is over the $0.005 limit in any window.
+    expect(await settleOnce(ctx, { orgIds: [org.orgId] })).toMatchObject({ batches: 0 })
+
+    await setTermsOnChain(chain, org, { limit: 10_000n, period: 30 * DAY, nonce: 3 })
+    expect(await settleOnce(ctx, { orgIds: [org.orgId] })).toMatchObject({
+      collected: 1,
+      failed: [],
+    })
+    const [charge] = await listCharges(db, { orgId: org.orgId })
+    expect(charge).toMatchObject({ seq: 1, windowIndex: 0, status: 'collected' })
+    expect(await reconcileLedger(db, { orgId: org.orgId })).toEqual([])
+    await meter.close()
+  })
 })

@@ -48,18 +48,19 @@ export async function authorizedOrg(
 }
 
 /**
- * The owner signs new terms (limit, period; nonce 2, valid an hour) and sends `setTerms` from
+ * The owner signs new terms (limit, period; nonce 2 unless given, valid an hour) and sends `setTerms` from
  * their own wallet, as they may without Tollgate. Returns the receipt.
  */
 export async function setTermsOnChain(
   chain: TestChain,
   org: Awaited<ReturnType<typeof authorizedOrg>>,
-  terms: { limit: bigint; period: number },
+  terms: { limit: bigint; period: number; nonce?: number },
 ) {
   const message = {
     subscription: subscriptionKey(org.subscriptionId),
-    ...terms,
-    nonce: 2,
+    limit: terms.limit,
+    period: terms.period,
+    nonce: terms.nonce ?? 2,
     deadline: BigInt(Math.floor(Date.now() / 1000) + 3_600),
   }
   const signature = await org.owner.signTypedData(
