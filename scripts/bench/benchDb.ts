@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import postgres from 'postgres'
-import { closeDb, createDb, type Db } from '../../src/db/client.js'
+import { closeDb, createDb, type Db, socketPath } from '../../src/db/client.js'
 import { migrateDb } from '../../src/db/migrate.js'
 
 /**
@@ -14,7 +14,8 @@ export async function benchDatabase(
 ): Promise<{ db: Db; url: string; drop: () => Promise<void> }> {
   const base = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres')
   const name = `tg_bench_${label}_${randomBytes(3).toString('hex')}`
-  const admin = postgres(base.toString(), { max: 1, onnotice: () => {} })
+  const { url: tcp, path } = socketPath(base.toString())
+  const admin = postgres(tcp, { max: 1, onnotice: () => {}, ...(path ? { path } : {}) })
   await admin.unsafe(`create database "${name}"`)
   const url = new URL(base)
   url.pathname = `/${name}`

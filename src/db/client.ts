@@ -16,8 +16,10 @@ export type CreateDbParameters = {
 
 /** Opens a pooled connection to PostgreSQL. Numeric and int8 values come back as strings. */
 export function createDb({ url, max = 10, applicationName = 'tollgate' }: CreateDbParameters): Db {
-  const sql = postgres(url, {
+  const { url: tcp, path } = socketPath(url)
+  const sql = postgres(tcp, {
     max,
+    ...(path ? { path } : {}),
     onnotice: () => {},
     connection: { application_name: applicationName },
     // Money is bigint; never let a driver turn it into a float.
@@ -25,6 +27,19 @@ export function createDb({ url, max = 10, applicationName = 'tollgate' }: Create
     socket: coalescingSocket,
   } as postgres.Options<Record<string, postgres.PostgresType>>)
   return drizzle({ client: sql, schema }) as Db
+}
+
+/**
+ * A URL in libpq's form for a Unix-domain socket, `postgres://user@localhost/db?host=/var/run/postgresql`
+ * (the directory holding the server's socket): the driver takes the socket's path apart from the
+ * URL, and the rest of the URL as it is. Any other URL is left alone.
+ */
+export function socketPath(url: string): { url: string; path?: string } {
+  const u = new URL(url)
+  const dir = u.searchParams.get('host')
+  if (!dir?.startsWith('/')) return { url }
+  u.searchParams.delete('host')
+  return { url: u.toString(), path: `${dir}/.s.PGSQL.${u.port || 5432}` }
 }
 
 /** Closes the pool, waiting briefly for queries in flight. */
