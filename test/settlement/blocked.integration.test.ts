@@ -7,7 +7,7 @@ import {
 import { settleOnce } from '../../src/settlement/settleOnce.js'
 import { describe, expect, test } from '../fixtures.js'
 import { makeMeter } from '../ledger/helpers.js'
-import { authorizedOrg, setTermsOnChain, settlementContext } from './helpers.js'
+import { authorizedOrg, limitedOrg, setTermsOnChain, settlementContext } from './helpers.js'
 
 const DAY = 86_400
 
@@ -16,13 +16,7 @@ describe('charges the collector takes only in sequence', () => {
     db,
     chain,
   }) => {
-    const ctx = settlementContext(db, chain, { thresholdMicros: 1n })
-    const meter = makeMeter(db)
-    const org = await authorizedOrg(db, chain, {
-      cap: 1_000_000n,
-      balance: 1_000_000n,
-      limit: 500_000n,
-    })
+    const { ctx, meter, org } = await limitedOrg(db, chain)
     // $0.014 accrued under the $0.50 limit...
     await meter.meter({ orgId: org.orgId, action: 'claim_issue' })
     await meter.meter({ orgId: org.orgId, action: 'claim_issue' })
@@ -86,13 +80,7 @@ describe('charges the collector takes only in sequence', () => {
     db,
     chain,
   }) => {
-    const ctx = settlementContext(db, chain, { thresholdMicros: 1n })
-    const meter = makeMeter(db)
-    const org = await authorizedOrg(db, chain, {
-      cap: 1_000_000n,
-      balance: 1_000_000n,
-      limit: 500_000n,
-    })
+    const { ctx, meter, org } = await limitedOrg(db, chain)
     await meter.meter({ orgId: org.orgId, action: 'claim_issue' })
     await setTermsOnChain(chain, org, { limit: 5_000n, period: 30 * DAY })
     const refused = await settleOnce(ctx, { orgIds: [org.orgId] })

@@ -6,7 +6,7 @@ import { authorizeOwner } from '../../src/settlement/authorizeOwner.js'
 import type { SettlementContext } from '../../src/settlement/context.js'
 import { subscriptionKey, termsTypedData } from '../../src/subscriptions/typedData.js'
 import type { TestChain } from '../fixtures.js'
-import { newOrg } from '../ledger/helpers.js'
+import { makeMeter, newOrg } from '../ledger/helpers.js'
 import { signAuthorization } from '../subscriptions/helpers.js'
 
 /** Settlement against the test chain, with DESIGN.md's defaults unless overridden. */
@@ -79,4 +79,16 @@ export async function setTermsOnChain(
     args: [message.subscription, message, signature],
   })
   return await owner.waitForTransactionReceipt({ hash })
+}
+
+/**
+ * The setting of the per-window limit tests: an org authorized for $1, with $1 in the owner's
+ * wallet and a $0.50 limit on-chain; settlement that books whatever accrued; and a meter.
+ */
+export async function limitedOrg(db: Db, chain: TestChain) {
+  return {
+    ctx: settlementContext(db, chain, { thresholdMicros: 1n }),
+    meter: makeMeter(db),
+    org: await authorizedOrg(db, chain, { cap: 1_000_000n, balance: 1_000_000n, limit: 500_000n }),
+  }
 }

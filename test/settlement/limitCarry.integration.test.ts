@@ -2,7 +2,7 @@ import { listCharges, reconcileLedger } from '../../src/ledger/index.js'
 import { settleOnce } from '../../src/settlement/settleOnce.js'
 import { describe, expect, test } from '../fixtures.js'
 import { makeMeter } from '../ledger/helpers.js'
-import { authorizedOrg, setTermsOnChain, settlementContext } from './helpers.js'
+import { limitedOrg, setTermsOnChain } from './helpers.js'
 
 const DAY = 86_400
 
@@ -12,14 +12,8 @@ describe('a charge refused for the limit the owner cut on-chain', () => {
     db,
     chain,
   }) => {
-    const meter = makeMeter(db)
+    const { ctx, meter, org } = await limitedOrg(db, chain)
     try {
-      const ctx = settlementContext(db, chain, { thresholdMicros: 1n })
-      const org = await authorizedOrg(db, chain, {
-        cap: 1_000_000n,
-        balance: 1_000_000n,
-        limit: 500_000n,
-      })
       const nonce = () =>
         chain.operator.getTransactionCount({ address: chain.operator.account.address })
       // $0.007 collected in window 0.
