@@ -271,10 +271,9 @@ export function createMeter(db: Db, options: CreateMeterParameters): Meter {
     })
   }
 
-  // One round trip, one statement: the checked write, committed on its own (a statement outside
-  // a transaction block is one; PostgreSQL answers it only once committed). Returns false,
-  // having written nothing, when the batch must be decided on locked rows instead — or the
-  // batch in doubt, when its statement went unanswered.
+  // One round trip: BEGIN, the checked write and COMMIT go out together. Returns false, having
+  // written nothing, when the batch must be decided on locked rows instead — or the batch in
+  // doubt, when its COMMIT went unanswered.
   const runCached = async (batch: Item[]): Promise<boolean | InDoubt> => {
     const wall = Date.now()
     const accounts = new Map<string, LockedAccount>()
@@ -292,27 +291,32 @@ export function createMeter(db: Db, options: CreateMeterParameters): Meter {
     const dirty = [...accounts.values()].sort((x, y) => (x.orgId < y.orgId ? -1 : 1))
     let conn: postgres.ReservedSql | undefined
     try {
-      conn = await acquire()
+      conn = await db.$client.reserve()
       await assignIds(decided.newUsage, drawIds, conn)
       const params = writeParams(decided.newUsage, accounts, dirty, now, { fresh: true })
       const settled = await Promise.allSettled([
+        conn.unsafe(BEGIN).execute(),
         conn.unsafe<{ version: string }[]>(WRITE_FRESH_BATCH, params, { prepare: true }).execute(),
+        conn.unsafe(COMMIT).execute(),
       ])
       if (unanswered(settled)) {
         const inDoubt = await leftInDoubt(conn, settled, batch, decided)
         conn = undefined
         return inDoubt
       }
-      const [written] = settled
-      if (written!.status === 'rejected') throw written!.reason
-      keep(conn)
+      const [, written, commit] = settled
+      if (written.status === 'rejected') throw written.reason
+      if (commit.status === 'rejected') throw commit.reason
+      if (commit.value.command !== 'COMMIT')
+        throw new RetryableError(`metering batch ended in ${commit.value.command}`)
+      conn.release()
       conn = undefined
       stats.cached++
-      remember(accounts, decided, written!.value[0]?.version)
+      remember(accounts, decided, written.value[0]?.version)
       answer(batch, decided.results)
       return true
     } catch (error) {
-      if (conn) await letGo(conn, error)
+      if (conn) await giveBack(conn, error)
       // The orgs that changed are read again, and for a second go the locked way (another
       // process may be metering them too); the rest of the batch stays cached. (A key already
       // stored fails the write too: the locked way answers it with its first outcome.)
@@ -340,7 +344,7 @@ export function createMeter(db: Db, options: CreateMeterParameters): Meter {
     batch: Item[],
     decided: Decided,
   ) => {
-    await letGo(conn, (settled.at(-1) as PromiseRejectedResult).reason)
+    await giveBack(conn, (settled.at(-1) as PromiseRejectedResult).reason)
     for (const item of batch) cache.delete(item.p.orgId)
     stats.inDoubt++
     return inDoubtOf(decided)
@@ -358,13 +362,13 @@ export function createMeter(db: Db, options: CreateMeterParameters): Meter {
       // writes. A failed write aborts the transaction, and PostgreSQL then answers the COMMIT
       // with ROLLBACK — so a batch counts as committed only when every write succeeded and
       // the COMMIT said COMMIT. (A batch in doubt waits for a connection until its deadline.)
-      conn = await acquire(inDoubt && inDoubt.since + inDoubtMs)
+      conn = await reserve(inDoubt && inDoubt.since + inDoubtMs)
       const begin = conn.unsafe(BEGIN).execute()
       const run = await meterBatch(conn, batch, options, clock, ttl, begin, drawIds, inDoubt)
       if (run === 'committed') {
         // The batch in doubt had committed: its answers stand, and nothing is written again.
         await conn.unsafe('rollback')
-        keep(conn)
+        conn.release()
         conn = undefined
         answer(batch, inDoubt!.results)
         return
@@ -381,12 +385,12 @@ export function createMeter(db: Db, options: CreateMeterParameters): Meter {
       const commit = settled.at(-1) as PromiseFulfilledResult<{ command: string }>
       if (commit.value.command !== 'COMMIT')
         throw new RetryableError(`metering batch ended in ${commit.value.command}`)
-      keep(conn)
+      conn.release()
       conn = undefined
       remember(accounts, decided, version())
       answer(batch, decided.results)
     } catch (error) {
-      if (conn) await letGo(conn, error)
+      if (conn) await giveBack(conn, error)
       for (const item of batch) cache.delete(item.p.orgId)
       // Still in doubt (the database could not be asked): ask again, as a whole.
       if (inDoubt) return await resolve(batch, inDoubt, error)
@@ -434,49 +438,6 @@ export function createMeter(db: Db, options: CreateMeterParameters): Meter {
     })
   }
 
-  // The connections this engine works on: reserved from the pool, each with the planner
-  // settings (`SESSION`) set once for its session, and kept between batches — so a batch on
-  // cached accounts is one statement, with no BEGIN and no COMMIT to parse, run and answer.
-  // Kept ones go back to the pool (their settings reset) after `IDLE_MS` unused, or `ROTATE_MS`
-  // after they were set (a connection the driver opened again behind the engine's back would
-  // have lost them: correct still, but planned afresh); one a statement failed on goes back at once.
-  const spare: Array<{ conn: postgres.ReservedSql; since: number }> = []
-  const setAt = new WeakMap<postgres.ReservedSql, number>()
-  let lastUse = 0
-  let idleTimer: NodeJS.Timeout | undefined
-  const acquire = async (deadline?: number) => {
-    const kept = spare.pop()
-    if (kept) return kept.conn
-    const conn = await reserve(deadline)
-    try {
-      await conn.unsafe(SESSION)
-    } catch (error) {
-      await giveBack(conn, error)
-      throw error
-    }
-    setAt.set(conn, Date.now())
-    return conn
-  }
-  const keep = (conn: postgres.ReservedSql) => {
-    lastUse = Date.now()
-    const since = setAt.get(conn) ?? 0
-    if (closed || lastUse - since > ROTATE_MS) return void letGo(conn)
-    spare.push({ conn, since })
-    idleTimer ??= setInterval(() => {
-      if (Date.now() - lastUse < IDLE_MS) return
-      for (const { conn } of spare.splice(0)) void letGo(conn)
-      clearInterval(idleTimer)
-      idleTimer = undefined
-    }, IDLE_MS).unref()
-  }
-  const letGo = async (conn: postgres.ReservedSql, error?: unknown) => {
-    if (error !== undefined && connectionLost(error)) return
-    await conn
-      .unsafe(error === undefined ? 'reset all' : 'rollback; reset all')
-      .catch(() => undefined)
-    conn.release()
-  }
-
   // A batch in doubt is decided again on locked rows, after looking up its usage ids there:
   // the lock waits for its transaction if that is still running, and found, its rows say it
   // committed. It keeps being asked, backing off, for `inDoubtMs`; then its callers get
@@ -509,7 +470,7 @@ export function createMeter(db: Db, options: CreateMeterParameters): Meter {
       for (let tries = 0; ; tries++) {
         let conn: postgres.ReservedSql | undefined
         try {
-          conn = await acquire(Date.now() + 5_000)
+          conn = await reserve(Date.now() + 5_000)
           const [, , found] = await Promise.all([
             conn.unsafe(BEGIN).execute(),
             lockAccounts(conn, orgIds, { tag: 'meter' }),
@@ -521,7 +482,7 @@ export function createMeter(db: Db, options: CreateMeterParameters): Meter {
             ),
             conn.unsafe(COMMIT).execute(),
           ])
-          keep(conn)
+          conn.release()
           conn = undefined
           for (const u of found)
             await voidUsage(db, {
@@ -531,7 +492,7 @@ export function createMeter(db: Db, options: CreateMeterParameters): Meter {
             })
           return
         } catch (error) {
-          if (conn) await letGo(conn, error)
+          if (conn) await giveBack(conn, error)
           if (closed) return
           await new Promise((r) => setTimeout(r, Math.min(5_000, 100 * 2 ** tries)))
         }
@@ -561,8 +522,6 @@ export function createMeter(db: Db, options: CreateMeterParameters): Meter {
       closed = true
       if (inFlight > 0 || queue.length > 0) await new Promise<void>((done) => idle.push(done))
       await Promise.all(fences)
-      clearInterval(idleTimer)
-      await Promise.all(spare.splice(0).map(({ conn }) => letGo(conn)))
     },
     stats,
   }
@@ -577,19 +536,10 @@ export function createMeter(db: Db, options: CreateMeterParameters): Meter {
  * it as it grows. With sequential scans off, every lookup is by key, whatever the table's size.
  * With hash, merge and bitmap plans off too, the accounts are read and updated one key at a
  * time in the order given — org-id order, the order every batch locks them in, so no two
- * batches (in this process or another) wait on each other in a cycle. Set once for the session
- * of each connection the engine keeps (`acquire`), for every statement it runs there.
+ * batches (in this process or another) wait on each other in a cycle.
  */
-const SESSION =
-  'set plan_cache_mode = force_generic_plan; set enable_seqscan = off; set enable_bitmapscan = off; set enable_hashjoin = off; set enable_mergejoin = off'
-
-const BEGIN = 'begin'
-
-/** How long a kept connection may go unused before it goes back to the pool. */
-const IDLE_MS = 1_000
-
-/** How long a connection is kept at most from when its settings were set. */
-const ROTATE_MS = 60_000
+const BEGIN =
+  'begin; set local plan_cache_mode = force_generic_plan; set local enable_seqscan = off; set local enable_bitmapscan = off; set local enable_hashjoin = off; set local enable_mergejoin = off'
 
 /** The new usage columns a batch's write takes, in order (from `$1`). */
 const USAGE_FIELDS: ReadonlyArray<Column<NewUsage>> = [
