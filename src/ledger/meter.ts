@@ -271,9 +271,9 @@ export function createMeter(db: Db, options: CreateMeterParameters): Meter {
     })
   }
 
-  // One round trip: BEGIN, the checked write and COMMIT go out together. Returns false, having
-  // written nothing, when the batch must be decided on locked rows instead — or the batch in
-  // doubt, when its COMMIT went unanswered.
+  // One round trip, one statement (`WRITE_FUNCTION`), committed on its own: PostgreSQL answers
+  // it only once committed. Returns false, having written nothing, when the batch must be
+  // decided on locked rows instead — or the batch in doubt, when its statement went unanswered.
   const runCached = async (batch: Item[]): Promise<boolean | InDoubt> => {
     const wall = Date.now()
     const accounts = new Map<string, LockedAccount>()
@@ -295,24 +295,19 @@ export function createMeter(db: Db, options: CreateMeterParameters): Meter {
       await assignIds(decided.newUsage, drawIds, conn)
       const params = writeParams(decided.newUsage, accounts, dirty, now, { fresh: true })
       const settled = await Promise.allSettled([
-        conn.unsafe(BEGIN).execute(),
-        conn.unsafe<{ version: string }[]>(WRITE_FRESH_BATCH, params, { prepare: true }).execute(),
-        conn.unsafe(COMMIT).execute(),
+        conn.unsafe<{ version: string }[]>(CALL_WRITE_FRESH, params, { prepare: true }).execute(),
       ])
       if (unanswered(settled)) {
         const inDoubt = await leftInDoubt(conn, settled, batch, decided)
         conn = undefined
         return inDoubt
       }
-      const [, written, commit] = settled
-      if (written.status === 'rejected') throw written.reason
-      if (commit.status === 'rejected') throw commit.reason
-      if (commit.value.command !== 'COMMIT')
-        throw new RetryableError(`metering batch ended in ${commit.value.command}`)
+      const [written] = settled
+      if (written!.status === 'rejected') throw written!.reason
       conn.release()
       conn = undefined
       stats.cached++
-      remember(accounts, decided, written.value[0]?.version)
+      remember(accounts, decided, written!.value[0]?.version)
       answer(batch, decided.results)
       return true
     } catch (error) {
@@ -615,6 +610,52 @@ const writeBatch = (fresh: boolean) => `
   }`
 const WRITE_BATCH = writeBatch(false)
 const WRITE_FRESH_BATCH = writeBatch(true)
+
+/**
+ * The checked write of a batch decided on cached accounts, as a function (migration 0013) that
+ * carries the planner settings `BEGIN` sets (see there) with it: such a batch is then one
+ * statement, committed on its own — no BEGIN, no COMMIT to parse, run and answer, one answer
+ * from the server instead of three.
+ */
+export const WRITE_FUNCTION = 'tollgate_write_cached_batch'
+
+/** The parameters of `WRITE_FRESH_BATCH`, by position: each typed by its cast in the statement. */
+const writeParamTypes = () => {
+  const types = new Map<number, string>()
+  for (const m of WRITE_FRESH_BATCH.matchAll(/\$(\d+)::([a-z0-9_]+(?:\[\])?)/g))
+    types.set(Number(m[1]), m[2]!)
+  return Array.from({ length: Math.max(...types.keys()) }, (_, i) => {
+    const type = types.get(i + 1)
+    if (!type) throw new Error(`${WRITE_FUNCTION}: parameter $${i + 1} has no type`)
+    return type
+  })
+}
+
+/** The SQL that creates `WRITE_FUNCTION`: migration 0013 holds it, and a test keeps the two equal. */
+export function writeFunctionSql(): string {
+  const settings = BEGIN.split(';')
+    .slice(1)
+    .map((s) => s.trim().replace(/^set local /, 'SET '))
+  const body = WRITE_FRESH_BATCH.replace(
+    'select pg_current_xact_id()::xid::text as version',
+    'select pg_current_xact_id()::xid::text into written_version',
+  )
+  return `CREATE OR REPLACE FUNCTION ${WRITE_FUNCTION}(${writeParamTypes().join(', ')}) RETURNS text
+  LANGUAGE plpgsql
+  ${settings.join('\n  ')}
+AS $fn$
+DECLARE
+  written_version text;
+BEGIN${body};
+  RETURN written_version;
+END
+$fn$;
+`
+}
+
+const CALL_WRITE_FRESH = `select ${WRITE_FUNCTION}(${writeParamTypes()
+  .map((_, i) => `$${i + 1}`)
+  .join(', ')}) as version`
 
 /**
  * COMMIT, padded to 1 kB: the driver holds a statement under 1 kB back until the event loop's

@@ -10,6 +10,8 @@ import { activeOrg, config } from './helpers.js'
  *   before that answer reaches the client;
  * - `drop`: the client's bytes holding a COMMIT never reach the server, and the connection is
  *   cut (the server rolls the transaction back);
+ * - with `marker` set, the statement whose bytes hold it stands for the COMMIT: a batch on
+ *   cached accounts is one statement committed on its own, the only one to carry its org's id;
  * - `down`: every new connection is cut at once (the database cannot be reached).
  * Each of `swallow` and `drop` strikes once, then the proxy turns to `state.afterCut` (passing
  * everything again, unless told otherwise).
@@ -17,7 +19,7 @@ import { activeOrg, config } from './helpers.js'
 async function faultyProxy(databaseUrl: string) {
   const target = new URL(databaseUrl)
   type Mode = 'pass' | 'swallow' | 'drop' | 'down'
-  const state = { mode: 'pass' as Mode, afterCut: 'pass' as Mode, cuts: 0 }
+  const state = { mode: 'pass' as Mode, afterCut: 'pass' as Mode, cuts: 0, marker: '' }
   const sockets = new Set<net.Socket>()
   const cut = (a: net.Socket, b: net.Socket) => {
     state.cuts++
@@ -33,13 +35,24 @@ async function faultyProxy(databaseUrl: string) {
       s.on('close', () => sockets.delete(s))
       s.on('error', () => undefined)
     }
+    // Whether the marked statement went to the server on this connection.
+    let marked = false
     client.on('data', (chunk) => {
-      if (state.mode === 'drop' && /commit/i.test(chunk.toString('latin1'))) cut(client, upstream)
-      else upstream.write(chunk)
+      const text = chunk.toString('latin1')
+      const commits = state.marker ? text.includes(state.marker) : /commit/i.test(text)
+      if (state.mode === 'drop' && commits) cut(client, upstream)
+      else {
+        marked ||= commits
+        upstream.write(chunk)
+      }
     })
     upstream.on('data', (chunk) => {
-      // CommandComplete ('C') with the tag COMMIT: the transaction is durable.
-      if (state.mode === 'swallow' && chunk.includes('COMMIT\0', 0, 'latin1')) cut(client, upstream)
+      // CommandComplete ('C') with the tag COMMIT — or, after the marked statement, the server
+      // ready again outside a transaction ('Z', status 'I'): the transaction is durable.
+      const committed = state.marker
+        ? marked && chunk.includes('Z\0\0\0\x05I', 0, 'latin1')
+        : chunk.includes('COMMIT\0', 0, 'latin1')
+      if (state.mode === 'swallow' && committed) cut(client, upstream)
       else client.write(chunk)
     })
     client.on('close', () => upstream.destroy())
@@ -94,6 +107,7 @@ describe('a batch whose COMMIT goes unanswered', () => {
         // With the cache on, the org's next batch is decided on its cached account.
         const second = await meter.meter({ orgId, action: 'save_comment' })
         expect(meter.stats.cached).toBe(path === 'cached' ? 1 : 0)
+        if (path === 'cached') proxy.state.marker = orgId
         proxy.state.mode = 'swallow'
         const third = await meter.meter({ orgId, action: 'save_comment' })
         expect(proxy.state.cuts).toBe(1)
@@ -126,6 +140,8 @@ describe('a batch whose COMMIT goes unanswered', () => {
     try {
       const { orgId } = await activeOrg(db, { allowance: 1_000_000n })
       await meter.meter({ orgId, action: 'save_comment' })
+      // Cached: the batch's one statement never reaches the server.
+      proxy.state.marker = orgId
       proxy.state.mode = 'drop'
       const second = await meter.meter({ orgId, action: 'save_comment' })
       expect(proxy.state.cuts).toBe(1)
@@ -149,6 +165,7 @@ describe('a batch whose COMMIT goes unanswered', () => {
     try {
       const { orgId } = await activeOrg(db, { allowance: 1_000_000n })
       await meter.meter({ orgId, action: 'save_comment' })
+      proxy.state.marker = orgId
       proxy.state.mode = 'swallow'
       proxy.state.afterCut = 'down'
       const error = await meter.meter({ orgId, action: 'save_comment' }).catch((e) => e)
@@ -159,6 +176,7 @@ describe('a batch whose COMMIT goes unanswered', () => {
       // Once the database answers again, the engine voids it: nothing stays charged for it.
       proxy.state.mode = 'pass'
       proxy.state.afterCut = 'pass'
+      proxy.state.marker = ''
       for (let i = 0; i < 100; i++) {
         const [u] = await db.$client<{ status: string }[]>`
           select status from usage where id = ${rows[1]!.id.toString()}`
