@@ -285,8 +285,29 @@ export function createMeter(db: Db, options: CreateMeterParameters): Meter {
     }
     const now = clock()
     const decided = decideBatch(batch, accounts, new Map(), options, now, ttl)
-    // A refusal (and the transition it may cause) is decided on locked rows, never on a copy.
-    if (decided.results.some((r) => r instanceof Error)) return false
+    // A refusal that moves the subscription (to needs_reauth) is decided on locked rows, and
+    // so is any other error; a plain refusal stands on the cached account once its versions
+    // are found unchanged (`refuseCached`).
+    if (
+      decided.transitions.length > 0 ||
+      decided.results.some((r) => r instanceof Error && !isRefusal(r))
+    )
+      return false
+    const accepting = new Set(decided.newUsage.map((u) => u.account.orgId))
+    if (accepting.size < accounts.size) {
+      // Orgs whose every action was refused write nothing: their refusals are answered after a
+      // read that finds their rows unchanged, and the other orgs' actions go on as a batch of
+      // their own (each org's decisions depend on its own account alone).
+      const refused = batch.filter((i) => !accepting.has(i.p.orgId))
+      const rest = batch.filter((i) => accepting.has(i.p.orgId))
+      const refusals = decided.results.filter((_, i) => !accepting.has(batch[i]!.p.orgId))
+      const checked = [...accounts.values()].filter((a) => !accepting.has(a.orgId))
+      await Promise.all([
+        refuseCached(refused, refusals, checked, wall),
+        rest.length > 0 ? runBatch(rest) : undefined,
+      ])
+      return true
+    }
     // Every org accepted something; in org-id order, the order locks are taken in.
     const dirty = [...accounts.values()].sort((x, y) => (x.orgId < y.orgId ? -1 : 1))
     let conn: postgres.ReservedSql | undefined
@@ -329,6 +350,48 @@ export function createMeter(db: Db, options: CreateMeterParameters): Meter {
       }
       return false
     }
+  }
+
+  // Refusals decided on cached accounts, answered once a read (`CHECK_FRESH`, no lock, nothing
+  // written, so no commit to wait for) finds those accounts' rows as they were cached. The
+  // items of an org whose rows changed since (or of every org, when the read fails) are
+  // decided again, on locked rows.
+  const refuseCached = async (
+    items: Item[],
+    results: Result[],
+    checked: LockedAccount[],
+    wall: number,
+  ) => {
+    let stale: Set<string>
+    try {
+      const [row] = await db.$client.unsafe<{ stale: string[] }[]>(
+        CHECK_FRESH,
+        arrayParams([
+          checked.map((a) => a.orgId),
+          checked.map((a) => a.versions!.account),
+          checked.map((a) => a.versions!.subscription),
+        ]),
+        { prepare: true },
+      )
+      stale = new Set(row!.stale)
+    } catch {
+      stale = new Set(checked.map((a) => a.orgId))
+    }
+    for (const org of stale) {
+      cache.delete(org)
+      backoff.set(org, wall + BACKOFF_MS)
+    }
+    if (stale.size > 0) stats.stale++
+    const standing = items.filter((i) => !stale.has(i.p.orgId))
+    if (standing.length > 0) {
+      stats.cached++
+      answer(
+        standing,
+        results.filter((_, i) => !stale.has(items[i]!.p.orgId)),
+      )
+    }
+    const again = items.filter((i) => stale.has(i.p.orgId))
+    if (again.length > 0) await runBatch(again)
   }
 
   // A batch whose COMMIT (the last of `settled`) went unanswered: its connection is let go,
@@ -631,11 +694,15 @@ const writeParamTypes = () => {
   })
 }
 
-/** The SQL that creates `WRITE_FUNCTION`: migration 0013 holds it, and a test keeps the two equal. */
-export function writeFunctionSql(): string {
-  const settings = BEGIN.split(';')
+/** `BEGIN`'s planner settings, as a function's SET clauses. */
+const plannerSettings = () =>
+  BEGIN.split(';')
     .slice(1)
     .map((s) => s.trim().replace(/^set local /, 'SET '))
+
+/** The SQL that creates `WRITE_FUNCTION`: migration 0013 holds it, and a test keeps the two equal. */
+export function writeFunctionSql(): string {
+  const settings = plannerSettings()
   const body = WRITE_FRESH_BATCH.replace(
     'select pg_current_xact_id()::xid::text as version',
     'select pg_current_xact_id()::xid::text into written_version',
@@ -656,6 +723,34 @@ $fn$;
 const CALL_WRITE_FRESH = `select ${WRITE_FUNCTION}(${writeParamTypes()
   .map((_, i) => `$${i + 1}`)
   .join(', ')}) as version`
+
+/**
+ * The orgs (of `$1`) whose account or subscription row is no longer the version cached (`$2`,
+ * `$3`), as a function (migration 0014) carrying the batch's planner settings: one read, no
+ * lock, nothing written.
+ */
+export const CHECK_FUNCTION = 'tollgate_stale_accounts'
+
+/** The SQL that creates `CHECK_FUNCTION`: migration 0014 holds it, and a test keeps the two equal. */
+export function checkFunctionSql(): string {
+  return `CREATE OR REPLACE FUNCTION ${CHECK_FUNCTION}(uuid[], xid[], xid[]) RETURNS uuid[]
+  LANGUAGE plpgsql STABLE
+  ${plannerSettings().join('\n  ')}
+AS $fn$
+BEGIN
+  RETURN array(
+    select q.org_id
+    from (select unnest($1) as org_id, unnest($2) as account_version, unnest($3) as subscription_version) as q
+    where not exists (
+      select from billing_accounts a
+      where a.org_id = q.org_id and a.xmin = q.account_version
+        and exists (select from subscriptions s where s.id = a.subscription_id and s.xmin = q.subscription_version)));
+END
+$fn$;
+`
+}
+
+const CHECK_FRESH = `select ${CHECK_FUNCTION}($1::uuid[], $2::xid[], $3::xid[])::text[] as stale`
 
 /**
  * COMMIT, padded to 1 kB: the driver holds a statement under 1 kB back until the event loop's
@@ -706,6 +801,10 @@ function outcomeOfUsage(r: StoredKeyRow): MeterOutcome {
 }
 
 type Result = MeterOutcome | Error | { replayOf: MeterOutcome }
+
+/** The gate's refusals: they write nothing (unless they move the subscription). */
+const isRefusal = (r: unknown) =>
+  r instanceof BillingInactiveError || r instanceof SpendCapReachedError
 
 type NewUsage = {
   /** Its row's id, drawn ahead (`usageIds`) before the batch is written. */

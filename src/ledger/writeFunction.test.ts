@@ -1,23 +1,34 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { describe, expect, test } from 'vitest'
-import { WRITE_FUNCTION, writeFunctionSql } from './meter.js'
+import { CHECK_FUNCTION, checkFunctionSql, WRITE_FUNCTION, writeFunctionSql } from './meter.js'
 
 const migrations = new URL('../db/migrations/', import.meta.url)
 
-describe(WRITE_FUNCTION, () => {
-  test('the latest migration that creates it holds the statement the engine writes with, as it is now', () => {
-    // A change to the batch write needs a new migration that creates the function again (and
-    // drops the old one if its parameters changed): this fails until there is one.
-    const creates = `CREATE OR REPLACE FUNCTION ${WRITE_FUNCTION}(`
-    const latest = readdirSync(migrations)
-      .filter((f) => f.endsWith('.sql'))
-      .sort()
-      .map((f) => readFileSync(new URL(f, migrations), 'utf8'))
-      .filter((sql) => sql.includes(creates))
-      .at(-1)
-    expect(latest).toBeDefined()
-    expect(latest!.slice(latest!.indexOf(creates))).toBe(writeFunctionSql())
+/** The text, from its CREATE on, of the latest migration that creates `name`. */
+const latestCreating = (name: string) => {
+  const creates = `CREATE OR REPLACE FUNCTION ${name}(`
+  const latest = readdirSync(migrations)
+    .filter((f) => f.endsWith('.sql'))
+    .sort()
+    .map((f) => readFileSync(new URL(f, migrations), 'utf8'))
+    .filter((sql) => sql.includes(creates))
+    .at(-1)
+  return latest?.slice(latest.indexOf(creates))
+}
+
+// A change to either statement needs a new migration that creates its function again (and
+// drops the old one if its parameters changed): these fail until there is one.
+describe('the metering engine’s functions, as the migrations create them', () => {
+  test(`${WRITE_FUNCTION}: the latest migration that creates it holds the statement the engine writes with`, () => {
+    const latest = latestCreating(WRITE_FUNCTION)
+    expect(latest).toBe(writeFunctionSql())
     expect(latest).toContain('SET plan_cache_mode = force_generic_plan')
     expect(latest).toContain('tollgate_expect_fresh($31::uuid[], array_agg(org_id))')
+  })
+
+  test(`${CHECK_FUNCTION}: the latest migration that creates it holds the read the engine checks refusals with`, () => {
+    const latest = latestCreating(CHECK_FUNCTION)
+    expect(latest).toBe(checkFunctionSql())
+    expect(latest).toContain('SET enable_seqscan = off')
   })
 })

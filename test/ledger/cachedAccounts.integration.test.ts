@@ -5,12 +5,20 @@ import {
   getBillingSummary,
   IdempotencyConflictError,
   reconcileLedger,
+  SpendCapReachedError,
   setSubscriptionState,
 } from '../../src/ledger/index.js'
 import { describe, expect, test } from '../fixtures.js'
 import { activeOrg, config, makeMeter } from './helpers.js'
 
 const price = config.rateCard.prices.save_comment!
+
+/** The transaction that last locked or updated `orgId`'s account row (xmax, xmin). */
+const rowMarks = async (db: Parameters<typeof getBillingSummary>[0], orgId: string) =>
+  (
+    await db.$client<{ xmin: string; xmax: string }[]>`
+      select xmin::text, xmax::text from billing_accounts where org_id = ${orgId}`
+  )[0]!
 
 /** Usage rows of `orgId`: a try that found its accounts changed must have left none. */
 const usageCount = async (db: Parameters<typeof getBillingSummary>[0], orgId: string) =>
@@ -191,6 +199,94 @@ describe('metering on cached accounts', () => {
     expect(await reconcileLedger(db, { orgId })).toEqual([])
     await a.close()
     await b.close()
+  })
+
+  test('an org that cannot pay is refused on its cached account: one read, no lock, nothing written — until its rows change', async ({
+    db,
+  }) => {
+    const meter = makeMeter(db)
+    const { orgId, subscriptionId } = await activeOrg(db, { allowance: 1_000_000n })
+    await setSubscriptionState(db, { subscriptionId, to: 'lapsed', cause: 'chain', reason: 'test' })
+    const refusal = () => meter.meter({ orgId, action: 'save_comment' }).catch((e) => e)
+    // The first refusal is decided on locked rows (the account is not cached yet).
+    expect(await refusal()).toBeInstanceOf(BillingInactiveError)
+    expect(meter.stats).toMatchObject({ batches: 1, cached: 0 })
+    const locked = await rowMarks(db, orgId)
+    for (let i = 0; i < 3; i++) {
+      const refused = await refusal()
+      expect(refused).toBeInstanceOf(BillingInactiveError)
+      expect(refused.details).toMatchObject({ reason: 'inactive', subscription_id: subscriptionId })
+    }
+    expect(meter.stats).toMatchObject({ batches: 4, cached: 3, stale: 0 })
+    // No later batch locked the row (a lock marks it with the locking transaction, as xmax).
+    expect(await rowMarks(db, orgId)).toEqual(locked)
+    expect(await usageCount(db, orgId)).toBe(0)
+
+    // The owner signs again: the cached refusal is found stale, and the action goes through.
+    await authorizeSubscription(db, {
+      orgId,
+      subscriptionId,
+      owner: '0x00000000000000000000000000000000000000aa',
+      allowance: 1_000_000n,
+    })
+    const accepted = await meter.meter({ orgId, action: 'save_comment' })
+    expect(accepted.billableMicros).toBe(price.toString())
+    expect(meter.stats).toMatchObject({ stale: 1 })
+    expect(await usageCount(db, orgId)).toBe(1)
+    expect(await reconcileLedger(db, { orgId })).toEqual([])
+    await meter.close()
+  })
+
+  test('one batch with an org that pays and one that cannot: the first is written, the second refused on its cached account', async ({
+    db,
+  }) => {
+    const meter = makeMeter(db)
+    const paying = await activeOrg(db, { allowance: 1_000_000n })
+    const blocked = await activeOrg(db, { allowance: 1_000_000n })
+    await setSubscriptionState(db, {
+      subscriptionId: blocked.subscriptionId,
+      to: 'canceled',
+      cause: 'owner',
+      reason: 'test',
+    })
+    const both = () =>
+      Promise.all([
+        meter.meter({ orgId: paying.orgId, action: 'save_comment' }),
+        meter.meter({ orgId: blocked.orgId, action: 'save_comment' }).catch((e) => e),
+      ])
+    await both() // read and locked, then cached
+    const cached = meter.stats.cached
+    const [paid, refused] = await both()
+    expect(paid.billableMicros).toBe(price.toString())
+    expect(refused).toBeInstanceOf(BillingInactiveError)
+    // Each part went its cached way: the write for one org, the read for the other.
+    expect(meter.stats.cached).toBe(cached + 2)
+    expect(meter.stats.stale).toBe(0)
+    expect(await usageCount(db, paying.orgId)).toBe(2)
+    expect(await usageCount(db, blocked.orgId)).toBe(0)
+    expect(await reconcileLedger(db, { orgId: paying.orgId })).toEqual([])
+    await meter.close()
+  })
+
+  test('the monthly limit pauses an org on its cached account; the state stays active', async ({
+    db,
+  }) => {
+    const meter = makeMeter(db)
+    const { orgId } = await activeOrg(db, { allowance: 1_000_000n, monthlyLimit: 2n * price })
+    await meter.meter({ orgId, action: 'save_comment' })
+    await meter.meter({ orgId, action: 'save_comment' })
+    const cached = meter.stats.cached
+    const locked = await rowMarks(db, orgId)
+    for (let i = 0; i < 3; i++)
+      expect(await meter.meter({ orgId, action: 'save_comment' }).catch((e) => e)).toBeInstanceOf(
+        SpendCapReachedError,
+      )
+    expect(meter.stats.cached).toBe(cached + 3)
+    expect(await rowMarks(db, orgId)).toEqual(locked)
+    const summary = await getBillingSummary(db, orgId)
+    expect(summary.state).toBe('active')
+    expect(summary.accrued).toBe(2n * price)
+    await meter.close()
   })
 
   test('with the cache off every batch is decided on locked rows', async ({ db }) => {
