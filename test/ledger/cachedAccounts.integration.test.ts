@@ -20,6 +20,17 @@ const rowMarks = async (db: Parameters<typeof getBillingSummary>[0], orgId: stri
       select xmin::text, xmax::text from billing_accounts where org_id = ${orgId}`
   )[0]!
 
+/** The owner signs again (the subscription row changes): active, with 1,000,000 of allowance. */
+const signAgain = (
+  db: Parameters<typeof getBillingSummary>[0],
+  org: { orgId: string; subscriptionId: string },
+) =>
+  authorizeSubscription(db, {
+    ...org,
+    owner: '0x00000000000000000000000000000000000000aa',
+    allowance: 1_000_000n,
+  })
+
 /** Usage rows of `orgId`: a try that found its accounts changed must have left none. */
 const usageCount = async (db: Parameters<typeof getBillingSummary>[0], orgId: string) =>
   Number(
@@ -48,12 +59,7 @@ describe('metering on cached accounts', () => {
     expect(meter.stats).toMatchObject({ cached: 1, stale: 1 })
     expect(await usageCount(db, orgId)).toBe(2)
 
-    await authorizeSubscription(db, {
-      orgId,
-      subscriptionId,
-      owner: '0x00000000000000000000000000000000000000aa',
-      allowance: 1_000_000n,
-    })
+    await signAgain(db, { orgId, subscriptionId })
     const again = await meter.meter({ orgId, action: 'save_comment' })
     expect(again.billableMicros).toBe(price.toString())
     expect((await getBillingSummary(db, orgId)).accrued).toBe(3n * price)
@@ -223,12 +229,7 @@ describe('metering on cached accounts', () => {
     expect(await usageCount(db, orgId)).toBe(0)
 
     // The owner signs again: the cached refusal is found stale, and the action goes through.
-    await authorizeSubscription(db, {
-      orgId,
-      subscriptionId,
-      owner: '0x00000000000000000000000000000000000000aa',
-      allowance: 1_000_000n,
-    })
+    await signAgain(db, { orgId, subscriptionId })
     const accepted = await meter.meter({ orgId, action: 'save_comment' })
     expect(accepted.billableMicros).toBe(price.toString())
     expect(meter.stats).toMatchObject({ stale: 1 })
