@@ -1,7 +1,11 @@
 // bench:ledger — Tollgate's metering path against a naive one-transaction-per-action baseline,
 // in one run against the same PostgreSQL. Two workloads: 64 callers spread over 1,000 orgs,
-// and 64 callers on one hot org. Every acknowledged action is checked to be in the database
-// afterwards (lost), and the hot org's accepted billable usage against its allowance.
+// and 64 callers on one hot org. Both paths run each workload in rounds that alternate which
+// goes first (so neither always gets the warmer machine): a ratio is taken per round and the
+// median reported, and p50/p99 are over every round's actions together — a one-second run
+// on a shared two-core machine has its p99 set by whatever hiccup it happened to catch. Every
+// acknowledged action is checked to be in the database afterwards (lost), and each round's hot
+// org's accepted billable usage against its allowance.
 import { randomUUID } from 'node:crypto'
 import { loadConfig } from '../../src/config/index.js'
 import type { Db } from '../../src/db/client.js'
@@ -10,6 +14,7 @@ import { benchDatabase, cpuClock, percentile } from './benchDb.js'
 
 const CALLERS = 64
 const PER_CALLER = Number(process.env.BENCH_PER_CALLER ?? 150)
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
 const config = loadConfig({})
 const price = config.rateCard.prices.save_comment!
 
@@ -49,10 +54,8 @@ async function naiveMeter(db: Db, orgId: string) {
 }
 
 async function run(
-  label: string,
   pick: (caller: number, i: number) => string,
   call: (orgId: string) => Promise<string | null>,
-  { quiet = false } = {},
 ) {
   // Every run starts from the same state: the previous run's dead rows vacuumed (so no
   // autovacuum lands in this one).
@@ -78,38 +81,58 @@ async function run(
   )
   const seconds = (performance.now() - started) / 1000
   const used = await cpu()
-  latencies.sort()
-  const acked = Array.from(ackedIds.subarray(0, ackedCount), String)
-  const r = {
-    label,
+  return {
+    latencies,
     rate: latencies.length / seconds,
-    p50: percentile(latencies, 50),
-    p99: percentile(latencies, 99),
-    acked,
-    nodeMicros: used.node / latencies.length,
-    serverMicros: used.server / latencies.length,
+    acked: Array.from(ackedIds.subarray(0, ackedCount), String),
+    cpu: used,
   }
-  if (!quiet)
-    console.log(
-      `${label.padEnd(24)} ${r.rate.toFixed(0).padStart(7)} actions/s   p50 ${r.p50.toFixed(2)} ms   p99 ${r.p99.toFixed(2)} ms   CPU/action: node ${r.nodeMicros.toFixed(0)} µs, server ${r.serverMicros.toFixed(0)} µs`,
-    )
-  return r
+}
+type Run = Awaited<ReturnType<typeof run>>
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((x, y) => x - y)
+  const m = Math.floor(s.length / 2)
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2
+}
+/** One path on one workload over every round: the median rate, latencies of all rounds' actions. */
+function summary(label: string, runs: Run[]) {
+  const all = new Float64Array(runs.reduce((n, r) => n + r.latencies.length, 0))
+  let at = 0
+  for (const r of runs) {
+    all.set(r.latencies, at)
+    at += r.latencies.length
+  }
+  all.sort()
+  const actions = all.length
+  const s = {
+    rate: median(runs.map((r) => r.rate)),
+    p50: percentile(all, 50),
+    p99: percentile(all, 99),
+    nodeMicros: runs.reduce((n, r) => n + r.cpu.node, 0) / actions,
+    serverMicros: runs.reduce((n, r) => n + r.cpu.server, 0) / actions,
+  }
+  console.log(
+    `${label.padEnd(18)} ${s.rate.toFixed(0).padStart(7)} actions/s   p50 ${s.p50.toFixed(2)} ms   p99 ${s.p99.toFixed(2)} ms   CPU/action: node ${s.nodeMicros.toFixed(0)} µs, server ${s.serverMicros.toFixed(0)} µs`,
+  )
+  return s
 }
 
 const bench = await benchDatabase('ledger', 16)
 const { db } = bench
 try {
   console.log(
-    `bench:ledger — ${CALLERS} callers × ${PER_CALLER} actions, pool 16, PostgreSQL ${(await db.$client`show server_version`)[0]!.server_version}`,
+    `bench:ledger — ${CALLERS} callers × ${PER_CALLER} actions a run, ${ROUNDS} rounds, pool 16, PostgreSQL ${(await db.$client`show server_version`)[0]!.server_version}`,
   )
   // Each path meters its own 1,000 orgs, as in a deployment where nothing else meters them
   // (Tollgate keeps the accounts its batches wrote, and a row another writer changed costs its
   // next batch a second try).
   const naiveOrgs = await makeOrgs(db, 1_000, 10_000_000_000n)
   const spreadOrgs = await makeOrgs(db, 1_000, 10_000_000_000n)
-  // The hot org can afford only part of what is thrown at it: the cap must hold exactly.
+  // Each round's hot org can afford only part of what is thrown at it: the cap must hold
+  // exactly.
   const hotAllowance = price * BigInt(Math.floor((CALLERS * PER_CALLER) / 2)) + 1_234n
-  const [hotOrg] = await makeOrgs(db, 1, hotAllowance)
+  const hotOrgs = await makeOrgs(db, ROUNDS, hotAllowance)
   const [naiveHot] = await makeOrgs(db, 1, 10_000_000_000n)
   // Statistics as a running database has them (autovacuum would analyze these tables soon).
   await db.$client`analyze`
@@ -136,55 +159,90 @@ try {
         throw e
       },
     )
+  const viaNaive = (orgId: string) => naiveMeter(db, orgId)
 
   // Warm-up, not measured: both paths' statements prepared, their code compiled, the tables'
   // pages cached — the figures below are each path's steady state, not its first second. The
-  // hot-org warm-up runs on an org of its own, so the measured hot org's cap is untouched.
+  // hot-org warm-up runs on an org of its own, so the measured hot orgs' caps are untouched.
   const [warmHot] = await makeOrgs(db, 1, 10_000_000_000n)
-  await run('(warm-up) naive', naiveSpreadOrgs, (o) => naiveMeter(db, o), { quiet: true })
-  await run('(warm-up) tollgate', spread, viaMeter, { quiet: true })
-  await run('(warm-up) tollgate, hot', () => warmHot!, viaMeter, { quiet: true })
+  await run(naiveSpreadOrgs, viaNaive)
+  await run(spread, viaMeter)
+  await run(() => warmHot!, viaMeter)
 
-  // Batches and how many were decided on cached accounts (one round trip), per measured run.
-  const batches = () => {
-    const before = { ...meter.stats }
-    return () => {
-      const n = meter.stats.batches - before.batches
-      const actions = meter.stats.actions - before.actions
-      const cached = meter.stats.cached - before.cached
-      return `${' '.repeat(25)}${n} batches of ${(actions / n).toFixed(1)} actions on average, ${((100 * cached) / n).toFixed(0)}% decided on cached accounts`
-    }
+  const runs = {
+    naiveSpread: [] as Run[],
+    spread: [] as Run[],
+    naiveHot: [] as Run[],
+    hot: [] as Run[],
   }
-  const naiveSpread = await run('naive, spread', naiveSpreadOrgs, (o) => naiveMeter(db, o))
-  const spreadBatches = batches()
-  const tollSpread = await run('tollgate, spread', spread, viaMeter)
-  console.log(spreadBatches())
-  const naiveHotRun = await run(
-    'naive, hot org',
-    () => naiveHot!,
-    (o) => naiveMeter(db, o),
-  )
-  const hotBatches = batches()
-  const tollHot = await run('tollgate, hot org', () => hotOrg!, viaMeter)
-  console.log(hotBatches())
+  const stats = {
+    spread: { batches: 0, actions: 0, cached: 0 },
+    hot: { batches: 0, actions: 0, cached: 0 },
+  }
+  // A Tollgate run, with its batches counted: how many, and how many decided on cached accounts.
+  const counted = async (into: typeof stats.spread, go: () => Promise<Run>) => {
+    const before = { ...meter.stats }
+    const r = await go()
+    into.batches += meter.stats.batches - before.batches
+    into.actions += meter.stats.actions - before.actions
+    into.cached += meter.stats.cached - before.cached
+    return r
+  }
+  for (let round = 0; round < ROUNDS; round++) {
+    const hotOrg = hotOrgs[round]!
+    // Which path goes first alternates from round to round.
+    const pair = async (naive: () => Promise<Run>, tollgate: () => Promise<Run>) => {
+      if (round % 2 === 0) return [await naive(), await tollgate()] as const
+      const t = await tollgate()
+      return [await naive(), t] as const
+    }
+    const [ns, ts] = await pair(
+      () => run(naiveSpreadOrgs, viaNaive),
+      () => counted(stats.spread, () => run(spread, viaMeter)),
+    )
+    const [nh, th] = await pair(
+      () => run(() => naiveHot!, viaNaive),
+      () => counted(stats.hot, () => run(() => hotOrg, viaMeter)),
+    )
+    runs.naiveSpread.push(ns)
+    runs.spread.push(ts)
+    runs.naiveHot.push(nh)
+    runs.hot.push(th)
+    console.log(
+      `  round ${round + 1}: spread ${ns.rate.toFixed(0)} → ${ts.rate.toFixed(0)} actions/s (${(ts.rate / ns.rate).toFixed(2)}×) · hot org ${nh.rate.toFixed(0)} → ${th.rate.toFixed(0)} actions/s (${(th.rate / nh.rate).toFixed(2)}×)`,
+    )
+  }
   await meter.close()
 
-  const ids = [...tollSpread.acked, ...tollHot.acked]
+  const batches = (s: typeof stats.spread) =>
+    `${' '.repeat(19)}${s.batches} batches of ${(s.actions / s.batches).toFixed(1)} actions on average, ${((100 * s.cached) / s.batches).toFixed(0)}% decided on cached accounts`
+  console.log(
+    `medians of ${ROUNDS} rounds; p50 and p99 over all ${ROUNDS * CALLERS * PER_CALLER} actions of each`,
+  )
+  summary('naive, spread', runs.naiveSpread)
+  const tollSpread = summary('tollgate, spread', runs.spread)
+  console.log(batches(stats.spread))
+  summary('naive, hot org', runs.naiveHot)
+  const tollHot = summary('tollgate, hot org', runs.hot)
+  console.log(batches(stats.hot))
+
+  const ids = [...runs.spread, ...runs.hot].flatMap((r) => r.acked)
   const [{ n }] =
     (await db.$client`select count(*)::int8 as n from usage where id = any(${ids}::int8[])`) as unknown as [
       { n: bigint },
     ]
   const lost = ids.length - Number(n)
-  const [{ accrued }] =
-    (await db.$client`select accrued from billing_accounts where org_id = ${hotOrg!}`) as unknown as [
-      { accrued: bigint },
-    ]
-  const overCap = accrued > hotAllowance ? accrued - hotAllowance : 0n
-  const spreadRatio = tollSpread.rate / naiveSpread.rate
-  const hotRatio = tollHot.rate / naiveHotRun.rate
+  const accrued = await db.$client<{ accrued: bigint }[]>`
+    select accrued from billing_accounts where org_id = any(${hotOrgs}::uuid[])`
+  const overCap = accrued.reduce(
+    (s, { accrued: a }) => s + (a > hotAllowance ? a - hotAllowance : 0n),
+    0n,
+  )
+  const spreadRatio = median(runs.spread.map((r, i) => r.rate / runs.naiveSpread[i]!.rate))
+  const hotRatio = median(runs.hot.map((r, i) => r.rate / runs.naiveHot[i]!.rate))
   const p99 = Math.max(tollSpread.p99, tollHot.p99)
   console.log(
-    `ratio spread ${spreadRatio.toFixed(2)}×, hot org ${hotRatio.toFixed(2)}×; hot org accepted ${accrued} of ${hotAllowance} allowed`,
+    `ratio spread ${spreadRatio.toFixed(2)}×, hot org ${hotRatio.toFixed(2)}× (medians of the rounds' ratios); hot orgs accepted ${accrued.map((a) => a.accrued).join(', ')} of ${hotAllowance} allowed each`,
   )
   console.log(
     `bench:ledger spread_ratio=${spreadRatio.toFixed(2)} hot_ratio=${hotRatio.toFixed(2)} p99_ms=${p99.toFixed(2)} lost=${lost} over_cap_micros=${overCap}`,
