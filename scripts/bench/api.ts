@@ -3,8 +3,9 @@
 // (`apiServer.ts`: metering on, and off through a bench-only switch); 1,000 orgs' keys;
 // autocannon here with 64 connections on POST /v1/issues/:id/comments (save_comment), each
 // request with the next org's key. Throughput saturated (closed loop) and latency at two equal
-// offered loads (60% and 30% of saturation), each in rounds alternating the servers; prints req/s, p50/p99 and CPU per
-// request for both, the ratio and the p99 added; the last line is machine-readable.
+// offered loads (60% and 30% of saturation), each in rounds alternating the servers; prints
+// req/s, p50/p99 and CPU per request for both, the ratio and the p99 added; the last line is
+// machine-readable.
 import { fork } from 'node:child_process'
 import http from 'node:http'
 import { fileURLToPath } from 'node:url'
