@@ -144,7 +144,7 @@ function modelDecide(m: Model, action: string, total: bigint) {
 }
 
 describe('the ledger agrees with a model', () => {
-  test('random command sequences (fast-check, 200 runs against PostgreSQL)', async ({ db }) => {
+  test('random command sequences (fast-check, 500 runs against PostgreSQL)', async ({ db }) => {
     let clock = 0n
     const meter = makeMeter(db, () => clock)
     await fc.assert(
@@ -300,7 +300,7 @@ describe('the ledger agrees with a model', () => {
         },
       ),
       // The pure core runs 1,000 sequences in src/ledger/movements.test.ts; these go end to end.
-      { numRuns: 200 },
+      { numRuns: 500 },
     )
     // Both ways of deciding a batch were checked against the model: on cached accounts, and on
     // locked rows after a cached try found its rows changed (a commit, void, expiry or state change).
