@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
 import { createOrg } from '../../src/api/createOrg.js'
 import { loadConfig } from '../../src/config/index.js'
-import { benchDatabase, cpuClock } from './benchDb.js'
+import { benchDatabase, cpuClock, median } from './benchDb.js'
 
 const orgCount = Number(process.env.BENCH_ORGS ?? 1000)
 const connections = 64
@@ -212,11 +212,6 @@ try {
       console.log(label(out.at(-1)!, round + 1))
     }
     return out
-  }
-  const median = (xs: number[]) => {
-    const s = [...xs].sort((x, y) => x - y)
-    const m = Math.floor(s.length / 2)
-    return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2
   }
   const summary = (rs: Round[], side: 'off' | 'on') => ({
     rps: median(rs.map((r) => r[side].rps)),

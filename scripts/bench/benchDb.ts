@@ -32,6 +32,13 @@ export async function benchDatabase(
   }
 }
 
+/** The median of a few figures (the rounds of a benchmark). */
+export const median = (xs: number[]) => {
+  const s = [...xs].sort((x, y) => x - y)
+  const m = Math.floor(s.length / 2)
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2
+}
+
 /** p-th percentile of sorted milliseconds. */
 export const percentile = (sorted: ArrayLike<number>, p: number) =>
   sorted.length === 0

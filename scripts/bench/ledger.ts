@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto'
 import { loadConfig } from '../../src/config/index.js'
 import type { Db } from '../../src/db/client.js'
 import { authorizeSubscription, createMeter, openBillingAccount } from '../../src/ledger/index.js'
-import { benchDatabase, cpuClock, percentile } from './benchDb.js'
+import { benchDatabase, cpuClock, median, percentile } from './benchDb.js'
 
 const CALLERS = 64
 const PER_CALLER = Number(process.env.BENCH_PER_CALLER ?? 150)
@@ -90,11 +90,6 @@ async function run(
 }
 type Run = Awaited<ReturnType<typeof run>>
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((x, y) => x - y)
-  const m = Math.floor(s.length / 2)
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2
-}
 /** One path on one workload over every round: the median rate, latencies of all rounds' actions. */
 function summary(label: string, runs: Run[]) {
   const all = new Float64Array(runs.reduce((n, r) => n + r.latencies.length, 0))
