@@ -84,7 +84,7 @@ async function run(
   return {
     latencies,
     rate: latencies.length / seconds,
-    acked: Array.from(ackedIds.subarray(0, ackedCount), String),
+    acked: ackedIds.subarray(0, ackedCount),
     cpu: used,
   }
 }
@@ -221,7 +221,7 @@ try {
   const tollHot = summary('tollgate, hot org', runs.hot)
   console.log(batches(stats.hot))
 
-  const ids = [...runs.spread, ...runs.hot].flatMap((r) => r.acked)
+  const ids = [...runs.spread, ...runs.hot].flatMap((r) => Array.from(r.acked, String))
   const [{ n }] =
     (await db.$client`select count(*)::int8 as n from usage where id = any(${ids}::int8[])`) as unknown as [
       { n: bigint },
