@@ -17,6 +17,8 @@ export type SimulationStats = {
   retries: number
   emptyPolls: number
   refused: number
+  /** Answers `429 RATE_LIMITED`: the agent waited as `Retry-After` said and sent the same request again. */
+  rateLimited: number
   errors: number
   /** The errors by HTTP status and error code (or the exception's message), e.g. `503 RETRY_LATER`. */
   errorsBy: Record<string, number>
@@ -46,6 +48,27 @@ const pick = () => {
 }
 
 /**
+ * Sends a request the way a well-behaved client does: told it is over its key's rate limit
+ * (429, the request not processed), it waits as long as `Retry-After` says and sends the same
+ * request again. Returns null instead when the wait would pass `until` or `signal` aborts.
+ */
+export async function sendPatiently(
+  send: () => Promise<Response>,
+  p: { until?: number; signal?: AbortSignal; onLimited?: () => void } = {},
+): Promise<Response | null> {
+  for (;;) {
+    const res = await send()
+    if (res.status !== 429) return res
+    await res.arrayBuffer()
+    p.onLimited?.()
+    const waitMs = 1000 * (Number(res.headers.get('retry-after')) || 1)
+    if (Date.now() + waitMs >= (p.until ?? Number.POSITIVE_INFINITY) || p.signal?.aborted)
+      return null
+    await new Promise((r) => setTimeout(r, waitMs))
+  }
+}
+
+/**
  * Simulated agents against the HTTP API: each loops for `durationSeconds`, metering a
  * realistic mix through `POST /v1/usage` (with idempotency keys, one in ten retried),
  * and polling with the free check. Returns what was metered.
@@ -57,6 +80,7 @@ export async function simulate(p: SimulateParameters): Promise<SimulationStats> 
     retries: 0,
     emptyPolls: 0,
     refused: 0,
+    rateLimited: 0,
     errors: 0,
     errorsBy: {},
     meteredMicros: 0n,
@@ -68,6 +92,14 @@ export async function simulate(p: SimulateParameters): Promise<SimulationStats> 
   const headers = { 'content-type': 'application/json', authorization: `Bearer ${p.key}` }
   const deadline = Date.now() + p.durationSeconds * 1000
   const timer = setInterval(() => p.onProgress?.(stats), 250)
+  const patiently = (send: () => Promise<Response>) =>
+    sendPatiently(send, {
+      until: deadline,
+      signal: p.signal,
+      onLimited: () => {
+        stats.rateLimited++
+      },
+    })
   const agent = async () => {
     let lease = new Date().toISOString()
     while (Date.now() < deadline && !p.signal?.aborted) {
@@ -75,13 +107,17 @@ export async function simulate(p: SimulateParameters): Promise<SimulationStats> 
       stats.requests++
       try {
         if (action === 'poll') {
-          const res = await fetch(`${p.api}/v1/usage/check`, {
-            method: 'POST',
-            headers,
-            body: JSON.stringify({ action: 'next_issue' }),
-          })
-          await res.arrayBuffer()
-          stats.emptyPolls++
+          const res = await patiently(() =>
+            fetch(`${p.api}/v1/usage/check`, {
+              method: 'POST',
+              headers,
+              body: JSON.stringify({ action: 'next_issue' }),
+            }),
+          )
+          if (!res) break
+          const json = (await res.json()) as { error?: { code: string } }
+          if (res.ok) stats.emptyPolls++
+          else failed(`${res.status} ${json.error?.code ?? ''}`.trim())
           continue
         }
         const key = randomUUID()
@@ -97,7 +133,8 @@ export async function simulate(p: SimulateParameters): Promise<SimulationStats> 
             headers: { ...headers, 'idempotency-key': key },
             body,
           })
-        const res = await send()
+        const res = await patiently(send)
+        if (!res) break
         const json = (await res.json()) as {
           metered?: { price_micros: string }
           error?: { code: string }
@@ -110,7 +147,7 @@ export async function simulate(p: SimulateParameters): Promise<SimulationStats> 
             // A network blip: the agent retries with the same key and is not charged again.
             stats.retries++
             stats.requests++
-            await (await send()).arrayBuffer()
+            await (await patiently(send))?.arrayBuffer()
           }
         } else if (res.status === 402) stats.refused++
         else failed(`${res.status} ${json.error?.code ?? ''}`.trim())

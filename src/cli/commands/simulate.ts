@@ -1,7 +1,7 @@
 import type { Command } from 'commander'
 import { formatUsd } from '../../ledger/index.js'
 import { printFields, printJson } from '../output.js'
-import { simulate } from '../simulate.js'
+import { sendPatiently, simulate } from '../simulate.js'
 
 /** `tollgate simulate`: realistic agent traffic through the HTTP API, with a live progress line. */
 export function simulateCommand(program: Command) {
@@ -37,16 +37,13 @@ export function simulateCommand(program: Command) {
           },
         })
         if (tty) process.stdout.write('\n')
-        const billing = (await (
-          await fetch(`${opts.api}/v1/billing`, {
-            headers: { authorization: `Bearer ${opts.key}` },
-          })
-        ).json()) as Record<string, unknown>
-        const payments = (await (
-          await fetch(`${opts.api}/v1/billing/payments`, {
-            headers: { authorization: `Bearer ${opts.key}` },
-          })
-        ).json()) as { payments?: unknown[] }
+        // The agents may have left the key at its rate limit: these wait their turn too.
+        const read = async (path: string) =>
+          (await sendPatiently(() =>
+            fetch(`${opts.api}${path}`, { headers: { authorization: `Bearer ${opts.key}` } }),
+          ))!.json()
+        const billing = (await read('/v1/billing')) as Record<string, unknown>
+        const payments = (await read('/v1/billing/payments')) as { payments?: unknown[] }
         if (opts.json)
           return printJson({ simulation: stats, billing, payments: payments.payments ?? [] })
         printFields([
@@ -55,6 +52,7 @@ export function simulateCommand(program: Command) {
           ['retries (not charged again)', String(stats.retries)],
           ['free polls', String(stats.emptyPolls)],
           ['refused (402)', String(stats.refused)],
+          ['rate-limited (429, waited and sent again)', String(stats.rateLimited)],
           [
             'errors',
             `${stats.errors}${Object.entries(stats.errorsBy)
