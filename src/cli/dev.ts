@@ -161,7 +161,7 @@ async function runDemo(p: {
     signal: stop.signal,
     onProgress: (s) =>
       say(
-        `\r  ${s.requests} requests, ${s.metered} metered (${formatUsd(s.meteredMicros)}), ${s.retries} retries, ${s.emptyPolls} free polls   `,
+        `\r  ${s.requests} requests, ${s.metered} metered (${formatUsd(s.meteredMicros)}), ${s.retries} retries, ${s.emptyPolls} free polls, ${s.rateLimited} waits at the key's rate limit   `,
       ),
   })
   const started = Date.now()

@@ -32,7 +32,7 @@ export function simulateCommand(program: Command) {
           onProgress: (s) => {
             if (tty)
               process.stdout.write(
-                `\r${s.requests} requests, ${s.metered} metered (${formatUsd(s.meteredMicros)}), ${s.retries} retries   `,
+                `\r${s.requests} requests, ${s.metered} metered (${formatUsd(s.meteredMicros)}), ${s.retries} retries, ${s.rateLimited} waits at the rate limit   `,
               )
           },
         })
