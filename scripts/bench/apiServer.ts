@@ -7,6 +7,7 @@ import { loadConfig } from '../../src/config/index.js'
 import { closeDb, createDb } from '../../src/db/client.js'
 import { createMeter } from '../../src/ledger/index.js'
 import { createLogger } from '../../src/log.js'
+import { meterKnobs } from './benchDb.js'
 
 const config = loadConfig({
   PUBLIC_BASE_URL: 'http://127.0.0.1',
@@ -22,14 +23,8 @@ const engine = createMeter(meterDb, {
   rateCard: config.rateCard,
   product: config.product,
   reservationTtlSeconds: config.billing.reservationTtlSeconds,
-  // An experiment knob: the meter's transactions in flight (the ledger's default otherwise).
-  ...(process.env.BENCH_METER_CONCURRENCY
-    ? { concurrency: Number(process.env.BENCH_METER_CONCURRENCY) }
-    : {}),
-  // Another: how many orgs' accounts the meter keeps (0: every batch locks its rows).
-  ...(process.env.BENCH_ACCOUNT_CACHE
-    ? { accountCache: Number(process.env.BENCH_ACCOUNT_CACHE) }
-    : {}),
+  // BENCH_CONCURRENCY, BENCH_PARALLEL_FROM, BENCH_ACCOUNT_CACHE: see `meterKnobs`.
+  ...meterKnobs(),
 })
 // How long each metering step takes, from the request's call to its batch's commit: the part
 // of a metered request's latency that metering adds.

@@ -1,8 +1,9 @@
-import { randomBytes } from 'node:crypto'
+import { randomBytes, randomUUID } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import postgres from 'postgres'
 import { closeDb, createDb, type Db, socketPath } from '../../src/db/client.js'
 import { migrateDb } from '../../src/db/migrate.js'
+import { authorizeSubscription, openBillingAccount } from '../../src/ledger/index.js'
 
 /**
  * A fresh, migrated database for one benchmark run on the server at `DATABASE_URL` (or the
@@ -73,5 +74,40 @@ export async function cpuClock(db: Db): Promise<() => Promise<{ node: number; se
     let server = 0
     for (const [pid, t] of server1) server += t - (server0.get(pid) ?? 0)
     return { node: node.user + node.system, server }
+  }
+}
+
+/** `n` orgs, each with an active subscription whose allowance is `allowance` micro-credits. */
+export async function makeOrgs(db: Db, n: number, allowance: bigint) {
+  const ids: string[] = []
+  for (let i = 0; i < n; i++) {
+    const orgId = randomUUID()
+    const { subscriptionId } = await openBillingAccount(db, { orgId, signupCreditMicros: 0n })
+    await authorizeSubscription(db, {
+      orgId,
+      subscriptionId,
+      owner: '0x00000000000000000000000000000000000000aa',
+      allowance,
+    })
+    ids.push(orgId)
+  }
+  return ids
+}
+
+/**
+ * The metering engine's settings a benchmark run may change (the engine's defaults, which the
+ * API runs, otherwise): BENCH_CONCURRENCY (transactions in flight), BENCH_PARALLEL_FROM (fewest
+ * queued actions for a second one) and BENCH_ACCOUNT_CACHE (orgs' accounts kept; 0: none).
+ */
+export const meterKnobs = () => {
+  const knob = (name: string) =>
+    process.env[name] === undefined ? undefined : Number(process.env[name])
+  const knobs = {
+    concurrency: knob('BENCH_CONCURRENCY'),
+    parallelFrom: knob('BENCH_PARALLEL_FROM'),
+    accountCache: knob('BENCH_ACCOUNT_CACHE'),
+  }
+  return Object.fromEntries(Object.entries(knobs).filter(([, v]) => v !== undefined)) as {
+    [K in keyof typeof knobs]?: number
   }
 }

@@ -9,30 +9,14 @@
 import { randomUUID } from 'node:crypto'
 import { loadConfig } from '../../src/config/index.js'
 import type { Db } from '../../src/db/client.js'
-import { authorizeSubscription, createMeter, openBillingAccount } from '../../src/ledger/index.js'
-import { benchDatabase, cpuClock, median, percentile } from './benchDb.js'
+import { createMeter } from '../../src/ledger/index.js'
+import { benchDatabase, cpuClock, makeOrgs, median, meterKnobs, percentile } from './benchDb.js'
 
 const CALLERS = 64
 const PER_CALLER = Number(process.env.BENCH_PER_CALLER ?? 150)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
 const config = loadConfig({})
 const price = config.rateCard.prices.save_comment!
-
-async function makeOrgs(db: Db, n: number, allowance: bigint) {
-  const ids: string[] = []
-  for (let i = 0; i < n; i++) {
-    const orgId = randomUUID()
-    const { subscriptionId } = await openBillingAccount(db, { orgId, signupCreditMicros: 0n })
-    await authorizeSubscription(db, {
-      orgId,
-      subscriptionId,
-      owner: '0x00000000000000000000000000000000000000aa',
-      allowance,
-    })
-    ids.push(orgId)
-  }
-  return ids
-}
 
 /** The naive path: one transaction per action — lock the org, insert usage, insert the entry. */
 async function naiveMeter(db: Db, orgId: string) {
@@ -141,10 +125,7 @@ try {
   const meter = createMeter(db, {
     rateCard: config.rateCard,
     product: config.product,
-    // The engine's default (what the API runs) unless BENCH_CONCURRENCY says otherwise.
-    ...(process.env.BENCH_CONCURRENCY
-      ? { concurrency: Number(process.env.BENCH_CONCURRENCY) }
-      : {}),
+    ...meterKnobs(),
   })
   const viaMeter = (orgId: string) =>
     meter.meter({ orgId, action: 'save_comment', idempotencyKey: randomUUID() }).then(

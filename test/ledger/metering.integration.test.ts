@@ -258,6 +258,40 @@ describe('metering against PostgreSQL', () => {
     await meter.close()
   })
 
+  test('a few queued actions share one transaction; a second starts only for 32 queued or more', async ({
+    db,
+  }) => {
+    const meter = makeMeter(db)
+    const orgs = await Promise.all(
+      Array.from({ length: 40 }, () => activeOrg(db, { allowance: 1_000_000n })),
+    )
+    const round = async (n: number) => {
+      const before = meter.stats.batches
+      const outcomes = await Promise.all(
+        orgs.slice(0, n).map((o) => meter.meter({ orgId: o.orgId, action: 'save_comment' })),
+      )
+      expect(outcomes.every((o) => o.billableMicros === '5000')).toBe(true)
+      return meter.stats.batches - before
+    }
+    await round(40) // every account read once (the first batches lock rows)
+    // Queued in one tick, 16 orgs' actions are one transaction, not one per free slot.
+    expect(await round(16)).toBe(1)
+    expect(await round(31)).toBe(1)
+    // 32 and more are shared between the two slots.
+    expect(await round(40)).toBe(2)
+    // Queued while one is in flight: they wait for it, then go together.
+    const before = meter.stats.batches
+    const first = meter.meter({ orgId: orgs[0]!.orgId, action: 'save_comment' })
+    await new Promise((r) => setImmediate(r))
+    await Promise.all([
+      first,
+      ...orgs.slice(1, 6).map((o) => meter.meter({ orgId: o.orgId, action: 'save_comment' })),
+    ])
+    expect(meter.stats.batches - before).toBe(2)
+    for (const o of orgs) expect(await reconcileLedger(db, { orgId: o.orgId })).toEqual([])
+    await meter.close()
+  })
+
   test('reserve → commit charges what was used; void and expiry release the hold', async ({
     db,
   }) => {
