@@ -125,6 +125,10 @@ export function v1Router(ctx: AppContext, limits: RateLimits = defaultRateLimits
         spent_this_period: money(s.spentThisWindow),
         period_start: s.windowStart,
         period_end: s.windowEnd,
+        // Booked charges refused for a monthly budget cut after the usage: each is collected
+        // once it fits; one larger than the budget itself waits for the owner to raise it.
+        waiting_for_budget: money(s.waitingForLimit),
+        budget_too_low: s.limitTooLow,
       },
       manage_url: `${ctx.config.product.publicBaseUrl}/s/${s.subscriptionId}`,
     })

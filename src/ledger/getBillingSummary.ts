@@ -27,6 +27,14 @@ export type BillingSummary = {
   windowEnd: Date | null
   collected: bigint
   writtenOff: bigint
+  /**
+   * Booked charges the collector refused for the owner's monthly limit (cut after the usage was
+   * booked): settlement sends each again once it fits what is left of the limit, in this window
+   * or a later one.
+   */
+  waitingForLimit: bigint
+  /** One of those is larger than the monthly limit itself: it waits until the owner raises it. */
+  limitTooLow: boolean
 }
 
 /** Reads the billing summary of an org (no locks: a consistent snapshot of one row pair). */
@@ -37,8 +45,13 @@ export async function getBillingSummary(db: Db, orgId: string): Promise<BillingS
       orgId,
     )
     if (!a) throw new NoBillingAccountError(orgId)
-    const [s] = await tx<{ owner: string | null; state_reason: string | null; drawn: bigint }[]>`
-      select owner, state_reason, drawn from subscriptions where id = ${a.subscriptionId}`
+    const [[s], [waiting]] = await Promise.all([
+      tx<{ owner: string | null; state_reason: string | null; drawn: bigint }[]>`
+        select owner, state_reason, drawn from subscriptions where id = ${a.subscriptionId}`,
+      tx<{ total: bigint; largest: bigint | null }[]>`
+        select coalesce(sum(amount), 0)::int8 as total, max(amount) as largest from charges
+        where subscription_id = ${a.subscriptionId} and status = 'failed' and failure_reason = 'limit'`,
+    ])
     const now = nowMicros()
     const w = windowIndexAt(a.windowStart, a.windowSeconds, now)
     const snapshot = {
@@ -68,6 +81,9 @@ export async function getBillingSummary(db: Db, orgId: string): Promise<BillingS
       windowEnd: start === null ? null : new Date(Number((start + len) / 1000n)),
       collected: a.collected,
       writtenOff: a.writtenOff,
+      waitingForLimit: waiting?.total ?? 0n,
+      limitTooLow:
+        a.monthlyLimit !== null && waiting?.largest != null && waiting.largest > a.monthlyLimit,
     }
   })
 }

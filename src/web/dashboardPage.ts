@@ -46,6 +46,7 @@ export function dashboardRouter(productName: string): Router {
       <dt>Amount drawn</dt><dd id="b-drawn"></dd>
       <dt>Remaining</dt><dd id="b-remaining"></dd>
       <dt>Monthly budget</dt><dd id="b-budget"></dd>
+      <dt class="waiting" hidden>Charges waiting for the monthly budget</dt><dd id="b-waiting" class="waiting" hidden></dd>
     </dl>
     <button id="manage" type="button" hidden>Manage</button>
     <h3>Payment history</h3>
@@ -111,6 +112,9 @@ const dashboardScript = `(() => {
     text('#b-drawn', b.authorization.drawn.usd)
     text('#b-remaining', b.authorization.remaining.usd)
     text('#b-budget', b.authorization.monthly_budget ? b.authorization.monthly_budget.usd : null)
+    const waiting = b.authorization.waiting_for_budget
+    for (const e of document.querySelectorAll('.waiting')) e.hidden = waiting.micros === '0'
+    text('#b-waiting', waiting.usd + (b.authorization.budget_too_low ? ' — larger than the monthly budget: it is collected once the owner raises the budget' : ' — collected once it fits the budget'))
     const p = await api('/billing/payments')
     fill('#payments', p.payments.map((x) => {
       const hash = x.tx_hash.slice(0, 12) + '…'

@@ -41,6 +41,7 @@ export function managePageHtml(p: {
       <dt>Monthly budget</dt><dd id="f-monthly_limit"></dd>
       <dt>Spent this period</dt><dd id="f-spent_this_period"></dd>
     </dl>
+    <p id="limit-waiting" hidden></p>
     <p id="held" hidden>Your wallet is deployed with its first charge; until then nothing is sent on-chain.</p>
     <form id="authorize">
       <fieldset><legend>Authorize or top up</legend>
@@ -99,6 +100,11 @@ export const manageScript = `(() => {
     if (!s.owner_view) return
     for (const k of ['owner', 'signup_credit', 'accrued', 'cap', 'drawn', 'remaining', 'monthly_limit', 'spent_this_period']) $('#f-' + k).textContent = s[k] == null ? 'none' : s[k]
     $('#held').hidden = !s.authorization_held
+    // Charges booked before the monthly limit was cut wait for room under it.
+    $('#limit-waiting').hidden = s.waiting_for_limit == null
+    $('#limit-waiting').textContent = s.waiting_for_limit == null ? '' : s.limit_too_low
+      ? s.waiting_for_limit + ' of charges waits: it is more than your monthly limit. Raise the limit to let it be collected.'
+      : s.waiting_for_limit + ' of charges waits for room under your monthly limit; it is collected once it fits.'
     $('#public-history').checked = s.public_history
     $('#history-link').hidden = !s.public_history
     $('#payments').innerHTML = ''

@@ -167,6 +167,8 @@ export function manageRouter(ctx: AppContext): Router {
       remaining: usd(s.remaining),
       monthly_limit: usd(s.monthlyLimit),
       spent_this_period: usd(s.spentThisWindow),
+      waiting_for_limit: s.waitingForLimit > 0n ? usd(s.waitingForLimit) : null,
+      limit_too_low: s.limitTooLow,
       public_history: await isHistoryPublic(ctx.db, id),
       // Authorized but not yet on-chain: sent, deploying the wallet, with the first charge.
       authorization_held: (await getUnsubmittedHeld(ctx.db, { subscriptionId: id })) !== undefined,

@@ -1,4 +1,4 @@
-import { listCharges, reconcileLedger } from '../../src/ledger/index.js'
+import { getBillingSummary, listCharges, reconcileLedger } from '../../src/ledger/index.js'
 import { settleOnce } from '../../src/settlement/settleOnce.js'
 import { describe, expect, test } from '../fixtures.js'
 import { makeMeter } from '../ledger/helpers.js'
@@ -26,6 +26,11 @@ describe('a charge refused for the limit the owner cut on-chain', () => {
       const refused = await settleOnce(ctx, { orgIds: [org.orgId] })
       expect(refused).toMatchObject({ booked: 1, collected: 0 })
       expect(refused.failed.map((f) => f.reason)).toEqual(['limit'])
+      // The owner is told: it waits for room under the limit (it fits $0.015, so no raise needed).
+      expect(await getBillingSummary(db, org.orgId)).toMatchObject({
+        waitingForLimit: 14_000n,
+        limitTooLow: false,
+      })
 
       // Still window 0: $0.007 + $0.014 is over $0.015 — nothing is sent, no gas is spent.
       const before = await nonce()
@@ -52,6 +57,11 @@ describe('a charge refused for the limit the owner cut on-chain', () => {
         [1, 0, 7_000n, 'collected'],
         [2, 1, 14_000n, 'collected'],
       ])
+
+      expect(await getBillingSummary(db, org.orgId)).toMatchObject({
+        waitingForLimit: 0n,
+        limitTooLow: false,
+      })
 
       // The gate, in window 1, has $0.001 of the limit left: a $0.007 action is paused.
       const inWindowOne = makeMeter(db, () => BigInt(Date.now() + 31 * DAY * 1000) * 1000n)

@@ -29,6 +29,14 @@ export function billingCommand(program: Command) {
           ['remaining', usd(s.remaining)],
           ['monthly budget', usd(s.monthlyLimit)],
           ['spent this period', usd(s.spentThisWindow)],
+          ...(s.waitingForLimit > 0n
+            ? [
+                [
+                  'waiting for budget',
+                  `${usd(s.waitingForLimit)}${s.limitTooLow ? ' (larger than the monthly budget: the owner must raise it)' : ''}`,
+                ] as [string, string],
+              ]
+            : []),
         ])
       } finally {
         await close()
