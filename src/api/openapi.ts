@@ -107,7 +107,8 @@ const ops: Op[] = [
   {
     method: 'get',
     path: '/v1/billing',
-    summary: 'Billing status, signup credit, accrued, authorization and monthly budget',
+    summary:
+      'Billing status, signup credit, accrued, authorization, monthly budget and charges waiting for it',
     action: 'free',
   },
   {
