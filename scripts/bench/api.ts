@@ -50,6 +50,7 @@ try {
     batches: number
     actions: number
     cached: number
+    refusedCached: number
     stale: number
     stepP50: number
     stepP99: number
@@ -273,7 +274,7 @@ try {
   console.log('  saturated:')
   console.log(`    metering off: ${fmt(a)}`)
   console.log(
-    `    metering on:  ${fmt(b)}   (${onStats.actions} metered in ${onStats.batches} group commits in all, ${onStats.cached} of them on cached accounts, ${onStats.stale} cached tries stale)`,
+    `    metering on:  ${fmt(b)}   (${onStats.actions} metered in ${onStats.batches} group commits in all, ${onStats.cached} of them on cached accounts, ${onStats.stale} cached tries stale, ${onStats.refusedCached} refusals answered on cached accounts)`,
   )
   console.log(`    ${steps(saturatedSteps)}; p99 added ${saturatedAdded.toFixed(2)} ms`)
   for (const l of [equal, light]) {

@@ -77,6 +77,7 @@ process.on('message', async (m) => {
       batches: engine.stats.batches,
       actions: engine.stats.actions,
       cached: engine.stats.cached,
+      refusedCached: engine.stats.refusedCached,
       stale: engine.stats.stale,
       stepP50: at(0.5),
       stepP99: at(0.99),

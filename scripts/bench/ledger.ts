@@ -152,8 +152,8 @@ try {
     hot: [] as Run[],
   }
   const stats = {
-    spread: { batches: 0, actions: 0, cached: 0 },
-    hot: { batches: 0, actions: 0, cached: 0 },
+    spread: { batches: 0, actions: 0, cached: 0, refusedCached: 0 },
+    hot: { batches: 0, actions: 0, cached: 0, refusedCached: 0 },
   }
   // A Tollgate run, with its batches counted: how many, and how many decided on cached accounts.
   const counted = async (into: typeof stats.spread, go: () => Promise<Run>) => {
@@ -162,6 +162,7 @@ try {
     into.batches += meter.stats.batches - before.batches
     into.actions += meter.stats.actions - before.actions
     into.cached += meter.stats.cached - before.cached
+    into.refusedCached += meter.stats.refusedCached - before.refusedCached
     return r
   }
   for (let round = 0; round < ROUNDS; round++) {
@@ -191,7 +192,7 @@ try {
   await meter.close()
 
   const batches = (s: typeof stats.spread) =>
-    `${' '.repeat(19)}${s.batches} batches of ${(s.actions / s.batches).toFixed(1)} actions on average, ${((100 * s.cached) / s.batches).toFixed(0)}% decided on cached accounts`
+    `${' '.repeat(19)}${s.batches} batches of ${(s.actions / s.batches).toFixed(1)} actions on average, ${((100 * s.cached) / s.batches).toFixed(0)}% decided on cached accounts${s.refusedCached > 0 ? `; ${s.refusedCached} groups of refusals answered on cached accounts (a read, nothing written)` : ''}`
   console.log(
     `medians of ${ROUNDS} rounds; p50 and p99 over all ${ROUNDS * CALLERS * PER_CALLER} actions of each`,
   )

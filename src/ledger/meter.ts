@@ -90,11 +90,20 @@ export type Meter = {
   close: () => Promise<void>
   /**
    * For metrics: batches committed and the actions in them; of those batches, how many were
-   * decided on cached accounts; and how many tries on cached accounts found a row changed
-   * (those batches were decided again on locked rows); and how many batches' COMMITs went
-   * unanswered (each was looked up, and answered as committed or decided again).
+   * decided on cached accounts; how many groups of refusals were answered on cached accounts
+   * instead, after a read found their rows unchanged (nothing written: not batches); how many
+   * tries on cached accounts found a row changed (those were decided again on locked rows); and
+   * how many batches' COMMITs went unanswered (each was looked up, and answered as committed or
+   * decided again).
    */
-  stats: { batches: number; actions: number; cached: number; stale: number; inDoubt: number }
+  stats: {
+    batches: number
+    actions: number
+    cached: number
+    refusedCached: number
+    stale: number
+    inDoubt: number
+  }
 }
 
 export type CreateMeterParameters = {
@@ -176,7 +185,7 @@ export function createMeter(db: Db, options: CreateMeterParameters): Meter {
   let inFlight = 0
   let closed = false
   const idle: Array<() => void> = []
-  const stats = { batches: 0, actions: 0, cached: 0, stale: 0, inDoubt: 0 }
+  const stats = { batches: 0, actions: 0, cached: 0, refusedCached: 0, stale: 0, inDoubt: 0 }
   const drawIds = usageIds()
 
   // Orgs in a batch that is in flight. A second batch for the same org would only wait on
@@ -273,9 +282,11 @@ export function createMeter(db: Db, options: CreateMeterParameters): Meter {
     }
   }
 
-  const answer = (batch: Item[], results: Result[]) => {
-    stats.batches++
-    stats.actions += batch.length
+  const answer = (batch: Item[], results: Result[], committed = true) => {
+    if (committed) {
+      stats.batches++
+      stats.actions += batch.length
+    }
     const out = answers(results)
     batch.forEach((item, i) => {
       const r = out[i]!
@@ -397,10 +408,11 @@ export function createMeter(db: Db, options: CreateMeterParameters): Meter {
     if (stale.size > 0) stats.stale++
     const standing = items.filter((i) => !stale.has(i.p.orgId))
     if (standing.length > 0) {
-      stats.cached++
+      stats.refusedCached++
       answer(
         standing,
         results.filter((_, i) => !stale.has(items[i]!.p.orgId)),
+        false,
       )
     }
     const again = items.filter((i) => stale.has(i.p.orgId))

@@ -223,7 +223,8 @@ describe('metering on cached accounts', () => {
       expect(refused).toBeInstanceOf(BillingInactiveError)
       expect(refused.details).toMatchObject({ reason: 'inactive', subscription_id: subscriptionId })
     }
-    expect(meter.stats).toMatchObject({ batches: 4, cached: 3, stale: 0 })
+    // Answered after a read each: no batch, nothing committed.
+    expect(meter.stats).toMatchObject({ batches: 1, cached: 0, refusedCached: 3, stale: 0 })
     // No later batch locked the row (a lock marks it with the locking transaction, as xmax).
     expect(await rowMarks(db, orgId)).toEqual(locked)
     expect(await usageCount(db, orgId)).toBe(0)
@@ -256,12 +257,16 @@ describe('metering on cached accounts', () => {
         meter.meter({ orgId: blocked.orgId, action: 'save_comment' }).catch((e) => e),
       ])
     await both() // read and locked, then cached
-    const cached = meter.stats.cached
+    const { cached, refusedCached, batches } = meter.stats
     const [paid, refused] = await both()
     expect(paid.billableMicros).toBe(price.toString())
     expect(refused).toBeInstanceOf(BillingInactiveError)
-    // Each part went its cached way: the write for one org, the read for the other.
-    expect(meter.stats.cached).toBe(cached + 2)
+    // Each part went its cached way: the write for one org (a batch), the read for the other.
+    expect(meter.stats).toMatchObject({
+      cached: cached + 1,
+      refusedCached: refusedCached + 1,
+      batches: batches + 1,
+    })
     expect(meter.stats.stale).toBe(0)
     expect(await usageCount(db, paying.orgId)).toBe(2)
     expect(await usageCount(db, blocked.orgId)).toBe(0)
@@ -276,13 +281,14 @@ describe('metering on cached accounts', () => {
     const { orgId } = await activeOrg(db, { allowance: 1_000_000n, monthlyLimit: 2n * price })
     await meter.meter({ orgId, action: 'save_comment' })
     await meter.meter({ orgId, action: 'save_comment' })
-    const cached = meter.stats.cached
+    const { cached, refusedCached, batches } = meter.stats
     const locked = await rowMarks(db, orgId)
     for (let i = 0; i < 3; i++)
       expect(await meter.meter({ orgId, action: 'save_comment' }).catch((e) => e)).toBeInstanceOf(
         SpendCapReachedError,
       )
-    expect(meter.stats.cached).toBe(cached + 3)
+    // Three refusals, each answered after a read: no batch, nothing committed.
+    expect(meter.stats).toMatchObject({ cached, refusedCached: refusedCached + 3, batches })
     expect(await rowMarks(db, orgId)).toEqual(locked)
     const summary = await getBillingSummary(db, orgId)
     expect(summary.state).toBe('active')
