@@ -31,6 +31,8 @@ describe('the dashboard Billing card in Chromium', () => {
       expect(await page.textContent('#b-status')).toBe('pending')
       expect(await page.textContent('#b-credit')).toBe('$1.979')
       expect(await page.textContent('#b-cap')).toBe('$0.00')
+      // Shown only while a charge waits for the owner's monthly budget.
+      expect(await page.isHidden('#b-waiting')).toBe(true)
       expect(await page.textContent('#payments')).toBe('No on-chain payments yet.')
       expect(await page.textContent('#ledger')).toBe('No charges yet.')
       // Nothing runs out of the card on a phone-width screen (the owner's address wraps).

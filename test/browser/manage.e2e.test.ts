@@ -84,6 +84,8 @@ describe('the hosted manage page in Chromium', () => {
       await expect.poll(() => page.textContent('#state'), { timeout: 15_000 }).toMatch(/^active/)
       expect(await page.textContent('#f-cap')).toBe('$10.00')
       expect(await page.textContent('#f-monthly_limit')).toBe('$3.00')
+      // Shown only while a charge waits for room under the monthly limit.
+      expect(await page.isHidden('#limit-waiting')).toBe(true)
       expect((await getBillingSummary(db, org.org.id)).subscriptionId).toBe(sub)
       await page.screenshot({
         path: join(screenshotDir, 'manage-reauthorized.png'),
