@@ -37,9 +37,9 @@ export type BillingSummary = {
   limitTooLow: boolean
 }
 
-/** Reads the billing summary of an org (no locks: a consistent snapshot of one row pair). */
+/** Reads the billing summary of an org (no locks: one consistent snapshot). */
 export async function getBillingSummary(db: Db, orgId: string): Promise<BillingSummary> {
-  // Repeatable read: the account row and the subscription row from one snapshot, no locks.
+  // Repeatable read: the account, its subscription and its charges from one snapshot, no locks.
   return await db.$client.begin('isolation level repeatable read read only', async (tx) => {
     const a: LockedAccount | undefined = (await lockAccounts(tx, [orgId], { lock: false })).get(
       orgId,
