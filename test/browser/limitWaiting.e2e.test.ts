@@ -1,30 +1,22 @@
 import { join } from 'node:path'
 import { createApiKey } from '../../src/api/keys.js'
-import { settleOnce } from '../../src/settlement/settleOnce.js'
 import { startApi } from '../api/server.js'
 import { describe, expect, test } from '../fixtures.js'
-import { limitedOrg, setTermsOnChain } from '../settlement/helpers.js'
+import { chargeOverCutLimit } from '../settlement/helpers.js'
 import { attachChain, injectTestWallet, launchBrowser, screenshotDir } from './browser.js'
-
-const DAY = 86_400
 
 describe('a charge waiting for the monthly limit, in Chromium', () => {
   test('the dashboard card and the manage page say it waits, and that only a higher limit lets it be collected', async ({
     db,
     chain,
   }) => {
-    const { ctx, meter, org } = await limitedOrg(db, chain)
+    // $0.014 booked, then the owner cuts the limit to $0.010 on-chain: the collector refuses it.
+    const { meter, org, refused } = await chargeOverCutLimit(db, chain)
     const api = await startApi(db)
     attachChain(api, chain)
     const browser = await launchBrowser()
     try {
-      // $0.014 booked, then the owner cuts the limit to $0.010 on-chain: the collector refuses it.
-      await meter.meter({ orgId: org.orgId, action: 'claim_issue' })
-      await meter.meter({ orgId: org.orgId, action: 'claim_issue' })
-      await setTermsOnChain(chain, org, { limit: 10_000n, period: 30 * DAY })
-      expect((await settleOnce(ctx, { orgIds: [org.orgId] })).failed.map((f) => f.reason)).toEqual([
-        'limit',
-      ])
+      expect(refused.failed.map((f) => f.reason)).toEqual(['limit'])
 
       // A member's key on the dashboard.
       const { key } = await createApiKey(db, { orgId: org.orgId })

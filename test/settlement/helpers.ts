@@ -4,6 +4,7 @@ import { mintUsdc } from '../../src/chain/deployContracts.js'
 import type { Db } from '../../src/db/client.js'
 import { authorizeOwner } from '../../src/settlement/authorizeOwner.js'
 import type { SettlementContext } from '../../src/settlement/context.js'
+import { settleOnce } from '../../src/settlement/settleOnce.js'
 import { subscriptionKey, termsTypedData } from '../../src/subscriptions/typedData.js'
 import type { TestChain } from '../fixtures.js'
 import { makeMeter, newOrg } from '../ledger/helpers.js'
@@ -91,4 +92,18 @@ export async function limitedOrg(db: Db, chain: TestChain) {
     meter: makeMeter(db),
     org: await authorizedOrg(db, chain, { cap: 1_000_000n, balance: 1_000_000n, limit: 500_000n }),
   }
+}
+
+/**
+ * A charge larger than the owner's limit: `limitedOrg` meters $0.014 (two claims), the owner
+ * cuts the limit to $0.010 on-chain, and a settlement pass books the charge and sends it — the
+ * collector refuses it for the limit. Returns the pass's report with the rest.
+ */
+export async function chargeOverCutLimit(db: Db, chain: TestChain) {
+  const setting = await limitedOrg(db, chain)
+  const { ctx, meter, org } = setting
+  await meter.meter({ orgId: org.orgId, action: 'claim_issue' })
+  await meter.meter({ orgId: org.orgId, action: 'claim_issue' })
+  await setTermsOnChain(chain, org, { limit: 10_000n, period: 30 * 86_400 })
+  return { ...setting, refused: await settleOnce(ctx, { orgIds: [org.orgId] }) }
 }

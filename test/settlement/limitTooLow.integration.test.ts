@@ -3,7 +3,7 @@ import { getBillingSummary, reconcileLedger } from '../../src/ledger/index.js'
 import { settleOnce } from '../../src/settlement/settleOnce.js'
 import { startApi } from '../api/server.js'
 import { describe, expect, test } from '../fixtures.js'
-import { limitedOrg, setTermsOnChain } from './helpers.js'
+import { chargeOverCutLimit, setTermsOnChain } from './helpers.js'
 
 const DAY = 86_400
 
@@ -12,14 +12,10 @@ describe('a charge larger than the limit the owner cut on-chain', () => {
     db,
     chain,
   }) => {
-    const { ctx, meter, org } = await limitedOrg(db, chain)
+    // $0.014 booked, then the owner cuts the limit to $0.010: the charge can never fit it.
+    const { ctx, meter, org, refused } = await chargeOverCutLimit(db, chain)
     const api = await startApi(db)
     try {
-      // $0.014 booked, then the owner cuts the limit to $0.010: the charge can never fit it.
-      await meter.meter({ orgId: org.orgId, action: 'claim_issue' })
-      await meter.meter({ orgId: org.orgId, action: 'claim_issue' })
-      await setTermsOnChain(chain, org, { limit: 10_000n, period: 30 * DAY })
-      const refused = await settleOnce(ctx, { orgIds: [org.orgId] })
       expect(refused.failed.map((f) => f.reason)).toEqual(['limit'])
       expect(await getBillingSummary(db, org.orgId)).toMatchObject({
         monthlyLimit: 10_000n,
