@@ -1,11 +1,13 @@
 // bench:api — what metering costs a metered write. A fresh database on the machine's
-// PostgreSQL (or DATABASE_URL), dropped after; the API twice, each in its own process
-// (`apiServer.ts`: metering on, and off through a bench-only switch); 1,000 orgs' keys;
+// PostgreSQL (or DATABASE_URL), dropped after; the API three times, each in its own process
+// (`apiServer.ts`: metering on; off, through a bench-only switch; and the floor, the metering
+// step replaced by bare rows group-committed on their own — the least any metering step kept
+// out of the business transaction can add, on this machine, in this run); 1,000 orgs' keys;
 // autocannon here with 64 connections on POST /v1/issues/:id/comments (save_comment), each
 // request with the next org's key. Throughput saturated (closed loop) and latency at two equal
-// offered loads (60% and 30% of saturation), each in rounds alternating the servers; prints
-// req/s, p50/p99 and CPU per request for both, the ratio and the p99 added; the last line is
-// machine-readable.
+// offered loads (60% and 30% of saturation), each in rounds rotating the servers' order; prints
+// req/s, p50/p99 and CPU per request for each, the ratio and the p99 added (metering's, and the
+// floor's); the last line is machine-readable.
 import { fork } from 'node:child_process'
 import http from 'node:http'
 import { fileURLToPath } from 'node:url'
@@ -18,6 +20,9 @@ const orgCount = Number(process.env.BENCH_ORGS ?? 1000)
 const connections = 64
 const roundCount = Number(process.env.BENCH_ROUNDS ?? 6)
 const roundSeconds = Number(process.env.BENCH_ROUND_SECONDS ?? 3)
+// Metering on; off; and the floor (see apiServer.ts).
+const sides = ['off', 'floor', 'on'] as const
+type Side = (typeof sides)[number]
 
 const { db, url, drop } = await benchDatabase('api', 8)
 try {
@@ -57,7 +62,7 @@ try {
   }
   type Steps = { stepP50: number; stepP99: number }
   // Two servers, each in its own process as in production: metering on, and off.
-  const spawn = (metering: 'on' | 'off') =>
+  const spawn = (metering: Side) =>
     new Promise<{
       url: string
       stop: () => Promise<Stats>
@@ -73,7 +78,14 @@ try {
             ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
             : []),
         ],
-        env: { ...process.env, BENCH_DB_URL: url, BENCH_METERING: metering },
+        // Three servers' pools (each BENCH_POOL for requests and BENCH_METER_POOL for the meter)
+        // and this one's 8 stay under PostgreSQL's default max_connections of 100.
+        env: {
+          BENCH_POOL: '24',
+          ...process.env,
+          BENCH_DB_URL: url,
+          BENCH_METERING: metering,
+        },
       })
       child.once('error', fail)
       const ask = <T>(message: string) =>
@@ -90,7 +102,10 @@ try {
         }),
       )
     })
-  const [on, off] = await Promise.all([spawn('on'), spawn('off')])
+  await db.$client`create table bench_floor (id bigserial primary key, org_id uuid not null,
+    action text not null, created_at timestamptz not null default now())`
+  const [on, off, floor] = await Promise.all([spawn('on'), spawn('off'), spawn('floor')])
+  const servers = { on, off, floor }
 
   const run = (url: string, duration: number) => {
     let n = 0
@@ -201,20 +216,20 @@ try {
     }
   }
   type Measured = Awaited<ReturnType<typeof measured>>
-  type Round = { off: Measured; on: Measured }
-  // Rounds alternate which server goes first, so neither always runs on a warmer machine.
+  type Round = Record<Side, Measured>
+  // Rounds rotate the servers' order, so none always runs first or on a warmer machine.
   const rounds = async (label: (r: Round, i: number) => string, rate?: number) => {
     const out: Round[] = []
     for (let round = 0; round < roundCount; round++) {
-      const first = round % 2 === 0 ? off : on
-      const a = await measured(first, roundSeconds, rate)
-      const b = await measured(first === off ? on : off, roundSeconds, rate)
-      out.push(first === off ? { off: a, on: b } : { off: b, on: a })
-      console.log(label(out.at(-1)!, round + 1))
+      const order = sides.map((_, i) => sides[(i + round) % sides.length]!)
+      const r = {} as Round
+      for (const side of order) r[side] = await measured(servers[side], roundSeconds, rate)
+      out.push(r)
+      console.log(label(r, round + 1))
     }
     return out
   }
-  const summary = (rs: Round[], side: 'off' | 'on') => ({
+  const summary = (rs: Round[], side: Side) => ({
     rps: median(rs.map((r) => r[side].rps)),
     p50: median(rs.map((r) => r[side].p50)),
     p99: median(rs.map((r) => r[side].p99)),
@@ -223,15 +238,14 @@ try {
     pgMicros: median(rs.map((r) => r[side].pgMicros)),
   })
 
-  await run(off.url, 2)
-  await run(on.url, 2)
-  await on.steps()
+  for (const side of sides) await run(servers[side].url, 2)
+  await Promise.all([on.steps(), floor.steps()])
   // Throughput: as fast as each server answers (64 connections in a closed loop).
   const saturated = await rounds(
     (r, i) =>
-      `  round ${i}: off ${r.off.rps.toFixed(0)} req/s p99 ${r.off.p99} ms · on ${r.on.rps.toFixed(0)} req/s p99 ${r.on.p99} ms · ratio ${(r.on.rps / r.off.rps).toFixed(3)}`,
+      `  round ${i}: off ${r.off.rps.toFixed(0)} req/s p99 ${r.off.p99} ms · floor ${r.floor.rps.toFixed(0)} req/s p99 ${r.floor.p99} ms · on ${r.on.rps.toFixed(0)} req/s p99 ${r.on.p99} ms · ratio ${(r.on.rps / r.off.rps).toFixed(3)}`,
   )
-  const saturatedSteps = await on.steps()
+  const [saturatedSteps] = await Promise.all([on.steps(), floor.steps()])
   // Latency: the saturated runs compare p99s at different throughputs (in a closed loop the
   // slower server's queue is longer), so the latency metering adds is measured with both
   // servers offered the same request rate (open loop): 60% of the slower server's saturated
@@ -243,7 +257,7 @@ try {
     const rate = Math.round(share * slower)
     const rs = await rounds(
       (r, i) =>
-        `  at ${rate} req/s, round ${i}: off p50 ${r.off.p50.toFixed(1)} ms p99 ${r.off.p99.toFixed(1)} ms · on p50 ${r.on.p50.toFixed(1)} ms p99 ${r.on.p99.toFixed(1)} ms`,
+        `  at ${rate} req/s, round ${i}: ${sides.map((s) => `${s} p50 ${r[s].p50.toFixed(1)} ms p99 ${r[s].p99.toFixed(1)} ms`).join(' · ')}`,
       rate,
     )
     return {
@@ -251,9 +265,13 @@ try {
       rate,
       off: summary(rs, 'off'),
       on: summary(rs, 'on'),
+      floor: summary(rs, 'floor'),
       added: median(rs.map((r) => r.on.p99 - r.off.p99)),
       p50Added: median(rs.map((r) => r.on.p50 - r.off.p50)),
+      floorAdded: median(rs.map((r) => r.floor.p99 - r.off.p99)),
+      floorP50Added: median(rs.map((r) => r.floor.p50 - r.off.p50)),
       steps: await on.steps(),
+      floorSteps: await floor.steps(),
     }
   }
   const equal = await atLoad(0.6)
@@ -261,9 +279,11 @@ try {
 
   const a = summary(saturated, 'off')
   const b = summary(saturated, 'on')
+  const f = summary(saturated, 'floor')
   const ratio = median(saturated.map((r) => r.on.rps / r.off.rps))
+  const floorRatio = median(saturated.map((r) => r.floor.rps / r.off.rps))
   const saturatedAdded = median(saturated.map((r) => r.on.p99 - r.off.p99))
-  const [onStats] = await Promise.all([on.stop(), off.stop()])
+  const [onStats] = await Promise.all([on.stop(), off.stop(), floor.stop()])
   const fmt = (x: typeof a) =>
     `${x.rps.toFixed(0).padStart(7)} req/s   p50 ${x.p50.toFixed(1)} ms   p99 ${x.p99.toFixed(1)} ms   errors ${x.errors}   CPU/request: api ${x.apiMicros.toFixed(0)} µs, postgres ${x.pgMicros.toFixed(0)} µs`
   const steps = (s: Steps) =>
@@ -273,6 +293,7 @@ try {
   )
   console.log('  saturated:')
   console.log(`    metering off: ${fmt(a)}`)
+  console.log(`    floor:        ${fmt(f)}`)
   console.log(
     `    metering on:  ${fmt(b)}   (${onStats.actions} metered in ${onStats.batches} group commits in all, ${onStats.cached} of them on cached accounts, ${onStats.stale} cached tries stale, ${onStats.refusedCached} refusals answered on cached accounts)`,
   )
@@ -280,17 +301,31 @@ try {
   for (const l of [equal, light]) {
     console.log(`  equal load, ${l.rate} req/s offered to each (${l.share * 100}% of saturation):`)
     console.log(`    metering off: ${fmt(l.off)}`)
+    console.log(`    floor:        ${fmt(l.floor)}`)
     console.log(`    metering on:  ${fmt(l.on)}`)
     console.log(
       `    ${steps(l.steps)}; added p50 ${l.p50Added.toFixed(2)} ms, p99 ${l.added.toFixed(2)} ms`,
     )
+    console.log(
+      `    the floor's step: p50 ${l.floorSteps.stepP50.toFixed(1)} ms, p99 ${l.floorSteps.stepP99.toFixed(1)} ms; the floor adds p50 ${l.floorP50Added.toFixed(2)} ms, p99 ${l.floorAdded.toFixed(2)} ms`,
+    )
   }
   console.log(
-    `  ratio ${ratio.toFixed(3)} (saturated; target ≥ 0.85), p99 added ${equal.added.toFixed(2)} ms (equal load at 60%; target ≤ 3), ${light.added.toFixed(2)} ms at 30%`,
+    `  ratio ${ratio.toFixed(3)} (saturated; target ≥ 0.85; the floor's ${floorRatio.toFixed(3)}), p99 added ${equal.added.toFixed(2)} ms (equal load at 60%; target ≤ 3; the floor's ${equal.floorAdded.toFixed(2)} ms), ${light.added.toFixed(2)} ms at 30% (the floor's ${light.floorAdded.toFixed(2)} ms)`,
   )
-  const errors = [a, b, equal.off, equal.on, light.off, light.on].reduce((n, x) => n + x.errors, 0)
+  const errors = [
+    a,
+    b,
+    f,
+    equal.off,
+    equal.on,
+    equal.floor,
+    light.off,
+    light.on,
+    light.floor,
+  ].reduce((n, x) => n + x.errors, 0)
   console.log(
-    `bench:api ratio=${ratio.toFixed(3)} p99_added_ms=${equal.added.toFixed(2)} p99_added_light_ms=${light.added.toFixed(2)} p99_added_saturated_ms=${saturatedAdded.toFixed(2)} errors=${errors}`,
+    `bench:api ratio=${ratio.toFixed(3)} p99_added_ms=${equal.added.toFixed(2)} floor_p99_added_ms=${equal.floorAdded.toFixed(2)} p99_added_light_ms=${light.added.toFixed(2)} floor_p99_added_light_ms=${light.floorAdded.toFixed(2)} p99_added_saturated_ms=${saturatedAdded.toFixed(2)} floor_ratio=${floorRatio.toFixed(3)} errors=${errors}`,
   )
 } finally {
   await drop()

@@ -1,11 +1,14 @@
 // The API server bench:api measures, in its own process (so the load generator never shares
 // its event loop): one pool for requests, one group-commit meter, metering switched off when
-// BENCH_METERING=off. Tells the parent its port over IPC, and
+// BENCH_METERING=off, and replaced by the floor of any separate durable step when
+// BENCH_METERING=floor (see `floor`). Tells the parent its port over IPC, and
 // stops on the parent's 'stop' message, answering with the meter's batch count.
 import { createApp } from '../../src/api/app.js'
+import { unmeteredOutcome } from '../../src/api/metering.js'
 import { loadConfig } from '../../src/config/index.js'
 import { closeDb, createDb } from '../../src/db/client.js'
-import { createMeter } from '../../src/ledger/index.js'
+import { createMeter, type MeterOutcome, type MeterParameters } from '../../src/ledger/index.js'
+import { arrayParams } from '../../src/ledger/sql.js'
 import { createLogger } from '../../src/log.js'
 import { meterKnobs } from './benchDb.js'
 
@@ -35,14 +38,61 @@ const timed =
     const t = performance.now()
     return f(a).finally(() => stepMs.push(performance.now() - t))
   }
-const meter = { ...engine, meter: timed(engine.meter), reserve: timed(engine.reserve) }
+// The floor: the least a metering step can cost that is its own durable step, group-committed
+// across requests (DESIGN.md's money flow) — and nothing else. The actions that arrive while
+// one batch is in flight go together as the next: one insert of bare rows (`bench_floor`, made
+// by the bench), committed on its own on the meter's pool; nothing read, decided, balanced or
+// kept for a retry. The metering step does all that too, so it can cost no less than this.
+const floorQueue: {
+  p: MeterParameters
+  done: (o: MeterOutcome) => void
+  fail: (e: unknown) => void
+}[] = []
+let floorWriting = false
+let floorScheduled = false
+const floorFlush = async () => {
+  floorScheduled = false
+  if (floorWriting || floorQueue.length === 0) return
+  floorWriting = true
+  const batch = floorQueue.splice(0)
+  try {
+    await meterDb.$client
+      .unsafe(
+        'insert into bench_floor (org_id, action) select * from unnest($1::uuid[], $2::text[])',
+        arrayParams([batch.map((b) => b.p.orgId), batch.map((b) => b.p.action)]),
+        { prepare: true },
+      )
+      .execute()
+    for (const b of batch)
+      b.done(unmeteredOutcome(b.p.orgId, { action: b.p.action, quantity: b.p.quantity }))
+  } catch (error) {
+    for (const b of batch) b.fail(error)
+  }
+  floorWriting = false
+  if (floorQueue.length > 0) void floorFlush()
+}
+const floor = (p: MeterParameters) =>
+  new Promise<MeterOutcome>((done, fail) => {
+    floorQueue.push({ p, done, fail })
+    // Like the meter, the queue is taken after the burst of callers, not by its first alone.
+    if (!floorScheduled) {
+      floorScheduled = true
+      setImmediate(floorFlush)
+    }
+  })
+const metering = process.env.BENCH_METERING ?? 'on'
+const meter = {
+  ...engine,
+  meter: timed(metering === 'floor' ? floor : engine.meter),
+  reserve: timed(engine.reserve),
+}
 const app = createApp({
   config,
   db,
   log: createLogger('silent'),
   chain: undefined,
   meter,
-  meteringDisabled: process.env.BENCH_METERING === 'off',
+  meteringDisabled: metering === 'off',
 })
 const server = app.listen(0, '127.0.0.1', () => {
   const a = server.address()

@@ -28,7 +28,7 @@ export type MeterStep = {
 }
 
 /** A stand-in outcome when metering is switched off (bench only). */
-const unmetered = (orgId: string, s: MeterStep): MeterOutcome => ({
+export const unmeteredOutcome = (orgId: string, s: MeterStep): MeterOutcome => ({
   usageId: '0',
   orgId,
   subscriptionId: '',
@@ -70,7 +70,7 @@ export async function metered<T>(
 ): Promise<{ result: T; outcome: MeterOutcome }> {
   if (ctx.meteringDisabled) {
     await precheck
-    const outcome = unmetered(orgId, step)
+    const outcome = unmeteredOutcome(orgId, step)
     return { result: await work(outcome), outcome }
   }
   const [metering, checked] = await Promise.allSettled([
@@ -112,7 +112,10 @@ export async function meteredUpTo<T>(
 ): Promise<{ result: T; outcome: MeterOutcome | null }> {
   if (ctx.meteringDisabled) {
     const { result, count } = await work()
-    return { result, outcome: count === 0 ? null : unmetered(orgId, { ...step, quantity: count }) }
+    return {
+      result,
+      outcome: count === 0 ? null : unmeteredOutcome(orgId, { ...step, quantity: count }),
+    }
   }
   const reserved = await ctx.meter.reserve({
     orgId,
@@ -166,7 +169,7 @@ export function meter(
       quantity: opts.quantity?.(req),
     }
     if (ctx.meteringDisabled) {
-      res.locals.metered = unmetered(orgId, step)
+      res.locals.metered = unmeteredOutcome(orgId, step)
       return next()
     }
     // The request's Idempotency-Key reaches the ledger too: a retry whose first response was
