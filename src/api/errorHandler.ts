@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express'
+import postgres from 'postgres'
 import { ZodError } from 'zod'
-import { BaseError } from '../errors.js'
+import { BaseError, RetryableError } from '../errors.js'
 import type { Logger } from '../log.js'
 
 /** The one JSON error envelope: `{ "error": { "code", "message", ...details } }`. */
@@ -9,9 +10,44 @@ export type ErrorBody = { error: { code: string; message: string } & Record<stri
 const jsonSafe = (v: unknown): unknown =>
   JSON.parse(JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x)))
 
+/** How long a client is asked to wait before retrying a 503. */
+const RETRY_AFTER_SECONDS = 1
+
+/**
+ * The database's own "not now", as a retryable error: it cannot be reached (refused, reset,
+ * timed out, shutting down: `UNREACHABLE`), it is out of connections or other resources, or the
+ * request's transaction lost a conflict (`RETRYABLE`). Not the request's fault and not a bug: a
+ * 503 the caller retries — with the same `Idempotency-Key`, since a write whose connection was
+ * lost may have committed. Anything else from the database stays a 500.
+ */
+export function databaseUnavailable(err: unknown): RetryableError | undefined {
+  const code = (err as { code?: unknown } | null)?.code
+  if (typeof code !== 'string') return undefined
+  if (err instanceof postgres.PostgresError) {
+    // 08: connection exception; 57P01-03: admin or crash shutdown, cannot connect now.
+    if (code.startsWith('08') || /^57P0[123]$/.test(code))
+      return new RetryableError('the database could not be reached; retry', {
+        code: 'UNREACHABLE',
+        cause: err,
+      })
+    // 53: insufficient resources (53300: too many connections); 40001, 40P01: a conflict.
+    if (code.startsWith('53') || code === '40001' || code === '40P01')
+      return new RetryableError('the database is busy; retry', { cause: err })
+    return undefined
+  }
+  // The driver's own (a connection closed, ended or timed out) and the socket's (ECONNREFUSED…).
+  if (/^(CONNECTION_[A-Z_]+|CONNECT_TIMEOUT|E[A-Z]+)$/.test(code))
+    return new RetryableError('the database could not be reached; retry', {
+      code: 'UNREACHABLE',
+      cause: err,
+    })
+  return undefined
+}
+
 /** Maps every error to its status and envelope. No stack trace ever leaves the server. */
 export function errorHandler(log: Logger): ErrorRequestHandler {
-  return (err, req, res, _next) => {
+  return (thrown, req, res, _next) => {
+    const err = databaseUnavailable(thrown) ?? thrown
     let status = 500
     let body: ErrorBody
     if (err instanceof BaseError) {
@@ -53,8 +89,16 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
       })
       body = { error: { code: 'INTERNAL', message: 'internal error' } }
     }
-    if (status >= 500 && err instanceof BaseError) log.error(err.message, { code: err.code })
+    if (status >= 500 && err instanceof BaseError)
+      log.error(err.message, {
+        code: err.code,
+        // The database's code and words (never a connection string: the driver puts none there).
+        ...(err !== thrown && thrown instanceof Error
+          ? { cause: { code: (thrown as { code?: unknown }).code, message: thrown.message } }
+          : {}),
+      })
     if (res.headersSent) return
+    if (status === 503) res.set('Retry-After', String(RETRY_AFTER_SECONDS))
     res.status(status).json(body)
   }
 }

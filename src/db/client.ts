@@ -59,8 +59,13 @@ type SocketOptions = {
  * driver writes each statement of a pipeline as it is issued (at once when it is 1 kB or
  * more); the metering engine issues a batch's statements back to back, and one system call
  * for all of them wakes the server once. Corked until the turn's microtasks have run, they go
- * together, in the order written. The driver's `socket` option expects it connected: to the
- * socket path, or to the first of the hosts that answers.
+ * together, in the order written. It goes to the socket path, or to the first of the hosts
+ * that answers — the last one handed over still connecting (the driver writes its start-up
+ * message at once, and the socket sends it once connected). Its failure then takes the driver's
+ * own path: the queries waiting get the socket's error (ECONNREFUSED…), the connection is
+ * closed, and the next query opens a new one. (Thrown from here instead, the error would reach
+ * the first query, but the driver would keep that connection neither open nor closed, and every
+ * later query on it would wait forever, even once the database is back.)
  */
 async function coalescingSocket(options: SocketOptions): Promise<net.Socket> {
   const targets: Array<() => net.Socket> = options.path
@@ -68,15 +73,14 @@ async function coalescingSocket(options: SocketOptions): Promise<net.Socket> {
     : options.host.map(
         (host, i) => () => newSocket().connect(options.port[i] ?? options.port[0]!, host),
       )
-  let failure: unknown
-  for (const open of targets) {
+  for (const open of targets.slice(0, -1)) {
     try {
       return coalesce(await connected(open(), (options.connect_timeout ?? 30) * 1000))
-    } catch (error) {
-      failure = error
+    } catch {
+      // The next host.
     }
   }
-  throw failure
+  return coalesce(targets.at(-1)!())
 }
 
 // Corked writes count against the stream's high-water mark, and the driver stops pipelining

@@ -58,7 +58,7 @@ export async function startApi(
     } catch {
       json = undefined
     }
-    return { status: res.status, json, text }
+    return { status: res.status, json, text, headers: res.headers }
   }
   return {
     url,
