@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express'
 import postgres from 'postgres'
 import { ZodError } from 'zod'
+import { connectionLost } from '../db/client.js'
 import { BaseError, RetryableError } from '../errors.js'
 import type { Logger } from '../log.js'
 
@@ -21,26 +22,16 @@ const RETRY_AFTER_SECONDS = 1
  * lost may have committed. Anything else from the database stays a 500.
  */
 export function databaseUnavailable(err: unknown): RetryableError | undefined {
-  const code = (err as { code?: unknown } | null)?.code
-  if (typeof code !== 'string') return undefined
-  if (err instanceof postgres.PostgresError) {
-    // 08: connection exception; 57P01-03: admin or crash shutdown, cannot connect now.
-    if (code.startsWith('08') || /^57P0[123]$/.test(code))
-      return new RetryableError('the database could not be reached; retry', {
-        code: 'UNREACHABLE',
-        cause: err,
-      })
-    // 53: insufficient resources (53300: too many connections); 40001, 40P01: a conflict.
-    if (code.startsWith('53') || code === '40001' || code === '40P01')
-      return new RetryableError('the database is busy; retry', { cause: err })
-    return undefined
-  }
-  // The driver's own (a connection closed, ended or timed out) and the socket's (ECONNREFUSED…).
-  if (/^(CONNECTION_[A-Z_]+|CONNECT_TIMEOUT|E[A-Z]+)$/.test(code))
+  const code = err instanceof postgres.PostgresError ? err.code : ''
+  // 08: connection exception; 57P01-03: admin or crash shutdown, cannot connect now.
+  if (connectionLost(err) || code.startsWith('08') || /^57P0[123]$/.test(code))
     return new RetryableError('the database could not be reached; retry', {
       code: 'UNREACHABLE',
       cause: err,
     })
+  // 53: insufficient resources (53300: too many connections); 40001, 40P01: a conflict.
+  if (code.startsWith('53') || code === '40001' || code === '40P01')
+    return new RetryableError('the database is busy; retry', { cause: err })
   return undefined
 }
 

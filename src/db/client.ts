@@ -42,6 +42,16 @@ export function socketPath(url: string): { url: string; path?: string } {
   return { url: u.toString(), path: `${dir}/.s.PGSQL.${u.port || 5432}` }
 }
 
+/**
+ * Whether `error` says the connection is gone or never came (closed, reset, refused, timed
+ * out): the driver's own codes and the socket's, never the server's. Nothing more can be sent
+ * on that connection — not even a ROLLBACK.
+ */
+export const connectionLost = (error: unknown) =>
+  !(error instanceof postgres.PostgresError) &&
+  typeof (error as { code?: unknown } | null)?.code === 'string' &&
+  /^(CONNECTION_|CONNECT_TIMEOUT$|E[A-Z]+$)/.test((error as { code: string }).code)
+
 /** Closes the pool, waiting briefly for queries in flight. */
 export async function closeDb(db: Db): Promise<void> {
   await db.$client.end({ timeout: 5 })

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import postgres from 'postgres'
 import type { Config } from '../config/index.js'
-import type { Db } from '../db/client.js'
+import { connectionLost, type Db } from '../db/client.js'
 import { RetryableError } from '../errors.js'
 import {
   accountParams,
@@ -1022,15 +1022,6 @@ const inDoubtOf = (decided: Decided): InDoubt => ({
   since: Date.now(),
   tries: 0,
 })
-
-/**
- * Whether `error` says the connection is gone (closed, reset, refused): nothing more can be
- * sent on it — the driver would never send it, and never answer — not even a ROLLBACK.
- */
-const connectionLost = (error: unknown) =>
-  !(error instanceof postgres.PostgresError) &&
-  typeof (error as { code?: unknown })?.code === 'string' &&
-  /^(CONNECTION_|CONNECT_TIMEOUT$|E[A-Z]+$)/.test((error as { code: string }).code)
 
 /** Which of the usage rows `ids` exist (a batch in doubt's: all of them, or none). */
 const findUsage = (sql: Sql, ids: bigint[]) =>
