@@ -1,7 +1,7 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express'
 import postgres from 'postgres'
 import { ZodError } from 'zod'
-import { connectionLost } from '../db/client.js'
+import { databaseUnavailable } from '../db/client.js'
 import { BaseError, RetryableError } from '../errors.js'
 import type { Logger } from '../log.js'
 
@@ -15,30 +15,21 @@ const jsonSafe = (v: unknown): unknown =>
 const RETRY_AFTER_SECONDS = 1
 
 /**
- * The database's own "not now", as a retryable error: it cannot be reached (refused, reset,
- * timed out, shutting down: `UNREACHABLE`), it is out of connections or other resources, or the
- * request's transaction lost a conflict (`RETRYABLE`). Not the request's fault and not a bug: a
- * 503 the caller retries — with the same `Idempotency-Key`, since a write whose connection was
- * lost may have committed. Anything else from the database stays a 500.
+ * The database's "not now" as a retryable error (`databaseUnavailable`), and a transaction that
+ * lost a conflict (40001, 40P01): not the request's fault and not a bug, a 503 the caller
+ * retries — with the same `Idempotency-Key`, since a write whose connection was lost may have
+ * committed. Anything else from the database stays a 500.
  */
-export function databaseUnavailable(err: unknown): RetryableError | undefined {
-  const code = err instanceof postgres.PostgresError ? err.code : ''
-  // 08: connection exception; 57P01-03: admin or crash shutdown, cannot connect now.
-  if (connectionLost(err) || code.startsWith('08') || /^57P0[123]$/.test(code))
-    return new RetryableError('the database could not be reached; retry', {
-      code: 'UNREACHABLE',
-      cause: err,
-    })
-  // 53: insufficient resources (53300: too many connections); 40001, 40P01: a conflict.
-  if (code.startsWith('53') || code === '40001' || code === '40P01')
-    return new RetryableError('the database is busy; retry', { cause: err })
-  return undefined
-}
+const retryable = (err: unknown) =>
+  databaseUnavailable(err) ??
+  (err instanceof postgres.PostgresError && (err.code === '40001' || err.code === '40P01')
+    ? new RetryableError('the database is busy; retry', { cause: err })
+    : undefined)
 
 /** Maps every error to its status and envelope. No stack trace ever leaves the server. */
 export function errorHandler(log: Logger): ErrorRequestHandler {
   return (thrown, req, res, _next) => {
-    const err = databaseUnavailable(thrown) ?? thrown
+    const err = retryable(thrown) ?? thrown
     let status = 500
     let body: ErrorBody
     if (err instanceof BaseError) {

@@ -1,6 +1,7 @@
 import net from 'node:net'
 import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js'
 import postgres from 'postgres'
+import { RetryableError } from '../errors.js'
 import * as schema from './schema.js'
 
 /** The database handle every domain function takes first. `db.$client` is postgres.js. */
@@ -51,6 +52,24 @@ export const connectionLost = (error: unknown) =>
   !(error instanceof postgres.PostgresError) &&
   typeof (error as { code?: unknown } | null)?.code === 'string' &&
   /^(CONNECTION_|CONNECT_TIMEOUT$|E[A-Z]+$)/.test((error as { code: string }).code)
+
+/**
+ * The database cannot take work now, whatever the work: it cannot be reached (`connectionLost`;
+ * SQLSTATE 08, connection exception; 57P01-03, admin or crash shutdown, cannot connect now:
+ * `UNREACHABLE`), or it is out of connections or other resources (53: `RETRYABLE`). As the
+ * retryable error to answer with; undefined for anything else.
+ */
+export function databaseUnavailable(err: unknown): RetryableError | undefined {
+  const code = err instanceof postgres.PostgresError ? err.code : ''
+  if (connectionLost(err) || code.startsWith('08') || /^57P0[123]$/.test(code))
+    return new RetryableError('the database could not be reached; retry', {
+      code: 'UNREACHABLE',
+      cause: err,
+    })
+  if (code.startsWith('53'))
+    return new RetryableError('the database is busy; retry', { cause: err })
+  return undefined
+}
 
 /** Closes the pool, waiting briefly for queries in flight. */
 export async function closeDb(db: Db): Promise<void> {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import postgres from 'postgres'
 import type { Config } from '../config/index.js'
-import { connectionLost, type Db } from '../db/client.js'
+import { connectionLost, type Db, databaseUnavailable } from '../db/client.js'
 import { RetryableError } from '../errors.js'
 import {
   accountParams,
@@ -433,7 +433,7 @@ export function createMeter(db: Db, options: CreateMeterParameters): Meter {
     return inDoubtOf(decided)
   }
 
-  const runBatch = async (batch: Item[], inDoubt?: InDoubt): Promise<void> => {
+  const runBatch = async (batch: Item[], inDoubt?: InDoubt, again = false): Promise<void> => {
     if (!inDoubt && cache.size > 0) {
       const cached = await runCached(batch)
       if (cached === true) return
@@ -477,6 +477,16 @@ export function createMeter(db: Db, options: CreateMeterParameters): Meter {
       for (const item of batch) cache.delete(item.p.orgId)
       // Still in doubt (the database could not be asked): ask again, as a whole.
       if (inDoubt) return await resolve(batch, inDoubt, error)
+      // The database, not an action (unreachable, out of connections): nothing was recorded,
+      // and trying each action alone would only fail once per action, each waiting to connect.
+      // The batch goes again once, whole (a dead connection may have been the only trouble);
+      // then every caller gets the retryable error.
+      const unavailable = databaseUnavailable(error)
+      if (unavailable) {
+        if (!again) return await runBatch(batch, undefined, true)
+        for (const item of batch) item.reject(unavailable)
+        return
+      }
       // One bad action must not sink the others: retry each alone, then report.
       if (batch.length > 1) {
         for (const item of batch) await runBatch([item])
