@@ -1,18 +1,9 @@
 import { randomBytes } from 'node:crypto'
-import net from 'node:net'
 import postgres from 'postgres'
-import { closeDb, createDb, socketPath } from '../../src/db/client.js'
+import { closeDb, createDb } from '../../src/db/client.js'
+import { dbProxy } from '../dbProxy.js'
 import { describe, expect, test } from '../fixtures.js'
 import { startApi } from './server.js'
-
-/** A port on this machine nothing listens on. */
-async function closedPort(): Promise<number> {
-  const server = net.createServer()
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok))
-  const { port } = server.address() as net.AddressInfo
-  await new Promise((ok) => server.close(ok))
-  return port
-}
 
 const signUp = (api: Awaited<ReturnType<typeof startApi>>) =>
   api.call('POST', '/v1/orgs', {
@@ -57,19 +48,13 @@ describe('a database that cannot take the request answers 503 with Retry-After, 
     }
   })
 
-  test('unreachable (connection refused): UNREACHABLE for any call; once the database answers again, the same calls go through', async ({
+  test('unreachable (connections refused): UNREACHABLE for any call; once the database answers again, the same calls go through', async ({
     databaseUrl,
   }) => {
-    // The API reaches the test database through a port that refuses connections at first.
-    const port = await closedPort()
-    const url = new URL(socketPath(databaseUrl).url)
-    const target = socketPath(databaseUrl).path ?? { host: url.hostname, port: Number(url.port) }
-    url.hostname = '127.0.0.1'
-    url.port = String(port)
-    const viaProxy = createDb({ url: url.toString(), max: 2 })
+    const proxy = await dbProxy(databaseUrl)
+    await proxy.refuse()
+    const viaProxy = createDb({ url: proxy.url, max: 2 })
     const api = await startApi(viaProxy)
-    let proxy: net.Server | undefined
-    const piped = new Set<net.Socket>()
     try {
       const calls = (key: string) => [
         () => signUp(api),
@@ -94,16 +79,8 @@ describe('a database that cannot take the request answers 503 with Retry-After, 
           })
         }
 
-      // The database answers again on that port.
-      proxy = net.createServer((client) => {
-        const server =
-          typeof target === 'string' ? net.connect(target) : net.connect(target.port, target.host)
-        piped.add(client).add(server)
-        client.pipe(server).pipe(client)
-        client.on('error', () => server.destroy())
-        server.on('error', () => client.destroy())
-      })
-      await new Promise<void>((ok) => proxy!.listen(port, '127.0.0.1', ok))
+      // The database answers again.
+      await proxy.listen()
       const org = await signUp(api)
       expect(org.status).toBe(201)
       const key = org.json.api_key as string
@@ -115,8 +92,7 @@ describe('a database that cannot take the request answers 503 with Retry-After, 
     } finally {
       await api.stop()
       await closeDb(viaProxy)
-      for (const socket of piped) socket.destroy()
-      await new Promise((ok) => (proxy ? proxy.close(ok) : ok(undefined)))
+      await proxy.close()
     }
   })
 })
