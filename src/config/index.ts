@@ -52,6 +52,7 @@ const envSchema = z.object({
   DEPLOYER_KEY: privateKey.optional(),
   PAYEE: address.optional(),
   CONFIRMATIONS: z.coerce.number().int().min(0).max(100).optional(),
+  MAX_LOG_RANGE: z.coerce.bigint().min(1n).default(2_000n),
 
   RATE_CARD_PATH: z.string().default(resolve(projectRoot, 'src/ledger/rates.default.json')),
   SIGNUP_CREDIT_MICROS: micros.default(2_000_000n),
@@ -93,6 +94,8 @@ function buildConfig(env: z.infer<typeof envSchema>, rateCard: RateCard) {
       deployerKey: env.DEPLOYER_KEY ?? (local ? new Secret(anvilKeys[0]) : undefined),
       payee: env.PAYEE,
       confirmations: env.CONFIRMATIONS ?? (local ? 1 : 3),
+      /** Most blocks per `eth_getLogs` (hosted RPCs cap it); reads are chunked to fit. */
+      maxLogRange: env.MAX_LOG_RANGE,
     },
     billing: {
       signupCreditMicros: env.SIGNUP_CREDIT_MICROS,

@@ -15,6 +15,8 @@ export type SettlementContext = {
   maxAccrualAgeSeconds: number
   /** Confirmations before a collection counts. */
   confirmations: number
+  /** Most blocks per log read (the RPC's cap); 2,000 when unset. */
+  maxLogRange?: bigint | undefined
   /** Replace a batch transaction not mined after this long (default 60 s). */
   replaceAfterMs?: number
   /** Most charges in one collectBatch transaction. */
@@ -92,5 +94,6 @@ export function settlementContextFor(
     thresholdMicros: config.billing.thresholdMicros,
     maxAccrualAgeSeconds: config.billing.maxAccrualAgeSeconds,
     confirmations: config.chain.confirmations,
+    maxLogRange: config.chain.maxLogRange,
   }
 }

@@ -1,6 +1,7 @@
 import { parseEventLogs } from 'viem'
 import { collectorAbi, usdcAbi } from '../chain/abis.js'
 import { txUrl } from '../chain/explorer.js'
+import { defaultMaxLogRange } from '../chain/getLogsInRanges.js'
 import { failureReasons, type SettlementContext, unpackCollected } from './context.js'
 
 /** How far back a reorg may reach before we re-read from scratch; Base reorgs are far shallower. */
@@ -43,15 +44,13 @@ export async function indexChain(ctx: SettlementContext): Promise<IndexReport> {
   }
   let inserted = 0
   // Bounded ranges: public RPCs refuse getLogs over too many blocks.
-  for (let lo = from; lo <= safe; lo += MAX_RANGE) {
-    const hi = lo + MAX_RANGE - 1n < safe ? lo + MAX_RANGE - 1n : safe
+  const span = ctx.maxLogRange ?? defaultMaxLogRange
+  for (let lo = from; lo <= safe; lo += span) {
+    const hi = lo + span - 1n < safe ? lo + span - 1n : safe
     inserted += await indexRange(ctx, lo, hi)
   }
   return { from, to: safe, inserted, rolledBack }
 }
-
-/** Blocks per getLogs call. */
-const MAX_RANGE = 2_000n
 
 const usdcTransfer = usdcAbi.find(
   (x): x is Extract<(typeof usdcAbi)[number], { type: 'event'; name: 'Transfer' }> =>

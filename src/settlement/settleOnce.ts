@@ -1,6 +1,7 @@
 import type postgres from 'postgres'
 import { ContractFunctionExecutionError, type Hex, parseEventLogs } from 'viem'
 import { collectorAbi } from '../chain/abis.js'
+import { type BlockRange, getLogsInRanges } from '../chain/getLogsInRanges.js'
 import { type OperatorTx, operatorWalletFor } from '../chain/operatorWallet.js'
 import {
   bookCharges,
@@ -253,20 +254,28 @@ async function rewindowStale(
   }
 }
 
-/** Finds the `Collected` event of (subscription, seq) on-chain: the proof a charge was pulled. */
+/**
+ * Finds the `Collected` event of (subscription, seq) on-chain: the proof a charge was pulled.
+ * Read newest first in bounded ranges (the pull is recent; RPCs cap log ranges).
+ */
 export async function findCollection(ctx: SettlementContext, subscriptionId: string, seq: number) {
-  const logs = await ctx.operator.getContractEvents({
-    address: ctx.deployment.collector!,
-    abi: collectorAbi,
-    eventName: 'Collected',
-    args: { subscription: subscriptionKey(subscriptionId) },
+  const isIt = (log: { args: { packed?: bigint } }) => unpackCollected(log.args.packed!).seq === seq
+  const logs = await getLogsInRanges(ctx.operator, {
     fromBlock: BigInt(ctx.deployment.blocks.collector ?? 0),
+    maxRange: ctx.maxLogRange,
+    direction: 'backward',
+    stop: (found) => found.some(isIt),
+    read: (range: BlockRange) =>
+      ctx.operator.getContractEvents({
+        address: ctx.deployment.collector!,
+        abi: collectorAbi,
+        eventName: 'Collected',
+        args: { subscription: subscriptionKey(subscriptionId) },
+        ...range,
+      }),
   })
-  for (const log of logs) {
-    if (unpackCollected(log.args.packed!).seq === seq)
-      return { txHash: log.transactionHash, blockNumber: log.blockNumber }
-  }
-  return undefined
+  const log = logs.find(isIt)
+  return log ? { txHash: log.transactionHash, blockNumber: log.blockNumber } : undefined
 }
 
 async function applyFailure(

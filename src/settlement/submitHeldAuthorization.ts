@@ -1,6 +1,7 @@
 import type { Hex } from 'viem'
 import { ownerDeploymentDue } from '../aa/ownerDeploymentDue.js'
 import { collectorAbi, usdcAbi } from '../chain/abis.js'
+import { type BlockRange, getLogsInRanges } from '../chain/getLogsInRanges.js'
 import type { Db } from '../db/client.js'
 import { carryUnchargedIntoWindow, setSubscriptionState } from '../ledger/index.js'
 import { SignatureRejectedError } from '../subscriptions/errors.js'
@@ -170,12 +171,20 @@ async function findLandedAuthorization(
     args: [key],
   })
   if (Number(onChain.status) === 0) return undefined
-  const logs = await ctx.operator.getContractEvents({
-    address: ctx.deployment.collector!,
-    abi: collectorAbi,
-    eventName: 'Authorized',
-    args: { subscription: key },
+  // The latest one, read newest first in bounded ranges (RPCs cap log ranges).
+  const logs = await getLogsInRanges(ctx.operator, {
     fromBlock: BigInt(ctx.deployment.blocks.collector ?? 0),
+    maxRange: ctx.maxLogRange,
+    direction: 'backward',
+    stop: (found) => found.length > 0,
+    read: (range: BlockRange) =>
+      ctx.operator.getContractEvents({
+        address: ctx.deployment.collector!,
+        abi: collectorAbi,
+        eventName: 'Authorized',
+        args: { subscription: key },
+        ...range,
+      }),
   })
   const last = logs.at(-1)
   if (!last) return undefined
