@@ -1,5 +1,5 @@
 import { lockAccounts, snapshotOf } from '../ledger/accounts.js'
-import { decide, NoBillingAccountError, UnknownActionError } from '../ledger/index.js'
+import { decide, NoBillingAccountError, UnknownActionError, unitPrice } from '../ledger/index.js'
 import { nowMicros } from '../ledger/sql.js'
 import type { AppContext } from './context.js'
 
@@ -18,18 +18,18 @@ export async function checkUsage(
   ctx: Pick<AppContext, 'db' | 'config'>,
   p: CheckUsageParameters,
 ): Promise<CheckUsageReturnType> {
-  const unitPrice = ctx.config.rateCard.prices[p.action]
-  if (unitPrice === undefined) throw new UnknownActionError(p.action)
+  const price = unitPrice(ctx.config.rateCard, p.action)
+  if (price === undefined) throw new UnknownActionError(p.action)
   const quantity = p.quantity ?? 1
   const account = (await lockAccounts(ctx.db.$client, [p.orgId], { lock: false })).get(p.orgId)
   if (!account) throw new NoBillingAccountError(p.orgId)
   const d = decide(snapshotOf(account), {
     action: p.action,
     quantity,
-    unitPrice,
+    unitPrice: price,
     now: nowMicros(),
   })
-  const priceMicros = unitPrice * BigInt(quantity)
+  const priceMicros = price * BigInt(quantity)
   return d.kind === 'refuse'
     ? {
         allowed: false,

@@ -5,6 +5,7 @@ import { createMeter, formatUsd } from '../ledger/index.js'
 import { createLogger } from '../log.js'
 import { bootChain, bootDatabase, startApi, startWorkerFor } from './boot.js'
 import { type DemoOrg, ensureDemoOrg } from './demo.js'
+import { installProcessPolicy } from './processPolicy.js'
 import { simulate } from './simulate.js'
 
 export type DevOptions = { json?: boolean; demo?: boolean; demoSeconds?: number }
@@ -29,6 +30,7 @@ export async function dev(options: DevOptions = {}) {
   }
   process.on('SIGINT', () => void shutdown(0))
   process.on('SIGTERM', () => void shutdown(0))
+  installProcessPolicy({ log, exit: shutdown })
 
   const progress = (step: string, done?: boolean) => {
     if (options.json) return
@@ -54,6 +56,7 @@ export async function dev(options: DevOptions = {}) {
       rateCard: config.rateCard,
       product: config.product,
       reservationTtlSeconds: config.billing.reservationTtlSeconds,
+      log,
     })
     stops.push(() => meter.close())
     const ctx: AppContext = { config, db: database.db, log, chain: chain.chain, meter }

@@ -12,6 +12,7 @@ import { settleCommand } from './commands/settle.js'
 import { simulateCommand } from './commands/simulate.js'
 import { connectChain, connectDatabase } from './connect.js'
 import { dev } from './dev.js'
+import { installProcessPolicy } from './processPolicy.js'
 
 const program = new Command()
   .name('tollgate')
@@ -60,13 +61,15 @@ program
     const meter = createMeter(db, { rateCard: config.rateCard, product: config.product })
     const worker = startWorkerFor({ config, db, log, chain, meter })
     log.info('worker started', { name: worker.name, operator: c.operator.account.address })
-    await new Promise<void>((done) => {
-      process.once('SIGTERM', () => done())
-      process.once('SIGINT', () => done())
+    const code = await new Promise<number>((done) => {
+      process.once('SIGTERM', () => done(0))
+      process.once('SIGINT', () => done(0))
+      installProcessPolicy({ log, exit: done })
     })
     await worker.stop()
     await meter.close()
     await close()
+    process.exitCode = code
   })
 
 ratesCommand(program)

@@ -82,7 +82,8 @@ export async function simulate(p: SimulateParameters): Promise<SimulationStats> 
     refused: 0,
     rateLimited: 0,
     errors: 0,
-    errorsBy: {},
+    // Keyed by what the server answered: no inherited name may count as a key already there.
+    errorsBy: Object.create(null),
     meteredMicros: 0n,
   }
   const failed = (what: string) => {

@@ -109,3 +109,14 @@ export class UsageStateError extends BaseError {
     super(message, { code: 'USAGE_STATE', status: 409, details })
   }
 }
+
+/**
+ * 500: metering an action failed for a reason that is neither the caller's nor the database's
+ * (a bug). Only the actions it touched fail; the engine goes on with the rest.
+ */
+export class MeteringFailedError extends BaseError {
+  override name = 'MeteringFailedError'
+  constructor(cause: unknown) {
+    super('metering failed', { code: 'METERING_FAILED', status: 500, cause })
+  }
+}

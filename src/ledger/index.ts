@@ -67,6 +67,7 @@ export {
   priceOf,
   type RateCard,
   rateCardSchema,
+  unitPrice,
 } from './rateCard.js'
 export { type LedgerMismatch, reconcileLedger } from './reconcileLedger.js'
 export { commitUsage, expireReservations, voidUsage } from './reservations.js'

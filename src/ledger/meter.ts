@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto'
 import postgres from 'postgres'
 import type { Config } from '../config/index.js'
 import { connectionLost, type Db, databaseUnavailable } from '../db/client.js'
-import { RetryableError } from '../errors.js'
+import { RetryableError, ValidationError } from '../errors.js'
+import { createLogger, type Logger } from '../log.js'
 import {
   accountParams,
   ENTRY_COLUMNS,
@@ -20,12 +21,13 @@ import {
 import {
   BillingInactiveError,
   IdempotencyConflictError,
+  MeteringFailedError,
   NoBillingAccountError,
   SpendCapReachedError,
   UnknownActionError,
 } from './errors.js'
 import { meterStep } from './movements.js'
-import { assertPriced, meteredActions, type RateCard } from './rateCard.js'
+import { assertPriced, meteredActions, type RateCard, unitPrice } from './rateCard.js'
 import { voidUsage } from './reservations.js'
 import {
   arrayParams,
@@ -138,6 +140,8 @@ export type CreateMeterParameters = {
    * `ConfigError` at start-up. Defaults to every action Tollgate's API meters.
    */
   meteredActions?: readonly string[]
+  /** Where a batch that failed for an unexpected reason is reported. Default: errors on stderr. */
+  log?: Logger
 }
 
 /** An account as a committed batch of this engine left it, `account.versions` included. */
@@ -187,6 +191,22 @@ export function createMeter(db: Db, options: CreateMeterParameters): Meter {
   const idle: Array<() => void> = []
   const stats = { batches: 0, actions: 0, cached: 0, refusedCached: 0, stale: 0, inDoubt: 0 }
   const drawIds = usageIds()
+  const log = options.log ?? createLogger('error')
+
+  // The engine outlives any one batch: a batch that throws for an unexpected reason (a bug)
+  // fails its own callers with a typed error, is reported once, and the pump goes on. Callers
+  // already answered keep their answers (a promise settles once).
+  const failBatch = (batch: Item[], error: unknown) => {
+    const failed = new MeteringFailedError(error)
+    log.error('metering batch failed', {
+      actions: batch.length,
+      error:
+        error instanceof Error
+          ? { name: error.name, message: error.message, stack: error.stack }
+          : String(error),
+    })
+    for (const item of batch) item.reject(failed)
+  }
 
   // Orgs in a batch that is in flight. A second batch for the same org would only wait on
   // its row lock, so its actions stay queued and ride in the next batch instead: a hot org
@@ -225,12 +245,14 @@ export function createMeter(db: Db, options: CreateMeterParameters): Meter {
       const orgs = new Set(batch.map((i) => i.p.orgId))
       for (const o of orgs) busy.add(o)
       inFlight++
-      void runBatch(batch).finally(() => {
-        for (const o of orgs) busy.delete(o)
-        inFlight--
-        if (queue.length > 0) pump()
-        else if (inFlight === 0) for (const f of idle.splice(0)) f()
-      })
+      void runBatch(batch)
+        .catch((error: unknown) => failBatch(batch, error))
+        .finally(() => {
+          for (const o of orgs) busy.delete(o)
+          inFlight--
+          if (queue.length > 0) pump()
+          else if (inFlight === 0) for (const f of idle.splice(0)) f()
+        })
     }
   }
   // Callers arrive in bursts (a committed batch answers many, and each calls again at once):
@@ -598,11 +620,14 @@ export function createMeter(db: Db, options: CreateMeterParameters): Meter {
   const enqueue = (op: Item['op'], p: ReserveParameters) =>
     new Promise<MeterOutcome>((resolve, reject) => {
       if (closed) return reject(new RetryableError('metering is shutting down'))
-      if (!(p.action in options.rateCard.prices)) return reject(new UnknownActionError(p.action))
+      if (unitPrice(options.rateCard, p.action) === undefined)
+        return reject(new UnknownActionError(p.action))
       const quantity = p.quantity ?? 1
       if (!Number.isSafeInteger(quantity) || quantity < 0 || quantity > 1_000_000) {
         return reject(new UnknownActionError(`${p.action} x ${quantity}`))
       }
+      if (p.leaseClaimedAt !== undefined && !Number.isFinite(p.leaseClaimedAt.getTime()))
+        return reject(new ValidationError('the lease claim time is not a valid time'))
       const requestHash = p.idempotencyKey === undefined ? '' : hashRequest(p, op)
       queue.push({ op, p, requestHash, resolve, reject })
       schedulePump()
@@ -881,12 +906,13 @@ function decideBatch(
   const newUsage: NewUsage[] = []
   const transitions: Decided['transitions'] = []
 
-  for (const item of batch) {
+  // One item's decision; an item that cannot be decided fails alone (see below).
+  const decideOne = (item: Item) => {
     const { p } = item
     const account = accounts.get(p.orgId)
     if (!account) {
       results.push(new NoBillingAccountError(p.orgId))
-      continue
+      return
     }
     const storeKey =
       p.idempotencyKey === undefined ? undefined : `${p.orgId}\u0000${p.idempotencyKey}`
@@ -897,17 +923,21 @@ function decideBatch(
           ? { replayOf: previous.outcome }
           : new IdempotencyConflictError(p.idempotencyKey!),
       )
-      continue
+      return
     }
     const quantity = p.quantity ?? 1
-    const unitPrice = options.rateCard.prices[p.action]!
+    const price = unitPrice(options.rateCard, p.action)
+    if (price === undefined) {
+      results.push(new UnknownActionError(p.action))
+      return
+    }
     const hold = item.op === 'reserve'
     const step = meterStep(
       account,
       {
         action: p.action,
         quantity,
-        unitPrice,
+        unitPrice: price,
         now,
         leaseClaimedAt: p.leaseClaimedAt ? BigInt(p.leaseClaimedAt.getTime()) * 1000n : undefined,
       },
@@ -938,7 +968,7 @@ function decideBatch(
           }),
         )
       }
-      continue
+      return
     }
     account.dirty = true
     const { voucher, billable } = step.amounts
@@ -949,7 +979,7 @@ function decideBatch(
       subscriptionId: account.subscriptionId,
       action: p.action,
       quantity,
-      unitPriceMicros: unitPrice.toString(),
+      unitPriceMicros: price.toString(),
       priceMicros: (voucher + billable).toString(),
       voucherMicros: voucher.toString(),
       billableMicros: billable.toString(),
@@ -964,6 +994,14 @@ function decideBatch(
     results.push(outcome as MeterOutcome) // usageId filled in when the write returns
     // A later retry with the same key in this very batch sees this outcome.
     if (storeKey) stored.set(storeKey, { hash: item.requestHash, outcome: outcome as MeterOutcome })
+  }
+  for (const item of batch) {
+    try {
+      decideOne(item)
+    } catch (error) {
+      // A bug, not a refusal: this action fails, the rest of the batch is decided and written.
+      results.push(new MeteringFailedError(error))
+    }
   }
   return { results, newUsage, transitions }
 }

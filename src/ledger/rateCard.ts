@@ -19,7 +19,7 @@ export const rateCardSchema = z
   })
   .superRefine((card, ctx) => {
     for (const [action, tier] of Object.entries(card.actions)) {
-      if (!(tier in card.tiers)) {
+      if (!Object.hasOwn(card.tiers, tier)) {
         ctx.addIssue({
           code: 'custom',
           path: ['actions', action],
@@ -30,13 +30,40 @@ export const rateCardSchema = z
   })
   .transform((card) => ({
     version: card.version,
-    tiers: card.tiers,
-    prices: Object.fromEntries(
-      Object.entries(card.actions).map(([action, tier]) => [action, card.tiers[tier]!]),
-    ) as Record<string, bigint>,
+    tiers: lookupTable(Object.entries(card.tiers)),
+    prices: lookupTable(
+      Object.entries(card.actions).map(([action, tier]) => [action, card.tiers[tier]!] as const),
+    ),
   }))
 
 export type RateCard = z.output<typeof rateCardSchema>
+
+/**
+ * A frozen table with no prototype: a name a caller sends (`constructor`, `__proto__`,
+ * `toString`) is never found on it unless the card lists it. Lookups still go through
+ * `unitPrice`, which asks `Object.hasOwn`.
+ */
+function lookupTable(
+  entries: ReadonlyArray<readonly [string, bigint]>,
+): Readonly<Record<string, bigint>> {
+  const table: Record<string, bigint> = Object.create(null)
+  for (const [name, value] of entries)
+    Object.defineProperty(table, name, { value, enumerable: true })
+  return Object.freeze(table)
+}
+
+/**
+ * The price of one unit of `action`, or undefined when the rate card does not list it. The one
+ * lookup by a caller's action name: only the card's own entries count, never anything an
+ * object inherits.
+ *
+ * @example
+ * unitPrice(card, 'heartbeat') // 100n
+ * unitPrice(card, 'constructor') // undefined
+ */
+export function unitPrice(card: RateCard, action: string): bigint | undefined {
+  return Object.hasOwn(card.prices, action) ? card.prices[action] : undefined
+}
 
 /**
  * Every action Tollgate's API meters. Reads are absent on purpose: they are free and never
@@ -79,7 +106,7 @@ export function parseRateCard(json: unknown): RateCard {
  * `createMeter` runs it for `meteredActions` unless told otherwise.
  */
 export function assertPriced(card: RateCard, actions: readonly string[]): void {
-  const missing = actions.filter((a) => !(a in card.prices))
+  const missing = actions.filter((a) => unitPrice(card, a) === undefined)
   if (missing.length > 0) {
     throw new ConfigError(`rate card ${card.version} has no price for: ${missing.join(', ')}`, {
       version: card.version,
@@ -99,16 +126,16 @@ export function editAction(card: RateCard, fields: readonly string[]): string {
   let best: string | undefined
   for (const f of fields) {
     const action = `save_issue.edit_${f}`
-    const price = card.prices[action]
+    const price = unitPrice(card, action)
     if (price === undefined) continue
-    if (best === undefined || price > card.prices[best]!) best = action
+    if (best === undefined || price > unitPrice(card, best)!) best = action
   }
   return best ?? 'save_issue.edit_title'
 }
 
 /** The price of `quantity` units of `action` (0 for an empty poll or claim). */
 export function priceOf(card: RateCard, action: string, quantity = 1): bigint {
-  const unit = card.prices[action]
+  const unit = unitPrice(card, action)
   if (unit === undefined)
     throw new ConfigError(`rate card ${card.version} has no price for ${action}`)
   return unit * BigInt(quantity)

@@ -20,11 +20,12 @@ export async function startApi(
     DASHBOARD_URL: 'https://dash.tollgate.test',
     ...env,
   })
-  const meter = createMeter(db, { rateCard: config.rateCard, product: config.product })
+  const log = createLogger((process.env.TEST_LOG as 'silent') ?? 'silent')
+  const meter = createMeter(db, { rateCard: config.rateCard, product: config.product, log })
   const ctx: AppContext = {
     config,
     db,
-    log: createLogger((process.env.TEST_LOG as 'silent') ?? 'silent'),
+    log,
     chain: undefined,
     meter,
     rateLimits: { signupsPerIpPerHour: 1_000_000, ...overrides.rateLimits },

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import type { Command } from 'commander'
 import { loadConfig } from '../../config/index.js'
-import { formatUsd, parseRateCard, type RateCard } from '../../ledger/index.js'
+import { formatUsd, parseRateCard, type RateCard, unitPrice } from '../../ledger/index.js'
 import { exitCodes, printJson, printTable } from '../output.js'
 
 function rows(card: RateCard) {
@@ -38,7 +38,7 @@ export function ratesCommand(program: Command) {
         const required = (opts.actions ?? Object.keys(loadConfig().rateCard.prices).join(','))
           .split(',')
           .filter(Boolean)
-        const missing = required.filter((a) => !(a in card.prices))
+        const missing = required.filter((a) => unitPrice(card, a) === undefined)
         const ok = missing.length === 0
         if (opts.json)
           printJson({
