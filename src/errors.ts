@@ -1,3 +1,5 @@
+import type { ErrorCode } from './errorCodes.js'
+
 /**
  * The one error type of Tollgate. Every error a caller can see has a stable `code`
  * and the HTTP `status` it maps to; the API's single error handler reads both, so
@@ -5,13 +7,18 @@
  */
 export class BaseError extends Error {
   override name = 'BaseError'
-  readonly code: string
+  readonly code: ErrorCode
   readonly status: number
   readonly details: Record<string, unknown> | undefined
 
   constructor(
     message: string,
-    options: { code: string; status?: number; details?: Record<string, unknown>; cause?: unknown },
+    options: {
+      code: ErrorCode
+      status?: number
+      details?: Record<string, unknown>
+      cause?: unknown
+    },
   ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause })
     this.code = options.code
@@ -39,7 +46,7 @@ export class NotFoundError extends BaseError {
 /** A failure worth retrying (an RPC outage, a serialization conflict). */
 export class RetryableError extends BaseError {
   override name = 'RetryableError'
-  constructor(message: string, options: { code?: string; cause?: unknown } = {}) {
+  constructor(message: string, options: { code?: ErrorCode; cause?: unknown } = {}) {
     super(message, { code: options.code ?? 'RETRYABLE', status: 503, cause: options.cause })
   }
 }

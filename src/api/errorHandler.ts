@@ -2,11 +2,12 @@ import type { ErrorRequestHandler, RequestHandler } from 'express'
 import postgres from 'postgres'
 import { ZodError } from 'zod'
 import { databaseUnavailable } from '../db/client.js'
+import type { ErrorCode } from '../errorCodes.js'
 import { BaseError, RetryableError } from '../errors.js'
 import type { Logger } from '../log.js'
 
 /** The one JSON error envelope: `{ "error": { "code", "message", ...details } }`. */
-export type ErrorBody = { error: { code: string; message: string } & Record<string, unknown> }
+export type ErrorBody = { error: { code: ErrorCode; message: string } & Record<string, unknown> }
 
 const jsonSafe = (v: unknown): unknown =>
   JSON.parse(JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x)))
@@ -58,7 +59,9 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
           ? 'PAYLOAD_TOO_LARGE'
           : err.type === 'entity.parse.failed'
             ? 'MALFORMED_JSON'
-            : 'BAD_REQUEST'
+            : status === 415
+              ? 'UNSUPPORTED_MEDIA_TYPE'
+              : 'BAD_REQUEST'
       body = { error: { code, message: String((err as { message?: string }).message ?? code) } }
     } else {
       log.error('unhandled error', {

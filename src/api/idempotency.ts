@@ -3,13 +3,14 @@ import { createHash } from 'node:crypto'
 import type { NextFunction, Request, Response } from 'express'
 import { z } from 'zod'
 import type { Db } from '../db/client.js'
+import type { ErrorCode } from '../errorCodes.js'
 import { BaseError, ValidationError } from '../errors.js'
 import { authOf } from './auth.js'
 
 /** 409: the `Idempotency-Key` was used for another request, or that request is still running. */
 export class IdempotencyKeyConflictError extends BaseError {
   override name = 'IdempotencyKeyConflictError'
-  constructor(message: string, code = 'IDEMPOTENCY_CONFLICT') {
+  constructor(message: string, code: ErrorCode = 'IDEMPOTENCY_CONFLICT') {
     super(message, { code, status: 409 })
   }
 }

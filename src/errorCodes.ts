@@ -1,0 +1,57 @@
+/**
+ * Every error code a caller can see, with the HTTP status it answers and what it means. The
+ * one list: `BaseError` and the error envelope take a code only from here (the compiler says
+ * so), and `/openapi.json` documents each status with the codes this table gives it.
+ */
+export const errorCodes = {
+  VALIDATION_FAILED: { status: 400, description: 'the request does not match its schema' },
+  MALFORMED_JSON: { status: 400, description: 'the body is not JSON' },
+  BAD_REQUEST: { status: 400, description: 'the body cannot be read (charset, encoding)' },
+  UNKNOWN_ACTION: { status: 400, description: 'the rate card has no such action' },
+  SIGNATURE_REJECTED: { status: 400, description: 'a signed authorization does not verify' },
+  UNAUTHORIZED: { status: 401, description: 'no credential, or an unknown or expired one' },
+  BILLING_INACTIVE: {
+    status: 402,
+    description: 'billing is not active (reason: inactive or no_credit); nothing was done',
+  },
+  SPEND_CAP_REACHED: { status: 402, description: 'the monthly budget is spent; nothing was done' },
+  FORBIDDEN: { status: 403, description: 'this role may not do that (owner or admin only)' },
+  CROSS_SITE_REQUEST: {
+    status: 403,
+    description: 'a cookie-authenticated write from another site',
+  },
+  NOT_OWNER: { status: 403, description: "the wallet is not the subscription's owner" },
+  HISTORY_NOT_PUBLIC: { status: 403, description: 'the history is not public' },
+  NOT_FOUND: { status: 404, description: 'no such thing (or not visible to the caller)' },
+  NO_BILLING_ACCOUNT: { status: 404, description: 'the org has no billing account' },
+  IDEMPOTENCY_CONFLICT: {
+    status: 409,
+    description: 'the Idempotency-Key was used for another request',
+  },
+  IDEMPOTENCY_IN_PROGRESS: {
+    status: 409,
+    description: 'a request with this Idempotency-Key is still running; retry shortly',
+  },
+  LEASE_NOT_HELD: { status: 409, description: 'the caller does not hold the lease' },
+  ALREADY_CLAIMED: { status: 409, description: 'the issue is leased by someone else' },
+  INVALID_TRANSITION: { status: 409, description: 'the subscription cannot move to that state' },
+  USAGE_STATE: { status: 409, description: 'the usage is not in a state that allows this' },
+  PAYLOAD_TOO_LARGE: { status: 413, description: 'the body is over 64 kB' },
+  UNSUPPORTED_MEDIA_TYPE: {
+    status: 415,
+    description: 'a charset or content encoding the server does not read',
+  },
+  RATE_LIMITED: { status: 429, description: 'too many requests; slow down and retry' },
+  INTERNAL: { status: 500, description: 'a bug: reported, never expected' },
+  CONFIG_INVALID: { status: 500, description: 'the server is misconfigured' },
+  RETRYABLE: { status: 503, description: 'busy; retry (with the same Idempotency-Key)' },
+  UNREACHABLE: { status: 503, description: 'the database could not be reached; retry' },
+  METERING_IN_DOUBT: {
+    status: 503,
+    description: 'whether the usage was recorded is unknown; retry with the same Idempotency-Key',
+  },
+  NO_CHAIN: { status: 503, description: 'this node has no chain operator configured' },
+} as const satisfies Record<string, { status: number; description: string }>
+
+/** A code from the table. */
+export type ErrorCode = keyof typeof errorCodes
