@@ -35,10 +35,10 @@ export async function connectDatabase(
 }
 
 /**
- * The chain for a one-shot command: `RPC_URL`, else the anvil `tollgate dev` runs; with the
- * deployment file written at deploy time and the operator key's client.
+ * The chain for a read-only command: `RPC_URL`, else the anvil `tollgate dev` runs; with the
+ * deployment file written at deploy time. Needs no key.
  */
-export async function connectChain(config: Config) {
+export async function connectReader(config: Config) {
   const rpcUrl = config.chain.rpcUrl ?? `http://127.0.0.1:${config.chain.anvilPort}`
   const reader = await createReader(rpcUrl).catch(() => {
     throw new ConfigError(
@@ -49,7 +49,12 @@ export async function connectChain(config: Config) {
   const file = deploymentPath(config, chainId)
   if (!existsSync(file))
     throw new ConfigError(`no deployment for chain ${chainId} at ${file} (DEPLOYMENT_FILE)`)
-  const deployment = readDeployment(file)
+  return { rpcUrl, reader, deployment: readDeployment(file) }
+}
+
+/** `connectReader` and the operator key's client, for a command that sends transactions. */
+export async function connectChain(config: Config) {
+  const { rpcUrl, reader, deployment } = await connectReader(config)
   if (!config.chain.operatorKey)
     throw new ConfigError('OPERATOR_KEY is required to send transactions')
   const operator = await createSigner(rpcUrl, config.chain.operatorKey.reveal())

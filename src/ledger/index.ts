@@ -69,6 +69,7 @@ export {
   rateCardSchema,
   unitPrice,
 } from './rateCard.js'
+export { reconcileCharges } from './reconcileCharges.js'
 export { type LedgerMismatch, reconcileLedger } from './reconcileLedger.js'
 export { commitUsage, expireReservations, voidUsage } from './reservations.js'
 export { type SubscriptionState, subscriptionStates, windDownActions } from './states.js'

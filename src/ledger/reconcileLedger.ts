@@ -1,7 +1,20 @@
 import type { Db } from '../db/client.js'
 
-/** One difference between an org's cached balances and what its ledger and usage derive. */
-export type LedgerMismatch = { orgId: string; check: string; expected: string; actual: string }
+/**
+ * One difference reconcile found, naming the row: `table`, `id` and `field` hold the value
+ * `actual` (the ledger's), where the chain — or the entries the row must equal — say `expected`.
+ * `chainBehind` marks a difference that only a chain gone back can explain.
+ */
+export type LedgerMismatch = {
+  orgId: string
+  check: string
+  expected: string
+  actual: string
+  table?: string
+  id?: string
+  field?: string
+  chainBehind?: boolean
+}
 
 /**
  * Proves the cached balances equal the ledger: each balance re-derived from the entries,
@@ -64,23 +77,41 @@ export async function reconcileLedger(
   const out: LedgerMismatch[] = []
   for (const r of rows) {
     const orgId = r.org_id!
-    const check = (name: string, expected: string | null, actual: string | null) => {
+    const check = (
+      name: string,
+      expected: string | null,
+      actual: string | null,
+      field = name.split(' ')[0]!,
+    ) => {
       if ((expected ?? '0') !== (actual ?? '0'))
-        out.push({ orgId, check: name, expected: expected ?? '0', actual: actual ?? '0' })
+        out.push({
+          orgId,
+          check: name,
+          expected: expected ?? '0',
+          actual: actual ?? '0',
+          table: 'billing_accounts',
+          id: orgId,
+          field,
+        })
     }
     check('voucher = Σ voucher entries', r.e_voucher!, r.voucher!)
     check('accrued = Σ accrued entries', r.e_accrued!, r.accrued!)
     check('booked = Σ booking entries', r.e_booked!, r.booked!)
     check('collected = Σ collection entries', r.e_collected!, r.collected!)
-    check('written off = Σ write-off entries', r.e_written_off!, r.written_off!)
-    check('entry seq gap-free', r.n!, r.max_seq!)
-    check('entry seq = account', r.entry_seq!, r.max_seq!)
-    check('last entry voucher after', r.voucher!, r.voucher_after!)
-    check('last entry accrued after', r.accrued!, r.accrued_after!)
-    check('last entry booked after', r.booked!, r.booked_after!)
-    check('last entry collected after', r.collected!, r.collected_after!)
+    check('written off = Σ write-off entries', r.e_written_off!, r.written_off!, 'written_off')
+    check('entry seq gap-free', r.n!, r.max_seq!, 'entry_seq')
+    check('entry seq = account', r.entry_seq!, r.max_seq!, 'entry_seq')
+    check('last entry voucher after', r.voucher!, r.voucher_after!, 'voucher')
+    check('last entry accrued after', r.accrued!, r.accrued_after!, 'accrued')
+    check('last entry booked after', r.booked!, r.booked_after!, 'booked')
+    check('last entry collected after', r.collected!, r.collected_after!, 'collected')
     check('reserved = open reservations', r.u_held!, r.reserved!)
-    check('reserved voucher = open reservations', r.u_held_voucher!, r.reserved_voucher!)
+    check(
+      'reserved voucher = open reservations',
+      r.u_held_voucher!,
+      r.reserved_voucher!,
+      'reserved_voucher',
+    )
     check('booked = open charges', r.c_open!, r.booked!)
     const derived =
       BigInt(r.accrued!) +
@@ -92,6 +123,7 @@ export async function reconcileLedger(
       'Σ billable usage = accrued + booked + collected + written off',
       r.u_billable!,
       derived.toString(),
+      'accrued + booked + collected + written_off',
     )
   }
   return out

@@ -7,7 +7,14 @@ import { failureReasons, type SettlementContext, unpackCollected } from './conte
 /** How far back a reorg may reach before we re-read from scratch; Base reorgs are far shallower. */
 const REORG_WINDOW = 64n
 
-export type IndexReport = { from: bigint; to: bigint; inserted: number; rolledBack: number }
+export type IndexReport = {
+  from: bigint
+  to: bigint
+  inserted: number
+  rolledBack: number
+  /** The block last read (a confirmed one) is gone: the chain went back past the confirmation depth. */
+  chainBehind?: string
+}
 
 /**
  * Mirrors the collector's `Collected`, `ChargeFailed`, `Authorized` (amount = the allowance set)
@@ -27,9 +34,15 @@ export async function indexChain(ctx: SettlementContext): Promise<IndexReport> {
     select block_number, block_hash from chain_cursors where chain_id = ${chainId}`
   let from = cursor ? cursor.block_number + 1n : start
   let rolledBack = 0
+  let chainBehind: string | undefined
   if (cursor) {
     const block = await client.getBlock({ blockNumber: cursor.block_number }).catch(() => undefined)
     if (!block || block.hash !== cursor.block_hash) {
+      // The cursor only ever reaches confirmed blocks: losing one is never routine. The mirror
+      // re-reads below; the ledger's collections since then may be gone, and nothing here can
+      // bring them back — say so loudly, once, for `tollgate reconcile` to name them.
+      chainBehind = `The chain is behind the ledger: block ${cursor.block_number}, indexed as confirmed, ${block ? 'has another hash now' : `is beyond the chain's head ${head}`} — a reorg deeper than the confirmation depth, or a chain restored from an older state; run \`tollgate reconcile\`.`
+      ctx.log?.error(chainBehind, { chainId, block: cursor.block_number.toString() })
       // Reorg (or a chain reset): forget the window below the cursor and read it again.
       const back = cursor.block_number > REORG_WINDOW ? cursor.block_number - REORG_WINDOW : start
       from = back < start ? start : back
@@ -40,7 +53,7 @@ export async function indexChain(ctx: SettlementContext): Promise<IndexReport> {
   }
   if (from > safe) {
     if (rolledBack > 0) await db.$client`delete from chain_cursors where chain_id = ${chainId}`
-    return { from, to: safe, inserted: 0, rolledBack }
+    return { from, to: safe, inserted: 0, rolledBack, ...(chainBehind ? { chainBehind } : {}) }
   }
   let inserted = 0
   // Bounded ranges: public RPCs refuse getLogs over too many blocks.
@@ -49,7 +62,7 @@ export async function indexChain(ctx: SettlementContext): Promise<IndexReport> {
     const hi = lo + span - 1n < safe ? lo + span - 1n : safe
     inserted += await indexRange(ctx, lo, hi)
   }
-  return { from, to: safe, inserted, rolledBack }
+  return { from, to: safe, inserted, rolledBack, ...(chainBehind ? { chainBehind } : {}) }
 }
 
 const usdcTransfer = usdcAbi.find(

@@ -1,97 +1,60 @@
-import { type Address, isAddressEqual } from 'viem'
-import { collectorAbi, usdcAbi } from '../chain/abis.js'
-import { type LedgerMismatch, reconcileLedger } from '../ledger/index.js'
-import { subscriptionKey } from '../subscriptions/typedData.js'
-import type { SettlementContext } from './context.js'
+import type { Deployment } from '../chain/deployment.js'
+import type { Db } from '../db/client.js'
+import { type LedgerMismatch, reconcileCharges, reconcileLedger } from '../ledger/index.js'
+import { type ChainReader, detectChainRollback } from './detectChainRollback.js'
+import { matchCollectedCharges } from './matchCollectedCharges.js'
+import { matchSubscriptions } from './matchSubscriptions.js'
+
+/** What reconcile reads: the database and the chain, with no key — it sends nothing. */
+export type ReconcileContext = { db: Db; client: ChainReader; deployment: Deployment }
+
+/** One family of rows compared with what must equal them; refunds and top-ups add one each. */
+export type ReconcileMatcher = (
+  ctx: ReconcileContext,
+  p: { orgId?: string },
+) => Promise<LedgerMismatch[]>
+
+/** Every matcher reconcile runs, in the order its report lists them. */
+export const reconcileMatchers: ReconcileMatcher[] = [
+  (ctx, p) => reconcileLedger(ctx.db, p),
+  (ctx, p) => reconcileCharges(ctx.db, p),
+  matchCollectedCharges,
+  matchSubscriptions,
+]
+
+export type ReconcileWithChainReturnType = LedgerMismatch[]
 
 /**
- * Compares the ledger with the chain, to the micro-credit: for every subscription, what the
- * ledger says was drawn, what the mirrored payment history holds, and what the collector
- * itself reports as collected (`totalCollected`), and what the token's `Transfer` events moved
- * from the owner to the payee in the collector's transactions; plus every ledger-internal check
- * (`reconcileLedger`). Returns each difference; none means the books match the chain.
+ * Compares the ledger with the chain, one row at a time and to the micro-credit (DESIGN.md,
+ * Reconcile): the cached balances against the entries, each charge against its entries, each
+ * collected charge against its `Collected` event and the token's `Transfer`, each subscription
+ * against the collector's state for it. Read-only. A chain that went back behind the ledger is
+ * reported first, as a difference of the indexer's cursor or of the latest collection.
+ * Returns every difference, each naming its row; none means the books match the chain.
+ *
+ * Accepts a settlement context too (its operator client only reads here).
  */
-const usdcTransfer = usdcAbi.find(
-  (x): x is Extract<(typeof usdcAbi)[number], { type: 'event'; name: 'Transfer' }> =>
-    x.type === 'event' && x.name === 'Transfer',
-)!
-
-const transfersToPayee = (ctx: SettlementContext, from?: Address) =>
-  ctx.operator.getLogs({
-    address: ctx.deployment.usdc,
-    event: usdcTransfer,
-    args: { from, to: ctx.deployment.payee },
-    fromBlock: BigInt(ctx.deployment.blocks.collector ?? 0),
-    toBlock: 'latest',
-  })
-
 export async function reconcileWithChain(
-  ctx: SettlementContext,
+  ctx: ReconcileContext | { db: Db; operator: ChainReader; deployment: Deployment },
   p: { orgId?: string } = {},
-): Promise<LedgerMismatch[]> {
-  const out = await reconcileLedger(ctx.db, p)
-  const subs = await ctx.db.$client<
-    { id: string; org_id: string; drawn: bigint; history: bigint; owner: string | null }[]
-  >`
-    select s.id, s.org_id, s.drawn, s.owner,
-      coalesce((select sum(h.amount) from payment_history h
-        where h.subscription_id = s.id and h.event = 'Collected' and h.chain_id = ${ctx.deployment.chainId}), 0)::int8 as history
-    from subscriptions s
-    where s.owner is not null and (${p.orgId ?? null}::uuid is null or s.org_id = ${p.orgId ?? null}::uuid)
-    order by s.org_id, s.id`
-  let toPayee: Awaited<ReturnType<typeof transfersToPayee>> | undefined
-  for (const s of subs) {
-    const onChain = await ctx.operator.readContract({
-      address: ctx.deployment.collector!,
-      abi: collectorAbi,
-      functionName: 'getSubscription',
-      args: [subscriptionKey(s.id)],
+): Promise<ReconcileWithChainReturnType> {
+  const rctx: ReconcileContext =
+    'client' in ctx ? ctx : { db: ctx.db, client: ctx.operator, deployment: ctx.deployment }
+  const out: LedgerMismatch[] = []
+  const rollback = await detectChainRollback(rctx)
+  if (rollback)
+    out.push({
+      orgId: '',
+      check: rollback.message,
+      table: rollback.cursor ? 'chain_cursors' : 'charges',
+      id: rollback.cursor ? String(rctx.deployment.chainId) : rollback.charge!.id,
+      field: rollback.cursor ? 'block_hash' : 'tx_hash',
+      expected: rollback.cursor
+        ? String(rollback.cursor.chainHash ?? 'none')
+        : 'no such transaction',
+      actual: rollback.cursor ? rollback.cursor.ledgerHash : rollback.charge!.txHash,
+      chainBehind: true,
     })
-    const total = BigInt(onChain.totalCollected)
-    if (total !== s.drawn) {
-      out.push({
-        orgId: s.org_id,
-        check: `drawn = collector totalCollected (${s.id})`,
-        expected: total.toString(),
-        actual: s.drawn.toString(),
-      })
-    }
-    if (s.owner) {
-      // The token's own record: Transfer(owner → payee) in the transactions that collected.
-      const txs = new Set(
-        (
-          await ctx.db.$client<{ tx_hash: string }[]>`
-            select distinct tx_hash from payment_history
-            where subscription_id = ${s.id} and event = 'Collected' and chain_id = ${ctx.deployment.chainId}`
-        ).map((r) => r.tx_hash.toLowerCase()),
-      )
-      let transferred = 0n
-      if (txs.size > 0) {
-        // Many subscriptions: one read of every transfer to the payee; one: only its owner's.
-        if (subs.length > 1 && !toPayee) toPayee = await transfersToPayee(ctx)
-        const logs = toPayee
-          ? toPayee.filter((l) => isAddressEqual(l.args.from!, s.owner as Address))
-          : await transfersToPayee(ctx, s.owner as Address)
-        for (const l of logs)
-          if (txs.has(l.transactionHash.toLowerCase())) transferred += l.args.value ?? 0n
-      }
-      if (transferred !== s.history) {
-        out.push({
-          orgId: s.org_id,
-          check: `payment history = USDC Transfer events to the payee (${s.id})`,
-          expected: transferred.toString(),
-          actual: s.history.toString(),
-        })
-      }
-    }
-    if (total !== s.history) {
-      out.push({
-        orgId: s.org_id,
-        check: `payment history = collector totalCollected (${s.id})`,
-        expected: total.toString(),
-        actual: s.history.toString(),
-      })
-    }
-  }
+  for (const match of reconcileMatchers) out.push(...(await match(rctx, p)))
   return out
 }

@@ -3,6 +3,7 @@ import { expireReservations } from '../ledger/index.js'
 import { withBackoff } from '../settlement/backoff.js'
 import { checkChainTruth } from '../settlement/checkChainTruth.js'
 import { settlementContextFor } from '../settlement/context.js'
+import { detectChainRollback } from '../settlement/detectChainRollback.js'
 import { indexChain } from '../settlement/indexChain.js'
 import { settleOnce } from '../settlement/settleOnce.js'
 import type { WorkerJob } from './startWorker.js'
@@ -65,6 +66,24 @@ export function workerJobs(ctx: AppContext): WorkerJob[] {
         name: 'chain-truth',
         everyMs: 60_000,
         run: async () => void (await checkChainTruth(settlement)),
+      }),
+    )
+    // A chain gone back behind the ledger (a deep reorg, a node restored from an older state)
+    // is said at start and while it lasts, once per finding: nothing here can undo it.
+    let saidRollback: string | undefined
+    jobs.push(
+      withBackoff({
+        name: 'chain-rollback',
+        everyMs: 60_000,
+        run: async () => {
+          const rollback = await detectChainRollback({
+            db: ctx.db,
+            client: chain.operator!,
+            deployment: chain.deployment,
+          })
+          if (rollback && rollback.message !== saidRollback) ctx.log.error(rollback.message)
+          saidRollback = rollback?.message
+        },
       }),
     )
     jobs.push(
