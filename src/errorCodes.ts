@@ -43,6 +43,10 @@ export const errorCodes = {
   },
   RATE_LIMITED: { status: 429, description: 'too many requests; slow down and retry' },
   INTERNAL: { status: 500, description: 'a bug: reported, never expected' },
+  METERING_FAILED: {
+    status: 500,
+    description: 'metering an action failed (a bug); only it failed',
+  },
   CONFIG_INVALID: { status: 500, description: 'the server is misconfigured' },
   RETRYABLE: { status: 503, description: 'busy; retry (with the same Idempotency-Key)' },
   UNREACHABLE: { status: 503, description: 'the database could not be reached; retry' },
