@@ -34,6 +34,8 @@ export type LockedAccount = {
   windowSeconds: number
   spendWindow: number
   spendWindowSpent: bigint
+  /** Charges refused for the owner's limit, still owed (`subscriptions.limit_waiting`). */
+  limitWaiting: bigint
   /** Set when anything on the row changed and it must be written back. */
   dirty?: boolean
   /** The subscription's allowance as read, so only a change is written back (never a stale one). */
@@ -62,6 +64,7 @@ export function snapshotOf(a: LockedAccount): AccountSnapshot {
     windowSeconds: a.windowSeconds,
     spendWindow: a.spendWindow,
     spendWindowSpent: a.spendWindowSpent,
+    limitWaiting: a.limitWaiting,
   }
 }
 
@@ -90,7 +93,7 @@ export async function lockAccounts(
        a.accrued, a.reserved, a.booked, a.collected, a.written_off, a.entry_seq,
        ${microsOf('a.accrued_since')} as accrued_since,
        s.allowance, s.monthly_limit, ${microsOf('s.window_start')} as window_start, s.window_seconds,
-       a.spend_window, a.spend_window_spent, a.row_version::text as account_version, s.row_version::text as subscription_version
+       a.spend_window, a.spend_window_spent, s.limit_waiting, a.row_version::text as account_version, s.row_version::text as subscription_version
      from (select unnest($1::uuid[]) as org_id) as q
        cross join lateral (select *, xmin as row_version from billing_accounts a where a.org_id = q.org_id limit 1) a
        cross join lateral (select *, xmin as row_version from subscriptions s where s.id = a.subscription_id limit 1) s
@@ -122,6 +125,7 @@ export async function lockAccounts(
       windowSeconds: r.window_seconds as number,
       spendWindow: r.spend_window as number,
       spendWindowSpent: r.spend_window_spent as bigint,
+      limitWaiting: r.limit_waiting as bigint,
       loaded: { allowance: r.allowance as bigint },
       versions: {
         account: r.account_version as string,

@@ -8,6 +8,7 @@ import {
 } from './accounts.js'
 import { windowIndexAt } from './decide.js'
 import { UsageStateError } from './errors.js'
+import { refreshLimitWaiting } from './refreshLimitWaiting.js'
 import { nowMicros, type Sql } from './sql.js'
 
 /** A charge as settlement sees it. */
@@ -163,6 +164,7 @@ export async function markChargeCollected(
       where id = ${c.subscription_id}`
     await appendEntries(tx, [entry])
     await saveAccounts(tx, [account])
+    await refreshLimitWaiting(tx, { subscriptionIds: [c.subscription_id] })
     return toCharge({ ...c, status: 'collected', tx_hash: p.txHash })
   })
 }
@@ -185,6 +187,7 @@ export async function markChargeFailed(db: Db, p: { chargeId: string; reason: st
       }),
     ])
     await saveAccounts(tx, [account])
+    await refreshLimitWaiting(tx, { subscriptionIds: [c.subscription_id] })
   })
 }
 
@@ -212,6 +215,7 @@ export async function writeOffCharge(db: Db, p: { chargeId: string; reason: stri
       }),
     ])
     await saveAccounts(tx, [account])
+    await refreshLimitWaiting(tx, { subscriptionIds: [c.subscription_id] })
   })
 }
 

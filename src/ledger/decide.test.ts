@@ -56,6 +56,27 @@ describe('windows', () => {
   })
 })
 
+describe('charges waiting for the limit', () => {
+  test('count against every window until collected: a limit they exceed pauses paid work, free work goes on', () => {
+    const s = { ...base, monthlyLimit: 10_000n, limitWaiting: 14_000n }
+    for (const now of [T0 + 1n, T0 + W, T0 + 7n * W])
+      expect(decide(s, req('checkpoint', 5_000n, { now }))).toEqual({
+        kind: 'refuse',
+        code: 'SPEND_CAP_REACHED',
+        limit: 10_000n,
+        spent: 14_000n,
+      })
+    expect(decide(s, req('mint_session_key', 1_000n))).toMatchObject({ kind: 'free' })
+    // One that fits the limit leaves what is left of it beside it.
+    const fits = { ...s, limitWaiting: 4_000n }
+    expect(headroom(fits, T0 + W).monthly).toBe(6_000n)
+    expect(decide(fits, req('checkpoint', 5_000n, { now: T0 + W }))).toMatchObject({
+      kind: 'charge',
+      billable: 5_000n,
+    })
+  })
+})
+
 describe('pricing and splitting', () => {
   test('quantity multiplies the unit price (per claimed item)', () => {
     expect(decide(base, req('next_batch', 7_000n, { quantity: 3 }))).toMatchObject({

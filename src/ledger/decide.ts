@@ -19,6 +19,12 @@ export type AccountSnapshot = {
   windowSeconds: number
   spendWindow: number
   spendWindowSpent: bigint
+  /**
+   * Charges the collector refused for the owner's limit (cut after the usage was booked), still
+   * owed: they are collected under that limit in a later window, so each window's room is what
+   * the limit leaves after them — nothing more is served than the limit lets be collected.
+   */
+  limitWaiting?: bigint | undefined
 }
 
 export type MeterRequest = {
@@ -57,11 +63,20 @@ export function spentInWindow(s: AccountSnapshot, windowIndex: number | null): b
   return windowIndex !== null && windowIndex === s.spendWindow ? s.spendWindowSpent : 0n
 }
 
+/**
+ * What counts against the limit in the window `windowIndex`: usage metered in it, and charges
+ * waiting for room under the limit (in their own window they are counted twice, harmlessly: a
+ * charge refused for the limit means its window was already over it).
+ */
+export function countedInWindow(s: AccountSnapshot, windowIndex: number | null): bigint {
+  return spentInWindow(s, windowIndex) + (s.limitWaiting ?? 0n)
+}
+
 /** How much more billable usage fits: the allowance and the monthly limit, whichever is less. */
 export function headroom(s: AccountSnapshot, now: Micros) {
   const allowance = s.allowance - s.booked - s.accrued - s.reserved
   const w = windowIndexAt(s.windowStart, s.windowSeconds, now)
-  const monthly = s.monthlyLimit === null ? null : s.monthlyLimit - spentInWindow(s, w)
+  const monthly = s.monthlyLimit === null ? null : s.monthlyLimit - countedInWindow(s, w)
   return { allowance, monthly, windowIndex: w }
 }
 
@@ -89,7 +104,7 @@ function payable(s: AccountSnapshot, total: bigint, now: Micros): Decision {
             kind: 'refuse',
             code: 'SPEND_CAP_REACHED',
             limit: s.monthlyLimit!,
-            spent: spentInWindow(s, room.windowIndex),
+            spent: countedInWindow(s, room.windowIndex),
           }
         }
       }

@@ -71,6 +71,7 @@ export {
 } from './rateCard.js'
 export { reconcileCharges } from './reconcileCharges.js'
 export { type LedgerMismatch, reconcileLedger } from './reconcileLedger.js'
+export { refreshLimitWaiting } from './refreshLimitWaiting.js'
 export { commitUsage, expireReservations, voidUsage } from './reservations.js'
 export { type SubscriptionState, subscriptionStates, windDownActions } from './states.js'
 export { transitionSubscription } from './transitionSubscription.js'

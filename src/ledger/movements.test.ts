@@ -206,6 +206,7 @@ function newAccount(credit: bigint): LockedAccount {
     windowSeconds: WINDOW_SECONDS,
     spendWindow: 0,
     spendWindowSpent: 0n,
+    limitWaiting: 0n,
   }
 }
 

@@ -80,6 +80,11 @@ export const subscriptions = pgTable(
     termsNonce: integer('terms_nonce').notNull().default(0),
     /** Last on-chain charge sequence number booked (the collector's `seq`). */
     lastSeq: integer('last_seq').notNull().default(0),
+    /**
+     * Charges the collector refused for the owner's per-window limit, still owed: they must be
+     * collected under that limit in a later window, so the gate counts them against it.
+     */
+    limitWaiting: micros('limit_waiting').notNull().default(sql`0`),
     createdAt: ts('created_at').notNull().defaultNow(),
   },
   (t) => [index('subscriptions_org_idx').on(t.orgId)],

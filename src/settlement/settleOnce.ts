@@ -7,6 +7,7 @@ import {
   bookCharges,
   markChargeCollected,
   markChargeFailed,
+  refreshLimitWaiting,
   setSubscriptionState,
 } from '../ledger/index.js'
 import { subscriptionKey } from '../subscriptions/typedData.js'
@@ -144,6 +145,12 @@ async function claimBatch(ctx: SettlementContext, limit: number, sent: readonly 
       const window = fitting.get(c.id.toString())
       if (window !== undefined) await carryIntoWindow(tx, c, window)
     }
+    // Sent again, they no longer wait: the window they go in counts them now.
+    await refreshLimitWaiting(tx, {
+      subscriptionIds: charges
+        .filter((c) => fitting.has(c.id.toString()))
+        .map((c) => c.subscription_id),
+    })
     await rewindowStale(ctx, tx, charges)
     charges.sort((a, b) =>
       a.subscription_id === b.subscription_id

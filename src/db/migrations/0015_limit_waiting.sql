@@ -1,0 +1,1 @@
+ALTER TABLE "subscriptions" ADD COLUMN "limit_waiting" bigint DEFAULT 0 NOT NULL;
