@@ -1,4 +1,5 @@
 import type { Db } from '../db/client.js'
+import { rfc3339 } from '../db/rfc3339.js'
 
 // Admins: wallets the owner adds; they sign in with SIWE and get the org's controls.
 
@@ -11,6 +12,8 @@ export async function addAdmin(db: Db, p: { orgId: string; address: string }) {
 }
 
 /** The org's admin wallets, oldest first. */
-export const listAdmins = (db: Db, orgId: string) =>
-  db.$client<{ address: string; created_at: Date }[]>`
+export const listAdmins = async (db: Db, orgId: string) =>
+  (
+    await db.$client<{ address: string; created_at: string }[]>`
     select address, created_at from org_admins where org_id = ${orgId} order by created_at`
+  ).map((a) => ({ address: a.address, created_at: rfc3339(a.created_at) }))

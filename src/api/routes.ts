@@ -1,5 +1,6 @@
 import { Router } from 'express'
 import { z } from 'zod'
+import { rfc3339 } from '../db/rfc3339.js'
 import { formatUsd, getBillingSummary, listLedgerEntries } from '../ledger/index.js'
 import { queueRouter } from '../queue/routes.js'
 import { listPayments } from '../settlement/indexChain.js'
@@ -155,7 +156,7 @@ export function v1Router(ctx: AppContext, limits: RateLimits = defaultRateLimits
           collected: l.collectedAfter.toString(),
         },
         memo: l.memo,
-        at: l.createdAt,
+        at: rfc3339(l.createdAt),
       })),
       next: last && lines.length === (q.limit ?? 50) ? `?before=${last.seq}` : null,
     })
@@ -172,7 +173,7 @@ export function v1Router(ctx: AppContext, limits: RateLimits = defaultRateLimits
         failure_reason: p.failureReason,
         tx_hash: p.txHash,
         block: p.blockNumber.toString(),
-        at: p.blockTime,
+        at: rfc3339(p.blockTime),
         explorer_url: p.explorerUrl,
       })),
     })

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import type { Db } from '../db/client.js'
+import { rfc3339 } from '../db/rfc3339.js'
 import { newSessionToken, type Role } from './auth.js'
 
 // Bearer sessions (stored as a SHA-256 hash) and the one-time nonces of Sign-In with Ethereum.
@@ -48,10 +49,10 @@ export type CreateSessionParameters = {
 /** A new session credential (`tg_sess_…`): the plain token is returned once, its hash kept. */
 export async function createSession(db: Db, p: CreateSessionParameters) {
   const { token, hash } = newSessionToken()
-  const [row] = await db.$client<{ expires_at: Date }[]>`
+  const [row] = await db.$client<{ expires_at: string }[]>`
     insert into session_keys (key_hash, org_id, role, address, parent_key_id, expires_at)
     values (${hash}, ${p.orgId}, ${p.role}, ${p.address?.toLowerCase() ?? null}, ${p.parentKeyId ?? null},
       now() + make_interval(secs => ${p.ttlSeconds}))
     returning expires_at`
-  return { token, expiresAt: row!.expires_at }
+  return { token, expiresAt: rfc3339(row!.expires_at) }
 }

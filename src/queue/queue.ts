@@ -1,4 +1,5 @@
 import type { Sql } from 'postgres'
+import { rfc3339 } from '../db/rfc3339.js'
 import { BaseError, NotFoundError } from '../errors.js'
 
 // The work queue's domain: plain SQL over the org's own rows. Every query is scoped by org,
@@ -126,6 +127,13 @@ export const readyCondition = (sql: Sql, orgId: string) => sql`
     select 1 from issue_relations r join issues b on b.id = r.from_id
     where r.to_id = i.id and r.kind = 'blocks' and b.status not in ('done', 'canceled'))`
 
+/** Whether one issue is ready to claim now (open, unleased, unblocked). */
+export async function isReady(sql: Sql, orgId: string, id: string): Promise<boolean> {
+  const rows =
+    await sql`select 1 from issues i where ${readyCondition(sql, orgId)} and i.id = ${id}`
+  return rows.length > 0
+}
+
 /** The next `limit` ready issues in priority order, without claiming (the free peek). */
 export async function peekReady(sql: Sql, orgId: string, limit: number) {
   const rows = await sql<IssueRow[]>`
@@ -207,21 +215,29 @@ export async function listIssues(
   return rows.map(normalize)
 }
 
-export type Comment = { id: string; body: string; created_at: Date }
+export type Comment = { id: string; body: string; created_at: string }
 export type Attachment = {
   id: string
   name: string
   content_type: string
   size_bytes: number
   url: string | null
-  created_at: Date
+  created_at: string
 }
 
+/** A row's `created_at` as RFC 3339 (raw queries read PostgreSQL's own text). */
+const withTime = <T extends { created_at: string }>(r: T): T => ({
+  ...r,
+  created_at: rfc3339(r.created_at),
+})
+
 /** An issue's comments, oldest first. */
-export const listComments = (sql: Sql, issueId: string) =>
-  sql<
-    Comment[]
-  >`select id, body, created_at from issue_comments where issue_id = ${issueId} order by created_at`
+export const listComments = async (sql: Sql, issueId: string) =>
+  (
+    await sql<
+      Comment[]
+    >`select id, body, created_at from issue_comments where issue_id = ${issueId} order by created_at`
+  ).map(withTime)
 
 /** One issue with its comments, labels, relations and attachments (the free `get_issue`). */
 export async function getIssueDetail(sql: Sql, orgId: string, id: string) {
@@ -238,13 +254,19 @@ export async function getIssueDetail(sql: Sql, orgId: string, id: string) {
       Attachment[]
     >`select id, name, content_type, size_bytes::float8 as size_bytes, url, created_at from issue_attachments where issue_id = ${issue.id}`,
   ])
-  return { issue, labels: labels.map((l) => l.label), comments, relations, attachments }
+  return {
+    issue,
+    labels: labels.map((l) => l.label),
+    comments,
+    relations,
+    attachments: attachments.map(withTime),
+  }
 }
 
 export async function addComment(sql: Sql, orgId: string, issueId: string, body: string) {
   const [c] = await sql<Comment[]>`insert into issue_comments (org_id, issue_id, body)
     values (${orgId}, ${issueId}, ${body}) returning id, body, created_at`
-  return c!
+  return withTime(c!)
 }
 
 /** `blocks`: the target is not ready while this issue is open. Adding it twice is a no-op. */
@@ -278,7 +300,7 @@ export async function addAttachment(
   >`insert into issue_attachments (org_id, issue_id, name, content_type, size_bytes, url)
     values (${orgId}, ${issueId}, ${p.name}, ${p.content_type}, ${p.size_bytes}, ${p.url ?? null})
     returning id, name, content_type, size_bytes::float8 as size_bytes, url, created_at`
-  return a!
+  return withTime(a!)
 }
 
 /** Counts by status, live leases, and how many issues are ready to claim (the free `queue_status`). */

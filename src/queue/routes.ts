@@ -15,6 +15,7 @@ import {
   editIssue,
   getIssue,
   getIssueDetail,
+  isReady,
   issueView,
   leaseOf,
   listComments,
@@ -210,6 +211,9 @@ export function queueRouter(ctx: AppContext): Router {
     const issueId = id(req)
     const body = claimBody.parse(req.body ?? {})
     await getIssue(sql, org(res), issueId)
+    // Refused before metering, so a claim that cannot succeed never touches the ledger (one that
+    // loses a race to another agent after this read is voided, as any failed work is).
+    if (!(await isReady(sql, org(res), issueId))) throw new AlreadyClaimedError()
     const { result, outcome } = await metered(
       ctx,
       org(res),
