@@ -1,5 +1,6 @@
 import {
   bookCharges,
+  commitUsage,
   listCharges,
   markChargeFailed,
   reconcileLedger,
@@ -17,19 +18,23 @@ describe('charges the collector takes only in sequence', () => {
     chain,
   }) => {
     const { ctx, meter, org } = await limitedOrg(db, chain)
-    // $0.014 accrued under the $0.50 limit...
+    // $0.014 accrued under the $0.50 limit, and $0.007 held by a reservation...
     await meter.meter({ orgId: org.orgId, action: 'claim_issue' })
     await meter.meter({ orgId: org.orgId, action: 'claim_issue' })
+    const held = await meter.reserve({ orgId: org.orgId, action: 'claim_issue' })
     // ...then the owner cuts the limit to $0.01 on-chain, same period, before the pull.
     await setTermsOnChain(chain, org, { limit: 10_000n, period: 30 * DAY })
     const first = await settleOnce(ctx, { orgIds: [org.orgId] })
     expect(first).toMatchObject({ booked: 1, batches: 1, collected: 0 })
     expect(first.failed.map((f) => f.reason)).toEqual(['limit'])
 
-    // A window on by the ledger's clock, the limit is fresh: $0.007 more is metered and booked
-    // as the next charge.
+    // A window on by the ledger's clock, the $0.014 owed still takes the whole $0.01 limit:
+    // nothing new is served. The reservation is committed, and booked as the next charge.
     const later = makeMeter(db, () => BigInt(Date.now() + 31 * DAY * 1000) * 1000n)
-    await later.meter({ orgId: org.orgId, action: 'claim_issue' })
+    await expect(later.meter({ orgId: org.orgId, action: 'claim_issue' })).rejects.toMatchObject({
+      code: 'SPEND_CAP_REACHED',
+    })
+    await commitUsage(db, { orgId: org.orgId, usageId: held.usageId, quantity: 1 })
     const nonce = () =>
       chain.operator.getTransactionCount({ address: chain.operator.account.address })
     const before = await nonce()
