@@ -71,19 +71,37 @@ export async function bookCharges(db: Db, p: { orgId: string }): Promise<Charge[
         and charge_id is null and billable_amount > 0 and status in ('recorded', 'committed')
       group by window_index order by window_index`
     if (windows.length === 0) return []
-    const [sub] = await tx<{ last_seq: number }[]>`
-      select last_seq from subscriptions where id = ${account.subscriptionId} for update`
+    const [sub] = await tx<{ last_seq: number; last_window: number | null }[]>`
+      select s.last_seq, (select c.window_index from charges c
+        where c.subscription_id = s.id and c.seq = s.last_seq) as last_window
+      from subscriptions s where s.id = ${account.subscriptionId} for update`
     let seq = sub!.last_seq
     const at = nowMicros()
     // Usage never lies in a later window than now — except usage metered under provisional
     // windows (a held authorization's) that the collector's later start replaced: it is due in
-    // the collector's current window, the only one it takes for it.
+    // the collector's current window, the only one it takes for it. And windows never go back
+    // along seq (the collector refuses a window before its last): usage of an older window (a
+    // reservation committed late) goes in the window of the charge before it.
     const current = windowIndexAt(account.windowStart, account.windowSeconds, at)
+    // (Never past now: windows a new period restarted are counted afresh.)
+    const floor = Math.min(sub!.last_window ?? 0, current ?? Number.MAX_SAFE_INTEGER)
+    const merged: { window: number; amount: bigint; ids: bigint[] }[] = []
+    for (const w of windows) {
+      const window = Math.max(
+        floor,
+        Math.min(w.window_index ?? 0, current ?? Number.MAX_SAFE_INTEGER),
+      )
+      const last = merged.at(-1)
+      if (last?.window === window) {
+        last.amount += BigInt(w.amount)
+        last.ids.push(...w.ids)
+      } else merged.push({ window, amount: BigInt(w.amount), ids: [...w.ids] })
+    }
     const out: Charge[] = []
     const entries = []
-    for (const w of windows) {
+    for (const w of merged) {
       seq += 1
-      const window = Math.min(w.window_index ?? 0, current ?? Number.MAX_SAFE_INTEGER)
+      const window = w.window
       const [row] = await tx<ChargeRow[]>`
         insert into charges (org_id, subscription_id, seq, window_index, amount, status)
         values (${p.orgId}, ${account.subscriptionId}, ${seq}, ${window}, ${w.amount.toString()}, 'booked')

@@ -151,7 +151,8 @@ async function claimBatch(ctx: SettlementContext, limit: number, sent: readonly 
         .filter((c) => fitting.has(c.id.toString()))
         .map((c) => c.subscription_id),
     })
-    await rewindowStale(ctx, tx, charges)
+    const current = await rewindowStale(ctx, tx, charges)
+    await keepWindowsMonotonic(tx, charges, current)
     charges.sort((a, b) =>
       a.subscription_id === b.subscription_id
         ? a.seq - b.seq
@@ -258,6 +259,47 @@ async function rewindowStale(
     else if (c.window_index + 1 < now) c.window_index = now - 1
     else continue
     await tx`update charges set window_index = ${c.window_index}, updated_at = clock_timestamp() where id = ${c.id.toString()}`
+  }
+  return current
+}
+
+/**
+ * The collector refuses a window before its subscription's last one, so a charge never goes in
+ * a window before its predecessor's (a predecessor carried into a later window for the limit, or
+ * moved by `rewindowStale`, takes its successors along): sent earlier, it could only fail
+ * `window`, and every later charge `seq_gap`. Moved into a later window, it counts there, on the
+ * ledger as on-chain.
+ */
+async function keepWindowsMonotonic(
+  tx: postgres.TransactionSql,
+  charges: ClaimedCharge[],
+  current: ReadonlyMap<string, number>,
+) {
+  const bySubscription = new Map<string, ClaimedCharge[]>()
+  for (const c of charges) {
+    const list = bySubscription.get(c.subscription_id) ?? []
+    list.push(c)
+    bySubscription.set(c.subscription_id, list)
+  }
+  const firsts = [...bySubscription.values()].map((list) => {
+    list.sort((a, b) => a.seq - b.seq)
+    return list[0]!
+  })
+  const previous = await tx<{ subscription_id: string; window_index: number }[]>`
+    select c.subscription_id, c.window_index from charges c
+    join unnest(${firsts.map((c) => c.subscription_id)}::text[], ${firsts.map((c) => c.seq - 1)}::int4[]) as q(subscription_id, seq)
+      on c.subscription_id = q.subscription_id and c.seq = q.seq`
+  const floorOf = new Map(previous.map((p) => [p.subscription_id, p.window_index]))
+  for (const [subscriptionId, list] of bySubscription) {
+    // Never past the chain's current window: windows a new period restarted count afresh.
+    let floor = Math.min(
+      floorOf.get(subscriptionId) ?? 0,
+      current.get(subscriptionId) ?? Number.MAX_SAFE_INTEGER,
+    )
+    for (const c of list) {
+      if (c.window_index < floor) await carryIntoWindow(tx, c, floor)
+      floor = c.window_index
+    }
   }
 }
 
