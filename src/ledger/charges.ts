@@ -194,7 +194,7 @@ export async function markChargeFailed(db: Db, p: { chargeId: string; reason: st
     const account = await lockAccount(tx, c.org_id)
     await tx`
       update charges set status = 'failed', failure_reason = ${p.reason}, updated_at = clock_timestamp()
-      where id = ${p.chargeId} and status <> 'collected'`
+      where id = ${p.chargeId} and status not in ('collected', 'written_off')`
     await appendEntries(tx, [
       entryFor(account, {
         kind: 'charge_failed',

@@ -1,15 +1,13 @@
 import { collectorAbi, usdcAbi } from '../chain/abis.js'
 import {
   applyChainTerms,
-  bookCharges,
   carryUnchargedIntoWindow,
-  listCharges,
   lowerAllowance,
   setSubscriptionState,
-  writeOffCharge,
 } from '../ledger/index.js'
 import { subscriptionKey } from '../subscriptions/typedData.js'
 import type { SettlementContext } from './context.js'
+import { resolveOwnerCancel } from './resolveOwnerCancel.js'
 
 export type TruthChange = {
   subscriptionId: string
@@ -110,12 +108,13 @@ export async function checkChainTruth(
     if (!change) continue
     if (change.to === 'canceled') {
       // The owner's own cancel transaction: nothing can be pulled any more; write off what is owed.
-      await bookCharges(ctx.db, { orgId: s.org_id })
-      for (const c of await listCharges(ctx.db, { orgId: s.org_id, limit: 1000 })) {
-        if (c.subscriptionId === s.id && ['booked', 'failed', 'submitted'].includes(c.status)) {
-          await writeOffCharge(ctx.db, { chargeId: c.id, reason: 'canceled on-chain by the owner' })
-        }
-      }
+      await resolveOwnerCancel(ctx, {
+        orgId: s.org_id,
+        subscriptionId: s.id,
+        reason: change.reason,
+      })
+      changes.push(change)
+      continue
     }
     await setSubscriptionState(ctx.db, {
       subscriptionId: s.id,

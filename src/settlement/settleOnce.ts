@@ -19,6 +19,7 @@ import {
   stateForFailure,
   unpackCollected,
 } from './context.js'
+import { resolveOwnerCancel } from './resolveOwnerCancel.js'
 import { submitHeldAuthorization } from './submitHeldAuthorization.js'
 
 type ClaimedCharge = {
@@ -344,6 +345,15 @@ async function applyFailure(
   }
   await markChargeFailed(ctx.db, { chargeId: charge.id.toString(), reason })
   report.failed.push({ chargeId: charge.id.toString(), reason })
+  if (reason === 'canceled') {
+    // The owner canceled on-chain themselves: what is owed can never be pulled.
+    await resolveOwnerCancel(ctx, {
+      orgId: charge.org_id,
+      subscriptionId: charge.subscription_id,
+      reason: 'pull_failed:canceled',
+    })
+    return
+  }
   const to = stateForFailure(reason)
   if (to) {
     const [s] = await ctx.db.$client<
@@ -490,6 +500,16 @@ export async function recoverOpenBatches(
     }
     await ctx.db
       .$client`update settlement_batches set status = 'reconciled', updated_at = clock_timestamp() where id = ${batch.id.toString()}`
+    // Back to booked on a subscription canceled meanwhile: nothing can pull them any more.
+    const canceled = await ctx.db.$client<{ org_id: string; subscription_id: string }[]>`
+      select distinct c.org_id, c.subscription_id from charges c join subscriptions s on s.id = c.subscription_id
+      where c.id = any(${batch.charge_ids.map(String)}::int8[]) and c.status = 'booked' and s.state = 'canceled'`
+    for (const c of canceled)
+      await resolveOwnerCancel(ctx, {
+        orgId: c.org_id,
+        subscriptionId: c.subscription_id,
+        reason: 'canceled',
+      })
   }
   return recovered
 }
