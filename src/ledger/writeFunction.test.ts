@@ -1,6 +1,11 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { describe, expect, test } from 'vitest'
-import { CHECK_FUNCTION, checkFunctionSql, WRITE_FUNCTION, writeFunctionSql } from './meter.js'
+import {
+  CHECK_FUNCTION,
+  checkFunctionSql,
+  WRITE_FUNCTION,
+  writeFunctionSql,
+} from './meter/batchSql.js'
 
 const migrations = new URL('../db/migrations/', import.meta.url)
 
