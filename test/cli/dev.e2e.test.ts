@@ -79,6 +79,25 @@ test('tollgate dev starts everything on embedded defaults and stops cleanly', as
   expect(health.chain.chain_id).toBe(31337)
   expect(health.chain.usdc.name).toBe('USD Coin')
 
+  // Hostile action names (each once on a cached account) answer 400 and the process meters on.
+  const signup = await fetch(`${summary.api}/v1/orgs`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'Hostile', owner_address: `0x${'ab'.repeat(20)}` }),
+  }).then((r) => r.json())
+  const usage = (path: string, action: string) =>
+    fetch(`${summary.api}/v1/usage${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${signup.api_key}` },
+      body: JSON.stringify({ action }),
+    }).then(async (r) => [action, r.status, (await r.json()).error?.code ?? null])
+  for (const action of ['constructor', 'toString', '__proto__', 'hasOwnProperty', 'valueOf']) {
+    expect(await usage('', 'heartbeat')).toEqual(['heartbeat', 201, null])
+    expect(await usage('', action)).toEqual([action, 400, 'UNKNOWN_ACTION'])
+    expect(await usage('/check', action)).toEqual([action, 400, 'UNKNOWN_ACTION'])
+  }
+  expect(await usage('', 'save_comment')).toEqual(['save_comment', 201, null])
+
   // The demo: simulated agents cross the billing threshold and a real pull lands on-chain.
   const demo = await new Promise<{ demo: { collected_micros: string; tx_hash: string } }>(
     (ok, fail) => {
