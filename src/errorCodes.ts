@@ -8,6 +8,18 @@ export const errorCodes = {
   MALFORMED_JSON: { status: 400, description: 'the body is not JSON' },
   BAD_REQUEST: { status: 400, description: 'the body cannot be read (charset, encoding)' },
   UNKNOWN_ACTION: { status: 400, description: 'the rate card has no such action' },
+  INVALID_TEXT: {
+    status: 400,
+    description: 'a text value holds NUL or an unpaired surrogate (PostgreSQL cannot store it)',
+  },
+  MALFORMED_URL: {
+    status: 400,
+    description: 'the path or query is not valid percent-encoded UTF-8',
+  },
+  MALFORMED_BODY: {
+    status: 400,
+    description: 'the body cannot be read (not what its Content-Encoding says, cut short)',
+  },
   SIGNATURE_REJECTED: { status: 400, description: 'a signed authorization does not verify' },
   UNAUTHORIZED: { status: 401, description: 'no credential, or an unknown or expired one' },
   BILLING_INACTIVE: {
@@ -36,12 +48,14 @@ export const errorCodes = {
   ALREADY_CLAIMED: { status: 409, description: 'the issue is leased by someone else' },
   INVALID_TRANSITION: { status: 409, description: 'the subscription cannot move to that state' },
   USAGE_STATE: { status: 409, description: 'the usage is not in a state that allows this' },
+  REQUEST_TIMEOUT: { status: 408, description: 'the request did not arrive in time' },
   PAYLOAD_TOO_LARGE: { status: 413, description: 'the body is over 64 kB' },
   UNSUPPORTED_MEDIA_TYPE: {
     status: 415,
     description: 'a charset or content encoding the server does not read',
   },
   RATE_LIMITED: { status: 429, description: 'too many requests; slow down and retry' },
+  HEADERS_TOO_LARGE: { status: 431, description: "the request's headers are over 16 kB" },
   INTERNAL: { status: 500, description: 'a bug: reported, never expected' },
   METERING_FAILED: {
     status: 500,

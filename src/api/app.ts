@@ -1,10 +1,13 @@
+import type { Server } from 'node:http'
 import express, { type Express, type RequestHandler } from 'express'
 import { dashboardRouter } from '../web/dashboardPage.js'
 import { manageRouter } from '../web/manageRoutes.js'
+import { answerClientErrors } from './answerClientErrors.js'
 import type { AppContext } from './context.js'
 import { errorHandler, notFoundHandler } from './errorHandler.js'
 import { getHealth } from './health.js'
 import { openApiDocument } from './openapi.js'
+import { parseQueryString } from './parseQueryString.js'
 import { defaultRateLimits, keyRateLimit } from './rateLimits.js'
 import { v1Router } from './routes.js'
 
@@ -16,8 +19,17 @@ export function createApp(ctx: AppContext): Express {
   const app = express()
   app.disable('x-powered-by')
   app.set('trust proxy', 'loopback')
+  app.set('query parser', parseQueryString)
+  // Every server this app listens on answers the HTTP parser's refusals in the envelope too.
+  const listen = app.listen.bind(app) as (...args: unknown[]) => Server
+  app.listen = ((...args: unknown[]) => answerClientErrors(listen(...args))) as Express['listen']
 
   app.use(securityHeaders)
+  // The query is parsed (and a malformed one refused) once, before any route reads it.
+  app.use((req, _res, next) => {
+    void req.query
+    next()
+  })
   if (ctx.config.product.publicBaseUrl.startsWith('https://'))
     app.use((_req, res, next) => {
       res.setHeader('Strict-Transport-Security', 'max-age=31536000; includeSubDomains')

@@ -5,6 +5,7 @@ import { databaseUnavailable } from '../db/client.js'
 import type { ErrorCode } from '../errorCodes.js'
 import { BaseError, RetryableError } from '../errors.js'
 import type { Logger } from '../log.js'
+import { INVALID_TEXT } from './text.js'
 
 /** The one JSON error envelope: `{ "error": { "code", "message", ...details } }`. */
 export type ErrorBody = { error: { code: ErrorCode; message: string } & Record<string, unknown> }
@@ -42,7 +43,7 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
       status = 400
       body = {
         error: {
-          code: 'VALIDATION_FAILED',
+          code: err.issues.some(isInvalidText) ? INVALID_TEXT : 'VALIDATION_FAILED',
           message: 'the request is not valid',
           issues: err.issues.map((i) => ({
             path: i.path.map(String),
@@ -51,18 +52,27 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
           })),
         },
       }
-    } else if (err && typeof err === 'object' && 'type' in err && typeof err.status === 'number') {
-      // body-parser's errors: entity.too.large, entity.parse.failed, charset/encoding problems.
-      status = err.status >= 400 && err.status < 500 ? err.status : 400
-      const code =
-        err.type === 'entity.too.large'
-          ? 'PAYLOAD_TOO_LARGE'
-          : err.type === 'entity.parse.failed'
-            ? 'MALFORMED_JSON'
-            : status === 415
-              ? 'UNSUPPORTED_MEDIA_TYPE'
-              : 'BAD_REQUEST'
-      body = { error: { code, message: String((err as { message?: string }).message ?? code) } }
+    } else if (err instanceof URIError && (err as { status?: unknown }).status === 400) {
+      // The router could not decode a path parameter (`/v1/issues/%E0%A4%A`).
+      status = 400
+      body = {
+        error: {
+          code: 'MALFORMED_URL',
+          message: 'the URL path is not valid percent-encoded UTF-8',
+        },
+      }
+    } else if (isClientHttpError(err)) {
+      // body-parser's errors: its own (`type`), and a decompression stream's failure (a body
+      // that is not what its Content-Encoding says), which it passes on with status 400.
+      status = err.status
+      const known = typeof err.type === 'string' ? bodyErrors.get(err.type) : undefined
+      const code = known?.code ?? (typeof err.type === 'string' ? 'BAD_REQUEST' : 'MALFORMED_BODY')
+      const message =
+        typeof err.type === 'string'
+          ? String(err.message)
+          : 'the request body could not be decoded as its Content-Encoding says'
+      if (known) status = known.status
+      body = { error: { code, message } }
     } else {
       log.error('unhandled error', {
         method: req.method,
@@ -87,6 +97,32 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
     res.status(status).json(body)
   }
 }
+
+/** A zod issue raised by the shared `text()` schema. */
+const isInvalidText = (issue: { code: string }) =>
+  issue.code === 'custom' &&
+  (issue as { params?: { code?: unknown } }).params?.code === INVALID_TEXT
+
+/** An error from the HTTP layer (body-parser, http-errors) that blames the request: 4xx. */
+const isClientHttpError = (
+  err: unknown,
+): err is { status: number; type?: unknown; message: unknown } =>
+  typeof err === 'object' &&
+  err !== null &&
+  typeof (err as { status?: unknown }).status === 'number' &&
+  (err as { status: number }).status >= 400 &&
+  (err as { status: number }).status < 500
+
+/** body-parser's error types, as the status and stable code the API answers them with. */
+const bodyErrors = new Map<string, { status: number; code: ErrorCode }>([
+  ['entity.too.large', { status: 413, code: 'PAYLOAD_TOO_LARGE' }],
+  ['entity.parse.failed', { status: 400, code: 'MALFORMED_JSON' }],
+  ['entity.verify.failed', { status: 400, code: 'MALFORMED_BODY' }],
+  ['request.aborted', { status: 400, code: 'MALFORMED_BODY' }],
+  ['request.size.invalid', { status: 400, code: 'MALFORMED_BODY' }],
+  ['encoding.unsupported', { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' }],
+  ['charset.unsupported', { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' }],
+])
 
 /** 404 in the same envelope for any route nobody claimed. */
 export const notFoundHandler: RequestHandler = (req, res) => {

@@ -17,13 +17,14 @@ import {
   walletOrgs,
   walletOrgsNamed,
 } from './sessions.js'
+import { text } from './text.js'
 
 export const siweBody = z.strictObject({
-  message: z.string().min(1).max(4_000),
+  message: text().min(1).max(4_000),
   signature: z.string().regex(/^0x[0-9a-fA-F]{130,}$/),
   org_id: z.uuid().optional(),
 })
-export const keyBody = z.strictObject({ label: z.string().trim().max(100).optional() })
+export const keyBody = z.strictObject({ label: text().trim().max(100).optional() })
 export const sessionKeyBody = z.strictObject({
   ttl_seconds: z
     .number()
@@ -32,7 +33,7 @@ export const sessionKeyBody = z.strictObject({
     .max(24 * 3600)
     .optional(),
 })
-export const adminBody = z.strictObject({ address: z.string().max(64) })
+export const adminBody = z.strictObject({ address: text().max(64) })
 export const switchOrgBody = z.strictObject({ org_id: z.uuid() })
 
 const ownerSessionSeconds = 12 * 3600

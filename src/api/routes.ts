@@ -12,15 +12,16 @@ import { idempotencyKeyOf, idempotent } from './idempotency.js'
 import { meteredView } from './metering.js'
 import { authRouter, keyRouter } from './ownerRoutes.js'
 import { defaultRateLimits, type RateLimits, signupRateLimit } from './rateLimits.js'
+import { text } from './text.js'
 
 export const usageBody = z.object({
-  action: z.string().min(1).max(64),
+  action: text().min(1).max(64),
   quantity: z.number().int().min(1).max(10_000).optional(),
   lease_claimed_at: z.iso.datetime().optional(),
 })
 export const orgBody = z.object({
-  name: z.string().trim().min(1).max(200),
-  owner_address: z.string().max(64),
+  name: text().trim().min(1).max(200),
+  owner_address: text().max(64),
 })
 export const pageQuery = z.object({
   before: z
@@ -28,7 +29,7 @@ export const pageQuery = z.object({
     .regex(/^\d{1,19}$/)
     .optional(),
   limit: z.coerce.number().int().min(1).max(500).optional(),
-  type: z.string().max(500).optional(),
+  type: text().max(500).optional(),
 })
 
 /** Micro-credits as a decimal string and as dollars formatted from integers. */
