@@ -11,25 +11,46 @@ import { resolveOwnerCancel } from './resolveOwnerCancel.js'
 
 export type TruthChange = {
   subscriptionId: string
-  to: 'lapsed' | 'canceled' | 'needs_reauth'
+  to: 'lapsed' | 'canceled' | 'needs_reauth' | 'active'
   reason: string
 }
+
+/**
+ * Lapses whose cause clears by itself — the token unpaused, the owner's wallet funded — without
+ * the owner signing anything: the check reads them again, and puts the subscription back to
+ * `active` once nothing blocks a pull (its failed charges are then sent again).
+ */
+const selfClearing = ['token_paused', 'balance_empty', 'pull_failed:paused', 'pull_failed:balance']
 
 /**
  * Reads what the chain says about every active subscription — the owner's allowance for the
  * collector, their balance, the blacklist, the token's pause, the collector's own status — so that one revoked,
  * drained or canceled on-chain is never shown `active` (a wallet SDK once reported revoked,
- * never-charged subscriptions as active). Runs before booking and on a timer.
+ * never-charged subscriptions as active). Runs before booking and on a timer (which is the
+ * backoff of a self-clearing lapse: read again each time, never a pull until the cause is gone).
  */
 export async function checkChainTruth(
   ctx: SettlementContext,
   p: { orgIds?: string[] } = {},
 ): Promise<TruthChange[]> {
   const subs = await ctx.db.$client<
-    { id: string; org_id: string; owner: string; allowance: bigint; terms_nonce: number }[]
+    {
+      id: string
+      org_id: string
+      owner: string
+      allowance: bigint
+      terms_nonce: number
+      state: string
+      state_reason: string | null
+      next_owed: bigint | null
+    }[]
   >`
-    select s.id, s.org_id, s.owner, s.allowance, s.terms_nonce from subscriptions s join billing_accounts a on a.subscription_id = s.id
-    where s.state = 'active' and s.owner is not null
+    select s.id, s.org_id, s.owner, s.allowance, s.terms_nonce, s.state, s.state_reason,
+      (select c.amount from charges c where c.subscription_id = s.id
+         and c.status in ('booked', 'failed', 'submitted') order by c.seq limit 1) as next_owed
+    from subscriptions s join billing_accounts a on a.subscription_id = s.id
+    where (s.state = 'active' or (s.state = 'lapsed' and s.state_reason = any(${selfClearing}::text[])))
+      and s.owner is not null
       -- A held authorization not yet sent: the chain has nothing yet (allowance 0, no code), and
       -- that is no revocation; settlement sends it when a charge is due.
       and not exists (select 1 from held_authorizations h where h.subscription_id = s.id
@@ -83,6 +104,17 @@ export async function checkChainTruth(
       if (windowsRestarted)
         await carryUnchargedIntoWindow(ctx.db, { orgId: s.org_id, subscriptionId: s.id })
     }
+    if (s.state === 'lapsed') {
+      const change = await recheckLapse(ctx, s, {
+        canceled: Number(onChain.status) === 2,
+        paused,
+        allowance,
+        blacklisted,
+        balance,
+      })
+      if (change) changes.push(change)
+      continue
+    }
     let change: TruthChange | undefined
     if (Number(onChain.status) === 2)
       change = { subscriptionId: s.id, to: 'canceled', reason: 'canceled_on_chain' }
@@ -125,4 +157,52 @@ export async function checkChainTruth(
     changes.push(change)
   }
   return changes
+}
+
+/**
+ * A self-clearing lapse read again: back to `active` once nothing blocks a pull (the balance
+ * covers the next charge owed); moved to the reason that now blocks it when that one needs the
+ * owner (a revoked allowance, a blacklisted payer); left as it is while its cause lasts.
+ */
+async function recheckLapse(
+  ctx: SettlementContext,
+  s: { id: string; org_id: string; state_reason: string | null; next_owed: bigint | null },
+  chain: {
+    canceled: boolean
+    paused: boolean
+    allowance: bigint
+    blacklisted: boolean
+    balance: bigint
+  },
+): Promise<TruthChange | undefined> {
+  if (chain.canceled) {
+    await resolveOwnerCancel(ctx, {
+      orgId: s.org_id,
+      subscriptionId: s.id,
+      reason: 'canceled_on_chain',
+    })
+    return { subscriptionId: s.id, to: 'canceled', reason: 'canceled_on_chain' }
+  }
+  const needed = s.next_owed !== null && BigInt(s.next_owed) > 0n ? BigInt(s.next_owed) : 1n
+  const cause = chain.paused
+    ? 'token_paused'
+    : chain.allowance === 0n
+      ? 'allowance_revoked'
+      : chain.blacklisted
+        ? 'blacklisted'
+        : chain.balance < needed
+          ? 'balance_empty'
+          : undefined
+  // Still the same kind of cause (a pull's or a check's wording of it): nothing to record.
+  if (cause === 'token_paused' || cause === 'balance_empty') return undefined
+  const change: TruthChange = cause
+    ? { subscriptionId: s.id, to: 'lapsed', reason: cause }
+    : { subscriptionId: s.id, to: 'active', reason: `cleared:${s.state_reason}` }
+  await setSubscriptionState(ctx.db, {
+    subscriptionId: s.id,
+    to: change.to,
+    cause: 'chain',
+    reason: change.reason,
+  })
+  return change
 }
