@@ -17,6 +17,7 @@ type SubscriptionRow = {
   last_seq: number
   collected_seq: number
   in_flight: number
+  in_flight_amount: bigint
   held: boolean
 }
 
@@ -39,6 +40,7 @@ export async function matchSubscriptions(
       s.window_seconds, s.terms_nonce, s.last_seq,
       coalesce((select max(c.seq) from charges c where c.subscription_id = s.id and c.status = 'collected'), 0)::int4 as collected_seq,
       (select count(*) from charges c where c.subscription_id = s.id and c.status = 'submitted')::int4 as in_flight,
+      coalesce((select sum(c.amount) from charges c where c.subscription_id = s.id and c.status = 'submitted'), 0)::int8 as in_flight_amount,
       exists (select 1 from held_authorizations h where h.subscription_id = s.id
               and h.submitted_at is null and h.dropped_at is null) as held
     from subscriptions s
@@ -94,14 +96,11 @@ async function matchOne(ctx: ReconcileContext, s: SubscriptionRow): Promise<Ledg
     )
   if (onChain.owner.toLowerCase() !== s.owner.toLowerCase())
     at('owner', 'owner = the collector', onChain.owner, s.owner)
-  if (BigInt(onChain.totalCollected) !== s.drawn)
-    at(
-      'drawn',
-      `drawn = collector totalCollected (${s.id})`,
-      onChain.totalCollected,
-      s.drawn,
-      BigInt(onChain.totalCollected) < s.drawn,
-    )
+  // Charges sent and not yet confirmed may or may not be mined: the collector may be ahead of
+  // `drawn` by them, never by more, never behind.
+  const total = BigInt(onChain.totalCollected)
+  if (total < s.drawn || total > s.drawn + s.in_flight_amount)
+    at('drawn', `drawn = collector totalCollected (${s.id})`, total, s.drawn)
   const lastSeq = Number(onChain.lastSeq)
   if (lastSeq < s.collected_seq)
     // The chain lost a collection (gone back), or a charge row's seq is wrong: the charge

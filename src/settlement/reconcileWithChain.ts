@@ -4,6 +4,7 @@ import { type LedgerMismatch, reconcileCharges, reconcileLedger } from '../ledge
 import { type ChainReader, detectChainRollback } from './detectChainRollback.js'
 import { matchCollectedCharges } from './matchCollectedCharges.js'
 import { matchSubscriptions } from './matchSubscriptions.js'
+import { matchUncollectedCharges } from './matchUncollectedCharges.js'
 
 /** What reconcile reads: the database and the chain, with no key — it sends nothing. */
 export type ReconcileContext = { db: Db; client: ChainReader; deployment: Deployment }
@@ -19,6 +20,7 @@ export const reconcileMatchers: ReconcileMatcher[] = [
   (ctx, p) => reconcileLedger(ctx.db, p),
   (ctx, p) => reconcileCharges(ctx.db, p),
   matchCollectedCharges,
+  matchUncollectedCharges,
   matchSubscriptions,
 ]
 

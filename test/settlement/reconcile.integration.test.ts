@@ -60,6 +60,11 @@ describe('reconcile, one row at a time', () => {
         { ...row, field: 'tx_hash', expected: 'no such transaction' },
       ],
       [
+        'status: failed, though collected',
+        "update charges set status = 'failed', failure_reason = 'balance'",
+        { ...row, field: 'status', expected: 'collected 7000', actual: 'failed' },
+      ],
+      [
         'owner',
         `update subscriptions set owner = '${stranger}'`,
         {
