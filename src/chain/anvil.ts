@@ -1,6 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process'
+import { closeSync, existsSync, fsyncSync, openSync, renameSync, writeSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { resolve } from 'node:path'
+import { gunzipSync } from 'node:zlib'
 import { projectRoot } from '../config/index.js'
 
 const arch = process.arch === 'x64' ? 'amd64' : process.arch
@@ -18,8 +20,13 @@ export const anvilBin = resolve(
 export type StartAnvilParameters = {
   /** 0 picks a free port. */
   port?: number
-  /** Load state from this file at start and dump it there on exit, so a dev chain survives restarts. */
+  /**
+   * Load state from this file at start, and write it there after every new block and on stop,
+   * so a dev chain survives restarts — an abrupt one (SIGKILL, a crash, power off) too.
+   */
   stateFile?: string
+  /** How often to look for a new block to save, in milliseconds (default 200). */
+  stateIntervalMs?: number
   /** Seconds between blocks; by default a block is mined per transaction. */
   blockTime?: number
   chainId?: number
@@ -61,7 +68,10 @@ export async function startAnvil(parameters: StartAnvilParameters = {}): Promise
     '--chain-id',
     String(parameters.chainId ?? 31337),
   ]
-  if (parameters.stateFile) args.push('--state', parameters.stateFile)
+  // Loaded by anvil, saved by us: anvil's own dumps (on exit, or `--state-interval`) write the
+  // file in place, and a kill mid-write leaves a chain that cannot load.
+  if (parameters.stateFile && existsSync(parameters.stateFile))
+    args.push('--load-state', parameters.stateFile)
   if (parameters.blockTime) args.push('--block-time', String(parameters.blockTime))
   args.push(...(parameters.args ?? []))
   const child = spawn(anvilBin, args, { stdio: ['ignore', 'pipe', 'pipe'] })
@@ -92,14 +102,17 @@ export async function startAnvil(parameters: StartAnvilParameters = {}): Promise
     }
     await new Promise((r) => setTimeout(r, 50))
   }
+  const saver = parameters.stateFile
+    ? saveStateOnNewBlocks(rpcUrl, parameters.stateFile, parameters.stateIntervalMs ?? 200)
+    : undefined
   return {
     rpcUrl,
     port,
     process: child,
     stop: async () => {
       process.off('exit', killOnExit)
+      await saver?.stop()
       if (child.exitCode !== null) return
-      // SIGTERM lets anvil dump --state before it exits.
       await new Promise<void>((done) => {
         const timer = setTimeout(() => child.kill('SIGKILL'), 5_000)
         child.once('exit', () => {
@@ -108,6 +121,57 @@ export async function startAnvil(parameters: StartAnvilParameters = {}): Promise
         })
         child.kill('SIGTERM')
       })
+    },
+  }
+}
+
+async function rpc<T>(rpcUrl: string, method: string, params: unknown[] = []): Promise<T> {
+  const res = await fetch(rpcUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+  })
+  const body = (await res.json()) as { result?: T; error?: { message: string } }
+  if (body.error) throw new Error(`${method}: ${body.error.message}`)
+  return body.result as T
+}
+
+/**
+ * Saves anvil's state to `file` whenever the chain has a new block (and once more on stop):
+ * written to a temporary file, synced, then renamed over the old one, so the file always
+ * holds a whole state — the last block's, or at worst the one before it.
+ */
+function saveStateOnNewBlocks(rpcUrl: string, file: string, everyMs: number) {
+  let saved: string | undefined
+  let running: Promise<void> = Promise.resolve()
+  const save = async () => {
+    const head = await rpc<string>(rpcUrl, 'eth_blockNumber')
+    if (head === saved) return
+    // anvil answers the same JSON `--load-state` reads, gzipped and hex-encoded.
+    const dump = await rpc<string>(rpcUrl, 'anvil_dumpState')
+    const json = gunzipSync(Buffer.from(dump.slice(2), 'hex'))
+    const tmp = `${file}.tmp`
+    const fd = openSync(tmp, 'w', 0o600)
+    try {
+      writeSync(fd, json)
+      fsyncSync(fd)
+    } finally {
+      closeSync(fd)
+    }
+    renameSync(tmp, file)
+    saved = head
+  }
+  const tick = () => {
+    // One save at a time; a node that does not answer (stopping, restarting) is tried next tick.
+    running = running.then(save).catch(() => {})
+  }
+  const timer = setInterval(tick, everyMs)
+  timer.unref()
+  return {
+    stop: async () => {
+      clearInterval(timer)
+      tick()
+      await running
     },
   }
 }

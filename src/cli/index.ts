@@ -26,8 +26,14 @@ program
   .option('--json', 'print the summary as one JSON line')
   .option('--no-demo', 'skip the demo org and its simulated agents')
   .option('--demo-seconds <n>', 'how long the simulated agents run', '15')
-  .action((opts: { json?: boolean; demo: boolean; demoSeconds: string }) =>
-    dev({ json: opts.json, demo: opts.demo, demoSeconds: Number(opts.demoSeconds) }),
+  .option('--reset', 'start afresh: an empty embedded database and a new local chain')
+  .action((opts: { json?: boolean; demo: boolean; demoSeconds: string; reset?: boolean }) =>
+    dev({
+      json: opts.json,
+      demo: opts.demo,
+      demoSeconds: Number(opts.demoSeconds),
+      reset: opts.reset,
+    }),
   )
 
 const db = program.command('db').description('database maintenance')

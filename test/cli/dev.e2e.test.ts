@@ -1,9 +1,10 @@
-import { spawn } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { type ChildProcess, spawn } from 'node:child_process'
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, expect, test } from 'vitest'
+import { afterAll, describe, expect, test } from 'vitest'
 import { freePort } from '../../src/chain/anvil.js'
+import { tollgate } from './run.js'
 
 const dataDir = mkdtempSync(join(tmpdir(), 'tollgate-dev-'))
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }))
@@ -125,3 +126,101 @@ test('tollgate dev starts everything on embedded defaults and stops cleanly', as
   await new Promise((r) => setTimeout(r, 500))
   expect(children.filter(alive)).toEqual([])
 }, 240_000)
+
+/** `tollgate dev` on this file's data folder and ports, in a process group of its own. */
+function startDev(env: NodeJS.ProcessEnv, args: string[]) {
+  const child = spawn('node', ['bin/tollgate.mjs', 'dev', '--json', ...args], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  })
+  const out = { stdout: '', stderr: '' }
+  child.stdout!.on('data', (d) => (out.stdout += d))
+  child.stderr!.on('data', (d) => (out.stderr += d))
+  const exited = new Promise<number | null>((ok) => child.on('exit', ok))
+  /** Resolves with the first stdout line starting with `prefix`, or undefined if dev exits first. */
+  const line = (prefix: string, ms: number) =>
+    new Promise<string | undefined>((ok, fail) => {
+      const timer = setTimeout(
+        () => fail(new Error(`no ${prefix} in time: ${out.stdout} ${out.stderr}`)),
+        ms,
+      )
+      const look = () => {
+        const found = out.stdout.split('\n').find((l) => l.startsWith(prefix))
+        if (found) {
+          clearTimeout(timer)
+          ok(found)
+        }
+      }
+      child.stdout!.on('data', look)
+      void exited.then(() => {
+        clearTimeout(timer)
+        look()
+        ok(undefined)
+      })
+      look()
+    })
+  return { child: child as ChildProcess, out, exited, line }
+}
+
+// The same data folder as the test above: PostgreSQL and the chain are already set up.
+describe.sequential('a dev stack killed abruptly', () => {
+  let ports: { pg: number; anvil: number; api: number }
+  let env: NodeJS.ProcessEnv
+  const stateFile = join(dataDir, 'anvil-state.json')
+  const olderState = join(dataDir, 'older-state.json')
+
+  test('killed with SIGKILL mid-run (anvil too), it comes back on the same chain or says it cannot', async () => {
+    ports = { pg: await freePort(), anvil: await freePort(), api: await freePort() }
+    env = {
+      ...process.env,
+      TOLLGATE_DATA_DIR: dataDir,
+      EMBEDDED_PG_PORT: String(ports.pg),
+      ANVIL_PORT: String(ports.anvil),
+      PORT: String(ports.api),
+    }
+    delete env.DATABASE_URL
+    delete env.RPC_URL
+    delete env.OPERATOR_KEY
+    copyFileSync(stateFile, olderState)
+    const first = startDev(env, ['--demo-seconds', '1'])
+    expect(await first.line('{"api"', 90_000)).toBeDefined()
+    // A pull lands on-chain and in the ledger; then the whole process group dies at once,
+    // anvil with no chance to save anything on its way out.
+    expect(await first.line('{"demo"', 120_000)).toBeDefined()
+    process.kill(-first.child.pid!, 'SIGKILL')
+    await first.exited
+
+    const second = startDev(env, ['--no-demo'])
+    const up = await second.line('{"api"', 90_000)
+    console.info(`after SIGKILL, tollgate dev ${up ? 'resumed on the same chain' : 'refused'}`)
+    if (up) {
+      const reconcile = await tollgate(['reconcile', '--json'], env)
+      expect(reconcile.stdout).toContain('"ok": true')
+      expect(reconcile.code).toBe(0)
+      process.kill(-second.child.pid!, 'SIGTERM')
+      expect(await second.exited).toBe(0)
+    } else {
+      expect(await second.exited).toBe(1)
+      expect(second.out.stderr).toMatch(
+        /^The chain is behind the ledger: .* Not starting on it: run `tollgate dev --reset`/,
+      )
+    }
+  }, 300_000)
+
+  test('on a chain older than the ledger it refuses, in one sentence; --reset starts afresh', async () => {
+    // The chain as it was before the last run's pulls: the ledger has collections it lacks.
+    copyFileSync(olderState, stateFile)
+    const older = startDev(env, ['--no-demo'])
+    expect(await older.exited).toBe(1)
+    expect(older.out.stderr).toMatch(
+      /^The chain is behind the ledger: .* Not starting on it: run `tollgate dev --reset` \(npm start -- --reset\) to start afresh with an empty database and a new chain\.\n$/,
+    )
+    const reset = startDev(env, ['--no-demo', '--reset'])
+    expect(await reset.line('{"api"', 90_000)).toBeDefined()
+    const reconcile = await tollgate(['reconcile', '--json'], env)
+    expect(reconcile.code).toBe(0)
+    process.kill(-reset.child.pid!, 'SIGTERM')
+    expect(await reset.exited).toBe(0)
+  }, 240_000)
+})
