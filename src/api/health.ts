@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm'
 import { erc20Abi } from 'viem'
 import { processHeartbeats } from '../db/coreSchema.js'
+import { isPayeeBlacklisted } from '../settlement/isPayeeBlacklisted.js'
 import type { AppContext } from './context.js'
 
 const withTimeout = <T>(p: Promise<T>, ms: number) =>
@@ -47,6 +48,17 @@ export async function getHealth(ctx: AppContext) {
         last_seen_s: Math.round((Date.now() - w.lastSeenAt.getTime()) / 1000),
       }))
     : []
-  const ok = database.ok && chain.ok
+  // A payee the token blacklisted fails every pull: the operator's problem, reported here.
+  if (chain.ok && ctx.chain) {
+    const payee = ctx.chain.deployment.payee
+    chain.payee = await withTimeout(
+      isPayeeBlacklisted(ctx.chain.reader, ctx.chain.deployment),
+      3_000,
+    )
+      .then((blacklisted) => ({ address: payee, blacklisted }))
+      .catch((e: Error) => ({ address: payee, error: e.message.split('\n')[0] }))
+  }
+  const payeeBlocked = (chain.payee as { blacklisted?: boolean } | undefined)?.blacklisted === true
+  const ok = database.ok && chain.ok && !payeeBlocked
   return { status: ok ? ('ok' as const) : ('degraded' as const), database, chain, workers }
 }

@@ -19,6 +19,7 @@ import {
   stateForFailure,
   unpackCollected,
 } from './context.js'
+import { isPayeeBlacklisted } from './isPayeeBlacklisted.js'
 import { resolveOwnerCancel } from './resolveOwnerCancel.js'
 import { submitHeldAuthorization } from './submitHeldAuthorization.js'
 
@@ -31,12 +32,17 @@ type ClaimedCharge = {
   amount: bigint
 }
 
+/** Why a pull failed: the collector's reason, or the payee's blacklisting it hides behind one. */
+export type SettleFailure = FailureReason | 'payee_blacklisted'
+
 export type SettleReport = {
   recovered: number
   booked: number
   batches: number
   collected: number
-  failed: Array<{ chargeId: string; reason: FailureReason }>
+  failed: Array<{ chargeId: string; reason: SettleFailure }>
+  /** The token blacklisted the payee: nothing was sent (the operator's problem, see the log). */
+  payeeBlacklisted: boolean
   txHashes: Hex[]
   gasUsed: bigint
 }
@@ -49,7 +55,8 @@ const idOfKey = (key: Hex) => key.slice(-32)
  * gap), or in a window the collector takes (a pull that crossed a window boundary on its way:
  * the claim moves it to the previous window by the chain's clock).
  */
-const retryable: FailureReason[] = [
+const retryable: SettleFailure[] = [
+  'payee_blacklisted',
   'allowance',
   'balance',
   'blacklisted',
@@ -343,6 +350,14 @@ async function applyFailure(
       return
     }
   }
+  if (reason === 'blacklisted' && (await isPayeeBlacklisted(ctx.operator, ctx.deployment))) {
+    // The collector says "blacklisted" for the payee too: nobody's pull can land, and no owner
+    // lapses for it. The charge waits, sent again once the payee is cleared.
+    await markChargeFailed(ctx.db, { chargeId: charge.id.toString(), reason: 'payee_blacklisted' })
+    report.failed.push({ chargeId: charge.id.toString(), reason: 'payee_blacklisted' })
+    report.payeeBlacklisted = true
+    return
+  }
   await markChargeFailed(ctx.db, { chargeId: charge.id.toString(), reason })
   report.failed.push({ chargeId: charge.id.toString(), reason })
   if (reason === 'canceled') {
@@ -530,9 +545,18 @@ export async function settleOnce(
     failed: [],
     txHashes: [],
     gasUsed: 0n,
+    payeeBlacklisted: false,
   }
   report.recovered = await recoverOpenBatches(ctx, { olderThanSeconds: p.recoverOlderThanSeconds })
   report.booked = await bookDueCharges(ctx, { orgIds: p.orgIds })
+  if (await isPayeeBlacklisted(ctx.operator, ctx.deployment)) {
+    // Every pull would be declined, for gas: nothing is sent until the operator sorts it out.
+    ctx.log?.error('the token blacklisted the payee: no collection can land, nothing is sent', {
+      payee: ctx.deployment.payee,
+    })
+    report.payeeBlacklisted = true
+    return report
+  }
   const sent: string[] = []
   for (;;) {
     const claimed = await claimBatch(ctx, ctx.batchSize ?? 100, sent)
