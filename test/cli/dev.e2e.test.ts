@@ -178,6 +178,8 @@ describe.sequential('a dev stack killed abruptly', () => {
       EMBEDDED_PG_PORT: String(ports.pg),
       ANVIL_PORT: String(ports.anvil),
       PORT: String(ports.api),
+      // Pulls every few cents: the demo's pull comes sooner, and settlement is busier when killed.
+      BILLING_THRESHOLD_MICROS: '50000',
     }
     delete env.DATABASE_URL
     delete env.RPC_URL
