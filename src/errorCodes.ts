@@ -2,23 +2,40 @@
  * Every error code a caller can see, with the HTTP status it answers and what it means. The
  * one list: `BaseError` and the error envelope take a code only from here (the compiler says
  * so), and `/openapi.json` documents each status with the codes this table gives it.
+ * `anyRequest`: a code any request can meet, whatever it asks (an unreadable body or path, a
+ * database away); every operation documents those.
  */
 export const errorCodes = {
-  VALIDATION_FAILED: { status: 400, description: 'the request does not match its schema' },
-  MALFORMED_JSON: { status: 400, description: 'the body is not JSON' },
-  BAD_REQUEST: { status: 400, description: 'the body cannot be read (charset, encoding)' },
+  VALIDATION_FAILED: {
+    status: 400,
+    description: 'the request does not match its schema',
+    anyRequest: true,
+  },
+  MALFORMED_JSON: {
+    status: 400,
+    description: 'the body is not JSON',
+    anyRequest: true,
+  },
+  BAD_REQUEST: {
+    status: 400,
+    description: 'the body cannot be read (charset, encoding)',
+    anyRequest: true,
+  },
   UNKNOWN_ACTION: { status: 400, description: 'the rate card has no such action' },
   INVALID_TEXT: {
     status: 400,
     description: 'a text value holds NUL or an unpaired surrogate (PostgreSQL cannot store it)',
+    anyRequest: true,
   },
   MALFORMED_URL: {
     status: 400,
     description: 'the path or query is not valid percent-encoded UTF-8',
+    anyRequest: true,
   },
   MALFORMED_BODY: {
     status: 400,
     description: 'the body cannot be read (not what its Content-Encoding says, cut short)',
+    anyRequest: true,
   },
   SIGNATURE_REJECTED: { status: 400, description: 'a signed authorization does not verify' },
   UNAUTHORIZED: { status: 401, description: 'no credential, or an unknown or expired one' },
@@ -48,28 +65,49 @@ export const errorCodes = {
   ALREADY_CLAIMED: { status: 409, description: 'the issue is leased by someone else' },
   INVALID_TRANSITION: { status: 409, description: 'the subscription cannot move to that state' },
   USAGE_STATE: { status: 409, description: 'the usage is not in a state that allows this' },
-  REQUEST_TIMEOUT: { status: 408, description: 'the request did not arrive in time' },
-  PAYLOAD_TOO_LARGE: { status: 413, description: 'the body is over 64 kB' },
+  REQUEST_TIMEOUT: {
+    status: 408,
+    description: 'the request did not arrive in time',
+    anyRequest: true,
+  },
+  PAYLOAD_TOO_LARGE: {
+    status: 413,
+    description: 'the body is over 64 kB',
+    anyRequest: true,
+  },
   UNSUPPORTED_MEDIA_TYPE: {
     status: 415,
     description: 'a charset or content encoding the server does not read',
+    anyRequest: true,
   },
   RATE_LIMITED: { status: 429, description: 'too many requests; slow down and retry' },
-  HEADERS_TOO_LARGE: { status: 431, description: "the request's headers are over 16 kB" },
+  HEADERS_TOO_LARGE: {
+    status: 431,
+    description: "the request's headers are over 16 kB",
+    anyRequest: true,
+  },
   INTERNAL: { status: 500, description: 'a bug: reported, never expected' },
   METERING_FAILED: {
     status: 500,
     description: 'metering an action failed (a bug); only it failed',
   },
   CONFIG_INVALID: { status: 500, description: 'the server is misconfigured' },
-  RETRYABLE: { status: 503, description: 'busy; retry (with the same Idempotency-Key)' },
-  UNREACHABLE: { status: 503, description: 'the database could not be reached; retry' },
+  RETRYABLE: {
+    status: 503,
+    description: 'busy; retry (with the same Idempotency-Key)',
+    anyRequest: true,
+  },
+  UNREACHABLE: {
+    status: 503,
+    description: 'the database could not be reached; retry',
+    anyRequest: true,
+  },
   METERING_IN_DOUBT: {
     status: 503,
     description: 'whether the usage was recorded is unknown; retry with the same Idempotency-Key',
   },
   NO_CHAIN: { status: 503, description: 'this node has no chain operator configured' },
-} as const satisfies Record<string, { status: number; description: string }>
+} as const satisfies Record<string, { status: number; description: string; anyRequest?: true }>
 
 /** A code from the table. */
 export type ErrorCode = keyof typeof errorCodes

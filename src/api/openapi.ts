@@ -75,7 +75,6 @@ function operationObject(op: Operation, path: string, price: bigint | undefined)
       codes.map((c) => `${c}: ${errorCodes[c].description}`).join('; '),
       codes,
     )
-  answers['431'] = errorResponse('Request headers too large')
   return {
     summary: op.summary,
     'x-tollgate-action': op.action,

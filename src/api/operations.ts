@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import type { ErrorCode } from '../errorCodes.js'
+import { type ErrorCode, errorCodes } from '../errorCodes.js'
 import * as q from '../queue/schemas.js'
 import { adminBody, keyBody, sessionKeyBody, siweBody, switchOrgBody } from './ownerRoutes.js'
 import type { responses } from './responses.js'
@@ -419,20 +419,14 @@ export const operations: Operation[] = [
 ]
 
 /**
- * The codes an operation can answer with: those every request can meet (unreadable body,
- * database away), those its kind implies (credentials, roles, ids, idempotency keys, metering)
+ * The codes an operation can answer with: those any request can meet (`anyRequest` in the
+ * table), those its kind implies (credentials, roles, ids, idempotency keys, metering)
  * and its own.
  */
 export function errorsOf(op: Operation): ErrorCode[] {
-  const codes = new Set<ErrorCode>([
-    'VALIDATION_FAILED',
-    'MALFORMED_JSON',
-    'BAD_REQUEST',
-    'PAYLOAD_TOO_LARGE',
-    'UNSUPPORTED_MEDIA_TYPE',
-    'RETRYABLE',
-    'UNREACHABLE',
-  ])
+  const codes = new Set<ErrorCode>(
+    (Object.keys(errorCodes) as ErrorCode[]).filter((c) => 'anyRequest' in errorCodes[c]),
+  )
   const add = (...c: ErrorCode[]) => {
     for (const x of c) codes.add(x)
   }
