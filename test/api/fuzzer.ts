@@ -430,6 +430,7 @@ export async function fuzzApi(o: FuzzOptions): Promise<FuzzResult> {
     result.failures.push(`${kind}: ${detail}`.slice(0, 600))
   }
   let next = 0
+  let nextProgress = o.progressEvery ?? 10_000
   const runStream = async (s: number) => {
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
     const call = async (method: string, path: string, p: { key?: string; body?: unknown } = {}) => {
@@ -516,7 +517,10 @@ export async function fuzzApi(o: FuzzOptions): Promise<FuzzResult> {
           )
         }
         ledger = after
-        if (o.progress && result.requests % (o.progressEvery ?? 10_000) === 0) o.progress(result)
+        if (o.progress && result.requests >= nextProgress) {
+          nextProgress += o.progressEvery ?? 10_000
+          o.progress(result)
+        }
       }
     }
     agent.destroy()
