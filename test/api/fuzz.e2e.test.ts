@@ -53,5 +53,5 @@ describe('the API under generated and hostile requests', () => {
     expect(used.status).toBe(201)
     expect(used.json.metered.action).toBe('save_comment')
     await api.stop()
-  }, 240_000)
+  }, 480_000)
 })
