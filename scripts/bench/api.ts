@@ -1,6 +1,6 @@
 // bench:api — what metering costs a metered write. A fresh database on the machine's
 // PostgreSQL (or DATABASE_URL), dropped after; the API three times, each in its own process
-// (`apiServer.ts`: metering on; off, through a bench-only switch; and the floor, the metering
+// (`apiServer.ts`: metering on; off, a meter that records nothing; and the floor, the metering
 // step replaced by bare rows group-committed on their own — the least any metering step kept
 // out of the business transaction can add, on this machine, in this run); 1,000 orgs' keys;
 // autocannon here with 64 connections on POST /v1/issues/:id/comments (save_comment), each

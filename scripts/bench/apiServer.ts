@@ -1,16 +1,16 @@
 // The API server bench:api measures, in its own process (so the load generator never shares
-// its event loop): one pool for requests, one group-commit meter, metering switched off when
-// BENCH_METERING=off, and replaced by the floor of any separate durable step when
-// BENCH_METERING=floor (see `floor`). Tells the parent its port over IPC, and
-// stops on the parent's 'stop' message, answering with the meter's batch count.
+// its event loop): one pool for requests, one group-commit meter, replaced by a meter that
+// records nothing (`createNoopMeter`) when BENCH_METERING=off, and by the floor of any
+// separate durable step when BENCH_METERING=floor (see `floor`). Tells the parent its port
+// over IPC, and stops on the parent's 'stop' message, answering with the meter's batch count.
 import { createApp } from '../../src/api/app.js'
-import { unmeteredOutcome } from '../../src/api/metering.js'
 import { loadConfig } from '../../src/config/index.js'
 import { closeDb, createDb } from '../../src/db/client.js'
 import { createMeter, type MeterOutcome, type MeterParameters } from '../../src/ledger/index.js'
 import { arrayParams } from '../../src/ledger/sql.js'
 import { createLogger } from '../../src/log.js'
 import { meterKnobs } from './benchDb.js'
+import { createNoopMeter, unmeteredOutcome } from './noopMeter.js'
 
 const config = loadConfig({
   PUBLIC_BASE_URL: 'http://127.0.0.1',
@@ -63,8 +63,7 @@ const floorFlush = async () => {
         { prepare: true },
       )
       .execute()
-    for (const b of batch)
-      b.done(unmeteredOutcome(b.p.orgId, { action: b.p.action, quantity: b.p.quantity }))
+    for (const b of batch) b.done(unmeteredOutcome(b.p))
   } catch (error) {
     for (const b of batch) b.fail(error)
   }
@@ -81,18 +80,20 @@ const floor = (p: MeterParameters) =>
     }
   })
 const metering = process.env.BENCH_METERING ?? 'on'
-const meter = {
-  ...engine,
-  meter: timed(metering === 'floor' ? floor : engine.meter),
-  reserve: timed(engine.reserve),
-}
+const meter =
+  metering === 'off'
+    ? createNoopMeter()
+    : {
+        ...engine,
+        meter: timed(metering === 'floor' ? floor : engine.meter),
+        reserve: timed(engine.reserve),
+      }
 const app = createApp({
   config,
   db,
   log: createLogger('silent'),
   chain: undefined,
   meter,
-  meteringDisabled: metering === 'off',
 })
 const server = app.listen(0, '127.0.0.1', () => {
   const a = server.address()

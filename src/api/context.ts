@@ -28,6 +28,4 @@ export type AppContext = {
   meter: Meter
   /** Overrides of the per-key and per-address limits (`defaultRateLimits`). */
   rateLimits?: Partial<RateLimits>
-  /** Bench only: skip metering entirely, to measure what it costs. */
-  meteringDisabled?: boolean
 }

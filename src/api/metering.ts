@@ -27,24 +27,6 @@ export type MeterStep = {
   leaseClaimedAt?: Date | null
 }
 
-/** A stand-in outcome when metering is switched off (bench only). */
-export const unmeteredOutcome = (orgId: string, s: MeterStep): MeterOutcome => ({
-  usageId: '0',
-  orgId,
-  subscriptionId: '',
-  action: s.action,
-  quantity: s.quantity ?? 1,
-  unitPriceMicros: '0',
-  priceMicros: '0',
-  voucherMicros: '0',
-  billableMicros: '0',
-  free: null,
-  rateVersion: '',
-  windowIndex: null,
-  status: 'recorded',
-  replayed: false,
-})
-
 /** The ledger's idempotency key for this request's charge of `action`, when the request has one. */
 const ledgerKey = (action: string) => {
   const key = requestIdempotency.getStore()?.key
@@ -68,11 +50,6 @@ export async function metered<T>(
    */
   precheck?: Promise<unknown>,
 ): Promise<{ result: T; outcome: MeterOutcome }> {
-  if (ctx.meteringDisabled) {
-    await precheck
-    const outcome = unmeteredOutcome(orgId, step)
-    return { result: await work(outcome), outcome }
-  }
   const [metering, checked] = await Promise.allSettled([
     ctx.meter.meter({
       orgId,
@@ -110,13 +87,6 @@ export async function meteredUpTo<T>(
   step: MeterStep & { quantity: number },
   work: () => Promise<{ result: T; count: number }>,
 ): Promise<{ result: T; outcome: MeterOutcome | null }> {
-  if (ctx.meteringDisabled) {
-    const { result, count } = await work()
-    return {
-      result,
-      outcome: count === 0 ? null : unmeteredOutcome(orgId, { ...step, quantity: count }),
-    }
-  }
   const reserved = await ctx.meter.reserve({
     orgId,
     action: step.action,
@@ -167,10 +137,6 @@ export function meter(
     const step = {
       action: typeof action === 'string' ? action : action(req),
       quantity: opts.quantity?.(req),
-    }
-    if (ctx.meteringDisabled) {
-      res.locals.metered = unmeteredOutcome(orgId, step)
-      return next()
     }
     // The request's Idempotency-Key reaches the ledger too: a retry whose first response was
     // never stored (the process died) gets the first charge back, not a second one.
