@@ -4,7 +4,7 @@ pragma solidity ^0.8.30;
 import {Base} from "./Base.t.sol";
 import {ICollector} from "../src/interfaces/ICollector.sol";
 
-/// @dev The known traps of real USDC (DESIGN.md, On-chain), each end to end.
+/// @dev The known traps of real USDC (docs/design.md, On-chain), each end to end.
 contract UsdcTrapsTest is Base {
     /// @dev Anyone may submit a signed permit first: "already used, allowance in place" is success.
     function test_trap_permitSubmittedFirstBySomeoneElse() public {

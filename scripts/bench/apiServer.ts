@@ -39,7 +39,7 @@ const timed =
     return f(a).finally(() => stepMs.push(performance.now() - t))
   }
 // The floor: the least a metering step can cost that is its own durable step, group-committed
-// across requests (DESIGN.md's money flow) — and nothing else. The actions that arrive while
+// across requests (docs/design.md, Money flow) — and nothing else. The actions that arrive while
 // one batch is in flight go together as the next: one insert of bare rows (`bench_floor`, made
 // by the bench), committed on its own on the meter's pool; nothing read, decided, balanced or
 // kept for a retry. The metering step does all that too, so it can cost no less than this.

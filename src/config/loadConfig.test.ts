@@ -4,7 +4,7 @@ import { ConfigError } from '../errors.js'
 import { loadConfig } from './index.js'
 
 describe('loadConfig', () => {
-  test('defaults run a local system with the DESIGN.md billing defaults', () => {
+  test('defaults run a local system with the billing defaults of docs/operations.md', () => {
     const config = loadConfig({})
     expect(config.db.url).toBeUndefined()
     expect(config.chain.rpcUrl).toBeUndefined()

@@ -14,7 +14,7 @@ import { allowedTransitions, type SubscriptionState } from './states.js'
 
 // A model-based test of the ledger's pure core — the gate and every balance movement that
 // metering, commit, void and expiry make — against a small in-memory model written from
-// DESIGN.md's rules, separately from the engine. Random sequences of meter / reserve /
+// docs/design.md's rules, separately from the engine. Random sequences of meter / reserve /
 // commit / void / expiry / window rollover / state changes / authorization / booking /
 // collection / failed pulls; after every step the decisions and the balances must agree.
 // (test/ledger/model.integration.test.ts runs the same idea through PostgreSQL and the batcher.)
@@ -99,7 +99,7 @@ const cmd: fc.Arbitrary<Cmd> = fc.oneof(
   { weight: 1, arbitrary: fc.constantFrom({ t: 'collect' as const }, { t: 'fail' as const }) },
 )
 
-// ---- the model: DESIGN.md's rules, written out plainly ----
+// ---- the model: docs/design.md's rules, written out plainly ----
 
 type ModelHold = {
   id: number

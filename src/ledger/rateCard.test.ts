@@ -15,7 +15,7 @@ const defaultCard: RateCard = parseRateCard(
 )
 
 describe('the default rate card', () => {
-  test('prices every tier as DESIGN.md says, in micro-credits', () => {
+  test('prices every tier as docs/design.md says, in micro-credits', () => {
     expect(defaultCard.tiers).toEqual({
       moat: 7_000n,
       work: 5_000n,

@@ -19,7 +19,7 @@ export type LedgerMismatch = {
 /**
  * Proves the cached balances equal the ledger: each balance re-derived from the entries,
  * the entry sequence gap-free, the last entry's "after" balances equal to the row, holds
- * equal to the open reservations, and DESIGN.md's invariant
+ * equal to the open reservations, and the ledger's invariant (docs/design.md, Money flow: Ledger)
  * Σ billable usage = accrued + booked + collected (gross) + written off (+ manual adjustments).
  * Returns every mismatch (empty = reconciled).
  */

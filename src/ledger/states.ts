@@ -1,4 +1,4 @@
-/** The subscription states of DESIGN.md. */
+/** The subscription states (docs/design.md, Subscription states). */
 export const subscriptionStates = [
   'pending',
   'active',

@@ -46,7 +46,7 @@ export const failureReasons = [
 ] as const
 export type FailureReason = (typeof failureReasons)[number]
 
-/** What a failed pull means for the subscription (DESIGN.md, Subscription states). */
+/** What a failed pull means for the subscription (docs/design.md, Subscription states). */
 export function stateForFailure(
   reason: FailureReason,
 ): 'needs_reauth' | 'lapsed' | 'canceled' | null {

@@ -27,7 +27,7 @@ export const reconcileMatchers: ReconcileMatcher[] = [
 export type ReconcileWithChainReturnType = LedgerMismatch[]
 
 /**
- * Compares the ledger with the chain, one row at a time and to the micro-credit (DESIGN.md,
+ * Compares the ledger with the chain, one row at a time and to the micro-credit (docs/design.md,
  * Reconcile): the cached balances against the entries, each charge against its entries, each
  * collected charge against its `Collected` event and the token's `Transfer`, each subscription
  * against the collector's state for it. Read-only. A chain that went back behind the ledger is

@@ -51,7 +51,7 @@ const collectedIn = (logs: Parameters<typeof parseEventLogs>[0]['logs']) =>
   parseEventLogs({ abi: collectorAbi, logs, eventName: 'Collected' }).length
 
 /**
- * DESIGN's optional operator smart account, measured before keeping it: the same batch of
+ * The optional operator smart account, measured before keeping it: the same batch of
  * first charges sent by the EOA operator (one `collectBatch` transaction) and by a Safe operator
  * as one ERC-4337 user operation through the EntryPoint (`handleOps`, the bundler's transaction
  * the operator would pay for). The user operation adds the EntryPoint's and the account's
@@ -59,7 +59,7 @@ const collectedIn = (logs: Parameters<typeof parseEventLogs>[0]['logs']) =>
  * collector does, so settlement stays on the EOA path. Figures printed for the record:
  * `npx vitest run test/aa/operatorUserOperation`.
  */
-describe('the operator as a smart account (DESIGN, optional): measured against the EOA path', () => {
+describe('the operator as a smart account (optional): measured against the EOA path', () => {
   test('the same batch of 10 first charges costs more gas as a Safe user operation than as an EOA transaction', async ({
     chain,
   }) => {

@@ -10,7 +10,7 @@ import type { TestChain } from '../fixtures.js'
 import { makeMeter, newOrg } from '../ledger/helpers.js'
 import { signAuthorization } from '../subscriptions/helpers.js'
 
-/** Settlement against the test chain, with DESIGN.md's defaults unless overridden. */
+/** Settlement against the test chain, with the defaults of docs/operations.md unless overridden. */
 export const settlementContext = (
   db: Db,
   chain: TestChain,
