@@ -33,7 +33,7 @@ type ClaimedCharge = {
 }
 
 /** Why a pull failed: the collector's reason, or the payee's blacklisting it hides behind one. */
-export type SettleFailure = FailureReason | 'payee_blacklisted'
+export type SettleFailure = FailureReason | 'payee_blacklisted' | 'seq_blocked'
 
 export type SettleReport = {
   recovered: number
@@ -43,6 +43,11 @@ export type SettleReport = {
   failed: Array<{ chargeId: string; reason: SettleFailure }>
   /** The token blacklisted the payee: nothing was sent (the operator's problem, see the log). */
   payeeBlacklisted: boolean
+  /**
+   * Subscriptions stuck behind a seq the ledger will never collect (written off, or lost
+   * off-chain): their next charges wait, unsent, until an operator retires that seq on-chain.
+   */
+  blocked: Array<{ subscriptionId: string; seq: number; chargeId: string }>
   txHashes: Hex[]
   gasUsed: bigint
 }
@@ -127,8 +132,8 @@ export async function bookDueCharges(
  * once it fits (`limitCleared`).
  */
 async function claimBatch(ctx: SettlementContext, limit: number, sent: readonly string[]) {
-  const fitting = await limitCleared(ctx, sent)
-  const fittingIds = [...fitting.keys()]
+  const [fitting, unblocked] = await Promise.all([limitCleared(ctx, sent), seqUnblocked(ctx, sent)])
+  const fittingIds = [...fitting.keys(), ...unblocked]
   return await ctx.db.$client.begin(async (tx) => {
     const charges = await tx<ClaimedCharge[]>`
       with picked as (
@@ -214,6 +219,56 @@ async function limitCleared(
     }),
   )
   return out
+}
+
+/**
+ * Charges held for a seq the ledger will never collect (`seq_blocked`) whose turn came: the
+ * collector's next seq is theirs now (an operator retired the one before). Only the first such
+ * charge of a subscription; the later ones follow it.
+ */
+async function seqUnblocked(ctx: SettlementContext, sent: readonly string[]): Promise<string[]> {
+  const waiting = await ctx.db.$client<{ id: bigint; subscription_id: string; seq: number }[]>`
+    select distinct on (c.subscription_id) c.id, c.subscription_id, c.seq
+    from charges c join subscriptions s on s.id = c.subscription_id
+    where s.state = 'active' and c.status = 'failed' and c.failure_reason = 'seq_blocked'
+      and c.id <> all(${sent}::int8[])
+    order by c.subscription_id, c.seq`
+  const out: string[] = []
+  await Promise.all(
+    waiting.map(async (c) => {
+      const last = await ctx.operator.readContract({
+        address: ctx.deployment.collector!,
+        abi: collectorAbi,
+        functionName: 'lastSeq',
+        args: [subscriptionKey(c.subscription_id)],
+      })
+      if (last + 1 === c.seq) out.push(c.id.toString())
+    }),
+  )
+  return out
+}
+
+/**
+ * A pull refused as a seq gap: the collector's next seq (`lastSeq + 1`) is not this one. When
+ * the ledger will never send that seq (its charge written off, collected as far as the ledger
+ * knows, or missing — lost off-chain), retrying is a loop that pays gas every pass: the charge
+ * is held as `seq_blocked`, reported and logged with the seq to retire, and sent again once
+ * the collector's next seq is its own. Returns the blocking seq, or undefined for a gap that
+ * clears by itself (the seq before is still on its way).
+ */
+async function blockingSeq(ctx: SettlementContext, charge: ClaimedCharge) {
+  const last = await ctx.operator.readContract({
+    address: ctx.deployment.collector!,
+    abi: collectorAbi,
+    functionName: 'lastSeq',
+    args: [subscriptionKey(charge.subscription_id)],
+  })
+  const next = last + 1
+  if (next >= charge.seq) return undefined
+  const [pending] = await ctx.db.$client<{ id: bigint }[]>`
+    select id from charges where subscription_id = ${charge.subscription_id} and seq = ${next}
+      and status in ('booked', 'submitted', 'failed')`
+  return pending ? undefined : next
 }
 
 /**
@@ -347,6 +402,23 @@ async function applyFailure(
     if (found) {
       await markChargeCollected(ctx.db, { chargeId: charge.id.toString(), txHash: found.txHash })
       report.collected++
+      return
+    }
+  }
+  if (reason === 'seq_gap') {
+    const seq = await blockingSeq(ctx, charge)
+    if (seq !== undefined) {
+      await markChargeFailed(ctx.db, { chargeId: charge.id.toString(), reason: 'seq_blocked' })
+      report.failed.push({ chargeId: charge.id.toString(), reason: 'seq_blocked' })
+      report.blocked.push({
+        subscriptionId: charge.subscription_id,
+        seq,
+        chargeId: charge.id.toString(),
+      })
+      ctx.log?.warn('subscription blocked behind a seq that will never be collected: retire it', {
+        subscriptionId: charge.subscription_id,
+        seq,
+      })
       return
     }
   }
@@ -546,6 +618,7 @@ export async function settleOnce(
     txHashes: [],
     gasUsed: 0n,
     payeeBlacklisted: false,
+    blocked: [],
   }
   report.recovered = await recoverOpenBatches(ctx, { olderThanSeconds: p.recoverOlderThanSeconds })
   report.booked = await bookDueCharges(ctx, { orgIds: p.orgIds })
