@@ -1,5 +1,6 @@
 import type { Chain, PublicActions, Transport } from 'viem'
 import type { Deployment } from '../chain/deployment.js'
+import { findReceipt } from '../chain/findReceipt.js'
 import type { Db } from '../db/client.js'
 
 /** The chain reads reconcile and the rollback check need: no key, nothing sent. */
@@ -60,13 +61,7 @@ export async function detectChainRollback(ctx: {
     select id, tx_hash from charges where status = 'collected' and tx_hash is not null
     order by id desc limit 1`
   if (last) {
-    const receipt = await ctx.client
-      .getTransactionReceipt({ hash: last.tx_hash as `0x${string}` })
-      .catch((e: Error) => {
-        if (e.name === 'TransactionReceiptNotFoundError') return undefined
-        throw e
-      })
-    if (!receipt)
+    if (!(await findReceipt(ctx.client, last.tx_hash)))
       return {
         message: `The chain is behind the ledger: charge ${last.id} was collected in ${last.tx_hash}, which chain ${chainId} does not have — ${advice}.`,
         charge: { id: last.id.toString(), txHash: last.tx_hash },

@@ -1,5 +1,6 @@
 import { parseEventLogs, type TransactionReceipt } from 'viem'
 import { collectorAbi, usdcAbi } from '../chain/abis.js'
+import { findReceipt } from '../chain/findReceipt.js'
 import type { LedgerMismatch } from '../ledger/index.js'
 import { unpackCollected } from './context.js'
 import type { ReconcileContext } from './reconcileWithChain.js'
@@ -57,20 +58,11 @@ export async function matchCollectedCharges(
   const txs = [...byTx.keys()]
   for (let i = 0; i < txs.length; i += PARALLEL) {
     const slice = txs.slice(i, i + PARALLEL)
-    const receipts = await Promise.all(slice.map((hash) => receiptOf(ctx, hash)))
+    const receipts = await Promise.all(slice.map((hash) => findReceipt(ctx.client, hash)))
     for (const [k, hash] of slice.entries())
       out.push(...(await matchTransaction(ctx, byTx.get(hash)!, receipts[k])))
   }
   return out
-}
-
-async function receiptOf(ctx: ReconcileContext, hash: string) {
-  return await ctx.client
-    .getTransactionReceipt({ hash: hash as `0x${string}` })
-    .catch((e: Error) => {
-      if (e.name === 'TransactionReceiptNotFoundError') return undefined
-      throw e
-    })
 }
 
 function row(

@@ -1,5 +1,6 @@
 import { parseEventLogs } from 'viem'
 import { collectorAbi } from '../chain/abis.js'
+import { findReceipt } from '../chain/findReceipt.js'
 import type { LedgerMismatch } from '../ledger/index.js'
 import { unpackCollected } from './context.js'
 import type { ReconcileContext } from './reconcileWithChain.js'
@@ -33,13 +34,7 @@ export async function matchUncollectedCharges(
   for (let i = 0; i < charges.length; i += 8)
     receipts.push(
       ...(await Promise.all(
-        charges
-          .slice(i, i + 8)
-          .map((c) =>
-            ctx.client
-              .getTransactionReceipt({ hash: c.tx_hash as `0x${string}` })
-              .catch(() => undefined),
-          ),
+        charges.slice(i, i + 8).map((c) => findReceipt(ctx.client, c.tx_hash)),
       )),
     )
   for (const [k, c] of charges.entries()) {
