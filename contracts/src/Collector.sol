@@ -19,9 +19,10 @@ interface IUsdc {
 
 /// @title Collector
 /// @notice Pulls metered charges from paying wallets to a fixed payee within what each owner signed:
-/// the cap is the owner's USDC allowance to this contract (an EIP-2612 permit), the per-window limit
-/// comes from owner-signed EIP-712 terms, every charge is collected at most once (`seq == last + 1`),
-/// and nothing moves after cancel. Not upgradeable: the rules an owner signed against cannot change.
+/// the owner's USDC allowance to this contract (an EIP-2612 permit) and owner-signed EIP-712 terms for
+/// the subscription id (lifetime cap, per-window limit, window length) — a subscription opens only
+/// with both. Every charge is collected at most once (`seq == last + 1`), and nothing moves after
+/// cancel. Not upgradeable: the rules an owner signed against cannot change.
 /// @dev Storage: two words per subscription, both packed by hand (see the bit layouts below) so a
 /// collection costs one cold read of the config word and one read-modify-write of the state word.
 /// The state word is made non-zero at authorization, so the first collection does not pay for a
@@ -44,10 +45,11 @@ contract Collector is ICollector {
     uint256 public constant MIN_GAS_PER_CHARGE = 100_000;
 
     /// @inheritdoc ICollector
-    bytes32 public constant TERMS_TYPEHASH =
-        keccak256("Terms(bytes32 subscription,uint64 limit,uint32 period,uint32 nonce,uint256 deadline)");
+    bytes32 public constant TERMS_TYPEHASH = keccak256(
+        "Terms(bytes32 subscription,uint64 cap,uint64 limit,uint32 period,uint32 nonce,uint256 deadline)"
+    );
     /// @inheritdoc ICollector
-    bytes32 public constant CANCEL_TYPEHASH = keccak256("Cancel(bytes32 subscription,uint256 deadline)");
+    uint64 public constant MAX_AMOUNT = uint64(MASK48);
     /// @dev EIP-2612, as USDC hashes it.
     bytes32 internal constant PERMIT_TYPEHASH =
         keccak256("Permit(address owner,address spender,uint256 value,uint256 nonce,uint256 deadline)");
@@ -63,19 +65,22 @@ contract Collector is ICollector {
     uint256 internal constant MASK24 = 0xffffff;
     uint256 internal constant MASK32 = 0xffffffff;
     uint256 internal constant MASK40 = 0xffffffffff;
-    uint256 internal constant MASK64 = 0xffffffffffffffff;
+    uint256 internal constant MASK48 = 0xffffffffffff;
 
     // Config word: owner (bits 0-159) | start uint40 (160-199) | period uint32 (200-231) | termsNonce uint24 (232-255)
     uint256 internal constant START_SHIFT = 160;
     uint256 internal constant PERIOD_SHIFT = 200;
     uint256 internal constant NONCE_SHIFT = 232;
     // State word: lastSeq uint32 (0-31) | lastWindow uint24 (32-55) | status uint8 (56-63)
-    //           | collectedInWindow uint64 (64-127) | totalCollected uint64 (128-191) | limit uint64 (192-255)
+    //           | collectedInWindow uint48 (64-111) | totalCollected uint48 (112-159) | limit uint48 (160-207)
+    //           | cap uint48 (208-255). Amounts fit 48 bits because the cap does (MAX_AMOUNT) and
+    //           collectedInWindow <= totalCollected <= cap.
     uint256 internal constant WINDOW_SHIFT = 32;
     uint256 internal constant STATUS_SHIFT = 56;
     uint256 internal constant SPENT_SHIFT = 64;
-    uint256 internal constant TOTAL_SHIFT = 128;
-    uint256 internal constant LIMIT_SHIFT = 192;
+    uint256 internal constant TOTAL_SHIFT = 112;
+    uint256 internal constant LIMIT_SHIFT = 160;
+    uint256 internal constant CAP_SHIFT = 208;
 
     uint256 internal immutable CACHED_CHAIN_ID;
     bytes32 internal immutable CACHED_DOMAIN_SEPARATOR;
@@ -89,6 +94,8 @@ contract Collector is ICollector {
     /// @dev The owner's token nonce when their last subscription was canceled: a permit consumed
     /// before that cannot open a new subscription through the already-applied path.
     mapping(address owner => uint256 tokenNonce) internal _nonceAtCancel;
+    /// @dev The struct hash of the terms in force, to recognise an identical re-application.
+    mapping(bytes32 subscription => bytes32 structHash) internal _termsHash;
     bool internal transient _entered;
 
     /// @param token The USDC proxy.
@@ -143,12 +150,14 @@ contract Collector is ICollector {
     // ------------------------------------------------------------------ authorization
 
     /// @inheritdoc ICollector
-    function authorize(bytes32 subscription, address owner, Permit calldata permit, bytes calldata signature)
-        external
-        onlyOperator
-        nonReentrant
-    {
-        _authorize(subscription, owner, permit, signature);
+    function authorize(
+        bytes32 subscription,
+        address owner,
+        Permit calldata permit,
+        bytes calldata signature,
+        uint64 maxCap
+    ) external onlyOperator nonReentrant {
+        _authorize(subscription, owner, permit, signature, false, maxCap);
     }
 
     /// @inheritdoc ICollector
@@ -160,7 +169,7 @@ contract Collector is ICollector {
         Terms calldata terms,
         bytes calldata termsSignature
     ) external onlyOperator nonReentrant {
-        _authorize(subscription, owner, permit, permitSignature);
+        _authorize(subscription, owner, permit, permitSignature, true, type(uint64).max);
         _setTerms(subscription, terms, termsSignature);
     }
 
@@ -172,13 +181,22 @@ contract Collector is ICollector {
         _setTerms(subscription, terms, signature);
     }
 
-    function _authorize(bytes32 subscription, address owner, Permit calldata permit, bytes calldata signature)
-        internal
-    {
+    /// @dev Applies the permit and sets the cap to what is collected plus the permit's value, or
+    /// `maxCap` if lower. Creates the subscription only when `withTerms` (the caller applies the
+    /// owner's terms right after, in the same call, or everything reverts).
+    function _authorize(
+        bytes32 subscription,
+        address owner,
+        Permit calldata permit,
+        bytes calldata signature,
+        bool withTerms,
+        uint64 maxCap
+    ) internal {
         if (subscription == bytes32(0) || owner == address(0)) revert ZeroValue();
         uint256 config = _config[subscription];
         bool created = config == 0;
         if (created) {
+            if (!withTerms) revert TermsRequired(subscription);
             bytes32 live = _live[owner];
             if (live != bytes32(0)) revert OwnerHasLiveSubscription(owner, live);
         } else {
@@ -190,21 +208,34 @@ contract Collector is ICollector {
             }
         }
         _submitPermit(owner, permit, signature, created);
+        uint256 state;
         if (created) {
             config = uint256(uint160(owner)) | (block.timestamp << START_SHIFT)
                 | (uint256(DEFAULT_PERIOD) << PERIOD_SHIFT);
             _config[subscription] = config;
-            _state[subscription] = STATUS_ACTIVE << STATUS_SHIFT;
+            state = STATUS_ACTIVE << STATUS_SHIFT;
             _live[owner] = subscription;
+        } else {
+            state = _state[subscription];
         }
+        // The permit is the owner's consent to `value` more from now on: what is collected plus that,
+        // less whatever a pull racing the permit took that the owner's new cap already counted.
+        uint256 cap = _clamp(((state >> TOTAL_SHIFT) & MASK48) + _clamp(permit.value));
+        if (maxCap < cap) cap = maxCap;
+        _state[subscription] = (state & ~(MASK48 << CAP_SHIFT)) | (cap << CAP_SHIFT);
         emit Authorized(
             subscription,
             owner,
             permit.value,
             created,
             uint40(config >> START_SHIFT),
-            uint32(config >> PERIOD_SHIFT)
+            uint32(config >> PERIOD_SHIFT),
+            uint64(cap)
         );
+    }
+
+    function _clamp(uint256 amount) internal pure returns (uint256) {
+        return amount > MASK48 ? MASK48 : amount;
     }
 
     /// @dev Applies the permit through the token. Anyone may submit a signed permit first, so a
@@ -261,31 +292,42 @@ contract Collector is ICollector {
 
     function _setTerms(bytes32 subscription, Terms calldata terms, bytes calldata signature) internal {
         uint256 state = _requireActive(subscription);
-        if (block.timestamp > terms.deadline) revert SignatureExpired(terms.deadline);
         uint256 config = _config[subscription];
         uint24 current = uint24(config >> NONCE_SHIFT);
+        bytes32 structHash = keccak256(
+            abi.encode(
+                TERMS_TYPEHASH,
+                subscription,
+                terms.cap,
+                terms.limit,
+                terms.period,
+                terms.nonce,
+                terms.deadline
+            )
+        );
+        // Exactly the terms in force (verified when they were applied): nothing to do, so a copy
+        // someone submitted first cannot make the owner's own submission fail.
+        if (terms.nonce == current && current != 0 && structHash == _termsHash[subscription]) return;
+        if (block.timestamp > terms.deadline) revert SignatureExpired(terms.deadline);
         if (terms.nonce <= current || terms.nonce > MASK24) revert StaleTermsNonce(terms.nonce, current);
         if (terms.period < MIN_PERIOD || terms.period > MAX_PERIOD) revert InvalidPeriod(terms.period);
         address owner = address(uint160(config));
-        bytes32 digest = _hashTypedData(
-            keccak256(
-                abi.encode(
-                    TERMS_TYPEHASH, subscription, terms.limit, terms.period, terms.nonce, terms.deadline
-                )
-            )
-        );
-        if (!_isValidSignature(owner, digest, signature)) revert InvalidSignature();
+        if (!_isValidSignature(owner, _hashTypedData(structHash), signature)) revert InvalidSignature();
+        _termsHash[subscription] = structHash;
 
         uint256 start = (config >> START_SHIFT) & MASK40;
         if (terms.period != (config >> PERIOD_SHIFT) & MASK32) {
             // A new window length restarts the windows now: window 0, nothing collected in it.
             start = block.timestamp;
-            state &= ~((MASK24 << WINDOW_SHIFT) | (MASK64 << SPENT_SHIFT));
+            state &= ~((MASK24 << WINDOW_SHIFT) | (MASK48 << SPENT_SHIFT));
         }
+        uint256 limit = _clamp(terms.limit);
+        uint256 cap = _clamp(terms.cap);
         _config[subscription] = uint256(uint160(owner)) | (start << START_SHIFT)
             | (uint256(terms.period) << PERIOD_SHIFT) | (uint256(terms.nonce) << NONCE_SHIFT);
-        _state[subscription] = (state & ~(MASK64 << LIMIT_SHIFT)) | (uint256(terms.limit) << LIMIT_SHIFT);
-        emit TermsSet(subscription, terms.limit, terms.period, terms.nonce, uint40(start));
+        _state[subscription] =
+            (state & ~(type(uint256).max << LIMIT_SHIFT)) | (limit << LIMIT_SHIFT) | (cap << CAP_SHIFT);
+        emit TermsSet(subscription, uint64(limit), terms.period, terms.nonce, uint40(start), uint64(cap));
     }
 
     // ------------------------------------------------------------------ collection
@@ -341,17 +383,21 @@ contract Collector is ICollector {
             if (window > current || window + 1 < current || window < lastWindow || window > MASK24) {
                 return FailureReason.Window;
             }
-            spent = window == lastWindow ? ((state >> SPENT_SHIFT) & MASK64) + amount : amount;
+            spent = window == lastWindow ? ((state >> SPENT_SHIFT) & MASK48) + amount : amount;
         }
-        if (state >> LIMIT_SHIFT != 0 && spent > state >> LIMIT_SHIFT) return FailureReason.Limit;
-        uint256 total = ((state >> TOTAL_SHIFT) & MASK64) + amount;
-        if (total > MASK64) return FailureReason.Amount;
+        {
+            uint256 limit = (state >> LIMIT_SHIFT) & MASK48;
+            if (limit != 0 && spent > limit) return FailureReason.Limit;
+        }
+        // The cap is at most MASK48, so this also keeps the total (and spent <= total) within 48 bits.
+        uint256 total = ((state >> TOTAL_SHIFT) & MASK48) + amount;
+        if (total > state >> CAP_SHIFT) return FailureReason.Cap;
 
         FailureReason pulled = _pull(address(uint160(config)), amount);
         if (pulled != FailureReason.None) return pulled;
 
         _state[subscription] = seq | (window << WINDOW_SHIFT) | (STATUS_ACTIVE << STATUS_SHIFT)
-            | (spent << SPENT_SHIFT) | (total << TOTAL_SHIFT) | (state & (MASK64 << LIMIT_SHIFT));
+            | (spent << SPENT_SHIFT) | (total << TOTAL_SHIFT) | ((state >> LIMIT_SHIFT) << LIMIT_SHIFT);
         emit Collected(subscription, seq | window << 32 | amount << 64 | spent << 128 | total << 192);
         return FailureReason.None;
     }
@@ -410,16 +456,53 @@ contract Collector is ICollector {
     }
 
     /// @inheritdoc ICollector
-    function cancelWithSignature(bytes32 subscription, uint256 deadline, bytes calldata signature)
-        external
-        nonReentrant
-    {
-        _requireActive(subscription);
-        if (block.timestamp > deadline) revert SignatureExpired(deadline);
-        address owner = address(uint160(_config[subscription]));
-        bytes32 digest = _hashTypedData(keccak256(abi.encode(CANCEL_TYPEHASH, subscription, deadline)));
-        if (!_isValidSignature(owner, digest, signature)) revert InvalidSignature();
-        _cancel(subscription, owner, true);
+    function cancelWithPermit(
+        bytes32 subscription,
+        address owner,
+        Permit calldata permit,
+        bytes calldata signature
+    ) external nonReentrant {
+        if (subscription == bytes32(0) || owner == address(0)) revert ZeroValue();
+        if (permit.value != 0) revert PermitNotZero(permit.value);
+        uint256 config = _config[subscription];
+        if (config != 0) {
+            _requireActive(subscription);
+            if (address(uint160(config)) != owner) {
+                revert OwnerMismatch(subscription, address(uint160(config)));
+            }
+            _submitPermit(owner, permit, signature, false);
+            _cancel(subscription, owner, true);
+            return;
+        }
+        // Never opened: a tombstone, so no signature held anywhere can open this id later.
+        bytes32 live = _live[owner];
+        if (live != bytes32(0)) revert OwnerHasLiveSubscription(owner, live);
+        IUsdc token = IUsdc(TOKEN);
+        if (owner.code.length == 0 && _is6492(signature)) {
+            // Deploying the wallet only to cancel would cost for nothing: checked, not submitted.
+            if (
+                permit.deadline < block.timestamp || permit.nonce != token.nonces(owner)
+                    || !_VALIDATOR.isValidSigNoSideEffects(
+                        owner, _permitDigest(token, owner, permit), signature
+                    )
+            ) revert InvalidSignature();
+        } else {
+            _submitPermit(owner, permit, signature, false);
+        }
+        _config[subscription] = uint256(uint160(owner)) | (block.timestamp << START_SHIFT)
+            | (uint256(DEFAULT_PERIOD) << PERIOD_SHIFT);
+        _state[subscription] = STATUS_CANCELED << STATUS_SHIFT;
+        _nonceAtCancel[owner] = token.nonces(owner);
+        emit Canceled(subscription, owner, true);
+    }
+
+    /// @inheritdoc ICollector
+    function retireSeq(bytes32 subscription, uint32 seq, string calldata reason) external onlyOperator {
+        uint256 state = _requireActive(subscription);
+        uint32 last = uint32(state);
+        if (seq != uint256(last) + 1) revert SeqNotNext(seq, last);
+        _state[subscription] = (state & ~MASK32) | seq;
+        emit SeqRetired(subscription, seq, reason);
     }
 
     function _cancel(bytes32 subscription, address owner, bool bySignature) internal {
@@ -508,9 +591,10 @@ contract Collector is ICollector {
         s.lastSeq = uint32(state);
         s.lastWindow = uint24(state >> WINDOW_SHIFT);
         s.status = uint8(state >> STATUS_SHIFT);
-        s.collectedInWindow = uint64(state >> SPENT_SHIFT);
-        s.totalCollected = uint64(state >> TOTAL_SHIFT);
-        s.limit = uint64(state >> LIMIT_SHIFT);
+        s.collectedInWindow = uint64((state >> SPENT_SHIFT) & MASK48);
+        s.totalCollected = uint64((state >> TOTAL_SHIFT) & MASK48);
+        s.limit = uint64((state >> LIMIT_SHIFT) & MASK48);
+        s.cap = uint64(state >> CAP_SHIFT);
     }
 
     /// @inheritdoc ICollector
@@ -533,7 +617,7 @@ contract Collector is ICollector {
         if (state == 0) revert UnknownSubscription(subscription);
         uint24 lastWindow = uint24(state >> WINDOW_SHIFT);
         if (window < lastWindow) revert WindowNotTracked(window, lastWindow);
-        return window == lastWindow ? uint64(state >> SPENT_SHIFT) : 0;
+        return window == lastWindow ? uint64((state >> SPENT_SHIFT) & MASK48) : 0;
     }
 
     /// @inheritdoc ICollector
@@ -548,10 +632,15 @@ contract Collector is ICollector {
         uint256 allowance = remainingAllowance(subscription);
         uint256 state = _state[subscription];
         if ((state >> STATUS_SHIFT) & 0xff != STATUS_ACTIVE) return 0;
-        uint256 limit = state >> LIMIT_SHIFT;
-        if (limit == 0) return allowance;
-        uint256 spent = collectedInWindow(subscription, windowAt(subscription, block.timestamp));
-        uint256 left = limit > spent ? limit - spent : 0;
+        uint256 total = (state >> TOTAL_SHIFT) & MASK48;
+        uint256 cap = state >> CAP_SHIFT;
+        uint256 left = cap > total ? cap - total : 0;
+        uint256 limit = (state >> LIMIT_SHIFT) & MASK48;
+        if (limit != 0) {
+            uint256 spent = collectedInWindow(subscription, windowAt(subscription, block.timestamp));
+            uint256 inWindow = limit > spent ? limit - spent : 0;
+            if (inWindow < left) left = inWindow;
+        }
         return left < allowance ? left : allowance;
     }
 

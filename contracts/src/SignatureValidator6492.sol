@@ -16,7 +16,7 @@ contract SignatureValidator6492 is ISignatureValidator6492 {
         0x6492649264926492649264926492649264926492649264926492649264926492;
 
     /// @inheritdoc ISignatureValidator6492
-    function isValidSig(address signer, bytes32 hash, bytes calldata signature) external returns (bool) {
+    function isValidSig(address signer, bytes32 hash, bytes calldata signature) public returns (bool) {
         uint256 length = signature.length;
         if (length < 32 || bytes32(signature[length - 32:]) != ERC6492_MAGIC) {
             return UsdcSignature.isValidNow(signer, hash, signature);
@@ -30,5 +30,28 @@ contract SignatureValidator6492 is ISignatureValidator6492 {
         }
         if (signer.code.length == 0) return false;
         return UsdcSignature.isValidERC1271Now(signer, hash, inner);
+    }
+
+    /// @inheritdoc ISignatureValidator6492
+    function isValidSigNoSideEffects(address signer, bytes32 hash, bytes calldata signature)
+        external
+        returns (bool)
+    {
+        try this.checkThenRevert(signer, hash, signature) {}
+        catch (bytes memory reason) {
+            if (reason.length == 36 && bytes4(reason) == Answer.selector) {
+                uint256 valid;
+                assembly ("memory-safe") {
+                    valid := mload(add(reason, 0x24))
+                }
+                return valid == 1;
+            }
+        }
+        return false;
+    }
+
+    /// @inheritdoc ISignatureValidator6492
+    function checkThenRevert(address signer, bytes32 hash, bytes calldata signature) external {
+        revert Answer(isValidSig(signer, hash, signature));
     }
 }

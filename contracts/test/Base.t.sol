@@ -13,9 +13,10 @@ import {IFiatToken} from "./utils/IFiatToken.sol";
 abstract contract Base is Test {
     bytes32 internal constant PERMIT_TYPEHASH =
         keccak256("Permit(address owner,address spender,uint256 value,uint256 nonce,uint256 deadline)");
-    bytes32 internal constant TERMS_TYPEHASH =
-        keccak256("Terms(bytes32 subscription,uint64 limit,uint32 period,uint32 nonce,uint256 deadline)");
-    bytes32 internal constant CANCEL_TYPEHASH = keccak256("Cancel(bytes32 subscription,uint256 deadline)");
+    bytes32 internal constant TERMS_TYPEHASH = keccak256(
+        "Terms(bytes32 subscription,uint64 cap,uint64 limit,uint32 period,uint32 nonce,uint256 deadline)"
+    );
+    uint64 internal constant MAX_AMOUNT = 2 ** 48 - 1;
     bytes32 internal constant ERC6492_MAGIC =
         0x6492649264926492649264926492649264926492649264926492649264926492;
     uint256 internal constant SECP256K1_N =
@@ -146,23 +147,33 @@ abstract contract Base is Test {
         pure
         returns (bytes32)
     {
-        bytes32 structHash = keccak256(abi.encode(TERMS_TYPEHASH, id, t.limit, t.period, t.nonce, t.deadline));
+        bytes32 structHash =
+            keccak256(abi.encode(TERMS_TYPEHASH, id, t.cap, t.limit, t.period, t.nonce, t.deadline));
         return keccak256(abi.encodePacked("\x19\x01", _domain(chainId, verifying), structHash));
     }
 
-    function _cancelDigest(bytes32 id, uint256 deadline) internal view returns (bytes32) {
-        bytes32 structHash = keccak256(abi.encode(CANCEL_TYPEHASH, id, deadline));
-        return keccak256(abi.encodePacked("\x19\x01", _domain(block.chainid, address(collector)), structHash));
-    }
-
+    /// @dev Terms with the lifetime cap `CAP`.
     function _terms(uint64 limit, uint32 period, uint32 nonce)
         internal
         view
         returns (ICollector.Terms memory)
     {
+        return _termsCapped(uint64(CAP), limit, period, nonce);
+    }
+
+    function _termsCapped(uint64 cap, uint64 limit, uint32 period, uint32 nonce)
+        internal
+        view
+        returns (ICollector.Terms memory)
+    {
         return ICollector.Terms({
-            limit: limit, period: period, nonce: nonce, deadline: block.timestamp + 1 hours
+            cap: cap, limit: limit, period: period, nonce: nonce, deadline: block.timestamp + 1 hours
         });
+    }
+
+    /// @dev The owner's zero-value permit for the collector at their current token nonce: a cancel.
+    function _zeroPermit(uint256 key) internal view returns (ICollector.Permit memory p, bytes memory sig) {
+        return _permitFor(vm.addr(key), key, 0, block.timestamp + 1 hours);
     }
 
     /// @dev Wraps `inner` as ERC-6492 for a wallet `factory.deploy(signer, salt)` would create.
@@ -179,10 +190,28 @@ abstract contract Base is Test {
 
     // ------------------------------------------------------------------ actions
 
+    /// @dev Opens `id` (permit and terms: cap = the permit's value, no limit, 30-day windows, terms
+    /// nonce 1), or tops up the owner's live `id` with a permit alone.
     function _authorize(bytes32 id, uint256 key, uint256 value) internal {
         (ICollector.Permit memory p, bytes memory sig) = _permit(key, value);
+        if (collector.getSubscription(id).status == 1) {
+            vm.prank(operator);
+            collector.authorize(id, vm.addr(key), p, sig, type(uint64).max);
+        } else {
+            _open(id, vm.addr(key), key, p, sig);
+        }
+    }
+
+    /// @dev `authorizeWithTerms` as the operator, with terms (cap = the permit's value, no limit,
+    /// 30 days, nonce 1) signed by `key` for `id`.
+    function _open(bytes32 id, address who, uint256 key, ICollector.Permit memory p, bytes memory permitSig)
+        internal
+    {
+        uint64 cap = p.value > MAX_AMOUNT ? MAX_AMOUNT : uint64(p.value);
+        ICollector.Terms memory t = _termsCapped(cap, 0, 30 days, 1);
+        bytes memory termsSig = _sign(key, _termsDigest(id, t));
         vm.prank(operator);
-        collector.authorize(id, vm.addr(key), p, sig);
+        collector.authorizeWithTerms(id, who, p, permitSig, t, termsSig);
     }
 
     function _setTerms(bytes32 id, uint256 key, uint64 limit, uint32 period, uint32 nonce) internal {

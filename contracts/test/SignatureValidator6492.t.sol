@@ -48,4 +48,27 @@ contract SignatureValidator6492Test is Base {
         );
         assertFalse(validator.isValidSig(stranger, HASH, sig));
     }
+
+    /// @dev The same answer as `isValidSig`, with the counterfactual wallet left undeployed.
+    function test_isValidSigNoSideEffects_success_erc6492LeavesWalletUndeployed() public {
+        (address signer, uint256 key) = makeAddrAndKey("cf");
+        bytes32 salt = keccak256("s");
+        address w = factory.predict(signer, salt);
+        assertTrue(validator.isValidSigNoSideEffects(w, HASH, _wrap6492(signer, salt, _sign(key, HASH))));
+        assertEq(w.code.length, 0);
+        assertFalse(
+            validator.isValidSigNoSideEffects(w, HASH, _wrap6492(signer, salt, _sign(ownerKey, HASH)))
+        );
+        assertEq(w.code.length, 0);
+    }
+
+    function test_isValidSigNoSideEffects_success_ecdsa() public {
+        assertTrue(validator.isValidSigNoSideEffects(owner, HASH, _sign(ownerKey, HASH)));
+        assertFalse(validator.isValidSigNoSideEffects(owner, HASH, _highS(_sign(ownerKey, HASH))));
+    }
+
+    function test_checkThenRevert_revert_alwaysWithTheAnswer() public {
+        vm.expectRevert(abi.encodeWithSignature("Answer(bool)", true));
+        validator.checkThenRevert(owner, HASH, _sign(ownerKey, HASH));
+    }
 }

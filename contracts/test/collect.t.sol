@@ -59,7 +59,7 @@ contract CollectTest is Base {
     }
 
     function test_collect_success_limitResetsEachWindow() public {
-        _setTerms(SUB, ownerKey, 10e6, 30 days, 1);
+        _setTerms(SUB, ownerKey, 10e6, 30 days, 2);
         _collect(SUB, 1, 0, 10e6);
         vm.warp(block.timestamp + 30 days);
         _collect(SUB, 2, 1, 10e6);
@@ -71,7 +71,7 @@ contract CollectTest is Base {
         limit = uint64(bound(limit, 2, CAP));
         a = uint64(bound(a, 1, limit - 1));
         b = uint64(bound(b, 1, limit - a));
-        _setTerms(SUB, ownerKey, limit, 30 days, 1);
+        _setTerms(SUB, ownerKey, limit, 30 days, 2);
         _collect(SUB, 1, 0, a);
         _collect(SUB, 2, 0, b);
         assertEq(collector.collectedInWindow(SUB, 0), a + b);
@@ -138,7 +138,7 @@ contract CollectTest is Base {
         limit = uint64(bound(limit, 1, CAP - 1));
         spent = uint64(bound(spent, 0, limit));
         over = uint64(bound(over, limit - spent + 1, CAP - spent));
-        _setTerms(SUB, ownerKey, limit, 30 days, 1);
+        _setTerms(SUB, ownerKey, limit, 30 days, 2);
         uint32 seq = 1;
         if (spent > 0) _collect(SUB, seq++, 0, spent);
         _expectCollectRevert(SUB, seq, ICollector.FailureReason.Limit);
@@ -151,9 +151,24 @@ contract CollectTest is Base {
     }
 
     function testFuzz_collect_revert_overAllowance(uint64 amount) public {
-        amount = uint64(bound(amount, CAP + 1, 1_000_000e6));
+        vm.prank(owner);
+        usdc.approve(address(collector), CAP / 2);
+        amount = uint64(bound(amount, CAP / 2 + 1, CAP));
         _expectCollectRevert(SUB, 1, ICollector.FailureReason.Allowance);
         _collect(SUB, 1, 0, amount);
+    }
+
+    /// @dev The lifetime cap the owner signed binds whatever the allowance: an allowance raised by
+    /// other means (here the owner's own approve) never lets a charge past it.
+    function testFuzz_collect_revert_overCap(uint64 amount) public {
+        vm.prank(owner);
+        usdc.approve(address(collector), type(uint256).max);
+        amount = uint64(bound(amount, CAP + 1, type(uint64).max));
+        _expectCollectRevert(SUB, 1, ICollector.FailureReason.Cap);
+        _collect(SUB, 1, 0, amount);
+        _collect(SUB, 1, 0, uint64(CAP));
+        _expectCollectRevert(SUB, 2, ICollector.FailureReason.Cap);
+        _collect(SUB, 2, 0, 1);
     }
 
     function test_collect_revert_allowanceRevokedByOwner() public {
@@ -219,7 +234,7 @@ contract CollectTest is Base {
     /// @dev Window indexes are stored in 24 bits; beyond that (centuries away) charges are refused
     /// rather than corrupting the state word.
     function test_collect_revert_windowBeyond24Bits() public {
-        _setTerms(SUB, ownerKey, 0, 1 hours, 1);
+        _setTerms(SUB, ownerKey, 0, 1 hours, 2);
         uint32 window = uint32(type(uint24).max) + 1;
         vm.warp(block.timestamp + uint256(window) * 1 hours);
         assertEq(collector.windowAt(SUB, block.timestamp), window);

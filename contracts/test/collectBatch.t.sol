@@ -68,13 +68,16 @@ contract CollectBatchTest is Base {
     }
 
     function test_collectBatch_success_everyReason() public {
-        ICollector.Charge[] memory charges = new ICollector.Charge[](6);
+        ICollector.Charge[] memory charges = new ICollector.Charge[](7);
+        vm.prank(vm.addr(keys[3]));
+        usdc.approve(address(collector), 1e6 - 1);
         charges[0] = _charge(keccak256("unknown"), 1, 0, 1e6);
         charges[1] = _charge(ids[0], 2, 0, 1e6); // gap
         charges[2] = _charge(ids[1], 1, 5, 1e6); // future window
         charges[3] = _charge(ids[2], 1, 0, 0); // zero
-        charges[4] = _charge(ids[3], 1, 0, uint64(CAP) + 1); // allowance
+        charges[4] = _charge(ids[3], 1, 0, 1e6); // allowance
         charges[5] = _charge(ids[4], 1, 0, 1e6); // ok
+        charges[6] = _charge(ids[4], 2, 0, uint64(CAP)); // past the signed cap
         vm.expectEmit(address(collector));
         emit ICollector.ChargeFailed(
             charges[0].subscription, 1, 0, 1e6, ICollector.FailureReason.UnknownSubscription
@@ -86,7 +89,9 @@ contract CollectBatchTest is Base {
         vm.expectEmit(address(collector));
         emit ICollector.ChargeFailed(ids[2], 1, 0, 0, ICollector.FailureReason.Amount);
         vm.expectEmit(address(collector));
-        emit ICollector.ChargeFailed(ids[3], 1, 0, uint64(CAP) + 1, ICollector.FailureReason.Allowance);
+        emit ICollector.ChargeFailed(ids[3], 1, 0, 1e6, ICollector.FailureReason.Allowance);
+        vm.expectEmit(address(collector));
+        emit ICollector.ChargeFailed(ids[4], 2, 0, uint64(CAP), ICollector.FailureReason.Cap);
         assertEq(_batch(charges), 1);
     }
 

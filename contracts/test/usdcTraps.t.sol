@@ -11,8 +11,7 @@ contract UsdcTrapsTest is Base {
         (ICollector.Permit memory p, bytes memory sig) = _permit(ownerKey, CAP);
         vm.prank(stranger);
         usdc.permit(owner, address(collector), p.value, p.deadline, sig);
-        vm.prank(operator);
-        collector.authorize(SUB, owner, p, sig);
+        _open(SUB, owner, ownerKey, p, sig);
         _collect(SUB, 1, 0, 5e6);
         assertEq(usdc.balanceOf(payee), 5e6);
     }
@@ -26,13 +25,11 @@ contract UsdcTrapsTest is Base {
             owner, otherApp, 1, p.deadline, _sign(ownerKey, _permitDigest(owner, otherApp, 1, 0, p.deadline))
         );
         vm.expectRevert(abi.encodeWithSelector(ICollector.PermitNonceUsed.selector, owner, 0));
-        vm.prank(operator);
-        collector.authorize(SUB, owner, p, sig);
+        _open(SUB, owner, ownerKey, p, sig);
 
         (p, sig) = _permit(ownerKey, CAP);
         assertEq(p.nonce, 1);
-        vm.prank(operator);
-        collector.authorize(SUB, owner, p, sig);
+        _open(SUB, owner, ownerKey, p, sig);
         assertEq(usdc.allowance(owner, address(collector)), CAP);
     }
 
@@ -64,7 +61,7 @@ contract UsdcTrapsTest is Base {
         (ICollector.Permit memory p, bytes memory sig) = _permit(ownerKey, 2 * CAP);
         vm.expectRevert(abi.encodeWithSelector(ICollector.PermitRejected.selector, owner));
         vm.prank(operator);
-        collector.authorize(SUB, owner, p, sig);
+        collector.authorize(SUB, owner, p, sig, type(uint64).max);
 
         ICollector.Charge[] memory charges = new ICollector.Charge[](1);
         charges[0] = _charge(SUB, 1, 0, 1e6);

@@ -42,7 +42,7 @@ contract ViewsTest is Base {
     function test_remainingAllowanceAndHeadroom() public {
         assertEq(collector.remainingAllowance(SUB), CAP);
         assertEq(collector.headroom(SUB), CAP);
-        _setTerms(SUB, ownerKey, 10e6, 30 days, 1);
+        _setTerms(SUB, ownerKey, 10e6, 30 days, 2);
         assertEq(collector.headroom(SUB), 10e6);
         _collect(SUB, 1, 0, 4e6);
         assertEq(collector.remainingAllowance(SUB), CAP - 4e6);

@@ -18,7 +18,7 @@ import { startAnvil } from '../../src/chain/anvil.js'
 import { createReader, createSigner } from '../../src/chain/clients.js'
 import { deployContracts, mintUsdc } from '../../src/chain/deployContracts.js'
 import { anvilKeys } from '../../src/config/index.js'
-import { permitTypedData } from '../../src/subscriptions/typedData.js'
+import { permitTypedData, termsTypedData } from '../../src/subscriptions/typedData.js'
 
 async function main() {
   const batch = Number(process.argv[2] ?? 20)
@@ -60,16 +60,31 @@ async function main() {
         deadline: 2n ** 255n,
       })
       const sub = pad(toHex(i + 1), { size: 32 })
+      const terms = {
+        cap: 10_000_000n,
+        limit: 0n,
+        period: 30 * 86_400,
+        nonce: 1,
+        deadline: 2n ** 255n,
+      }
       await operator.waitForTransactionReceipt({
         hash: await operator.writeContract({
           address: collector,
           abi: collectorAbi,
-          functionName: 'authorize',
+          functionName: 'authorizeWithTerms',
           args: [
             sub,
             owner.address,
             { value: 10_000_000n, deadline: permit.message.deadline, nonce: 0n },
             await owner.signTypedData(permit),
+            terms,
+            await owner.signTypedData(
+              termsTypedData({
+                chainId: d.chainId,
+                collector,
+                message: { subscription: sub, ...terms },
+              }),
+            ),
           ],
         }),
       })

@@ -25,6 +25,7 @@ import { collectorAbi, collectorBytecode, usdcAbi } from '../../src/chain/abis.j
 import { startAnvil } from '../../src/chain/anvil.js'
 import type { SignerClient } from '../../src/chain/clients.js'
 import { deployContracts, mintUsdc } from '../../src/chain/deployContracts.js'
+import { termsTypedData } from '../../src/subscriptions/typedData.js'
 
 const root = resolve(import.meta.dirname, '../..')
 const figuresFile = resolve(root, 'contracts/gas/figures.json')
@@ -161,17 +162,34 @@ async function main() {
     for (let i = 0; i <= BATCH; i++) {
       const owner = owners[i]!
       const p = await permit(owner, collector, 100_000_000n)
+      // Opening takes the owner's terms too: the lifetime cap, no limit, 30-day windows.
+      const terms = {
+        cap: 100_000_000n,
+        limit: 0n,
+        period: 30 * 86_400,
+        nonce: 1,
+        deadline: p.deadline,
+      }
+      const termsSignature = await owner.signTypedData(
+        termsTypedData({
+          chainId: 31337,
+          collector,
+          message: { subscription: subscriptionId(i), ...terms },
+        }),
+      )
       await gasOf(
         operator,
         await operator.writeContract({
           address: collector,
           abi: collectorAbi,
-          functionName: 'authorize',
+          functionName: 'authorizeWithTerms',
           args: [
             subscriptionId(i),
             owner.address,
             { value: p.value, deadline: p.deadline, nonce: p.nonce },
             p.signature,
+            terms,
+            termsSignature,
           ],
         }),
       )

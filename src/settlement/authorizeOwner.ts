@@ -1,6 +1,9 @@
 import type { Address, Hex } from 'viem'
 import { getBillingSummary } from '../ledger/index.js'
-import { submitAuthorization } from '../subscriptions/submitAuthorization.js'
+import {
+  type SignedAuthorization,
+  submitAuthorization,
+} from '../subscriptions/submitAuthorization.js'
 import { permitValueForCap } from '../subscriptions/typedData.js'
 import type { SettlementContext } from './context.js'
 
@@ -9,14 +12,13 @@ export type AuthorizeOwnerParameters = {
   subscriptionId: string
   owner: Address
   permit: { value: bigint; deadline: bigint; nonce: bigint; signature: Hex }
-  terms?:
-    | { limit: bigint; period: number; nonce: number; deadline: bigint; signature: Hex }
-    | undefined
+  /** Required to open a subscription: the lifetime cap, monthly limit and window length. */
+  terms?: SignedAuthorization['terms']
 }
 
 /**
  * Authorizes (or re-authorizes, same subscription id) an org's subscription from the owner's
- * signed permit and optional terms. Everything is verified off-chain first — signer (ECDSA,
+ * signed permit and terms (required to open it; optional for a top-up). Everything is verified off-chain first — signer (ECDSA,
  * ERC-1271, ERC-6492), chain id, token, spender, deadline, token nonce current, terms nonce
  * newest — then the operator submits `authorize`/`authorizeWithTerms`, waits for the receipt
  * and the ledger moves the subscription to `active` with allowance = permit value. A

@@ -43,6 +43,7 @@ export const failureReasons = [
   'allowance',
   'balance',
   'token_reverted',
+  'cap',
 ] as const
 export type FailureReason = (typeof failureReasons)[number]
 
@@ -59,6 +60,9 @@ export function stateForFailure(
     case 'paused':
     case 'token_reverted':
       return 'lapsed'
+    // Past the lifetime cap the owner signed: nothing more is collectable until they raise it.
+    case 'cap':
+      return 'needs_reauth'
     case 'canceled':
       return 'canceled'
     default:

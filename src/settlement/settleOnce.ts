@@ -69,6 +69,7 @@ const retryable: SettleFailure[] = [
   'token_reverted',
   'seq_gap',
   'window',
+  'cap',
 ]
 
 /**

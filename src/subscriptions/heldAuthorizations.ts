@@ -50,6 +50,7 @@ const fromRow = (r: Row): HeldAuthorization => ({
     },
     terms: r.terms
       ? {
+          cap: BigInt(r.terms.cap ?? '0'),
           limit: BigInt(r.terms.limit),
           period: r.terms.period,
           nonce: r.terms.nonce,
@@ -75,6 +76,7 @@ export async function holdAuthorization(
   const { auth } = p
   const terms: HeldTerms | null = auth.terms
     ? {
+        cap: auth.terms.cap.toString(),
         limit: auth.terms.limit.toString(),
         period: auth.terms.period,
         nonce: auth.terms.nonce,

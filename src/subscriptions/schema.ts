@@ -6,6 +6,8 @@ const uint256 = (name: string) => numeric(name, { precision: 78, scale: 0, mode:
 
 /** Terms as held: the signed EIP-712 message (uint256s as decimal strings) and its signature. */
 export type HeldTerms = {
+  /** The lifetime cap (absent from rows held before terms carried it: those can no longer be sent). */
+  cap?: string
   limit: string
   period: number
   nonce: number

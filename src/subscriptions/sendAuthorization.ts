@@ -25,6 +25,12 @@ export type SendAuthorizationParameters = {
   state: string
   /** Who caused the move to active: the owner signing now, or settlement sending a held authorization. */
   cause: TransitionCause
+  /**
+   * For a permit alone (a top-up): the owner's lifetime cap as they chose it. The collector sets
+   * the cap to what it collected plus the permit's value, or this if lower, so a pull that lands
+   * while the permit is in flight cannot take the owner past it. Default: none.
+   */
+  maxCap?: bigint | undefined
 }
 
 export type SendAuthorizationReturnType = {
@@ -34,6 +40,8 @@ export type SendAuthorizationReturnType = {
   windowStart: number | undefined
   windowSeconds: number | undefined
 }
+
+const MAX_UINT64 = 2n ** 64n - 1n
 
 /** The collector's custom error name from a failed write, if any. */
 function revertName(error: unknown): string | undefined {
@@ -96,6 +104,7 @@ export async function sendAuthorization(
               permit,
               auth.permit.signature,
               {
+                cap: auth.terms.cap,
                 limit: auth.terms.limit,
                 period: auth.terms.period,
                 nonce: auth.terms.nonce,
@@ -109,7 +118,13 @@ export async function sendAuthorization(
             address: d.collector!,
             abi: collectorAbi,
             functionName: 'authorize',
-            args: [key, auth.owner, permit, auth.permit.signature],
+            args: [
+              key,
+              auth.owner,
+              permit,
+              auth.permit.signature,
+              p.maxCap !== undefined && p.maxCap < MAX_UINT64 ? p.maxCap : MAX_UINT64,
+            ],
             purpose: `authorize:${p.subscriptionId}`,
           })
     } catch (error) {
@@ -143,7 +158,19 @@ export async function sendAuthorization(
       | { start: number; period: number }
       | undefined
     const windows = termsSet ?? authorized
-    const allowance = authorized?.allowance ?? auth.permit.value
+    // What can still be pulled is the allowance, or less when the lifetime cap (the terms', or the
+    // top-up's bound) leaves less: the ledger must never let the owner book past the cap.
+    const onChain = await w.operator.readContract({
+      address: d.collector!,
+      abi: collectorAbi,
+      functionName: 'getSubscription',
+      args: [key],
+      blockNumber: receipt.blockNumber,
+    })
+    const granted = authorized?.allowance ?? auth.permit.value
+    const underCap =
+      onChain.cap > onChain.totalCollected ? onChain.cap - onChain.totalCollected : 0n
+    const allowance = granted < underCap ? granted : underCap
     const windowStart = windows ? Number(windows.start) : undefined
     const windowSeconds = windows ? Number(windows.period) : undefined
     await recordAuthorization(w.db, {

@@ -15,12 +15,23 @@ import { recordAuthorization } from './recordAuthorization.js'
 import { sendAuthorization } from './sendAuthorization.js'
 import { permitTypedData, subscriptionKey, termsTypedData } from './typedData.js'
 
-/** What a signing owner sends: the permit (the cap) and, with a monthly limit, the terms. */
+/**
+ * What a signing owner sends: the permit (the allowance) and the terms (lifetime cap, monthly
+ * limit, window length). A first authorization needs both — the collector opens nothing from a
+ * permit alone; a top-up or re-up of a live subscription is the permit alone; a new limit adds terms.
+ */
 export type SignedAuthorization = {
   owner: Address
   permit: { value: bigint; deadline: bigint; nonce: bigint; signature: Hex }
   terms?:
-    | { limit: bigint; period: number; nonce: number; deadline: bigint; signature: Hex }
+    | {
+        cap: bigint
+        limit: bigint
+        period: number
+        nonce: number
+        deadline: bigint
+        signature: Hex
+      }
     | undefined
 }
 
@@ -85,16 +96,29 @@ export async function verifyAuthorization(
       },
     )
   }
+  const sub = await w.operator.readContract({
+    address: d.collector!,
+    abi: collectorAbi,
+    functionName: 'getSubscription',
+    args: [subscriptionKey(p.subscriptionId)],
+  })
+  // Only a live subscription takes a permit alone: opening one (or one still held off-chain)
+  // needs the owner's terms for this id, carrying the lifetime cap.
+  if (!auth.terms && Number(sub.status) !== 1)
+    throw new SignatureRejectedError(
+      'terms_required',
+      'a first authorization needs the owner’s signed terms (lifetime cap and monthly limit) as well as the permit',
+    )
   if (auth.terms) {
     if (auth.terms.deadline <= nowSeconds())
       throw new SignatureRejectedError('expired', 'the terms signature has expired')
-    const sub = await w.operator.readContract({
-      address: d.collector!,
-      abi: collectorAbi,
-      functionName: 'getSubscription',
-      args: [subscriptionKey(p.subscriptionId)],
-    })
-    if (auth.terms.nonce <= Number(sub.termsNonce)) {
+    // The very terms already in force (someone submitted them first) are a no-op on-chain, not stale.
+    const inForce =
+      auth.terms.nonce === Number(sub.termsNonce) &&
+      auth.terms.limit === sub.limit &&
+      auth.terms.cap === sub.cap &&
+      auth.terms.period === Number(sub.period)
+    if (auth.terms.nonce <= Number(sub.termsNonce) && !inForce) {
       throw new SignatureRejectedError(
         'stale_terms',
         'newer terms were already signed; sign again',
@@ -106,6 +130,7 @@ export async function verifyAuthorization(
       collector: d.collector!,
       message: {
         subscription: subscriptionKey(p.subscriptionId),
+        cap: auth.terms.cap,
         limit: auth.terms.limit,
         period: auth.terms.period,
         nonce: auth.terms.nonce,
@@ -143,7 +168,13 @@ export type SubmitAuthorizationReturnType =
  */
 export async function submitAuthorization(
   w: ChainWriter,
-  p: { orgId: string; subscriptionId: string; auth: SignedAuthorization },
+  p: {
+    orgId: string
+    subscriptionId: string
+    auth: SignedAuthorization
+    /** The lifetime cap the owner chose for a top-up (their permit's value was computed from it). */
+    cap?: bigint | undefined
+  },
 ): Promise<SubmitAuthorizationReturnType> {
   const { auth } = p
   const summary = await getBillingSummary(w.db, p.orgId)
@@ -197,7 +228,14 @@ export async function submitAuthorization(
     })
     return { txHash: null, held: true, allowance: auth.permit.value }
   }
-  const sent = await sendAuthorization(w, { ...p, state: summary.state, cause: 'owner' })
+  const sent = await sendAuthorization(w, {
+    ...p,
+    state: summary.state,
+    cause: 'owner',
+    // What the owner's new cap counted as drawn when the permit's value was worked out: a pull
+    // landing before the permit cannot take them past it.
+    maxCap: p.cap ?? summary.drawn + summary.booked + auth.permit.value,
+  })
   // Sent directly (the wallet has code by now, or signs plainly): an older held one never goes out,
   // and what was metered under it is due in the collector's first window.
   if (await dropHeldAuthorization(w.db, { subscriptionId: p.subscriptionId, reason: 'superseded' }))

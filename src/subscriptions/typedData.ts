@@ -32,16 +32,10 @@ export const permitTypes = {
 export const termsTypes = {
   Terms: [
     { name: 'subscription', type: 'bytes32' },
+    { name: 'cap', type: 'uint64' },
     { name: 'limit', type: 'uint64' },
     { name: 'period', type: 'uint32' },
     { name: 'nonce', type: 'uint32' },
-    { name: 'deadline', type: 'uint256' },
-  ],
-} as const
-
-export const cancelTypes = {
-  Cancel: [
-    { name: 'subscription', type: 'bytes32' },
     { name: 'deadline', type: 'uint256' },
   ],
 } as const
@@ -59,12 +53,13 @@ export type PermitMessage = {
 }
 export type TermsMessage = {
   subscription: Hex
+  /** The lifetime cap: the most the collector will ever collect for this subscription. */
+  cap: bigint
   limit: bigint
   period: number
   nonce: number
   deadline: bigint
 }
-export type CancelMessage = { subscription: Hex; deadline: bigint }
 
 /** The permit an owner signs for the collector: the allowance is the cap. */
 export async function permitTypedData(
@@ -95,7 +90,10 @@ export async function permitTypedData(
   }
 }
 
-/** Terms (monthly limit, window length) on the collector; a newer nonce voids older ones. */
+/**
+ * Terms (lifetime cap, monthly limit, window length) on the collector, for one subscription id;
+ * a newer nonce voids older ones. A subscription opens only with terms and a permit.
+ */
 export function termsTypedData(p: { chainId: number; collector: Address; message: TermsMessage }) {
   return {
     domain: collectorDomain(p.chainId, p.collector),
@@ -105,26 +103,37 @@ export function termsTypedData(p: { chainId: number; collector: Address; message
   }
 }
 
-/** Cancel by signature on the collector. */
-export function cancelTypedData(p: {
-  chainId: number
-  collector: Address
-  message: CancelMessage
-}) {
-  return {
-    domain: collectorDomain(p.chainId, p.collector),
-    types: cancelTypes,
-    primaryType: 'Cancel' as const,
-    message: p.message,
-  }
+/**
+ * The cancel an owner signs: a zero-value permit for the collector at their current token nonce.
+ * The collector submits it with the cancel, so the allowance ends at 0 and every older permit
+ * they signed but nobody submitted (same nonce) is void (DESIGN.md, Cancel leaves nothing behind).
+ */
+export async function cancelPermitTypedData(
+  client: Client<Transport, Chain | undefined>,
+  p: { token: Address; owner: Address; collector: Address; deadline: bigint; nonce?: bigint },
+) {
+  return await permitTypedData(client, {
+    token: p.token,
+    owner: p.owner,
+    spender: p.collector,
+    value: 0n,
+    deadline: p.deadline,
+    nonce: p.nonce,
+  })
 }
 
 /**
  * The permit value for a (re-)authorization to a lifetime cap of `cap`: what is already
- * collected or booked counts against it, so a pull racing the permit can only leave the
- * owner under their cap (a permit sets the allowance, it does not add to it).
+ * collected, booked, or on its way (a pull submitted and not yet confirmed counts as drawn)
+ * counts against it, so a pull racing the permit can only leave the owner under their cap (a
+ * permit sets the allowance, it does not add to it).
  */
-export function permitValueForCap(p: { cap: bigint; collected: bigint; booked: bigint }): bigint {
-  const v = p.cap - p.collected - p.booked
+export function permitValueForCap(p: {
+  cap: bigint
+  collected: bigint
+  booked: bigint
+  inFlight?: bigint
+}): bigint {
+  const v = p.cap - p.collected - p.booked - (p.inFlight ?? 0n)
   return v > 0n ? v : 0n
 }

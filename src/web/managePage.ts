@@ -137,13 +137,15 @@ export const manageScript = `(() => {
   $('#authorize').addEventListener('submit', (ev) => { ev.preventDefault(); guard(async () => {
     const limit = $('#limit').value.trim()
     const prepared = await api('/prepare', Object.assign({ action: 'authorize', cap: $('#cap').value.trim() }, limit ? { monthly_limit: limit } : {}))
-    say('Check the amounts in your wallet and sign.')
+    const steps = prepared.terms ? 2 : 1
+    say(steps === 2 ? 'Signature 1 of 2: check the allowance in your wallet and sign.' : 'Check the amounts in your wallet and sign.')
     const permitSig = await signTyped(prepared.permit)
     const m = prepared.permit.message
-    const body = { permit: { value: m.value, deadline: m.deadline, nonce: m.nonce, signature: permitSig } }
+    const body = { cap: $('#cap').value.trim(), permit: { value: m.value, deadline: m.deadline, nonce: m.nonce, signature: permitSig } }
     if (prepared.terms) {
       const t = prepared.terms.message
-      body.terms = { limit: t.limit, period: t.period, nonce: t.nonce, deadline: t.deadline, signature: await signTyped(prepared.terms) }
+      say('Signature 2 of 2: check the lifetime cap and monthly limit in your wallet and sign.')
+      body.terms = { cap: t.cap, limit: t.limit, period: t.period, nonce: t.nonce, deadline: t.deadline, signature: await signTyped(prepared.terms) }
     }
     say('Submitting…')
     const done = await api('/authorize', body)
@@ -154,7 +156,7 @@ export const manageScript = `(() => {
     const prepared = await api('/prepare', { action: 'cancel' })
     const signature = await signTyped(prepared.cancel)
     say('Collecting what is accrued, then canceling…')
-    await api('/cancel', { deadline: prepared.cancel.message.deadline, signature })
+    await api('/cancel', { deadline: prepared.cancel.message.deadline, nonce: prepared.cancel.message.nonce, signature })
     await refresh()
     say('Canceled.')
   }))

@@ -19,7 +19,7 @@ import {
 } from '../subscriptions/heldAuthorizations.js'
 import { submitAuthorization } from '../subscriptions/submitAuthorization.js'
 import {
-  cancelTypedData,
+  cancelPermitTypedData,
   permitTypedData,
   permitValueForCap,
   subscriptionKey,
@@ -60,8 +60,11 @@ const uint = z
   .transform(BigInt)
 const authorizeBody = z.object({
   permit: z.object({ value: uint, deadline: uint, nonce: uint, signature: hex }),
+  /** The lifetime cap the owner chose (dollars): a top-up's permit never takes them past it. */
+  cap: dollars.optional(),
   terms: z
     .object({
+      cap: uint,
       limit: uint,
       period: z.number().int(),
       nonce: z.number().int(),
@@ -268,12 +271,14 @@ export function manageRouter(ctx: AppContext): Router {
       .parse(req.body)
     const deadline = BigInt(Math.floor(Date.now() / 1000) + 15 * 60)
     if (body.action === 'cancel') {
+      // One signature cancels and leaves nothing behind: a zero permit for the collector.
       return void res.json(
         json({
-          cancel: cancelTypedData({
-            chainId: c.chainId,
+          cancel: await cancelPermitTypedData(c.reader, {
+            token: c.usdc,
+            owner,
             collector: c.collector!,
-            message: { subscription: subscriptionKey(id), deadline },
+            deadline,
           }),
         }),
       )
@@ -298,20 +303,30 @@ export function manageRouter(ctx: AppContext): Router {
       value,
       deadline: authDeadline,
     })
+    const onChain = await c.reader.readContract({
+      address: c.collector!,
+      abi: collectorAbi,
+      functionName: 'getSubscription',
+      args: [subscriptionKey(id)],
+    })
+    // Opening a subscription takes terms too (the collector opens nothing from a permit alone):
+    // "1 of 2", "2 of 2". A top-up of a live one is the permit alone; a new limit adds terms.
+    const opening = Number(onChain.status) !== 1
     let terms: unknown
-    if (body.monthly_limit !== undefined) {
-      const onChain = await c.reader.readContract({
-        address: c.collector!,
-        abi: collectorAbi,
-        functionName: 'getSubscription',
-        args: [subscriptionKey(id)],
-      })
+    if (opening || body.monthly_limit !== undefined) {
+      const limit =
+        body.monthly_limit !== undefined
+          ? toMicros(body.monthly_limit)
+          : opening
+            ? 0n
+            : onChain.limit
       terms = termsTypedData({
         chainId: c.chainId,
         collector: c.collector!,
         message: {
           subscription: subscriptionKey(id),
-          limit: toMicros(body.monthly_limit),
+          cap: toMicros(body.cap),
+          limit,
           period: ctx.config.billing.windowSeconds,
           nonce: Number(onChain.termsNonce) + 1,
           deadline: authDeadline,
@@ -331,6 +346,7 @@ export function manageRouter(ctx: AppContext): Router {
         orgId: sub.org_id,
         subscriptionId: id,
         auth: { owner, permit: body.permit, terms: body.terms },
+        cap: body.cap === undefined ? undefined : toMicros(body.cap),
       },
     )
     // A counterfactual owner's authorization is held: the wallet is deployed with its first charge.
@@ -346,7 +362,7 @@ export function manageRouter(ctx: AppContext): Router {
   r.post('/:id/cancel', async (req, res) => {
     const { id, sub } = await requireOwner(req)
     const c = chain()
-    const body = z.object({ deadline: uint, signature: hex }).parse(req.body)
+    const body = z.object({ deadline: uint, nonce: uint, signature: hex }).parse(req.body)
     const settlement = settlementContextFor(
       ctx.config,
       ctx.db,
@@ -357,6 +373,7 @@ export function manageRouter(ctx: AppContext): Router {
       orgId: sub.org_id,
       subscriptionId: id,
       deadline: body.deadline,
+      nonce: body.nonce,
       signature: body.signature,
     })
     res.json({ ok: true, tx_hash: hash })

@@ -73,7 +73,7 @@ describe('smart-account owners through the collector and settlement (authorizeOw
         chain.operator.simulateContract({
           address: chain.deployment.collector!,
           abi: collectorAbi,
-          functionName: 'authorize',
+          functionName: 'authorizeWithTerms',
           args: [
             subscriptionKey(subscriptionId),
             wallet,
@@ -83,6 +83,8 @@ describe('smart-account owners through the collector and settlement (authorizeOw
               nonce: forged.permit.nonce,
             },
             forged.permit.signature,
+            forged.terms!,
+            forged.terms!.signature,
           ],
         }),
       ).rejects.toThrow(/PermitRejected/)
@@ -216,12 +218,14 @@ describe('smart-account owners through the collector and settlement (authorizeOw
     const hash = await chain.operator.writeContract({
       address: chain.deployment.collector!,
       abi: collectorAbi,
-      functionName: 'authorize',
+      functionName: 'authorizeWithTerms',
       args: [
         subscriptionKey(subscriptionId),
         wallet,
         { value: 700_000n, deadline: auth.permit.deadline, nonce: 0n },
         auth.permit.signature,
+        auth.terms!,
+        auth.terms!.signature,
       ],
     })
     const receipt = await chain.operator.waitForTransactionReceipt({ hash })

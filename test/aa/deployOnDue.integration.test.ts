@@ -6,6 +6,7 @@ import { authorizeOwner } from '../../src/settlement/authorizeOwner.js'
 import { cancelSubscription } from '../../src/settlement/cancelSubscription.js'
 import { checkChainTruth } from '../../src/settlement/checkChainTruth.js'
 import { settleOnce } from '../../src/settlement/settleOnce.js'
+import { getUnsubmittedHeld } from '../../src/subscriptions/heldAuthorizations.js'
 import { sendAuthorization } from '../../src/subscriptions/sendAuthorization.js'
 import type { SignedAuthorization } from '../../src/subscriptions/submitAuthorization.js'
 import { subscriptionKey } from '../../src/subscriptions/typedData.js'
@@ -227,7 +228,7 @@ describe('a counterfactual Safe owner: authorization held until the first charge
     expect(await reconcileLedger(db, { orgId })).toEqual([])
   })
 
-  test('(d) a held permit that expired before the charge was due: needs_reauth permit_unusable:expired, nothing sent; canceling it then sends nothing either', async ({
+  test('(d) a held permit that expired before the charge was due: needs_reauth permit_unusable:expired, nothing sent; canceling it then only tombstones the id, deploying nothing', async ({
     db,
     chain,
   }) => {
@@ -254,14 +255,19 @@ describe('a counterfactual Safe owner: authorization held until the first charge
       submitted_at: null,
       dropped_reason: 'permit_unusable:expired',
     })
-    // Canceling it now: the collector never had it, so nothing is sent; what is owed is written off.
+    // Canceling it now: the collector never had it, so it only records the id as canceled (one
+    // transaction, the wallet not deployed); what is owed is written off.
     const canceled = await cancelSubscription(settlementContext(db, chain), {
       orgId,
       subscriptionId,
       ...(await signOwnerCancel(chain, owner.account, { subscriptionId })),
     })
-    expect(canceled).toMatchObject({ txHash: null, writtenOff: [{ amount: 21_000n }] })
-    expect(await operatorNonce(chain)).toBe(nonce)
+    expect(canceled).toMatchObject({
+      txHash: expect.stringMatching(/^0x/),
+      writtenOff: [{ amount: 21_000n }],
+    })
+    expect(await operatorNonce(chain)).toBe(nonce + 1)
+    expect(await hasCode(chain, wallet)).toBe(false)
     expect(await getBillingSummary(db, orgId)).toMatchObject({
       state: 'canceled',
       writtenOff: 21_000n,
@@ -269,7 +275,7 @@ describe('a counterfactual Safe owner: authorization held until the first charge
     expect(await reconcileLedger(db, { orgId })).toEqual([])
   })
 
-  test('(e) cancel of a held subscription: the owner signature is checked off-chain, what is owed written off, nothing sent', async ({
+  test('(e) cancel of a held subscription: the owner signature is checked first, the id tombstoned on-chain without deploying the wallet, what is owed written off; the held permit can never open it', async ({
     db,
     chain,
   }) => {
@@ -296,12 +302,29 @@ describe('a counterfactual Safe owner: authorization held until the first charge
       ...(await signOwnerCancel(chain, owner.account, { subscriptionId })),
     })
     expect(result).toMatchObject({
-      txHash: null,
+      txHash: expect.stringMatching(/^0x/),
       collected: 0,
       writtenOff: [{ amount: 21_000n, reason: 'canceled: held authorization never sent' }],
     })
-    expect(await operatorNonce(chain)).toBe(nonce)
+    expect(await operatorNonce(chain)).toBe(nonce + 1)
     expect(await hasCode(chain, wallet)).toBe(false)
+    // The held 90-day permit and terms can never open the id now, days later or not.
+    const held = (await getUnsubmittedHeld(db, { subscriptionId, includeDropped: true }))!
+    await expect(
+      chain.operator.simulateContract({
+        address: chain.deployment.collector!,
+        abi: collectorAbi,
+        functionName: 'authorizeWithTerms',
+        args: [
+          subscriptionKey(subscriptionId),
+          wallet,
+          held.auth.permit,
+          held.auth.permit.signature,
+          held.auth.terms!,
+          held.auth.terms!.signature,
+        ],
+      }),
+    ).rejects.toThrow(/SubscriptionCanceled/)
     expect(await usdcBalance(chain, wallet)).toBe(1_000_000n)
     expect(await getBillingSummary(db, orgId)).toMatchObject({
       state: 'canceled',
@@ -316,7 +339,7 @@ describe('a counterfactual Safe owner: authorization held until the first charge
     })
     // Canceled is terminal: a later settlement run sends nothing for it.
     expect(await settleOrg(db, chain, orgId)).toMatchObject({ booked: 0, batches: 0 })
-    expect(await operatorNonce(chain)).toBe(nonce)
+    expect(await operatorNonce(chain)).toBe(nonce + 1)
     expect(await reconcileLedger(db, { orgId })).toEqual([])
   })
   test('(f) a held permit someone else submitted first (deploying the Safe through the validator) still lands; one whose nonce another permit used → needs_reauth permit_unusable:nonce_used', async ({

@@ -5,12 +5,12 @@ import { deployAaStack } from '../../src/aa/deployAaStack.js'
 import { deploySmartAccount } from '../../src/aa/deploySmartAccount.js'
 import { type SmartAccountKind, toOwnerSmartAccount } from '../../src/aa/toOwnerSmartAccount.js'
 import { verifyOwnerSignature } from '../../src/aa/verifyOwnerSignature.js'
-import { signatureValidatorAbi, usdcAbi } from '../../src/chain/abis.js'
+import { collectorAbi, signatureValidatorAbi, usdcAbi } from '../../src/chain/abis.js'
 import { createReader, type SignerClient } from '../../src/chain/clients.js'
 import { mintUsdc } from '../../src/chain/deployContracts.js'
 import type { SignedAuthorization } from '../../src/subscriptions/submitAuthorization.js'
 import {
-  cancelTypedData,
+  cancelPermitTypedData,
   permitTypedData,
   subscriptionKey,
   termsTypedData,
@@ -98,7 +98,12 @@ export async function signOwnerAuthorization(
   p: {
     subscriptionId: string
     value: bigint
-    terms?: { limit: bigint; nonce: number }
+    /**
+     * Terms as well (the lifetime cap defaults to the permit's value). Unless given, a subscription
+     * the collector has not opened gets the opening terms (no limit, nonce 1) — it opens nothing
+     * without them; `false` signs the permit alone.
+     */
+    terms?: { cap?: bigint; limit: bigint; nonce: number } | false
     /** Sign for this owner address (a stranger signing for someone else's wallet). */
     owner?: Address
     /** Permit (and terms) deadline; an hour from now unless given. */
@@ -121,37 +126,55 @@ export async function signOwnerAuthorization(
       signature: await signer.signTypedData(permit as TypedDataDefinition),
     },
   }
-  if (p.terms) {
+  const terms = p.terms ?? (await openingTerms(chain, p.subscriptionId))
+  if (terms) {
     const message = {
       subscription: subscriptionKey(p.subscriptionId),
-      limit: p.terms.limit,
+      cap: terms.cap ?? p.value,
+      limit: terms.limit,
       period: 30 * 86_400,
-      nonce: p.terms.nonce,
+      nonce: terms.nonce,
       deadline: permit.message.deadline,
     }
-    const terms = termsTypedData({
+    const typed = termsTypedData({
       chainId: chain.deployment.chainId,
       collector: chain.deployment.collector!,
       message,
     })
-    auth.terms = { ...message, signature: await signer.signTypedData(terms as TypedDataDefinition) }
+    auth.terms = { ...message, signature: await signer.signTypedData(typed as TypedDataDefinition) }
   }
   return auth
 }
 
-/** The owner's signed cancel for the collector. */
+/** The opening terms (no limit, nonce 1) when the collector has not opened the subscription. */
+export async function openingTerms(chain: TestChain, subscriptionId: string) {
+  const onChain = await chain.deployer.readContract({
+    address: chain.deployment.collector!,
+    abi: collectorAbi,
+    functionName: 'getSubscription',
+    args: [subscriptionKey(subscriptionId)],
+  })
+  return Number(onChain.status) === 1 ? undefined : { cap: undefined, limit: 0n, nonce: 1 }
+}
+
+/** The owner's signed cancel: a zero-value permit for the collector (signed by `signer`, for `owner`). */
 export async function signOwnerCancel(
   chain: TestChain,
   signer: TypedDataSigner,
-  p: { subscriptionId: string },
+  p: { subscriptionId: string; owner?: Address; deadline?: bigint },
 ) {
-  const deadline = BigInt(Math.floor(Date.now() / 1000) + 600)
-  const typed = cancelTypedData({
-    chainId: chain.deployment.chainId,
+  const deadline = p.deadline ?? BigInt(Math.floor(Date.now() / 1000) + 600)
+  const typed = await cancelPermitTypedData(chain.deployer, {
+    token: chain.deployment.usdc,
+    owner: p.owner ?? signer.address,
     collector: chain.deployment.collector!,
-    message: { subscription: subscriptionKey(p.subscriptionId), deadline },
+    deadline,
   })
-  return { deadline, signature: await signer.signTypedData(typed as TypedDataDefinition) }
+  return {
+    deadline,
+    nonce: typed.message.nonce,
+    signature: await signer.signTypedData(typed as TypedDataDefinition),
+  }
 }
 
 /** The USDC permit typed data a signed authorization of `wallet`'s signs, read from the token. */

@@ -28,12 +28,14 @@ async function firstCharges(chain: TestChain, operator: SignerClient) {
     const hash = await operator.writeContract({
       address: chain.deployment.collector!,
       abi: collectorAbi,
-      functionName: 'authorize',
+      functionName: 'authorizeWithTerms',
       args: [
         subscriptionKey(subscriptionId),
         owner.address,
         { value: auth.permit.value, deadline: auth.permit.deadline, nonce: auth.permit.nonce },
         auth.permit.signature,
+        auth.terms!,
+        auth.terms!.signature,
       ],
     })
     expect((await operator.waitForTransactionReceipt({ hash })).status).toBe('success')

@@ -55,7 +55,7 @@ describe('user operations through the EntryPoint (self-bundled handleOps)', () =
     })
     await authorizeOwner(
       { db, operator: chain.operator, deployment: chain.deployment },
-      { orgId, subscriptionId, owner: auth.owner, permit: auth.permit },
+      { orgId, subscriptionId, owner: auth.owner, permit: auth.permit, terms: auth.terms },
     )
     expect(await getBillingSummary(db, orgId)).toMatchObject({ state: 'active' })
     const { hash } = await sendUserOperationDirect(rig.relayer, {

@@ -71,7 +71,7 @@ describe('collector', () => {
       primaryType: 'Permit',
       message: { owner: owner.address, spender: d.collector, value: 20_000_000n, nonce, deadline },
     })
-    const terms = { limit: 5_000_000n, period: 30 * 86400, nonce: 1, deadline }
+    const terms = { cap: 20_000_000n, limit: 5_000_000n, period: 30 * 86400, nonce: 1, deadline }
     const termsSignature = await owner.signTypedData({
       domain: {
         name: 'Tollgate Collector',
@@ -82,6 +82,7 @@ describe('collector', () => {
       types: {
         Terms: [
           { name: 'subscription', type: 'bytes32' },
+          { name: 'cap', type: 'uint64' },
           { name: 'limit', type: 'uint64' },
           { name: 'period', type: 'uint32' },
           { name: 'nonce', type: 'uint32' },

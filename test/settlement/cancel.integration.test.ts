@@ -1,6 +1,6 @@
 import { getBillingSummary, listLedgerEntries, reconcileLedger } from '../../src/ledger/index.js'
 import { cancelSubscription } from '../../src/settlement/cancelSubscription.js'
-import { cancelTypedData, subscriptionKey } from '../../src/subscriptions/typedData.js'
+import { cancelPermitTypedData } from '../../src/subscriptions/typedData.js'
 import { describe, expect, test } from '../fixtures.js'
 import { makeMeter } from '../ledger/helpers.js'
 import { authorizedOrg, settlementContext } from './helpers.js'
@@ -14,15 +14,17 @@ describe('cancel with accrued usage', () => {
     const meter = makeMeter(db)
     const deadline = BigInt(Math.floor(Date.now() / 1000) + 600)
     const cancelBy = async (o: Awaited<ReturnType<typeof authorizedOrg>>) => {
-      const typed = cancelTypedData({
-        chainId: chain.deployment.chainId,
+      const typed = await cancelPermitTypedData(chain.deployer, {
+        token: chain.deployment.usdc,
+        owner: o.owner.address,
         collector: chain.deployment.collector!,
-        message: { subscription: subscriptionKey(o.subscriptionId), deadline },
+        deadline,
       })
       return cancelSubscription(ctx, {
         orgId: o.orgId,
         subscriptionId: o.subscriptionId,
         deadline,
+        nonce: typed.message.nonce,
         signature: await o.owner.signTypedData(typed),
       })
     }

@@ -39,7 +39,7 @@ export async function authorizedOrg(
   const auth = await signAuthorization(chain, owner, {
     subscriptionId,
     value: p.cap,
-    terms: p.limit === undefined ? undefined : { limit: p.limit, nonce: 1 },
+    terms: { limit: p.limit ?? 0n, nonce: 1 },
   })
   await authorizeOwner(
     { db, operator: chain.operator, deployment: chain.deployment },
@@ -55,10 +55,18 @@ export async function authorizedOrg(
 export async function setTermsOnChain(
   chain: TestChain,
   org: Awaited<ReturnType<typeof authorizedOrg>>,
-  terms: { limit: bigint; period: number; nonce?: number },
+  terms: { limit: bigint; period: number; nonce?: number; cap?: bigint },
 ) {
+  const onChain = await chain.deployer.readContract({
+    address: chain.deployment.collector!,
+    abi: collectorAbi,
+    functionName: 'getSubscription',
+    args: [subscriptionKey(org.subscriptionId)],
+  })
   const message = {
     subscription: subscriptionKey(org.subscriptionId),
+    // The lifetime cap in force unless the owner changes it too.
+    cap: terms.cap ?? onChain.cap,
     limit: terms.limit,
     period: terms.period,
     nonce: terms.nonce ?? 2,

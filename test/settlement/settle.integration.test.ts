@@ -93,7 +93,7 @@ describe('settlement against anvil and real USDC', () => {
     const auth = await signAuthorization(chain, owner, { subscriptionId, value })
     await authorizeOwner(
       { db, operator: chain.operator, deployment: chain.deployment },
-      { orgId, subscriptionId, owner: auth.owner, permit: auth.permit },
+      { orgId, subscriptionId, owner: auth.owner, permit: auth.permit, terms: auth.terms },
     )
     expect(await getBillingSummary(db, orgId)).toMatchObject({ subscriptionId, state: 'active' })
     await meter.meter({ orgId, action: 'claim_issue' })
@@ -270,6 +270,7 @@ describe('settlement against anvil and real USDC', () => {
       subscriptionId: o.subscriptionId,
       owner: auth.owner,
       permit: auth.permit,
+      terms: auth.terms,
     })
     expect(await checkChainTruth(ctx, { orgIds: [o.orgId] })).toEqual([])
     expect((await getBillingSummary(db, o.orgId)).state).toBe('active')

@@ -216,3 +216,77 @@ describe('an authorization whose nonce another transaction took', () => {
     expect(second).toMatchObject({ status: 'mined', nonce: first!.nonce + 1 })
   })
 })
+
+describe('the collector opens a subscription only with the owner’s terms', () => {
+  test('a permit alone never opens one: refused before sending, and by the collector too', async ({
+    db,
+    chain,
+  }) => {
+    const w = { db, operator: chain.operator, deployment: chain.deployment }
+    const owner = privateKeyToAccount(generatePrivateKey())
+    const { orgId, subscriptionId } = await newOrg(db)
+    const alone = await signAuthorization(chain, owner, {
+      subscriptionId,
+      value: 5_000_000n,
+      terms: false,
+    })
+    const refused = await submitAuthorization(w, { orgId, subscriptionId, auth: alone }).catch(
+      (e) => e,
+    )
+    expect(refused.details).toMatchObject({ reason: 'terms_required' })
+    expect(await getBillingSummary(db, orgId)).toMatchObject({ state: 'pending' })
+    const { collectorAbi } = await import('../../src/chain/abis.js')
+    const { subscriptionKey } = await import('../../src/subscriptions/typedData.js')
+    await expect(
+      chain.operator.simulateContract({
+        address: chain.deployment.collector!,
+        abi: collectorAbi,
+        functionName: 'authorize',
+        args: [
+          subscriptionKey(subscriptionId),
+          owner.address,
+          alone.permit,
+          alone.permit.signature,
+          2n ** 64n - 1n,
+        ],
+      }),
+    ).rejects.toThrow(/TermsRequired/)
+  })
+
+  test('terms someone submitted first (identical) do not make the owner’s re-up with them fail', async ({
+    db,
+    chain,
+  }) => {
+    const w = { db, operator: chain.operator, deployment: chain.deployment }
+    const owner = privateKeyToAccount(generatePrivateKey())
+    const { orgId, subscriptionId } = await newOrg(db)
+    await submitAuthorization(w, {
+      orgId,
+      subscriptionId,
+      auth: await signAuthorization(chain, owner, { subscriptionId, value: 5_000_000n }),
+    })
+    const reup = await signAuthorization(chain, owner, {
+      subscriptionId,
+      value: 8_000_000n,
+      terms: { cap: 8_000_000n, limit: 2_000_000n, nonce: 2 },
+    })
+    // A front-runner copies the terms out of the pending transaction and submits them alone.
+    const { collectorAbi } = await import('../../src/chain/abis.js')
+    const { subscriptionKey } = await import('../../src/subscriptions/typedData.js')
+    const { signature, ...terms } = reup.terms!
+    await chain.deployer.waitForTransactionReceipt({
+      hash: await chain.deployer.writeContract({
+        address: chain.deployment.collector!,
+        abi: collectorAbi,
+        functionName: 'setTerms',
+        args: [subscriptionKey(subscriptionId), terms, signature],
+      }),
+    })
+    await submitAuthorization(w, { orgId, subscriptionId, auth: reup })
+    expect(await getBillingSummary(db, orgId)).toMatchObject({
+      state: 'active',
+      cap: 8_000_000n,
+      monthlyLimit: 2_000_000n,
+    })
+  })
+})

@@ -1,4 +1,5 @@
 import type { Address, Hex, LocalAccount } from 'viem'
+import { collectorAbi } from '../../src/chain/abis.js'
 import type { SignedAuthorization } from '../../src/subscriptions/submitAuthorization.js'
 import {
   permitTypedData,
@@ -16,7 +17,12 @@ export async function signAuthorization(
     value: bigint
     deadline?: bigint
     nonce?: bigint
-    terms?: { limit: bigint; period?: number; nonce: number }
+    /**
+     * Terms as well (the lifetime cap defaults to the permit's value). Unless given, a subscription
+     * the collector has not opened gets the opening terms (no limit, nonce 1), as the manage page
+     * asks for them — it opens nothing without; `false` signs the permit alone.
+     */
+    terms?: { cap?: bigint; limit: bigint; period?: number; nonce: number } | false
     chainId?: number
     spender?: Address
   },
@@ -36,20 +42,35 @@ export async function signAuthorization(
     owner: owner.address,
     permit: { value: p.value, deadline, nonce: permit.message.nonce, signature },
   }
-  if (p.terms) {
+  const terms = p.terms ?? (await openingTerms(chain, p.subscriptionId))
+  if (terms) {
     const message = {
       subscription: subscriptionKey(p.subscriptionId),
-      limit: p.terms.limit,
-      period: p.terms.period ?? 30 * 86_400,
-      nonce: p.terms.nonce,
+      cap: terms.cap ?? p.value,
+      limit: terms.limit,
+      period: terms.period ?? 30 * 86_400,
+      nonce: terms.nonce,
       deadline,
     }
-    const terms = termsTypedData({
+    const typed = termsTypedData({
       chainId: chain.deployment.chainId,
       collector: chain.deployment.collector!,
       message,
     })
-    auth.terms = { ...message, signature: await owner.signTypedData(terms) }
+    auth.terms = { ...message, signature: await owner.signTypedData(typed) }
   }
   return auth
+}
+
+/** The opening terms (no limit, nonce 1) when the collector has not opened the subscription. */
+async function openingTerms(chain: TestChain, subscriptionId: string) {
+  const onChain = await chain.deployer.readContract({
+    address: chain.deployment.collector!,
+    abi: collectorAbi,
+    functionName: 'getSubscription',
+    args: [subscriptionKey(subscriptionId)],
+  })
+  return Number(onChain.status) === 1
+    ? undefined
+    : { cap: undefined, limit: 0n, period: undefined, nonce: 1 }
 }

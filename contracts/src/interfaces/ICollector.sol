@@ -3,9 +3,12 @@ pragma solidity ^0.8.30;
 
 /// @title ICollector
 /// @notice The spender of owners' USDC permits: pulls metered charges from each paying wallet to one
-/// fixed payee, within what the owner signed. The cap is the token allowance the owner grants this
-/// contract with an EIP-2612 permit; optional owner-signed EIP-712 terms add a per-window limit.
-/// Everything an owner's limits promise is enforced here, so a leaked operator key cannot take more.
+/// fixed payee, within what the owner signed. A subscription opens only with two owner signatures:
+/// an EIP-2612 permit granting this contract an allowance, and EIP-712 terms for that very id
+/// carrying the lifetime cap, the optional per-window limit and the window length. Every charge is
+/// checked against both the allowance (by the token) and the cap and limit (here), so a leaked
+/// operator key cannot take more than the owner signed, whatever it submits. A later permit alone
+/// tops up a live subscription (its cap becomes what is collected plus the permit's value).
 ///
 /// Subscriptions are keyed by a `bytes32` id chosen off-chain (the app uses 128 random bits). A
 /// paying wallet has at most one live subscription (a permit sets the allowance, it does not add to
@@ -21,7 +24,12 @@ pragma solidity ^0.8.30;
 /// nothing and does not consume its number, so a retry (or a replacement transaction) carries the
 /// same items, and a charge can never be collected twice.
 ///
-/// Signatures (terms, cancel) are verified as USDC verifies permits: ECDSA with low-s and v in
+/// Cancel is one owner signature: a zero-value permit for this contract, which the contract submits
+/// to the token, so the allowance is 0 and every older unsubmitted permit of the owner (same token
+/// nonce) is void. A subscription id that was never opened can be canceled too (a tombstone), so a
+/// signature held off-chain can never open it later.
+///
+/// Signatures (terms, and a cancel's permit) are verified as USDC verifies permits: ECDSA with low-s and v in
 /// {27, 28} when the signer has no code, ERC-1271 when it has code (EIP-7702 accounts included).
 /// ERC-6492-wrapped signatures are handed to a separate, unprivileged validator contract, which
 /// makes the factory call; this contract never calls an owner-chosen factory itself.
@@ -43,7 +51,7 @@ interface ICollector {
         Window,
         /// @dev The charge would exceed the per-window limit the owner signed.
         Limit,
-        /// @dev The amount is zero, or the running total would overflow uint64.
+        /// @dev The amount is zero.
         Amount,
         /// @dev The token is paused.
         Paused,
@@ -54,7 +62,9 @@ interface ICollector {
         /// @dev The owner's balance does not cover the amount.
         Balance,
         /// @dev The token reverted for another reason.
-        TokenReverted
+        TokenReverted,
+        /// @dev The charge would take the subscription's total past the lifetime cap the owner signed.
+        Cap
     }
 
     /// @notice A charge to collect.
@@ -81,8 +91,11 @@ interface ICollector {
     }
 
     /// @notice Owner-signed terms. EIP-712 type:
-    /// `Terms(bytes32 subscription,uint64 limit,uint32 period,uint32 nonce,uint256 deadline)`.
+    /// `Terms(bytes32 subscription,uint64 cap,uint64 limit,uint32 period,uint32 nonce,uint256 deadline)`.
+    /// Amounts above `MAX_AMOUNT` are held as `MAX_AMOUNT`.
     struct Terms {
+        /// @dev Most that may ever be collected for the subscription (its lifetime total).
+        uint64 cap;
         /// @dev Most that may be collected per window; 0 means no limit.
         uint64 limit;
         /// @dev Window length in seconds, within [MIN_PERIOD, MAX_PERIOD].
@@ -115,6 +128,8 @@ interface ICollector {
         uint64 totalCollected;
         /// @dev Per-window limit (0: none).
         uint64 limit;
+        /// @dev Lifetime cap: `totalCollected` never exceeds it.
+        uint64 cap;
     }
 
     /// @notice A permit was applied (or found already applied) for a subscription.
@@ -124,13 +139,16 @@ interface ICollector {
     /// @param created True when this authorization created the subscription.
     /// @param start Start of window 0.
     /// @param period Window length in seconds.
+    /// @param cap The lifetime cap after this permit: collected so far plus the permit's value
+    /// (terms applied in the same call then set their own).
     event Authorized(
         bytes32 indexed subscription,
         address indexed owner,
         uint256 allowance,
         bool created,
         uint40 start,
-        uint32 period
+        uint32 period,
+        uint64 cap
     );
 
     /// @notice New owner-signed terms are in force.
@@ -139,7 +157,17 @@ interface ICollector {
     /// @param period Window length in seconds.
     /// @param nonce The terms nonce.
     /// @param start Start of window 0 (moves to now when the period changed).
-    event TermsSet(bytes32 indexed subscription, uint64 limit, uint32 period, uint32 nonce, uint40 start);
+    /// @param cap The lifetime cap.
+    event TermsSet(
+        bytes32 indexed subscription, uint64 limit, uint32 period, uint32 nonce, uint40 start, uint64 cap
+    );
+
+    /// @notice An operator retired a sequence number that can never be collected: it is used up
+    /// (never collectable), and the next charge carries `seq + 1`.
+    /// @param subscription The subscription id.
+    /// @param seq The retired sequence number.
+    /// @param reason Why, in the operator's words (kept only in this event).
+    event SeqRetired(bytes32 indexed subscription, uint32 seq, string reason);
 
     /// @notice A charge was collected.
     /// @param subscription The subscription id.
@@ -210,21 +238,44 @@ interface ICollector {
     error Reentrancy();
     /// @notice The window is before the last charged one; its total is only in the `Collected` events.
     error WindowNotTracked(uint32 window, uint24 lastWindow);
+    /// @notice A subscription is opened only with owner-signed terms for its id (`authorizeWithTerms`).
+    error TermsRequired(bytes32 subscription);
+    /// @notice A cancel's permit must set the allowance to 0.
+    error PermitNotZero(uint256 value);
+    /// @notice Only the next sequence number (`lastSeq + 1`) can be retired.
+    error SeqNotNext(uint32 seq, uint32 lastSeq);
 
-    /// @notice Submits the owner's permit for this contract and creates the subscription, or
-    /// re-authorizes it (same id, same owner). A permit that the token refuses because someone
-    /// already submitted it counts as success when its signature verifies for `permit.nonce`, that
-    /// nonce is consumed and the allowance equals `permit.value`. An ERC-6492-wrapped signature of a
-    /// counterfactual owner is unwrapped: the validator deploys the wallet, the token checks the
-    /// inner signature with ERC-1271. Operators only.
-    /// @param subscription The subscription id (new, or the owner's live one).
+    /// @notice Tops up or re-authorizes a live subscription with the owner's permit alone (same id,
+    /// same owner): the allowance becomes `permit.value` and the lifetime cap `totalCollected +
+    /// permit.value`, or `maxCap` if lower — the operator names the cap the owner chose, so a pull
+    /// that lands while the permit is in flight cannot take the owner past it (it can only lower
+    /// the cap, never raise it). It never creates a subscription (`TermsRequired`): that takes terms too. A
+    /// permit that the token refuses because someone already submitted it counts as success when its
+    /// signature verifies for `permit.nonce`, that nonce is consumed and the allowance equals
+    /// `permit.value`. An ERC-6492-wrapped signature of a counterfactual owner is unwrapped: the
+    /// validator deploys the wallet, the token checks the inner signature with ERC-1271. Operators only.
+    /// @param subscription The owner's live subscription id.
     /// @param owner The paying wallet.
     /// @param permit Value, deadline and the token nonce signed over.
     /// @param signature The permit signature (65-byte r,s,v for EOAs; ERC-1271 bytes for deployed wallets).
-    function authorize(bytes32 subscription, address owner, Permit calldata permit, bytes calldata signature)
-        external;
+    /// @param maxCap The owner's new lifetime cap as the operator knows it (type(uint64).max: none).
+    function authorize(
+        bytes32 subscription,
+        address owner,
+        Permit calldata permit,
+        bytes calldata signature,
+        uint64 maxCap
+    ) external;
 
-    /// @notice `authorize` then `setTerms` in one call: the first authorization with a limit.
+    /// @notice Opens a subscription (or re-authorizes a live one and changes its terms) with both
+    /// owner signatures: the permit as in `authorize`, then the terms for this id, which set the
+    /// lifetime cap, the per-window limit and the window length. Operators only.
+    /// @param subscription The subscription id (new, or the owner's live one).
+    /// @param owner The paying wallet; the terms must be signed by it.
+    /// @param permit Value, deadline and the token nonce signed over.
+    /// @param permitSignature The permit signature.
+    /// @param terms The signed terms.
+    /// @param termsSignature The owner's signature over the EIP-712 `Terms` message.
     function authorizeWithTerms(
         bytes32 subscription,
         address owner,
@@ -234,7 +285,9 @@ interface ICollector {
         bytes calldata termsSignature
     ) external;
 
-    /// @notice Applies owner-signed terms. Anyone may submit them; the signature is the authority.
+    /// @notice Applies owner-signed terms to a live subscription. Anyone may submit them; the
+    /// signature is the authority. Terms identical to those in force (same nonce, same content) are
+    /// a no-op, so a front-run copy cannot make the owner's own submission fail.
     /// @param subscription The subscription id.
     /// @param terms The signed terms.
     /// @param signature The owner's signature over the EIP-712 `Terms` message (ECDSA, ERC-1271 or ERC-6492).
@@ -252,11 +305,36 @@ interface ICollector {
 
     /// @notice Cancels by the owner's own transaction (the trust-free fallback; `approve(this, 0)`
     /// on the token is the other one).
+    /// @param subscription The caller's subscription id.
     function cancel(bytes32 subscription) external;
 
-    /// @notice Cancels with the owner's signature over EIP-712 `Cancel(bytes32 subscription,uint256 deadline)`.
-    /// Anyone may submit it. Canceling voids every outstanding terms signature of the subscription.
-    function cancelWithSignature(bytes32 subscription, uint256 deadline, bytes calldata signature) external;
+    /// @notice Cancels with the owner's one signature, a zero-value EIP-2612 permit for this contract,
+    /// which is submitted to the token here: the allowance becomes 0 and every older unsubmitted
+    /// permit of the owner with the same token nonce is void. A permit someone submitted to the
+    /// token first still cancels (its nonce is used, it verifies, and the allowance is 0). The id
+    /// may be the owner's live subscription, or — when the owner has none live — an id never
+    /// opened, which is then recorded as canceled (a tombstone) so it can never be authorized. For
+    /// a tombstone of a counterfactual owner (ERC-6492, no code yet) the signature is checked
+    /// without deploying the wallet and the permit is not submitted. Anyone may submit it.
+    /// Canceling voids every outstanding terms signature of the subscription.
+    /// @param subscription The subscription id.
+    /// @param owner The paying wallet (the subscription's owner, or the tombstone's).
+    /// @param permit The zero-value permit: value 0, its deadline and the token nonce signed over.
+    /// @param signature The permit signature (ECDSA, ERC-1271 or ERC-6492).
+    function cancelWithPermit(
+        bytes32 subscription,
+        address owner,
+        Permit calldata permit,
+        bytes calldata signature
+    ) external;
+
+    /// @notice Retires the next sequence number of a live subscription without collecting it, for a
+    /// charge the operator will never collect (lost off-chain, written off): that number can never
+    /// be collected, and the next charge carries `seq + 1`. Nothing moves. Operators only.
+    /// @param subscription The subscription id.
+    /// @param seq Must be `lastSeq + 1`.
+    /// @param reason Why, recorded in `SeqRetired`.
+    function retireSeq(bytes32 subscription, uint32 seq, string calldata reason) external;
 
     /// @notice Adds or removes an operator. Admin only.
     function setOperator(address operator, bool allowed) external;
@@ -284,7 +362,7 @@ interface ICollector {
     function remainingAllowance(bytes32 subscription) external view returns (uint256);
 
     /// @notice What could be collected right now in the current window:
-    /// min(allowance, limit - collected in the current window), 0 when canceled.
+    /// min(allowance, limit - collected in the current window, cap - total collected), 0 when canceled.
     function headroom(bytes32 subscription) external view returns (uint256);
 
     /// @notice The owner's live subscription id, or zero.
@@ -313,8 +391,8 @@ interface ICollector {
     function MAX_PERIOD() external view returns (uint32);
     /// @notice Gas a batch needs left before each item.
     function MIN_GAS_PER_CHARGE() external view returns (uint256);
-    /// @notice keccak256("Terms(bytes32 subscription,uint64 limit,uint32 period,uint32 nonce,uint256 deadline)").
+    /// @notice Largest cap, limit or total held (2^48 - 1 base units, about $281M of USDC).
+    function MAX_AMOUNT() external view returns (uint64);
+    /// @notice keccak256("Terms(bytes32 subscription,uint64 cap,uint64 limit,uint32 period,uint32 nonce,uint256 deadline)").
     function TERMS_TYPEHASH() external view returns (bytes32);
-    /// @notice keccak256("Cancel(bytes32 subscription,uint256 deadline)").
-    function CANCEL_TYPEHASH() external view returns (bytes32);
 }

@@ -37,15 +37,33 @@ contract CollectorInvariantTest is Base {
         }
     }
 
+    /// @dev A leaked operator key never takes more than the owner signed, whatever it submits: no
+    /// subscription exists without the owner's terms for its id, and what moved for an id never
+    /// exceeds the largest cap the owner signed for it.
+    function invariant_leakedOperatorNeverExceedsSignedCap() public view {
+        for (uint256 i; i < handler.rogueIdCount(); ++i) {
+            bytes32 id = handler.rogueIds(i);
+            if (collector.getSubscription(id).status != 0) assertTrue(handler.ownerTerms(id));
+            assertLe(handler.pulled(id), handler.signedCap(id));
+        }
+        for (uint256 i; i < handler.subCount(); ++i) {
+            bytes32 id = handler.subs(i);
+            assertTrue(handler.ownerTerms(id));
+            assertLe(handler.pulled(id), handler.signedCap(id));
+        }
+    }
+
     function invariant_windowNeverExceedsLimit() public view {
         assertFalse(handler.limitBreached());
     }
 
+    /// @dev Exactly once: no seq collected twice, no retired seq ever collected.
     function invariant_noSeqCollectedTwice() public view {
         assertFalse(handler.doubleCollect());
         for (uint256 i; i < handler.subCount(); ++i) {
             bytes32 id = handler.subs(i);
-            assertEq(collector.lastSeq(id), handler.collectedCount(id));
+            // Every seq is collected once or retired (never both), and none is skipped.
+            assertEq(collector.lastSeq(id), handler.collectedCount(id) + handler.retiredCount(id));
         }
     }
 
@@ -87,7 +105,7 @@ contract CollectorInvariantTest is Base {
     function test_handler_exercisesTheMoneyPaths() public {
         for (uint256 i; i < 300; ++i) {
             uint256 r = uint256(keccak256(abi.encode("walk", i)));
-            uint256 action = r % 7;
+            uint256 action = r % 8;
             if (action == 0) {
                 handler.authorize(r >> 8, r >> 16);
             } else if (action == 1) {
@@ -102,8 +120,10 @@ contract CollectorInvariantTest is Base {
                 handler.cancel(r >> 8, (r >> 16) % 2 == 0);
             } else if (action == 5) {
                 handler.warp(r >> 8);
-            } else {
+            } else if (action == 6) {
                 handler.togglePause(r >> 8);
+            } else {
+                handler.rogue(r >> 8, uint64(r >> 40), uint32(r >> 104));
             }
         }
         assertGt(handler.pulledSum(), 0);
@@ -111,6 +131,8 @@ contract CollectorInvariantTest is Base {
         invariant_pulledNeverExceedsCap();
         invariant_noSeqCollectedTwice();
         invariant_historyRebuildsFromEvents();
+        invariant_leakedOperatorNeverExceedsSignedCap();
+        assertGt(handler.rogueCalls(), 0);
         emit log_named_uint("pulled", handler.pulledSum());
         emit log_named_uint("subscriptions", handler.subCount());
     }

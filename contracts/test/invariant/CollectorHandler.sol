@@ -8,13 +8,14 @@ import {IFiatToken} from "../utils/IFiatToken.sol";
 
 /// @notice Drives random sequences of authorize / re-authorize / terms / collect / batch / cancel /
 /// time warp / pause against the collector and real USDC, and keeps ghost books rebuilt from the
-/// `Collected` events alone.
+/// `Collected` events alone. `rogue` acts as a leaked operator key: it replays any permit or terms
+/// an owner ever signed, on any id, with or without terms, and retires seqs at random.
 contract CollectorHandler is Test {
     bytes32 internal constant PERMIT_TYPEHASH =
         keccak256("Permit(address owner,address spender,uint256 value,uint256 nonce,uint256 deadline)");
-    bytes32 internal constant TERMS_TYPEHASH =
-        keccak256("Terms(bytes32 subscription,uint64 limit,uint32 period,uint32 nonce,uint256 deadline)");
-    bytes32 internal constant CANCEL_TYPEHASH = keccak256("Cancel(bytes32 subscription,uint256 deadline)");
+    bytes32 internal constant TERMS_TYPEHASH = keccak256(
+        "Terms(bytes32 subscription,uint64 cap,uint64 limit,uint32 period,uint32 nonce,uint256 deadline)"
+    );
     uint256 internal constant OWNERS = 3;
 
     ICollector internal collector;
@@ -33,8 +34,24 @@ contract CollectorHandler is Test {
     mapping(address => uint256) public pulledSincePermit;
     mapping(bytes32 => bool) public canceled;
     mapping(bytes32 => uint256) public pulledAtCancel;
+    /// @dev The most the owner ever signed for the id: terms caps, and collected-plus-value of each
+    /// permit applied to it (a permit is consent to its value more).
+    mapping(bytes32 => uint256) public signedCap;
+    /// @dev Ids the owner signed terms for.
+    mapping(bytes32 => bool) public ownerTerms;
+    /// @dev Every id the rogue operator tried.
+    bytes32[] public rogueIds;
+    /// @dev Everything the owners signed, for the rogue to replay.
+    ICollector.Permit[] internal permitPool;
+    bytes[] internal permitSigPool;
+    address[] internal permitOwnerPool;
+    ICollector.Terms[] internal termsPool;
+    bytes[] internal termsSigPool;
+    uint256 public rogueCalls;
     mapping(bytes32 => uint256) public collectedCount;
     mapping(bytes32 => mapping(uint256 => bool)) internal seqSeen;
+    mapping(bytes32 => mapping(uint256 => bool)) internal seqRetired;
+    mapping(bytes32 => uint256) public retiredCount;
     mapping(bytes32 => uint256) internal windowSum;
     uint256 public pulledSum;
     bool public doubleCollect;
@@ -88,16 +105,13 @@ contract CollectorHandler is Test {
 
     // ------------------------------------------------------------------ actions
 
-    function authorize(uint256 ownerSeed, uint256 value) external {
-        ++calls;
-        uint256 key = keys[ownerSeed % OWNERS];
+    function _signPermit(uint256 key, uint256 value)
+        internal
+        returns (ICollector.Permit memory p, bytes memory sig)
+    {
         address owner = vm.addr(key);
-        value = bound(value, 0, 60e6);
-        bytes32 live = collector.liveSubscriptionOf(owner);
-        bytes32 id = live != bytes32(0) ? live : keccak256(abi.encode("sub", ++subCounter));
-        ICollector.Permit memory p =
-            ICollector.Permit({value: value, deadline: block.timestamp + 1 hours, nonce: usdc.nonces(owner)});
-        bytes memory sig = _sign(
+        p = ICollector.Permit({value: value, deadline: block.timestamp + 1 hours, nonce: usdc.nonces(owner)});
+        sig = _sign(
             key,
             keccak256(
                 abi.encodePacked(
@@ -109,13 +123,118 @@ contract CollectorHandler is Test {
                 )
             )
         );
-        vm.prank(operator);
-        try collector.authorize(id, owner, p, sig) {
+        permitPool.push(p);
+        permitSigPool.push(sig);
+        permitOwnerPool.push(owner);
+    }
+
+    function _signTerms(uint256 key, bytes32 id, ICollector.Terms memory t)
+        internal
+        returns (bytes memory sig)
+    {
+        sig = _sign(
+            key,
+            _typed(keccak256(abi.encode(TERMS_TYPEHASH, id, t.cap, t.limit, t.period, t.nonce, t.deadline)))
+        );
+        if (t.cap > signedCap[id]) signedCap[id] = t.cap;
+        ownerTerms[id] = true;
+        termsPool.push(t);
+        termsSigPool.push(sig);
+    }
+
+    /// @dev Opens a subscription (permit and terms) or tops up the owner's live one (permit alone).
+    function authorize(uint256 ownerSeed, uint256 value) external {
+        ++calls;
+        uint256 key = keys[ownerSeed % OWNERS];
+        address owner = vm.addr(key);
+        value = bound(value, 0, 60e6);
+        bytes32 live = collector.liveSubscriptionOf(owner);
+        bytes32 id = live != bytes32(0) ? live : keccak256(abi.encode("sub", ++subCounter));
+        (ICollector.Permit memory p, bytes memory sig) = _signPermit(key, value);
+        bool ok;
+        if (live != bytes32(0)) {
+            vm.prank(operator);
+            try collector.authorize(id, owner, p, sig, type(uint64).max) {
+                ok = true;
+            } catch {}
+        } else {
+            ICollector.Terms memory t = ICollector.Terms({
+                cap: uint64(value), limit: 0, period: 30 days, nonce: 1, deadline: block.timestamp + 1 hours
+            });
+            bytes memory termsSig = _signTerms(key, id, t);
+            vm.prank(operator);
+            try collector.authorizeWithTerms(id, owner, p, sig, t, termsSig) {
+                ok = true;
+            } catch {}
+        }
+        if (ok) {
             if (live == bytes32(0)) subs.push(id);
+            if (pulled[id] + value > signedCap[id]) signedCap[id] = pulled[id] + value;
             authorizedTotal[id] += value;
             lastPermitValue[owner] = value;
             pulledSincePermit[owner] = 0;
-        } catch {}
+        }
+    }
+
+    /// @dev A leaked operator key: replays anything any owner signed, on any id (new, live, canceled),
+    /// with or without terms, charges whatever, and retires seqs.
+    function rogue(uint256 seed, uint64 amount, uint32 seq) external {
+        ++calls;
+        ++rogueCalls;
+        uint256 action = seed % 5;
+        bytes32 id = seed % 3 == 0 && subs.length > 0
+            ? subs[(seed >> 8) % subs.length]
+            : keccak256(abi.encode("rogue", seed % 4));
+        rogueIds.push(id);
+        vm.startPrank(operator);
+        if (action <= 1 && permitPool.length > 0) {
+            uint256 i = (seed >> 16) % permitPool.length;
+            ICollector.Permit memory p = permitPool[i];
+            address owner = permitOwnerPool[i];
+            bool ok;
+            if (action == 0) {
+                try collector.authorize(id, owner, p, permitSigPool[i], type(uint64).max) {
+                    ok = true;
+                } catch {}
+            } else if (termsPool.length > 0) {
+                uint256 j = (seed >> 32) % termsPool.length;
+                try collector.authorizeWithTerms(
+                    id, owner, p, permitSigPool[i], termsPool[j], termsSigPool[j]
+                ) {
+                    ok = true;
+                } catch {}
+            }
+            // The owner did sign the permit: consent to its value more, as far as it got applied.
+            if (ok && pulled[id] + p.value > signedCap[id]) signedCap[id] = pulled[id] + p.value;
+        } else if (action == 2) {
+            vm.recordLogs();
+            try collector.collect(
+                ICollector.Charge({
+                    subscription: id,
+                    seq: seq % 2 == 0 ? collector.lastSeq(id) + 1 : seq,
+                    window: collector.getSubscription(id).status == 0
+                        ? 0
+                        : collector.windowAt(id, block.timestamp),
+                    amount: amount
+                })
+            ) {}
+                catch {}
+            _record(vm.getRecordedLogs());
+        } else if (action == 3) {
+            uint32 retire = seq % 2 == 0 ? collector.lastSeq(id) + 1 : seq;
+            try collector.retireSeq(id, retire, "rogue") {
+                seqRetired[id][retire] = true;
+                ++retiredCount[id];
+            } catch {}
+        } else if (termsPool.length > 0) {
+            uint256 j = (seed >> 32) % termsPool.length;
+            try collector.setTerms(id, termsPool[j], termsSigPool[j]) {} catch {}
+        }
+        vm.stopPrank();
+    }
+
+    function rogueIdCount() external view returns (uint256) {
+        return rogueIds.length;
     }
 
     function setTerms(uint256 subSeed, uint64 limit, uint32 period, bool samePeriod, bool staleNonce)
@@ -128,15 +247,13 @@ contract CollectorHandler is Test {
         limit = uint64(bound(limit, 0, 20e6));
         period = samePeriod ? s.period : uint32(bound(period, 1 hours, 60 days));
         ICollector.Terms memory t = ICollector.Terms({
+            cap: uint64(bound(limit, 0, 80e6)),
             limit: limit,
             period: period,
             nonce: staleNonce ? uint32(s.termsNonce) : uint32(s.termsNonce) + 1,
             deadline: block.timestamp + 1 hours
         });
-        bytes memory sig = _sign(
-            _keyOf(s.owner),
-            _typed(keccak256(abi.encode(TERMS_TYPEHASH, id, t.limit, t.period, t.nonce, t.deadline)))
-        );
+        bytes memory sig = _signTerms(_keyOf(s.owner), id, t);
         try collector.setTerms(id, t, sig) {} catch {}
     }
 
@@ -176,11 +293,11 @@ contract CollectorHandler is Test {
         address owner = collector.getSubscription(id).owner;
         bool done;
         if (bySignature) {
-            uint256 deadline = block.timestamp + 1 hours;
-            bytes memory sig =
-                _sign(_keyOf(owner), _typed(keccak256(abi.encode(CANCEL_TYPEHASH, id, deadline))));
-            try collector.cancelWithSignature(id, deadline, sig) {
+            (ICollector.Permit memory p, bytes memory sig) = _signPermit(_keyOf(owner), 0);
+            try collector.cancelWithPermit(id, owner, p, sig) {
                 done = true;
+                lastPermitValue[owner] = 0;
+                pulledSincePermit[owner] = 0;
             } catch {}
         } else {
             vm.prank(owner);
@@ -244,7 +361,7 @@ contract CollectorHandler is Test {
             uint64 total = uint64(packed >> 192);
             ICollector.Subscription memory s = collector.getSubscription(id);
 
-            if (seqSeen[id][seq]) doubleCollect = true;
+            if (seqSeen[id][seq] || seqRetired[id][seq]) doubleCollect = true;
             seqSeen[id][seq] = true;
             ++collectedCount[id];
             if (canceled[id]) movedAfterCancel = true;
