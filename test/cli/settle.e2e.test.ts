@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { bookCharges, listCharges, markChargeFailed } from '../../src/ledger/index.js'
 import { describe, expect, test } from '../fixtures.js'
 import { makeMeter } from '../ledger/helpers.js'
 import { authorizedOrg } from '../settlement/helpers.js'
@@ -49,6 +50,55 @@ describe('tollgate settle and reconcile', { timeout: 180_000 }, () => {
         expected: '7000',
         actual: '7001',
       }),
+    )
+  })
+})
+
+describe('tollgate settle retire', { timeout: 180_000 }, () => {
+  test('retires a charge that can never be collected on-chain, then writes it off; refuses one that is not next', async ({
+    db,
+    databaseUrl,
+    chain,
+  }) => {
+    const file = join(tmpdir(), `tg-cli-deployment-${Date.now()}.json`)
+    writeFileSync(file, JSON.stringify(chain.deployment))
+    const env = {
+      DATABASE_URL: databaseUrl,
+      RPC_URL: chain.rpcUrl,
+      DEPLOYMENT_FILE: file,
+      OPERATOR_KEY: '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d',
+      BILLING_THRESHOLD_MICROS: '1',
+      CONFIRMATIONS: '1',
+    }
+    const meter = makeMeter(db)
+    const { orgId } = await authorizedOrg(db, chain, { cap: 1_000_000n, balance: 1_000_000n })
+    await meter.meter({ orgId, action: 'claim_issue' })
+    const [first] = await bookCharges(db, { orgId })
+    await markChargeFailed(db, { chargeId: first!.id, reason: 'amount' })
+    await meter.meter({ orgId, action: 'save_comment' })
+    const [second] = await bookCharges(db, { orgId })
+    await meter.close()
+    const refused = await tollgate(
+      ['settle', 'retire', '--charge', second!.id, '--reason', 'wrong one'],
+      env,
+    )
+    expect(refused.code).not.toBe(0)
+    expect(refused.stderr).toMatch(/not next on-chain/)
+    const retired = await tollgate(
+      ['settle', 'retire', '--charge', first!.id, '--reason', 'lost off-chain', '--json'],
+      env,
+    )
+    expect(retired.code).toBe(0)
+    expect(JSON.parse(retired.stdout)).toMatchObject({
+      chargeId: first!.id,
+      seq: 1,
+      amount: '7000',
+    })
+    expect((await listCharges(db, { orgId })).map((c) => [c.seq, c.status])).toEqual(
+      expect.arrayContaining([
+        [1, 'written_off'],
+        [2, 'booked'],
+      ]),
     )
   })
 })

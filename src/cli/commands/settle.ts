@@ -1,14 +1,49 @@
 import type { Command } from 'commander'
 import { loadConfig } from '../../config/index.js'
+import { formatUsd } from '../../ledger/index.js'
 import { settlementContextFor } from '../../settlement/context.js'
+import { retireCharge } from '../../settlement/retireCharge.js'
 import { settleOnce } from '../../settlement/settleOnce.js'
 import { connectChain, connectDatabase } from '../connect.js'
 import { printFields, printJson } from '../output.js'
 
-/** `tollgate settle --once`: one settlement pass — recover, book what is due, collect in batches. */
+/**
+ * `tollgate settle --once`: one settlement pass — recover, book what is due, collect in batches.
+ * `tollgate settle retire --charge <id> --reason <text>`: retire a charge that can never be
+ * collected, on-chain first (its seq is used up, the next one collects), then on the ledger.
+ */
 export function settleCommand(program: Command) {
-  program
-    .command('settle')
+  const settle = program.command('settle')
+  settle
+    .command('retire')
+    .description(
+      'retire a charge that can never be collected: its seq is retired on-chain with the reason, then it is written off',
+    )
+    .requiredOption('--charge <id>', 'the charge id')
+    .requiredOption('--reason <text>', 'why it can never be collected (recorded on-chain)')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { charge: string; reason: string; json?: boolean }) => {
+      const config = loadConfig()
+      const { db, close } = await connectDatabase(config)
+      try {
+        const chain = await connectChain(config)
+        const r = await retireCharge(settlementContextFor(config, db, chain), {
+          chargeId: opts.charge,
+          reason: opts.reason,
+        })
+        if (opts.json) return printJson(r)
+        printFields([
+          ['charge', r.chargeId],
+          ['subscription', r.subscriptionId],
+          ['seq retired', String(r.seq)],
+          ['written off', formatUsd(r.amount)],
+          ['transaction', r.txHash],
+        ])
+      } finally {
+        await close()
+      }
+    })
+  settle
     .description('book due charges and collect them on-chain')
     .option('--once', 'one pass, then exit (the worker runs passes on a timer)')
     .option('--org <ids>', 'only these orgs (comma-separated)')
