@@ -65,6 +65,11 @@ export const errorCodes = {
   ALREADY_CLAIMED: { status: 409, description: 'the issue is leased by someone else' },
   INVALID_TRANSITION: { status: 409, description: 'the subscription cannot move to that state' },
   USAGE_STATE: { status: 409, description: 'the usage is not in a state that allows this' },
+  RETIRE_REFUSED: {
+    status: 409,
+    description:
+      'the charge cannot be retired: in flight, collected, or its seq is not the next on-chain',
+  },
   REQUEST_TIMEOUT: {
     status: 408,
     description: 'the request did not arrive in time',

@@ -19,7 +19,11 @@ import { indexChain } from '../../src/settlement/indexChain.js'
 import { reconcileWithChain } from '../../src/settlement/reconcileWithChain.js'
 import { settleOnce } from '../../src/settlement/settleOnce.js'
 import { submitAuthorization } from '../../src/subscriptions/submitAuthorization.js'
-import { permitTypedData, subscriptionKey } from '../../src/subscriptions/typedData.js'
+import {
+  permitTypedData,
+  subscriptionKey,
+  termsTypedData,
+} from '../../src/subscriptions/typedData.js'
 import { benchDatabase } from './benchDb.js'
 
 const ORGS = Number(process.env.BENCH_ORGS ?? 1_000)
@@ -53,12 +57,22 @@ try {
       deadline,
     })
     const signature = await owner.signTypedData(permit)
+    // Opening takes the owner's terms too: the lifetime cap, no monthly limit.
+    const terms = { cap: 500_000n, limit: 0n, period: 30 * 86_400, nonce: 1, deadline }
+    const termsSignature = await owner.signTypedData(
+      termsTypedData({
+        chainId: deployment.chainId,
+        collector: deployment.collector!,
+        message: { subscription: subscriptionKey(subscriptionId), ...terms },
+      }),
+    )
     await submitAuthorization(w, {
       orgId,
       subscriptionId,
       auth: {
         owner: owner.address,
         permit: { value: 500_000n, deadline, nonce: permit.message.nonce, signature },
+        terms: { ...terms, signature: termsSignature },
       },
     })
     orgs.push({ orgId, subscriptionId })
