@@ -232,7 +232,7 @@ describe('a counterfactual Safe owner: authorization held until the first charge
     db,
     chain,
   }) => {
-    const deadline = BigInt(Math.floor(Date.now() / 1000) + 2)
+    const deadline = BigInt(Math.floor(Date.now() / 1000) + 8)
     const { owner, wallet, orgId, subscriptionId } = await heldOwner(chain, db, {
       usdc: 1_000_000n,
       deadline,
