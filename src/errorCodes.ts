@@ -32,6 +32,10 @@ export const errorCodes = {
     description: 'the path or query is not valid percent-encoded UTF-8',
     anyRequest: true,
   },
+  INVALID_QUERY_PARAMETER: {
+    status: 400,
+    description: 'a query parameter the route does not take, or one given more than once',
+  },
   MALFORMED_BODY: {
     status: 400,
     description: 'the body cannot be read (not what its Content-Encoding says, cut short)',

@@ -16,6 +16,8 @@ export type Auth = {
   address: string | null
   /** The credential's own id (API key id or a session hash prefix), for rate limits and leases. */
   credential: string
+  /** When the credential expires (sessions); null for API keys, which live until revoked. */
+  expiresAt: Date | null
 }
 
 /** 403: authenticated, but this role may not do that (billing controls, key management). */
@@ -41,14 +43,27 @@ export async function authenticate(db: Db, token: string | undefined): Promise<A
     const [row] = await db.$client<{ id: string; org_id: string; role: Role }[]>`
       select id, org_id, role from api_keys where key_hash = ${hashKey(token)} and revoked_at is null`
     if (!row) throw new UnauthorizedError('unknown or revoked API key')
-    return { orgId: row.org_id, role: row.role, keyId: row.id, address: null, credential: row.id }
+    return {
+      orgId: row.org_id,
+      role: row.role,
+      keyId: row.id,
+      address: null,
+      credential: row.id,
+      expiresAt: null,
+    }
   }
   if (token && sessionPattern.test(token)) {
     const hash = hashKey(token)
     const [row] = await db.$client<
-      { org_id: string; role: Role; address: string | null; parent_key_id: string | null }[]
+      {
+        org_id: string
+        role: Role
+        address: string | null
+        parent_key_id: string | null
+        expires_at: Date
+      }[]
     >`
-      select s.org_id, s.role, s.address, s.parent_key_id from session_keys s
+      select s.org_id, s.role, s.address, s.parent_key_id, s.expires_at from session_keys s
       where s.key_hash = ${hash} and s.expires_at > now()
         and (s.parent_key_id is null
              or exists (select 1 from api_keys k where k.id = s.parent_key_id and k.revoked_at is null))`
@@ -59,6 +74,7 @@ export async function authenticate(db: Db, token: string | undefined): Promise<A
       keyId: row.parent_key_id,
       address: row.address,
       credential: hash.slice(0, 32),
+      expiresAt: row.expires_at,
     }
   }
   throw new UnauthorizedError()

@@ -44,8 +44,9 @@ const staleAfterSeconds = 60
 
 /**
  * Middleware for every write: with an `Idempotency-Key`, the first successful response
- * (status and body) is stored per org and key, and a retry gets it back without running the
- * handler again (so it is never charged twice). The same key with another method, path or
+ * (status, and body as the JSON text sent) is stored per org and key, and a retry gets it back
+ * byte for byte, marked `Idempotent-Replayed: true`, without running the handler again (so it
+ * is never charged twice). The same key with another method, path or
  * body is a 409 `IDEMPOTENCY_CONFLICT`. A failed first attempt (4xx/5xx) stores nothing, so
  * it may be retried with the same key.
  */
@@ -77,7 +78,9 @@ export const idempotent = (db: Db) => async (req: Request, res: Response, next: 
         'IDEMPOTENCY_IN_PROGRESS',
       )
     res.setHeader('Idempotent-Replayed', 'true')
-    res.status(prior.status).json(prior.body)
+    // Stored as the JSON text first sent (a jsonb string), so the replay is byte for byte.
+    if (typeof prior.body === 'string') res.status(prior.status).type('json').send(prior.body)
+    else res.status(prior.status).json(prior.body)
     return
   }
   const send = res.json.bind(res)
@@ -85,7 +88,7 @@ export const idempotent = (db: Db) => async (req: Request, res: Response, next: 
     const status = res.statusCode
     const store =
       status < 400
-        ? db.$client`update idempotent_responses set status = ${status}, body = ${JSON.stringify(redact(body))}::jsonb
+        ? db.$client`update idempotent_responses set status = ${status}, body = to_jsonb(${JSON.stringify(redact(body))}::text)
               where org_id = ${orgId} and key = ${key}`
         : db.$client`delete from idempotent_responses where org_id = ${orgId} and key = ${key} and status is null`
     store.then(

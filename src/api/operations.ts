@@ -430,7 +430,8 @@ export function errorsOf(op: Operation): ErrorCode[] {
   const add = (...c: ErrorCode[]) => {
     for (const x of c) codes.add(x)
   }
-  if (op.path.startsWith('/v1/')) add('RATE_LIMITED')
+  // Every /v1 route refuses a query parameter it does not take (`strictQuery`).
+  if (op.path.startsWith('/v1/')) add('RATE_LIMITED', 'INVALID_QUERY_PARAMETER')
   if (op.auth !== 'none') add('UNAUTHORIZED')
   if (op.auth !== 'none' && op.method !== 'get') add('CROSS_SITE_REQUEST')
   if (op.auth === 'owner') add('FORBIDDEN')

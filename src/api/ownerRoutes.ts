@@ -112,6 +112,9 @@ export function keyRouter(ctx: AppContext): Router {
           role: 'member',
           parentKeyId: auth.keyId,
           ttlSeconds: ttl,
+          // A session key never outlives the session that mints it (a 60-second key cannot
+          // mint a day-long one); minted by an API key, it lives its whole ttl.
+          notAfter: auth.expiresAt,
         })
         return { session_key: s.token, expires_at: s.expiresAt }
       },

@@ -3,6 +3,7 @@ import { z } from 'zod'
 import { rfc3339 } from '../db/rfc3339.js'
 import { formatUsd, getBillingSummary, listLedgerEntries } from '../ledger/index.js'
 import { queueRouter } from '../queue/routes.js'
+import { batchQuery, listQuery } from '../queue/schemas.js'
 import { listPayments } from '../settlement/indexChain.js'
 import { authOf, requireAuth } from './auth.js'
 import { checkUsage } from './checkUsage.js'
@@ -12,6 +13,7 @@ import { idempotencyKeyOf, idempotent } from './idempotency.js'
 import { meteredView } from './metering.js'
 import { authRouter, keyRouter } from './ownerRoutes.js'
 import { defaultRateLimits, type RateLimits, signupRateLimit } from './rateLimits.js'
+import { strictQuery } from './strictQuery.js'
 import { text } from './text.js'
 
 export const usageBody = z.object({
@@ -44,6 +46,16 @@ const money = (v: bigint | null) =>
  */
 export function v1Router(ctx: AppContext, limits: RateLimits = defaultRateLimits): Router {
   const r = Router()
+  // The routes that take a query, with the schema of each; every other route takes none.
+  r.use(
+    strictQuery(
+      new Map<string, z.ZodObject>([
+        ['/billing/transactions', pageQuery],
+        ['/issues', listQuery],
+        ['/queue/batch', batchQuery],
+      ]),
+    ),
+  )
   r.post('/orgs', signupRateLimit(limits), async (req, res) => {
     const body = orgBody.parse(req.body)
     const org = await createOrg(ctx.db, {
@@ -87,7 +99,10 @@ export function v1Router(ctx: AppContext, limits: RateLimits = defaultRateLimits
       idempotencyKey: key,
       leaseClaimedAt: body.lease_claimed_at ? new Date(body.lease_claimed_at) : undefined,
     })
-    res.status(outcome.replayed ? 200 : 201).json({ metered: meteredView(outcome) })
+    // A retry with the key answers what the first call answered, status and body alike (the
+    // ledger keeps the first outcome); only the header says it is a replay.
+    if (outcome.replayed) res.setHeader('Idempotent-Replayed', 'true')
+    res.status(201).json({ metered: meteredView({ ...outcome, replayed: false }) })
   })
 
   r.post('/usage/check', async (req, res) => {

@@ -44,6 +44,8 @@ export type CreateSessionParameters = {
   /** The API key that minted it (agent session keys): revoking the key ends the session. */
   parentKeyId?: string | null | undefined
   ttlSeconds: number
+  /** The latest it may expire: the expiry of the session that mints it, if one does. */
+  notAfter?: Date | null | undefined
 }
 
 /** A new session credential (`tg_sess_…`): the plain token is returned once, its hash kept. */
@@ -52,7 +54,7 @@ export async function createSession(db: Db, p: CreateSessionParameters) {
   const [row] = await db.$client<{ expires_at: string }[]>`
     insert into session_keys (key_hash, org_id, role, address, parent_key_id, expires_at)
     values (${hash}, ${p.orgId}, ${p.role}, ${p.address?.toLowerCase() ?? null}, ${p.parentKeyId ?? null},
-      now() + make_interval(secs => ${p.ttlSeconds}))
+      least(now() + make_interval(secs => ${p.ttlSeconds}), ${p.notAfter ?? null}::timestamptz))
     returning expires_at`
   return { token, expiresAt: rfc3339(row!.expires_at) }
 }

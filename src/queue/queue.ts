@@ -316,3 +316,21 @@ export async function queueStatus(sql: Sql, orgId: string) {
     from issues where org_id = ${orgId}`
   return s!
 }
+
+/** Whether the issue carries `label` (adding it again, or removing an absent one, is a no-op). */
+export async function hasLabel(sql: Sql, orgId: string, issueId: string, label: string) {
+  const rows = await sql`select 1 from issue_labels
+    where org_id = ${orgId} and issue_id = ${issueId} and label = ${label}`
+  return rows.length > 0
+}
+
+/** Whether the relation exists already (adding it again is a no-op). */
+export async function hasRelation(
+  sql: Sql,
+  orgId: string,
+  p: { from: string; to: string; kind: string },
+) {
+  const rows = await sql`select 1 from issue_relations
+    where org_id = ${orgId} and from_id = ${p.from} and to_id = ${p.to} and kind = ${p.kind}`
+  return rows.length > 0
+}

@@ -2,7 +2,7 @@ import { type Request, type Response, Router } from 'express'
 import { authOf } from '../api/auth.js'
 import type { AppContext } from '../api/context.js'
 import { metered, meteredUpTo, meteredView } from '../api/metering.js'
-import { NotFoundError } from '../errors.js'
+import { NotFoundError, ValidationError } from '../errors.js'
 import { editAction } from '../ledger/index.js'
 import {
   AlreadyClaimedError,
@@ -15,6 +15,8 @@ import {
   editIssue,
   getIssue,
   getIssueDetail,
+  hasLabel,
+  hasRelation,
   isReady,
   issueView,
   leaseOf,
@@ -91,7 +93,8 @@ export function queueRouter(ctx: AppContext): Router {
     const issueId = id(req)
     const body = editIssueBody.parse(req.body)
     await getIssue(sql, org(res), issueId)
-    // One save_issue edit, priced at the highest tier among the fields it touches.
+    // One save_issue edit, priced at the highest tier among the fields it touches. (Charged
+    // even when the values are the ones already there: every edit writes a new version.)
     const action = editAction(
       ctx.config.rateCard,
       editFields.filter((f) => body[f] !== undefined),
@@ -124,6 +127,8 @@ export function queueRouter(ctx: AppContext): Router {
     await getIssue(sql, org(res), issueId)
     await getIssue(sql, org(res), body.to)
     if (body.to === issueId) throw new NotFoundError('an issue cannot relate to itself')
+    const relation = { from: issueId, to: body.to, kind: body.kind }
+    if (await hasRelation(sql, org(res), relation)) return void send(res, 201, { relation }, null)
     const { outcome } = await metered(ctx, org(res), { action: 'add_relation' }, () =>
       addRelation(sql, org(res), { from: issueId, to: body.to, kind: body.kind }),
     )
@@ -134,6 +139,8 @@ export function queueRouter(ctx: AppContext): Router {
     const issueId = id(req)
     const body = labelBody.parse(req.body)
     await getIssue(sql, org(res), issueId)
+    if (await hasLabel(sql, org(res), issueId, body.label))
+      return void send(res, 201, { label: body.label }, null)
     const { outcome } = await metered(ctx, org(res), { action: 'add_label' }, () =>
       addLabel(sql, org(res), issueId, body.label),
     )
@@ -144,6 +151,8 @@ export function queueRouter(ctx: AppContext): Router {
     const issueId = id(req)
     const label = labelBody.parse({ label: req.params.label }).label
     await getIssue(sql, org(res), issueId)
+    if (!(await hasLabel(sql, org(res), issueId, label)))
+      return void send(res, 200, { removed: label }, null)
     const { outcome } = await metered(ctx, org(res), { action: 'remove_label' }, () =>
       removeLabel(sql, org(res), issueId, label),
     )
@@ -153,6 +162,8 @@ export function queueRouter(ctx: AppContext): Router {
   r.post('/issues/:id/attachments', async (req, res) => {
     const issueId = id(req)
     const body = attachmentBody.parse(req.body)
+    if (body.url && new URL(body.url).protocol === 'http:' && ctx.config.env === 'production')
+      throw new ValidationError('url: only https: links are accepted')
     await getIssue(sql, org(res), issueId)
     const { result, outcome } = await metered(ctx, org(res), { action: 'add_attachment' }, () =>
       addAttachment(sql, org(res), issueId, body),

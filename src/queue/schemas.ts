@@ -33,7 +33,12 @@ export const attachmentBody = z.strictObject({
   name: text().trim().min(1).max(255),
   content_type: text().min(1).max(127),
   size_bytes: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
-  url: text().max(2048).pipe(z.url()).optional(),
+  // A link the dashboard or an agent may follow: web addresses only, never `javascript:` or
+  // `data:` (and `http:` only outside production: the route checks).
+  url: text()
+    .max(2048)
+    .pipe(z.url({ protocol: /^https?$/, error: 'an https: URL' }))
+    .optional(),
 })
 export const claimBody = z.strictObject({
   lease_seconds: z.number().int().min(5).max(3600).optional(),
