@@ -13,7 +13,7 @@ import { closeDb, createDb, type Db } from '../src/db/client.js'
 import { databaseUrl } from './setup/postgres.js'
 
 /** A database of its own, cloned from the run's migrated template. */
-export async function createTestDatabase(
+async function createTestDatabase(
   label = 'w',
 ): Promise<{ url: string; drop: () => Promise<void> }> {
   const adminUrl = inject('pgAdminUrl')

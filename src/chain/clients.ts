@@ -14,7 +14,7 @@ import { privateKeyToAccount } from 'viem/accounts'
 import { base, baseSepolia, foundry } from 'viem/chains'
 
 /** The chains Tollgate runs on: Base, Base Sepolia, and a local anvil. */
-export function chainFor(chainId: number): Chain {
+function chainFor(chainId: number): Chain {
   if (chainId === base.id) return base
   if (chainId === baseSepolia.id) return baseSepolia
   if (chainId === foundry.id) return foundry

@@ -19,7 +19,7 @@ import type { Deployment } from './deployment.js'
  * (key 9). FiatTokenProxy refuses fallback calls from its admin, so the admin must not be the
  * account that later uses the token; nothing in Tollgate ever upgrades it.
  */
-export const DEFAULT_USDC_PROXY_ADMIN: Address = '0xa0Ee7A142d267C1f36714E4a8F75612F20a79720'
+const DEFAULT_USDC_PROXY_ADMIN: Address = '0xa0Ee7A142d267C1f36714E4a8F75612F20a79720'
 
 export type DeployUsdcParameters = {
   /** Holds the proxy's upgrade rights; must differ from every account that calls the token. */
@@ -77,7 +77,7 @@ async function send(client: SignerClient, request: Parameters<SignerClient['writ
  * @example
  * const { usdc } = await deployUsdc(client, {})
  */
-export async function deployUsdc(
+async function deployUsdc(
   client: SignerClient,
   parameters: DeployUsdcParameters = {},
 ): Promise<DeployUsdcReturnType> {

@@ -25,7 +25,7 @@ export type GetLogsInRangesReturnType<T> = T[]
  * range", "Log response size exceeded"...); a false positive only costs a few narrower reads
  * before the error is thrown anyway, a false negative halts every reader.
  */
-export function isRangeTooLarge(error: unknown): boolean {
+function isRangeTooLarge(error: unknown): boolean {
   // -32005: EIP-1474's "limit exceeded", what most providers answer.
   if (codes(error).includes(-32005)) return true
   const text = errorText(error)

@@ -15,7 +15,7 @@ import type { SignerClient } from './clients.js'
 /**
  * Below this the operator is warned to top up its ETH (0.005 ETH: thousands of batches on Base).
  */
-export const LOW_ETH_WEI = 5_000_000_000_000_000n
+const LOW_ETH_WEI = 5_000_000_000_000_000n
 
 /** An operator transaction as recorded before it is broadcast. */
 export type OperatorTx = {

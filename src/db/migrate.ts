@@ -3,7 +3,7 @@ import { migrate } from 'drizzle-orm/postgres-js/migrator'
 import { projectRoot } from '../config/index.js'
 import type { Db } from './client.js'
 
-export const migrationsFolder = resolve(projectRoot, 'src/db/migrations')
+const migrationsFolder = resolve(projectRoot, 'src/db/migrations')
 
 // Any number of processes may start at once against one database; an advisory lock
 // makes the first apply the migrations while the others wait and then find nothing to do.

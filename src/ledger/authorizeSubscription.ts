@@ -1,7 +1,6 @@
 import type { Db } from '../db/client.js'
 import { lockAccount } from './accounts.js'
 import { InvalidTransitionError } from './errors.js'
-import { newSubscriptionId } from './openBillingAccount.js'
 import type { TransitionCause } from './states.js'
 import { transitionSubscription } from './transitionSubscription.js'
 
@@ -73,32 +72,4 @@ export async function setSubscriptionState(
   },
 ) {
   return await db.$client.begin((tx) => transitionSubscription(tx, p))
-}
-
-/** After a cancel, the owner may start over: a new pending subscription, the old one's history kept. */
-export async function startNewSubscription(
-  db: Db,
-  p: { orgId: string },
-): Promise<{ subscriptionId: string }> {
-  return await db.$client.begin(async (tx) => {
-    const account = await lockAccount(tx, p.orgId)
-    if (account.state !== 'canceled') {
-      throw new InvalidTransitionError({
-        subscriptionId: account.subscriptionId,
-        from: account.state,
-        to: 'new subscription',
-      })
-    }
-    const id = newSubscriptionId()
-    await tx`
-      insert into subscriptions (id, org_id, state, state_changed_at, window_seconds)
-      values (${id}, ${p.orgId}, 'pending', clock_timestamp(), ${account.windowSeconds})`
-    await tx`
-      insert into subscription_transitions (subscription_id, from_state, to_state, cause, reason)
-      values (${id}, null, 'pending', 'owner', ${`replaces ${account.subscriptionId}`})`
-    await tx`
-      update billing_accounts set subscription_id = ${id}, spend_window = 0, spend_window_spent = 0
-      where org_id = ${p.orgId}`
-    return { subscriptionId: id }
-  })
 }

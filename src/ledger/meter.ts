@@ -23,7 +23,6 @@ export type {
   Meter,
   MeterOutcome,
   MeterParameters,
-  ReserveParameters,
 } from './meter/types.js'
 
 /**

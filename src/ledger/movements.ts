@@ -49,7 +49,7 @@ export type MeterStep =
     }
 
 /** The gate's view: the voucher it may spend is what open reservations left (no copy when none hold any). */
-export const gateView = (a: LedgerState): LedgerState =>
+const gateView = (a: LedgerState): LedgerState =>
   a.reservedVoucher === 0n ? a : { ...a, voucher: a.voucher - a.reservedVoucher }
 
 function count(a: LedgerState, amount: bigint, windowIndex: number | null) {

@@ -13,7 +13,7 @@ export type OpenBillingAccountParameters = {
 export type OpenBillingAccountReturnType = { subscriptionId: string; created: boolean }
 
 /** The signup credit when none is given: $2 (docs/design.md, Units and prices). */
-export const defaultSignupCreditMicros = 2_000_000n
+const defaultSignupCreditMicros = 2_000_000n
 
 /** A new public subscription id: 128 random bits, hex. */
 export const newSubscriptionId = () => randomBytes(16).toString('hex')

@@ -40,7 +40,7 @@ const needsEscape = /[\\"]/g
 const bare = /^[\w.:+-]+$/
 
 /** A Postgres array literal of `values` (null and undefined are NULL). */
-export function arrayLiteral(values: ReadonlyArray<ArrayElement>): string {
+function arrayLiteral(values: ReadonlyArray<ArrayElement>): string {
   const parts = new Array<string | number | bigint>(values.length)
   for (let i = 0; i < values.length; i++) {
     const v = values[i]

@@ -5,7 +5,7 @@ import { subscriptionKey } from '../subscriptions/typedData.js'
 import { escapeHtml } from './managePage.js'
 
 /** 403: the owner has not made this subscription's payment history public. */
-export class HistoryNotPublicError extends BaseError {
+class HistoryNotPublicError extends BaseError {
   override name = 'HistoryNotPublicError'
   constructor() {
     super('the owner has not made this subscription’s payment history public', {
