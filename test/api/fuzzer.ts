@@ -828,6 +828,8 @@ function build(plan: Plan, stream: Stream, o: FuzzOptions): Built {
       stream.sentKeys.push({ key, method, path, body: typeof raw === 'string' ? raw : '' })
   }
   if (o.host && plan.pick % 50 === 0) headers.host = o.host
+  // A hostile id that empties or splits its segment (`/v1/issues/`, `../x`) is another route.
+  if (target && !pathMatches(target, path)) target = undefined
   return { method, path, headers, body: raw, op: target }
 }
 
