@@ -13,7 +13,7 @@ import type { SignerClient } from '../chain/clients.js'
 import { sendUserOperationDirect } from './sendUserOperationDirect.js'
 
 /** An EIP-1193 error: `code` 4001 rejected by the user, 4100 unauthorized, 4200 unsupported, 4902 unknown chain. */
-export class ProviderRpcError extends Error {
+class ProviderRpcError extends Error {
   override name = 'ProviderRpcError'
   constructor(
     readonly code: number,

@@ -38,7 +38,7 @@ export function newSessionToken() {
 }
 
 /** Resolves a bearer credential (API key or session key) to its org and role. */
-export async function authenticate(db: Db, token: string | undefined): Promise<Auth> {
+async function authenticate(db: Db, token: string | undefined): Promise<Auth> {
   if (token && apiKeyPattern.test(token)) {
     const [row] = await db.$client<{ id: string; org_id: string; role: Role }[]>`
       select id, org_id, role from api_keys where key_hash = ${hashKey(token)} and revoked_at is null`
@@ -91,14 +91,14 @@ function cookie(req: Request, name: string): string | undefined {
 }
 
 /** The credential a request carries: `Authorization: Bearer …`, else the `tg_session` cookie. */
-export function credentialOf(req: Request): string | undefined {
+function credentialOf(req: Request): string | undefined {
   const header = req.get('authorization')
   if (header?.startsWith('Bearer ')) return header.slice(7).trim()
   return cookie(req, 'tg_session')
 }
 
 /** 403: a write carried only a cookie and came from another site (cross-site request forgery). */
-export class CrossSiteError extends BaseError {
+class CrossSiteError extends BaseError {
   override name = 'CrossSiteError'
   constructor() {
     super('this request came from another site; sign in on this site and try again', {

@@ -8,14 +8,14 @@ import { BaseError, ValidationError } from '../errors.js'
 import { authOf } from './auth.js'
 
 /** 409: the `Idempotency-Key` was used for another request, or that request is still running. */
-export class IdempotencyKeyConflictError extends BaseError {
+class IdempotencyKeyConflictError extends BaseError {
   override name = 'IdempotencyKeyConflictError'
   constructor(message: string, code: ErrorCode = 'IDEMPOTENCY_CONFLICT') {
     super(message, { code, status: 409 })
   }
 }
 
-export const idempotencyKeySchema = z
+const idempotencyKeySchema = z
   .string()
   .regex(/^[A-Za-z0-9_.:-]{1,255}$/, 'Idempotency-Key: 1-255 characters of A-Z a-z 0-9 _ . : -')
 

@@ -5,7 +5,7 @@ import { signManageToken, verifyManageToken } from '../web/session.js'
 // short-lived. The web side verifies with `verifyManageLinkToken`.
 
 /** A signed manage-link token for `subscriptionId`, valid `ttlSeconds` (15 minutes by default). */
-export const signManageLinkToken = (subscriptionId: string, ttlSeconds = 900) =>
+const signManageLinkToken = (subscriptionId: string, ttlSeconds = 900) =>
   signManageToken(subscriptionId, 'link', ttlSeconds)
 
 /** True if `token` is a valid, unexpired manage-link token for `subscriptionId`. */

@@ -2,7 +2,7 @@ import { BaseError } from '../errors.js'
 import { InvalidTextError, isStorableText } from './text.js'
 
 /** 400: the URL's path or query is not valid percent-encoded UTF-8. */
-export class MalformedUrlError extends BaseError {
+class MalformedUrlError extends BaseError {
   override name = 'MalformedUrlError'
   constructor(message = 'the URL is not valid percent-encoded UTF-8') {
     super(message, { code: 'MALFORMED_URL', status: 400 })

@@ -3,7 +3,7 @@ import { ipKeyGenerator, rateLimit } from 'express-rate-limit'
 import { BaseError } from '../errors.js'
 
 /** 429: too many requests from this key or client address. */
-export class RateLimitedError extends BaseError {
+class RateLimitedError extends BaseError {
   override name = 'RateLimitedError'
   constructor(message = 'too many requests; slow down and retry') {
     super(message, { code: 'RATE_LIMITED', status: 429 })

@@ -12,7 +12,7 @@ const arch = process.arch === 'x64' ? 'amd64' : process.arch
  * through the package's node wrapper, so the process we stop is anvil itself and nothing
  * can be orphaned behind a wrapper.
  */
-export const anvilBin = resolve(
+const anvilBin = resolve(
   projectRoot,
   `node_modules/@foundry-rs/anvil-${process.platform}-${arch}/bin/anvil`,
 )

@@ -142,13 +142,6 @@ function fixAfter(entries: ReturnType<typeof entryFor>[], a: LockedAccount) {
   return entries
 }
 
-/** Records that a charge was sent in transaction `txHash` (intent before, hash after). */
-export async function markChargeSubmitted(db: Db, p: { chargeId: string; txHash: string }) {
-  await db.$client`
-    update charges set status = 'submitted', tx_hash = ${p.txHash}, updated_at = clock_timestamp()
-    where id = ${p.chargeId} and status in ('booked', 'submitted', 'failed')`
-}
-
 /** Moves a collected charge from booked to collected; the allowance shrinks by as much. */
 export async function markChargeCollected(
   db: Db,
@@ -237,43 +230,10 @@ export async function writeOffCharge(db: Db, p: { chargeId: string; reason: stri
   })
 }
 
-/** Records a refund sent on-chain for part or all of a collected charge. */
-export async function refundCharge(
-  db: Db,
-  p: { chargeId: string; amount: bigint; txHash: string },
-) {
-  await db.$client.begin(async (tx) => {
-    const c = await lockCharge(tx, p.chargeId)
-    if (c.status !== 'collected' || p.amount <= 0n || p.amount > c.amount) {
-      throw new UsageStateError(`cannot refund ${p.amount} of charge ${p.chargeId} (${c.status})`)
-    }
-    const account = await lockAccount(tx, c.org_id)
-    account.collected -= p.amount
-    await appendEntries(tx, [
-      entryFor(account, {
-        kind: 'refund',
-        amount: p.amount,
-        chargeId: c.id,
-        at: nowMicros(),
-        memo: p.txHash,
-      }),
-    ])
-    await saveAccounts(tx, [account])
-  })
-}
-
 /** Charges of one org, newest first. */
 export async function listCharges(db: Db, p: { orgId: string; limit?: number }): Promise<Charge[]> {
   const rows = await db.$client<ChargeRow[]>`
     select id, org_id, subscription_id, seq, window_index, amount, status, failure_reason, tx_hash
     from charges where org_id = ${p.orgId} order by id desc limit ${p.limit ?? 100}`
-  return rows.map(toCharge)
-}
-
-/** Charges waiting to be sent or confirmed, across orgs (settlement's work list). */
-export async function listOpenCharges(db: Db, p: { limit?: number } = {}): Promise<Charge[]> {
-  const rows = await db.$client<ChargeRow[]>`
-    select id, org_id, subscription_id, seq, window_index, amount, status, failure_reason, tx_hash
-    from charges where status in ('booked', 'submitted') order by id limit ${p.limit ?? 1000}`
   return rows.map(toCharge)
 }

@@ -68,7 +68,7 @@ export function spentInWindow(s: AccountSnapshot, windowIndex: number | null): b
  * waiting for room under the limit (in their own window they are counted twice, harmlessly: a
  * charge refused for the limit means its window was already over it).
  */
-export function countedInWindow(s: AccountSnapshot, windowIndex: number | null): bigint {
+function countedInWindow(s: AccountSnapshot, windowIndex: number | null): bigint {
   return spentInWindow(s, windowIndex) + (s.limitWaiting ?? 0n)
 }
 

@@ -32,7 +32,7 @@ const toDate = (v: unknown): Date | null => {
 }
 
 /** A row as the rest of the code expects it (Dates, numbers). */
-export const normalize = (r: IssueRow): IssueRow => ({
+const normalize = (r: IssueRow): IssueRow => ({
   ...r,
   lease_claimed_at: toDate(r.lease_claimed_at),
   lease_expires_at: toDate(r.lease_expires_at),
@@ -42,7 +42,7 @@ export const normalize = (r: IssueRow): IssueRow => ({
 })
 
 /** 409: the caller does not hold this issue's lease (wrong token, expired, released). */
-export class LeaseNotHeldError extends BaseError {
+class LeaseNotHeldError extends BaseError {
   override name = 'LeaseNotHeldError'
   constructor(message = 'you do not hold the lease on this issue (expired or released)') {
     super(message, { code: 'LEASE_NOT_HELD', status: 409 })
@@ -120,7 +120,7 @@ export async function editIssue(
 }
 
 /** Claimable: open or in progress, no live lease, and not blocked by an open `blocks` relation. */
-export const readyCondition = (sql: Sql, orgId: string) => sql`
+const readyCondition = (sql: Sql, orgId: string) => sql`
   i.org_id = ${orgId} and i.status in ('open', 'in_progress')
   and (i.lease_expires_at is null or i.lease_expires_at < now())
   and not exists (

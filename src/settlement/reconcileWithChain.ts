@@ -16,7 +16,7 @@ export type ReconcileMatcher = (
 ) => Promise<LedgerMismatch[]>
 
 /** Every matcher reconcile runs, in the order its report lists them. */
-export const reconcileMatchers: ReconcileMatcher[] = [
+const reconcileMatchers: ReconcileMatcher[] = [
   (ctx, p) => reconcileLedger(ctx.db, p),
   (ctx, p) => reconcileCharges(ctx.db, p),
   matchCollectedCharges,

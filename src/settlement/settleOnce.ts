@@ -76,7 +76,7 @@ const retryable: SettleFailure[] = [
  * Books a charge for every active org whose accrued usage crossed the threshold or waited
  * too long. Booking locks the org's account, so two workers never book the same usage.
  */
-export async function bookDueCharges(
+async function bookDueCharges(
   ctx: SettlementContext,
   p: { orgIds?: string[] } = {},
 ): Promise<number> {
@@ -371,7 +371,7 @@ async function keepWindowsMonotonic(
  * Finds the `Collected` event of (subscription, seq) on-chain: the proof a charge was pulled.
  * Read newest first in bounded ranges (the pull is recent; RPCs cap log ranges).
  */
-export async function findCollection(ctx: SettlementContext, subscriptionId: string, seq: number) {
+async function findCollection(ctx: SettlementContext, subscriptionId: string, seq: number) {
   const isIt = (log: { args: { packed?: bigint } }) => unpackCollected(log.args.packed!).seq === seq
   const logs = await getLogsInRanges(ctx.operator, {
     fromBlock: BigInt(ctx.deployment.blocks.collector ?? 0),
@@ -556,7 +556,7 @@ async function sendBatch(
  * pulled ones are marked collected with their transaction, the rest go back to `booked` and
  * are sent again with the same sequence number — which the collector accepts at most once.
  */
-export async function recoverOpenBatches(
+async function recoverOpenBatches(
   ctx: SettlementContext,
   p: { olderThanSeconds?: number } = {},
 ): Promise<number> {

@@ -7,10 +7,7 @@ export const subscriptionKey = (subscriptionId: string): Hex =>
   pad(`0x${subscriptionId}`, { size: 32 })
 
 /** The token's own EIP-712 domain, read from the token (never hard-coded: "USD Coin" on Base, "USDC" on Base Sepolia). */
-export async function readTokenDomain(
-  client: Client<Transport, Chain | undefined>,
-  token: Address,
-) {
+async function readTokenDomain(client: Client<Transport, Chain | undefined>, token: Address) {
   const [name, version, chainId] = await Promise.all([
     readContract(client, { address: token, abi: usdcAbi, functionName: 'name' }),
     readContract(client, { address: token, abi: usdcAbi, functionName: 'version' }),
@@ -19,7 +16,7 @@ export async function readTokenDomain(
   return { name, version, chainId, verifyingContract: token } as const
 }
 
-export const permitTypes = {
+const permitTypes = {
   Permit: [
     { name: 'owner', type: 'address' },
     { name: 'spender', type: 'address' },
@@ -29,7 +26,7 @@ export const permitTypes = {
   ],
 } as const
 
-export const termsTypes = {
+const termsTypes = {
   Terms: [
     { name: 'subscription', type: 'bytes32' },
     { name: 'cap', type: 'uint64' },
@@ -41,16 +38,9 @@ export const termsTypes = {
 } as const
 
 /** The collector's EIP-712 domain: what an owner sees as "Tollgate Collector" in the wallet prompt. */
-export const collectorDomain = (chainId: number, collector: Address) =>
+const collectorDomain = (chainId: number, collector: Address) =>
   ({ name: 'Tollgate Collector', version: '1', chainId, verifyingContract: collector }) as const
 
-export type PermitMessage = {
-  owner: Address
-  spender: Address
-  value: bigint
-  nonce: bigint
-  deadline: bigint
-}
 export type TermsMessage = {
   subscription: Hex
   /** The lifetime cap: the most the collector will ever collect for this subscription. */
