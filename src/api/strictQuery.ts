@@ -3,7 +3,7 @@ import type { z } from 'zod'
 import { BaseError } from '../errors.js'
 
 /** 400: a query parameter the route does not take, or one given more than once. */
-export class InvalidQueryParameterError extends BaseError {
+class InvalidQueryParameterError extends BaseError {
   override name = 'InvalidQueryParameterError'
   constructor(parameter: string, reason: 'unknown' | 'repeated') {
     super(

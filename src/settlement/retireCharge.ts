@@ -7,7 +7,7 @@ import { subscriptionKey } from '../subscriptions/typedData.js'
 import type { SettlementContext } from './context.js'
 
 /** 409: the charge's seq cannot be retired (in flight, collected, or not the next one on-chain). */
-export class RetireRefusedError extends BaseError {
+class RetireRefusedError extends BaseError {
   override name = 'RetireRefusedError'
   constructor(reason: string, message: string, details?: Record<string, unknown>) {
     super(message, { code: 'RETIRE_REFUSED', status: 409, details: { reason, ...details } })

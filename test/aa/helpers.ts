@@ -147,7 +147,7 @@ export async function signOwnerAuthorization(
 }
 
 /** The opening terms (no limit, nonce 1) when the collector has not opened the subscription. */
-export async function openingTerms(chain: TestChain, subscriptionId: string) {
+async function openingTerms(chain: TestChain, subscriptionId: string) {
   const onChain = await chain.deployer.readContract({
     address: chain.deployment.collector!,
     abi: collectorAbi,
