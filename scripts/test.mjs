@@ -1,8 +1,8 @@
 #!/usr/bin/env node
-// `npm test`: everything CI checks, in order — lint, types and unused code (knip), forge
-// tests, the gas check, then vitest (unit and integration). It ends with one line
-// `N passed, N failed` summing forge's and vitest's counts, so a run that tested nothing is
-// visible.
+// `npm test`: everything CI checks, in order — lint, types, unused code (knip), layers and
+// cycles (dependency-cruiser), forge tests, the gas check, then vitest (unit and integration).
+// It ends with one line `N passed, N failed` summing forge's and vitest's counts, so a run
+// that tested nothing is visible.
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync } from 'node:fs'
 
@@ -27,6 +27,7 @@ function run(label, cmd, args, { capture = false } = {}) {
 run('lint', bin('biome'), ['check', '.'])
 run('types', bin('tsc'), ['--noEmit'])
 run('unused code', bin('knip'), ['--no-progress'])
+run('layers', bin('depcruise'), ['src', '--config', '.dependency-cruiser.cjs'])
 
 if (existsSync('foundry.toml')) {
   const forge = run('forge', bin('forge'), ['test'], { capture: true })
