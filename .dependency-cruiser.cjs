@@ -18,8 +18,6 @@ const knownUpward = [
   // move to api/ (an http module over the queue domain), queue/schemas' text helper to core.
   ['^src/queue/routes\\.ts$', '^src/api/(auth|context|metering)\\.ts$'],
   ['^src/queue/schemas\\.ts$', '^src/api/text\\.ts$'],
-  // Settlement's backoff reads the worker's timing: that constant moves down into settlement/.
-  ['^src/settlement/backoff\\.ts$', '^src/worker/startWorker\\.ts$'],
   // Config parses the rate card with the ledger's schema: rateCard's schema moves to config/
   // (or core), and the ledger imports it from there.
   ['^src/config/index\\.ts$', '^src/ledger/rateCard\\.ts$'],

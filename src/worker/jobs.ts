@@ -6,7 +6,7 @@ import { settlementContextFor } from '../settlement/context.js'
 import { detectChainRollback } from '../settlement/detectChainRollback.js'
 import { indexChain } from '../settlement/indexChain.js'
 import { settleOnce } from '../settlement/settleOnce.js'
-import type { WorkerJob } from './startWorker.js'
+import type { WorkerJob } from '../workerJob.js'
 
 /** Below this the operator is warned to top up its ETH (0.005 ETH: thousands of batches on Base). */
 const LOW_ETH_WEI = 5_000_000_000_000_000n

@@ -2,14 +2,7 @@ import { hostname } from 'node:os'
 import type { Db } from '../db/client.js'
 import { processHeartbeats } from '../db/coreSchema.js'
 import type { Logger } from '../log.js'
-
-/** One periodic job of the worker (settlement, indexing, reservation expiry, ...). */
-export type WorkerJob = {
-  name: string
-  /** Milliseconds between the end of one run and the start of the next. */
-  everyMs: number
-  run: (signal: AbortSignal) => Promise<void>
-}
+import type { WorkerJob } from '../workerJob.js'
 
 export type StartWorkerParameters = {
   db: Db
