@@ -22,7 +22,10 @@ export function settleCommand(program: Command) {
     .requiredOption('--charge <id>', 'the charge id')
     .requiredOption('--reason <text>', 'why it can never be collected (recorded on-chain)')
     .option('--json', 'machine-readable output')
-    .action(async (opts: { charge: string; reason: string; json?: boolean }) => {
+    // `settle` takes --json too, and commander gives a parent's option to the parent wherever
+    // it stands, so the flag is read with the parent's options.
+    .action(async (_opts: unknown, command: Command) => {
+      const opts = command.optsWithGlobals<{ charge: string; reason: string; json?: boolean }>()
       const config = loadConfig()
       const { db, close } = await connectDatabase(config)
       try {
