@@ -104,7 +104,7 @@ export function keyRouter(ctx: AppContext): Router {
     const ttl = body.ttl_seconds ?? 3600
     const { result, outcome } = await metered(
       ctx,
-      auth.orgId,
+      auth,
       { action: 'mint_session_key' },
       async () => {
         const s = await createSession(ctx.db, {

@@ -89,11 +89,12 @@ export function v1Router(ctx: AppContext, limits: RateLimits = defaultRateLimits
   })
 
   r.post('/usage', async (req, res) => {
-    const { orgId } = authOf(res)
+    const { orgId, keyId } = authOf(res)
     const key = idempotencyKeyOf(req)
     const body = usageBody.parse(req.body)
     const outcome = await ctx.meter.meter({
       orgId,
+      keyId,
       action: body.action,
       quantity: body.quantity,
       idempotencyKey: key,

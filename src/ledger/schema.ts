@@ -129,6 +129,11 @@ export const usage = pgTable(
     /** Why an action was recorded at zero cost (wind_down, session_key_while_blocked). */
     freeReason: text('free_reason'),
     idempotencyKey: text('idempotency_key'),
+    /**
+     * The API key that metered the action (a session key's parent key); null for calls made
+     * without one (a wallet session, a service metering for itself).
+     */
+    keyId: uuid('key_id'),
     expiresAt: ts('expires_at'),
     /** The charge this usage was booked into (set by settlement through the ledger). */
     chargeId: bigint('charge_id', { mode: 'bigint' }),

@@ -56,6 +56,8 @@ export function queueRouter(ctx: AppContext): Router {
   const sql = ctx.db.$client
   const id = (req: Request) => uuidParam.parse(req.params.id)
   const org = (res: Response) => authOf(res).orgId
+  /** The org and the API key a metered action is recorded for. */
+  const who = (res: Response) => authOf(res)
   const holder = (res: Response) => authOf(res).keyId ?? authOf(res).orgId
   const send = (
     res: Response,
@@ -67,7 +69,7 @@ export function queueRouter(ctx: AppContext): Router {
   // ---- issues
   r.post('/issues', async (req, res) => {
     const body = createIssueBody.parse(req.body)
-    const { result, outcome } = await metered(ctx, org(res), { action: 'save_issue.create' }, () =>
+    const { result, outcome } = await metered(ctx, who(res), { action: 'save_issue.create' }, () =>
       createIssue(sql, org(res), body),
     )
     send(res, 201, { issue: issueView(result) }, outcome)
@@ -99,7 +101,7 @@ export function queueRouter(ctx: AppContext): Router {
       ctx.config.rateCard,
       editFields.filter((f) => body[f] !== undefined),
     )
-    const { result, outcome } = await metered(ctx, org(res), { action }, () =>
+    const { result, outcome } = await metered(ctx, who(res), { action }, () =>
       editIssue(sql, org(res), issueId, body),
     )
     send(res, 200, { issue: issueView(result) }, outcome)
@@ -110,7 +112,7 @@ export function queueRouter(ctx: AppContext): Router {
     const body = commentBody.parse(req.body)
     // Checked before metering, so a bad id never touches the ledger.
     await getIssue(sql, org(res), issueId)
-    const { result, outcome } = await metered(ctx, org(res), { action: 'save_comment' }, () =>
+    const { result, outcome } = await metered(ctx, who(res), { action: 'save_comment' }, () =>
       addComment(sql, org(res), issueId, body.body),
     )
     send(res, 201, { comment: result }, outcome)
@@ -129,7 +131,7 @@ export function queueRouter(ctx: AppContext): Router {
     if (body.to === issueId) throw new NotFoundError('an issue cannot relate to itself')
     const relation = { from: issueId, to: body.to, kind: body.kind }
     if (await hasRelation(sql, org(res), relation)) return void send(res, 201, { relation }, null)
-    const { outcome } = await metered(ctx, org(res), { action: 'add_relation' }, () =>
+    const { outcome } = await metered(ctx, who(res), { action: 'add_relation' }, () =>
       addRelation(sql, org(res), { from: issueId, to: body.to, kind: body.kind }),
     )
     send(res, 201, { relation: { from: issueId, to: body.to, kind: body.kind } }, outcome)
@@ -141,7 +143,7 @@ export function queueRouter(ctx: AppContext): Router {
     await getIssue(sql, org(res), issueId)
     if (await hasLabel(sql, org(res), issueId, body.label))
       return void send(res, 201, { label: body.label }, null)
-    const { outcome } = await metered(ctx, org(res), { action: 'add_label' }, () =>
+    const { outcome } = await metered(ctx, who(res), { action: 'add_label' }, () =>
       addLabel(sql, org(res), issueId, body.label),
     )
     send(res, 201, { label: body.label }, outcome)
@@ -153,7 +155,7 @@ export function queueRouter(ctx: AppContext): Router {
     await getIssue(sql, org(res), issueId)
     if (!(await hasLabel(sql, org(res), issueId, label)))
       return void send(res, 200, { removed: label }, null)
-    const { outcome } = await metered(ctx, org(res), { action: 'remove_label' }, () =>
+    const { outcome } = await metered(ctx, who(res), { action: 'remove_label' }, () =>
       removeLabel(sql, org(res), issueId, label),
     )
     send(res, 200, { removed: label }, outcome)
@@ -165,7 +167,7 @@ export function queueRouter(ctx: AppContext): Router {
     if (body.url && new URL(body.url).protocol === 'http:' && ctx.config.env === 'production')
       throw new ValidationError('url: only https: links are accepted')
     await getIssue(sql, org(res), issueId)
-    const { result, outcome } = await metered(ctx, org(res), { action: 'add_attachment' }, () =>
+    const { result, outcome } = await metered(ctx, who(res), { action: 'add_attachment' }, () =>
       addAttachment(sql, org(res), issueId, body),
     )
     send(res, 201, { attachment: result }, outcome)
@@ -176,7 +178,7 @@ export function queueRouter(ctx: AppContext): Router {
     const body = claimBody.parse(req.body ?? {})
     const { result, outcome } = await meteredUpTo(
       ctx,
-      org(res),
+      who(res),
       { action: 'next_issue', quantity: 1 },
       async () => {
         const rows = await claimReady(sql, org(res), {
@@ -200,7 +202,7 @@ export function queueRouter(ctx: AppContext): Router {
     const body = batchBody.parse(req.body)
     const { result, outcome } = await meteredUpTo(
       ctx,
-      org(res),
+      who(res),
       { action: 'next_batch', quantity: body.size },
       async () => {
         const rows = await claimReady(sql, org(res), {
@@ -227,7 +229,7 @@ export function queueRouter(ctx: AppContext): Router {
     if (!(await isReady(sql, org(res), issueId))) throw new AlreadyClaimedError()
     const { result, outcome } = await metered(
       ctx,
-      org(res),
+      who(res),
       { action: 'claim_issue' },
       async () => {
         const rows = await claimReady(sql, org(res), {
@@ -261,7 +263,7 @@ export function queueRouter(ctx: AppContext): Router {
     const lease = await leaseOf(sql, org(res), issueId, body.lease_token)
     const { result, outcome } = await metered(
       ctx,
-      org(res),
+      who(res),
       { action: 'heartbeat', leaseClaimedAt: lease.lease_claimed_at },
       () =>
         windDown(sql, org(res), issueId, body.lease_token, {
@@ -277,7 +279,7 @@ export function queueRouter(ctx: AppContext): Router {
     const lease = await leaseOf(sql, org(res), issueId, body.lease_token)
     const { result, outcome } = await metered(
       ctx,
-      org(res),
+      who(res),
       { action: 'checkpoint', leaseClaimedAt: lease.lease_claimed_at },
       () => windDown(sql, org(res), issueId, body.lease_token, { checkpoint: body.checkpoint }),
     )
@@ -290,7 +292,7 @@ export function queueRouter(ctx: AppContext): Router {
     const lease = await leaseOf(sql, org(res), issueId, body.lease_token)
     const { result, outcome } = await metered(
       ctx,
-      org(res),
+      who(res),
       { action: 'release_issue', leaseClaimedAt: lease.lease_claimed_at },
       () =>
         windDown(sql, org(res), issueId, body.lease_token, {

@@ -30,6 +30,7 @@ export const USAGE_FIELDS: ReadonlyArray<Column<NewUsage>> = [
   ['window_index', 'int4', (u) => u.outcome.windowIndex],
   ['status', 'text', (u) => u.outcome.status],
   ['free_reason', 'text', (u) => u.outcome.free],
+  ['key_id', 'uuid', (u) => u.item.p.keyId ?? null],
   ['idempotency_key', 'text', (u) => u.item.p.idempotencyKey],
   ['expires_at', 'timestamptz', (u) => (u.expiresAt === null ? null : toTimestamp(u.expiresAt))],
   [

@@ -12,6 +12,11 @@ export type MeterParameters = {
   idempotencyKey?: string | undefined
   /** For lease wind-down (heartbeat, checkpoint, release_issue): when the lease was claimed. */
   leaseClaimedAt?: Date | undefined
+  /**
+   * The API key the action is metered for (a session key's parent key): recorded on its usage
+   * row, and the key whose budgets it is held to. Absent or null: the org's alone.
+   */
+  keyId?: string | null | undefined
 }
 
 export type ReserveParameters = MeterParameters & {
