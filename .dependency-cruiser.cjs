@@ -5,7 +5,7 @@
 const layers = [
   ['cli', '^src/cli/'],
   ['http', '^src/(api|web|worker)/'],
-  ['domain', '^src/(orgs|subscriptions|settlement|queue|aa)/'],
+  ['domain', '^src/(orgs|subscriptions|settlement|queue|aa|notifications)/'],
   ['ledger', '^src/ledger/'],
   ['infra', '^src/(chain|db|config)/'],
   ['core', '^src/[^/]+\\.ts$'],
@@ -23,7 +23,10 @@ const knownUpward = [
   ['^src/config/index\\.ts$', '^src/ledger/rateCard\\.ts$'],
   // drizzle's schema index pulls every folder's tables for db/client: the Db type must not need
   // them (a plain postgres.js handle, or each folder typing its own drizzle instance).
-  ['^src/db/schema\\.ts$', '^src/(api|web|queue|settlement|subscriptions|ledger)/schema\\.ts$'],
+  [
+    '^src/db/schema\\.ts$',
+    '^src/(api|web|queue|settlement|subscriptions|ledger|notifications)/schema\\.ts$',
+  ],
 ]
 
 // Known cycles, inside one folder each: submitAuthorization ↔ heldAuthorizations /

@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { type ErrorCode, errorCodes } from '../errorCodes.js'
 import * as q from '../queue/schemas.js'
+import { eventsQuery } from './notificationRoutes.js'
 import { adminBody, keyBody, sessionKeyBody, siweBody, switchOrgBody } from './ownerRoutes.js'
 import type { responses } from './responses.js'
 import { orgBody, pageQuery, usageBody } from './routes.js'
@@ -182,6 +183,16 @@ export const operations: Operation[] = [
     action: 'free',
     auth: 'member',
     query: pageQuery,
+    success: [200],
+  },
+  {
+    method: 'get',
+    path: '/v1/events',
+    summary:
+      'Notification events (allowance, budget, credit, subscription, charge, permit), newest first, or oldest first after a cursor',
+    action: 'free',
+    auth: 'member',
+    query: eventsQuery,
     success: [200],
   },
   {

@@ -176,6 +176,20 @@ export const responses = {
     ),
     next: z.string().nullable(),
   }),
+  'GET /v1/events': z.strictObject({
+    events: z.array(
+      z.strictObject({
+        seq: digits,
+        id: z.string(),
+        type: z.string(),
+        created_at: timestamp,
+        org_id: uuid.nullable(),
+        subscription_id: z.string().nullable(),
+        data: z.record(z.string(), z.unknown()),
+      }),
+    ),
+    next: z.string().nullable(),
+  }),
   'GET /v1/billing/payments': z.strictObject({
     payments: z.array(
       z.strictObject({

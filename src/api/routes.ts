@@ -11,6 +11,7 @@ import type { AppContext } from './context.js'
 import { createOrg } from './createOrg.js'
 import { idempotencyKeyOf, idempotent } from './idempotency.js'
 import { meteredView } from './metering.js'
+import { eventsQuery, notificationRouter } from './notificationRoutes.js'
 import { authRouter, keyRouter } from './ownerRoutes.js'
 import { defaultRateLimits, type RateLimits, signupRateLimit } from './rateLimits.js'
 import { strictQuery } from './strictQuery.js'
@@ -51,6 +52,7 @@ export function v1Router(ctx: AppContext, limits: RateLimits = defaultRateLimits
     strictQuery(
       new Map<string, z.ZodObject>([
         ['/billing/transactions', pageQuery],
+        ['/events', eventsQuery],
         ['/issues', listQuery],
         ['/queue/batch', batchQuery],
       ]),
@@ -197,6 +199,7 @@ export function v1Router(ctx: AppContext, limits: RateLimits = defaultRateLimits
   })
 
   r.use(keyRouter(ctx))
+  r.use(notificationRouter(ctx))
   r.use(queueRouter(ctx))
   return r
 }
