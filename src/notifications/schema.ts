@@ -17,7 +17,7 @@ const ts = (name: string) => timestamp(name, { withTimezone: true, precision: 6 
 /**
  * Every notification event, with its stable id (`evt_…`, the `webhook-id` of each delivery).
  * Written by database triggers in the transaction of its cause (see the migration
- * `0016_notifications.sql`) or by `recordEvent` in the caller's transaction; never updated.
+ * `0017_notifications.sql`) or by `recordEvent` in the caller's transaction; never updated.
  */
 export const events = pgTable(
   'events',
