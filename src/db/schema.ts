@@ -1,5 +1,6 @@
 // Every domain owns its tables in its own `schema.ts`; this file gathers them for drizzle.
 export * from './coreSchema.js'
+export * from '../chain/schema.js'
 export * from '../ledger/schema.js'
 export * from '../settlement/schema.js'
 export * from '../subscriptions/schema.js'
