@@ -5,6 +5,7 @@ import { eventsQuery } from './notificationRoutes.js'
 import { adminBody, keyBody, sessionKeyBody, siweBody, switchOrgBody } from './ownerRoutes.js'
 import type { responses } from './responses.js'
 import { orgBody, pageQuery, usageBody } from './routes.js'
+import { statementParams, usageQuery } from './usageRoutes.js'
 
 /** One operation the API serves: what it takes, what it answers, what it may refuse with. */
 export type Operation = {
@@ -201,6 +202,26 @@ export const operations: Operation[] = [
     summary: 'On-chain payments',
     action: 'free',
     auth: 'member',
+    success: [200],
+  },
+  {
+    method: 'get',
+    path: '/v1/billing/usage',
+    summary:
+      'Usage over a period (7d, 30d, the billing window, or custom from/to UTC days): per day against the monthly limit, the cap drawn down, by action, tier and API key',
+    action: 'free',
+    auth: 'member',
+    query: usageQuery,
+    success: [200],
+  },
+  {
+    method: 'get',
+    path: '/v1/billing/statements/{month}',
+    summary:
+      'A monthly statement (`2026-12`): every charge booked that month with its usage lines and transaction; `2026-12.csv` answers it as CSV',
+    action: 'free',
+    auth: 'member',
+    params: statementParams,
     success: [200],
   },
   {

@@ -10,6 +10,14 @@ const timestamp = z.iso.datetime({ offset: true })
 const uuid = z.uuid()
 const digits = z.string().regex(/^-?\d+$/)
 const money = z.strictObject({ micros: digits, usd: z.string() })
+/** What was metered in a group of usage (a day, an action, a tier, a key). */
+const usageTotals = z.strictObject({
+  calls: z.number().int(),
+  quantity: z.number().int(),
+  voucher: money,
+  billable: money,
+  total: money,
+})
 const role = z.enum(['owner', 'admin', 'member'])
 
 /** The charge of a metered write (null when nothing was charged: an empty poll). */
@@ -202,6 +210,70 @@ export const responses = {
         block: digits,
         at: timestamp.nullable(),
         explorer_url: z.string().nullable(),
+      }),
+    ),
+  }),
+  'GET /v1/billing/usage': z.strictObject({
+    period: z.strictObject({
+      kind: z.enum(['7d', '30d', 'window', 'custom']),
+      from: z.iso.date(),
+      to: z.iso.date(),
+      time_zone: z.literal('UTC'),
+    }),
+    window: z.strictObject({
+      start: timestamp.nullable(),
+      end: timestamp.nullable(),
+      monthly_limit: money.nullable(),
+      spent: money,
+    }),
+    cap: z.strictObject({
+      lifetime_cap: money,
+      drawn: money,
+      booked: money,
+      accrued: money,
+      remaining: money,
+    }),
+    signup_credit: money,
+    totals: usageTotals,
+    days: z.array(z.strictObject({ day: z.iso.date(), ...usageTotals.shape })),
+    by_action: z.array(
+      z.strictObject({ action: z.string(), tier: z.string(), ...usageTotals.shape }),
+    ),
+    by_tier: z.array(z.strictObject({ tier: z.string(), ...usageTotals.shape })),
+    by_key: z.array(
+      z.strictObject({
+        key_id: z.string().nullable(),
+        prefix: z.string().nullable(),
+        label: z.string().nullable(),
+        ...usageTotals.shape,
+      }),
+    ),
+  }),
+  'GET /v1/billing/statements/{month}': z.strictObject({
+    month: z.string(),
+    total: money,
+    collected: money,
+    csv_url: z.string(),
+    charges: z.array(
+      z.strictObject({
+        seq: z.number().int(),
+        subscription_id: z.string(),
+        window_index: z.number().int(),
+        booked_at: timestamp,
+        updated_at: timestamp,
+        status: z.string(),
+        failure_reason: z.string().nullable(),
+        amount: money,
+        tx_hash: z.string().nullable(),
+        explorer_url: z.string().nullable(),
+        lines: z.array(
+          z.strictObject({
+            action: z.string(),
+            calls: z.number().int(),
+            quantity: z.number().int(),
+            amount: money,
+          }),
+        ),
       }),
     ),
   }),

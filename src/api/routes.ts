@@ -16,6 +16,7 @@ import { authRouter, keyRouter } from './ownerRoutes.js'
 import { defaultRateLimits, type RateLimits, signupRateLimit } from './rateLimits.js'
 import { strictQuery } from './strictQuery.js'
 import { text } from './text.js'
+import { usageQuery, usageRouter } from './usageRoutes.js'
 
 export const usageBody = z.object({
   action: text().min(1).max(64),
@@ -53,6 +54,7 @@ export function v1Router(ctx: AppContext, limits: RateLimits = defaultRateLimits
       new Map<string, z.ZodObject>([
         ['/billing/transactions', pageQuery],
         ['/events', eventsQuery],
+        ['/billing/usage', usageQuery],
         ['/issues', listQuery],
         ['/queue/batch', batchQuery],
       ]),
@@ -198,6 +200,7 @@ export function v1Router(ctx: AppContext, limits: RateLimits = defaultRateLimits
     })
   })
 
+  r.use(usageRouter(ctx))
   r.use(keyRouter(ctx))
   r.use(notificationRouter(ctx))
   r.use(queueRouter(ctx))

@@ -34,10 +34,19 @@ export {
   openBillingAccount,
   openBillingAccountIn,
 } from './openBillingAccount.js'
-export { editAction, formatUsd, parseRateCard, type RateCard, unitPrice } from './rateCard.js'
+export {
+  editAction,
+  formatUsd,
+  parseRateCard,
+  type RateCard,
+  tierOf,
+  unitPrice,
+} from './rateCard.js'
 export { reconcileCharges } from './reconcileCharges.js'
 export { type LedgerMismatch, reconcileLedger } from './reconcileLedger.js'
 export { recordChargesTxHash } from './recordChargesTxHash.js'
 export { refreshLimitWaiting } from './refreshLimitWaiting.js'
 export { releaseCharges } from './releaseCharges.js'
 export { commitUsage, expireReservations, voidUsage } from './reservations.js'
+export { listStatementCharges, readChargeLines } from './statements.js'
+export { readUsageRollup, type UsageTotals } from './usageRollup.js'

@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm'
 import {
   bigint,
   bigserial,
+  date,
   index,
   integer,
   jsonb,
@@ -142,7 +143,31 @@ export const usage = pgTable(
   (t) => [
     index('usage_org_idx').on(t.orgId, t.id),
     index('usage_reserved_idx').on(t.expiresAt).where(sql`status = 'reserved'`),
+    // A charge's usage lines (statements); usage not yet booked is not in it.
+    index('usage_charge_idx').on(t.chargeId).where(sql`charge_id is not null`),
   ],
+)
+
+/**
+ * The usage rollup: per org, UTC day, action and API key, what was metered — kept current by
+ * triggers on `usage` (migration 0016), one upsert per statement, so usage views never scan raw
+ * usage. Counts only usage that stands (recorded or committed); a reservation counts once it is
+ * committed, and a voided action leaves it. `keyId` is '' when the usage names no key.
+ */
+export const usageDaily = pgTable(
+  'usage_daily',
+  {
+    orgId: uuid('org_id').notNull(),
+    day: date('day', { mode: 'string' }).notNull(),
+    action: text('action').notNull(),
+    keyId: text('key_id').notNull().default(''),
+    /** How many usage rows (metered calls). */
+    calls: bigint('calls', { mode: 'bigint' }).notNull().default(sql`0`),
+    quantity: bigint('quantity', { mode: 'bigint' }).notNull().default(sql`0`),
+    voucherAmount: micros('voucher_amount').notNull().default(sql`0`),
+    billableAmount: micros('billable_amount').notNull().default(sql`0`),
+  },
+  (t) => [primaryKey({ columns: [t.orgId, t.day, t.action, t.keyId] })],
 )
 
 /**
