@@ -56,7 +56,10 @@ describe('usage views: GET /v1/billing/usage and monthly statements', () => {
         spent: { micros: '101000' },
       })
       expect(r.json.cap).toMatchObject({ lifetime_cap: { usd: '$50.00' } })
+      // Every call was made with the org's first API key: one line, named by its prefix.
       expect(r.json.by_key).toHaveLength(1)
+      expect(r.json.by_key[0]).toMatchObject({ calls: 310, key_id: expect.any(String) })
+      expect(key.startsWith(r.json.by_key[0].prefix)).toBe(true)
 
       const win = await api.call('GET', '/v1/billing/usage?period=window', { key })
       expect(win.json.period).toMatchObject({ kind: 'window', from: today(), to: today() })
