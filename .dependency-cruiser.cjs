@@ -5,7 +5,7 @@
 const layers = [
   ['cli', '^src/cli/'],
   ['http', '^src/(api|web|worker)/'],
-  ['domain', '^src/(orgs|subscriptions|settlement|queue|aa|notifications)/'],
+  ['domain', '^src/(orgs|subscriptions|settlement|queue|aa|notifications|x402)/'],
   ['ledger', '^src/ledger/'],
   ['infra', '^src/(chain|db|config)/'],
   ['core', '^src/[^/]+\\.ts$'],
@@ -25,7 +25,7 @@ const knownUpward = [
   // them (a plain postgres.js handle, or each folder typing its own drizzle instance).
   [
     '^src/db/schema\\.ts$',
-    '^src/(api|web|queue|settlement|subscriptions|ledger|notifications)/schema\\.ts$',
+    '^src/(api|web|queue|settlement|subscriptions|ledger|notifications|x402)/schema\\.ts$',
   ],
 ]
 
