@@ -47,7 +47,11 @@ export const errorCodes = {
     status: 402,
     description: 'billing is not active (reason: inactive or no_credit); nothing was done',
   },
-  SPEND_CAP_REACHED: { status: 402, description: 'the monthly budget is spent; nothing was done' },
+  SPEND_CAP_REACHED: {
+    status: 402,
+    description:
+      'a spend cap is reached — the on-chain monthly limit, or a budget of the API key or the org (details: scope, period, limit, spent, resets_at); nothing was done',
+  },
   FORBIDDEN: { status: 403, description: 'this role may not do that (owner or admin only)' },
   CROSS_SITE_REQUEST: {
     status: 403,

@@ -2,6 +2,7 @@ import { z } from 'zod'
 import { type ErrorCode, errorCodes } from '../errorCodes.js'
 import * as q from '../queue/schemas.js'
 import { eventsQuery } from './notificationRoutes.js'
+import { budgetBody, budgetParams } from './budgetRoutes.js'
 import { adminBody, keyBody, sessionKeyBody, siweBody, switchOrgBody } from './ownerRoutes.js'
 import type { responses } from './responses.js'
 import { orgBody, pageQuery, usageBody } from './routes.js'
@@ -231,6 +232,36 @@ export const operations: Operation[] = [
     action: 'free',
     auth: 'owner',
     success: [201],
+    idempotent: true,
+  },
+  {
+    method: 'get',
+    path: '/v1/budgets',
+    summary:
+      'Spend budgets of the org and its API keys: limit, override, spent this UTC day/week/month, reset time',
+    action: 'free',
+    auth: 'member',
+    success: [200],
+  },
+  {
+    method: 'post',
+    path: '/v1/budgets',
+    summary:
+      'Set a budget on an API key (key_id) or on the org, per UTC day, week or month, with an optional override until a time (owner/admin)',
+    action: 'free',
+    auth: 'owner',
+    body: budgetBody,
+    success: [200],
+    idempotent: true,
+  },
+  {
+    method: 'delete',
+    path: '/v1/budgets/{scope}/{period}',
+    summary: 'Remove a budget: scope `org` or an API key’s id, and its period (owner/admin)',
+    action: 'free',
+    auth: 'owner',
+    params: budgetParams,
+    success: [200],
     idempotent: true,
   },
   {

@@ -35,6 +35,20 @@ const metered = z
   })
   .nullable()
 
+/** A spend budget of the org or of one API key, as it stands now. */
+const budget = z.strictObject({
+  scope: z.enum(['key', 'org']),
+  key_id: uuid.nullable(),
+  period: z.enum(['day', 'week', 'month']),
+  limit: money,
+  override: z.strictObject({ limit: money, until: timestamp }).nullable(),
+  effective_limit: money,
+  spent: money,
+  remaining: money,
+  window_start: timestamp,
+  resets_at: timestamp,
+})
+
 const issue = z.strictObject({
   id: uuid,
   title: z.string(),
@@ -131,6 +145,9 @@ export const responses = {
   'GET /v1/orgs/{id}/admins': z.strictObject({
     admins: z.array(z.strictObject({ address: z.string(), created_at: timestamp })),
   }),
+  'GET /v1/budgets': z.strictObject({ budgets: z.array(budget) }),
+  'POST /v1/budgets': z.strictObject({ budget }),
+  'DELETE /v1/budgets/{scope}/{period}': z.strictObject({ removed: z.boolean() }),
   'POST /v1/usage': z.strictObject({ metered }),
   'POST /v1/usage/check': z.union([
     z.strictObject({

@@ -6,6 +6,7 @@ import { queueRouter } from '../queue/routes.js'
 import { batchQuery, listQuery } from '../queue/schemas.js'
 import { listPayments } from '../settlement/indexChain.js'
 import { authOf, requireAuth } from './auth.js'
+import { budgetRouter } from './budgetRoutes.js'
 import { checkUsage } from './checkUsage.js'
 import type { AppContext } from './context.js'
 import { createOrg } from './createOrg.js'
@@ -203,6 +204,7 @@ export function v1Router(ctx: AppContext, limits: RateLimits = defaultRateLimits
   r.use(usageRouter(ctx))
   r.use(keyRouter(ctx))
   r.use(notificationRouter(ctx))
+  r.use(budgetRouter(ctx))
   r.use(queueRouter(ctx))
   return r
 }

@@ -5,6 +5,13 @@ export { adjustBalance } from './adjustBalance.js'
 export { applyChainTerms } from './applyChainTerms.js'
 export { authorizeSubscription, setSubscriptionState } from './authorizeSubscription.js'
 export { carryChargeIntoWindow } from './carryChargeIntoWindow.js'
+export {
+  BUDGET_PERIODS,
+  type BudgetView,
+  clearBudget,
+  setBudget,
+  showBudgets,
+} from './budgets.js'
 export { carryUnchargedIntoWindow } from './carryUnchargedIntoWindow.js'
 export {
   bookCharges,

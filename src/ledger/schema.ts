@@ -249,3 +249,37 @@ export const charges = pgTable(
     index('charges_org_idx').on(t.orgId, t.id),
   ],
 )
+
+/**
+ * Spend budgets an org's owner or admins set on one API key (`key_id`) or on the whole org
+ * (`key_id` null), per UTC calendar day, ISO week or month: the price of metered actions
+ * counted in the current window (`spent`, written by the meter in the batch that records the
+ * usage, under the org's lock), capped at `limit_micros` — or at `override_micros` until
+ * `override_until`, after which the limit is back by itself. One per scope and period.
+ */
+export const budgets = pgTable(
+  'budgets',
+  {
+    id: bigserial('id', { mode: 'bigint' }).primaryKey(),
+    orgId: uuid('org_id').notNull(),
+    keyId: uuid('key_id'),
+    /** day | week | month */
+    period: text('period').notNull(),
+    limitMicros: micros('limit_micros').notNull(),
+    overrideMicros: micros('override_micros'),
+    overrideUntil: ts('override_until'),
+    /** The window `spent` counts in (UTC): a later window starts from 0. */
+    windowStart: ts('window_start').notNull(),
+    spent: micros('spent').notNull().default(sql`0`),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+    /** Who set it last (a wallet address, or `cli`). */
+    updatedBy: text('updated_by'),
+  },
+  (t) => [
+    uniqueIndex('budgets_scope_idx').on(
+      t.orgId,
+      sql`coalesce(${t.keyId}, '00000000-0000-0000-0000-000000000000'::uuid)`,
+      t.period,
+    ),
+  ],
+)
