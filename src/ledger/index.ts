@@ -4,7 +4,6 @@
 export { adjustBalance } from './adjustBalance.js'
 export { applyChainTerms } from './applyChainTerms.js'
 export { authorizeSubscription, setSubscriptionState } from './authorizeSubscription.js'
-export { carryChargeIntoWindow } from './carryChargeIntoWindow.js'
 export {
   BUDGET_PERIODS,
   type BudgetView,
@@ -12,6 +11,7 @@ export {
   setBudget,
   showBudgets,
 } from './budgets.js'
+export { carryChargeIntoWindow } from './carryChargeIntoWindow.js'
 export { carryUnchargedIntoWindow } from './carryUnchargedIntoWindow.js'
 export {
   bookCharges,
