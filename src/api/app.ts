@@ -1,5 +1,6 @@
 import type { Server } from 'node:http'
 import express, { type Express, type RequestHandler } from 'express'
+import { mcpRouter } from '../mcp/http.js'
 import { dashboardRouter } from '../web/dashboardPage.js'
 import { manageRouter } from '../web/manageRoutes.js'
 import { answerClientErrors } from './answerClientErrors.js'
@@ -49,6 +50,8 @@ export function createApp(ctx: AppContext): Express {
 
   const limits = { ...defaultRateLimits, ...ctx.rateLimits }
   app.use('/v1', keyRateLimit(limits), v1Router(ctx, limits))
+  // MCP (Streamable HTTP) for agents: the same keys, actions, meter and gate as /v1.
+  app.use('/mcp', keyRateLimit(limits), mcpRouter(ctx))
 
   app.use('/s', manageRouter(ctx))
   app.use('/dashboard', dashboardRouter(ctx.config.product.name))

@@ -11,6 +11,7 @@ import {
   tierOf,
   type UsageTotals,
 } from '../ledger/index.js'
+import type { Action } from './actions.js'
 import { authOf } from './auth.js'
 import type { AppContext } from './context.js'
 import { listApiKeys } from './keys.js'
@@ -67,83 +68,9 @@ export function usageRouter(ctx: AppContext): Router {
   const r = Router()
 
   r.get('/billing/usage', async (req, res) => {
-    const q = usageQuery.parse(req.query)
-    const orgId = authOf(res).orgId
-    const period = q.period ?? (q.from || q.to ? 'custom' : '30d')
-    if (period !== 'custom' && (q.from || q.to))
-      throw new ValidationError('from and to go with period=custom')
-    const s = await getBillingSummary(ctx.db, orgId)
-    const today = dayMs(isoDay(Date.now()))
-    let from: number
-    let to = today
-    if (period === 'custom') {
-      if (!q.from || !q.to)
-        throw new ValidationError('period=custom takes from and to (YYYY-MM-DD)')
-      from = dayMs(q.from)
-      to = dayMs(q.to)
-      if (from > to) throw new ValidationError('from is after to')
-      if ((to - from) / DAY_MS + 1 > MAX_DAYS)
-        throw new ValidationError(`a custom period is at most ${MAX_DAYS} days`)
-    } else if (period === 'window' && s.windowStart && s.windowEnd) {
-      from = dayMs(isoDay(s.windowStart.getTime()))
-      to = Math.min(today, dayMs(isoDay(s.windowEnd.getTime() - 1)))
-    } else from = today - ((period === '7d' ? 7 : 30) - 1) * DAY_MS
-
-    const rollup = await readUsageRollup(ctx.db, { orgId, from: isoDay(from), to: isoDay(to) })
-    const days = []
-    let total = zero
-    for (let ms = from; ms <= to; ms += DAY_MS) {
-      const t = rollup.byDay.get(isoDay(ms)) ?? zero
-      total = add(total, t)
-      days.push({ day: isoDay(ms), ...totalsView(t) })
-    }
-    const tiers = new Map<string, UsageTotals>()
-    const actions = [...rollup.byAction].map(([action, t]) => {
-      const tier = tierOf(ctx.config.rateCard, action) ?? 'unpriced'
-      tiers.set(tier, add(tiers.get(tier) ?? zero, t))
-      return { action, tier, t }
-    })
-    const keys = new Map((await listApiKeys(ctx.db, orgId)).map((k) => [k.id, k]))
-    res.json({
-      period: { kind: period, from: isoDay(from), to: isoDay(to), time_zone: 'UTC' },
-      window: {
-        start: s.windowStart?.toISOString() ?? null,
-        end: s.windowEnd?.toISOString() ?? null,
-        monthly_limit: money(s.monthlyLimit),
-        spent: money(s.spentThisWindow),
-      },
-      cap: {
-        lifetime_cap: money(s.cap),
-        drawn: money(s.drawn),
-        booked: money(s.booked),
-        accrued: money(s.accrued),
-        remaining: money(s.remaining),
-      },
-      signup_credit: money(s.signupCredit),
-      totals: totalsView(total),
-      days,
-      by_action: actions
-        .sort(byBillable)
-        .map(({ action, tier, t }) => ({ action, tier, ...totalsView(t) })),
-      by_tier: [...tiers]
-        .map(([tier, t]) => ({ tier, t }))
-        .sort(byBillable)
-        .map(({ tier, t }) => ({ tier, ...totalsView(t) })),
-      by_key: [...rollup.byKey]
-        .map(([id, t]) => ({ id, t }))
-        .sort(byBillable)
-        .map(({ id, t }) => {
-          const k = keys.get(id)
-          return {
-            key_id: id === '' ? null : id,
-            prefix: k?.prefix ?? null,
-            label: id === '' ? 'no API key (owner or unattributed)' : (k?.label ?? null),
-            ...totalsView(t),
-          }
-        }),
-    })
+    const out = await usageView(ctx, authOf(res), { params: {}, body: undefined, query: req.query })
+    res.json(out.body)
   })
-
   r.get('/billing/statements/:month', async (req, res) => {
     const file = statementParams.month.parse(req.params.month)
     const month = file.slice(0, 7)
@@ -222,4 +149,88 @@ export function usageRouter(ctx: AppContext): Router {
   })
 
   return r
+}
+
+/**
+ * `GET /v1/billing/usage` as an action (also the MCP `usage` tool): spend per day against the
+ * monthly limit, the cap drawn down, usage by action, tier and API key, from the usage rollup.
+ */
+export const usageView: Action = async (ctx, auth, input) => {
+  const q = usageQuery.parse(input.query)
+  const orgId = auth.orgId
+  const period = q.period ?? (q.from || q.to ? 'custom' : '30d')
+  if (period !== 'custom' && (q.from || q.to))
+    throw new ValidationError('from and to go with period=custom')
+  const s = await getBillingSummary(ctx.db, orgId)
+  const today = dayMs(isoDay(Date.now()))
+  let from: number
+  let to = today
+  if (period === 'custom') {
+    if (!q.from || !q.to) throw new ValidationError('period=custom takes from and to (YYYY-MM-DD)')
+    from = dayMs(q.from)
+    to = dayMs(q.to)
+    if (from > to) throw new ValidationError('from is after to')
+    if ((to - from) / DAY_MS + 1 > MAX_DAYS)
+      throw new ValidationError(`a custom period is at most ${MAX_DAYS} days`)
+  } else if (period === 'window' && s.windowStart && s.windowEnd) {
+    from = dayMs(isoDay(s.windowStart.getTime()))
+    to = Math.min(today, dayMs(isoDay(s.windowEnd.getTime() - 1)))
+  } else from = today - ((period === '7d' ? 7 : 30) - 1) * DAY_MS
+
+  const rollup = await readUsageRollup(ctx.db, { orgId, from: isoDay(from), to: isoDay(to) })
+  const days = []
+  let total = zero
+  for (let ms = from; ms <= to; ms += DAY_MS) {
+    const t = rollup.byDay.get(isoDay(ms)) ?? zero
+    total = add(total, t)
+    days.push({ day: isoDay(ms), ...totalsView(t) })
+  }
+  const tiers = new Map<string, UsageTotals>()
+  const actions = [...rollup.byAction].map(([action, t]) => {
+    const tier = tierOf(ctx.config.rateCard, action) ?? 'unpriced'
+    tiers.set(tier, add(tiers.get(tier) ?? zero, t))
+    return { action, tier, t }
+  })
+  const keys = new Map((await listApiKeys(ctx.db, orgId)).map((k) => [k.id, k]))
+  return {
+    status: 200,
+    body: {
+      period: { kind: period, from: isoDay(from), to: isoDay(to), time_zone: 'UTC' },
+      window: {
+        start: s.windowStart?.toISOString() ?? null,
+        end: s.windowEnd?.toISOString() ?? null,
+        monthly_limit: money(s.monthlyLimit),
+        spent: money(s.spentThisWindow),
+      },
+      cap: {
+        lifetime_cap: money(s.cap),
+        drawn: money(s.drawn),
+        booked: money(s.booked),
+        accrued: money(s.accrued),
+        remaining: money(s.remaining),
+      },
+      signup_credit: money(s.signupCredit),
+      totals: totalsView(total),
+      days,
+      by_action: actions
+        .sort(byBillable)
+        .map(({ action, tier, t }) => ({ action, tier, ...totalsView(t) })),
+      by_tier: [...tiers]
+        .map(([tier, t]) => ({ tier, t }))
+        .sort(byBillable)
+        .map(({ tier, t }) => ({ tier, ...totalsView(t) })),
+      by_key: [...rollup.byKey]
+        .map(([id, t]) => ({ id, t }))
+        .sort(byBillable)
+        .map(({ id, t }) => {
+          const k = keys.get(id)
+          return {
+            key_id: id === '' ? null : id,
+            prefix: k?.prefix ?? null,
+            label: id === '' ? 'no API key (owner or unattributed)' : (k?.label ?? null),
+            ...totalsView(t),
+          }
+        }),
+    },
+  }
 }
