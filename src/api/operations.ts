@@ -2,7 +2,13 @@ import { z } from 'zod'
 import { type ErrorCode, errorCodes } from '../errorCodes.js'
 import * as q from '../queue/schemas.js'
 import { budgetBody, budgetParams } from './budgetRoutes.js'
-import { eventsQuery } from './notificationRoutes.js'
+import {
+  endpointBody,
+  endpointPatch,
+  eventsQuery,
+  redeliverBody,
+  rotateBody,
+} from './notificationRoutes.js'
 import { adminBody, keyBody, sessionKeyBody, siweBody, switchOrgBody } from './ownerRoutes.js'
 import type { responses } from './responses.js'
 import { orgBody, pageQuery, usageBody } from './routes.js'
@@ -196,6 +202,77 @@ export const operations: Operation[] = [
     auth: 'member',
     query: eventsQuery,
     success: [200],
+  },
+  {
+    method: 'post',
+    path: '/v1/webhooks/endpoints',
+    summary: 'Register a webhook endpoint (owner/admin); answers its signing secret, shown once',
+    action: 'free',
+    auth: 'owner',
+    body: endpointBody,
+    success: [201],
+    idempotent: true,
+  },
+  {
+    method: 'get',
+    path: '/v1/webhooks/endpoints',
+    summary: 'The org’s webhook endpoints (owner/admin)',
+    action: 'free',
+    auth: 'owner',
+    success: [200],
+  },
+  {
+    method: 'patch',
+    path: '/v1/webhooks/endpoints/{id}',
+    summary: 'Change a webhook endpoint, or enable it again (owner/admin)',
+    action: 'free',
+    auth: 'owner',
+    params: id,
+    body: endpointPatch,
+    success: [200],
+    idempotent: true,
+  },
+  {
+    method: 'delete',
+    path: '/v1/webhooks/endpoints/{id}',
+    summary: 'Remove a webhook endpoint (owner/admin)',
+    action: 'free',
+    auth: 'owner',
+    params: id,
+    success: [200],
+    idempotent: true,
+  },
+  {
+    method: 'post',
+    path: '/v1/webhooks/endpoints/{id}/rotate-secret',
+    summary:
+      'A new signing secret; the old one keeps signing beside it for the overlap (owner/admin)',
+    action: 'free',
+    auth: 'owner',
+    params: id,
+    body: rotateBody,
+    success: [200],
+    idempotent: true,
+  },
+  {
+    method: 'get',
+    path: '/v1/webhooks/endpoints/{id}/deliveries',
+    summary: 'The delivery log of an endpoint, newest first, each attempt with its answer',
+    action: 'free',
+    auth: 'owner',
+    params: id,
+    success: [200],
+  },
+  {
+    method: 'post',
+    path: '/v1/webhooks/endpoints/{id}/redeliver',
+    summary: 'Send an event to the endpoint again, with the same id',
+    action: 'free',
+    auth: 'owner',
+    params: id,
+    body: redeliverBody,
+    success: [202],
+    idempotent: true,
   },
   {
     method: 'get',

@@ -83,6 +83,17 @@ const session = {
   expires_at: timestamp,
 }
 
+const endpoint = z.strictObject({
+  id: uuid,
+  url: z.string(),
+  description: z.string().nullable(),
+  event_types: z.array(z.string()),
+  enabled: z.boolean(),
+  disabled_reason: z.string().nullable(),
+  previous_secret_expires_at: timestamp.nullable(),
+  created_at: timestamp,
+})
+
 /** One answer per operation, keyed as in the operation table (`METHOD /path`). */
 export const responses = {
   'GET /healthz': z.strictObject({
@@ -92,6 +103,7 @@ export const responses = {
     workers: z.array(
       z.strictObject({ name: z.string(), kind: z.string(), last_seen_s: z.number() }),
     ),
+    notifications: z.record(z.string(), z.unknown()).nullable(),
   }),
   'GET /openapi.json': z.looseObject({
     openapi: z.string(),
@@ -215,6 +227,39 @@ export const responses = {
     ),
     next: z.string().nullable(),
   }),
+  'POST /v1/webhooks/endpoints': z.strictObject({ endpoint, secret: z.string() }),
+  'GET /v1/webhooks/endpoints': z.strictObject({ endpoints: z.array(endpoint) }),
+  'PATCH /v1/webhooks/endpoints/{id}': z.strictObject({ endpoint }),
+  'DELETE /v1/webhooks/endpoints/{id}': z.strictObject({ endpoint }),
+  'POST /v1/webhooks/endpoints/{id}/rotate-secret': z.strictObject({
+    endpoint,
+    secret: z.string(),
+  }),
+  'GET /v1/webhooks/endpoints/{id}/deliveries': z.strictObject({
+    deliveries: z.array(
+      z.strictObject({
+        id: digits,
+        event_id: z.string(),
+        type: z.string(),
+        status: z.enum(['pending', 'delivered', 'failed']),
+        attempts: z.number().int(),
+        next_attempt_at: timestamp.nullable(),
+        last_status_code: z.number().int().nullable(),
+        last_error: z.string().nullable(),
+        delivered_at: timestamp.nullable(),
+        created_at: timestamp,
+        attempts_log: z.array(
+          z.strictObject({
+            at: timestamp,
+            status_code: z.number().int().nullable(),
+            error: z.string().nullable(),
+            duration_ms: z.number().int(),
+          }),
+        ),
+      }),
+    ),
+  }),
+  'POST /v1/webhooks/endpoints/{id}/redeliver': z.strictObject({ delivery_id: digits }),
   'GET /v1/billing/payments': z.strictObject({
     payments: z.array(
       z.strictObject({
