@@ -312,5 +312,5 @@ describe('webhooks', () => {
     // Killed mid-send, some were sent twice — always with their own id.
     console.log(`crash trials: ${receiver.received.length} requests for ${ids.length} events`)
     await receiver.stop()
-  }, 300_000)
+  }, 600_000)
 })
