@@ -5,6 +5,7 @@ import { createMeter } from '../ledger/index.js'
 import { createLogger } from '../log.js'
 import { bootDatabase, startWorkerFor } from './boot.js'
 import { billingCommand } from './commands/billing.js'
+import { budgetCommand } from './commands/budget.js'
 import { orgCommands } from './commands/orgs.js'
 import { ratesCommand } from './commands/rates.js'
 import { reconcileCommand } from './commands/reconcile.js'
@@ -80,6 +81,7 @@ program
 
 ratesCommand(program)
 billingCommand(program)
+budgetCommand(program)
 orgCommands(program)
 settleCommand(program)
 reconcileCommand(program)
