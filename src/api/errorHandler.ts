@@ -35,7 +35,7 @@ const retryable = (err: unknown) =>
 export function errorReply(
   thrown: unknown,
   log: Logger,
-  where: { method: string; path: string },
+  where: { method: string; path: string; requestId?: string },
 ): { status: number; body: ErrorBody } {
   const err = retryable(thrown) ?? thrown
   let status = 500
@@ -81,6 +81,7 @@ export function errorReply(
     body = { error: { code, message } }
   } else {
     log.error('unhandled error', {
+      requestId: where.requestId,
       method: where.method,
       path: where.path,
       error:
@@ -92,6 +93,7 @@ export function errorReply(
   }
   if (status >= 500 && err instanceof BaseError)
     log.error(err.message, {
+      requestId: where.requestId,
       code: err.code,
       // The database's code and words (never a connection string: the driver puts none there).
       ...(err !== thrown && thrown instanceof Error
@@ -104,7 +106,11 @@ export function errorReply(
 /** The express error handler: `errorReply`'s status and envelope (and Retry-After on a 503). */
 export function errorHandler(log: Logger): ErrorRequestHandler {
   return (thrown, req, res, _next) => {
-    const { status, body } = errorReply(thrown, log, req)
+    const { status, body } = errorReply(thrown, log, {
+      method: req.method,
+      path: req.path,
+      requestId: res.locals.requestId,
+    })
     if (res.headersSent) return
     if (status === 503) res.set('Retry-After', String(RETRY_AFTER_SECONDS))
     res.status(status).json(body)

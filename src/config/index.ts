@@ -36,6 +36,7 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   HOST: z.string().default('127.0.0.1'),
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+  WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   PUBLIC_BASE_URL: url.optional(),
   PRODUCT_NAME: z.string().min(1).default('Tollgate'),
   DASHBOARD_URL: url.optional(),
@@ -91,6 +92,8 @@ function buildConfig(env: z.infer<typeof envSchema>, rateCard: RateCard) {
     logLevel: env.LOG_LEVEL,
     dataDir: env.TOLLGATE_DATA_DIR,
     http: { host: env.HOST, port: env.PORT },
+    /** Where `tollgate worker` serves `GET /metrics` (on `HOST`); 0 picks a free port. */
+    workerMetricsPort: env.WORKER_METRICS_PORT,
     product: {
       name: env.PRODUCT_NAME,
       publicBaseUrl,

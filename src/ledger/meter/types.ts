@@ -104,6 +104,8 @@ export type CreateMeterParameters = {
   meteredActions?: readonly string[]
   /** Where a batch that failed for an unexpected reason is reported. Default: errors on stderr. */
   log?: Logger
+  /** Told the number of actions of each batch the engine runs (for metrics). */
+  onBatch?: (actions: number) => void
 }
 
 /** One queued call of `meter` or `reserve`, with how to answer its caller. */
