@@ -2,15 +2,38 @@ import { createServer, type Server } from 'node:http'
 import type { AppContext } from '../api/context.js'
 import { registerPoolProbe } from '../api/metrics.js'
 import type { Metrics } from '../metrics.js'
+import { readOutboxGauges } from '../notifications/outboxGauges.js'
 import { readSettlementGauges } from '../settlement/settlementGauges.js'
 
 /**
  * The worker's gauges, read when `/metrics` is scraped: settlement lag (oldest accrued, oldest
  * booked), batch gas, failed pulls by reason, the chain's head against the indexer's block, the
- * operator's ETH, and the wait for a pooled connection.
+ * operator's ETH, the notification backlog and its age, and the wait for a pooled connection.
  */
 export function registerWorkerMetrics(ctx: AppContext, metrics: Metrics) {
   registerPoolProbe(metrics, ctx.db)
+  let outbox: ReturnType<typeof readOutboxGauges> | undefined
+  const deliveries = () => {
+    outbox ??= readOutboxGauges(ctx.db).finally(() =>
+      setTimeout(() => {
+        outbox = undefined
+      }, 500),
+    )
+    return outbox
+  }
+  metrics.probe(
+    'tollgate_outbox_backlog',
+    'Notifications waiting: events not yet fanned out, webhook deliveries pending, mails unsent',
+    ['queue'],
+    async () => (await deliveries()).map((q) => ({ labels: { queue: q.queue }, value: q.backlog })),
+  )
+  metrics.probe(
+    'tollgate_outbox_oldest_seconds',
+    'Age of the oldest waiting item of each notification queue (0: none)',
+    ['queue'],
+    async () =>
+      (await deliveries()).map((q) => ({ labels: { queue: q.queue }, value: q.oldestSeconds })),
+  )
   const chain = ctx.chain
   if (!chain) return
   // One read of the database serves every settlement gauge of a scrape.

@@ -112,6 +112,8 @@ test('/metrics on the API and the worker show every family after real traffic', 
     'tollgate_chain_block',
     'tollgate_operator_eth',
     'tollgate_db_pool_wait_seconds',
+    'tollgate_outbox_backlog',
+    'tollgate_outbox_oldest_seconds',
     'process_cpu_seconds_total',
   ])
     expect(families, f).toContain(f)
@@ -129,6 +131,9 @@ test('/metrics on the API and the worker show every family after real traffic', 
   expect(head - samples.get('tollgate_chain_block{which="indexed"}')!).toBeLessThan(20)
   expect(samples.get('tollgate_operator_eth')).toBeGreaterThan(1)
   expect(samples.get('tollgate_db_pool_wait_seconds')).toBeLessThan(5)
+  // Each queue reported, the backlog a count (events were written by the demo's activity).
+  for (const q of ['outbox', 'webhooks', 'email'])
+    expect(samples.get(`tollgate_outbox_backlog{queue="${q}"}`)).toBeGreaterThanOrEqual(0)
   // No org, key or subscription id in any label.
   for (const name of samples.keys()) expect(name).not.toMatch(/[0-9a-f]{8}-[0-9a-f]{4}-/)
 
