@@ -32,7 +32,7 @@ export const budgetParams = { scope: z.union([z.literal('org'), z.uuid()]), peri
 const money = (v: bigint) => ({ micros: v.toString(), usd: formatUsd(v) })
 
 /** How the API shows a budget. */
-const budgetView = (b: BudgetView) => ({
+export const budgetView = (b: BudgetView) => ({
   scope: b.keyId === null ? ('org' as const) : ('key' as const),
   key_id: b.keyId,
   period: b.period,

@@ -1,11 +1,12 @@
 import { z } from 'zod'
 import { money } from '../api/agentActions.js'
 import type { Auth } from '../api/auth.js'
+import { budgetView } from '../api/budgetRoutes.js'
 import { checkUsage } from '../api/checkUsage.js'
 import type { AppContext } from '../api/context.js'
 import { manageLinkUrl } from '../api/manageLink.js'
 import { usageView } from '../api/usageRoutes.js'
-import { getBillingSummary, unitPrice } from '../ledger/index.js'
+import { getBillingSummary, showBudgets, unitPrice } from '../ledger/index.js'
 import { actionTools, priceOf } from './tools.js'
 
 // The paying agent's own billing, as tools: free and never gated (no meter on the way).
@@ -16,6 +17,8 @@ export type BillingTool = {
   input: z.ZodObject
   run: (ctx: AppContext, auth: Auth, args: Record<string, unknown>) => Promise<object>
 }
+
+const asJson = (v: object) => JSON.parse(JSON.stringify(v)) as Record<string, unknown>
 
 const reupUrl = (ctx: AppContext, subscriptionId: string) =>
   `${ctx.config.product.publicBaseUrl}/s/${subscriptionId}`
@@ -42,7 +45,11 @@ async function gate(ctx: AppContext, orgId: string) {
 
 /** The `billing_status` view (also the `tollgate://billing` resource). */
 export async function billingStatus(ctx: AppContext, auth: Auth) {
-  const [s, g] = await Promise.all([getBillingSummary(ctx.db, auth.orgId), gate(ctx, auth.orgId)])
+  const [s, g, budgets] = await Promise.all([
+    getBillingSummary(ctx.db, auth.orgId),
+    gate(ctx, auth.orgId),
+    showBudgets(ctx.db, { orgId: auth.orgId }),
+  ])
   return {
     org_id: auth.orgId,
     subscription_id: s.subscriptionId,
@@ -58,6 +65,11 @@ export async function billingStatus(ctx: AppContext, auth: Auth) {
     spent_this_period: money(s.spentThisWindow),
     period_end: s.windowEnd?.toISOString() ?? null,
     key: { id: auth.keyId, role: auth.role, expires_at: auth.expiresAt?.toISOString() ?? null },
+    // The budgets that bind this caller: the org's, and its own key's (a session key counts
+    // against its parent key's).
+    budgets: budgets
+      .filter((b) => b.keyId === null || b.keyId === auth.keyId)
+      .map((b) => asJson(budgetView(b))),
     reup_url: reupUrl(ctx, s.subscriptionId),
   }
 }
@@ -72,7 +84,7 @@ export const billingTools: BillingTool[] = [
   {
     name: 'billing_status',
     description:
-      'Where your org stands: state, whether paid work is allowed (and why not), signup credit, accrued, cap, remaining, monthly limit and spent, your key. Free, never gated.',
+      'Where your org stands: state, whether paid work is allowed (and why not), signup credit, accrued, cap, remaining, monthly limit and spent, your key and the budgets that bind it. Free, never gated.',
     input: z.strictObject({}),
     run: billingStatus,
   },

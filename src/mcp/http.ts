@@ -97,7 +97,8 @@ export function mcpRouter(ctx: AppContext): Router & { close: () => Promise<void
   r.all('/', async (req: Request, res: Response) => {
     // Bearer only: a browser's cookie never reaches MCP (no cross-site requests to guard).
     if (!req.get('authorization')?.startsWith('Bearer ')) throw new UnauthorizedError()
-    await new Promise<void>((ok, fail) => auth(req, res, (e?: unknown) => (e ? fail(e) : ok())))
+    // requireAuth rejects (401) when the credential is unknown, revoked or expired.
+    await auth(req, res, () => undefined)
     const a = authOf(res)
     const id = req.get('mcp-session-id')
     let transport: StreamableHTTPServerTransport | undefined

@@ -85,13 +85,19 @@ async function toolError(
   if (code === 'BILLING_INACTIVE') {
     text = `${message}\nRe-up link: ${String(details.reup_url)}`
   } else if (code === 'SPEND_CAP_REACHED') {
-    const s = await getBillingSummary(ctx.db, auth.orgId).catch(() => undefined)
-    const reset = s?.windowEnd?.toISOString() ?? null
+    // Whose cap (an API key's budget, the org's, or the signed on-chain window) and when it
+    // resets; the on-chain window's reset is its period's end.
+    let reset = (details.resets_at as string | null | undefined) ?? null
+    if (reset === null && details.scope === 'onchain_window')
+      reset =
+        (
+          await getBillingSummary(ctx.db, auth.orgId).catch(() => undefined)
+        )?.windowEnd?.toISOString() ?? null
     structured = {
       ...structured,
-      reason: 'monthly_limit',
-      scope: 'org',
-      reset_at: reset,
+      reason: 'spend_cap',
+      scope: details.scope ?? 'onchain_window',
+      resets_at: reset,
       reup_url: details.manage_url,
     }
     text = `${message}\nResets at ${reset ?? 'the next period'}. Re-up link: ${String(details.manage_url)}`

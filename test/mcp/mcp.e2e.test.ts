@@ -213,6 +213,161 @@ describe('MCP at /mcp (Streamable HTTP, the SDK client)', () => {
       await api.stop()
     }
   })
+
+  test('exhausted signup credit: the spec text and re-up link; reads, wind-down and mint_session_key go on', async ({
+    db,
+  }) => {
+    const api = await startApi(db, { SIGNUP_CREDIT_MICROS: '20000' })
+    try {
+      const org = await signUp(api)
+      const orgId = org.org.id
+      const mcp = await connectMcp(api.url, org.api_key)
+      const a = await mcp.call('save_issue', { title: 'A' })
+      await mcp.call('save_issue', { title: 'B' })
+      const claim = await mcp.call('claim_issue', { id: a.body.issue.id })
+      expect(claim.isError, claim.text).toBe(false)
+      const token = claim.body.issue.lease.token as string
+      const ia = a.body.issue.id as string
+      const left = await credit(api, orgId)
+      expect(left).toBe(3000n)
+      const refused = await mcp.call('save_comment', { id: ia, body: 'x' })
+      expect(refused.isError).toBe(true)
+      const reup = `https://tollgate.test/s/${org.subscription_id}`
+      expect(refused.text).toBe(
+        `BILLING_INACTIVE: your starting credit is used up and there's no active subscription — reads are allowed but writes are blocked. Re-authorize in the ${api.ctx.config.product.name} Dash (dash.tollgate.test) or at /s/${org.subscription_id}.\nRe-up link: ${reup}`,
+      )
+      expect(refused.body).toMatchObject({
+        code: 'BILLING_INACTIVE',
+        reason: 'no_credit',
+        reup_url: reup,
+      })
+      const next = await mcp.call('next_issue', {})
+      expect(next.body).toMatchObject({ code: 'BILLING_INACTIVE', reup_url: reup })
+      expect(await credit(api, orgId)).toBe(left)
+      // Reads, the billing tools, lease wind-down and session keys still work.
+      for (const [name, args] of [
+        ['get_issue', { id: ia }],
+        ['list_issues', {}],
+        ['queue_status', {}],
+        ['check_claim', { id: ia }],
+        ['heartbeat', { id: ia, lease_token: token }],
+        ['checkpoint', { id: ia, lease_token: token, checkpoint: 'saved' }],
+        ['mint_session_key', {}],
+        ['release_issue', { id: ia, lease_token: token, status: 'open' }],
+      ] as const) {
+        const r = await mcp.call(name, args)
+        expect(r.isError, `${name}: ${r.text}`).toBe(false)
+      }
+      const status = await mcp.call('billing_status')
+      expect(status.body).toMatchObject({
+        can_do_paid_work: false,
+        blocked: { code: 'BILLING_INACTIVE', reason: 'no_credit' },
+        reup_url: reup,
+      })
+      const link = await mcp.call('reauth_link')
+      expect(link.body).toMatchObject({ needed: true, url: reup })
+      expect(link.body.manage_link).toBeUndefined()
+      const estimate = await mcp.call('estimate_cost', {
+        items: [{ action: 'save_issue' }, { action: 'get_issue' }],
+      })
+      expect(estimate.body.items[0]).toMatchObject({ allowed: false, code: 'BILLING_INACTIVE' })
+      expect(estimate.body.items[1]).toMatchObject({ allowed: true, free: 'read' })
+      expect(estimate.body.all_allowed).toBe(false)
+      expect(await reconcileLedger(db, { orgId })).toEqual([])
+      await mcp.close()
+    } finally {
+      await api.stop()
+    }
+  })
+
+  test('isolation across orgs and sessions; member vs owner; a revoked key is refused mid-session', async ({
+    db,
+  }) => {
+    const api = await startApi(db)
+    try {
+      const wallet = privateKeyToAccount(generatePrivateKey())
+      const one = await signUp(api, wallet.address)
+      const two = await signUp(api)
+      const m1 = await connectMcp(api.url, one.api_key)
+      const m2 = await connectMcp(api.url, two.api_key)
+      const issue = (await m1.call('save_issue', { title: 'mine' })).body.issue.id as string
+      const before = await credit(api, one.org.id)
+      const before2 = await credit(api, two.org.id)
+      for (const [name, args] of [
+        ['get_issue', { id: issue }],
+        ['claim_issue', { id: issue }],
+        ['save_comment', { id: issue, body: 'hi' }],
+        ['save_issue', { id: issue, title: 'theirs' }],
+      ] as const) {
+        const r = await m2.call(name, args)
+        expect(r.isError, name).toBe(true)
+        expect(r.body.code, name).toBe('NOT_FOUND')
+      }
+      expect((await m2.call('list_issues')).body.issues).toEqual([])
+      expect(await credit(api, one.org.id)).toBe(before)
+      expect(await credit(api, two.org.id)).toBe(before2)
+      // A session belongs to the credential that opened it.
+      const hijack = await fetch(`${api.url}/mcp`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${two.api_key}`,
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+          'mcp-session-id': m1.transport.sessionId!,
+          'mcp-protocol-version': '2025-06-18',
+        },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 9, method: 'tools/list' }),
+      })
+      expect(hijack.status).toBe(404)
+      // No credential, or a cookie only: refused before MCP.
+      const anonymous = await fetch(`${api.url}/mcp`, { method: 'POST' })
+      expect(anonymous.status).toBe(401)
+
+      // The owner signs in (SIWE) and mints an agent key; the member key gets no manage link.
+      const nonce = (await api.call('GET', '/v1/auth/nonce')).json.nonce
+      const message = createSiweMessage({
+        address: wallet.address,
+        chainId: 31337,
+        domain: 'tollgate.test',
+        nonce,
+        uri: 'https://tollgate.test',
+        version: '1',
+      })
+      const signIn = await api.call('POST', '/v1/auth/siwe', {
+        body: { message, signature: await wallet.signMessage({ message }) },
+      })
+      const ownerSession = signIn.json.token as string
+      const ownerMcp = await connectMcp(api.url, ownerSession)
+      expect((await ownerMcp.call('whoami')).body.role).toBe('owner')
+      const ownerLink = await ownerMcp.call('reauth_link')
+      expect(ownerLink.body.manage_link).toMatch(
+        new RegExp(`^https://tollgate.test/s/${one.subscription_id}\\?t=`),
+      )
+      const memberLink = await m1.call('reauth_link')
+      expect(memberLink.body.manage_link).toBeUndefined()
+
+      const created = await api.call('POST', '/v1/keys', { key: ownerSession, body: {} })
+      const agent = await connectMcp(api.url, created.json.api_key)
+      expect((await agent.call('whoami')).body).toMatchObject({
+        org_id: one.org.id,
+        role: 'member',
+      })
+      const sessionKey = (await agent.call('mint_session_key')).body.session_key as string
+      const viaSession = await connectMcp(api.url, sessionKey)
+      expect((await viaSession.call('queue_status')).isError).toBe(false)
+      const revoked = await api.call('DELETE', `/v1/keys/${created.json.key.id}`, {
+        key: ownerSession,
+      })
+      expect(revoked.status).toBe(200)
+      await expect(agent.call('whoami')).rejects.toThrow(/401|unauthorized|revoked/i)
+      await expect(viaSession.call('queue_status')).rejects.toThrow(/401|unauthorized|expired/i)
+      // Others go on.
+      expect((await m1.call('whoami')).isError).toBe(false)
+      for (const c of [m1, m2, ownerMcp]) await c.close()
+    } finally {
+      await api.stop()
+    }
+  })
 })
 
 function card(moat: number) {
@@ -240,6 +395,3 @@ function card(moat: number) {
     },
   }
 }
-void generatePrivateKey
-void privateKeyToAccount
-void createSiweMessage
