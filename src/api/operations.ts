@@ -11,6 +11,7 @@ import {
 } from './notificationRoutes.js'
 import { adminBody, keyBody, sessionKeyBody, siweBody, switchOrgBody } from './ownerRoutes.js'
 import type { responses } from './responses.js'
+import { revocationBody } from './revocationRoutes.js'
 import { orgBody, pageQuery, usageBody } from './routes.js'
 import { statementParams, usageQuery } from './usageRoutes.js'
 
@@ -340,6 +341,28 @@ export const operations: Operation[] = [
     params: budgetParams,
     success: [200],
     idempotent: true,
+  },
+  {
+    method: 'get',
+    path: '/v1/billing/revocation',
+    summary:
+      'The permit the owner signs to void every permit they signed and nobody submitted, without canceling (owner/admin)',
+    action: 'free',
+    auth: 'owner',
+    success: [200],
+    errors: ['SIGNATURE_REJECTED', 'NO_BILLING_ACCOUNT', 'NO_CHAIN'],
+  },
+  {
+    method: 'post',
+    path: '/v1/billing/revocation',
+    summary:
+      'Submit the owner’s signed revocation: older unsubmitted permits are void; allowance and cap stay (owner/admin)',
+    action: 'free',
+    auth: 'owner',
+    body: revocationBody,
+    success: [200],
+    idempotent: true,
+    errors: ['SIGNATURE_REJECTED', 'NO_BILLING_ACCOUNT', 'NO_CHAIN'],
   },
   {
     method: 'get',

@@ -340,6 +340,31 @@ export const responses = {
     ),
   }),
   'POST /v1/billing/manage-link': z.strictObject({ url: z.url(), expires_in: z.number().int() }),
+  'GET /v1/billing/revocation': z.strictObject({
+    typed_data: z.strictObject({
+      domain: z.strictObject({
+        name: z.string(),
+        version: z.string(),
+        chainId: z.number().int(),
+        verifyingContract: z.string(),
+      }),
+      types: z.record(z.string(), z.array(z.strictObject({ name: z.string(), type: z.string() }))),
+      primaryType: z.literal('Permit'),
+      message: z.strictObject({
+        owner: z.string(),
+        spender: z.string(),
+        value: digits,
+        nonce: digits,
+        deadline: digits,
+      }),
+    }),
+  }),
+  'POST /v1/billing/revocation': z.strictObject({
+    tx_hash: z.string(),
+    explorer_url: z.string().nullable(),
+    nonce: digits,
+    allowance: digits,
+  }),
   'GET /v1/wallet/orgs': z.strictObject({
     current: uuid,
     orgs: z.array(z.strictObject({ id: uuid, name: z.string(), role })),

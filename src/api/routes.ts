@@ -17,6 +17,7 @@ import { eventsQuery, notificationRouter } from './notificationRoutes.js'
 import { authRouter, keyRouter } from './ownerRoutes.js'
 import { queueActions } from './queueActions.js'
 import { defaultRateLimits, type RateLimits, signupRateLimit } from './rateLimits.js'
+import { revocationRouter } from './revocationRoutes.js'
 import { strictQuery } from './strictQuery.js'
 import { text } from './text.js'
 import { usageQuery, usageRouter } from './usageRoutes.js'
@@ -172,6 +173,7 @@ export function v1Router(ctx: AppContext, limits: RateLimits = defaultRateLimits
   r.use(keyRouter(ctx))
   r.use(notificationRouter(ctx))
   r.use(budgetRouter(ctx))
+  r.use(revocationRouter(ctx))
   r.use(actionRouter(ctx, queueActions))
   return r
 }

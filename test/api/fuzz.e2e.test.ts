@@ -20,7 +20,7 @@ describe('the API under generated and hostile requests', () => {
       sql: db.$client,
       requests: 3_000,
       streams: 6,
-      seed: 24,
+      seed: 25,
       host: 'tollgate.test',
       actions: Object.keys(api.ctx.config.rateCard.prices),
     })
@@ -38,7 +38,9 @@ describe('the API under generated and hostile requests', () => {
     const answered = result.byOperation
     for (const op of operations) {
       const key = operationKey(op)
-      if (key !== 'POST /v1/auth/siwe') expect(answered[key]?.ok, key).toBeGreaterThan(0)
+      // (and those that need a chain, which this API runs without: they answer NO_CHAIN).
+      if (key !== 'POST /v1/auth/siwe' && !op.errors?.includes('NO_CHAIN'))
+        expect(answered[key]?.ok, key).toBeGreaterThan(0)
       expect(answered[key]?.refused, key).toBeGreaterThan(0)
     }
     // The process is alive and meters as before.

@@ -177,3 +177,88 @@ describe('a re-up while a pull is in flight (L2)', () => {
     ).toEqual([])
   })
 })
+
+describe('the owner revokes through the API', () => {
+  test('GET /v1/billing/revocation gives the permit to sign; POST submits it; a member may not', async ({
+    db,
+    chain,
+  }) => {
+    const { startApi } = await import('../api/server.js')
+    const { attachChain } = await import('../browser/browser.js')
+    const { createSiweMessage } = await import('viem/siwe')
+    const { privateKeyToAccount, generatePrivateKey } = await import('viem/accounts')
+    const { mintUsdc } = await import('../../src/chain/deployContracts.js')
+    const { authorizeOwner } = await import('../../src/settlement/authorizeOwner.js')
+    const api = await startApi(db)
+    attachChain(api, chain)
+    const owner = privateKeyToAccount(generatePrivateKey())
+    await mintUsdc(chain.deployer, chain.deployment, { to: owner.address, amount: 1_000_000n })
+    const org = await api.call('POST', '/v1/orgs', {
+      body: { name: 'revoker', owner_address: owner.address },
+    })
+    const subscriptionId = org.json.subscription_id as string
+    const auth = await signAuthorization(chain, owner, { subscriptionId, value: 1_000_000n })
+    await authorizeOwner(
+      { db, operator: chain.operator, deployment: chain.deployment },
+      { orgId: org.json.org.id, subscriptionId, ...auth },
+    )
+    const { nonce } = (await api.call('GET', '/v1/auth/nonce')).json
+    const message = createSiweMessage({
+      address: owner.address,
+      chainId: 31337,
+      domain: 'tollgate.test',
+      nonce,
+      uri: 'https://tollgate.test',
+      version: '1',
+    })
+    const session = (
+      await api.call('POST', '/v1/auth/siwe', {
+        body: { message, signature: await owner.signMessage({ message }) },
+      })
+    ).json.token as string
+
+    expect(
+      (await api.call('GET', '/v1/billing/revocation', { key: org.json.api_key })).status,
+    ).toBe(403)
+    const prepared = await api.call('GET', '/v1/billing/revocation', { key: session })
+    expect(prepared.status).toBe(200)
+    const typed = prepared.json.typed_data
+    expect(typed.message).toMatchObject({ owner: owner.address, value: '1000000', nonce: '1' })
+    const signature = await owner.signTypedData({
+      ...typed,
+      message: {
+        ...typed.message,
+        value: BigInt(typed.message.value),
+        nonce: BigInt(typed.message.nonce),
+        deadline: BigInt(typed.message.deadline),
+      },
+    })
+    const permit = {
+      value: typed.message.value,
+      nonce: typed.message.nonce,
+      deadline: typed.message.deadline,
+      signature,
+    }
+    const bad = await api.call('POST', '/v1/billing/revocation', {
+      key: session,
+      body: { permit: { ...permit, value: '5' } },
+      headers: { 'idempotency-key': 'revoke-bad' },
+    })
+    expect(bad).toMatchObject({ status: 400, json: { error: { code: 'SIGNATURE_REJECTED' } } })
+    const done = await api.call('POST', '/v1/billing/revocation', {
+      key: session,
+      body: { permit },
+      headers: { 'idempotency-key': 'revoke-1' },
+    })
+    expect(done.status).toBe(200)
+    expect(done.json).toMatchObject({ nonce: '2', allowance: '1000000' })
+    // A retry with the key answers the first outcome, and sends nothing again.
+    const again = await api.call('POST', '/v1/billing/revocation', {
+      key: session,
+      body: { permit },
+      headers: { 'idempotency-key': 'revoke-1' },
+    })
+    expect(again).toMatchObject({ status: 200, json: done.json })
+    await api.stop()
+  })
+})
