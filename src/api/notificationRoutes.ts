@@ -32,13 +32,15 @@ export const eventsQuery = z.object({
 })
 
 const types = z.array(z.enum(eventTypes)).max(eventTypes.length)
+/** An endpoint's address: an http(s) URL (the service checks it further: https in production). */
+const endpointUrl = z.url({ protocol: /^https?$/ }).max(2_000)
 export const endpointBody = z.strictObject({
-  url: text().max(2_000),
+  url: endpointUrl,
   description: text().max(200).optional(),
   event_types: types.optional(),
 })
 export const endpointPatch = z.strictObject({
-  url: text().max(2_000).optional(),
+  url: endpointUrl.optional(),
   description: text().max(200).optional(),
   event_types: types.optional(),
   enabled: z.boolean().optional(),
