@@ -71,7 +71,6 @@ export function decideBatch(
         unitPrice: price,
         now,
         leaseClaimedAt: p.leaseClaimedAt ? BigInt(p.leaseClaimedAt.getTime()) * 1000n : undefined,
-        keyId: p.keyId ?? null,
       },
       { hold },
     )
@@ -81,11 +80,8 @@ export function decideBatch(
         results.push(
           new SpendCapReachedError({
             subscriptionId: account.subscriptionId,
-            scope: decision.scope,
-            period: decision.period,
             limit: decision.limit,
             spent: decision.spent,
-            resetsAt: decision.resetsAt,
             publicBaseUrl: options.product.publicBaseUrl,
           }),
         )
