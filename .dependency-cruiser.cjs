@@ -1,11 +1,11 @@
-// Layers, top to bottom: cli → http (api, web, worker) → domain (orgs, subscriptions,
+// Layers, top to bottom: cli → http (api, mcp, web, worker) → domain (orgs, subscriptions,
 // settlement, queue, aa) → ledger → infra (chain, db, config) → core (src/*.ts: errors, log,
 // errorCodes). A module imports only from its own layer or below, and nothing imports in a
 // cycle. Tests (*.test.ts) are outside the layers.
 const layers = [
   ['cli', '^src/cli/'],
-  ['http', '^src/(api|web|worker)/'],
-  ['domain', '^src/(orgs|subscriptions|settlement|queue|aa)/'],
+  ['http', '^src/(api|mcp|web|worker)/'],
+  ['domain', '^src/(orgs|subscriptions|settlement|queue|aa|notifications|x402)/'],
   ['ledger', '^src/ledger/'],
   ['infra', '^src/(chain|db|config)/'],
   ['core', '^src/[^/]+\\.ts$'],
@@ -14,16 +14,17 @@ const layers = [
 // Known back-edges, each allowed exactly (from → to) until what it names moves. Nothing else
 // may point up; remove an entry once its edge is gone.
 const knownUpward = [
-  // The queue's routes live in queue/ and use the API's auth, context and metering: the routes
-  // move to api/ (an http module over the queue domain), queue/schemas' text helper to core.
-  ['^src/queue/routes\\.ts$', '^src/api/(auth|context|metering)\\.ts$'],
+  // queue/schemas uses the API's text helper: it moves to core.
   ['^src/queue/schemas\\.ts$', '^src/api/text\\.ts$'],
   // Config parses the rate card with the ledger's schema: rateCard's schema moves to config/
   // (or core), and the ledger imports it from there.
   ['^src/config/index\\.ts$', '^src/ledger/rateCard\\.ts$'],
   // drizzle's schema index pulls every folder's tables for db/client: the Db type must not need
   // them (a plain postgres.js handle, or each folder typing its own drizzle instance).
-  ['^src/db/schema\\.ts$', '^src/(api|web|queue|settlement|subscriptions|ledger)/schema\\.ts$'],
+  [
+    '^src/db/schema\\.ts$',
+    '^src/(api|web|queue|settlement|subscriptions|ledger|notifications|x402)/schema\\.ts$',
+  ],
 ]
 
 // Known cycles, inside one folder each: submitAuthorization ↔ heldAuthorizations /

@@ -47,7 +47,16 @@ export const errorCodes = {
     status: 402,
     description: 'billing is not active (reason: inactive or no_credit); nothing was done',
   },
-  SPEND_CAP_REACHED: { status: 402, description: 'the monthly budget is spent; nothing was done' },
+  SPEND_CAP_REACHED: {
+    status: 402,
+    description:
+      'a spend cap is reached — the on-chain monthly limit, or a budget of the API key or the org (details: scope, period, limit, spent, resets_at); nothing was done',
+  },
+  PAYMENT_REFUSED: {
+    status: 402,
+    description:
+      'an x402 payment was refused (reason: payee, network, asset, amount, expired, not_yet_valid, nonce_used, signature, insufficient_funds, ...); nothing was credited',
+  },
   FORBIDDEN: { status: 403, description: 'this role may not do that (owner or admin only)' },
   CROSS_SITE_REQUEST: {
     status: 403,
@@ -114,6 +123,11 @@ export const errorCodes = {
   METERING_IN_DOUBT: {
     status: 503,
     description: 'whether the usage was recorded is unknown; retry with the same Idempotency-Key',
+  },
+  PAYMENT_PENDING: {
+    status: 503,
+    description:
+      'an x402 payment is not settled yet (in flight, or the operator cannot send); retry with the same payment header',
   },
   NO_CHAIN: { status: 503, description: 'this node has no chain operator configured' },
 } as const satisfies Record<string, { status: number; description: string; anyRequest?: true }>

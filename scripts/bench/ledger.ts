@@ -6,10 +6,10 @@
 // on a shared two-core machine has its p99 set by whatever hiccup it happened to catch. Every
 // acknowledged action is checked to be in the database afterwards (lost), and each round's hot
 // org's accepted billable usage against its allowance.
-import { randomUUID } from 'node:crypto'
+import { randomBytes, randomUUID } from 'node:crypto'
 import { loadConfig } from '../../src/config/index.js'
 import type { Db } from '../../src/db/client.js'
-import { createMeter } from '../../src/ledger/index.js'
+import { createMeter, setBudget } from '../../src/ledger/index.js'
 import { benchDatabase, cpuClock, makeOrgs, median, meterKnobs, percentile } from './benchDb.js'
 
 const CALLERS = 64
@@ -17,6 +17,31 @@ const PER_CALLER = Number(process.env.BENCH_PER_CALLER ?? 150)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
 const config = loadConfig({})
 const price = config.rateCard.prices.save_comment!
+/**
+ * `--budgets`: every Tollgate org meters through an API key of its own that carries a daily
+ * budget (never reached, so the workloads stay the same): the meter then reads, checks and
+ * writes a budget with every batch.
+ */
+const BUDGETS = process.argv.includes('--budgets')
+/** Each org's API key, when `--budgets`. */
+const keyOf = new Map<string, string>()
+
+/** An API key with a daily budget on it for each of `orgs`. */
+async function budgetEvery(db: Db, orgs: readonly string[]) {
+  for (const orgId of orgs) {
+    const [key] = await db.$client<{ id: string }[]>`
+      insert into api_keys (org_id, key_hash, prefix)
+      values (${orgId}, ${randomBytes(32).toString('hex')}, 'tg_live_bench') returning id`
+    keyOf.set(orgId, key!.id)
+    await setBudget(db, {
+      orgId,
+      keyId: key!.id,
+      period: 'day',
+      limitMicros: 1_000_000_000_000n,
+      by: 'bench',
+    })
+  }
+}
 
 /** The naive path: one transaction per action — lock the org, insert usage, insert the entry. */
 async function naiveMeter(db: Db, orgId: string) {
@@ -101,7 +126,7 @@ const bench = await benchDatabase('ledger', 16)
 const { db } = bench
 try {
   console.log(
-    `bench:ledger — ${CALLERS} callers × ${PER_CALLER} actions a run, ${ROUNDS} rounds, pool 16, PostgreSQL ${(await db.$client`show server_version`)[0]!.server_version}`,
+    `bench:ledger${BUDGETS ? ' --budgets (a daily budget on every key)' : ''} — ${CALLERS} callers × ${PER_CALLER} actions a run, ${ROUNDS} rounds, pool 16, PostgreSQL ${(await db.$client`show server_version`)[0]!.server_version}`,
   )
   // Each path meters its own 1,000 orgs, as in a deployment where nothing else meters them
   // (Tollgate keeps the accounts its batches wrote, and a row another writer changed costs its
@@ -113,6 +138,8 @@ try {
   const hotAllowance = price * BigInt(Math.floor((CALLERS * PER_CALLER) / 2)) + 1_234n
   const hotOrgs = await makeOrgs(db, ROUNDS, hotAllowance)
   const [naiveHot] = await makeOrgs(db, 1, 10_000_000_000n)
+  const [warmHot] = await makeOrgs(db, 1, 10_000_000_000n)
+  if (BUDGETS) await budgetEvery(db, [...spreadOrgs, ...hotOrgs, warmHot!])
   // Statistics as a running database has them (autovacuum would analyze these tables soon).
   await db.$client`analyze`
   const spreadOver =
@@ -128,19 +155,25 @@ try {
     ...meterKnobs(),
   })
   const viaMeter = (orgId: string) =>
-    meter.meter({ orgId, action: 'save_comment', idempotencyKey: randomUUID() }).then(
-      (o) => o.usageId,
-      (e: { code?: string }) => {
-        if (e.code === 'BILLING_INACTIVE') return null
-        throw e
-      },
-    )
+    meter
+      .meter({
+        orgId,
+        keyId: keyOf.get(orgId),
+        action: 'save_comment',
+        idempotencyKey: randomUUID(),
+      })
+      .then(
+        (o) => o.usageId,
+        (e: { code?: string }) => {
+          if (e.code === 'BILLING_INACTIVE') return null
+          throw e
+        },
+      )
   const viaNaive = (orgId: string) => naiveMeter(db, orgId)
 
   // Warm-up, not measured: both paths' statements prepared, their code compiled, the tables'
   // pages cached — the figures below are each path's steady state, not its first second. The
   // hot-org warm-up runs on an org of its own, so the measured hot orgs' caps are untouched.
-  const [warmHot] = await makeOrgs(db, 1, 10_000_000_000n)
   await run(naiveSpreadOrgs, viaNaive)
   await run(spread, viaMeter)
   await run(() => warmHot!, viaMeter)

@@ -1,21 +1,31 @@
 import type { Server } from 'node:http'
 import express, { type Express, type RequestHandler } from 'express'
+import { mcpRouter } from '../mcp/http.js'
+import { createMetrics } from '../metrics.js'
 import { dashboardRouter } from '../web/dashboardPage.js'
 import { manageRouter } from '../web/manageRoutes.js'
 import { answerClientErrors } from './answerClientErrors.js'
 import type { AppContext } from './context.js'
 import { errorHandler, notFoundHandler } from './errorHandler.js'
 import { getHealth } from './health.js'
+import { instrumentMeter, metricsHandler, registerPoolProbe, requestMetrics } from './metrics.js'
 import { openApiDocument } from './openapi.js'
 import { parseQueryString } from './parseQueryString.js'
 import { defaultRateLimits, keyRateLimit } from './rateLimits.js'
 import { v1Router } from './routes.js'
 
 /**
- * Builds the express app: the metered API, the billing API, the hosted pages, health.
+ * Builds the express app: the metered API, the billing API, the hosted pages, health, metrics.
  * Routers are mounted here and nowhere else, so the whole surface reads in one place.
  */
-export function createApp(ctx: AppContext): Express {
+export function createApp(given: AppContext): Express {
+  const metrics = given.metrics ?? createMetrics()
+  // (Tests that only read the route table build the app without a meter.)
+  const meter = given.meter ? instrumentMeter(given.meter, metrics) : given.meter
+  // The same object, not a copy: tests and `tollgate dev` attach the chain to it after the app
+  // is built, and the routes must see that.
+  const ctx: AppContext = Object.assign(given, { metrics, meter })
+  registerPoolProbe(metrics, ctx.db)
   const app = express()
   app.disable('x-powered-by')
   app.set('trust proxy', 'loopback')
@@ -24,6 +34,7 @@ export function createApp(ctx: AppContext): Express {
   const listen = app.listen.bind(app) as (...args: unknown[]) => Server
   app.listen = ((...args: unknown[]) => answerClientErrors(listen(...args))) as Express['listen']
 
+  app.use(requestMetrics(metrics, ctx.log))
   app.use(securityHeaders)
   // The query is parsed (and a malformed one refused) once, before any route reads it.
   app.use((req, _res, next) => {
@@ -42,6 +53,8 @@ export function createApp(ctx: AppContext): Express {
     res.status(health.status === 'ok' ? 200 : 503).json(health)
   })
 
+  app.get('/metrics', metricsHandler(metrics))
+
   const openapi = openApiDocument(ctx)
   app.get('/openapi.json', (_req, res) => {
     res.json(openapi)
@@ -49,6 +62,8 @@ export function createApp(ctx: AppContext): Express {
 
   const limits = { ...defaultRateLimits, ...ctx.rateLimits }
   app.use('/v1', keyRateLimit(limits), v1Router(ctx, limits))
+  // MCP (Streamable HTTP) for agents: the same keys, actions, meter and gate as /v1.
+  app.use('/mcp', keyRateLimit(limits), mcpRouter(ctx))
 
   app.use('/s', manageRouter(ctx))
   app.use('/dashboard', dashboardRouter(ctx.config.product.name))

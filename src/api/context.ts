@@ -5,6 +5,7 @@ import type { Config } from '../config/index.js'
 import type { Db } from '../db/client.js'
 import type { Meter } from '../ledger/meter.js'
 import type { Logger } from '../log.js'
+import type { Metrics } from '../metrics.js'
 import type { RateLimits } from './rateLimits.js'
 
 /** What the chain side of a process knows: a reader and the deployed addresses. */
@@ -26,6 +27,8 @@ export type AppContext = {
   chain: ChainContext | undefined
   /** The metering engine (group commit); one per process. */
   meter: Meter
+  /** The process's metrics; the app makes its own when absent (`tollgate dev` shares one). */
+  metrics?: Metrics
   /** Overrides of the per-key and per-address limits (`defaultRateLimits`). */
   rateLimits?: Partial<RateLimits>
 }

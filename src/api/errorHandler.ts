@@ -28,70 +28,89 @@ const retryable = (err: unknown) =>
     ? new RetryableError('the database is busy; retry', { cause: err })
     : undefined)
 
-/** Maps every error to its status and envelope. No stack trace ever leaves the server. */
+/**
+ * Maps every error to its status and envelope (the API's error handler, and the MCP tools'
+ * errors). No stack trace ever leaves the server; an unexpected error is logged with `where`.
+ */
+export function errorReply(
+  thrown: unknown,
+  log: Logger,
+  where: { method: string; path: string; requestId?: string },
+): { status: number; body: ErrorBody } {
+  const err = retryable(thrown) ?? thrown
+  let status = 500
+  let body: ErrorBody
+  if (err instanceof BaseError) {
+    status = err.status
+    body = {
+      error: { code: err.code, message: err.message, ...(jsonSafe(err.details ?? {}) as object) },
+    }
+  } else if (err instanceof ZodError) {
+    status = 400
+    body = {
+      error: {
+        code: err.issues.some(isInvalidText) ? INVALID_TEXT : 'VALIDATION_FAILED',
+        message: 'the request is not valid',
+        issues: err.issues.map((i) => ({
+          path: i.path.map(String),
+          message: i.message,
+          code: i.code,
+        })),
+      },
+    }
+  } else if (err instanceof URIError && (err as { status?: unknown }).status === 400) {
+    // The router could not decode a path parameter (`/v1/issues/%E0%A4%A`).
+    status = 400
+    body = {
+      error: {
+        code: 'MALFORMED_URL',
+        message: 'the URL path is not valid percent-encoded UTF-8',
+      },
+    }
+  } else if (isClientHttpError(err)) {
+    // body-parser's errors: its own (`type`), and a decompression stream's failure (a body
+    // that is not what its Content-Encoding says), which it passes on with status 400.
+    status = err.status
+    const known = typeof err.type === 'string' ? bodyErrors.get(err.type) : undefined
+    const code = known?.code ?? (typeof err.type === 'string' ? 'BAD_REQUEST' : 'MALFORMED_BODY')
+    const message =
+      typeof err.type === 'string'
+        ? String(err.message)
+        : 'the request body could not be decoded as its Content-Encoding says'
+    if (known) status = known.status
+    body = { error: { code, message } }
+  } else {
+    log.error('unhandled error', {
+      requestId: where.requestId,
+      method: where.method,
+      path: where.path,
+      error:
+        err instanceof Error
+          ? { name: err.name, message: err.message, stack: err.stack }
+          : String(err),
+    })
+    body = { error: { code: 'INTERNAL', message: 'internal error' } }
+  }
+  if (status >= 500 && err instanceof BaseError)
+    log.error(err.message, {
+      requestId: where.requestId,
+      code: err.code,
+      // The database's code and words (never a connection string: the driver puts none there).
+      ...(err !== thrown && thrown instanceof Error
+        ? { cause: { code: (thrown as { code?: unknown }).code, message: thrown.message } }
+        : {}),
+    })
+  return { status, body }
+}
+
+/** The express error handler: `errorReply`'s status and envelope (and Retry-After on a 503). */
 export function errorHandler(log: Logger): ErrorRequestHandler {
   return (thrown, req, res, _next) => {
-    const err = retryable(thrown) ?? thrown
-    let status = 500
-    let body: ErrorBody
-    if (err instanceof BaseError) {
-      status = err.status
-      body = {
-        error: { code: err.code, message: err.message, ...(jsonSafe(err.details ?? {}) as object) },
-      }
-    } else if (err instanceof ZodError) {
-      status = 400
-      body = {
-        error: {
-          code: err.issues.some(isInvalidText) ? INVALID_TEXT : 'VALIDATION_FAILED',
-          message: 'the request is not valid',
-          issues: err.issues.map((i) => ({
-            path: i.path.map(String),
-            message: i.message,
-            code: i.code,
-          })),
-        },
-      }
-    } else if (err instanceof URIError && (err as { status?: unknown }).status === 400) {
-      // The router could not decode a path parameter (`/v1/issues/%E0%A4%A`).
-      status = 400
-      body = {
-        error: {
-          code: 'MALFORMED_URL',
-          message: 'the URL path is not valid percent-encoded UTF-8',
-        },
-      }
-    } else if (isClientHttpError(err)) {
-      // body-parser's errors: its own (`type`), and a decompression stream's failure (a body
-      // that is not what its Content-Encoding says), which it passes on with status 400.
-      status = err.status
-      const known = typeof err.type === 'string' ? bodyErrors.get(err.type) : undefined
-      const code = known?.code ?? (typeof err.type === 'string' ? 'BAD_REQUEST' : 'MALFORMED_BODY')
-      const message =
-        typeof err.type === 'string'
-          ? String(err.message)
-          : 'the request body could not be decoded as its Content-Encoding says'
-      if (known) status = known.status
-      body = { error: { code, message } }
-    } else {
-      log.error('unhandled error', {
-        method: req.method,
-        path: req.path,
-        error:
-          err instanceof Error
-            ? { name: err.name, message: err.message, stack: err.stack }
-            : String(err),
-      })
-      body = { error: { code: 'INTERNAL', message: 'internal error' } }
-    }
-    if (status >= 500 && err instanceof BaseError)
-      log.error(err.message, {
-        code: err.code,
-        // The database's code and words (never a connection string: the driver puts none there).
-        ...(err !== thrown && thrown instanceof Error
-          ? { cause: { code: (thrown as { code?: unknown }).code, message: thrown.message } }
-          : {}),
-      })
+    const { status, body } = errorReply(thrown, log, {
+      method: req.method,
+      path: req.path,
+      requestId: res.locals.requestId,
+    })
     if (res.headersSent) return
     if (status === 503) res.set('Retry-After', String(RETRY_AFTER_SECONDS))
     res.status(status).json(body)

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm'
 import { erc20Abi } from 'viem'
 import { processHeartbeats } from '../db/coreSchema.js'
+import { notificationBacklog } from '../notifications/backlog.js'
 import { isPayeeBlacklisted } from '../settlement/isPayeeBlacklisted.js'
 import type { AppContext } from './context.js'
 
@@ -60,5 +61,17 @@ export async function getHealth(ctx: AppContext) {
   }
   const payeeBlocked = (chain.payee as { blacklisted?: boolean } | undefined)?.blacklisted === true
   const ok = database.ok && chain.ok && !payeeBlocked
-  return { status: ok ? ('ok' as const) : ('degraded' as const), database, chain, workers }
+  // What waits for delivery (webhooks, mail) and how long the oldest has waited.
+  const notifications = database.ok
+    ? await withTimeout(notificationBacklog(ctx.db), 2_000).catch((e: Error) => ({
+        error: e.message,
+      }))
+    : null
+  return {
+    status: ok ? ('ok' as const) : ('degraded' as const),
+    database,
+    chain,
+    workers,
+    notifications,
+  }
 }

@@ -50,33 +50,65 @@ const staleAfterSeconds = 60
  * body is a 409 `IDEMPOTENCY_CONFLICT`. A failed first attempt (4xx/5xx) stores nothing, so
  * it may be retried with the same key.
  */
-export const idempotent = (db: Db) => async (req: Request, res: Response, next: NextFunction) => {
-  const key = idempotencyKeyOf(req)
-  if (key === undefined) return next()
-  const { orgId } = authOf(res)
-  const hash = createHash('sha256')
-    .update(`${req.method} ${req.baseUrl}${req.path}\n${JSON.stringify(req.body ?? null)}`)
-    .digest('hex')
+/**
+ * Claims `key` for a request (its hash): 'claimed' when this request may run, else what the
+ * first request with the key left — its stored answer, or a conflict.
+ */
+async function claimKey(
+  db: Db,
+  p: { orgId: string; key: string; hash: string },
+): Promise<'claimed' | { status: number; body: unknown }> {
   const claimed = await db.$client`
-      insert into idempotent_responses (org_id, key, request_hash) values (${orgId}, ${key}, ${hash})
+      insert into idempotent_responses (org_id, key, request_hash) values (${p.orgId}, ${p.key}, ${p.hash})
       on conflict (org_id, key) do update set request_hash = excluded.request_hash, created_at = now()
         where idempotent_responses.status is null
           and idempotent_responses.request_hash = excluded.request_hash
           and idempotent_responses.created_at < now() - make_interval(secs => ${staleAfterSeconds})
       returning 1`
-  if (claimed.length === 0) {
-    const [prior] = await db.$client<
-      { request_hash: string; status: number | null; body: unknown }[]
-    >`select request_hash, status, body from idempotent_responses where org_id = ${orgId} and key = ${key}`
-    if (!prior || prior.request_hash !== hash)
-      throw new IdempotencyKeyConflictError(
-        'this Idempotency-Key was already used for a different request',
-      )
-    if (prior.status === null)
-      throw new IdempotencyKeyConflictError(
-        'a request with this Idempotency-Key is still in progress; retry shortly',
-        'IDEMPOTENCY_IN_PROGRESS',
-      )
+  if (claimed.length > 0) return 'claimed'
+  const [prior] = await db.$client<
+    { request_hash: string; status: number | null; body: unknown }[]
+  >`select request_hash, status, body from idempotent_responses where org_id = ${p.orgId} and key = ${p.key}`
+  if (!prior || prior.request_hash !== p.hash)
+    throw new IdempotencyKeyConflictError(
+      'this Idempotency-Key was already used for a different request',
+    )
+  if (prior.status === null)
+    throw new IdempotencyKeyConflictError(
+      'a request with this Idempotency-Key is still in progress; retry shortly',
+      'IDEMPOTENCY_IN_PROGRESS',
+    )
+  return { status: prior.status, body: prior.body }
+}
+
+/** Stores the first answer (a success) for a retry, or frees the key after a failure. */
+const settleKey = (db: Db, p: { orgId: string; key: string; status: number; body: unknown }) =>
+  p.status < 400
+    ? db.$client`update idempotent_responses set status = ${p.status}, body = to_jsonb(${JSON.stringify(redact(p.body))}::text)
+          where org_id = ${p.orgId} and key = ${p.key}`
+    : db.$client`delete from idempotent_responses where org_id = ${p.orgId} and key = ${p.key} and status is null`
+
+/** The request hash a key is bound to: method, path and body as sent. */
+const requestHash = (method: string, path: string, body: unknown) =>
+  createHash('sha256')
+    .update(`${method} ${path}\n${JSON.stringify(body ?? null)}`)
+    .digest('hex')
+
+/**
+ * Middleware for every write: with an `Idempotency-Key`, the first successful response
+ * (status, and body as the JSON text sent) is stored per org and key, and a retry gets it back
+ * byte for byte, marked `Idempotent-Replayed: true`, without running the handler again (so it
+ * is never charged twice). The same key with another method, path or
+ * body is a 409 `IDEMPOTENCY_CONFLICT`. A failed first attempt (4xx/5xx) stores nothing, so
+ * it may be retried with the same key.
+ */
+export const idempotent = (db: Db) => async (req: Request, res: Response, next: NextFunction) => {
+  const key = idempotencyKeyOf(req)
+  if (key === undefined) return next()
+  const { orgId } = authOf(res)
+  const hash = requestHash(req.method, `${req.baseUrl}${req.path}`, req.body)
+  const prior = await claimKey(db, { orgId, key, hash })
+  if (prior !== 'claimed') {
     res.setHeader('Idempotent-Replayed', 'true')
     // Stored as the JSON text first sent (a jsonb string), so the replay is byte for byte.
     if (typeof prior.body === 'string') res.status(prior.status).type('json').send(prior.body)
@@ -85,13 +117,7 @@ export const idempotent = (db: Db) => async (req: Request, res: Response, next: 
   }
   const send = res.json.bind(res)
   res.json = (body: unknown) => {
-    const status = res.statusCode
-    const store =
-      status < 400
-        ? db.$client`update idempotent_responses set status = ${status}, body = to_jsonb(${JSON.stringify(redact(body))}::text)
-              where org_id = ${orgId} and key = ${key}`
-        : db.$client`delete from idempotent_responses where org_id = ${orgId} and key = ${key} and status is null`
-    store.then(
+    settleKey(db, { orgId, key, status: res.statusCode, body }).then(
       () => send(body),
       () => send(body),
     )
@@ -101,6 +127,40 @@ export const idempotent = (db: Db) => async (req: Request, res: Response, next: 
   // response is stored, the retry (after `staleAfterSeconds`) meters with the same key and
   // gets the first charge back instead of a second one.
   requestIdempotency.run({ key }, next)
+}
+
+/**
+ * The same guarantee for a call that is not an express request (an MCP tool): `run` answers
+ * once per org and key; a retry with the same method, path and body gets the first answer back
+ * (`replayed: true`), another request with the key is `IDEMPOTENCY_CONFLICT`. A key used over
+ * HTTP and here for the same operation, path and body is one request.
+ */
+export async function idempotentCall(
+  db: Db,
+  p: { orgId: string; key: string; method: string; path: string; body: unknown },
+  run: () => Promise<{ status: number; body: Record<string, unknown> }>,
+): Promise<{ status: number; body: Record<string, unknown>; replayed: boolean }> {
+  const key = idempotencyKeySchema.safeParse(p.key)
+  if (!key.success)
+    throw new ValidationError('idempotency_key: 1-255 characters of A-Z a-z 0-9 _ . : -')
+  const hash = requestHash(p.method, p.path, p.body)
+  const prior = await claimKey(db, { orgId: p.orgId, key: p.key, hash })
+  if (prior !== 'claimed') {
+    const body = typeof prior.body === 'string' ? JSON.parse(prior.body) : prior.body
+    return { status: prior.status, body, replayed: true }
+  }
+  let out: { status: number; body: Record<string, unknown> }
+  try {
+    out = await requestIdempotency.run({ key: p.key }, run)
+  } catch (e) {
+    await settleKey(db, { orgId: p.orgId, key: p.key, status: 500, body: null }).catch(
+      () => undefined,
+    )
+    throw e
+  }
+  // Stored as the JSON text the HTTP route would send, so either transport replays it.
+  await settleKey(db, { orgId: p.orgId, key: p.key, status: out.status, body: out.body })
+  return { ...out, replayed: false }
 }
 
 /** The current request's `Idempotency-Key`, for the metering step (see `metered`). */

@@ -1,6 +1,6 @@
 import type { NextFunction, Request, Response } from 'express'
 import { commitUsage, type MeterOutcome, voidUsage } from '../ledger/index.js'
-import { authOf } from './auth.js'
+import { type Auth, authOf } from './auth.js'
 import type { AppContext } from './context.js'
 import { requestIdempotency } from './idempotency.js'
 
@@ -19,6 +19,9 @@ export const meteredView = (o: MeterOutcome | null) =>
         rate_version: o.rateVersion,
         replayed: o.replayed,
       }
+
+/** Who an action is metered for: the org, and the API key behind the call (its usage row names it). */
+export type Caller = Pick<Auth, 'orgId' | 'keyId'>
 
 export type MeterStep = {
   action: string
@@ -40,7 +43,7 @@ const ledgerKey = (action: string) => {
  */
 export async function metered<T>(
   ctx: AppContext,
-  orgId: string,
+  caller: Caller,
   step: MeterStep,
   work: (outcome: MeterOutcome) => Promise<T>,
   /**
@@ -50,9 +53,11 @@ export async function metered<T>(
    */
   precheck?: Promise<unknown>,
 ): Promise<{ result: T; outcome: MeterOutcome }> {
+  const { orgId, keyId } = caller
   const [metering, checked] = await Promise.allSettled([
     ctx.meter.meter({
       orgId,
+      keyId,
       action: step.action,
       quantity: step.quantity,
       leaseClaimedAt: step.leaseClaimedAt ?? undefined,
@@ -83,12 +88,14 @@ export async function metered<T>(
  */
 export async function meteredUpTo<T>(
   ctx: AppContext,
-  orgId: string,
+  caller: Caller,
   step: MeterStep & { quantity: number },
   work: () => Promise<{ result: T; count: number }>,
 ): Promise<{ result: T; outcome: MeterOutcome | null }> {
+  const { orgId, keyId } = caller
   const reserved = await ctx.meter.reserve({
     orgId,
+    keyId,
     action: step.action,
     quantity: step.quantity,
     leaseClaimedAt: step.leaseClaimedAt ?? undefined,
@@ -133,7 +140,7 @@ export function meter(
   opts: { quantity?: (req: Request) => number } = {},
 ) {
   return async (req: Request, res: Response, next: NextFunction) => {
-    const { orgId } = authOf(res)
+    const { orgId, keyId } = authOf(res)
     const step = {
       action: typeof action === 'string' ? action : action(req),
       quantity: opts.quantity?.(req),
@@ -142,6 +149,7 @@ export function meter(
     // never stored (the process died) gets the first charge back, not a second one.
     const outcome = await ctx.meter.meter({
       orgId,
+      keyId,
       ...step,
       idempotencyKey: ledgerKey(step.action),
     })

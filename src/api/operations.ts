@@ -1,9 +1,19 @@
 import { z } from 'zod'
 import { type ErrorCode, errorCodes } from '../errorCodes.js'
 import * as q from '../queue/schemas.js'
+import { budgetBody, budgetParams } from './budgetRoutes.js'
+import {
+  endpointBody,
+  endpointPatch,
+  eventsQuery,
+  redeliverBody,
+  rotateBody,
+} from './notificationRoutes.js'
 import { adminBody, keyBody, sessionKeyBody, siweBody, switchOrgBody } from './ownerRoutes.js'
 import type { responses } from './responses.js'
+import { revocationBody } from './revocationRoutes.js'
 import { orgBody, pageQuery, usageBody } from './routes.js'
+import { statementParams, usageQuery } from './usageRoutes.js'
 
 /** One operation the API serves: what it takes, what it answers, what it may refuse with. */
 export type Operation = {
@@ -186,10 +196,111 @@ export const operations: Operation[] = [
   },
   {
     method: 'get',
+    path: '/v1/events',
+    summary:
+      'Notification events (allowance, budget, credit, subscription, charge, permit), newest first, or oldest first after a cursor',
+    action: 'free',
+    auth: 'member',
+    query: eventsQuery,
+    success: [200],
+  },
+  {
+    method: 'post',
+    path: '/v1/webhooks/endpoints',
+    summary: 'Register a webhook endpoint (owner/admin); answers its signing secret, shown once',
+    action: 'free',
+    auth: 'owner',
+    body: endpointBody,
+    success: [201],
+    idempotent: true,
+  },
+  {
+    method: 'get',
+    path: '/v1/webhooks/endpoints',
+    summary: 'The org’s webhook endpoints (owner/admin)',
+    action: 'free',
+    auth: 'owner',
+    success: [200],
+  },
+  {
+    method: 'patch',
+    path: '/v1/webhooks/endpoints/{id}',
+    summary: 'Change a webhook endpoint, or enable it again (owner/admin)',
+    action: 'free',
+    auth: 'owner',
+    params: id,
+    body: endpointPatch,
+    success: [200],
+    idempotent: true,
+  },
+  {
+    method: 'delete',
+    path: '/v1/webhooks/endpoints/{id}',
+    summary: 'Remove a webhook endpoint (owner/admin)',
+    action: 'free',
+    auth: 'owner',
+    params: id,
+    success: [200],
+    idempotent: true,
+  },
+  {
+    method: 'post',
+    path: '/v1/webhooks/endpoints/{id}/rotate-secret',
+    summary:
+      'A new signing secret; the old one keeps signing beside it for the overlap (owner/admin)',
+    action: 'free',
+    auth: 'owner',
+    params: id,
+    body: rotateBody,
+    success: [200],
+    idempotent: true,
+  },
+  {
+    method: 'get',
+    path: '/v1/webhooks/endpoints/{id}/deliveries',
+    summary: 'The delivery log of an endpoint, newest first, each attempt with its answer',
+    action: 'free',
+    auth: 'owner',
+    params: id,
+    success: [200],
+  },
+  {
+    method: 'post',
+    path: '/v1/webhooks/endpoints/{id}/redeliver',
+    summary: 'Send an event to the endpoint again, with the same id',
+    action: 'free',
+    auth: 'owner',
+    params: id,
+    body: redeliverBody,
+    success: [202],
+    idempotent: true,
+  },
+  {
+    method: 'get',
     path: '/v1/billing/payments',
     summary: 'On-chain payments',
     action: 'free',
     auth: 'member',
+    success: [200],
+  },
+  {
+    method: 'get',
+    path: '/v1/billing/usage',
+    summary:
+      'Usage over a period (7d, 30d, the billing window, or custom from/to UTC days): per day against the monthly limit, the cap drawn down, by action, tier and API key',
+    action: 'free',
+    auth: 'member',
+    query: usageQuery,
+    success: [200],
+  },
+  {
+    method: 'get',
+    path: '/v1/billing/statements/{month}',
+    summary:
+      'A monthly statement (`2026-12`): every charge booked that month with its usage lines and transaction; `2026-12.csv` answers it as CSV',
+    action: 'free',
+    auth: 'member',
+    params: statementParams,
     success: [200],
   },
   {
@@ -200,6 +311,58 @@ export const operations: Operation[] = [
     auth: 'owner',
     success: [201],
     idempotent: true,
+  },
+  {
+    method: 'get',
+    path: '/v1/budgets',
+    summary:
+      'Spend budgets of the org and its API keys: limit, override, spent this UTC day/week/month, reset time',
+    action: 'free',
+    auth: 'member',
+    success: [200],
+  },
+  {
+    method: 'post',
+    path: '/v1/budgets',
+    summary:
+      'Set a budget on an API key (key_id) or on the org, per UTC day, week or month, with an optional override until a time (owner/admin)',
+    action: 'free',
+    auth: 'owner',
+    body: budgetBody,
+    success: [200],
+    idempotent: true,
+  },
+  {
+    method: 'delete',
+    path: '/v1/budgets/{scope}/{period}',
+    summary: 'Remove a budget: scope `org` or an API key’s id, and its period (owner/admin)',
+    action: 'free',
+    auth: 'owner',
+    params: budgetParams,
+    success: [200],
+    idempotent: true,
+  },
+  {
+    method: 'get',
+    path: '/v1/billing/revocation',
+    summary:
+      'The permit the owner signs to void every permit they signed and nobody submitted, without canceling (owner/admin)',
+    action: 'free',
+    auth: 'owner',
+    success: [200],
+    errors: ['SIGNATURE_REJECTED', 'NO_BILLING_ACCOUNT', 'NO_CHAIN'],
+  },
+  {
+    method: 'post',
+    path: '/v1/billing/revocation',
+    summary:
+      'Submit the owner’s signed revocation: older unsubmitted permits are void; allowance and cap stay (owner/admin)',
+    action: 'free',
+    auth: 'owner',
+    body: revocationBody,
+    success: [200],
+    idempotent: true,
+    errors: ['SIGNATURE_REJECTED', 'NO_BILLING_ACCOUNT', 'NO_CHAIN'],
   },
   {
     method: 'get',

@@ -9,7 +9,6 @@ import { authOf, ForbiddenError, requireOwner } from './auth.js'
 import type { AppContext } from './context.js'
 import { createApiKey, listApiKeys, revokeApiKey, UnauthorizedError } from './keys.js'
 import { manageLinkUrl } from './manageLink.js'
-import { metered, meteredView } from './metering.js'
 import {
   consumeSiweNonce,
   createSession,
@@ -96,32 +95,6 @@ export function authRouter(ctx: AppContext): Router {
 /** Credentials and billing controls (mounted after `requireAuth`). */
 export function keyRouter(ctx: AppContext): Router {
   const r = Router()
-  // mint_session_key: metered but never refused (agents must never lose their keys).
-  // `/session-keys`, and `/session_keys` as the tool-style spelling of the same action.
-  r.post(['/session-keys', '/session_keys'], async (req, res) => {
-    const body = sessionKeyBody.parse(req.body ?? {})
-    const auth = authOf(res)
-    const ttl = body.ttl_seconds ?? 3600
-    const { result, outcome } = await metered(
-      ctx,
-      auth.orgId,
-      { action: 'mint_session_key' },
-      async () => {
-        const s = await createSession(ctx.db, {
-          orgId: auth.orgId,
-          role: 'member',
-          parentKeyId: auth.keyId,
-          ttlSeconds: ttl,
-          // A session key never outlives the session that mints it (a 60-second key cannot
-          // mint a day-long one); minted by an API key, it lives its whole ttl.
-          notAfter: auth.expiresAt,
-        })
-        return { session_key: s.token, expires_at: s.expiresAt }
-      },
-    )
-    res.status(201).json({ ...result, metered: meteredView(outcome) })
-  })
-
   r.post('/keys', requireOwner, async (req, res) => {
     const body = keyBody.parse(req.body ?? {})
     const k = await createApiKey(ctx.db, { orgId: authOf(res).orgId, label: body.label })

@@ -10,6 +10,14 @@ const timestamp = z.iso.datetime({ offset: true })
 const uuid = z.uuid()
 const digits = z.string().regex(/^-?\d+$/)
 const money = z.strictObject({ micros: digits, usd: z.string() })
+/** What was metered in a group of usage (a day, an action, a tier, a key). */
+const usageTotals = z.strictObject({
+  calls: z.number().int(),
+  quantity: z.number().int(),
+  voucher: money,
+  billable: money,
+  total: money,
+})
 const role = z.enum(['owner', 'admin', 'member'])
 
 /** The charge of a metered write (null when nothing was charged: an empty poll). */
@@ -26,6 +34,20 @@ const metered = z
     replayed: z.boolean(),
   })
   .nullable()
+
+/** A spend budget of the org or of one API key, as it stands now. */
+const budget = z.strictObject({
+  scope: z.enum(['key', 'org']),
+  key_id: uuid.nullable(),
+  period: z.enum(['day', 'week', 'month']),
+  limit: money,
+  override: z.strictObject({ limit: money, until: timestamp }).nullable(),
+  effective_limit: money,
+  spent: money,
+  remaining: money,
+  window_start: timestamp,
+  resets_at: timestamp,
+})
 
 const issue = z.strictObject({
   id: uuid,
@@ -61,6 +83,17 @@ const session = {
   expires_at: timestamp,
 }
 
+const endpoint = z.strictObject({
+  id: uuid,
+  url: z.string(),
+  description: z.string().nullable(),
+  event_types: z.array(z.string()),
+  enabled: z.boolean(),
+  disabled_reason: z.string().nullable(),
+  previous_secret_expires_at: timestamp.nullable(),
+  created_at: timestamp,
+})
+
 /** One answer per operation, keyed as in the operation table (`METHOD /path`). */
 export const responses = {
   'GET /healthz': z.strictObject({
@@ -70,6 +103,7 @@ export const responses = {
     workers: z.array(
       z.strictObject({ name: z.string(), kind: z.string(), last_seen_s: z.number() }),
     ),
+    notifications: z.record(z.string(), z.unknown()).nullable(),
   }),
   'GET /openapi.json': z.looseObject({
     openapi: z.string(),
@@ -123,6 +157,9 @@ export const responses = {
   'GET /v1/orgs/{id}/admins': z.strictObject({
     admins: z.array(z.strictObject({ address: z.string(), created_at: timestamp })),
   }),
+  'GET /v1/budgets': z.strictObject({ budgets: z.array(budget) }),
+  'POST /v1/budgets': z.strictObject({ budget }),
+  'DELETE /v1/budgets/{scope}/{period}': z.strictObject({ removed: z.boolean() }),
   'POST /v1/usage': z.strictObject({ metered }),
   'POST /v1/usage/check': z.union([
     z.strictObject({
@@ -176,6 +213,53 @@ export const responses = {
     ),
     next: z.string().nullable(),
   }),
+  'GET /v1/events': z.strictObject({
+    events: z.array(
+      z.strictObject({
+        seq: digits,
+        id: z.string(),
+        type: z.string(),
+        created_at: timestamp,
+        org_id: uuid.nullable(),
+        subscription_id: z.string().nullable(),
+        data: z.record(z.string(), z.unknown()),
+      }),
+    ),
+    next: z.string().nullable(),
+  }),
+  'POST /v1/webhooks/endpoints': z.strictObject({ endpoint, secret: z.string() }),
+  'GET /v1/webhooks/endpoints': z.strictObject({ endpoints: z.array(endpoint) }),
+  'PATCH /v1/webhooks/endpoints/{id}': z.strictObject({ endpoint }),
+  'DELETE /v1/webhooks/endpoints/{id}': z.strictObject({ endpoint }),
+  'POST /v1/webhooks/endpoints/{id}/rotate-secret': z.strictObject({
+    endpoint,
+    secret: z.string(),
+  }),
+  'GET /v1/webhooks/endpoints/{id}/deliveries': z.strictObject({
+    deliveries: z.array(
+      z.strictObject({
+        id: digits,
+        event_id: z.string(),
+        type: z.string(),
+        status: z.enum(['pending', 'delivered', 'failed']),
+        attempts: z.number().int(),
+        next_attempt_at: timestamp.nullable(),
+        last_status_code: z.number().int().nullable(),
+        last_error: z.string().nullable(),
+        delivered_at: timestamp.nullable(),
+        created_at: timestamp,
+        attempts_log: z.array(
+          z.strictObject({
+            at: timestamp,
+            status_code: z.number().int().nullable(),
+            error: z.string().nullable(),
+            duration_ms: z.number().int(),
+          }),
+        ),
+      }),
+    ),
+  }),
+  'POST /v1/webhooks/endpoints/{id}/redeliver': z.strictObject({ delivery_id: digits }),
   'GET /v1/billing/payments': z.strictObject({
     payments: z.array(
       z.strictObject({
@@ -191,7 +275,96 @@ export const responses = {
       }),
     ),
   }),
+  'GET /v1/billing/usage': z.strictObject({
+    period: z.strictObject({
+      kind: z.enum(['7d', '30d', 'window', 'custom']),
+      from: z.iso.date(),
+      to: z.iso.date(),
+      time_zone: z.literal('UTC'),
+    }),
+    window: z.strictObject({
+      start: timestamp.nullable(),
+      end: timestamp.nullable(),
+      monthly_limit: money.nullable(),
+      spent: money,
+    }),
+    cap: z.strictObject({
+      lifetime_cap: money,
+      drawn: money,
+      booked: money,
+      accrued: money,
+      remaining: money,
+    }),
+    signup_credit: money,
+    totals: usageTotals,
+    days: z.array(z.strictObject({ day: z.iso.date(), ...usageTotals.shape })),
+    by_action: z.array(
+      z.strictObject({ action: z.string(), tier: z.string(), ...usageTotals.shape }),
+    ),
+    by_tier: z.array(z.strictObject({ tier: z.string(), ...usageTotals.shape })),
+    by_key: z.array(
+      z.strictObject({
+        key_id: z.string().nullable(),
+        prefix: z.string().nullable(),
+        label: z.string().nullable(),
+        ...usageTotals.shape,
+      }),
+    ),
+  }),
+  'GET /v1/billing/statements/{month}': z.strictObject({
+    month: z.string(),
+    total: money,
+    collected: money,
+    csv_url: z.string(),
+    charges: z.array(
+      z.strictObject({
+        seq: z.number().int(),
+        subscription_id: z.string(),
+        window_index: z.number().int(),
+        booked_at: timestamp,
+        updated_at: timestamp,
+        status: z.string(),
+        failure_reason: z.string().nullable(),
+        amount: money,
+        tx_hash: z.string().nullable(),
+        explorer_url: z.string().nullable(),
+        lines: z.array(
+          z.strictObject({
+            action: z.string(),
+            calls: z.number().int(),
+            quantity: z.number().int(),
+            amount: money,
+          }),
+        ),
+      }),
+    ),
+  }),
   'POST /v1/billing/manage-link': z.strictObject({ url: z.url(), expires_in: z.number().int() }),
+  'GET /v1/billing/revocation': z.strictObject({
+    typed_data: z.strictObject({
+      domain: z.strictObject({
+        name: z.string(),
+        version: z.string(),
+        chainId: z.number().int(),
+        verifyingContract: z.string(),
+      }),
+      types: z.record(z.string(), z.array(z.strictObject({ name: z.string(), type: z.string() }))),
+      primaryType: z.literal('Permit'),
+      message: z.strictObject({
+        owner: z.string(),
+        spender: z.string(),
+        value: digits,
+        nonce: digits,
+        deadline: digits,
+      }),
+    }),
+  }),
+  'POST /v1/billing/revocation': z.strictObject({
+    tx_hash: z.string(),
+    explorer_url: z.string().nullable(),
+    nonce: digits,
+    allowance: digits,
+  }),
   'GET /v1/wallet/orgs': z.strictObject({
     current: uuid,
     orgs: z.array(z.strictObject({ id: uuid, name: z.string(), role })),

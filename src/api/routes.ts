@@ -1,20 +1,26 @@
 import { Router } from 'express'
 import { z } from 'zod'
 import { rfc3339 } from '../db/rfc3339.js'
-import { formatUsd, getBillingSummary, listLedgerEntries } from '../ledger/index.js'
-import { queueRouter } from '../queue/routes.js'
+import { listLedgerEntries } from '../ledger/index.js'
 import { batchQuery, listQuery } from '../queue/schemas.js'
 import { listPayments } from '../settlement/indexChain.js'
+import { actionRouter } from './actions.js'
+import { agentActions, money } from './agentActions.js'
 import { authOf, requireAuth } from './auth.js'
+import { budgetRouter } from './budgetRoutes.js'
 import { checkUsage } from './checkUsage.js'
 import type { AppContext } from './context.js'
 import { createOrg } from './createOrg.js'
 import { idempotencyKeyOf, idempotent } from './idempotency.js'
 import { meteredView } from './metering.js'
+import { eventsQuery, notificationRouter } from './notificationRoutes.js'
 import { authRouter, keyRouter } from './ownerRoutes.js'
+import { queueActions } from './queueActions.js'
 import { defaultRateLimits, type RateLimits, signupRateLimit } from './rateLimits.js'
+import { revocationRouter } from './revocationRoutes.js'
 import { strictQuery } from './strictQuery.js'
 import { text } from './text.js'
+import { usageQuery, usageRouter } from './usageRoutes.js'
 
 export const usageBody = z.object({
   action: text().min(1).max(64),
@@ -34,10 +40,6 @@ export const pageQuery = z.object({
   type: text().max(500).optional(),
 })
 
-/** Micro-credits as a decimal string and as dollars formatted from integers. */
-const money = (v: bigint | null) =>
-  v === null ? null : { micros: v.toString(), usd: formatUsd(v) }
-
 /**
  * The `/v1` API for agents and for services metering their own endpoints: sign-up, usage
  * metering (`POST /v1/usage`, idempotent), a dry-run check, the billing view and the ledger.
@@ -51,6 +53,8 @@ export function v1Router(ctx: AppContext, limits: RateLimits = defaultRateLimits
     strictQuery(
       new Map<string, z.ZodObject>([
         ['/billing/transactions', pageQuery],
+        ['/events', eventsQuery],
+        ['/billing/usage', usageQuery],
         ['/issues', listQuery],
         ['/queue/batch', batchQuery],
       ]),
@@ -83,17 +87,13 @@ export function v1Router(ctx: AppContext, limits: RateLimits = defaultRateLimits
     req.method === 'GET' || req.path.startsWith('/usage') ? next() : idem(req, res, next),
   )
 
-  r.get('/whoami', (_req, res) => {
-    const a = authOf(res)
-    res.json({ org_id: a.orgId, key_id: a.keyId, role: a.role, address: a.address })
-  })
-
   r.post('/usage', async (req, res) => {
-    const { orgId } = authOf(res)
+    const { orgId, keyId } = authOf(res)
     const key = idempotencyKeyOf(req)
     const body = usageBody.parse(req.body)
     const outcome = await ctx.meter.meter({
       orgId,
+      keyId,
       action: body.action,
       quantity: body.quantity,
       idempotencyKey: key,
@@ -122,33 +122,6 @@ export function v1Router(ctx: AppContext, limits: RateLimits = defaultRateLimits
             price_micros: c.priceMicros.toString(),
           },
     )
-  })
-
-  r.get('/billing', async (_req, res) => {
-    const s = await getBillingSummary(ctx.db, authOf(res).orgId)
-    res.json({
-      subscription_id: s.subscriptionId,
-      status: s.state,
-      status_reason: s.stateReason,
-      signup_credit: money(s.signupCredit),
-      accrued_since_last_charge: money(s.accrued),
-      authorization: {
-        billing_type: 'usdc_permit',
-        owner: s.owner,
-        lifetime_cap: money(s.cap),
-        drawn: money(s.drawn),
-        remaining: money(s.remaining),
-        monthly_budget: money(s.monthlyLimit),
-        spent_this_period: money(s.spentThisWindow),
-        period_start: s.windowStart,
-        period_end: s.windowEnd,
-        // Booked charges refused for a monthly budget cut after the usage: each is collected
-        // once it fits; one larger than the budget itself waits for the owner to raise it.
-        waiting_for_budget: money(s.waitingForLimit),
-        budget_too_low: s.limitTooLow,
-      },
-      manage_url: `${ctx.config.product.publicBaseUrl}/s/${s.subscriptionId}`,
-    })
   })
 
   r.get('/billing/transactions', async (req, res) => {
@@ -195,7 +168,12 @@ export function v1Router(ctx: AppContext, limits: RateLimits = defaultRateLimits
     })
   })
 
+  r.use(usageRouter(ctx))
+  r.use(actionRouter(ctx, agentActions, { 'POST /v1/session-keys': ['/v1/session_keys'] }))
   r.use(keyRouter(ctx))
-  r.use(queueRouter(ctx))
+  r.use(notificationRouter(ctx))
+  r.use(budgetRouter(ctx))
+  r.use(revocationRouter(ctx))
+  r.use(actionRouter(ctx, queueActions))
   return r
 }

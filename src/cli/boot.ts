@@ -15,6 +15,7 @@ import { type EmbeddedPostgresHandle, startEmbeddedPostgres } from '../db/embedd
 import { migrateDb } from '../db/migrate.js'
 import type { Logger } from '../log.js'
 import { workerJobs } from '../worker/jobs.js'
+import { registerWorkerMetrics } from '../worker/metrics.js'
 import { startWorker, type WorkerHandle } from '../worker/startWorker.js'
 
 /** A step of start-up, reported to whoever shows progress. */
@@ -130,8 +131,9 @@ export async function startApi(
   }
 }
 
-/** Starts the settlement worker's jobs in this process. */
+/** Starts the settlement worker's jobs in this process (and its gauges, given metrics). */
 export function startWorkerFor(ctx: AppContext & { db: Db }): WorkerHandle {
+  if (ctx.metrics) registerWorkerMetrics(ctx, ctx.metrics)
   return startWorker({
     db: ctx.db,
     log: ctx.log.child({ process: 'worker' }),

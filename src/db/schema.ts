@@ -1,8 +1,11 @@
 // Every domain owns its tables in its own `schema.ts`; this file gathers them for drizzle.
 export * from './coreSchema.js'
+export * from '../chain/schema.js'
 export * from '../ledger/schema.js'
 export * from '../settlement/schema.js'
 export * from '../subscriptions/schema.js'
 export * from '../api/schema.js'
 export * from '../queue/schema.js'
 export * from '../web/schema.js'
+export * from '../notifications/schema.js'
+export * from '../x402/schema.js'

@@ -1,4 +1,4 @@
-import type { AccountSnapshot } from './decide.js'
+import type { AccountSnapshot, Budget } from './decide.js'
 import { NoBillingAccountError } from './errors.js'
 import type { Movement } from './movements.js'
 import {
@@ -36,6 +36,8 @@ export type LockedAccount = {
   spendWindowSpent: bigint
   /** Charges refused for the owner's limit, still owed (`subscriptions.limit_waiting`). */
   limitWaiting: bigint
+  /** The org's spend budgets, when read with it (the meter reads them; see `readBudgets`). */
+  budgets?: Budget[] | undefined
   /** Set when anything on the row changed and it must be written back. */
   dirty?: boolean
   /** The subscription's allowance as read, so only a change is written back (never a stale one). */

@@ -59,12 +59,19 @@ describe('windows', () => {
 describe('charges waiting for the limit', () => {
   test('count against every window until collected: a limit they exceed pauses paid work, free work goes on', () => {
     const s = { ...base, monthlyLimit: 10_000n, limitWaiting: 14_000n }
-    for (const now of [T0 + 1n, T0 + W, T0 + 7n * W])
+    for (const [now, ends] of [
+      [T0 + 1n, T0 + W],
+      [T0 + W, T0 + 2n * W],
+      [T0 + 7n * W, T0 + 8n * W],
+    ] as const)
       expect(decide(s, req('checkpoint', 5_000n, { now }))).toEqual({
         kind: 'refuse',
         code: 'SPEND_CAP_REACHED',
+        scope: 'onchain_window',
+        period: null,
         limit: 10_000n,
         spent: 14_000n,
+        resetsAt: ends,
       })
     expect(decide(s, req('mint_session_key', 1_000n))).toMatchObject({ kind: 'free' })
     // One that fits the limit leaves what is left of it beside it.

@@ -34,6 +34,8 @@ export type MeterRequest = {
   now: Micros
   /** For lease wind-down: when the lease was claimed. */
   leaseClaimedAt?: Micros | undefined
+  /** The API key the action is metered for (its budgets apply); null or absent: none. */
+  keyId?: string | null | undefined
 }
 
 export type Decision =
@@ -46,7 +48,150 @@ export type Decision =
       /** Set when this refusal is what moves the subscription (allowance ran out). */
       transition?: 'needs_reauth'
     }
-  | { kind: 'refuse'; code: 'SPEND_CAP_REACHED'; limit: bigint; spent: bigint }
+  | SpendCap
+
+/**
+ * A spend cap reached: the signed on-chain window's monthly limit (`onchain_window`), or a
+ * budget the owner set on an API key (`key`) or on the whole org (`org`).
+ */
+export type SpendCap = {
+  kind: 'refuse'
+  code: 'SPEND_CAP_REACHED'
+  scope: 'key' | 'org' | 'onchain_window'
+  /** A budget's period (null for the on-chain window). */
+  period: BudgetPeriod | null
+  limit: bigint
+  spent: bigint
+  /** When the window the cap counts in ends (null: an on-chain window not yet started). */
+  resetsAt: Micros | null
+}
+
+/** A budget's fixed UTC calendar window: a day, an ISO week (from Monday) or a month. */
+export type BudgetPeriod = 'day' | 'week' | 'month'
+
+/**
+ * A spend budget as the metering transaction holds it (row `budgets`, locked with its org):
+ * the price of metered actions (voucher part included) counted in its current window, capped
+ * at its limit — or at its override while that lasts. `keyId` null: the org's, every key's
+ * usage counts; else only that key's (its session keys' included).
+ */
+export type Budget = {
+  id: bigint
+  keyId: string | null
+  period: BudgetPeriod
+  limit: bigint
+  /** A temporary limit, in force until `overrideUntil`, then the limit again by itself. */
+  override: bigint | null
+  overrideUntil: Micros | null
+  /** The window `spent` counts in (a later window starts from 0). */
+  windowStart: Micros
+  spent: bigint
+  /** Set when the metering transaction changed it and must write it back. */
+  dirty?: boolean
+}
+
+const DAY = 86_400_000_000n
+
+/** Where the UTC calendar `period` that `now` falls in starts. */
+export function budgetWindowStart(period: BudgetPeriod, now: Micros): Micros {
+  const day = now >= 0n ? now / DAY : (now - DAY + 1n) / DAY
+  if (period === 'day') return day * DAY
+  // 1970-01-01 was a Thursday: day 0 is 3 days after a Monday.
+  if (period === 'week') return (day - ((((day + 3n) % 7n) + 7n) % 7n)) * DAY
+  const d = new Date(Number((day * DAY) / 1000n))
+  return BigInt(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1)) * 1000n
+}
+
+/** Where the UTC calendar `period` after the one starting at `start` starts. */
+export function budgetWindowEnd(period: BudgetPeriod, start: Micros): Micros {
+  if (period === 'day') return start + DAY
+  if (period === 'week') return start + 7n * DAY
+  const d = new Date(Number(start / 1000n))
+  return BigInt(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1)) * 1000n
+}
+
+/** A budget's limit at `now`: its override while that lasts, else its limit. */
+export const budgetLimitAt = (b: Budget, now: Micros): bigint =>
+  b.override !== null && b.overrideUntil !== null && now < b.overrideUntil ? b.override : b.limit
+
+/** What a budget counted in the window `now` falls in. */
+export const budgetSpentAt = (b: Budget, now: Micros): bigint =>
+  b.windowStart === budgetWindowStart(b.period, now) ? b.spent : 0n
+
+/** Whether usage of `keyId` counts against `b`. */
+const applies = (b: Budget, keyId: string | null) => b.keyId === null || b.keyId === keyId
+
+/**
+ * The first budget (the key's before the org's) that `amount` more of `keyId`'s usage would
+ * take past its limit at `now`, as a refusal; null when every budget has room. Nothing is
+ * counted here (`countBudgets` does, once the action is recorded).
+ */
+export function budgetRefusal(
+  budgets: readonly Budget[],
+  keyId: string | null,
+  amount: bigint,
+  now: Micros,
+): SpendCap | null {
+  if (amount <= 0n) return null
+  let refusal: SpendCap | null = null
+  for (const b of budgets) {
+    if (!applies(b, keyId)) continue
+    const limit = budgetLimitAt(b, now)
+    const spent = budgetSpentAt(b, now)
+    if (spent + amount <= limit) continue
+    const scope = b.keyId === null ? 'org' : 'key'
+    if (refusal && (refusal.scope === 'key' || scope === 'org')) continue
+    const start = budgetWindowStart(b.period, now)
+    refusal = {
+      kind: 'refuse',
+      code: 'SPEND_CAP_REACHED',
+      scope,
+      period: b.period,
+      limit,
+      spent,
+      resetsAt: budgetWindowEnd(b.period, start),
+    }
+  }
+  return refusal
+}
+
+/** Counts `amount` of `keyId`'s usage at `now` in every budget it applies to (in place). */
+export function countBudgets(
+  budgets: readonly Budget[],
+  keyId: string | null,
+  amount: bigint,
+  now: Micros,
+): void {
+  if (amount <= 0n) return
+  for (const b of budgets) {
+    if (!applies(b, keyId)) continue
+    const start = budgetWindowStart(b.period, now)
+    if (b.windowStart !== start) {
+      b.windowStart = start
+      b.spent = 0n
+    }
+    b.spent += amount
+    b.dirty = true
+  }
+}
+
+/**
+ * Gives back `amount` of `keyId`'s usage recorded at `at` (a hold released, a void) in every
+ * budget it applies to whose window is still the one it was counted in.
+ */
+export function uncountBudgets(
+  budgets: readonly Budget[],
+  keyId: string | null,
+  amount: bigint,
+  at: Micros,
+): void {
+  if (amount <= 0n) return
+  for (const b of budgets) {
+    if (!applies(b, keyId) || b.windowStart !== budgetWindowStart(b.period, at)) continue
+    b.spent = b.spent > amount ? b.spent - amount : 0n
+    b.dirty = true
+  }
+}
 
 /** The fixed window `now` falls in: windows of `windowSeconds` from the authorization. */
 export function windowIndexAt(
@@ -100,11 +245,18 @@ function payable(s: AccountSnapshot, total: bigint, now: Micros): Decision {
           }
         }
         if (room.monthly !== null && billable > room.monthly) {
+          const w = room.windowIndex
           return {
             kind: 'refuse',
             code: 'SPEND_CAP_REACHED',
+            scope: 'onchain_window',
+            period: null,
             limit: s.monthlyLimit!,
-            spent: countedInWindow(s, room.windowIndex),
+            spent: countedInWindow(s, w),
+            resetsAt:
+              s.windowStart === null || w === null
+                ? null
+                : s.windowStart + BigInt(w + 1) * BigInt(s.windowSeconds) * 1_000_000n,
           }
         }
       }

@@ -41,20 +41,37 @@ export class BillingInactiveError extends BaseError {
 /** 402: the monthly limit is reached; new paid work waits for the next window or a raised limit. */
 export class SpendCapReachedError extends BaseError {
   override name = 'SpendCapReachedError'
-  constructor(p: { subscriptionId: string; limit: bigint; spent: bigint; publicBaseUrl: string }) {
-    super(
-      `SPEND_CAP_REACHED: this org reached its monthly limit of ${p.limit} micro-credits; paid work resumes in the next period or when the owner raises the limit at /s/${p.subscriptionId}.`,
-      {
-        code: 'SPEND_CAP_REACHED',
-        status: 402,
-        details: {
-          subscription_id: p.subscriptionId,
-          monthly_limit_micros: p.limit.toString(),
-          spent_micros: p.spent.toString(),
-          manage_url: `${p.publicBaseUrl}/s/${p.subscriptionId}`,
-        },
+  constructor(p: {
+    subscriptionId: string
+    /** Whose cap: the signed on-chain window's limit, an API key's budget or the org's. */
+    scope: 'key' | 'org' | 'onchain_window'
+    /** A budget's period (day, week, month); null for the on-chain window. */
+    period: string | null
+    limit: bigint
+    spent: bigint
+    /** When the window it counts in ends, microseconds since the epoch (null: not known). */
+    resetsAt: bigint | null
+    publicBaseUrl: string
+  }) {
+    const resets = p.resetsAt === null ? null : new Date(Number(p.resetsAt / 1000n)).toISOString()
+    const what =
+      p.scope === 'onchain_window'
+        ? `this org reached its monthly limit of ${p.limit} micro-credits; paid work resumes in the next period or when the owner raises the limit at /s/${p.subscriptionId}.`
+        : `${p.scope === 'key' ? 'this API key' : 'this org'} reached its ${p.period} budget of ${p.limit} micro-credits; paid work resumes${resets ? ` at ${resets}` : ''} or when an owner or admin raises the budget.`
+    super(`SPEND_CAP_REACHED: ${what}`, {
+      code: 'SPEND_CAP_REACHED',
+      status: 402,
+      details: {
+        scope: p.scope,
+        period: p.period,
+        limit_micros: p.limit.toString(),
+        spent_micros: p.spent.toString(),
+        resets_at: resets,
+        subscription_id: p.subscriptionId,
+        ...(p.scope === 'onchain_window' ? { monthly_limit_micros: p.limit.toString() } : {}),
+        manage_url: `${p.publicBaseUrl}/s/${p.subscriptionId}`,
       },
-    )
+    })
   }
 }
 

@@ -4,6 +4,14 @@
 export { adjustBalance } from './adjustBalance.js'
 export { applyChainTerms } from './applyChainTerms.js'
 export { authorizeSubscription, setSubscriptionState } from './authorizeSubscription.js'
+export {
+  BUDGET_PERIODS,
+  type BudgetView,
+  clearBudget,
+  setBudget,
+  showBudgets,
+} from './budgets.js'
+export { carryChargeIntoWindow } from './carryChargeIntoWindow.js'
 export { carryUnchargedIntoWindow } from './carryUnchargedIntoWindow.js'
 export {
   bookCharges,
@@ -12,6 +20,7 @@ export {
   markChargeFailed,
   writeOffCharge,
 } from './charges.js'
+export { type ClaimedCharge, claimCharges } from './claimCharges.js'
 export { decide } from './decide.js'
 export {
   BillingInactiveError,
@@ -26,13 +35,25 @@ export { listAccruedAccounts } from './listAccruedAccounts.js'
 export { listLedgerEntries } from './listLedgerEntries.js'
 export { lowerAllowance } from './lowerAllowance.js'
 export { createMeter, type Meter, type MeterOutcome, type MeterParameters } from './meter.js'
+export { moveChargeWindow } from './moveChargeWindow.js'
 export {
   newSubscriptionId,
   openBillingAccount,
   openBillingAccountIn,
 } from './openBillingAccount.js'
-export { editAction, formatUsd, parseRateCard, type RateCard, unitPrice } from './rateCard.js'
+export {
+  editAction,
+  formatUsd,
+  parseRateCard,
+  type RateCard,
+  tierOf,
+  unitPrice,
+} from './rateCard.js'
 export { reconcileCharges } from './reconcileCharges.js'
 export { type LedgerMismatch, reconcileLedger } from './reconcileLedger.js'
+export { recordChargesTxHash } from './recordChargesTxHash.js'
 export { refreshLimitWaiting } from './refreshLimitWaiting.js'
+export { releaseCharges } from './releaseCharges.js'
 export { commitUsage, expireReservations, voidUsage } from './reservations.js'
+export { listStatementCharges, readChargeLines } from './statements.js'
+export { readUsageRollup, type UsageTotals } from './usageRollup.js'

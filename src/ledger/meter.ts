@@ -64,7 +64,10 @@ export function createMeter(db: Db, options: CreateMeterParameters): Meter {
     maxBatch: options.maxBatch ?? 256,
     concurrency: options.concurrency ?? 2,
     parallelFrom: options.parallelFrom ?? 32,
-    run: (batch) => runBatch(engine, batch),
+    run: (batch) => {
+      options.onBatch?.(batch.length)
+      return runBatch(engine, batch)
+    },
     // The engine outlives any one batch: a batch that throws for an unexpected reason (a bug)
     // fails its own callers with a typed error, is reported once, and the pump goes on.
     // Callers already answered keep their answers (a promise settles once).

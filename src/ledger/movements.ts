@@ -1,5 +1,13 @@
-import { type Decision, decide, type MeterRequest } from './decide.js'
-import type { SubscriptionState } from './states.js'
+import {
+  type Budget,
+  budgetRefusal,
+  countBudgets,
+  type Decision,
+  decide,
+  type MeterRequest,
+  uncountBudgets,
+} from './decide.js'
+import { neverRefusedActions, type SubscriptionState } from './states.js'
 
 /**
  * The balances metering moves, as the locked account row holds them. Pure functions below
@@ -23,6 +31,8 @@ export type LedgerState = {
   windowSeconds: number
   spendWindow: number
   spendWindowSpent: bigint
+  /** The org's budgets (its own and its keys'), locked with it; absent: none. */
+  budgets?: Budget[] | undefined
 }
 
 /** One balance movement, to become a ledger entry (voucher kinds move `voucher`, the others `accrued`). */
@@ -31,8 +41,24 @@ export type Movement = {
   amount: bigint
 }
 
-/** What a usage row holds or recorded: its voucher and billable parts and its window. */
-export type UsageAmounts = { voucher: bigint; billable: bigint; windowIndex: number | null }
+/**
+ * What a usage row holds or recorded: its voucher and billable parts and its window; and, for
+ * its budgets, the key it was metered for and when (a hold given back counts off the budget
+ * window it was counted in, if that is still the current one).
+ */
+export type UsageAmounts = {
+  voucher: bigint
+  billable: bigint
+  windowIndex: number | null
+  keyId?: string | null | undefined
+  recordedAt?: bigint | undefined
+}
+
+/** Gives back `amount` of a usage's price to the budgets it was counted in. */
+function uncountUsage(a: LedgerState, u: UsageAmounts, amount: bigint) {
+  if (a.budgets && u.recordedAt !== undefined)
+    uncountBudgets(a.budgets, u.keyId ?? null, amount, u.recordedAt)
+}
 
 /** The outcome of metering one action on a locked account. */
 export type MeterStep =
@@ -73,7 +99,22 @@ function uncount(a: LedgerState, amount: bigint, windowIndex: number | null) {
  * moves an active subscription to `needs_reauth` (the caller records that transition).
  */
 export function meterStep(a: LedgerState, r: MeterRequest, p: { hold: boolean }): MeterStep {
-  const decision = decide(gateView(a), r)
+  let decision = decide(gateView(a), r)
+  // The budgets only narrow what the on-chain terms let through, in the same step: a charge
+  // that would take a budget of the key (or of the org) past its limit is refused — but
+  // minting a session key is never refused (it goes free, as when the org cannot pay).
+  if (decision.kind === 'charge' && a.budgets && a.budgets.length > 0) {
+    const cap = budgetRefusal(
+      a.budgets,
+      r.keyId ?? null,
+      decision.voucher + decision.billable,
+      r.now,
+    )
+    if (cap)
+      decision = neverRefusedActions.has(r.action)
+        ? { kind: 'free', reason: 'session_key', windowIndex: decision.windowIndex }
+        : cap
+  }
   if (decision.kind === 'refuse') {
     const move =
       decision.code === 'BILLING_INACTIVE' && !!decision.transition && a.state === 'active'
@@ -87,6 +128,7 @@ export function meterStep(a: LedgerState, r: MeterRequest, p: { hold: boolean })
   const billable = decision.kind === 'charge' ? decision.billable : 0n
   const amounts = { voucher, billable, windowIndex: decision.windowIndex }
   count(a, billable, decision.windowIndex)
+  if (a.budgets) countBudgets(a.budgets, r.keyId ?? null, voucher + billable, r.now)
   const movements: Movement[] = []
   if (p.hold) {
     a.reservedVoucher += voucher
@@ -125,6 +167,7 @@ export function commitHold(
   a.reservedVoucher -= held.voucher
   a.reserved -= held.billable
   uncount(a, held.billable - billable, held.windowIndex)
+  uncountUsage(a, held, cap - total)
   const movements: Movement[] = []
   if (voucher > 0n) {
     a.voucher -= voucher
@@ -135,7 +178,7 @@ export function commitHold(
     a.accruedSince ??= p.now
     movements.push({ kind: 'usage_billable', amount: billable })
   }
-  return { amounts: { voucher, billable, windowIndex: held.windowIndex }, movements }
+  return { amounts: { ...held, voucher, billable }, movements }
 }
 
 /** Releases a reservation (void or expiry): nothing is charged. */
@@ -143,11 +186,13 @@ export function releaseHold(a: LedgerState, held: UsageAmounts): void {
   a.reservedVoucher -= held.voucher
   a.reserved -= held.billable
   uncount(a, held.billable, held.windowIndex)
+  uncountUsage(a, held, held.voucher + held.billable)
 }
 
 /** Voids a recorded action whose work failed: its voucher part back, its billable part off. */
 export function voidRecorded(a: LedgerState, u: UsageAmounts): Movement[] {
   const movements: Movement[] = []
+  uncountUsage(a, u, u.voucher + u.billable)
   if (u.voucher > 0n) {
     a.voucher += u.voucher
     movements.push({ kind: 'void_voucher', amount: u.voucher })

@@ -34,6 +34,8 @@ export const rateCardSchema = z
     prices: lookupTable(
       Object.entries(card.actions).map(([action, tier]) => [action, card.tiers[tier]!] as const),
     ),
+    /** The tier of each action (for usage views), by the same safe lookup as `prices`. */
+    actionTiers: lookupTable(Object.entries(card.actions)),
   }))
 
 export type RateCard = z.output<typeof rateCardSchema>
@@ -43,10 +45,8 @@ export type RateCard = z.output<typeof rateCardSchema>
  * `toString`) is never found on it unless the card lists it. Lookups still go through
  * `unitPrice`, which asks `Object.hasOwn`.
  */
-function lookupTable(
-  entries: ReadonlyArray<readonly [string, bigint]>,
-): Readonly<Record<string, bigint>> {
-  const table: Record<string, bigint> = Object.create(null)
+function lookupTable<T>(entries: ReadonlyArray<readonly [string, T]>): Readonly<Record<string, T>> {
+  const table: Record<string, T> = Object.create(null)
   for (const [name, value] of entries)
     Object.defineProperty(table, name, { value, enumerable: true })
   return Object.freeze(table)
@@ -63,6 +63,11 @@ function lookupTable(
  */
 export function unitPrice(card: RateCard, action: string): bigint | undefined {
   return Object.hasOwn(card.prices, action) ? card.prices[action] : undefined
+}
+
+/** The tier `action` is priced at, or undefined when the rate card does not list it. */
+export function tierOf(card: RateCard, action: string): string | undefined {
+  return Object.hasOwn(card.actionTiers, action) ? card.actionTiers[action] : undefined
 }
 
 /**

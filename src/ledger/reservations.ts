@@ -6,9 +6,10 @@ import {
   lockAccount,
   saveAccounts,
 } from './accounts.js'
+import { lockBudgets, saveBudgets } from './budgets.js'
 import { UsageStateError } from './errors.js'
 import { commitHold, releaseHold, voidRecorded } from './movements.js'
-import { nowMicros, type Sql, toTimestamp } from './sql.js'
+import { microsOf, nowMicros, type Sql, toTimestamp } from './sql.js'
 
 type UsageRow = {
   id: bigint
@@ -21,11 +22,14 @@ type UsageRow = {
   window_index: number | null
   status: string
   charge_id: bigint | null
+  key_id: string | null
+  created_at: bigint
 }
 
 async function lockUsage(tx: Sql, orgId: string, usageId: bigint | string): Promise<UsageRow> {
   const [row] = await tx<UsageRow[]>`
-    select id, org_id, action, quantity, unit_price, voucher_amount, billable_amount, window_index, status, charge_id
+    select id, org_id, action, quantity, unit_price, voucher_amount, billable_amount, window_index, status, charge_id,
+      key_id, ${tx.unsafe(microsOf('created_at'))} as created_at
     from usage where id = ${usageId.toString()} and org_id = ${orgId} for update`
   if (!row)
     throw new UsageStateError(`no usage ${usageId} for this org`, { usage_id: usageId.toString() })
@@ -36,7 +40,21 @@ const heldOf = (u: UsageRow) => ({
   voucher: u.voucher_amount,
   billable: u.billable_amount,
   windowIndex: u.window_index,
+  keyId: u.key_id,
+  recordedAt: u.created_at,
 })
+
+/** Locks an org's account with its budgets (a hold released or a void gives back to them). */
+async function lockWithBudgets(tx: Sql, orgId: string) {
+  const account = await lockAccount(tx, orgId)
+  account.budgets = await lockBudgets(tx, orgId)
+  return account
+}
+
+/** Writes the account back, and the budgets a movement gave back to. */
+async function save(tx: Sql, account: LockedAccount) {
+  await Promise.all([saveAccounts(tx, [account]), saveBudgets(tx, account.budgets)])
+}
 
 export type CommitUsageParameters = {
   orgId: string
@@ -52,7 +70,7 @@ export type CommitUsageParameters = {
  */
 export async function commitUsage(db: Db, p: CommitUsageParameters) {
   return await db.$client.begin(async (tx) => {
-    const account = await lockAccount(tx, p.orgId)
+    const account = await lockWithBudgets(tx, p.orgId)
     const u = await lockUsage(tx, p.orgId, p.usageId)
     // A retried commit (its first answer lost) gets the first outcome, not a second charge.
     if (u.status === 'committed' && u.quantity === p.quantity) {
@@ -86,7 +104,7 @@ export async function commitUsage(db: Db, p: CommitUsageParameters) {
         billable_amount = ${billable.toString()}, expires_at = null
       where id = ${u.id.toString()}`
     await appendEntries(tx, entries)
-    await saveAccounts(tx, [account])
+    await save(tx, account)
     return {
       usageId: p.usageId,
       quantity: p.quantity,
@@ -129,12 +147,12 @@ async function voidInTx(tx: Sql, account: LockedAccount, u: UsageRow, p: VoidUsa
  */
 export async function voidUsage(db: Db, p: VoidUsageParameters) {
   await db.$client.begin(async (tx) => {
-    const account = await lockAccount(tx, p.orgId)
+    const account = await lockWithBudgets(tx, p.orgId)
     const u = await lockUsage(tx, p.orgId, p.usageId)
     // Voiding twice (a retry, or a void racing expiry) changes nothing the second time.
     if (u.status === 'voided' || u.status === 'expired') return
     await voidInTx(tx, account, u, p)
-    await saveAccounts(tx, [account])
+    await save(tx, account)
   })
 }
 
@@ -155,7 +173,7 @@ export async function expireReservations(
   let expired = 0
   for (const row of due) {
     await db.$client.begin(async (tx) => {
-      const account = await lockAccount(tx, row.org_id)
+      const account = await lockWithBudgets(tx, row.org_id)
       const u = await lockUsage(tx, row.org_id, row.id)
       if (u.status !== 'reserved') return
       await voidInTx(tx, account, u, {
@@ -163,7 +181,7 @@ export async function expireReservations(
         usageId: row.id.toString(),
         status: 'expired',
       })
-      await saveAccounts(tx, [account])
+      await save(tx, account)
       expired++
     })
   }

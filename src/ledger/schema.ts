@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm'
 import {
   bigint,
   bigserial,
+  date,
   index,
   integer,
   jsonb,
@@ -129,6 +130,11 @@ export const usage = pgTable(
     /** Why an action was recorded at zero cost (wind_down, session_key_while_blocked). */
     freeReason: text('free_reason'),
     idempotencyKey: text('idempotency_key'),
+    /**
+     * The API key that metered the action (a session key's parent key); null for calls made
+     * without one (a wallet session, a service metering for itself).
+     */
+    keyId: uuid('key_id'),
     expiresAt: ts('expires_at'),
     /** The charge this usage was booked into (set by settlement through the ledger). */
     chargeId: bigint('charge_id', { mode: 'bigint' }),
@@ -137,7 +143,31 @@ export const usage = pgTable(
   (t) => [
     index('usage_org_idx').on(t.orgId, t.id),
     index('usage_reserved_idx').on(t.expiresAt).where(sql`status = 'reserved'`),
+    // A charge's usage lines (statements); usage not yet booked is not in it.
+    index('usage_charge_idx').on(t.chargeId).where(sql`charge_id is not null`),
   ],
+)
+
+/**
+ * The usage rollup: per org, UTC day, action and API key, what was metered — kept current by
+ * triggers on `usage` (migration 0016), one upsert per statement, so usage views never scan raw
+ * usage. Counts only usage that stands (recorded or committed); a reservation counts once it is
+ * committed, and a voided action leaves it. `keyId` is '' when the usage names no key.
+ */
+export const usageDaily = pgTable(
+  'usage_daily',
+  {
+    orgId: uuid('org_id').notNull(),
+    day: date('day', { mode: 'string' }).notNull(),
+    action: text('action').notNull(),
+    keyId: text('key_id').notNull().default(''),
+    /** How many usage rows (metered calls). */
+    calls: bigint('calls', { mode: 'bigint' }).notNull().default(sql`0`),
+    quantity: bigint('quantity', { mode: 'bigint' }).notNull().default(sql`0`),
+    voucherAmount: micros('voucher_amount').notNull().default(sql`0`),
+    billableAmount: micros('billable_amount').notNull().default(sql`0`),
+  },
+  (t) => [primaryKey({ columns: [t.orgId, t.day, t.action, t.keyId] })],
 )
 
 /**
@@ -217,5 +247,39 @@ export const charges = pgTable(
     uniqueIndex('charges_sub_seq_idx').on(t.subscriptionId, t.seq),
     index('charges_status_idx').on(t.status),
     index('charges_org_idx').on(t.orgId, t.id),
+  ],
+)
+
+/**
+ * Spend budgets an org's owner or admins set on one API key (`key_id`) or on the whole org
+ * (`key_id` null), per UTC calendar day, ISO week or month: the price of metered actions
+ * counted in the current window (`spent`, written by the meter in the batch that records the
+ * usage, under the org's lock), capped at `limit_micros` — or at `override_micros` until
+ * `override_until`, after which the limit is back by itself. One per scope and period.
+ */
+export const budgets = pgTable(
+  'budgets',
+  {
+    id: bigserial('id', { mode: 'bigint' }).primaryKey(),
+    orgId: uuid('org_id').notNull(),
+    keyId: uuid('key_id'),
+    /** day | week | month */
+    period: text('period').notNull(),
+    limitMicros: micros('limit_micros').notNull(),
+    overrideMicros: micros('override_micros'),
+    overrideUntil: ts('override_until'),
+    /** The window `spent` counts in (UTC): a later window starts from 0. */
+    windowStart: ts('window_start').notNull(),
+    spent: micros('spent').notNull().default(sql`0`),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+    /** Who set it last (a wallet address, or `cli`). */
+    updatedBy: text('updated_by'),
+  },
+  (t) => [
+    uniqueIndex('budgets_scope_idx').on(
+      t.orgId,
+      sql`coalesce(${t.keyId}, '00000000-0000-0000-0000-000000000000'::uuid)`,
+      t.period,
+    ),
   ],
 )

@@ -124,14 +124,14 @@ export async function checkChainTruth(
     else if (blacklisted) change = { subscriptionId: s.id, to: 'lapsed', reason: 'blacklisted' }
     else if (balance === 0n)
       change = { subscriptionId: s.id, to: 'lapsed', reason: 'balance_empty' }
-    else if (allowance < BigInt(s.allowance)) {
+    else if (headroomOf(allowance, onChain) < BigInt(s.allowance)) {
       // Lowered, not revoked: the gate's headroom follows the chain down. Skipped while a pull
       // is in flight (its own collection moves both numbers); the next check sees it.
       const lowered = await lowerAllowance(ctx.db, {
         orgId: s.org_id,
         subscriptionId: s.id,
         expected: BigInt(s.allowance),
-        chainAllowance: allowance,
+        chainAllowance: headroomOf(allowance, onChain),
       })
       // Less than is already owed: the owner must sign a fresh permit (same subscription).
       if (lowered.lowered && lowered.allowance < lowered.owed)
@@ -205,4 +205,14 @@ async function recheckLapse(
     reason: change.reason,
   })
   return change
+}
+
+/**
+ * What the collector can still pull: the owner's allowance to it, or less when their lifetime cap
+ * (terms they may have sent themselves) leaves less.
+ */
+function headroomOf(allowance: bigint, onChain: { cap: bigint; totalCollected: bigint }) {
+  const underCap =
+    onChain.cap > onChain.totalCollected ? BigInt(onChain.cap - onChain.totalCollected) : 0n
+  return underCap < allowance ? underCap : allowance
 }

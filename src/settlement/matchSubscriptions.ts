@@ -18,6 +18,7 @@ type SubscriptionRow = {
   collected_seq: number
   in_flight: number
   in_flight_amount: bigint
+  open: number
   held: boolean
 }
 
@@ -25,8 +26,9 @@ const PARALLEL = 8
 
 /**
  * Each subscription row against the collector's own state for it: status, owner, terms (nonce,
- * limit, period, start), last seq and total collected; and, when nothing is in flight, the
- * token allowance the owner gave the collector. A last seq on the chain below the ledger's last
+ * limit, period, start), last seq (equal when no charge is open) and total collected; and, when
+ * nothing is in flight, what can still be pulled: the token allowance the owner gave the
+ * collector, or the cap less what was collected when that is lower. A last seq on the chain below the ledger's last
  * collected one means the chain went back.
  */
 export async function matchSubscriptions(
@@ -41,6 +43,8 @@ export async function matchSubscriptions(
       coalesce((select max(c.seq) from charges c where c.subscription_id = s.id and c.status = 'collected'), 0)::int4 as collected_seq,
       (select count(*) from charges c where c.subscription_id = s.id and c.status = 'submitted')::int4 as in_flight,
       coalesce((select sum(c.amount) from charges c where c.subscription_id = s.id and c.status = 'submitted'), 0)::int8 as in_flight_amount,
+      (select count(*) from charges c where c.subscription_id = s.id
+         and c.status in ('booked', 'failed', 'submitted'))::int4 as open,
       exists (select 1 from held_authorizations h where h.subscription_id = s.id
               and h.submitted_at is null and h.dropped_at is null) as held
     from subscriptions s
@@ -108,6 +112,10 @@ async function matchOne(ctx: ReconcileContext, s: SubscriptionRow): Promise<Ledg
     at('last_seq', 'last collected seq = the collector lastSeq', lastSeq, s.collected_seq)
   else if (lastSeq > s.last_seq)
     at('last_seq', 'every seq the collector took was booked', lastSeq, s.last_seq)
+  else if (status === 1 && s.open === 0 && lastSeq !== s.last_seq)
+    // Nothing owed or in flight on a live subscription: every seq the ledger allocated was
+    // collected or retired there.
+    at('last_seq', 'last seq = the collector lastSeq (no charge open)', lastSeq, s.last_seq)
   if (Number(onChain.termsNonce) !== s.terms_nonce)
     at('terms_nonce', 'terms nonce = the collector', onChain.termsNonce, s.terms_nonce)
   const limit = onChain.limit === 0n ? null : BigInt(onChain.limit)
@@ -118,7 +126,9 @@ async function matchOne(ctx: ReconcileContext, s: SubscriptionRow): Promise<Ledg
   const start = s.window_start === null ? null : Number(s.window_start)
   if (Number(onChain.start) !== start)
     at('window_start', 'window start = the collector', onChain.start, start ?? 'none')
-  // A lapsed or re-authorizing row keeps its last allowance until the owner signs again.
+  // What can still be pulled: the USDC allowance to the collector, or less when the lifetime cap
+  // leaves less. A lapsed or re-authorizing row keeps its last allowance until the owner signs
+  // again.
   if (status === 1 && s.state === 'active' && s.in_flight === 0 && !s.held) {
     const allowance = await ctx.client.readContract({
       address: ctx.deployment.usdc,
@@ -126,7 +136,16 @@ async function matchOne(ctx: ReconcileContext, s: SubscriptionRow): Promise<Ledg
       functionName: 'allowance',
       args: [s.owner as `0x${string}`, ctx.deployment.collector!],
     })
-    if (allowance !== s.allowance)
+    const cap = BigInt(onChain.cap)
+    const underCap = cap > total ? cap - total : 0n
+    if (underCap < allowance && underCap !== s.allowance)
+      at(
+        'allowance',
+        `allowance = the collector cap ${cap} less totalCollected ${total}`,
+        underCap,
+        s.allowance,
+      )
+    else if (underCap >= allowance && allowance !== s.allowance)
       at('allowance', 'allowance = the USDC allowance to the collector', allowance, s.allowance)
   }
   return out

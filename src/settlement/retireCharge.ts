@@ -1,12 +1,12 @@
 import { ContractFunctionRevertedError, type Hex, BaseError as ViemBaseError } from 'viem'
 import { collectorAbi } from '../chain/abis.js'
 import { operatorWalletFor } from '../chain/operatorWallet.js'
-import { BaseError, NotFoundError } from '../errors.js'
+import { BaseError, NotFoundError, ValidationError } from '../errors.js'
 import { writeOffCharge } from '../ledger/index.js'
 import { subscriptionKey } from '../subscriptions/typedData.js'
 import type { SettlementContext } from './context.js'
 
-/** 409: the charge's seq cannot be retired (in flight, collected, or not the next one on-chain). */
+/** 409: the seq cannot be retired (in flight, collected, has a charge, or not the next on-chain). */
 class RetireRefusedError extends BaseError {
   override name = 'RetireRefusedError'
   constructor(reason: string, message: string, details?: Record<string, unknown>) {
@@ -47,19 +47,83 @@ export async function retireCharge(
       charge.status,
       `charge ${p.chargeId} is ${charge.status}: only a charge that will never be collected can be retired`,
     )
-  const key = subscriptionKey(charge.subscription_id)
+  const txHash = await retireOnChain(ctx, {
+    subscriptionId: charge.subscription_id,
+    seq: charge.seq,
+    reason,
+    purpose: `retire:${p.chargeId}`,
+  })
+  await writeOffCharge(ctx.db, { chargeId: p.chargeId, reason: `retired: ${reason}` })
+  return {
+    chargeId: p.chargeId,
+    subscriptionId: charge.subscription_id,
+    seq: charge.seq,
+    amount: charge.amount,
+    txHash,
+  }
+}
+
+export type RetireSeqReturnType = { subscriptionId: string; seq: number; txHash: Hex }
+
+/**
+ * Retires a seq the ledger allocated but holds no charge for (its row lost, e.g. a database
+ * restored from before it was booked): the collector would hold every later charge behind it
+ * (`seq_gap`) for good. Only a seq the ledger has allocated (≤ the subscription's last seq), that
+ * no charge row carries, and that is the next one on-chain is retired; nothing is written off,
+ * since no charge owed it. The reason is in the `SeqRetired` event, the intent in operator_txs.
+ */
+export async function retireSeq(
+  ctx: SettlementContext,
+  p: { subscriptionId: string; seq: number; reason: string },
+): Promise<RetireSeqReturnType> {
+  const reason = p.reason.trim()
+  if (!reason) throw new RetireRefusedError('no_reason', 'say why the seq is retired (--reason)')
+  if (!Number.isSafeInteger(p.seq) || p.seq < 1 || p.seq > 0xffffffff)
+    throw new ValidationError('seq must be a whole number from 1', { field: 'seq' })
+  const [sub] = await ctx.db.$client<{ last_seq: number; charge_id: string | null }[]>`
+    select s.last_seq, (select c.id::text from charges c
+                        where c.subscription_id = s.id and c.seq = ${p.seq}) as charge_id
+    from subscriptions s where s.id = ${p.subscriptionId}`
+  if (!sub) throw new NotFoundError(`no subscription ${p.subscriptionId}`)
+  if (sub.charge_id !== null)
+    throw new RetireRefusedError(
+      'has_charge',
+      `seq ${p.seq} is charge ${sub.charge_id}: retire the charge (--charge ${sub.charge_id})`,
+      { charge_id: sub.charge_id },
+    )
+  if (p.seq > sub.last_seq)
+    throw new RetireRefusedError(
+      'not_allocated',
+      `seq ${p.seq} was never allocated (the ledger's last seq is ${sub.last_seq}): the next charge will carry it`,
+      { last_seq: sub.last_seq },
+    )
+  const txHash = await retireOnChain(ctx, {
+    subscriptionId: p.subscriptionId,
+    seq: p.seq,
+    reason,
+    purpose: `retire:${p.subscriptionId}:${p.seq}`,
+  })
+  return { subscriptionId: p.subscriptionId, seq: p.seq, txHash }
+}
+
+/** `retireSeq` on the collector, once the seq is the next one there; returns the mined hash. */
+async function retireOnChain(
+  ctx: SettlementContext,
+  p: { subscriptionId: string; seq: number; reason: string; purpose: string },
+): Promise<Hex> {
+  const key = subscriptionKey(p.subscriptionId)
   const last = await ctx.operator.readContract({
     address: ctx.deployment.collector!,
     abi: collectorAbi,
     functionName: 'lastSeq',
     args: [key],
   })
-  if (charge.seq !== last + 1)
+  if (p.seq !== last + 1)
     throw new RetireRefusedError(
-      charge.seq <= last ? 'seq_used' : 'not_next',
-      charge.seq <= last
-        ? `seq ${charge.seq} is already used on-chain (last ${last})`
-        : `seq ${charge.seq} is not next on-chain: seq ${last + 1} comes first`,
+      p.seq <= last ? 'seq_used' : 'not_next',
+      p.seq <= last
+        ? `seq ${p.seq} is already used on-chain (last ${last})`
+        : `seq ${p.seq} is not next on-chain: seq ${last + 1} comes first`,
       { last_seq: last },
     )
   const wallet = await operatorWalletFor(ctx.db, ctx.operator, ctx.log)
@@ -68,8 +132,8 @@ export async function retireCharge(
       address: ctx.deployment.collector!,
       abi: collectorAbi,
       functionName: 'retireSeq',
-      args: [key, charge.seq, reason],
-      purpose: `retire:${p.chargeId}`,
+      args: [key, p.seq, p.reason],
+      purpose: p.purpose,
     })
     .catch((error) => {
       const reverted =
@@ -88,12 +152,5 @@ export async function retireCharge(
     throw new RetireRefusedError('reverted', 'the retire transaction did not go through', {
       tx_hash: tx.hashes.at(-1),
     })
-  await writeOffCharge(ctx.db, { chargeId: p.chargeId, reason: `retired: ${reason}` })
-  return {
-    chargeId: p.chargeId,
-    subscriptionId: charge.subscription_id,
-    seq: charge.seq,
-    amount: charge.amount,
-    txHash: receipt.transactionHash,
-  }
+  return receipt.transactionHash
 }

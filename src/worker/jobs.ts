@@ -1,5 +1,6 @@
 import type { AppContext } from '../api/context.js'
 import { expireReservations } from '../ledger/index.js'
+import { notificationJobs } from '../notifications/jobs.js'
 import { withBackoff } from '../settlement/backoff.js'
 import { checkChainTruth } from '../settlement/checkChainTruth.js'
 import { settlementContextFor } from '../settlement/context.js'
@@ -23,6 +24,12 @@ export function workerJobs(ctx: AppContext): WorkerJob[] {
         if (n > 0) ctx.log.info('reservations expired', { count: n })
       },
     },
+    ...notificationJobs({
+      db: ctx.db,
+      config: ctx.config,
+      log: ctx.log,
+      chainId: ctx.chain?.chainId,
+    }),
   ]
   const chain = ctx.chain
   if (chain?.operator) {

@@ -5,7 +5,7 @@ import { fuzzApi } from './fuzzer.js'
 import { startApi } from './server.js'
 
 describe('the API under generated and hostile requests', () => {
-  test('3,000 requests over every route and caller: no 5xx, no drop, the envelope, the ledger untouched by refusals', async ({
+  test('6,000 requests over every route and caller: no 5xx, no drop, the envelope, the ledger untouched by refusals', async ({
     db,
   }) => {
     // The key's rate limit lifted, so requests reach the checks they are made to fail; credit
@@ -18,7 +18,7 @@ describe('the API under generated and hostile requests', () => {
     const result = await fuzzApi({
       url: api.url,
       sql: db.$client,
-      requests: 3_000,
+      requests: 6_000,
       streams: 6,
       seed: 24,
       host: 'tollgate.test',
@@ -26,7 +26,7 @@ describe('the API under generated and hostile requests', () => {
     })
     expect(result.failures).toEqual([])
     expect(result).toMatchObject({
-      requests: 3_000,
+      requests: 6_000,
       serverErrors: 0,
       dropped: 0,
       ledgerChanges: 0,
@@ -38,7 +38,12 @@ describe('the API under generated and hostile requests', () => {
     const answered = result.byOperation
     for (const op of operations) {
       const key = operationKey(op)
-      if (key !== 'POST /v1/auth/siwe') expect(answered[key]?.ok, key).toBeGreaterThan(0)
+      // (and those that need a chain, which this API runs without: they answer NO_CHAIN).
+      // A redelivery needs an event delivered to that endpoint, which refusals never make
+      // (test/notifications covers its success).
+      const needsMore = ['POST /v1/auth/siwe', 'POST /v1/webhooks/endpoints/{id}/redeliver']
+      if (!needsMore.includes(key) && !op.errors?.includes('NO_CHAIN'))
+        expect(answered[key]?.ok, `${key} ${JSON.stringify(answered[key])}`).toBeGreaterThan(0)
       expect(answered[key]?.refused, key).toBeGreaterThan(0)
     }
     // The process is alive and meters as before.

@@ -18,8 +18,11 @@ const app = createApp({
 } as unknown as AppContext)
 const doc = openApiDocument({ config })
 
-/** The API's routes: everything but the hosted pages (`/s/…`, `/dashboard`), which are HTML. */
-const served = listRoutes(app).filter((r) => !/^\w+ \/(s|dashboard)(\/|$)/.test(r))
+/**
+ * The API's routes: everything but the hosted pages (`/s/…`, `/dashboard`), which are HTML, and
+ * `/metrics`, Prometheus text for the operator (docs/operations.md).
+ */
+const served = listRoutes(app).filter((r) => !/^\w+ \/(s|dashboard|metrics)(\/|$)/.test(r))
 const documented = Object.entries(doc.paths).flatMap(([path, ops]) =>
   Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`),
 )

@@ -100,5 +100,21 @@ describe('tollgate settle retire', { timeout: 180_000 }, () => {
         [2, 'booked'],
       ]),
     )
+    // A seq with no charge row: by subscription and seq (bad flags refused before anything).
+    const both = await tollgate(
+      ['settle', 'retire', '--charge', '1', '--seq', '3', '--reason', 'x'],
+      env,
+    )
+    expect(both.code).not.toBe(0)
+    expect(both.stderr).toMatch(/--subscription <id> with --seq/)
+    await db.$client`update subscriptions set last_seq = last_seq + 1 where org_id = ${orgId}`
+    const [sub] = await db.$client<{ id: string; last_seq: number }[]>`
+      select id, last_seq from subscriptions where org_id = ${orgId}`
+    const bySeq = await tollgate(
+      ['settle', 'retire', '--subscription', sub!.id, '--seq', '2', '--reason', 'x', '--json'],
+      env,
+    )
+    expect(bySeq.code).not.toBe(0)
+    expect(bySeq.stderr).toMatch(/is charge \d+: retire the charge/)
   })
 })

@@ -5,7 +5,7 @@ import { reconcileWithChain } from '../../src/settlement/reconcileWithChain.js'
 import { settleOnce } from '../../src/settlement/settleOnce.js'
 import { describe, expect, test } from '../fixtures.js'
 import { makeMeter } from '../ledger/helpers.js'
-import { authorizedOrg, settlementContext } from './helpers.js'
+import { authorizedOrg, setTermsOnChain, settlementContext } from './helpers.js'
 
 describe('reconcile, one row at a time', () => {
   test('a clean ledger matches; each tampered field of a collected charge is named', async ({
@@ -76,6 +76,34 @@ describe('reconcile, one row at a time', () => {
           expected: org.owner.address,
         },
       ],
+      ...(
+        [
+          [
+            'allowance + 1 micro-credit',
+            'allowance = allowance + 1',
+            'allowance',
+            '988000',
+            '988001',
+          ],
+          ['limit', 'monthly_limit = 5', 'monthly_limit', 'none', '5'],
+          ['period', 'window_seconds = window_seconds + 1', 'window_seconds', '2592000', '2592001'],
+          ['status', "state = 'canceled'", 'state', 'active', 'canceled'],
+          ['last seq ahead', 'last_seq = 3', 'last_seq', '2', '3'],
+          ['last seq behind', 'last_seq = 1', 'last_seq', '2', '1'],
+          ['terms nonce', 'terms_nonce = 9', 'terms_nonce', '1', '9'],
+          ['window start', "window_start = window_start - interval '1 second'", 'window_start'],
+        ] as const
+      ).map(([name, set, field, expected, actual]): [string, string, Record<string, string>] => [
+        `subscription ${name}`,
+        `update subscriptions set ${set}`,
+        {
+          orgId: org.orgId,
+          table: 'subscriptions',
+          id: org.subscriptionId,
+          field,
+          ...(expected ? { expected, actual } : {}),
+        },
+      ]),
     ]
     for (const [name, update, named] of cases) {
       const table = update.includes('subscriptions') ? 'subscriptions' : 'charges'
@@ -90,6 +118,44 @@ describe('reconcile, one row at a time', () => {
       )
       expect(await reconcile(), `${name} restored`).toEqual([])
     }
+  })
+
+  test('a lifetime cap the owner lowered on-chain is compared, and the gate follows it down', async ({
+    db,
+    chain,
+  }) => {
+    const ctx = settlementContext(db, chain, { thresholdMicros: 1n })
+    const meter = makeMeter(db)
+    const org = await authorizedOrg(db, chain, { cap: 1_000_000n, balance: 1_000_000n })
+    await meter.meter({ orgId: org.orgId, action: 'claim_issue' })
+    await settleOnce(ctx, { orgIds: [org.orgId] })
+    const reconcile = () =>
+      reconcileWithChain(
+        { db, client: chain.testClient, deployment: chain.deployment },
+        { orgId: org.orgId },
+      )
+    expect(await reconcile()).toEqual([])
+    // The owner's own terms (same limit and period) cut the cap to $0.10: $0.093 left under it,
+    // though the USDC allowance is still $0.993.
+    await setTermsOnChain(chain, org, { limit: 0n, period: 2_592_000, cap: 100_000n })
+    expect(await reconcile()).toContainEqual(
+      expect.objectContaining({
+        table: 'subscriptions',
+        id: org.subscriptionId,
+        field: 'allowance',
+        expected: '93000',
+        actual: '993000',
+        check: expect.stringMatching(/cap 100000 less totalCollected 7000/),
+      }),
+    )
+    // The next settlement pass reads the chain: the ledger's allowance follows the cap down.
+    await meter.meter({ orgId: org.orgId, action: 'save_comment' })
+    await meter.close()
+    await settleOnce(ctx, { orgIds: [org.orgId] })
+    expect(await reconcile()).toEqual([])
+    const [sub] = await db.$client<{ allowance: bigint }[]>`
+      select allowance from subscriptions where id = ${org.subscriptionId}`
+    expect(sub!.allowance).toBe(88_000n)
   })
 
   test('a chain gone back behind the ledger is said, not papered over', async ({ db, chain }) => {

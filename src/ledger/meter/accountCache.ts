@@ -64,7 +64,9 @@ export function createAccountCache(size: number): AccountCache {
         if (accounts.has(p.orgId)) continue
         const c = cache.get(p.orgId)
         if (!c || wall >= c.expires || wall < c.fastFrom) return undefined
-        accounts.set(p.orgId, { ...c.account })
+        // A copy the batch may change (its budgets too): the cache keeps what was committed.
+        const a = c.account
+        accounts.set(p.orgId, { ...a, budgets: a.budgets?.map((b) => ({ ...b })) })
       }
       return accounts
     },
@@ -83,6 +85,7 @@ export function createAccountCache(size: number): AccountCache {
           if (version === undefined) continue
           a.versions = { account: version, subscription: a.versions.subscription }
           a.dirty = false
+          for (const b of a.budgets ?? []) b.dirty = false
         }
         cache.set(a.orgId, { account: a, expires: wall + CACHE_MS, fastFrom })
         if (cache.size > size) cache.delete(cache.keys().next().value!)

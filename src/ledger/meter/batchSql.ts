@@ -1,4 +1,5 @@
 import { ENTRY_COLUMNS, ENTRY_FIELDS, updateAccounts, zipEntries } from '../accounts.js'
+import { BUDGET_FIELDS, updateBudgets } from '../budgets.js'
 import { type Column, toTimestamp, zipArrays } from '../sql.js'
 import type { NewUsage } from './types.js'
 
@@ -30,6 +31,7 @@ export const USAGE_FIELDS: ReadonlyArray<Column<NewUsage>> = [
   ['window_index', 'int4', (u) => u.outcome.windowIndex],
   ['status', 'text', (u) => u.outcome.status],
   ['free_reason', 'text', (u) => u.outcome.free],
+  ['key_id', 'uuid', (u) => u.item.p.keyId ?? null],
   ['idempotency_key', 'text', (u) => u.item.p.idempotencyKey],
   ['expires_at', 'timestamptz', (u) => (u.expiresAt === null ? null : toTimestamp(u.expiresAt))],
   [
@@ -54,14 +56,16 @@ const USAGE_COLUMNS = USAGE_FIELDS.filter(([name]) => !['request_hash', 'outcome
   .map(([name]) => name)
   .join(', ')
 
-/** Where a batch write's parameters start: new usage, the batch's time, entries, accounts. */
+/** Where a batch write's parameters start: new usage, the batch's time, entries, budgets, accounts. */
 const AT = USAGE_FIELDS.length + 1
 const ENTRIES = AT + 1
-const ACCOUNTS = ENTRIES + ENTRY_FIELDS.length
+const BUDGETS = ENTRIES + ENTRY_FIELDS.length
+const ACCOUNTS = BUDGETS + BUDGET_FIELDS.length
 
 /**
  * A batch's writes, one statement: its new usage rows (with the ids drawn for them ahead, see
- * `createUsageIds`), their idempotency keys, their ledger entries and the orgs' balances. Returns
+ * `createUsageIds`), their idempotency keys, their ledger entries, the budgets they counted in
+ * and the orgs' balances. Returns
  * the transaction's id: the version every row it updated now has.
  *
  * `fresh`: the accounts were decided on as cached, not locked — the update checks their versions
@@ -80,6 +84,8 @@ const writeBatch = (fresh: boolean) => `
     from v where idempotency_key is not null
   ), e as (
     insert into ledger_entries (${ENTRY_COLUMNS}) ${zipEntries(ENTRIES)}
+  ), b as (
+    ${updateBudgets(BUDGETS)}
   ), a as (
     ${updateAccounts(ACCOUNTS, { checkVersions: fresh })}
   )

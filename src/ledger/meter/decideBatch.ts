@@ -71,6 +71,7 @@ export function decideBatch(
         unitPrice: price,
         now,
         leaseClaimedAt: p.leaseClaimedAt ? BigInt(p.leaseClaimedAt.getTime()) * 1000n : undefined,
+        keyId: p.keyId ?? null,
       },
       { hold },
     )
@@ -80,8 +81,11 @@ export function decideBatch(
         results.push(
           new SpendCapReachedError({
             subscriptionId: account.subscriptionId,
+            scope: decision.scope,
+            period: decision.period,
             limit: decision.limit,
             spent: decision.spent,
+            resetsAt: decision.resetsAt,
             publicBaseUrl: options.product.publicBaseUrl,
           }),
         )

@@ -1,4 +1,5 @@
 import { type LockedAccount, lockAccounts, movedAllowances, saveAccounts } from '../accounts.js'
+import { budgetsByOrg, readBudgets } from '../budgets.js'
 import type { Sql } from '../sql.js'
 import { transitionSubscription } from '../transitionSubscription.js'
 import { WRITE_BATCH } from './batchSql.js'
@@ -42,13 +43,17 @@ export async function meterBatch(
   // previous holder committed — read the idempotency keys.
   const keyed = batch.filter((i) => i.p.idempotencyKey !== undefined)
   const doubtful = inDoubt ? [...inDoubt.ids.values()] : []
-  const [, accounts, found, storedRows] = await Promise.all([
+  const [, accounts, found, storedRows, budgetRows] = await Promise.all([
     begin,
     // Its own prepared statement: its generic plan is made under this transaction's settings.
     lockAccounts(tx, orgIds, { tag: 'meter' }),
     doubtful.length === 0 ? Promise.resolve([]) : findUsage(tx, doubtful),
     readStoredKeys(tx, keyed),
+    // The orgs' budgets, read once their locks are held (every writer of a budget holds it).
+    readBudgets(tx, orgIds),
   ])
+  const budgets = budgetsByOrg(budgetRows)
+  for (const a of accounts.values()) a.budgets = budgets.get(a.orgId)
   // A transaction commits whole: all of the batch's rows are there, or none.
   if (found.length > 0) {
     if (found.length !== doubtful.length)

@@ -12,6 +12,11 @@ export type MeterParameters = {
   idempotencyKey?: string | undefined
   /** For lease wind-down (heartbeat, checkpoint, release_issue): when the lease was claimed. */
   leaseClaimedAt?: Date | undefined
+  /**
+   * The API key the action is metered for (a session key's parent key): recorded on its usage
+   * row, and the key whose budgets it is held to. Absent or null: the org's alone.
+   */
+  keyId?: string | null | undefined
 }
 
 export type ReserveParameters = MeterParameters & {
@@ -99,6 +104,8 @@ export type CreateMeterParameters = {
   meteredActions?: readonly string[]
   /** Where a batch that failed for an unexpected reason is reported. Default: errors on stderr. */
   log?: Logger
+  /** Told the number of actions of each batch the engine runs (for metrics). */
+  onBatch?: (actions: number) => void
 }
 
 /** One queued call of `meter` or `reserve`, with how to answer its caller. */

@@ -5,6 +5,7 @@ import {
   type LockedAccount,
   type PendingEntry,
 } from '../accounts.js'
+import { BUDGET_FIELDS } from '../budgets.js'
 import { columnParams, toTimestamp } from '../sql.js'
 import { USAGE_FIELDS } from './batchSql.js'
 import type { NewUsage } from './types.js'
@@ -24,10 +25,13 @@ export function writeParams(
   for (const u of newUsage)
     for (const e of u.entries) entries.push(entryFor(u.account, { ...e, usageId: u.id }))
   fixBalancesAfter(entries, accounts)
+  const budgets = []
+  for (const a of accounts.values()) for (const b of a.budgets ?? []) if (b.dirty) budgets.push(b)
   return [
     ...columnParams(USAGE_FIELDS, newUsage),
     toTimestamp(now) as never,
     ...entryParams(entries),
+    ...columnParams(BUDGET_FIELDS, budgets),
     ...accountParams(dirty, { versions: fresh }),
   ]
 }

@@ -1,0 +1,91 @@
+import { Router } from 'express'
+import { z } from 'zod'
+import { rfc3339 } from '../db/rfc3339.js'
+import {
+  BUDGET_PERIODS,
+  type BudgetView,
+  clearBudget,
+  formatUsd,
+  setBudget,
+  showBudgets,
+} from '../ledger/index.js'
+import { authOf, requireOwner } from './auth.js'
+import type { AppContext } from './context.js'
+
+const micros = z.string().regex(/^\d{1,16}$/, 'micro-credits, as a decimal string')
+const period = z.enum(BUDGET_PERIODS as ['day', 'week', 'month'])
+
+export const budgetBody = z.strictObject({
+  /** The API key it is for; absent or null: the whole org. */
+  key_id: z.uuid().nullable().optional(),
+  period,
+  limit_micros: micros,
+  /** A temporary limit until `until`; null clears one, absent keeps the one there is. */
+  override: z
+    .strictObject({ limit_micros: micros, until: z.iso.datetime({ offset: true }) })
+    .nullable()
+    .optional(),
+})
+/** `DELETE /v1/budgets/{scope}/{period}`: `org`, or an API key's id. */
+export const budgetParams = { scope: z.union([z.literal('org'), z.uuid()]), period }
+
+const money = (v: bigint) => ({ micros: v.toString(), usd: formatUsd(v) })
+
+/** How the API shows a budget. */
+export const budgetView = (b: BudgetView) => ({
+  scope: b.keyId === null ? ('org' as const) : ('key' as const),
+  key_id: b.keyId,
+  period: b.period,
+  limit: money(b.limitMicros),
+  override: b.override && {
+    limit: money(b.override.limitMicros),
+    until: rfc3339(b.override.until),
+  },
+  effective_limit: money(b.effectiveMicros),
+  spent: money(b.spentMicros),
+  remaining: money(b.remainingMicros),
+  window_start: rfc3339(b.windowStart),
+  resets_at: rfc3339(b.resetsAt),
+})
+
+/**
+ * Spend budgets per API key and per org (`GET` for any member, so an agent can see its own;
+ * setting and clearing for owners and admins). The meter enforces them as it records.
+ */
+export function budgetRouter(ctx: AppContext): Router {
+  const r = Router()
+  r.get('/budgets', async (_req, res) => {
+    const list = await showBudgets(ctx.db, { orgId: authOf(res).orgId })
+    res.json({ budgets: list.map(budgetView) })
+  })
+  r.post('/budgets', requireOwner, async (req, res) => {
+    const body = budgetBody.parse(req.body)
+    const auth = authOf(res)
+    const b = await setBudget(ctx.db, {
+      orgId: auth.orgId,
+      keyId: body.key_id ?? null,
+      period: body.period,
+      limitMicros: BigInt(body.limit_micros),
+      override:
+        body.override === undefined
+          ? undefined
+          : body.override && {
+              limitMicros: BigInt(body.override.limit_micros),
+              until: new Date(body.override.until),
+            },
+      by: auth.address ?? auth.credential,
+    })
+    res.status(200).json({ budget: budgetView(b) })
+  })
+  r.delete('/budgets/:scope/:period', requireOwner, async (req, res) => {
+    const p = period.parse(req.params.period)
+    const scope = budgetParams.scope.parse(req.params.scope)
+    const removed = await clearBudget(ctx.db, {
+      orgId: authOf(res).orgId,
+      keyId: scope === 'org' ? null : scope,
+      period: p,
+    })
+    res.json({ removed })
+  })
+  return r
+}

@@ -1,0 +1,149 @@
+import { Router } from 'express'
+import { z } from 'zod'
+import { eventTypes, listEvents, viewEvent } from '../notifications/events.js'
+import {
+  createEndpoint,
+  deleteEndpoint,
+  listDeliveries,
+  listEndpoints,
+  redeliver,
+  rotateSecret,
+  updateEndpoint,
+} from '../notifications/webhooks.js'
+import { authOf, requireOwner } from './auth.js'
+import type { AppContext } from './context.js'
+import { text } from './text.js'
+
+const cursor = z
+  .string()
+  .regex(/^\d{1,19}$/)
+  .optional()
+export const eventsQuery = z.object({
+  before: cursor,
+  after: cursor,
+  limit: z.coerce.number().int().min(1).max(500).optional(),
+  type: text()
+    .max(500)
+    .refine(
+      (v) => v.split(',').every((t) => (eventTypes as readonly string[]).includes(t)),
+      `each type one of ${eventTypes.join(', ')}`,
+    )
+    .optional(),
+})
+
+const types = z.array(z.enum(eventTypes)).max(eventTypes.length)
+/** An endpoint's address: an http(s) URL (the service checks it further: https in production). */
+const endpointUrl = z.url({ protocol: /^https?$/ }).max(2_000)
+export const endpointBody = z.strictObject({
+  url: endpointUrl,
+  description: text().max(200).optional(),
+  event_types: types.optional(),
+})
+export const endpointPatch = z.strictObject({
+  url: endpointUrl.optional(),
+  description: text().max(200).optional(),
+  event_types: types.optional(),
+  enabled: z.boolean().optional(),
+})
+export const rotateBody = z.strictObject({
+  overlap_seconds: z
+    .number()
+    .int()
+    .min(0)
+    .max(7 * 86_400)
+    .optional(),
+})
+export const redeliverBody = z.strictObject({ event_id: z.string().regex(/^evt_[0-9a-f]{32}$/) })
+
+/** The org's notification events (poll instead of, or beside, webhooks). */
+export function notificationRouter(ctx: AppContext): Router {
+  const r = Router()
+  const links = () => ({
+    publicBaseUrl: ctx.config.product.publicBaseUrl,
+    chainId: ctx.chain?.chainId,
+  })
+
+  r.get('/events', async (req, res) => {
+    const q = eventsQuery.parse(req.query)
+    const limit = q.limit ?? 50
+    const rows = await listEvents(ctx.db, {
+      orgId: authOf(res).orgId,
+      before: q.before === undefined ? undefined : BigInt(q.before),
+      after: q.after === undefined ? undefined : BigInt(q.after),
+      types: q.type?.split(','),
+      limit,
+    })
+    const last = rows.at(-1)
+    const more = last !== undefined && rows.length === limit
+    res.json({
+      events: rows.map((e) => ({ seq: e.seq.toString(), ...viewEvent(e, links()) })),
+      next: more ? (q.after !== undefined ? `?after=${last.seq}` : `?before=${last.seq}`) : null,
+    })
+  })
+
+  // Webhook endpoints: the owner or an admin registers, rotates, reads the log, redelivers.
+  const production = ctx.config.env === 'production'
+  const key = ctx.config.notifications.key
+  const endpointId = (v: unknown) => z.uuid().parse(v)
+  r.post('/webhooks/endpoints', requireOwner, async (req, res) => {
+    const body = endpointBody.parse(req.body)
+    const made = await createEndpoint(ctx.db, key, {
+      orgId: authOf(res).orgId,
+      url: body.url,
+      description: body.description,
+      eventTypes: body.event_types,
+      production,
+    })
+    res.status(201).json(made)
+  })
+  r.get('/webhooks/endpoints', requireOwner, async (_req, res) => {
+    res.json({ endpoints: await listEndpoints(ctx.db, authOf(res).orgId) })
+  })
+  r.patch('/webhooks/endpoints/:id', requireOwner, async (req, res) => {
+    const body = endpointPatch.parse(req.body)
+    const endpoint = await updateEndpoint(ctx.db, {
+      orgId: authOf(res).orgId,
+      id: endpointId(req.params.id),
+      url: body.url,
+      description: body.description,
+      eventTypes: body.event_types,
+      enabled: body.enabled,
+      production,
+    })
+    res.json({ endpoint })
+  })
+  r.delete('/webhooks/endpoints/:id', requireOwner, async (req, res) => {
+    const endpoint = await deleteEndpoint(ctx.db, {
+      orgId: authOf(res).orgId,
+      id: endpointId(req.params.id),
+    })
+    res.json({ endpoint })
+  })
+  r.post('/webhooks/endpoints/:id/rotate-secret', requireOwner, async (req, res) => {
+    const body = rotateBody.parse(req.body ?? {})
+    const rotated = await rotateSecret(ctx.db, key, {
+      orgId: authOf(res).orgId,
+      id: endpointId(req.params.id),
+      overlapSeconds: body.overlap_seconds,
+    })
+    res.json(rotated)
+  })
+  r.get('/webhooks/endpoints/:id/deliveries', requireOwner, async (req, res) => {
+    const deliveries = await listDeliveries(ctx.db, {
+      orgId: authOf(res).orgId,
+      endpointId: endpointId(req.params.id),
+    })
+    res.json({ deliveries })
+  })
+  r.post('/webhooks/endpoints/:id/redeliver', requireOwner, async (req, res) => {
+    const body = redeliverBody.parse(req.body)
+    const out = await redeliver(ctx.db, {
+      orgId: authOf(res).orgId,
+      endpointId: endpointId(req.params.id),
+      eventId: body.event_id,
+    })
+    res.status(202).json(out)
+  })
+
+  return r
+}

@@ -1,0 +1,67 @@
+import { Router } from 'express'
+import { z } from 'zod'
+import { txUrl } from '../chain/explorer.js'
+import { BaseError } from '../errors.js'
+import { prepareRevocation, revokePermits } from '../subscriptions/revokePermits.js'
+import { authOf, requireOwner } from './auth.js'
+import type { AppContext } from './context.js'
+
+const uint = z
+  .string()
+  .regex(/^\d{1,78}$/, 'a whole number as a decimal string')
+  .transform(BigInt)
+export const revocationBody = z.strictObject({
+  permit: z.strictObject({
+    value: uint,
+    deadline: uint,
+    nonce: uint,
+    signature: z
+      .string()
+      .regex(/^0x([0-9a-fA-F]{2}){65,}$/, 'a hex signature')
+      .transform((v) => v as `0x${string}`),
+  }),
+})
+
+const json = (v: unknown) =>
+  JSON.parse(JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x)))
+
+/**
+ * The owner's revocation of every permit they signed and nobody submitted, without canceling
+ * (contracts/README.md): `GET /billing/revocation` gives the EIP-712 permit to sign (their
+ * current token nonce, the allowance the collector holds now), `POST /billing/revocation`
+ * submits the signature. Allowance and cap stay as they are; older permits are void.
+ */
+export function revocationRouter(ctx: AppContext): Router {
+  const r = Router()
+  const chain = () => {
+    if (!ctx.chain?.operator)
+      throw new BaseError('this node has no chain operator configured', {
+        code: 'NO_CHAIN',
+        status: 503,
+      })
+    return { ...ctx.chain, operator: ctx.chain.operator }
+  }
+  r.get('/billing/revocation', requireOwner, async (_req, res) => {
+    const c = chain()
+    const typed = await prepareRevocation(
+      { db: ctx.db, client: c.reader, deployment: c.deployment },
+      { orgId: authOf(res).orgId, deadline: BigInt(Math.floor(Date.now() / 1000) + 15 * 60) },
+    )
+    res.json(json({ typed_data: typed }))
+  })
+  r.post('/billing/revocation', requireOwner, async (req, res) => {
+    const body = revocationBody.parse(req.body)
+    const c = chain()
+    const done = await revokePermits(
+      { db: ctx.db, operator: c.operator, deployment: c.deployment },
+      { orgId: authOf(res).orgId, permit: body.permit },
+    )
+    res.json({
+      tx_hash: done.txHash,
+      explorer_url: txUrl(c.chainId, done.txHash),
+      nonce: done.nonce.toString(),
+      allowance: done.allowance.toString(),
+    })
+  })
+  return r
+}

@@ -1,0 +1,236 @@
+import { Router } from 'express'
+import { z } from 'zod'
+import { txUrl } from '../chain/explorer.js'
+import { ValidationError } from '../errors.js'
+import {
+  formatUsd,
+  getBillingSummary,
+  listStatementCharges,
+  readChargeLines,
+  readUsageRollup,
+  tierOf,
+  type UsageTotals,
+} from '../ledger/index.js'
+import type { Action } from './actions.js'
+import { authOf } from './auth.js'
+import type { AppContext } from './context.js'
+import { listApiKeys } from './keys.js'
+
+const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a UTC day, YYYY-MM-DD')
+export const usageQuery = z.object({
+  period: z.enum(['7d', '30d', 'window', 'custom']).optional(),
+  from: day.optional(),
+  to: day.optional(),
+})
+export const statementParams = { month: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])(\.csv)?$/) }
+
+const DAY_MS = 86_400_000
+const MAX_DAYS = 366
+const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10)
+const dayMs = (d: string) => {
+  const ms = Date.parse(`${d}T00:00:00Z`)
+  if (Number.isNaN(ms) || isoDay(ms) !== d) throw new ValidationError(`${d} is not a day`)
+  return ms
+}
+const money = (v: bigint | null) =>
+  v === null ? null : { micros: v.toString(), usd: formatUsd(v) }
+const zero: UsageTotals = { calls: 0n, quantity: 0n, voucher: 0n, billable: 0n }
+const totalsView = (t: UsageTotals) => ({
+  calls: Number(t.calls),
+  quantity: Number(t.quantity),
+  voucher: money(t.voucher),
+  billable: money(t.billable),
+  total: money(t.voucher + t.billable),
+})
+const add = (a: UsageTotals, b: UsageTotals): UsageTotals => ({
+  calls: a.calls + b.calls,
+  quantity: a.quantity + b.quantity,
+  voucher: a.voucher + b.voucher,
+  billable: a.billable + b.billable,
+})
+const byBillable = <T extends { t: UsageTotals }>(a: T, b: T) =>
+  a.t.billable + a.t.voucher > b.t.billable + b.t.voucher ? -1 : 1
+
+/** A CSV field: quoted when it holds a comma, quote or line break; never read as a formula. */
+const csv = (v: string | number | null) => {
+  let s = v === null ? '' : String(v)
+  if (/^[=+\-@\t\r]/.test(s) && !/^-?\d/.test(s)) s = `'${s}`
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s
+}
+
+/**
+ * Usage views for owners, members, the CLI and agents alike: `GET /v1/billing/usage` (spend per
+ * day against the monthly limit, the cap drawn down, usage by action, tier and API key, from the
+ * usage rollup) and monthly statements (`GET /v1/billing/statements/<yyyy-mm>[.csv]`: every
+ * charge booked that month with its usage lines and its transaction).
+ */
+export function usageRouter(ctx: AppContext): Router {
+  const r = Router()
+
+  r.get('/billing/usage', async (req, res) => {
+    const out = await usageView(ctx, authOf(res), { params: {}, body: undefined, query: req.query })
+    res.json(out.body)
+  })
+  r.get('/billing/statements/:month', async (req, res) => {
+    const file = statementParams.month.parse(req.params.month)
+    const month = file.slice(0, 7)
+    const asCsv = file.endsWith('.csv')
+    const [y, m] = month.split('-').map(Number) as [number, number]
+    const from = new Date(Date.UTC(y, m - 1, 1)).toISOString()
+    const to = new Date(Date.UTC(y, m, 1)).toISOString()
+    const orgId = authOf(res).orgId
+    const charges = await listStatementCharges(ctx.db, { orgId, from, to })
+    const lines = await readChargeLines(
+      ctx.db,
+      charges.map((c) => c.id),
+    )
+    const chainId = ctx.chain?.chainId
+    const explorer = (hash: string | null) =>
+      hash && chainId !== undefined ? txUrl(chainId, hash) : null
+    if (asCsv) {
+      const rows = [
+        'month,charge_seq,subscription_id,booked_at,status,charge_usd,charge_micros,tx_hash,explorer_url,line_action,line_calls,line_quantity,line_usd,line_micros',
+      ]
+      for (const c of charges)
+        for (const l of lines.get(c.id) ?? [{ action: '', calls: 0n, quantity: 0n, billable: 0n }])
+          rows.push(
+            [
+              month,
+              c.seq,
+              c.subscriptionId,
+              c.bookedAt,
+              c.status,
+              formatUsd(c.amount),
+              c.amount.toString(),
+              c.txHash,
+              explorer(c.txHash),
+              l.action,
+              l.calls.toString(),
+              l.quantity.toString(),
+              formatUsd(l.billable),
+              l.billable.toString(),
+            ]
+              .map(csv)
+              .join(','),
+          )
+      res
+        .type('text/csv; charset=utf-8')
+        .setHeader('content-disposition', `attachment; filename="statement-${month}.csv"`)
+      return void res.send(`${rows.join('\r\n')}\r\n`)
+    }
+    const total = charges.reduce((sum, c) => sum + c.amount, 0n)
+    const collected = charges
+      .filter((c) => c.status === 'collected')
+      .reduce((sum, c) => sum + c.amount, 0n)
+    res.json({
+      month,
+      total: money(total),
+      collected: money(collected),
+      csv_url: `/v1/billing/statements/${month}.csv`,
+      charges: charges.map((c) => ({
+        seq: c.seq,
+        subscription_id: c.subscriptionId,
+        window_index: c.windowIndex,
+        booked_at: c.bookedAt,
+        updated_at: c.updatedAt,
+        status: c.status,
+        failure_reason: c.failureReason,
+        amount: money(c.amount),
+        tx_hash: c.txHash,
+        explorer_url: explorer(c.txHash),
+        lines: (lines.get(c.id) ?? []).map((l) => ({
+          action: l.action,
+          calls: Number(l.calls),
+          quantity: Number(l.quantity),
+          amount: money(l.billable),
+        })),
+      })),
+    })
+  })
+
+  return r
+}
+
+/**
+ * `GET /v1/billing/usage` as an action (also the MCP `usage` tool): spend per day against the
+ * monthly limit, the cap drawn down, usage by action, tier and API key, from the usage rollup.
+ */
+export const usageView: Action = async (ctx, auth, input) => {
+  const q = usageQuery.parse(input.query)
+  const orgId = auth.orgId
+  const period = q.period ?? (q.from || q.to ? 'custom' : '30d')
+  if (period !== 'custom' && (q.from || q.to))
+    throw new ValidationError('from and to go with period=custom')
+  const s = await getBillingSummary(ctx.db, orgId)
+  const today = dayMs(isoDay(Date.now()))
+  let from: number
+  let to = today
+  if (period === 'custom') {
+    if (!q.from || !q.to) throw new ValidationError('period=custom takes from and to (YYYY-MM-DD)')
+    from = dayMs(q.from)
+    to = dayMs(q.to)
+    if (from > to) throw new ValidationError('from is after to')
+    if ((to - from) / DAY_MS + 1 > MAX_DAYS)
+      throw new ValidationError(`a custom period is at most ${MAX_DAYS} days`)
+  } else if (period === 'window' && s.windowStart && s.windowEnd) {
+    from = dayMs(isoDay(s.windowStart.getTime()))
+    to = Math.min(today, dayMs(isoDay(s.windowEnd.getTime() - 1)))
+  } else from = today - ((period === '7d' ? 7 : 30) - 1) * DAY_MS
+
+  const rollup = await readUsageRollup(ctx.db, { orgId, from: isoDay(from), to: isoDay(to) })
+  const days = []
+  let total = zero
+  for (let ms = from; ms <= to; ms += DAY_MS) {
+    const t = rollup.byDay.get(isoDay(ms)) ?? zero
+    total = add(total, t)
+    days.push({ day: isoDay(ms), ...totalsView(t) })
+  }
+  const tiers = new Map<string, UsageTotals>()
+  const actions = [...rollup.byAction].map(([action, t]) => {
+    const tier = tierOf(ctx.config.rateCard, action) ?? 'unpriced'
+    tiers.set(tier, add(tiers.get(tier) ?? zero, t))
+    return { action, tier, t }
+  })
+  const keys = new Map((await listApiKeys(ctx.db, orgId)).map((k) => [k.id, k]))
+  return {
+    status: 200,
+    body: {
+      period: { kind: period, from: isoDay(from), to: isoDay(to), time_zone: 'UTC' },
+      window: {
+        start: s.windowStart?.toISOString() ?? null,
+        end: s.windowEnd?.toISOString() ?? null,
+        monthly_limit: money(s.monthlyLimit),
+        spent: money(s.spentThisWindow),
+      },
+      cap: {
+        lifetime_cap: money(s.cap),
+        drawn: money(s.drawn),
+        booked: money(s.booked),
+        accrued: money(s.accrued),
+        remaining: money(s.remaining),
+      },
+      signup_credit: money(s.signupCredit),
+      totals: totalsView(total),
+      days,
+      by_action: actions
+        .sort(byBillable)
+        .map(({ action, tier, t }) => ({ action, tier, ...totalsView(t) })),
+      by_tier: [...tiers]
+        .map(([tier, t]) => ({ tier, t }))
+        .sort(byBillable)
+        .map(({ tier, t }) => ({ tier, ...totalsView(t) })),
+      by_key: [...rollup.byKey]
+        .map(([id, t]) => ({ id, t }))
+        .sort(byBillable)
+        .map(({ id, t }) => {
+          const k = keys.get(id)
+          return {
+            key_id: id === '' ? null : id,
+            prefix: k?.prefix ?? null,
+            label: id === '' ? 'no API key (owner or unattributed)' : (k?.label ?? null),
+            ...totalsView(t),
+          }
+        }),
+    },
+  }
+}

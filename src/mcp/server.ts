@@ -1,0 +1,236 @@
+import { Server } from '@modelcontextprotocol/sdk/server/index.js'
+import {
+  CallToolRequestSchema,
+  type CallToolResult,
+  ErrorCode,
+  ListResourcesRequestSchema,
+  ListToolsRequestSchema,
+  McpError,
+  ReadResourceRequestSchema,
+  type RequestId,
+  SubscribeRequestSchema,
+  UnsubscribeRequestSchema,
+} from '@modelcontextprotocol/sdk/types.js'
+import { z } from 'zod'
+import type { Action } from '../api/actions.js'
+import { agentActions } from '../api/agentActions.js'
+import type { Auth } from '../api/auth.js'
+import type { AppContext } from '../api/context.js'
+import { errorReply } from '../api/errorHandler.js'
+import { idempotentCall } from '../api/idempotency.js'
+import { queueActions } from '../api/queueActions.js'
+import { formatUsd, getBillingSummary } from '../ledger/index.js'
+import { billingStatus, billingTools } from './billingTools.js'
+import { type ActionTool, actionTools } from './tools.js'
+
+const actions: Record<string, Action> = { ...agentActions, ...queueActions }
+const toolsByName = new Map<string, ActionTool>(actionTools.map((t) => [t.name, t]))
+const billingByName = new Map(billingTools.map((t) => [t.name, t]))
+const jsonSchema = (s: z.ZodObject) =>
+  z.toJSONSchema(s, { io: 'input', unrepresentable: 'any' }) as {
+    type: 'object'
+    [k: string]: unknown
+  }
+const schemas = new Map(
+  [...actionTools, ...billingTools].map((t) => [t.name, jsonSchema(t.input)] as const),
+)
+
+export const resourceUris = { billing: 'tollgate://billing', rateCard: 'tollgate://rate-card' }
+
+/** What a session's server needs from its transport: who calls, and resource subscriptions. */
+export type SessionHooks = {
+  /** The caller of the HTTP request that carried this MCP request. */
+  authOf: (authInfo: unknown) => Auth
+  subscribe: (uri: string) => void
+  unsubscribe: (uri: string) => void
+  /** After a metered call: the org's billing state may have changed. */
+  metered: (orgId: string) => void
+}
+
+/** JSON as the HTTP route sends it (dates as RFC 3339 text). */
+const asJson = (body: object): Record<string, unknown> => JSON.parse(JSON.stringify(body))
+
+const ok = (body: object, replayed = false): CallToolResult => {
+  const structured = asJson(body)
+  return {
+    content: [{ type: 'text', text: JSON.stringify(structured) }],
+    structuredContent: structured,
+    ...(replayed ? { _meta: { 'tollgate/replayed': true } } : {}),
+  }
+}
+
+/** The MCP request id as an idempotency key, scoped to the session (ids repeat across them). */
+const requestKey = (sessionId: string | undefined, id: RequestId) => {
+  const raw = `mcp:${sessionId ?? 'none'}:${String(id)}`
+  return /^[A-Za-z0-9_.:-]{1,255}$/.test(raw)
+    ? raw
+    : `mcp:${sessionId ?? 'none'}:${Buffer.from(String(id)).toString('base64url').slice(0, 180)}`
+}
+
+/**
+ * An error as a tool error the agent can act on: the API's envelope (same code and message as
+ * over HTTP) as structured content; a billing refusal carries the spec's text with the re-up
+ * link, its reason, and for the monthly limit its scope and when it resets.
+ */
+async function toolError(
+  ctx: AppContext,
+  auth: Auth,
+  tool: string,
+  thrown: unknown,
+): Promise<CallToolResult> {
+  const { status, body } = errorReply(thrown, ctx.log, { method: 'MCP', path: tool })
+  const { code, message, ...details } = body.error
+  let text = message
+  let structured: Record<string, unknown> = { code, message, http_status: status, ...details }
+  if (code === 'BILLING_INACTIVE') {
+    text = `${message}\nRe-up link: ${String(details.reup_url)}`
+  } else if (code === 'SPEND_CAP_REACHED') {
+    // Whose cap (an API key's budget, the org's, or the signed on-chain window) and when it
+    // resets; the on-chain window's reset is its period's end.
+    let reset = (details.resets_at as string | null | undefined) ?? null
+    if (reset === null && details.scope === 'onchain_window')
+      reset =
+        (
+          await getBillingSummary(ctx.db, auth.orgId).catch(() => undefined)
+        )?.windowEnd?.toISOString() ?? null
+    structured = {
+      ...structured,
+      reason: 'spend_cap',
+      scope: details.scope ?? 'onchain_window',
+      resets_at: reset,
+      reup_url: details.manage_url,
+    }
+    text = `${message}\nResets at ${reset ?? 'the next period'}. Re-up link: ${String(details.manage_url)}`
+  }
+  return { isError: true, content: [{ type: 'text', text }], structuredContent: structured }
+}
+
+/** One MCP server (one per session): the spec's actions and the billing tools, and resources. */
+export function createMcpServer(ctx: AppContext, hooks: SessionHooks): Server {
+  const server = new Server(
+    { name: ctx.config.product.name, version: '1.0.0' },
+    {
+      capabilities: { tools: {}, resources: { subscribe: true } },
+      instructions:
+        'Reads are free; metered writes state their price. billing_status tells you where your org stands; a refused write returns the re-up link.',
+    },
+  )
+
+  server.setRequestHandler(ListToolsRequestSchema, () => ({
+    // Descriptions are rendered per listing, from the rate card this process meters with.
+    tools: [
+      ...actionTools.map((t) => ({
+        name: t.name,
+        description: t.description(ctx.config.rateCard),
+        inputSchema: schemas.get(t.name)!,
+        annotations: { readOnlyHint: !t.write, idempotentHint: true },
+      })),
+      ...billingTools.map((t) => ({
+        name: t.name,
+        description: t.description,
+        inputSchema: schemas.get(t.name)!,
+        annotations: { readOnlyHint: true },
+      })),
+    ],
+  }))
+
+  server.setRequestHandler(CallToolRequestSchema, async (req, extra) => {
+    const auth = hooks.authOf(extra.authInfo)
+    const name = req.params.name
+    const args = req.params.arguments ?? {}
+    const billing = billingByName.get(name)
+    const tool = toolsByName.get(name)
+    if (!billing && !tool) throw new McpError(ErrorCode.InvalidParams, `no tool ${name}`)
+    try {
+      if (billing) return ok(await billing.run(ctx, auth, billing.input.parse(args)))
+      const parsed = tool!.input.parse(args) as Record<string, unknown>
+      const routed = tool!.route(parsed)
+      const action = actions[routed.key]!
+      const input = { params: routed.params, body: routed.body, query: routed.query }
+      const [method, pattern] = routed.key.split(' ') as [string, string]
+      if (method === 'GET') return ok((await action(ctx, auth, input)).body)
+      // A write: once per idempotency key, as over HTTP (the same key, path and body over
+      // either transport is one request).
+      const path = pattern.replace(/\{(\w+)\}/g, (_, p: string) =>
+        encodeURIComponent(routed.params[p] ?? ''),
+      )
+      const out = await idempotentCall(
+        ctx.db,
+        {
+          orgId: auth.orgId,
+          key:
+            (parsed.idempotency_key as string | undefined) ??
+            requestKey(extra.sessionId, extra.requestId),
+          method,
+          path,
+          body: routed.body ?? null,
+        },
+        async () => {
+          const r = await action(ctx, auth, input)
+          return { status: r.status, body: asJson(r.body) }
+        },
+      )
+      hooks.metered(auth.orgId)
+      return ok(out.body, out.replayed)
+    } catch (e) {
+      return await toolError(ctx, auth, name, e)
+    }
+  })
+
+  server.setRequestHandler(ListResourcesRequestSchema, () => ({
+    resources: [
+      {
+        uri: resourceUris.billing,
+        name: 'billing',
+        title: 'Your org’s billing',
+        description: 'The billing_status view; subscribe to hear when the org’s state changes.',
+        mimeType: 'application/json',
+      },
+      {
+        uri: resourceUris.rateCard,
+        name: 'rate-card',
+        title: 'Rate card',
+        description: 'The price of every metered action, in micro-credits and dollars.',
+        mimeType: 'application/json',
+      },
+    ],
+  }))
+
+  server.setRequestHandler(ReadResourceRequestSchema, async (req, extra) => {
+    const auth = hooks.authOf(extra.authInfo)
+    const uri = req.params.uri
+    let body: object
+    if (uri === resourceUris.billing) body = await billingStatus(ctx, auth)
+    else if (uri === resourceUris.rateCard) body = rateCardView(ctx)
+    else throw new McpError(ErrorCode.InvalidParams, `no resource ${uri.slice(0, 200)}`)
+    return { contents: [{ uri, mimeType: 'application/json', text: JSON.stringify(body) }] }
+  })
+
+  server.setRequestHandler(SubscribeRequestSchema, (req) => {
+    if (req.params.uri !== resourceUris.billing && req.params.uri !== resourceUris.rateCard)
+      throw new McpError(ErrorCode.InvalidParams, `no resource ${req.params.uri.slice(0, 200)}`)
+    hooks.subscribe(req.params.uri)
+    return {}
+  })
+  server.setRequestHandler(UnsubscribeRequestSchema, (req) => {
+    hooks.unsubscribe(req.params.uri)
+    return {}
+  })
+  return server
+}
+
+/** The rate card as `tollgate://rate-card` shows it. */
+function rateCardView(ctx: AppContext) {
+  const card = ctx.config.rateCard
+  return {
+    version: card.version,
+    unit: 'micro-credit (1,000,000 = $1.00)',
+    free: 'every read, an empty next_issue poll, an empty next_batch claim, and the billing tools',
+    actions: Object.fromEntries(
+      Object.entries(card.prices).map(([action, micros]) => [
+        action,
+        { micros: micros.toString(), usd: formatUsd(micros) },
+      ]),
+    ),
+  }
+}

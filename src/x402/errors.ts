@@ -1,0 +1,42 @@
+import { BaseError } from '../errors.js'
+
+/** Why a payment was refused: stable, for clients to branch on. */
+export type PaymentRefusal =
+  | 'malformed'
+  | 'scheme'
+  | 'network'
+  | 'asset'
+  | 'payee'
+  | 'amount'
+  | 'expired'
+  | 'not_yet_valid'
+  | 'nonce_used'
+  | 'signature'
+  | 'insufficient_funds'
+  | 'payment_id_reused'
+  | 'settle_failed'
+
+/** 402: the x402 payment cannot be taken; nothing was credited, the payer may pay again. */
+export class PaymentRefusedError extends BaseError {
+  override name = 'PaymentRefusedError'
+  readonly reason: PaymentRefusal
+  constructor(reason: PaymentRefusal, message: string, details: Record<string, unknown> = {}) {
+    super(`PAYMENT_REFUSED: ${message}`, {
+      code: 'PAYMENT_REFUSED',
+      status: 402,
+      details: { reason, ...details },
+    })
+    this.reason = reason
+  }
+}
+
+/**
+ * 503: the payment is recorded but not settled yet (its transaction in flight, or the operator
+ * could not send it). Retrying with the same payment header resumes it; it is never paid twice.
+ */
+export class PaymentPendingError extends BaseError {
+  override name = 'PaymentPendingError'
+  constructor(message: string, details: Record<string, unknown> = {}, cause?: unknown) {
+    super(message, { code: 'PAYMENT_PENDING', status: 503, details, cause })
+  }
+}

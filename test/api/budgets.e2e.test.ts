@@ -1,0 +1,103 @@
+import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
+import { createSiweMessage } from 'viem/siwe'
+import { responses } from '../../src/api/responses.js'
+import { describe, expect, test } from '../fixtures.js'
+import { startApi } from './server.js'
+
+describe('budgets over HTTP', () => {
+  test('an owner sets a key budget; the key and its session keys are held to it; 402 says why and until when', async ({
+    db,
+  }) => {
+    const api = await startApi(db)
+    try {
+      const wallet = privateKeyToAccount(generatePrivateKey())
+      const signup = await api.call('POST', '/v1/orgs', {
+        body: { name: 'Budgets', owner_address: wallet.address },
+      })
+      const key = signup.json.api_key as string
+      const keyId = (await api.call('GET', '/v1/whoami', { key })).json.key_id as string
+      const nonce = (await api.call('GET', '/v1/auth/nonce')).json.nonce
+      const message = createSiweMessage({
+        address: wallet.address,
+        chainId: 31337,
+        domain: 'tollgate.test',
+        nonce,
+        uri: 'https://tollgate.test',
+        version: '1',
+      })
+      const owner = (
+        await api.call('POST', '/v1/auth/siwe', {
+          body: { message, signature: await wallet.signMessage({ message }) },
+        })
+      ).json.token as string
+      const body = { key_id: keyId, period: 'day', limit_micros: '12000' }
+      // An agent's key may read budgets, never set them.
+      const denied = await api.call('POST', '/v1/budgets', {
+        key,
+        body,
+        headers: { 'idempotency-key': 'b-0' },
+      })
+      expect(denied.status).toBe(403)
+      const bad = await api.call('POST', '/v1/budgets', {
+        key: owner,
+        body: { ...body, period: 'year' },
+        headers: { 'idempotency-key': 'b-bad' },
+      })
+      expect(bad.status).toBe(400)
+      const set = await api.call('POST', '/v1/budgets', {
+        key: owner,
+        body,
+        headers: { 'idempotency-key': 'b-1' },
+      })
+      expect(set.status, set.text).toBe(200)
+      responses['POST /v1/budgets'].parse(set.json)
+      expect(set.json.budget).toMatchObject({
+        scope: 'key',
+        key_id: keyId,
+        limit: { micros: '12000' },
+        spent: { micros: '0' },
+      })
+      // 5,000 a comment: two fit, the third is refused; a session key counts against its parent.
+      const comment = (k: string, n: string) =>
+        api.call('POST', '/v1/usage', {
+          key: k,
+          body: { action: 'save_comment' },
+          headers: { 'idempotency-key': n },
+        })
+      expect((await comment(key, 'u-1')).status).toBe(201)
+      const session = (await api.call('POST', '/v1/session_keys', { key, body: {} })).json
+        .session_key as string
+      expect((await comment(session, 'u-2')).status).toBe(201)
+      const refused = await comment(session, 'u-3')
+      expect(refused.status).toBe(402)
+      expect(refused.json.error).toMatchObject({
+        code: 'SPEND_CAP_REACHED',
+        scope: 'key',
+        period: 'day',
+        limit_micros: '12000',
+        spent_micros: '11000',
+      })
+      expect(refused.json.error.resets_at).toMatch(/T00:00:00\.000Z$/)
+      const list = await api.call('GET', '/v1/budgets', { key })
+      responses['GET /v1/budgets'].parse(list.json)
+      expect(list.json.budgets[0]).toMatchObject({ spent: { micros: '11000' } })
+      // A temporary override lets the key go on until it ends.
+      const until = new Date(Date.now() + 3_600_000).toISOString()
+      const raised = await api.call('POST', '/v1/budgets', {
+        key: owner,
+        body: { ...body, override: { limit_micros: '20000', until } },
+        headers: { 'idempotency-key': 'b-2' },
+      })
+      expect(raised.json.budget.effective_limit.micros).toBe('20000')
+      expect((await comment(key, 'u-4')).status).toBe(201)
+      const gone = await api.call('DELETE', `/v1/budgets/${keyId}/day`, {
+        key: owner,
+        headers: { 'idempotency-key': 'b-3' },
+      })
+      expect(gone.json).toEqual({ removed: true })
+      expect((await api.call('GET', '/v1/budgets', { key })).json.budgets).toEqual([])
+    } finally {
+      await api.stop()
+    }
+  })
+})
