@@ -27,14 +27,6 @@ const knownUpward = [
   ],
 ]
 
-// Known cycles, inside one folder each: submitAuthorization ↔ heldAuthorizations /
-// recordAuthorization / sendAuthorization (the shared types and helpers move to a leaf file),
-// and reconcileWithChain ↔ its matchers (their shared types move to a leaf file).
-const knownCycles = [
-  '^src/subscriptions/(submitAuthorization|heldAuthorizations|recordAuthorization|sendAuthorization)\\.ts$',
-  '^src/settlement/(reconcileWithChain|matchCollectedCharges|matchSubscriptions|matchUncollectedCharges)\\.ts$',
-]
-
 const above = (i) =>
   layers
     .slice(0, i)
@@ -70,7 +62,7 @@ module.exports = {
     {
       name: 'no-circular',
       severity: 'error',
-      from: { path: '^src/', pathNot: knownCycles },
+      from: { path: '^src/' },
       to: { circular: true },
     },
     ...layerRules,

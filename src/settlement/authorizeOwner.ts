@@ -1,9 +1,7 @@
 import type { Address, Hex } from 'viem'
 import { getBillingSummary } from '../ledger/index.js'
-import {
-  type SignedAuthorization,
-  submitAuthorization,
-} from '../subscriptions/submitAuthorization.js'
+import type { SignedAuthorization } from '../subscriptions/authorization.js'
+import { submitAuthorization } from '../subscriptions/submitAuthorization.js'
 import { permitValueForCap } from '../subscriptions/typedData.js'
 import type { SettlementContext } from './context.js'
 

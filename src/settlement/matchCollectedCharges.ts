@@ -3,7 +3,7 @@ import { collectorAbi, usdcAbi } from '../chain/abis.js'
 import { findReceipt } from '../chain/findReceipt.js'
 import type { LedgerMismatch } from '../ledger/index.js'
 import { unpackCollected } from './context.js'
-import type { ReconcileContext } from './reconcileWithChain.js'
+import type { ReconcileContext } from './reconcileContext.js'
 
 type CollectedCharge = {
   id: bigint

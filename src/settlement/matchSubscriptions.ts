@@ -1,7 +1,7 @@
 import { collectorAbi, usdcAbi } from '../chain/abis.js'
 import type { LedgerMismatch } from '../ledger/index.js'
 import { subscriptionKey } from '../subscriptions/typedData.js'
-import type { ReconcileContext } from './reconcileWithChain.js'
+import type { ReconcileContext } from './reconcileContext.js'
 
 type SubscriptionRow = {
   id: string

@@ -3,7 +3,7 @@ import { collectorAbi } from '../chain/abis.js'
 import { findReceipt } from '../chain/findReceipt.js'
 import type { LedgerMismatch } from '../ledger/index.js'
 import { unpackCollected } from './context.js'
-import type { ReconcileContext } from './reconcileWithChain.js'
+import type { ReconcileContext } from './reconcileContext.js'
 
 /**
  * Every failed or written-off charge that was sent: its transaction, if the chain has it, must

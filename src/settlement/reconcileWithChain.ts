@@ -5,15 +5,7 @@ import { type ChainReader, detectChainRollback } from './detectChainRollback.js'
 import { matchCollectedCharges } from './matchCollectedCharges.js'
 import { matchSubscriptions } from './matchSubscriptions.js'
 import { matchUncollectedCharges } from './matchUncollectedCharges.js'
-
-/** What reconcile reads: the database and the chain, with no key — it sends nothing. */
-export type ReconcileContext = { db: Db; client: ChainReader; deployment: Deployment }
-
-/** One family of rows compared with what must equal them; refunds and top-ups add one each. */
-export type ReconcileMatcher = (
-  ctx: ReconcileContext,
-  p: { orgId?: string },
-) => Promise<LedgerMismatch[]>
+import type { ReconcileContext, ReconcileMatcher } from './reconcileContext.js'
 
 /** Every matcher reconcile runs, in the order its report lists them. */
 const reconcileMatchers: ReconcileMatcher[] = [

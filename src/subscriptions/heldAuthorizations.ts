@@ -1,7 +1,7 @@
 import { getAddress, type Hex } from 'viem'
 import type { Db } from '../db/client.js'
+import type { SignedAuthorization } from './authorization.js'
 import type { HeldTerms } from './schema.js'
-import type { SignedAuthorization } from './submitAuthorization.js'
 
 /**
  * How long a permit (and terms) signed by an owner whose wallet has no code stays usable: it is

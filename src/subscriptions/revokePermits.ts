@@ -4,8 +4,9 @@ import { collectorAbi, usdcAbi } from '../chain/abis.js'
 import type { Deployment } from '../chain/deployment.js'
 import type { Db } from '../db/client.js'
 import { getBillingSummary } from '../ledger/index.js'
+import type { ChainWriter } from './authorization.js'
 import { SignatureRejectedError } from './errors.js'
-import { type ChainWriter, submitAuthorization } from './submitAuthorization.js'
+import { submitAuthorization } from './submitAuthorization.js'
 import { permitTypedData, subscriptionKey } from './typedData.js'
 
 type Reader = Client<Transport, Chain | undefined>

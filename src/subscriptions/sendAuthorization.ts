@@ -11,9 +11,9 @@ import { type OperatorTx, operatorWalletFor } from '../chain/operatorWallet.js'
 import { RetryableError } from '../errors.js'
 import { setSubscriptionState } from '../ledger/index.js'
 import type { TransitionCause } from '../ledger/states.js'
+import type { ChainWriter, SignedAuthorization } from './authorization.js'
 import { SignatureRejectedError } from './errors.js'
 import { recordAuthorization } from './recordAuthorization.js'
-import type { ChainWriter, SignedAuthorization } from './submitAuthorization.js'
 import { subscriptionKey } from './typedData.js'
 
 export type SendAuthorizationParameters = {

@@ -1,46 +1,17 @@
 import { type Address, type Hex, isAddressEqual, isErc6492Signature } from 'viem'
 import { verifyOwnerSignature } from '../aa/verifyOwnerSignature.js'
 import { collectorAbi, usdcAbi } from '../chain/abis.js'
-import type { SignerClient } from '../chain/clients.js'
-import type { Deployment } from '../chain/deployment.js'
-import type { Db } from '../db/client.js'
 import {
   carryUnchargedIntoWindow,
   getBillingSummary,
   setSubscriptionState,
 } from '../ledger/index.js'
+import type { ChainWriter, SignedAuthorization } from './authorization.js'
 import { SignatureRejectedError } from './errors.js'
 import { dropHeldAuthorization, holdAuthorization, isCounterfactual } from './heldAuthorizations.js'
 import { recordAuthorization } from './recordAuthorization.js'
 import { sendAuthorization } from './sendAuthorization.js'
 import { permitTypedData, subscriptionKey, termsTypedData } from './typedData.js'
-
-/**
- * What a signing owner sends: the permit (the allowance) and the terms (lifetime cap, monthly
- * limit, window length). A first authorization needs both — the collector opens nothing from a
- * permit alone; a top-up or re-up of a live subscription is the permit alone; a new limit adds terms.
- */
-export type SignedAuthorization = {
-  owner: Address
-  permit: { value: bigint; deadline: bigint; nonce: bigint; signature: Hex }
-  terms?:
-    | {
-        cap: bigint
-        limit: bigint
-        period: number
-        nonce: number
-        deadline: bigint
-        signature: Hex
-      }
-    | undefined
-}
-
-export type ChainWriter = {
-  db: Db
-  /** The operator: sends transactions the collector accepts only from its operator set. */
-  operator: SignerClient
-  deployment: Deployment
-}
 
 const nowSeconds = () => BigInt(Math.floor(Date.now() / 1000))
 

@@ -8,7 +8,7 @@ import { verifyOwnerSignature } from '../../src/aa/verifyOwnerSignature.js'
 import { collectorAbi, signatureValidatorAbi, usdcAbi } from '../../src/chain/abis.js'
 import { createReader, type SignerClient } from '../../src/chain/clients.js'
 import { mintUsdc } from '../../src/chain/deployContracts.js'
-import type { SignedAuthorization } from '../../src/subscriptions/submitAuthorization.js'
+import type { SignedAuthorization } from '../../src/subscriptions/authorization.js'
 import {
   cancelPermitTypedData,
   permitTypedData,

@@ -1,6 +1,6 @@
 import type { Address, Hex, LocalAccount } from 'viem'
 import { collectorAbi } from '../../src/chain/abis.js'
-import type { SignedAuthorization } from '../../src/subscriptions/submitAuthorization.js'
+import type { SignedAuthorization } from '../../src/subscriptions/authorization.js'
 import {
   permitTypedData,
   subscriptionKey,
