@@ -172,6 +172,11 @@ export const responses = {
       code: z.enum(['BILLING_INACTIVE', 'SPEND_CAP_REACHED']),
       reason: z.string().optional(),
       price_micros: digits,
+      scope: z.enum(['key', 'org', 'onchain_window']).optional(),
+      period: z.enum(['day', 'week', 'month']).nullable().optional(),
+      limit_micros: digits.optional(),
+      spent_micros: digits.optional(),
+      resets_at: z.string().nullable().optional(),
     }),
   ]),
   'GET /v1/billing': z.strictObject({

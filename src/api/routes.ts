@@ -107,10 +107,13 @@ export function v1Router(ctx: AppContext, limits: RateLimits = defaultRateLimits
 
   r.post('/usage/check', async (req, res) => {
     const body = usageBody.parse(req.body)
+    const { orgId, keyId } = authOf(res)
     const c = await checkUsage(ctx, {
-      orgId: authOf(res).orgId,
+      orgId,
+      keyId,
       action: body.action,
       quantity: body.quantity,
+      leaseClaimedAt: body.lease_claimed_at ? new Date(body.lease_claimed_at) : undefined,
     })
     res.json(
       c.allowed
@@ -120,6 +123,16 @@ export function v1Router(ctx: AppContext, limits: RateLimits = defaultRateLimits
             code: c.code,
             reason: c.reason,
             price_micros: c.priceMicros.toString(),
+            ...(c.cap && {
+              scope: c.cap.scope,
+              period: c.cap.period,
+              limit_micros: c.cap.limit.toString(),
+              spent_micros: c.cap.spent.toString(),
+              resets_at:
+                c.cap.resetsAt === null
+                  ? null
+                  : new Date(Number(c.cap.resetsAt / 1000n)).toISOString(),
+            }),
           },
     )
   })

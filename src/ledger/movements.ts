@@ -7,7 +7,7 @@ import {
   type MeterRequest,
   uncountBudgets,
 } from './decide.js'
-import { neverRefusedActions, type SubscriptionState } from './states.js'
+import { neverRefusedActions, type SubscriptionState, windDownActions } from './states.js'
 
 /**
  * The balances metering moves, as the locked account row holds them. Pure functions below
@@ -93,6 +93,14 @@ function uncount(a: LedgerState, amount: bigint, windowIndex: number | null) {
     a.spendWindowSpent -= amount
 }
 
+/** What a budget cannot refuse: minting a session key, the wind-down of an earlier lease. */
+function budgetExemption(r: MeterRequest, windowIndex: number | null): Decision | null {
+  if (neverRefusedActions.has(r.action)) return { kind: 'free', reason: 'session_key', windowIndex }
+  if (windDownActions.has(r.action) && r.leaseClaimedAt !== undefined && r.leaseClaimedAt < r.now)
+    return { kind: 'free', reason: 'wind_down', windowIndex }
+  return null
+}
+
 /**
  * Decides one action with the gate and applies it to the locked account: recorded (voucher
  * spent, billable accrued) or, with `hold`, reserved; a refusal that the allowance caused
@@ -102,7 +110,8 @@ export function meterStep(a: LedgerState, r: MeterRequest, p: { hold: boolean })
   let decision = decide(gateView(a), r)
   // The budgets only narrow what the on-chain terms let through, in the same step: a charge
   // that would take a budget of the key (or of the org) past its limit is refused — but
-  // minting a session key is never refused (it goes free, as when the org cannot pay).
+  // minting a session key is never refused, and the wind-down of a lease claimed earlier
+  // always goes through (both free, as when the org cannot pay).
   if (decision.kind === 'charge' && a.budgets && a.budgets.length > 0) {
     const cap = budgetRefusal(
       a.budgets,
@@ -110,10 +119,7 @@ export function meterStep(a: LedgerState, r: MeterRequest, p: { hold: boolean })
       decision.voucher + decision.billable,
       r.now,
     )
-    if (cap)
-      decision = neverRefusedActions.has(r.action)
-        ? { kind: 'free', reason: 'session_key', windowIndex: decision.windowIndex }
-        : cap
+    if (cap) decision = budgetExemption(r, decision.windowIndex) ?? cap
   }
   if (decision.kind === 'refuse') {
     const move =
