@@ -11,22 +11,6 @@ const layers = [
   ['core', '^src/[^/]+\\.ts$'],
 ]
 
-// Known back-edges, each allowed exactly (from → to) until what it names moves. Nothing else
-// may point up; remove an entry once its edge is gone.
-const knownUpward = [
-  // queue/schemas uses the API's text helper: it moves to core.
-  ['^src/queue/schemas\\.ts$', '^src/api/text\\.ts$'],
-  // Config parses the rate card with the ledger's schema: rateCard's schema moves to config/
-  // (or core), and the ledger imports it from there.
-  ['^src/config/index\\.ts$', '^src/ledger/rateCard\\.ts$'],
-  // drizzle's schema index pulls every folder's tables for db/client: the Db type must not need
-  // them (a plain postgres.js handle, or each folder typing its own drizzle instance).
-  [
-    '^src/db/schema\\.ts$',
-    '^src/(api|web|queue|settlement|subscriptions|ledger|notifications|x402)/schema\\.ts$',
-  ],
-]
-
 const above = (i) =>
   layers
     .slice(0, i)
@@ -34,28 +18,13 @@ const above = (i) =>
     .join('|')
 const tests = '\\.test\\.ts$'
 
-const layerRules = layers.slice(1).flatMap(([name, path], j) => {
-  const i = j + 1
-  const exceptions = knownUpward.filter(([from]) =>
-    new RegExp(path).test(from.replace(/\\/g, '').replace(/^\^/, '')),
-  )
-  return [
-    {
-      name: `${name}-points-down`,
-      comment: `${name} imports nothing from the layers above it`,
-      severity: 'error',
-      from: { path, pathNot: [tests, ...exceptions.map(([from]) => from)] },
-      to: { path: above(i) },
-    },
-    ...exceptions.map(([from, to]) => ({
-      name: `${name}-points-down-known`,
-      comment: `a known back-edge from ${from} (see knownUpward): nothing else may point up`,
-      severity: 'error',
-      from: { path: from },
-      to: { path: above(i), pathNot: to },
-    })),
-  ]
-})
+const layerRules = layers.slice(1).map(([name, path], j) => ({
+  name: `${name}-points-down`,
+  comment: `${name} imports nothing from the layers above it`,
+  severity: 'error',
+  from: { path, pathNot: tests },
+  to: { path: above(j + 1) },
+}))
 
 module.exports = {
   forbidden: [

@@ -2,6 +2,7 @@ import { defineConfig } from 'drizzle-kit'
 
 export default defineConfig({
   dialect: 'postgresql',
-  schema: './src/db/schema.ts',
+  // Every folder declares its own tables in its `schema.ts`; the core ones are in db/coreSchema.ts.
+  schema: ['./src/db/coreSchema.ts', './src/*/schema.ts'],
   out: './src/db/migrations',
 })

@@ -5,7 +5,7 @@ import { databaseUnavailable } from '../db/client.js'
 import type { ErrorCode } from '../errorCodes.js'
 import { BaseError, RetryableError } from '../errors.js'
 import type { Logger } from '../log.js'
-import { INVALID_TEXT } from './text.js'
+import { INVALID_TEXT } from '../text.js'
 
 /** The one JSON error envelope: `{ "error": { "code", "message", ...details } }`. */
 export type ErrorBody = { error: { code: ErrorCode; message: string } & Record<string, unknown> }

@@ -10,9 +10,9 @@ import {
   rotateSecret,
   updateEndpoint,
 } from '../notifications/webhooks.js'
+import { text } from '../text.js'
 import { authOf, requireOwner } from './auth.js'
 import type { AppContext } from './context.js'
-import { text } from './text.js'
 
 const cursor = z
   .string()

@@ -4,6 +4,7 @@ import { parseSiweMessage, validateSiweMessage } from 'viem/siwe'
 import { z } from 'zod'
 import { NotFoundError, ValidationError } from '../errors.js'
 import { getBillingSummary } from '../ledger/index.js'
+import { text } from '../text.js'
 import { addAdmin, listAdmins } from './admins.js'
 import { authOf, ForbiddenError, requireOwner } from './auth.js'
 import type { AppContext } from './context.js'
@@ -16,7 +17,6 @@ import {
   walletOrgs,
   walletOrgsNamed,
 } from './sessions.js'
-import { text } from './text.js'
 
 export const siweBody = z.strictObject({
   message: text().min(1).max(4_000),

@@ -1,5 +1,5 @@
 import { BaseError } from '../errors.js'
-import { InvalidTextError, isStorableText } from './text.js'
+import { InvalidTextError, isStorableText } from '../text.js'
 
 /** 400: the URL's path or query is not valid percent-encoded UTF-8. */
 class MalformedUrlError extends BaseError {

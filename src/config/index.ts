@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url'
 import { getAddress, isAddress, isHex } from 'viem'
 import { z } from 'zod'
 import { ConfigError } from '../errors.js'
-import { parseRateCard, type RateCard } from '../ledger/rateCard.js'
+import { parseRateCard, type RateCard } from './rateCard.js'
 import { Secret } from './secret.js'
 
 /** The repository root, so defaults work from any working directory. */

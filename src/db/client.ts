@@ -2,10 +2,12 @@ import net from 'node:net'
 import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js'
 import postgres from 'postgres'
 import { RetryableError } from '../errors.js'
-import * as schema from './schema.js'
 
-/** The database handle every domain function takes first. `db.$client` is postgres.js. */
-export type Db = PostgresJsDatabase<typeof schema> & { $client: postgres.Sql }
+/**
+ * The database handle every domain function takes first. `db.$client` is postgres.js. It knows
+ * no tables: each folder imports its own from its `schema.ts`, so the handle pulls none upward.
+ */
+export type Db = PostgresJsDatabase & { $client: postgres.Sql }
 
 export type CreateDbParameters = {
   url: string
@@ -27,7 +29,7 @@ export function createDb({ url, max = 10, applicationName = 'tollgate' }: Create
     types: { bigint: postgres.BigInt },
     socket: coalescingSocket,
   } as postgres.Options<Record<string, postgres.PostgresType>>)
-  return drizzle({ client: sql, schema }) as Db
+  return drizzle({ client: sql }) as Db
 }
 
 /**

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { text } from '../api/text.js'
+import { text } from '../text.js'
 
 // Request bodies of the work queue, shared by the routes (validation) and /openapi.json.
 

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { BaseError } from '../errors.js'
+import { BaseError } from './errors.js'
 
 /**
  * What PostgreSQL cannot keep in a text column: NUL, which it refuses outright, and a UTF-16
