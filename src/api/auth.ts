@@ -38,7 +38,7 @@ export function newSessionToken() {
 }
 
 /** Resolves a bearer credential (API key or session key) to its org and role. */
-async function authenticate(db: Db, token: string | undefined): Promise<Auth> {
+export async function authenticate(db: Db, token: string | undefined): Promise<Auth> {
   if (token && apiKeyPattern.test(token)) {
     const [row] = await db.$client<{ id: string; org_id: string; role: Role }[]>`
       select id, org_id, role from api_keys where key_hash = ${hashKey(token)} and revoked_at is null`

@@ -8,6 +8,7 @@ import { serveMetrics } from '../worker/metrics.js'
 import { bootDatabase, startWorkerFor } from './boot.js'
 import { billingCommand } from './commands/billing.js'
 import { budgetCommand } from './commands/budget.js'
+import { mcpCommand } from './commands/mcp.js'
 import { orgCommands } from './commands/orgs.js'
 import { ratesCommand } from './commands/rates.js'
 import { reconcileCommand } from './commands/reconcile.js'
@@ -108,6 +109,7 @@ orgCommands(program)
 settleCommand(program)
 reconcileCommand(program)
 simulateCommand(program)
+mcpCommand(program)
 
 program
   .parseAsync()

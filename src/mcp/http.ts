@@ -7,7 +7,7 @@ import { type Auth, authOf, requireAuth } from '../api/auth.js'
 import type { AppContext } from '../api/context.js'
 import { UnauthorizedError } from '../api/keys.js'
 import { createMcpServer, resourceUris } from './server.js'
-import { createBillingWatch } from './watch.js'
+import { createBillingWatch, subscriptionHooks } from './watch.js'
 
 /** A session idle this long is closed (its client initializes a new one). */
 const idleMs = 30 * 60_000
@@ -21,7 +21,7 @@ type Session = {
   credential: string
   orgId: string
   lastSeen: number
-  unwatch: (() => void) | undefined
+  stop: () => void
 }
 
 /** A JSON-RPC error answered over HTTP (the transport's own shape for session errors). */
@@ -44,7 +44,7 @@ export function mcpRouter(ctx: AppContext): Router & { close: () => Promise<void
     const s = sessions.get(id)
     if (!s) return
     sessions.delete(id)
-    s.unwatch?.()
+    s.stop()
     await s.server.close().catch(() => undefined)
   }
   const sweep = setInterval(() => {
@@ -63,20 +63,12 @@ export function mcpRouter(ctx: AppContext): Router & { close: () => Promise<void
     for (const s of sessions.values()) if (s.credential === a.credential) mine++
     if (mine >= perCredential || sessions.size >= total) return undefined
     const session = { credential: a.credential, orgId: a.orgId, lastSeen: Date.now() } as Session
+    const hooks = subscriptionHooks(watch, a.orgId, () => {
+      void server.sendResourceUpdated({ uri: resourceUris.billing }).catch(() => undefined)
+    })
     const server = createMcpServer(ctx, {
+      ...hooks,
       authOf: (info) => (info as { extra: { auth: Auth } }).extra.auth,
-      subscribe: (uri) => {
-        if (uri !== resourceUris.billing || session.unwatch) return
-        session.unwatch = watch.watch(a.orgId, () => {
-          void server.sendResourceUpdated({ uri: resourceUris.billing }).catch(() => undefined)
-        })
-      },
-      unsubscribe: (uri) => {
-        if (uri !== resourceUris.billing) return
-        session.unwatch?.()
-        session.unwatch = undefined
-      },
-      metered: (orgId) => watch.poke(orgId),
     })
     const transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: randomUUID,
@@ -89,7 +81,7 @@ export function mcpRouter(ctx: AppContext): Router & { close: () => Promise<void
     transport.onclose = () => {
       if (transport.sessionId) void close(transport.sessionId)
     }
-    Object.assign(session, { transport, server })
+    Object.assign(session, { transport, server, stop: hooks.stop })
     await server.connect(transport)
     return transport
   }

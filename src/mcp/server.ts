@@ -39,8 +39,11 @@ export const resourceUris = { billing: 'tollgate://billing', rateCard: 'tollgate
 
 /** What a session's server needs from its transport: who calls, and resource subscriptions. */
 export type SessionHooks = {
-  /** The caller of the HTTP request that carried this MCP request. */
-  authOf: (authInfo: unknown) => Auth
+  /**
+   * The caller of this MCP request: over HTTP, the request that carried it; over stdio, the
+   * key the process was started with, checked again (a revoked key is refused mid-session).
+   */
+  authOf: (authInfo: unknown) => Auth | Promise<Auth>
   subscribe: (uri: string) => void
   unsubscribe: (uri: string) => void
   /** After a metered call: the org's billing state may have changed. */
@@ -135,7 +138,7 @@ export function createMcpServer(ctx: AppContext, hooks: SessionHooks): Server {
   }))
 
   server.setRequestHandler(CallToolRequestSchema, async (req, extra) => {
-    const auth = hooks.authOf(extra.authInfo)
+    const auth = await hooks.authOf(extra.authInfo)
     const name = req.params.name
     const args = req.params.arguments ?? {}
     const billing = billingByName.get(name)
@@ -197,7 +200,7 @@ export function createMcpServer(ctx: AppContext, hooks: SessionHooks): Server {
   }))
 
   server.setRequestHandler(ReadResourceRequestSchema, async (req, extra) => {
-    const auth = hooks.authOf(extra.authInfo)
+    const auth = await hooks.authOf(extra.authInfo)
     const uri = req.params.uri
     let body: object
     if (uri === resourceUris.billing) body = await billingStatus(ctx, auth)

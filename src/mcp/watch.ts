@@ -2,6 +2,7 @@ import type { AppContext } from '../api/context.js'
 import { lockAccounts, snapshotOf } from '../ledger/accounts.js'
 import { decide, unitPrice } from '../ledger/index.js'
 import { nowMicros } from '../ledger/sql.js'
+import { resourceUris } from './server.js'
 
 /** How often the orgs that MCP clients watch are checked for a change of billing state. */
 const pollMs = 2_000
@@ -76,6 +77,29 @@ export function createBillingWatch(ctx: Pick<AppContext, 'db' | 'config' | 'log'
     close() {
       clearInterval(timer)
       if (pokeTimer) clearTimeout(pokeTimer)
+    },
+  }
+}
+
+/**
+ * One session's subscription to `tollgate://billing`: watches the caller's org while
+ * subscribed and calls `notify` when its state changes; a metered call checks it soon.
+ */
+export function subscriptionHooks(watch: BillingWatch, orgId: string, notify: () => void) {
+  let unwatch: (() => void) | undefined
+  return {
+    subscribe(uri: string) {
+      if (uri === resourceUris.billing) unwatch ??= watch.watch(orgId, notify)
+    },
+    unsubscribe(uri: string) {
+      if (uri !== resourceUris.billing) return
+      unwatch?.()
+      unwatch = undefined
+    },
+    metered: (id: string) => watch.poke(id),
+    stop() {
+      unwatch?.()
+      unwatch = undefined
     },
   }
 }
