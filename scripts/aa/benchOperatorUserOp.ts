@@ -9,16 +9,16 @@
 // Last line: {"bench":"operator-userop","batch":N,"eoaGas":…,"userOpGas":…,"ratio":…}
 import { encodeFunctionData, type Hex, pad, toHex } from 'viem'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
-import { deployAaStack } from '../../src/aa/deployAaStack.js'
 import { deploySmartAccount } from '../../src/aa/deploySmartAccount.js'
-import { sendUserOperationDirect } from '../../src/aa/sendUserOperationDirect.js'
-import { toOwnerSmartAccount } from '../../src/aa/toOwnerSmartAccount.js'
 import { collectorAbi } from '../../src/chain/abis.js'
 import { startAnvil } from '../../src/chain/anvil.js'
 import { createReader, createSigner } from '../../src/chain/clients.js'
 import { deployContracts, mintUsdc } from '../../src/chain/deployContracts.js'
 import { anvilKeys } from '../../src/config/index.js'
 import { permitTypedData, termsTypedData } from '../../src/subscriptions/typedData.js'
+import { deployAaStack } from '../../test/support/deployAaStack.js'
+import { sendUserOperationDirect } from '../../test/support/sendUserOperationDirect.js'
+import { toOwnerSmartAccount } from '../../test/support/toOwnerSmartAccount.js'
 
 async function main() {
   const batch = Number(process.argv[2] ?? 20)

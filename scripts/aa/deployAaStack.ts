@@ -9,9 +9,10 @@
 //   DEPLOYER_KEY   0x-prefixed key that pays (default anvil key 0)
 //
 //   node --import tsx scripts/aa/deployAaStack.ts
-import { deployAaStack } from '../../src/aa/deployAaStack.js'
+
 import { createSigner } from '../../src/chain/clients.js'
 import { anvilKeys } from '../../src/config/index.js'
+import { deployAaStack } from '../../test/support/deployAaStack.js'
 
 async function main() {
   const rpcUrl = process.env.RPC_URL || 'http://127.0.0.1:8545'

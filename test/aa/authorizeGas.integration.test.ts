@@ -1,10 +1,10 @@
 import { privateKeyToAccount } from 'viem/accounts'
-import type { SmartAccountKind } from '../../src/aa/toOwnerSmartAccount.js'
-import { authorizeOwner } from '../../src/settlement/authorizeOwner.js'
 import { submitHeldAuthorization } from '../../src/settlement/submitHeldAuthorization.js'
 import { describe, expect, test } from '../fixtures.js'
 import { newOrg } from '../ledger/helpers.js'
 import { settlementContext } from '../settlement/helpers.js'
+import { authorizeOwner } from '../support/authorizeOwner.js'
+import type { SmartAccountKind } from '../support/toOwnerSmartAccount.js'
 import { aaRig, newSmartOwner, signOwnerAuthorization } from './helpers.js'
 
 /**

@@ -2,7 +2,6 @@ import { type Address, parseEventLogs } from 'viem'
 import { deploySmartAccount } from '../../src/aa/deploySmartAccount.js'
 import { collectorAbi } from '../../src/chain/abis.js'
 import { getBillingSummary, reconcileLedger } from '../../src/ledger/index.js'
-import { authorizeOwner } from '../../src/settlement/authorizeOwner.js'
 import { cancelSubscription } from '../../src/settlement/cancelSubscription.js'
 import { checkChainTruth } from '../../src/settlement/checkChainTruth.js'
 import { settleOnce } from '../../src/settlement/settleOnce.js'
@@ -13,6 +12,7 @@ import { subscriptionKey } from '../../src/subscriptions/typedData.js'
 import { describe, expect, type TestChain, test } from '../fixtures.js'
 import { makeMeter, newOrg } from '../ledger/helpers.js'
 import { settlementContext } from '../settlement/helpers.js'
+import { authorizeOwner } from '../support/authorizeOwner.js'
 import {
   aaRig,
   frontRunPermit,

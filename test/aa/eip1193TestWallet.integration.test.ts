@@ -1,10 +1,10 @@
 import { createWalletClient, custom, encodeFunctionData, type TypedDataDefinition } from 'viem'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
-import { eip1193TestWallet } from '../../src/aa/eip1193TestWallet.js'
 import { verifyOwnerSignature } from '../../src/aa/verifyOwnerSignature.js'
 import { usdcAbi } from '../../src/chain/abis.js'
 import { mintUsdc } from '../../src/chain/deployContracts.js'
 import { describe, expect, test } from '../fixtures.js'
+import { eip1193TestWallet } from '../support/eip1193TestWallet.js'
 import { aaRig, newSmartOwner, usdcBalance, usdcPermit } from './helpers.js'
 
 const sink = '0x000000000000000000000000000000000000dEaD'

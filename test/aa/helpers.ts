@@ -1,9 +1,7 @@
 import { type Address, type Hex, hashTypedData, parseEther, type TypedDataDefinition } from 'viem'
 import type { SmartAccount } from 'viem/account-abstraction'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
-import { deployAaStack } from '../../src/aa/deployAaStack.js'
 import { deploySmartAccount } from '../../src/aa/deploySmartAccount.js'
-import { type SmartAccountKind, toOwnerSmartAccount } from '../../src/aa/toOwnerSmartAccount.js'
 import { verifyOwnerSignature } from '../../src/aa/verifyOwnerSignature.js'
 import { collectorAbi, signatureValidatorAbi, usdcAbi } from '../../src/chain/abis.js'
 import { createReader, type SignerClient } from '../../src/chain/clients.js'
@@ -16,6 +14,8 @@ import {
   termsTypedData,
 } from '../../src/subscriptions/typedData.js'
 import type { TestChain } from '../fixtures.js'
+import { deployAaStack } from '../support/deployAaStack.js'
+import { type SmartAccountKind, toOwnerSmartAccount } from '../support/toOwnerSmartAccount.js'
 
 /** A funded key of its own, so sends never race the deployer's or the operator's nonces. */
 export async function fundedSigner(chain: TestChain): Promise<SignerClient> {

@@ -1,6 +1,5 @@
 import { join } from 'node:path'
 import type { Account } from 'viem'
-import type { SmartAccountKind } from '../../src/aa/toOwnerSmartAccount.js'
 import { getBillingSummary } from '../../src/ledger/index.js'
 import { settleOnce } from '../../src/settlement/settleOnce.js'
 import { startApi } from '../api/server.js'
@@ -8,6 +7,7 @@ import { attachChain, injectTestWallet, launchBrowser, screenshotDir } from '../
 import { describe, expect, test } from '../fixtures.js'
 import { makeMeter } from '../ledger/helpers.js'
 import { settlementContext } from '../settlement/helpers.js'
+import type { SmartAccountKind } from '../support/toOwnerSmartAccount.js'
 import { aaRig, newSmartOwner, usdcBalance } from './helpers.js'
 
 const owners: { kind: SmartAccountKind; deployed: boolean; label: string }[] = [

@@ -1,6 +1,5 @@
 import { encodeFunctionData, type Hex, parseEventLogs } from 'viem'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
-import { sendUserOperationDirect } from '../../src/aa/sendUserOperationDirect.js'
 import { collectorAbi } from '../../src/chain/abis.js'
 import type { SignerClient } from '../../src/chain/clients.js'
 import { mintUsdc } from '../../src/chain/deployContracts.js'
@@ -8,6 +7,7 @@ import { newSubscriptionId } from '../../src/ledger/index.js'
 import { subscriptionKey } from '../../src/subscriptions/typedData.js'
 import { describe, expect, type TestChain, test } from '../fixtures.js'
 import { signAuthorization } from '../subscriptions/helpers.js'
+import { sendUserOperationDirect } from '../support/sendUserOperationDirect.js'
 import { aaRig, fundedSigner, newSmartOwner, usdcBalance } from './helpers.js'
 
 const CHARGES = 10

@@ -15,13 +15,13 @@ import {
 import { entryPoint07Address, entryPoint08Address } from 'viem/account-abstraction'
 import { privateKeyToAccount } from 'viem/accounts'
 import { aaAddresses } from '../../src/aa/aaAddresses.js'
-import { deployAaStack } from '../../src/aa/deployAaStack.js'
 import { deploySmartAccount } from '../../src/aa/deploySmartAccount.js'
-import { toOwnerSmartAccount } from '../../src/aa/toOwnerSmartAccount.js'
 import { verifyOwnerSignature } from '../../src/aa/verifyOwnerSignature.js'
 import { signatureValidatorAbi, usdcAbi } from '../../src/chain/abis.js'
 import type { SignerClient } from '../../src/chain/clients.js'
 import { describe, expect, type TestChain, test } from '../fixtures.js'
+import { deployAaStack } from '../support/deployAaStack.js'
+import { toOwnerSmartAccount } from '../support/toOwnerSmartAccount.js'
 import { aaRig, fundedSigner, newSmartOwner, usdcBalance, usdcPermit } from './helpers.js'
 
 /** Submits a permit to USDC's `permit(owner, spender, value, deadline, bytes)`, as anyone may. */

@@ -1,16 +1,16 @@
 import { encodeFunctionData, parseEventLogs } from 'viem'
 import { entryPoint07Address, entryPoint08Address } from 'viem/account-abstraction'
 import { deploySmartAccount } from '../../src/aa/deploySmartAccount.js'
-import {
-  sendUserOperationDirect,
-  UserOperationRevertedError,
-} from '../../src/aa/sendUserOperationDirect.js'
 import { collectorAbi, usdcAbi } from '../../src/chain/abis.js'
 import { getBillingSummary } from '../../src/ledger/index.js'
-import { authorizeOwner } from '../../src/settlement/authorizeOwner.js'
 import { subscriptionKey } from '../../src/subscriptions/typedData.js'
 import { describe, expect, test } from '../fixtures.js'
 import { newOrg } from '../ledger/helpers.js'
+import { authorizeOwner } from '../support/authorizeOwner.js'
+import {
+  sendUserOperationDirect,
+  UserOperationRevertedError,
+} from '../support/sendUserOperationDirect.js'
 import { aaRig, newSmartOwner, signOwnerAuthorization, usdcBalance } from './helpers.js'
 
 const sink = '0x000000000000000000000000000000000000dEaD'

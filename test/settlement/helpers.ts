@@ -2,13 +2,13 @@ import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { collectorAbi } from '../../src/chain/abis.js'
 import { mintUsdc } from '../../src/chain/deployContracts.js'
 import type { Db } from '../../src/db/client.js'
-import { authorizeOwner } from '../../src/settlement/authorizeOwner.js'
 import type { SettlementContext } from '../../src/settlement/context.js'
 import { settleOnce } from '../../src/settlement/settleOnce.js'
 import { subscriptionKey, termsTypedData } from '../../src/subscriptions/typedData.js'
 import type { TestChain } from '../fixtures.js'
 import { makeMeter, newOrg } from '../ledger/helpers.js'
 import { signAuthorization } from '../subscriptions/helpers.js'
+import { authorizeOwner } from '../support/authorizeOwner.js'
 
 /** Settlement against the test chain, with the defaults of docs/operations.md unless overridden. */
 export const settlementContext = (

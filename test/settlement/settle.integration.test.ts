@@ -1,7 +1,6 @@
 import { parseEventLogs } from 'viem'
 import { collectorAbi, usdcAbi } from '../../src/chain/abis.js'
 import { getBillingSummary, listCharges, reconcileLedger } from '../../src/ledger/index.js'
-import { authorizeOwner, permitValueForNewCap } from '../../src/settlement/authorizeOwner.js'
 import { checkChainTruth } from '../../src/settlement/checkChainTruth.js'
 import { settleOnce } from '../../src/settlement/settleOnce.js'
 import { submitAuthorization } from '../../src/subscriptions/submitAuthorization.js'
@@ -9,6 +8,7 @@ import { subscriptionKey } from '../../src/subscriptions/typedData.js'
 import { describe, expect, test } from '../fixtures.js'
 import { makeMeter } from '../ledger/helpers.js'
 import { signAuthorization } from '../subscriptions/helpers.js'
+import { authorizeOwner, permitValueForNewCap } from '../support/authorizeOwner.js'
 import { authorizedOrg, settlementContext } from './helpers.js'
 
 const usdcBalance = (chain: Parameters<typeof settlementContext>[1], address: `0x${string}`) =>

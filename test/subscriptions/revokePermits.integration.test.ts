@@ -1,6 +1,5 @@
 import { collectorAbi, usdcAbi } from '../../src/chain/abis.js'
 import { bookCharges } from '../../src/ledger/index.js'
-import { permitValueForNewCap } from '../../src/settlement/authorizeOwner.js'
 import { reconcileWithChain } from '../../src/settlement/reconcileWithChain.js'
 import { settleOnce } from '../../src/settlement/settleOnce.js'
 import { prepareRevocation, revokePermits } from '../../src/subscriptions/revokePermits.js'
@@ -9,6 +8,7 @@ import { subscriptionKey } from '../../src/subscriptions/typedData.js'
 import { describe, expect, test } from '../fixtures.js'
 import { makeMeter } from '../ledger/helpers.js'
 import { authorizedOrg, settlementContext } from '../settlement/helpers.js'
+import { permitValueForNewCap } from '../support/authorizeOwner.js'
 import { signAuthorization } from './helpers.js'
 
 describe('owner-signed revocation of outstanding permits, without canceling', () => {
@@ -188,7 +188,7 @@ describe('the owner revokes through the API', () => {
     const { createSiweMessage } = await import('viem/siwe')
     const { privateKeyToAccount, generatePrivateKey } = await import('viem/accounts')
     const { mintUsdc } = await import('../../src/chain/deployContracts.js')
-    const { authorizeOwner } = await import('../../src/settlement/authorizeOwner.js')
+    const { authorizeOwner } = await import('../support/authorizeOwner.js')
     const api = await startApi(db)
     attachChain(api, chain)
     const owner = privateKeyToAccount(generatePrivateKey())

@@ -9,7 +9,7 @@ import {
 import { privateKeyToAccount } from 'viem/accounts'
 import { foundry } from 'viem/chains'
 import { describe, expect, test } from 'vitest'
-import type { SignerClient } from '../chain/clients.js'
+import type { SignerClient } from '../../src/chain/clients.js'
 import { eip1193TestWallet } from './eip1193TestWallet.js'
 
 // Nothing here reaches a node: the chain id comes from the client, signing is local.

@@ -5,7 +5,7 @@ import {
   toPackedUserOperation,
   type UserOperation,
 } from 'viem/account-abstraction'
-import type { SignerClient } from '../chain/clients.js'
+import type { SignerClient } from '../../src/chain/clients.js'
 
 export type SendUserOperationDirectParameters = {
   account: SmartAccount

@@ -9,7 +9,7 @@ import {
   toHex,
 } from 'viem'
 import type { SmartAccount } from 'viem/account-abstraction'
-import type { SignerClient } from '../chain/clients.js'
+import type { SignerClient } from '../../src/chain/clients.js'
 import { sendUserOperationDirect } from './sendUserOperationDirect.js'
 
 /** An EIP-1193 error: `code` 4001 rejected by the user, 4100 unauthorized, 4200 unsupported, 4902 unknown chain. */

@@ -1,9 +1,9 @@
 import type { Address, Hex } from 'viem'
-import { getBillingSummary } from '../ledger/index.js'
-import type { SignedAuthorization } from '../subscriptions/authorization.js'
-import { submitAuthorization } from '../subscriptions/submitAuthorization.js'
-import { permitValueForCap } from '../subscriptions/typedData.js'
-import type { SettlementContext } from './context.js'
+import { getBillingSummary } from '../../src/ledger/index.js'
+import type { SettlementContext } from '../../src/settlement/context.js'
+import type { SignedAuthorization } from '../../src/subscriptions/authorization.js'
+import { submitAuthorization } from '../../src/subscriptions/submitAuthorization.js'
+import { permitValueForCap } from '../../src/subscriptions/typedData.js'
 
 export type AuthorizeOwnerParameters = {
   orgId: string
