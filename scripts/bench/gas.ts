@@ -1,7 +1,8 @@
 // Gas of whole transactions on anvil against real USDC (FiatToken v2.2 behind its proxy), all in
 // one run: a bare USDC.transferFrom transaction (the baseline), a single-collect transaction, and
 // batches of 50 collects from 50 different owners — cold (each subscription's first charge) and
-// warm (its second). Every input is fixed (keys, ids, amounts), so the figures are deterministic.
+// warm (its second) — and an x402 top-up: the agent's EIP-3009 transferWithAuthorization sent
+// through the operator, as src/x402/settlePayment.ts sends it. Every input is fixed (keys, ids, amounts), so the figures are deterministic.
 //
 //   npm run bench:gas              print the figures; last line `bench:gas single_ratio=<x> batch50_ratio=<y>`
 //   npm run bench:gas -- --check   also fail (exit 1) on a regression over 2% vs contracts/gas/figures.json
@@ -44,6 +45,8 @@ type Figures = {
   singleCollect: number
   batch50Cold: number
   batch50Warm: number
+  /** An x402 top-up: `transferWithAuthorization` of the agent's signed authorization, by the operator. */
+  x402TopUp: number
 }
 
 const signer = (rpcUrl: string, key: Hex) =>
@@ -101,7 +104,7 @@ async function main() {
     // The payee already holds USDC, as it does after the first charge ever.
     await mintUsdc(deployer, d, { to: payee, amount: 1_000_000n })
 
-    const owners = Array.from({ length: BATCH + 2 }, (_, i) =>
+    const owners = Array.from({ length: BATCH + 3 }, (_, i) =>
       privateKeyToAccount(
         keccak256(encodePacked(['string', 'uint256'], ['tollgate-bench-owner', BigInt(i)])),
       ),
@@ -230,7 +233,56 @@ async function main() {
     const batch50Cold = await batch(1)
     const batch50Warm = await batch(2)
 
-    const figures: Figures = { transferFromBaseline, singleCollect, batch50Cold, batch50Warm }
+    // An x402 top-up of AMOUNT from an agent (never charged before) to the payee, as settled.
+    const agent = owners[BATCH + 2]!
+    const authorization = {
+      from: agent.address,
+      to: payee,
+      value: AMOUNT,
+      validAfter: 0n,
+      validBefore: 2n ** 255n,
+      nonce: keccak256(encodePacked(['string'], ['tollgate-bench-x402'])),
+    }
+    const authorizationSignature = await agent.signTypedData({
+      domain: { name, version, chainId: 31337, verifyingContract: usdc },
+      types: {
+        TransferWithAuthorization: [
+          { name: 'from', type: 'address' },
+          { name: 'to', type: 'address' },
+          { name: 'value', type: 'uint256' },
+          { name: 'validAfter', type: 'uint256' },
+          { name: 'validBefore', type: 'uint256' },
+          { name: 'nonce', type: 'bytes32' },
+        ],
+      },
+      primaryType: 'TransferWithAuthorization',
+      message: authorization,
+    })
+    const x402TopUp = await gasOf(
+      operator,
+      await operator.writeContract({
+        address: usdc,
+        abi: usdcAbi,
+        functionName: 'transferWithAuthorization',
+        args: [
+          authorization.from,
+          authorization.to,
+          authorization.value,
+          authorization.validAfter,
+          authorization.validBefore,
+          authorization.nonce,
+          authorizationSignature,
+        ],
+      }),
+    )
+
+    const figures: Figures = {
+      transferFromBaseline,
+      singleCollect,
+      batch50Cold,
+      batch50Warm,
+      x402TopUp,
+    }
     report(figures, mode)
   } finally {
     await anvil.stop()
@@ -252,6 +304,9 @@ function report(figures: Figures, mode: 'write' | 'check' | 'print') {
   console.log(
     `batch of ${BATCH}, warm (second charges)    ${figures.batch50Warm}  = ${perWarm.toFixed(0)}/charge (${ratio(perWarm)}x)`,
   )
+  console.log(
+    `x402 top-up (transferWithAuthorization) ${figures.x402TopUp}  (${ratio(figures.x402TopUp)}x)`,
+  )
 
   let failed = false
   if (mode === 'write') {
@@ -262,6 +317,7 @@ function report(figures: Figures, mode: 'write' | 'check' | 'print') {
     for (const key of Object.keys(kept) as (keyof Figures)[]) {
       const was = kept[key]
       const now = figures[key]
+      if (was === undefined) continue
       const change = (now - was) / was
       const verdict = change > TOLERANCE ? 'REGRESSION' : 'ok'
       if (change > TOLERANCE) failed = true
