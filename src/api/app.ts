@@ -4,6 +4,7 @@ import { mcpRouter } from '../mcp/http.js'
 import { createMetrics } from '../metrics.js'
 import { dashboardRouter } from '../web/dashboardPage.js'
 import { manageRouter } from '../web/manageRoutes.js'
+import { noticePagesRouter } from '../web/noticePages.js'
 import { answerClientErrors } from './answerClientErrors.js'
 import type { AppContext } from './context.js'
 import { errorHandler, notFoundHandler } from './errorHandler.js'
@@ -67,6 +68,8 @@ export function createApp(given: AppContext): Express {
 
   app.use('/s', manageRouter(ctx))
   app.use('/dashboard', dashboardRouter(ctx.config.product.name))
+  // The links in notice mails (verify an address, unsubscribe), opened without signing in.
+  app.use('/notices', noticePagesRouter(ctx))
 
   app.use(notFoundHandler)
   app.use(errorHandler(ctx.log))

@@ -1,5 +1,12 @@
 import { Router } from 'express'
 import { z } from 'zod'
+import {
+  addressRe,
+  getEmailSettings,
+  mailableKinds,
+  removeEmailSettings,
+  setEmailSettings,
+} from '../notifications/email.js'
 import { eventTypes, listEvents, viewEvent } from '../notifications/events.js'
 import {
   createEndpoint,
@@ -55,6 +62,15 @@ export const rotateBody = z.strictObject({
 })
 export const redeliverBody = z.strictObject({ event_id: z.string().regex(/^evt_[0-9a-f]{32}$/) })
 
+export const emailBody = z.strictObject({
+  address: z.string().max(254).regex(addressRe, 'an email address'),
+  /** The kinds mailed; absent: all of them. */
+  kinds: z
+    .array(z.enum(mailableKinds as [string, ...string[]]))
+    .max(mailableKinds.length)
+    .optional(),
+})
+
 /** The org's notification events (poll instead of, or beside, webhooks). */
 export function notificationRouter(ctx: AppContext): Router {
   const r = Router()
@@ -79,6 +95,31 @@ export function notificationRouter(ctx: AppContext): Router {
       events: rows.map((e) => ({ seq: e.seq.toString(), ...viewEvent(e, links()) })),
       next: more ? (q.after !== undefined ? `?after=${last.seq}` : `?before=${last.seq}`) : null,
     })
+  })
+
+  // The owner's mail: an address (verified by a one-time link before anything else is sent)
+  // and the kinds it receives.
+  const emailView = async (orgId: string) => ({
+    email: await getEmailSettings(ctx.db, orgId),
+    kinds_available: mailableKinds,
+  })
+  r.get('/notifications/email', requireOwner, async (_req, res) => {
+    res.json(await emailView(authOf(res).orgId))
+  })
+  r.post('/notifications/email', requireOwner, async (req, res) => {
+    const body = emailBody.parse(req.body)
+    const orgId = authOf(res).orgId
+    await setEmailSettings(ctx.db, ctx.config.notifications.key, {
+      orgId,
+      address: body.address,
+      kinds: body.kinds,
+    })
+    res.json(await emailView(orgId))
+  })
+  r.delete('/notifications/email', requireOwner, async (_req, res) => {
+    const orgId = authOf(res).orgId
+    await removeEmailSettings(ctx.db, orgId)
+    res.json(await emailView(orgId))
   })
 
   // Webhook endpoints: the owner or an admin registers, rotates, reads the log, redelivers.

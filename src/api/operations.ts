@@ -3,6 +3,7 @@ import { type ErrorCode, errorCodes } from '../errorCodes.js'
 import * as q from '../queue/schemas.js'
 import { budgetBody, budgetParams } from './budgetRoutes.js'
 import {
+  emailBody,
   endpointBody,
   endpointPatch,
   eventsQuery,
@@ -203,6 +204,34 @@ export const operations: Operation[] = [
     auth: 'member',
     query: eventsQuery,
     success: [200],
+  },
+  {
+    method: 'get',
+    path: '/v1/notifications/email',
+    summary: 'The owner’s notice mail: the address, whether it is verified, the kinds mailed',
+    action: 'free',
+    auth: 'owner',
+    success: [200],
+  },
+  {
+    method: 'post',
+    path: '/v1/notifications/email',
+    summary:
+      'Set the notice address and kinds (owner/admin); a new address gets a one-time verification link and nothing else until it is opened',
+    action: 'free',
+    auth: 'owner',
+    body: emailBody,
+    success: [200],
+    idempotent: true,
+  },
+  {
+    method: 'delete',
+    path: '/v1/notifications/email',
+    summary: 'Stop all notice mail: forget the address (owner/admin)',
+    action: 'free',
+    auth: 'owner',
+    success: [200],
+    idempotent: true,
   },
   {
     method: 'post',

@@ -94,6 +94,16 @@ const endpoint = z.strictObject({
   created_at: timestamp,
 })
 
+const emailSettings = z.strictObject({
+  email: z.strictObject({
+    address: z.string().nullable(),
+    verified: z.boolean(),
+    kinds: z.array(z.string()),
+    updated_at: timestamp.nullable(),
+  }),
+  kinds_available: z.array(z.string()),
+})
+
 /** One answer per operation, keyed as in the operation table (`METHOD /path`). */
 export const responses = {
   'GET /healthz': z.strictObject({
@@ -232,6 +242,9 @@ export const responses = {
     ),
     next: z.string().nullable(),
   }),
+  'GET /v1/notifications/email': emailSettings,
+  'POST /v1/notifications/email': emailSettings,
+  'DELETE /v1/notifications/email': emailSettings,
   'POST /v1/webhooks/endpoints': z.strictObject({ endpoint, secret: z.string() }),
   'GET /v1/webhooks/endpoints': z.strictObject({ endpoints: z.array(endpoint) }),
   'PATCH /v1/webhooks/endpoints/{id}': z.strictObject({ endpoint }),

@@ -3,6 +3,7 @@ import type { Db } from '../db/client.js'
 import type { Logger } from '../log.js'
 import type { WorkerJob } from '../workerJob.js'
 import { deliverWebhooks, fanOut, type RetryPolicy } from './deliver.js'
+import { deliverEmails, type Mailer, smtpMailer } from './email.js'
 
 export type NotificationJobsParameters = {
   db: Db
@@ -11,6 +12,8 @@ export type NotificationJobsParameters = {
   chainId?: number | undefined
   retry?: RetryPolicy | undefined
   everyMs?: number | undefined
+  /** Sends the mail; by default SMTP at `SMTP_URL` (unset: no mail is sent). */
+  mailer?: Mailer | undefined
 }
 
 /**
@@ -20,6 +23,15 @@ export type NotificationJobsParameters = {
  */
 export function notificationJobs(p: NotificationJobsParameters): WorkerJob[] {
   const links = { publicBaseUrl: p.config.product.publicBaseUrl, chainId: p.chainId }
+  const n = p.config.notifications
+  const mailer = p.mailer ?? (n.smtpUrl ? smtpMailer(n.smtpUrl) : undefined)
+  const mail = mailer && {
+    mailer,
+    from: n.mailFrom,
+    productName: p.config.product.name,
+    key: n.key,
+    links,
+  }
   return [
     {
       name: 'notify-deliver',
@@ -33,7 +45,8 @@ export function notificationJobs(p: NotificationJobsParameters): WorkerJob[] {
             links,
             retry: p.retry,
           })
-          if (fanned === 0 && sent === 0) break
+          const mailed = mail ? await deliverEmails(p.db, mail) : 0
+          if (fanned === 0 && sent === 0 && mailed === 0) break
         }
       },
     },

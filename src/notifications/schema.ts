@@ -113,6 +113,13 @@ export const emailSettings = pgTable('email_settings', {
   /** sha256 of the one-time verification token (the token itself is only in the mail). */
   verifyTokenHash: text('verify_token_hash'),
   verifyExpiresAt: ts('verify_expires_at'),
+  /**
+   * The verification mail still to send: its token sealed under the notify key (cleared once
+   * the SMTP server accepted it). The worker sends it, retrying while the server refuses.
+   */
+  verifyMailSealed: text('verify_mail_sealed'),
+  verifyMailAttempts: integer('verify_mail_attempts').notNull().default(0),
+  verifyMailNextAt: ts('verify_mail_next_at'),
   /** Event kinds mailed. */
   kinds: text('kinds').array().notNull(),
   updatedAt: ts('updated_at').notNull().default(sql`clock_timestamp()`),
