@@ -35,9 +35,12 @@ const whatToDo: Record<string, string> = {
   canceled: 'The subscription ended (terminal): the owner starts a new one at the link.',
 }
 
-/** Whether paid work is allowed now (the gate's decision for `next_issue`, nothing recorded). */
-async function gate(ctx: AppContext, orgId: string) {
-  const c = await checkUsage(ctx, { orgId, action: 'next_issue' })
+/**
+ * Whether this caller may do paid work now: the gate's decision for `next_issue`, the caller's
+ * key budgets included, nothing recorded.
+ */
+async function gate(ctx: AppContext, auth: Auth) {
+  const c = await checkUsage(ctx, { orgId: auth.orgId, keyId: auth.keyId, action: 'next_issue' })
   return c.allowed
     ? { can_do_paid_work: true, blocked: null }
     : { can_do_paid_work: false, blocked: { code: c.code, reason: c.reason ?? null } }
@@ -47,7 +50,7 @@ async function gate(ctx: AppContext, orgId: string) {
 export async function billingStatus(ctx: AppContext, auth: Auth) {
   const [s, g, budgets] = await Promise.all([
     getBillingSummary(ctx.db, auth.orgId),
-    gate(ctx, auth.orgId),
+    gate(ctx, auth),
     showBudgets(ctx.db, { orgId: auth.orgId }),
   ])
   return {
@@ -120,7 +123,7 @@ export const billingTools: BillingTool[] = [
           )
           continue
         }
-        const c = await checkUsage(ctx, { orgId: auth.orgId, action, quantity })
+        const c = await checkUsage(ctx, { orgId: auth.orgId, keyId: auth.keyId, action, quantity })
         total += c.priceMicros
         out.push({
           action: item.action,
@@ -158,10 +161,7 @@ export const billingTools: BillingTool[] = [
       'The re-up link (/s/<subscription_id>) and what the org’s owner must do there to restore paid work. Free, never gated.',
     input: z.strictObject({}),
     run: async (ctx, auth) => {
-      const [s, g] = await Promise.all([
-        getBillingSummary(ctx.db, auth.orgId),
-        gate(ctx, auth.orgId),
-      ])
+      const [s, g] = await Promise.all([getBillingSummary(ctx.db, auth.orgId), gate(ctx, auth)])
       const owner = auth.role === 'owner' || auth.role === 'admin'
       return {
         subscription_id: s.subscriptionId,

@@ -2,9 +2,10 @@ import { randomBytes } from 'node:crypto'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { ResourceUpdatedNotificationSchema } from '@modelcontextprotocol/sdk/types.js'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { createSiweMessage } from 'viem/siwe'
-import { getBillingSummary, reconcileLedger } from '../../src/ledger/index.js'
+import { getBillingSummary, reconcileLedger, setBudget } from '../../src/ledger/index.js'
 import { startApi } from '../api/server.js'
 import { describe, expect, test } from '../fixtures.js'
 import { connectMcp } from './client.js'
@@ -364,6 +365,144 @@ describe('MCP at /mcp (Streamable HTTP, the SDK client)', () => {
       // Others go on.
       expect((await m1.call('whoami')).isError).toBe(false)
       for (const c of [m1, m2, ownerMcp]) await c.close()
+    } finally {
+      await api.stop()
+    }
+  })
+})
+
+describe('MCP: request ids, spend caps, notifications', () => {
+  test('without idempotency_key the MCP request id is the key: a resent request is charged once', async ({
+    db,
+  }) => {
+    const api = await startApi(db)
+    try {
+      const org = await signUp(api)
+      const mcp = await connectMcp(api.url, org.api_key)
+      const before = await credit(api, org.org.id)
+      // The same JSON-RPC request twice on the session, as a client retrying after a lost answer.
+      const send = (id: number, title: string) =>
+        fetch(`${api.url}/mcp`, {
+          method: 'POST',
+          headers: {
+            authorization: `Bearer ${org.api_key}`,
+            'content-type': 'application/json',
+            accept: 'application/json, text/event-stream',
+            'mcp-session-id': mcp.transport.sessionId!,
+            'mcp-protocol-version': '2025-06-18',
+          },
+          body: JSON.stringify({
+            jsonrpc: '2.0',
+            id,
+            method: 'tools/call',
+            params: { name: 'save_issue', arguments: { title } },
+          }),
+        }).then(async (r) => ({ status: r.status, json: await r.json() }))
+      const first = await send(7001, 'retried')
+      const again = await send(7001, 'retried')
+      expect(first.status).toBe(200)
+      expect(first.json.result.isError).toBeUndefined()
+      expect(again.json.result._meta).toEqual({ 'tollgate/replayed': true })
+      expect(again.json.result.structuredContent).toEqual(first.json.result.structuredContent)
+      const price = api.ctx.config.rateCard.prices['save_issue.create']!
+      expect(await credit(api, org.org.id)).toBe(before - price)
+      // Another request id is another request.
+      const next = await send(7002, 'retried')
+      expect(next.json.result._meta).toBeUndefined()
+      expect(await credit(api, org.org.id)).toBe(before - 2n * price)
+      // And the same request id on another session too.
+      const other = await connectMcp(api.url, org.api_key)
+      const viaOther = await other.call('save_issue', { title: 'x' })
+      expect(viaOther.replayed).toBe(false)
+      await mcp.close()
+      await other.close()
+    } finally {
+      await api.stop()
+    }
+  })
+
+  test('a key over its budget: SPEND_CAP_REACHED with the scope, the reset time and the re-up link', async ({
+    db,
+  }) => {
+    const api = await startApi(db)
+    try {
+      const org = await signUp(api)
+      const mcp = await connectMcp(api.url, org.api_key)
+      const keyId = (await mcp.call('whoami')).body.key_id as string
+      await setBudget(db, {
+        orgId: org.org.id,
+        keyId,
+        period: 'day',
+        limitMicros: 6000n,
+        by: 'test',
+      })
+      const a = await mcp.call('save_issue', { title: 'within' })
+      expect(a.isError, a.text).toBe(false)
+      const before = await credit(api, org.org.id)
+      const refused = await mcp.call('save_issue', { title: 'over' })
+      expect(refused.isError).toBe(true)
+      const tomorrow = new Date()
+      tomorrow.setUTCHours(24, 0, 0, 0)
+      expect(refused.body).toMatchObject({
+        code: 'SPEND_CAP_REACHED',
+        reason: 'spend_cap',
+        scope: 'key',
+        period: 'day',
+        resets_at: tomorrow.toISOString(),
+        reup_url: `https://tollgate.test/s/${org.subscription_id}`,
+      })
+      expect(refused.text).toContain(`Resets at ${tomorrow.toISOString()}.`)
+      expect(refused.text).toContain(`Re-up link: https://tollgate.test/s/${org.subscription_id}`)
+      expect(await credit(api, org.org.id)).toBe(before)
+      // Reads and the billing view go on, and say why.
+      expect((await mcp.call('get_issue', { id: a.body.issue.id })).isError).toBe(false)
+      // billing_status and estimate_cost judge as the gate does, this key's budget included.
+      const status = await mcp.call('billing_status')
+      expect(status.body).toMatchObject({
+        can_do_paid_work: false,
+        blocked: { code: 'SPEND_CAP_REACHED' },
+      })
+      expect(status.body.budgets).toMatchObject([{ key_id: keyId, period: 'day' }])
+      const estimate = await mcp.call('estimate_cost', { items: [{ action: 'save_comment' }] })
+      expect(estimate.body.items[0]).toMatchObject({ allowed: false, code: 'SPEND_CAP_REACHED' })
+      await mcp.close()
+    } finally {
+      await api.stop()
+    }
+  })
+
+  test('a client subscribed to tollgate://billing hears when its org can no longer do paid work', async ({
+    db,
+  }) => {
+    const api = await startApi(db, { SIGNUP_CREDIT_MICROS: '12000' })
+    try {
+      const org = await signUp(api)
+      const other = await signUp(api)
+      const listen = async (key: string, subscribe: boolean) => {
+        const m = await connectMcp(api.url, key)
+        const heard: string[] = []
+        m.client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => {
+          heard.push(n.params.uri)
+        })
+        if (subscribe) await m.client.subscribeResource({ uri: 'tollgate://billing' })
+        return { ...m, heard }
+      }
+      const subscribed = await listen(org.api_key, true)
+      const quiet = await listen(org.api_key, false)
+      const elsewhere = await listen(other.api_key, true)
+      // The watch has read the org's state before it changes.
+      await new Promise((r) => setTimeout(r, 300))
+      expect((await quiet.call('save_issue', { title: 'a' })).isError).toBe(false)
+      await new Promise((r) => setTimeout(r, 300))
+      expect(subscribed.heard).toEqual([])
+      // 7,000 left: the next 5,000 write leaves less than next_issue's price.
+      expect((await quiet.call('save_issue', { title: 'b' })).isError).toBe(false)
+      await expect.poll(() => subscribed.heard, { timeout: 5_000 }).toEqual(['tollgate://billing'])
+      const view = await subscribed.client.readResource({ uri: 'tollgate://billing' })
+      expect(JSON.parse((view.contents[0] as { text: string }).text).can_do_paid_work).toBe(false)
+      expect(quiet.heard).toEqual([])
+      expect(elsewhere.heard).toEqual([])
+      for (const c of [subscribed, quiet, elsewhere]) await c.close()
     } finally {
       await api.stop()
     }
