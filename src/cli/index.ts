@@ -5,6 +5,7 @@ import { createMeter } from '../ledger/index.js'
 import { createLogger } from '../log.js'
 import { createMetrics } from '../metrics.js'
 import { serveMetrics } from '../worker/metrics.js'
+import { api } from './api.js'
 import { bootDatabase, startWorkerFor } from './boot.js'
 import { billingCommand } from './commands/billing.js'
 import { budgetCommand } from './commands/budget.js'
@@ -40,15 +41,31 @@ program
     }),
   )
 
-const db = program.command('db').description('database maintenance')
-db.command('migrate')
-  .description('apply pending migrations (embedded PostgreSQL when DATABASE_URL is unset)')
-  .action(async () => {
-    const config = loadConfig()
-    const database = await bootDatabase(config, createLogger(config.logLevel))
-    await database.stop()
-    process.stdout.write('migrations applied\n')
+program
+  .command('api')
+  .description('serve the HTTP API alone (no worker) until SIGTERM; any number may run')
+  .option(
+    '--workers <n>',
+    'API processes sharing the port (node:cluster), each replaced when it dies',
+    (v) => Number(v),
+  )
+  .action((opts: { workers?: number }) => {
+    if (opts.workers !== undefined && !(Number.isInteger(opts.workers) && opts.workers >= 1))
+      throw new ConfigError('--workers must be a whole number of at least 1')
+    return api({ workers: opts.workers })
   })
+
+const migrate = async () => {
+  const config = loadConfig()
+  const database = await bootDatabase(config, createLogger(config.logLevel))
+  await database.stop()
+  process.stdout.write('migrations applied\n')
+}
+const migrateHelp =
+  'apply pending migrations and exit (embedded PostgreSQL when DATABASE_URL is unset)'
+program.command('migrate').description(migrateHelp).action(migrate)
+const db = program.command('db').description('database maintenance')
+db.command('migrate').description(migrateHelp).action(migrate)
 
 program
   .command('worker')
