@@ -3,6 +3,7 @@ import express, { type Express, type RequestHandler } from 'express'
 import { mcpRouter } from '../mcp/http.js'
 import { createMetrics } from '../metrics.js'
 import { dashboardRouter } from '../web/dashboardPage.js'
+import { devMailRouter } from '../web/devMail.js'
 import { manageRouter } from '../web/manageRoutes.js'
 import { noticePagesRouter } from '../web/noticePages.js'
 import { answerClientErrors } from './answerClientErrors.js'
@@ -70,6 +71,8 @@ export function createApp(given: AppContext): Express {
   app.use('/dashboard', dashboardRouter(ctx.config.product.name))
   // The links in notice mails (verify an address, unsubscribe), opened without signing in.
   app.use('/notices', noticePagesRouter(ctx))
+  // `tollgate dev` only: the mail its local SMTP catcher caught.
+  if (ctx.devMail) app.use('/dev', devMailRouter(ctx.devMail.mails))
 
   app.use(notFoundHandler)
   app.use(errorHandler(ctx.log))

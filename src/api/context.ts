@@ -6,6 +6,7 @@ import type { Db } from '../db/client.js'
 import type { Meter } from '../ledger/meter.js'
 import type { Logger } from '../log.js'
 import type { Metrics } from '../metrics.js'
+import type { CaughtMail } from '../notifications/mailCatcher.js'
 import type { RateLimits } from './rateLimits.js'
 
 /** What the chain side of a process knows: a reader and the deployed addresses. */
@@ -31,4 +32,6 @@ export type AppContext = {
   metrics?: Metrics
   /** Overrides of the per-key and per-address limits (`defaultRateLimits`). */
   rateLimits?: Partial<RateLimits>
+  /** `tollgate dev` only: the mail its local SMTP catcher caught, shown at `/dev/mail`. */
+  devMail?: { mails: CaughtMail[] } | undefined
 }

@@ -12,6 +12,9 @@ import { permitTypedData, subscriptionKey, termsTypedData } from '../subscriptio
 /** anvil's key 3: the demo org's owner wallet (a public test key, local chain only). */
 const DEMO_OWNER_KEY = '0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6' as const
 
+/** Where `tollgate dev` mails the demo owner's notices (caught locally, shown at /dev/mail). */
+export const DEMO_OWNER_EMAIL = 'owner@demo.localhost'
+
 export type DemoOrg = { orgId: string; subscriptionId: string; apiKey: string; owner: string }
 
 /**

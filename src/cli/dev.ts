@@ -7,9 +7,11 @@ import { migrateDb } from '../db/migrate.js'
 import { createMeter, formatUsd } from '../ledger/index.js'
 import { createLogger } from '../log.js'
 import { createMetrics } from '../metrics.js'
+import { setEmailSettings } from '../notifications/email.js'
+import { startMailCatcher } from '../notifications/mailCatcher.js'
 import { detectChainRollback } from '../settlement/detectChainRollback.js'
 import { bootChain, bootDatabase, deploymentPath, startApi, startWorkerFor } from './boot.js'
-import { type DemoOrg, ensureDemoOrg } from './demo.js'
+import { DEMO_OWNER_EMAIL, type DemoOrg, ensureDemoOrg } from './demo.js'
 import { installProcessPolicy } from './processPolicy.js'
 import { simulate } from './simulate.js'
 
@@ -30,9 +32,13 @@ class DevRefusal extends Error {}
  * this process. Ctrl-C or SIGTERM stops everything it started, children included.
  */
 export async function dev(options: DevOptions = {}) {
+  // No SMTP_URL: a local catcher takes the mail, shown at /dev/mail (nothing leaves the machine).
+  const catcher = process.env.SMTP_URL ? undefined : await startMailCatcher()
+  if (catcher) process.env.SMTP_URL = catcher.url
   const config = loadConfig()
   const log = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel)
   const stops: Array<() => Promise<unknown>> = []
+  if (catcher) stops.push(catcher.close)
   let stopping = false
   const shutdown = async (code: number) => {
     if (stopping) return
@@ -103,7 +109,15 @@ export async function dev(options: DevOptions = {}) {
       onBatch: (n) => metrics.meterBatchSize.observe(n),
     })
     stops.push(() => meter.close())
-    const ctx: AppContext = { config, db: database.db, log, chain: chain.chain, meter, metrics }
+    const ctx: AppContext = {
+      config,
+      db: database.db,
+      log,
+      chain: chain.chain,
+      meter,
+      metrics,
+      devMail: catcher,
+    }
     progress('starting the API')
     const api = await startApi(ctx)
     stops.push(api.stop)
@@ -114,11 +128,19 @@ export async function dev(options: DevOptions = {}) {
     const demo =
       chain.local && options.demo !== false ? await ensureDemoOrg(ctx, chain.rpcUrl) : undefined
     if (demo) progress('demo org authorized on-chain ($50 cap)', true)
+    // The demo owner's notices go to the catcher: its usage's mail shows at /dev/mail.
+    if (demo && catcher)
+      await setEmailSettings(ctx.db, config.notifications.key, {
+        orgId: demo.orgId,
+        address: DEMO_OWNER_EMAIL,
+        verified: true,
+      })
 
     const summary = {
       api: api.url,
       health: `${api.url}/healthz`,
       metrics: `${api.url}/metrics`,
+      ...(catcher ? { mail: `${api.url}/dev/mail` } : {}),
       database: database.embedded
         ? `embedded PostgreSQL on 127.0.0.1:${config.db.embeddedPort}`
         : 'DATABASE_URL',
@@ -146,6 +168,7 @@ export async function dev(options: DevOptions = {}) {
           `  API        ${summary.api}`,
           `  health     ${summary.health}`,
           `  metrics    ${summary.metrics}`,
+          ...(summary.mail ? [`  mail       ${summary.mail} (caught locally)`] : []),
           `  database   ${summary.database}`,
           `  chain      ${summary.chain.rpc_url} (chain ${summary.chain.chain_id})`,
           `  USDC       ${summary.chain.usdc}`,

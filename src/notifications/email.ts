@@ -80,7 +80,13 @@ export async function getEmailSettings(db: Db, orgId: string): Promise<EmailSett
 export async function setEmailSettings(
   db: Db,
   key: Secret,
-  p: { orgId: string; address: string; kinds?: readonly string[] | undefined },
+  p: {
+    orgId: string
+    address: string
+    kinds?: readonly string[] | undefined
+    /** Trust the address without a link: only `tollgate dev`'s demo owner (a local catcher). */
+    verified?: boolean | undefined
+  },
 ): Promise<EmailSettingsView> {
   const address = normalizeAddress(p.address)
   const token = randomBytes(32).toString('base64url')
@@ -105,6 +111,9 @@ export async function setEmailSettings(
         verify_expires_at = excluded.verify_expires_at,
         verify_mail_sealed = excluded.verify_mail_sealed, verify_mail_attempts = 0,
         verify_mail_next_at = excluded.verify_mail_next_at, updated_at = clock_timestamp()`
+    if (p.verified)
+      await tx`update email_settings set verified_at = clock_timestamp(), verify_token_hash = null,
+        verify_expires_at = null, verify_mail_sealed = null where org_id = ${p.orgId}`
   })
   return await getEmailSettings(db, p.orgId)
 }
