@@ -78,6 +78,16 @@ export const errorCodes = {
   ALREADY_CLAIMED: { status: 409, description: 'the issue is leased by someone else' },
   INVALID_TRANSITION: { status: 409, description: 'the subscription cannot move to that state' },
   USAGE_STATE: { status: 409, description: 'the usage is not in a state that allows this' },
+  REFUND_EXCEEDS_CHARGED: {
+    status: 422,
+    description:
+      'a refund larger than what is left of the charge (or the usage lines) to refund: charged minus refunded already (details: charged, refunded, asked); nothing was refunded',
+  },
+  REFUND_NOT_CHARGED: {
+    status: 409,
+    description:
+      'the usage lines are not charged yet (void them instead), or not billable usage of the org; nothing was refunded',
+  },
   RETIRE_REFUSED: {
     status: 409,
     description:

@@ -13,6 +13,7 @@ import { mcpCommand } from './commands/mcp.js'
 import { orgCommands } from './commands/orgs.js'
 import { ratesCommand } from './commands/rates.js'
 import { reconcileCommand } from './commands/reconcile.js'
+import { refundCommand } from './commands/refund.js'
 import { settleCommand } from './commands/settle.js'
 import { simulateCommand } from './commands/simulate.js'
 import { connectChain, connectDatabase } from './connect.js'
@@ -125,6 +126,7 @@ budgetCommand(program)
 orgCommands(program)
 settleCommand(program)
 reconcileCommand(program)
+refundCommand(program)
 simulateCommand(program)
 mcpCommand(program)
 

@@ -137,3 +137,31 @@ export class MeteringFailedError extends BaseError {
     super('metering failed', { code: 'METERING_FAILED', status: 500, cause })
   }
 }
+
+/** 422: a refund asks for more than is left to refund of what was charged. */
+export class RefundExceedsChargedError extends BaseError {
+  override name = 'RefundExceedsChargedError'
+  constructor(p: { charged: bigint; refunded: bigint; asked: bigint; chargeId?: string }) {
+    super(
+      `REFUND_EXCEEDS_CHARGED: ${p.asked} micro-credits asked, but only ${p.charged - p.refunded} of the ${p.charged} charged are left to refund`,
+      {
+        code: 'REFUND_EXCEEDS_CHARGED',
+        status: 422,
+        details: {
+          ...(p.chargeId ? { charge_id: p.chargeId } : {}),
+          charged_micros: p.charged.toString(),
+          refunded_micros: p.refunded.toString(),
+          asked_micros: p.asked.toString(),
+        },
+      },
+    )
+  }
+}
+
+/** 409: usage lines that are not charged (void them instead) or not the org's billable usage. */
+export class RefundNotChargedError extends BaseError {
+  override name = 'RefundNotChargedError'
+  constructor(message: string, details?: Record<string, unknown>) {
+    super(`REFUND_NOT_CHARGED: ${message}`, { code: 'REFUND_NOT_CHARGED', status: 409, details })
+  }
+}

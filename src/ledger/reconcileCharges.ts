@@ -10,6 +10,7 @@ type ChargeWithEntries = {
   tx_hash: string | null
   failure_reason: string | null
   booked: bigint[]
+  refunded: bigint
   collected: bigint[]
   collected_memo: (string | null)[]
   written_off: bigint[]
@@ -32,6 +33,7 @@ export async function reconcileCharges(
       tx<ChargeWithEntries[]>`
         select c.id, c.org_id, c.subscription_id, c.status, c.amount, c.tx_hash, c.failure_reason,
           coalesce(array_agg(e.amount) filter (where e.kind = 'charge_booked'), '{}') as booked,
+          coalesce(sum(e.amount) filter (where e.kind = 'refund_booked'), 0)::int8 as refunded,
           coalesce(array_agg(e.amount) filter (where e.kind = 'charge_collected'), '{}') as collected,
           coalesce(array_agg(e.memo) filter (where e.kind = 'charge_collected'), '{}') as collected_memo,
           coalesce(array_agg(e.amount) filter (where e.kind = 'write_off'), '{}') as written_off
@@ -53,8 +55,14 @@ export async function reconcileCharges(
     const at = (field: string, check: string, expected: string, actual: string) =>
       out.push({ orgId: c.org_id, check, expected, actual, table: 'charges', id, field })
     const one = (list: bigint[]) => (list.length === 1 ? list[0]!.toString() : list.join('+'))
-    if (c.booked.length !== 1 || c.booked[0] !== c.amount)
-      at('amount', 'charge amount = its charge_booked entry', one(c.booked), c.amount.toString())
+    // A refund netted against a booked charge made it smaller (its refund_booked entries).
+    if (c.booked.length !== 1 || c.booked[0]! + c.refunded !== c.amount)
+      at(
+        'amount',
+        'charge amount = its charge_booked entry + its refund_booked entries',
+        c.booked.length === 1 ? (c.booked[0]! + c.refunded).toString() : one(c.booked),
+        c.amount.toString(),
+      )
     const collected = c.status === 'collected'
     if (collected ? c.collected.length !== 1 || c.collected[0] !== c.amount : c.collected.length)
       at(

@@ -20,7 +20,8 @@ export type LedgerMismatch = {
  * Proves the cached balances equal the ledger: each balance re-derived from the entries,
  * the entry sequence gap-free, the last entry's "after" balances equal to the row, holds
  * equal to the open reservations, and the ledger's invariant (docs/design.md, Money flow: Ledger)
- * Σ billable usage = accrued + booked + collected (gross) + written off (+ manual adjustments).
+ * Σ billable usage = accrued + booked + collected (gross) + written off (+ manual adjustments
+ * and refunds netted against booked charges).
  * Returns every mismatch (empty = reconciled).
  */
 export async function reconcileLedger(
@@ -36,13 +37,13 @@ export async function reconcileLedger(
         coalesce(sum(amount) filter (where kind in ('voucher_grant','usage_voucher','void_voucher','adjustment_voucher')), 0)::int8 as voucher,
         coalesce(sum(amount) filter (where kind in ('usage_billable','void_billable','adjustment_accrued')), 0)::int8
           - coalesce(sum(amount) filter (where kind = 'charge_booked'), 0)::int8 as accrued,
-        coalesce(sum(amount) filter (where kind = 'charge_booked'), 0)::int8
+        coalesce(sum(amount) filter (where kind in ('charge_booked','refund_booked')), 0)::int8
           - coalesce(sum(amount) filter (where kind in ('charge_collected','write_off')), 0)::int8 as booked,
         coalesce(sum(amount) filter (where kind = 'charge_collected'), 0)::int8
           - coalesce(sum(amount) filter (where kind = 'refund'), 0)::int8 as collected,
         coalesce(sum(amount) filter (where kind = 'charge_collected'), 0)::int8 as collected_gross,
         coalesce(sum(amount) filter (where kind = 'write_off'), 0)::int8 as written_off,
-        coalesce(sum(amount) filter (where kind = 'adjustment_accrued'), 0)::int8 as adj_accrued
+        coalesce(sum(amount) filter (where kind in ('adjustment_accrued','refund_booked')), 0)::int8 as adj_accrued
       from ledger_entries group by org_id
     ),
     last as (

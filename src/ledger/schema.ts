@@ -283,3 +283,34 @@ export const budgets = pgTable(
     ),
   ],
 )
+
+/**
+ * Refunds an operator gave: of a charge (`charge_id`) or of usage lines (`usage_ids`), with a
+ * reason, who gave it and a permanent idempotency key per org (a retry returns `outcome`, the
+ * first answer). `netted` went against accrued usage and booked charges (the next pull is that
+ * much smaller); `owed_onchain` is what is left to pay back from the payee wallet.
+ */
+export const refunds = pgTable(
+  'refunds',
+  {
+    id: bigserial('id', { mode: 'bigint' }).primaryKey(),
+    orgId: uuid('org_id').notNull(),
+    idempotencyKey: text('idempotency_key').notNull(),
+    requestHash: text('request_hash').notNull(),
+    chargeId: bigint('charge_id', { mode: 'bigint' }),
+    usageIds: bigint('usage_ids', { mode: 'bigint' }).array().notNull().default(sql`'{}'`),
+    amount: micros('amount').notNull(),
+    netted: micros('netted').notNull(),
+    owedOnchain: micros('owed_onchain').notNull(),
+    /** netted | owed_onchain */
+    status: text('status').notNull(),
+    reason: text('reason').notNull(),
+    actor: text('actor').notNull(),
+    outcome: jsonb('outcome').notNull(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('refunds_key_idx').on(t.orgId, t.idempotencyKey),
+    index('refunds_charge_idx').on(t.chargeId),
+  ],
+)

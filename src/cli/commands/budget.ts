@@ -15,7 +15,7 @@ import { printJson, printTable } from '../output.js'
 type Period = (typeof BUDGET_PERIODS)[number]
 
 /** Dollars as given on the command line (`3`, `2.50`, `0.000001`) → micro-credits, exactly. */
-function microsOfUsd(text: string): bigint {
+export function microsOfUsd(text: string): bigint {
   const m = /^(\d{1,9})(?:\.(\d{1,6}))?$/.exec(text.trim().replace(/^\$/, ''))
   if (!m) throw new ValidationError(`"${text}" is not an amount in dollars (up to 6 decimals)`)
   return BigInt(m[1]!) * 1_000_000n + BigInt((m[2] ?? '').padEnd(6, '0'))
