@@ -48,6 +48,8 @@ export const agentActions = {
         status: s.state,
         status_reason: s.stateReason,
         signup_credit: money(s.signupCredit),
+        billing_mode: s.billingMode,
+        prepaid_balance: money(s.prepaid),
         accrued_since_last_charge: money(s.accrued),
         authorization: {
           billing_type: 'usdc_permit',

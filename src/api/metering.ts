@@ -14,6 +14,7 @@ export const meteredView = (o: MeterOutcome | null) =>
         quantity: o.quantity,
         price_micros: o.priceMicros,
         voucher_micros: o.voucherMicros,
+        prepaid_micros: o.prepaidMicros,
         billable_micros: o.billableMicros,
         free: o.free,
         rate_version: o.rateVersion,
@@ -123,6 +124,7 @@ export async function meteredUpTo<T>(
       quantity: done.count,
       priceMicros: (unit * BigInt(done.count)).toString(),
       voucherMicros: c.voucherMicros,
+      prepaidMicros: c.prepaidMicros,
       billableMicros: c.billableMicros,
     },
   }

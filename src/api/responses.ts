@@ -28,6 +28,7 @@ const metered = z
     quantity: z.number().int(),
     price_micros: digits,
     voucher_micros: digits,
+    prepaid_micros: digits,
     billable_micros: digits,
     free: z.enum(['wind_down', 'session_key']).nullable(),
     rate_version: z.string(),
@@ -194,6 +195,8 @@ export const responses = {
     status: z.string(),
     status_reason: z.string().nullable(),
     signup_credit: money.nullable(),
+    billing_mode: z.enum(['postpaid', 'prepaid']),
+    prepaid_balance: money.nullable(),
     accrued_since_last_charge: money.nullable(),
     authorization: z.strictObject({
       billing_type: z.literal('usdc_permit'),
@@ -218,6 +221,7 @@ export const responses = {
         amount: money.nullable(),
         balances_after: z.strictObject({
           signup_credit: digits,
+          prepaid: digits,
           accrued: digits,
           booked: digits,
           collected: digits,

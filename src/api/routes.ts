@@ -153,6 +153,7 @@ export function v1Router(ctx: AppContext, limits: RateLimits = defaultRateLimits
         amount: money(l.amount),
         balances_after: {
           signup_credit: l.voucherAfter.toString(),
+          prepaid: l.prepaidAfter.toString(),
           accrued: l.accruedAfter.toString(),
           booked: l.bookedAfter.toString(),
           collected: l.collectedAfter.toString(),

@@ -1,6 +1,6 @@
-import type { AccountSnapshot, Budget } from './decide.js'
+import type { AccountSnapshot, BillingMode, Budget } from './decide.js'
 import { NoBillingAccountError } from './errors.js'
-import type { Movement } from './movements.js'
+import { balanceOf, type Movement } from './movements.js'
 import {
   arrayParams,
   type Column,
@@ -21,6 +21,11 @@ export type LockedAccount = {
   voucher: bigint
   reservedVoucher: bigint
   voucherExhaustedAt: bigint | null
+  /** Prepaid balance on the books (held included), and what open reservations hold of it. */
+  prepaid: bigint
+  reservedPrepaid: bigint
+  /** How the org pays (`billing_accounts.billing_mode`): read here, changed by `setBillingMode`. */
+  mode: BillingMode
   accrued: bigint
   reserved: bigint
   booked: bigint
@@ -57,6 +62,8 @@ export function snapshotOf(a: LockedAccount): AccountSnapshot {
     stateChangedAt: a.stateChangedAt,
     voucher: a.voucher - a.reservedVoucher,
     voucherExhaustedAt: a.voucherExhaustedAt,
+    prepaid: a.prepaid - a.reservedPrepaid,
+    mode: a.mode,
     accrued: a.accrued,
     reserved: a.reserved,
     booked: a.booked,
@@ -92,6 +99,7 @@ export async function lockAccounts(
   const rows = await sql.unsafe<Record<string, unknown>[]>(
     `${tag ? `/* ${tag} */ ` : ''}select a.org_id, a.subscription_id, s.state, ${microsOf('s.state_changed_at')} as state_changed_at,
        a.voucher, a.reserved_voucher, ${microsOf('a.voucher_exhausted_at')} as voucher_exhausted_at,
+       a.prepaid, a.reserved_prepaid, a.billing_mode,
        a.accrued, a.reserved, a.booked, a.collected, a.written_off, a.entry_seq,
        ${microsOf('a.accrued_since')} as accrued_since,
        s.allowance, s.monthly_limit, ${microsOf('s.window_start')} as window_start, s.window_seconds,
@@ -114,6 +122,9 @@ export async function lockAccounts(
       voucher: r.voucher as bigint,
       reservedVoucher: r.reserved_voucher as bigint,
       voucherExhaustedAt: (r.voucher_exhausted_at as bigint | null) ?? null,
+      prepaid: r.prepaid as bigint,
+      reservedPrepaid: r.reserved_prepaid as bigint,
+      mode: r.billing_mode as BillingMode,
       accrued: r.accrued as bigint,
       reserved: r.reserved as bigint,
       booked: r.booked as bigint,
@@ -153,6 +164,7 @@ export type PendingEntry = {
   kind: string
   amount: bigint
   voucherAfter: bigint
+  prepaidAfter: bigint
   accruedAfter: bigint
   bookedAfter: bigint
   collectedAfter: bigint
@@ -183,6 +195,7 @@ export function entryFor(
     kind: e.kind,
     amount: e.amount,
     voucherAfter: a.voucher,
+    prepaidAfter: a.prepaid,
     accruedAfter: a.accrued,
     bookedAfter: a.booked,
     collectedAfter: a.collected,
@@ -203,16 +216,26 @@ export function entriesFor(
   e: { usageId?: bigint | null; at: bigint; memo?: string | null },
 ): PendingEntry[] {
   const entries = movements.map((m) => entryFor(a, { ...e, kind: m.kind, amount: m.amount }))
-  let voucher = a.voucher
-  let accrued = a.accrued
+  rewindBalances(entries, a)
+  return entries
+}
+
+/**
+ * Gives each of one org's `entries` (in order, all of them after `a`'s movements were applied)
+ * the voucher, prepaid and accrued balances right after itself: `a` holds those after the
+ * last, so walk back from there. Booked and collected are the account's (metering never moves them).
+ */
+export function rewindBalances(entries: readonly PendingEntry[], a: LockedAccount): void {
+  const after = { voucher: a.voucher, prepaid: a.prepaid, accrued: a.accrued }
   for (let i = entries.length - 1; i >= 0; i--) {
     const entry = entries[i]!
-    entry.voucherAfter = voucher
-    entry.accruedAfter = accrued
-    if (entry.kind.endsWith('_voucher')) voucher -= entry.amount
-    else accrued -= entry.amount
+    entry.voucherAfter = after.voucher
+    entry.prepaidAfter = after.prepaid
+    entry.accruedAfter = after.accrued
+    entry.bookedAfter = a.booked
+    entry.collectedAfter = a.collected
+    after[balanceOf(entry.kind)] -= entry.amount
   }
-  return entries
 }
 
 const timestampOrNull = (micros: bigint | null) => (micros === null ? null : toTimestamp(micros))
@@ -225,6 +248,7 @@ export const ENTRY_FIELDS: ReadonlyArray<Column<PendingEntry>> = [
   ['kind', 'text', (e) => e.kind],
   ['amount', 'int8', (e) => e.amount],
   ['voucher_after', 'int8', (e) => e.voucherAfter],
+  ['prepaid_after', 'int8', (e) => e.prepaidAfter],
   ['accrued_after', 'int8', (e) => e.accruedAfter],
   ['booked_after', 'int8', (e) => e.bookedAfter],
   ['collected_after', 'int8', (e) => e.collectedAfter],
@@ -283,6 +307,8 @@ const ACCOUNT_FIELDS: ReadonlyArray<Column<LockedAccount>> = [
   ['org_id', 'uuid', (a) => a.orgId],
   ['voucher', 'int8', (a) => a.voucher],
   ['reserved_voucher', 'int8', (a) => a.reservedVoucher],
+  ['prepaid', 'int8', (a) => a.prepaid],
+  ['reserved_prepaid', 'int8', (a) => a.reservedPrepaid],
   ['voucher_exhausted_at', 'timestamptz', (a) => timestampOrNull(a.voucherExhaustedAt)],
   ['accrued', 'int8', (a) => a.accrued],
   ['reserved', 'int8', (a) => a.reserved],
@@ -320,6 +346,7 @@ export const accountParams = (dirty: readonly LockedAccount[], { versions = fals
  */
 export const updateAccounts = (first: number, { checkVersions = false } = {}) => {
   return `update billing_accounts a set voucher = v.voucher, reserved_voucher = v.reserved_voucher,
+       prepaid = v.prepaid, reserved_prepaid = v.reserved_prepaid,
        voucher_exhausted_at = v.voucher_exhausted_at, accrued = v.accrued, reserved = v.reserved,
        booked = v.booked, collected = v.collected, written_off = v.written_off, entry_seq = v.entry_seq,
        accrued_since = v.accrued_since, spend_window = v.spend_window, spend_window_spent = v.spend_window_spent,

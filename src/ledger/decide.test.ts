@@ -220,3 +220,95 @@ describe('the gate in every state', () => {
     })
   })
 })
+
+describe('prepaid balance', () => {
+  const prepaidOrg = { ...base, mode: 'prepaid' as const, allowance: 0n }
+  test('draws the voucher first, then the balance; nothing is billable in prepaid mode', () => {
+    const s = { ...prepaidOrg, voucher: 2_000n, prepaid: 10_000n }
+    expect(decide(s, req('claim_issue', 7_000n))).toEqual({
+      kind: 'charge',
+      voucher: 2_000n,
+      prepaid: 5_000n,
+      billable: 0n,
+      windowIndex: 0,
+    })
+    // Exactly the credit left goes through; one micro-credit more is no_credit, not needs_reauth.
+    expect(decide(s, req('claim_issue', 12_000n))).toMatchObject({ prepaid: 10_000n, billable: 0n })
+    expect(decide(s, req('claim_issue', 12_001n))).toEqual({
+      kind: 'refuse',
+      code: 'BILLING_INACTIVE',
+      reason: 'no_credit',
+    })
+  })
+  test.each(['pending', 'active', 'needs_reauth', 'lapsed', 'canceled'] as const)(
+    'prepaid mode, %s: an empty balance is no_credit; a credited one pays',
+    (state) => {
+      const s = { ...prepaidOrg, state }
+      expect(decide(s, req('save_comment', 5_000n))).toEqual({
+        kind: 'refuse',
+        code: 'BILLING_INACTIVE',
+        reason: 'no_credit',
+      })
+      expect(decide({ ...s, prepaid: 5_000n }, req('save_comment', 5_000n))).toMatchObject({
+        kind: 'charge',
+        prepaid: 5_000n,
+        billable: 0n,
+      })
+    },
+  )
+  test('a pending postpaid org (no permit: an x402 signup) spends its balance', () => {
+    const s = {
+      ...base,
+      state: 'pending' as const,
+      allowance: 0n,
+      voucher: 1_000n,
+      prepaid: 6_000n,
+    }
+    expect(decide(s, req('claim_issue', 7_000n))).toMatchObject({
+      kind: 'charge',
+      voucher: 1_000n,
+      prepaid: 6_000n,
+      billable: 0n,
+    })
+    expect(decide(s, req('claim_issue', 7_000n, { quantity: 2 }))).toMatchObject({
+      reason: 'no_credit',
+    })
+  })
+  test('postpaid and active: voucher, balance, then billable within the allowance', () => {
+    const s = { ...base, voucher: 1_000n, prepaid: 2_000n, allowance: 4_000n }
+    expect(decide(s, req('claim_issue', 7_000n))).toMatchObject({
+      voucher: 1_000n,
+      prepaid: 2_000n,
+      billable: 4_000n,
+    })
+    expect(decide(s, req('claim_issue', 7_001n))).toMatchObject({ transition: 'needs_reauth' })
+  })
+  test('postpaid and blocked: the balance pays, the voucher does not', () => {
+    const s = { ...base, state: 'lapsed' as const, voucher: 5_000n, prepaid: 3_000n }
+    expect(decide(s, req('save_issue.edit_title', 3_000n))).toMatchObject({
+      voucher: 0n,
+      prepaid: 3_000n,
+    })
+    expect(decide(s, req('save_comment', 5_000n))).toMatchObject({ reason: 'inactive' })
+  })
+  test('wind-down in prepaid mode is free for a lease claimed before credit ran out', () => {
+    const s = { ...prepaidOrg, voucherExhaustedAt: T0 }
+    expect(decide(s, req('heartbeat', 100n, { leaseClaimedAt: T0 - 1n }))).toMatchObject({
+      kind: 'free',
+      reason: 'wind_down',
+    })
+    expect(decide(s, req('heartbeat', 100n, { leaseClaimedAt: T0 }))).toMatchObject({
+      reason: 'no_credit',
+    })
+  })
+  test('applying a charge draws the balance and marks when credit ran out', () => {
+    const s = { ...prepaidOrg, voucher: 1_000n, prepaid: 2_000n }
+    const next = applyCharge(
+      s,
+      { voucher: 1_000n, prepaid: 2_000n, billable: 0n, windowIndex: 0 },
+      T0 + 5n,
+      false,
+    )
+    expect([next.voucher, next.prepaid, next.voucherExhaustedAt]).toEqual([0n, 0n, T0 + 5n])
+  })
+})

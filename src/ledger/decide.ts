@@ -9,7 +9,15 @@ export type AccountSnapshot = {
   state: SubscriptionState
   stateChangedAt: Micros
   voucher: bigint
+  /**
+   * When the org's credit (voucher and prepaid balance, what holds leave of them) ran out:
+   * a pending or prepaid org is blocked from then on.
+   */
   voucherExhaustedAt: Micros | null
+  /** The prepaid balance the gate may spend (what open reservations leave of it); absent: 0. */
+  prepaid?: bigint | undefined
+  /** `prepaid`: usage is paid before it happens, never billable; absent: postpaid. */
+  mode?: BillingMode | undefined
   accrued: bigint
   reserved: bigint
   booked: bigint
@@ -38,8 +46,18 @@ export type MeterRequest = {
   keyId?: string | null | undefined
 }
 
+/** How an org pays: usage billed after it happens (the default), or drawn from a balance paid before. */
+export type BillingMode = 'postpaid' | 'prepaid'
+
 export type Decision =
-  | { kind: 'charge'; voucher: bigint; billable: bigint; windowIndex: number | null }
+  | {
+      kind: 'charge'
+      voucher: bigint
+      /** The part the prepaid balance pays. */
+      prepaid: bigint
+      billable: bigint
+      windowIndex: number | null
+    }
   | { kind: 'free'; reason: 'wind_down' | 'session_key'; windowIndex: number | null }
   | {
       kind: 'refuse'
@@ -227,40 +245,45 @@ export function headroom(s: AccountSnapshot, now: Micros) {
 
 function payable(s: AccountSnapshot, total: bigint, now: Micros): Decision {
   const windowIndex = windowIndexAt(s.windowStart, s.windowSeconds, now)
+  // The signup voucher is spent while the subscription is in good standing (pending, active)
+  // or by a prepaid org; the prepaid balance is money already paid, spent whatever the state.
+  const voucherUsable = s.mode === 'prepaid' || s.state === 'pending' || s.state === 'active'
+  const voucher = !voucherUsable ? 0n : s.voucher < total ? s.voucher : total
+  const balance = s.prepaid ?? 0n
+  const prepaid = balance < total - voucher ? balance : total - voucher
+  const billable = total - voucher - prepaid
+  if (billable === 0n && (voucherUsable || prepaid > 0n))
+    return { kind: 'charge', voucher, prepaid, billable, windowIndex }
+  if (s.mode === 'prepaid') return { kind: 'refuse', code: 'BILLING_INACTIVE', reason: 'no_credit' }
   switch (s.state) {
     case 'pending':
-      if (s.voucher >= total) return { kind: 'charge', voucher: total, billable: 0n, windowIndex }
       return { kind: 'refuse', code: 'BILLING_INACTIVE', reason: 'no_credit' }
     case 'active': {
-      const voucher = s.voucher < total ? s.voucher : total
-      const billable = total - voucher
-      if (billable > 0n) {
-        const room = headroom(s, now)
-        if (billable > room.allowance) {
-          return {
-            kind: 'refuse',
-            code: 'BILLING_INACTIVE',
-            reason: 'inactive',
-            transition: 'needs_reauth',
-          }
-        }
-        if (room.monthly !== null && billable > room.monthly) {
-          const w = room.windowIndex
-          return {
-            kind: 'refuse',
-            code: 'SPEND_CAP_REACHED',
-            scope: 'onchain_window',
-            period: null,
-            limit: s.monthlyLimit!,
-            spent: countedInWindow(s, w),
-            resetsAt:
-              s.windowStart === null || w === null
-                ? null
-                : s.windowStart + BigInt(w + 1) * BigInt(s.windowSeconds) * 1_000_000n,
-          }
+      const room = headroom(s, now)
+      if (billable > room.allowance) {
+        return {
+          kind: 'refuse',
+          code: 'BILLING_INACTIVE',
+          reason: 'inactive',
+          transition: 'needs_reauth',
         }
       }
-      return { kind: 'charge', voucher, billable, windowIndex }
+      if (room.monthly !== null && billable > room.monthly) {
+        const w = room.windowIndex
+        return {
+          kind: 'refuse',
+          code: 'SPEND_CAP_REACHED',
+          scope: 'onchain_window',
+          period: null,
+          limit: s.monthlyLimit!,
+          spent: countedInWindow(s, w),
+          resetsAt:
+            s.windowStart === null || w === null
+              ? null
+              : s.windowStart + BigInt(w + 1) * BigInt(s.windowSeconds) * 1_000_000n,
+        }
+      }
+      return { kind: 'charge', voucher, prepaid, billable, windowIndex }
     }
     default:
       return { kind: 'refuse', code: 'BILLING_INACTIVE', reason: 'inactive' }
@@ -269,7 +292,7 @@ function payable(s: AccountSnapshot, total: bigint, now: Micros): Decision {
 
 /** When the org stopped being able to pay, for the wind-down rule. */
 function blockedSince(s: AccountSnapshot, now: Micros): Micros {
-  if (s.state === 'pending') return s.voucherExhaustedAt ?? now
+  if (s.mode === 'prepaid' || s.state === 'pending') return s.voucherExhaustedAt ?? now
   if (s.state === 'active') return now
   return s.stateChangedAt
 }
@@ -278,11 +301,14 @@ function blockedSince(s: AccountSnapshot, now: Micros): Micros {
  * The gate: decides one metered action against an org's locked snapshot. Pure, so the
  * metering transaction, the unit tests and the model-based test all run the same rules.
  *
- * - pending: only what the voucher fully covers, else `no_credit`;
- * - active: voucher first (split), the rest within min(allowance headroom, monthly headroom);
+ * - credit first: the voucher (pending, active, or a prepaid org), then the prepaid balance
+ *   (in every state: it is paid already); an action credit covers goes through;
+ * - prepaid mode: nothing is billable — what credit does not cover is `no_credit`;
+ * - pending: only what credit fully covers, else `no_credit`;
+ * - active: credit first (split), the rest within min(allowance headroom, monthly headroom);
  *   not fitting the allowance moves the subscription to needs_reauth, not fitting the monthly
  *   limit is `SPEND_CAP_REACHED` and the state stays;
- * - needs_reauth, lapsed, canceled: `inactive`;
+ * - needs_reauth, lapsed, canceled: what the prepaid balance covers, else `inactive`;
  * - `mint_session_key` is never refused (free while the org cannot pay); lease wind-down is
  *   free for a lease claimed before the block, refused for one claimed after.
  */
@@ -302,13 +328,16 @@ export function decide(s: AccountSnapshot, r: MeterRequest): Decision {
 /** The snapshot after a charge is recorded (or held, for a reservation). */
 export function applyCharge(
   s: AccountSnapshot,
-  d: { voucher: bigint; billable: bigint; windowIndex: number | null },
+  d: { voucher: bigint; prepaid?: bigint; billable: bigint; windowIndex: number | null },
   now: Micros,
   hold: boolean,
 ): AccountSnapshot {
   const next = { ...s }
+  const prepaid = d.prepaid ?? 0n
   next.voucher -= d.voucher
-  if (next.voucher === 0n && s.voucher > 0n) next.voucherExhaustedAt = now
+  if (prepaid > 0n) next.prepaid = (s.prepaid ?? 0n) - prepaid
+  if (d.voucher + prepaid > 0n && next.voucher + (next.prepaid ?? 0n) === 0n)
+    next.voucherExhaustedAt = now
   if (hold) next.reserved += d.billable
   else next.accrued += d.billable
   if (d.billable > 0n && d.windowIndex !== null) {

@@ -4,6 +4,8 @@ export type BillingInactiveParameters = {
   reason: 'inactive' | 'no_credit'
   subscriptionId: string
   state: string
+  /** A prepaid org's refusal says its balance is used up, and the link is where it tops up. */
+  mode?: 'postpaid' | 'prepaid' | undefined
   productName: string
   dashboardUrl: string
   publicBaseUrl: string
@@ -17,18 +19,22 @@ export class BillingInactiveError extends BaseError {
   override name = 'BillingInactiveError'
   constructor(p: BillingInactiveParameters) {
     const host = p.dashboardUrl.replace(/^https?:\/\//, '').replace(/\/$/, '')
-    const why =
-      p.reason === 'no_credit'
+    const prepaid = p.mode === 'prepaid'
+    const why = prepaid
+      ? 'your prepaid balance is used up'
+      : p.reason === 'no_credit'
         ? "your starting credit is used up and there's no active subscription"
         : 'this org has no active subscription'
+    const act = prepaid ? 'Top up' : 'Re-authorize'
     super(
-      `BILLING_INACTIVE: ${why} — reads are allowed but writes are blocked. Re-authorize in the ${p.productName} Dash (${host}) or at /s/${p.subscriptionId}.`,
+      `BILLING_INACTIVE: ${why} — reads are allowed but writes are blocked. ${act} in the ${p.productName} Dash (${host}) or at /s/${p.subscriptionId}.`,
       {
         code: 'BILLING_INACTIVE',
         status: 402,
         details: {
           reason: p.reason,
           state: p.state,
+          ...(prepaid ? { billing_mode: 'prepaid' } : {}),
           subscription_id: p.subscriptionId,
           reup_url: `${p.publicBaseUrl}/s/${p.subscriptionId}`,
           dashboard_url: p.dashboardUrl,

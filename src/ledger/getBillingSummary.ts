@@ -1,5 +1,6 @@
 import type { Db } from '../db/client.js'
 import { type LockedAccount, lockAccounts } from './accounts.js'
+import type { BillingMode } from './decide.js'
 import { headroom, spentInWindow, windowIndexAt } from './decide.js'
 import { NoBillingAccountError } from './errors.js'
 import { nowMicros } from './sql.js'
@@ -12,6 +13,10 @@ export type BillingSummary = {
   stateReason: string | null
   owner: string | null
   signupCredit: bigint
+  /** How the org pays (postpaid by default). */
+  billingMode: BillingMode
+  /** Prepaid balance the org may spend (what open reservations leave of it). */
+  prepaid: bigint
   accrued: bigint
   reserved: bigint
   booked: bigint
@@ -68,6 +73,8 @@ export async function getBillingSummary(db: Db, orgId: string): Promise<BillingS
       stateReason: s?.state_reason ?? null,
       owner: s?.owner ?? null,
       signupCredit: a.voucher - a.reservedVoucher,
+      billingMode: a.mode,
+      prepaid: a.prepaid - a.reservedPrepaid,
       accrued: a.accrued,
       reserved: a.reserved,
       booked: a.booked,

@@ -21,6 +21,7 @@ export {
   writeOffCharge,
 } from './charges.js'
 export { type ClaimedCharge, claimCharges } from './claimCharges.js'
+export { creditPrepaid } from './creditPrepaid.js'
 export { decide } from './decide.js'
 export {
   BillingInactiveError,
@@ -56,5 +57,6 @@ export { refreshLimitWaiting } from './refreshLimitWaiting.js'
 export { refund } from './refunds.js'
 export { releaseCharges } from './releaseCharges.js'
 export { commitUsage, expireReservations, voidUsage } from './reservations.js'
+export { setBillingMode } from './setBillingMode.js'
 export { listStatementCharges, readChargeLines } from './statements.js'
 export { readUsageRollup, type UsageTotals } from './usageRollup.js'

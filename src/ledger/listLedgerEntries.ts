@@ -7,6 +7,7 @@ export type LedgerLine = {
   kind: string
   amount: bigint
   voucherAfter: bigint
+  prepaidAfter: bigint
   accruedAfter: bigint
   bookedAfter: bigint
   collectedAfter: bigint
@@ -32,7 +33,7 @@ export async function listLedgerEntries(
   p: ListLedgerEntriesParameters,
 ): Promise<LedgerLine[]> {
   const rows = await db.$client<Record<string, unknown>[]>`
-    select id, seq, kind, amount, voucher_after, accrued_after, booked_after, collected_after,
+    select id, seq, kind, amount, voucher_after, prepaid_after, accrued_after, booked_after, collected_after,
       usage_id, charge_id, memo, created_at
     from ledger_entries
     where org_id = ${p.orgId}
@@ -48,6 +49,7 @@ export async function listLedgerEntries(
     kind: r.kind as string,
     amount: r.amount as bigint,
     voucherAfter: r.voucher_after as bigint,
+    prepaidAfter: r.prepaid_after as bigint,
     accruedAfter: r.accrued_after as bigint,
     bookedAfter: r.booked_after as bigint,
     collectedAfter: r.collected_after as bigint,

@@ -3,6 +3,7 @@ import { describe, expect, test } from 'vitest'
 import { entriesFor, entryFor, type LockedAccount, type PendingEntry } from './accounts.js'
 import { windowIndexAt } from './decide.js'
 import {
+  balanceOf,
   commitHold,
   type Movement,
   meterStep,
@@ -16,7 +17,8 @@ import { allowedTransitions, type SubscriptionState } from './states.js'
 // metering, commit, void and expiry make — against a small in-memory model written from
 // docs/design.md's rules, separately from the engine. Random sequences of meter / reserve /
 // commit / void / expiry / window rollover / state changes / authorization / booking /
-// collection / failed pulls; after every step the decisions and the balances must agree.
+// collection / failed pulls / prepaid credits / billing mode changes; after every step the
+// decisions and the balances must agree.
 // (test/ledger/model.integration.test.ts runs the same idea through PostgreSQL and the batcher.)
 
 const PRICES = {
@@ -46,6 +48,8 @@ type Cmd =
   | { t: 'state'; to: 'needs_reauth' | 'lapsed' | 'canceled' }
   | { t: 'book' }
   | { t: 'collect' | 'fail' }
+  | { t: 'credit'; amount: bigint }
+  | { t: 'mode'; mode: 'postpaid' | 'prepaid' }
 
 const cmd: fc.Arbitrary<Cmd> = fc.oneof(
   {
@@ -97,6 +101,23 @@ const cmd: fc.Arbitrary<Cmd> = fc.oneof(
   },
   { weight: 1, arbitrary: fc.constant({ t: 'book' as const }) },
   { weight: 1, arbitrary: fc.constantFrom({ t: 'collect' as const }, { t: 'fail' as const }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      t: fc.constant('credit' as const),
+      amount: fc.oneof(
+        fc.constantFrom(1n, 100n, 5_000n, 20_000n),
+        fc.bigInt({ min: 1n, max: 40_000n }),
+      ),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      t: fc.constant('mode' as const),
+      mode: fc.constantFrom('postpaid' as const, 'prepaid' as const),
+    }),
+  },
 )
 
 // ---- the model: docs/design.md's rules, written out plainly ----
@@ -106,15 +127,27 @@ type ModelHold = {
   unit: bigint
   qty: number
   voucher: bigint
+  prepaid: bigint
   billable: bigint
   w: number
 }
-type ModelUse = { id: number; voucher: bigint; billable: bigint; w: number; booked: boolean }
+type ModelUse = {
+  id: number
+  voucher: bigint
+  prepaid: bigint
+  billable: bigint
+  w: number
+  booked: boolean
+}
 type Model = {
   state: SubscriptionState
   blockedAt: bigint | null
   voucher: bigint
+  /** When credit (voucher and prepaid balance) ran out. */
   voucherOutAt: bigint | null
+  prepaid: bigint
+  credited: bigint
+  mode: 'postpaid' | 'prepaid'
   accrued: bigint
   booked: bigint
   collected: bigint
@@ -128,7 +161,7 @@ type Model = {
 }
 
 type Verdict =
-  | { ok: true; voucher: bigint; billable: bigint; free: boolean }
+  | { ok: true; voucher: bigint; prepaid: bigint; billable: bigint; free: boolean }
   | { ok: false; code: string; reason?: string }
 
 function modelWindow(m: Model, now: bigint) {
@@ -143,28 +176,36 @@ function modelDecide(
   lease: bigint | null,
 ): Verdict {
   const heldVoucher = m.holds.reduce((s, h) => s + h.voucher, 0n)
+  const heldPrepaid = m.holds.reduce((s, h) => s + h.prepaid, 0n)
   const heldBillable = m.holds.reduce((s, h) => s + h.billable, 0n)
-  const free = m.voucher - heldVoucher
+  // Credit first: the voucher while in good standing (or prepaid), then the prepaid balance
+  // whatever the state; what is left is billable only for a postpaid, active subscription.
+  const voucherOk = m.mode === 'prepaid' || m.state === 'pending' || m.state === 'active'
+  const freeVoucher = voucherOk ? m.voucher - heldVoucher : 0n
+  const voucher = freeVoucher < total ? freeVoucher : total
+  const freePrepaid = m.prepaid - heldPrepaid
+  const prepaid = freePrepaid < total - voucher ? freePrepaid : total - voucher
+  const billable = total - voucher - prepaid
+  const covered = { ok: true as const, voucher, prepaid, billable: 0n, free: false }
   let refusal: { code: string; reason?: string; since: bigint; reauth?: boolean }
-  if (m.state === 'pending') {
-    if (free >= total) return { ok: true, voucher: total, billable: 0n, free: false }
+  if (billable === 0n && (voucherOk || prepaid > 0n)) return covered
+  if (m.mode === 'prepaid') {
+    refusal = { code: 'BILLING_INACTIVE', reason: 'no_credit', since: m.voucherOutAt ?? now }
+  } else if (m.state === 'pending') {
     refusal = { code: 'BILLING_INACTIVE', reason: 'no_credit', since: m.voucherOutAt ?? now }
   } else if (m.state === 'active') {
-    const voucher = free < total ? free : total
-    const billable = total - voucher
-    if (billable === 0n) return { ok: true, voucher, billable, free: false }
     const spent = m.spent.get(modelWindow(m, now)) ?? 0n
     if (billable > m.allowance - m.booked - m.accrued - heldBillable) {
       refusal = { code: 'BILLING_INACTIVE', reason: 'inactive', since: now, reauth: true }
     } else if (m.limit !== null && billable > m.limit - spent) {
       refusal = { code: 'SPEND_CAP_REACHED', since: now }
-    } else return { ok: true, voucher, billable, free: false }
+    } else return { ok: true, voucher, prepaid, billable, free: false }
   } else {
     refusal = { code: 'BILLING_INACTIVE', reason: 'inactive', since: m.blockedAt! }
   }
-  if (action === 'mint_session_key') return { ok: true, voucher: 0n, billable: 0n, free: true }
-  if (WIND_DOWN.has(action) && lease !== null && lease < refusal.since)
-    return { ok: true, voucher: 0n, billable: 0n, free: true }
+  const free = { ok: true as const, voucher: 0n, prepaid: 0n, billable: 0n, free: true }
+  if (action === 'mint_session_key') return free
+  if (WIND_DOWN.has(action) && lease !== null && lease < refusal.since) return free
   // The paid action refused for not fitting the allowance is what moves the subscription.
   if (refusal.reauth) {
     m.state = 'needs_reauth'
@@ -193,6 +234,9 @@ function newAccount(credit: bigint): LockedAccount {
     voucher: credit,
     reservedVoucher: 0n,
     voucherExhaustedAt: null,
+    prepaid: 0n,
+    reservedPrepaid: 0n,
+    mode: 'postpaid',
     accrued: 0n,
     reserved: 0n,
     booked: 0n,
@@ -234,6 +278,9 @@ describe('the pure ledger core agrees with a model', () => {
             blockedAt: null,
             voucher: credit,
             voucherOutAt: null,
+            prepaid: 0n,
+            credited: 0n,
+            mode: 'postpaid',
             accrued: 0n,
             booked: 0n,
             collected: 0n,
@@ -277,6 +324,7 @@ describe('the pure ledger core agrees with a model', () => {
               const got = {
                 ok: true,
                 voucher: step.amounts.voucher,
+                prepaid: step.amounts.prepaid ?? 0n,
                 billable: step.amounts.billable,
                 free: step.decision.kind === 'free',
               }
@@ -287,10 +335,12 @@ describe('the pure ledger core agrees with a model', () => {
               const id = nextId++
               if (c.t === 'meter') {
                 m.voucher -= expected.voucher
+                m.prepaid -= expected.prepaid
                 m.accrued += expected.billable
                 m.uses.push({
                   id,
                   voucher: expected.voucher,
+                  prepaid: expected.prepaid,
                   billable: expected.billable,
                   w,
                   booked: false,
@@ -302,14 +352,13 @@ describe('the pure ledger core agrees with a model', () => {
                   unit,
                   qty: c.qty,
                   voucher: expected.voucher,
+                  prepaid: expected.prepaid,
                   billable: expected.billable,
                   w,
                 })
               }
-              if (
-                expected.voucher > 0n &&
-                m.voucher - m.holds.reduce((s, h) => s + h.voucher, 0n) === 0n
-              )
+              const held = m.holds.reduce((s, h) => s + h.voucher + h.prepaid, 0n)
+              if (expected.voucher + expected.prepaid > 0n && m.voucher + m.prepaid - held === 0n)
                 m.voucherOutAt = now
               uses.push({
                 id,
@@ -333,12 +382,22 @@ describe('the pure ledger core agrees with a model', () => {
               if (c.t === 'commit') {
                 const used = Math.min(c.used, h.qty)
                 // What was let through free stays free; otherwise the units used, at most the hold.
-                const total = h.voucher + h.billable === 0n ? 0n : h.unit * BigInt(used)
+                const total = h.voucher + h.prepaid + h.billable === 0n ? 0n : h.unit * BigInt(used)
                 const v = total < h.voucher ? total : h.voucher
+                const pp = total - v < h.prepaid ? total - v : h.prepaid
+                const b = total - v - pp
                 m.voucher -= v
-                m.accrued += total - v
-                m.uses.push({ id: h.id, voucher: v, billable: total - v, w: h.w, booked: false })
-                if (current) m.spent.set(h.w, (m.spent.get(h.w) ?? 0n) - (h.billable - (total - v)))
+                m.prepaid -= pp
+                m.accrued += b
+                m.uses.push({
+                  id: h.id,
+                  voucher: v,
+                  prepaid: pp,
+                  billable: b,
+                  w: h.w,
+                  booked: false,
+                })
+                if (current) m.spent.set(h.w, (m.spent.get(h.w) ?? 0n) - (h.billable - b))
                 const done = commitHold(a, u.amounts, { unitPrice: u.unit, quantity: used, now })
                 u.amounts = done.amounts
                 u.status = 'committed'
@@ -354,6 +413,7 @@ describe('the pure ledger core agrees with a model', () => {
               const mu = open[c.pick % open.length]!
               m.uses.splice(m.uses.indexOf(mu), 1)
               m.voucher += mu.voucher
+              m.prepaid += mu.prepaid
               m.accrued -= mu.billable
               if (mu.w === modelWindow(m, now))
                 m.spent.set(mu.w, (m.spent.get(mu.w) ?? 0n) - mu.billable)
@@ -403,6 +463,15 @@ describe('the pure ledger core agrees with a model', () => {
               m.booked += m.accrued
               m.accrued = 0n
               for (const u of m.uses) u.booked = true
+            } else if (c.t === 'credit') {
+              // What creditPrepaid does on the locked row (its idempotency is the database's).
+              a.prepaid += c.amount
+              ledger.push(entryFor(a, { kind: 'prepaid_topup', amount: c.amount, at: now }))
+              m.prepaid += c.amount
+              m.credited += c.amount
+            } else if (c.t === 'mode') {
+              a.mode = c.mode
+              m.mode = c.mode
             } else if (c.t === 'collect' && m.charges.length > 0) {
               const amount = m.charges.shift()!
               m.booked -= amount
@@ -416,15 +485,18 @@ describe('the pure ledger core agrees with a model', () => {
 
             const heldVoucher = m.holds.reduce((s, h) => s + h.voucher, 0n)
             const heldBillable = m.holds.reduce((s, h) => s + h.billable, 0n)
+            const heldPrepaid = m.holds.reduce((s, h) => s + h.prepaid, 0n)
             expect({
               state: a.state,
               voucher: a.voucher - a.reservedVoucher,
+              prepaid: a.prepaid - a.reservedPrepaid,
               accrued: a.accrued,
               reserved: a.reserved,
               booked: a.booked,
             }).toEqual({
               state: m.state,
               voucher: m.voucher - heldVoucher,
+              prepaid: m.prepaid - heldPrepaid,
               accrued: m.accrued,
               reserved: heldBillable,
               booked: m.booked,
@@ -438,20 +510,31 @@ describe('the pure ledger core agrees with a model', () => {
           // Σ usage = voucher used + accrued + booked + collected.
           const used = uses.filter((u) => u.status === 'recorded' || u.status === 'committed')
           expect(used.reduce((s, u) => s + u.amounts.voucher, 0n)).toBe(credit - a.voucher)
+          // Σ prepaid usage = credited − balance; the balance never goes below what holds keep.
+          expect(used.reduce((s, u) => s + (u.amounts.prepaid ?? 0n), 0n)).toBe(
+            m.credited - a.prepaid,
+          )
+          expect(a.prepaid >= a.reservedPrepaid && a.reservedPrepaid >= 0n).toBe(true)
           expect(used.reduce((s, u) => s + u.amounts.billable, 0n)).toBe(
             a.accrued + a.booked + a.collected,
           )
           // Every entry carries the balances right after itself: replaying them gives the row.
-          let voucher = credit
-          let accrued = 0n
+          const after = { voucher: credit, prepaid: 0n, accrued: 0n }
           ledger.forEach((e, i) => {
             expect(e.seq).toBe(BigInt(i + 1))
-            if (e.kind.endsWith('_voucher')) voucher += e.amount
-            else if (e.kind === 'charge_booked') accrued -= e.amount
-            else accrued += e.amount
-            expect([e.voucherAfter, e.accruedAfter]).toEqual([voucher, accrued])
+            if (e.kind === 'charge_booked') after.accrued -= e.amount
+            else after[balanceOf(e.kind)] += e.amount
+            expect([e.voucherAfter, e.prepaidAfter, e.accruedAfter]).toEqual([
+              after.voucher,
+              after.prepaid,
+              after.accrued,
+            ])
           })
-          expect([voucher, accrued]).toEqual([a.voucher, a.accrued])
+          expect([after.voucher, after.prepaid, after.accrued]).toEqual([
+            a.voucher,
+            a.prepaid,
+            a.accrued,
+          ])
         },
       ),
       { numRuns: 1_000 },

@@ -1,4 +1,5 @@
 import {
+  type BillingMode,
   type Budget,
   budgetRefusal,
   countBudgets,
@@ -21,6 +22,11 @@ export type LedgerState = {
   voucher: bigint
   reservedVoucher: bigint
   voucherExhaustedAt: bigint | null
+  /** The prepaid balance on the books (what reservations hold included); absent: 0. */
+  prepaid?: bigint | undefined
+  reservedPrepaid?: bigint | undefined
+  /** How the org pays; absent: postpaid. */
+  mode?: BillingMode | undefined
   accrued: bigint
   reserved: bigint
   booked: bigint
@@ -35,11 +41,28 @@ export type LedgerState = {
   budgets?: Budget[] | undefined
 }
 
-/** One balance movement, to become a ledger entry (voucher kinds move `voucher`, the others `accrued`). */
+/**
+ * One balance movement, to become a ledger entry (`*_voucher` kinds move `voucher`,
+ * `*_prepaid` kinds `prepaid`, the others `accrued`).
+ */
 export type Movement = {
-  kind: 'usage_voucher' | 'usage_billable' | 'void_voucher' | 'void_billable'
+  kind:
+    | 'usage_voucher'
+    | 'usage_prepaid'
+    | 'usage_billable'
+    | 'void_voucher'
+    | 'void_prepaid'
+    | 'void_billable'
   amount: bigint
 }
+
+/** The balance a ledger entry of `kind` moves (charges and refunds move their own; see schema.ts). */
+export const balanceOf = (kind: string): 'voucher' | 'prepaid' | 'accrued' =>
+  kind.endsWith('_voucher') || kind === 'voucher_grant'
+    ? 'voucher'
+    : kind.endsWith('_prepaid') || kind.startsWith('prepaid_')
+      ? 'prepaid'
+      : 'accrued'
 
 /**
  * What a usage row holds or recorded: its voucher and billable parts and its window; and, for
@@ -48,6 +71,8 @@ export type Movement = {
  */
 export type UsageAmounts = {
   voucher: bigint
+  /** The part the prepaid balance paid (or holds); absent: 0. */
+  prepaid?: bigint | undefined
   billable: bigint
   windowIndex: number | null
   keyId?: string | null | undefined
@@ -74,9 +99,19 @@ export type MeterStep =
       movements: Movement[]
     }
 
-/** The gate's view: the voucher it may spend is what open reservations left (no copy when none hold any). */
+/** The gate's view: the credit it may spend is what open reservations left (no copy when none hold any). */
 const gateView = (a: LedgerState): LedgerState =>
-  a.reservedVoucher === 0n ? a : { ...a, voucher: a.voucher - a.reservedVoucher }
+  a.reservedVoucher === 0n && !a.reservedPrepaid
+    ? a
+    : {
+        ...a,
+        voucher: a.voucher - a.reservedVoucher,
+        prepaid: (a.prepaid ?? 0n) - (a.reservedPrepaid ?? 0n),
+      }
+
+/** Credit the gate may still spend: voucher and prepaid balance, less what holds keep. */
+const creditLeft = (a: LedgerState) =>
+  a.voucher - a.reservedVoucher + (a.prepaid ?? 0n) - (a.reservedPrepaid ?? 0n)
 
 function count(a: LedgerState, amount: bigint, windowIndex: number | null) {
   if (amount <= 0n || windowIndex === null) return
@@ -116,7 +151,7 @@ export function meterStep(a: LedgerState, r: MeterRequest, p: { hold: boolean })
     const cap = budgetRefusal(
       a.budgets,
       r.keyId ?? null,
-      decision.voucher + decision.billable,
+      decision.voucher + decision.prepaid + decision.billable,
       r.now,
     )
     if (cap) decision = budgetExemption(r, decision.windowIndex) ?? cap
@@ -131,18 +166,24 @@ export function meterStep(a: LedgerState, r: MeterRequest, p: { hold: boolean })
     return { kind: 'refused', decision, movedToNeedsReauth: move }
   }
   const voucher = decision.kind === 'charge' ? decision.voucher : 0n
+  const prepaid = decision.kind === 'charge' ? decision.prepaid : 0n
   const billable = decision.kind === 'charge' ? decision.billable : 0n
-  const amounts = { voucher, billable, windowIndex: decision.windowIndex }
+  const amounts = { voucher, prepaid, billable, windowIndex: decision.windowIndex }
   count(a, billable, decision.windowIndex)
-  if (a.budgets) countBudgets(a.budgets, r.keyId ?? null, voucher + billable, r.now)
+  if (a.budgets) countBudgets(a.budgets, r.keyId ?? null, voucher + prepaid + billable, r.now)
   const movements: Movement[] = []
   if (p.hold) {
     a.reservedVoucher += voucher
+    if (prepaid > 0n) a.reservedPrepaid = (a.reservedPrepaid ?? 0n) + prepaid
     a.reserved += billable
   } else {
     if (voucher > 0n) {
       a.voucher -= voucher
       movements.push({ kind: 'usage_voucher', amount: -voucher })
+    }
+    if (prepaid > 0n) {
+      a.prepaid = (a.prepaid ?? 0n) - prepaid
+      movements.push({ kind: 'usage_prepaid', amount: -prepaid })
     }
     if (billable > 0n) {
       a.accrued += billable
@@ -150,7 +191,7 @@ export function meterStep(a: LedgerState, r: MeterRequest, p: { hold: boolean })
       movements.push({ kind: 'usage_billable', amount: billable })
     }
   }
-  if (voucher > 0n && a.voucher - a.reservedVoucher === 0n) a.voucherExhaustedAt = r.now
+  if (voucher + prepaid > 0n && creditLeft(a) === 0n) a.voucherExhaustedAt = r.now
   return { kind: 'recorded', decision, amounts, movements }
 }
 
@@ -166,11 +207,14 @@ export function commitHold(
 ): { amounts: UsageAmounts; movements: Movement[] } {
   // Never more than was held: a free hold (wind-down, a session key while blocked) commits free.
   const used = p.unitPrice * BigInt(p.quantity)
-  const cap = held.voucher + held.billable
+  const heldPrepaid = held.prepaid ?? 0n
+  const cap = held.voucher + heldPrepaid + held.billable
   const total = used < cap ? used : cap
   const voucher = total < held.voucher ? total : held.voucher
-  const billable = total - voucher
+  const prepaid = total - voucher < heldPrepaid ? total - voucher : heldPrepaid
+  const billable = total - voucher - prepaid
   a.reservedVoucher -= held.voucher
+  if (heldPrepaid > 0n) a.reservedPrepaid = (a.reservedPrepaid ?? 0n) - heldPrepaid
   a.reserved -= held.billable
   uncount(a, held.billable - billable, held.windowIndex)
   uncountUsage(a, held, cap - total)
@@ -179,29 +223,40 @@ export function commitHold(
     a.voucher -= voucher
     movements.push({ kind: 'usage_voucher', amount: -voucher })
   }
+  if (prepaid > 0n) {
+    a.prepaid = (a.prepaid ?? 0n) - prepaid
+    movements.push({ kind: 'usage_prepaid', amount: -prepaid })
+  }
   if (billable > 0n) {
     a.accrued += billable
     a.accruedSince ??= p.now
     movements.push({ kind: 'usage_billable', amount: billable })
   }
-  return { amounts: { ...held, voucher, billable }, movements }
+  return { amounts: { ...held, voucher, prepaid, billable }, movements }
 }
 
 /** Releases a reservation (void or expiry): nothing is charged. */
 export function releaseHold(a: LedgerState, held: UsageAmounts): void {
+  const prepaid = held.prepaid ?? 0n
   a.reservedVoucher -= held.voucher
+  if (prepaid > 0n) a.reservedPrepaid = (a.reservedPrepaid ?? 0n) - prepaid
   a.reserved -= held.billable
   uncount(a, held.billable, held.windowIndex)
-  uncountUsage(a, held, held.voucher + held.billable)
+  uncountUsage(a, held, held.voucher + prepaid + held.billable)
 }
 
-/** Voids a recorded action whose work failed: its voucher part back, its billable part off. */
+/** Voids a recorded action whose work failed: its voucher and prepaid parts back, its billable part off. */
 export function voidRecorded(a: LedgerState, u: UsageAmounts): Movement[] {
   const movements: Movement[] = []
-  uncountUsage(a, u, u.voucher + u.billable)
+  const prepaid = u.prepaid ?? 0n
+  uncountUsage(a, u, u.voucher + prepaid + u.billable)
   if (u.voucher > 0n) {
     a.voucher += u.voucher
     movements.push({ kind: 'void_voucher', amount: u.voucher })
+  }
+  if (prepaid > 0n) {
+    a.prepaid = (a.prepaid ?? 0n) + prepaid
+    movements.push({ kind: 'void_prepaid', amount: prepaid })
   }
   if (u.billable > 0n) {
     a.accrued -= u.billable

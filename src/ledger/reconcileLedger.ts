@@ -19,7 +19,8 @@ export type LedgerMismatch = {
 /**
  * Proves the cached balances equal the ledger: each balance re-derived from the entries,
  * the entry sequence gap-free, the last entry's "after" balances equal to the row, holds
- * equal to the open reservations, and the ledger's invariant (docs/design.md, Money flow: Ledger)
+ * equal to the open reservations, the prepaid balance equal to its credits less the usage it paid,
+ * and the ledger's invariant (docs/design.md, Money flow: Ledger)
  * Σ billable usage = accrued + booked + collected (gross) + written off (+ manual adjustments
  * and refunds netted against booked charges).
  * Returns every mismatch (empty = reconciled).
@@ -43,19 +44,26 @@ export async function reconcileLedger(
           - coalesce(sum(amount) filter (where kind = 'refund'), 0)::int8 as collected,
         coalesce(sum(amount) filter (where kind = 'charge_collected'), 0)::int8 as collected_gross,
         coalesce(sum(amount) filter (where kind = 'write_off'), 0)::int8 as written_off,
-        coalesce(sum(amount) filter (where kind in ('adjustment_accrued','refund_booked')), 0)::int8 as adj_accrued
+        coalesce(sum(amount) filter (where kind in ('adjustment_accrued','refund_booked')), 0)::int8 as adj_accrued,
+        coalesce(sum(amount) filter (where kind like 'prepaid\_%' or kind in ('usage_prepaid','void_prepaid')), 0)::int8 as prepaid,
+        coalesce(sum(amount) filter (where kind like 'prepaid\_%'), 0)::int8 as prepaid_credited
       from ledger_entries group by org_id
     ),
     last as (
-      select distinct on (org_id) org_id, voucher_after, accrued_after, booked_after, collected_after
+      select distinct on (org_id) org_id, voucher_after, prepaid_after, accrued_after, booked_after, collected_after
       from ledger_entries order by org_id, seq desc
     ),
     u as (
       select org_id,
         coalesce(sum(billable_amount) filter (where status in ('recorded','committed')), 0)::int8 as billable,
         coalesce(sum(billable_amount) filter (where status = 'reserved'), 0)::int8 as held,
-        coalesce(sum(voucher_amount) filter (where status = 'reserved'), 0)::int8 as held_voucher
+        coalesce(sum(voucher_amount) filter (where status = 'reserved'), 0)::int8 as held_voucher,
+        coalesce(sum(prepaid_amount) filter (where status in ('recorded','committed')), 0)::int8 as prepaid_used,
+        coalesce(sum(prepaid_amount) filter (where status = 'reserved'), 0)::int8 as held_prepaid
       from usage group by org_id
+    ),
+    pc as (
+      select org_id, sum(amount)::int8 as credited from prepaid_credits group by org_id
     ),
     c as (
       select org_id, coalesce(sum(amount) filter (where status in ('booked','submitted','failed')), 0)::int8 as open
@@ -67,12 +75,17 @@ export async function reconcileLedger(
       e.collected::text as e_collected, e.collected_gross::text, e.written_off::text as e_written_off, e.adj_accrued::text,
       last.voucher_after::text, last.accrued_after::text, last.booked_after::text, last.collected_after::text,
       coalesce(u.billable, 0)::text as u_billable, coalesce(u.held, 0)::text as u_held,
-      coalesce(u.held_voucher, 0)::text as u_held_voucher, coalesce(c.open, 0)::text as c_open
+      coalesce(u.held_voucher, 0)::text as u_held_voucher, coalesce(c.open, 0)::text as c_open,
+      a.prepaid::text, a.reserved_prepaid::text, e.prepaid::text as e_prepaid,
+      e.prepaid_credited::text as e_prepaid_credited, last.prepaid_after::text,
+      coalesce(u.prepaid_used, 0)::text as u_prepaid_used, coalesce(u.held_prepaid, 0)::text as u_held_prepaid,
+      coalesce(pc.credited, 0)::text as pc_credited
     from billing_accounts a
     left join e on e.org_id = a.org_id
     left join last on last.org_id = a.org_id
     left join u on u.org_id = a.org_id
     left join c on c.org_id = a.org_id
+    left join pc on pc.org_id = a.org_id
     where ${p.orgId ?? null}::uuid is null or a.org_id = ${p.orgId ?? null}::uuid`,
   )
   const out: LedgerMismatch[] = []
@@ -114,6 +127,21 @@ export async function reconcileLedger(
       'reserved_voucher',
     )
     check('booked = open charges', r.c_open!, r.booked!)
+    check('prepaid = Σ prepaid entries', r.e_prepaid!, r.prepaid!)
+    check('last entry prepaid after', r.prepaid!, r.prepaid_after!, 'prepaid')
+    check(
+      'reserved prepaid = open reservations',
+      r.u_held_prepaid!,
+      r.reserved_prepaid!,
+      'reserved_prepaid',
+    )
+    check('Σ prepaid credits = Σ credit entries', r.pc_credited!, r.e_prepaid_credited!, 'prepaid')
+    check(
+      'Σ prepaid usage = credited − prepaid',
+      r.u_prepaid_used!,
+      (BigInt(r.e_prepaid_credited ?? '0') - BigInt(r.prepaid!)).toString(),
+      'prepaid',
+    )
     const derived =
       BigInt(r.accrued!) +
       BigInt(r.booked!) +

@@ -27,8 +27,20 @@ export const billingAccounts = pgTable('billing_accounts', {
   subscriptionId: text('subscription_id').notNull(),
   /** Signup credit left: a voucher, never billed, never redeemable. */
   voucher: micros('voucher').notNull(),
-  /** When the voucher ran out (pending orgs are blocked from then on). */
+  /** When the org's credit (voucher and prepaid balance) ran out: pending and prepaid orgs are blocked from then on. */
   voucherExhaustedAt: ts('voucher_exhausted_at'),
+  /**
+   * How the org pays: `postpaid` (usage accrues and is pulled after) or `prepaid` (usage draws
+   * a balance paid before; nothing is billable). Chosen by the owner; postpaid by default.
+   */
+  billingMode: text('billing_mode').notNull().default('postpaid'),
+  /**
+   * Prepaid balance: credited by top-up pulls, x402 payments and bonuses (`creditPrepaid`), drawn
+   * by usage after the voucher — in either mode, whatever the subscription's state (it is paid).
+   */
+  prepaid: micros('prepaid').notNull().default(sql`0`),
+  /** Prepaid balance held by open reservations. */
+  reservedPrepaid: micros('reserved_prepaid').notNull().default(sql`0`),
   /** Billable usage not yet booked into a charge. */
   accrued: micros('accrued').notNull().default(sql`0`),
   /** Held by open reservations (billable part), released by commit, void or expiry. */
@@ -122,6 +134,8 @@ export const usage = pgTable(
     unitPrice: micros('unit_price').notNull(),
     /** What the action cost: voucherAmount + billableAmount (0 when recorded free). */
     voucherAmount: micros('voucher_amount').notNull(),
+    /** The part the prepaid balance paid (or holds). */
+    prepaidAmount: micros('prepaid_amount').notNull().default(sql`0`),
     billableAmount: micros('billable_amount').notNull(),
     rateVersion: text('rate_version').notNull(),
     windowIndex: integer('window_index'),
@@ -175,7 +189,8 @@ export const usageDaily = pgTable(
  * Kinds (and the balance each moves): voucher_grant, usage_voucher, void_voucher,
  * adjustment_voucher (voucher); usage_billable, void_billable, adjustment_accrued (accrued);
  * charge_booked (accrued → booked); charge_collected (booked → collected); charge_failed
- * (none: still owed); write_off (booked → written off); refund (collected).
+ * (none: still owed); write_off (booked → written off); refund (collected); prepaid_<source>
+ * (a credit: prepaid_topup, prepaid_x402, prepaid_bonus...), usage_prepaid, void_prepaid (prepaid).
  */
 export const ledgerEntries = pgTable(
   'ledger_entries',
@@ -189,6 +204,7 @@ export const ledgerEntries = pgTable(
     /** Signed movement of the balance the kind moves. */
     amount: micros('amount').notNull(),
     voucherAfter: micros('voucher_after').notNull(),
+    prepaidAfter: micros('prepaid_after').notNull().default(sql`0`),
     accruedAfter: micros('accrued_after').notNull(),
     bookedAfter: micros('booked_after').notNull(),
     collectedAfter: micros('collected_after').notNull(),
@@ -312,5 +328,29 @@ export const refunds = pgTable(
   (t) => [
     uniqueIndex('refunds_key_idx').on(t.orgId, t.idempotencyKey),
     index('refunds_charge_idx').on(t.chargeId),
+  ],
+)
+
+/**
+ * Every credit of a prepaid balance, once per (`source`, `reference`) — a top-up's id, an x402
+ * authorization's nonce, a package's bonus — so crediting again moves nothing and returns this
+ * row. The ledger entry it made is `(org_id, entry_seq)`.
+ */
+export const prepaidCredits = pgTable(
+  'prepaid_credits',
+  {
+    id: bigserial('id', { mode: 'bigint' }).primaryKey(),
+    orgId: uuid('org_id').notNull(),
+    /** topup | x402 | bonus | operator */
+    source: text('source').notNull(),
+    reference: text('reference').notNull(),
+    amount: micros('amount').notNull(),
+    balanceAfter: micros('balance_after').notNull(),
+    entrySeq: bigint('entry_seq', { mode: 'bigint' }).notNull(),
+    createdAt: ts('created_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('prepaid_credits_source_ref_idx').on(t.source, t.reference),
+    index('prepaid_credits_org_idx').on(t.orgId, t.id),
   ],
 )

@@ -97,6 +97,7 @@ export function decideBatch(
             reason: decision.reason,
             subscriptionId: account.subscriptionId,
             state: account.state,
+            mode: account.mode,
             productName: options.product.name,
             dashboardUrl: options.product.dashboardUrl,
             publicBaseUrl: options.product.publicBaseUrl,
@@ -107,6 +108,7 @@ export function decideBatch(
     }
     account.dirty = true
     const { voucher, billable } = step.amounts
+    const prepaid = step.amounts.prepaid ?? 0n
     const decision = step.decision
     const entries = step.movements.map((m) => ({ ...m, at: now, memo: p.action }))
     const outcome: Omit<MeterOutcome, 'usageId'> = {
@@ -115,8 +117,9 @@ export function decideBatch(
       action: p.action,
       quantity,
       unitPriceMicros: price.toString(),
-      priceMicros: (voucher + billable).toString(),
+      priceMicros: (voucher + prepaid + billable).toString(),
       voucherMicros: voucher.toString(),
+      prepaidMicros: prepaid.toString(),
       billableMicros: billable.toString(),
       free: decision.kind === 'free' ? decision.reason : null,
       rateVersion: options.rateCard.version,

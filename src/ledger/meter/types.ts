@@ -34,6 +34,8 @@ export type MeterOutcome = {
   unitPriceMicros: string
   priceMicros: string
   voucherMicros: string
+  /** The part the prepaid balance paid. */
+  prepaidMicros: string
   billableMicros: string
   free: 'wind_down' | 'session_key' | null
   rateVersion: string

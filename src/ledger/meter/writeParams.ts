@@ -4,6 +4,7 @@ import {
   entryParams,
   type LockedAccount,
   type PendingEntry,
+  rewindBalances,
 } from '../accounts.js'
 import { BUDGET_FIELDS } from '../budgets.js'
 import { columnParams, toTimestamp } from '../sql.js'
@@ -47,18 +48,5 @@ function fixBalancesAfter(entries: PendingEntry[], accounts: Map<string, LockedA
     if (!byOrg.has(e.orgId)) byOrg.set(e.orgId, [])
     byOrg.get(e.orgId)!.push(e)
   }
-  for (const [orgId, list] of byOrg) {
-    const a = accounts.get(orgId)!
-    let voucher = a.voucher
-    let accrued = a.accrued
-    for (let i = list.length - 1; i >= 0; i--) {
-      const e = list[i]!
-      e.voucherAfter = voucher
-      e.accruedAfter = accrued
-      e.bookedAfter = a.booked
-      e.collectedAfter = a.collected
-      if (e.kind === 'usage_voucher') voucher -= e.amount
-      if (e.kind === 'usage_billable') accrued -= e.amount
-    }
-  }
+  for (const [orgId, list] of byOrg) rewindBalances(list, accounts.get(orgId)!)
 }
