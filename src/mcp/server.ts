@@ -108,6 +108,31 @@ async function toolError(
   return { isError: true, content: [{ type: 'text', text }], structuredContent: structured }
 }
 
+type Extra = Parameters<Parameters<Server['setRequestHandler']>[1]>[1]
+
+/**
+ * Registers `handler` for `schema`'s method on `server`. A request that does not match the
+ * schema (params not an object, a tool name that is not a string, arguments that are not a
+ * record) is answered with JSON-RPC invalid params, where the SDK's own parse would throw an
+ * internal error.
+ */
+function handle<S extends z.ZodObject<{ method: z.ZodLiteral<string> }>>(
+  server: Server,
+  schema: S,
+  handler: (req: z.output<S>, extra: Extra) => object | Promise<object>,
+) {
+  const method = schema.shape.method.value
+  server.setRequestHandler(z.object({ method: z.literal(method) }).loose(), (req, extra) => {
+    const parsed = schema.safeParse(req)
+    if (!parsed.success)
+      throw new McpError(
+        ErrorCode.InvalidParams,
+        `invalid ${method} request: ${z.prettifyError(parsed.error).slice(0, 500)}`,
+      )
+    return handler(parsed.data, extra) as never
+  })
+}
+
 /** One MCP server (one per session): the spec's actions and the billing tools, and resources. */
 export function createMcpServer(ctx: AppContext, hooks: SessionHooks): Server {
   const server = new Server(
@@ -119,7 +144,7 @@ export function createMcpServer(ctx: AppContext, hooks: SessionHooks): Server {
     },
   )
 
-  server.setRequestHandler(ListToolsRequestSchema, () => ({
+  handle(server, ListToolsRequestSchema, () => ({
     // Descriptions are rendered per listing, from the rate card this process meters with.
     tools: [
       ...actionTools.map((t) => ({
@@ -137,7 +162,7 @@ export function createMcpServer(ctx: AppContext, hooks: SessionHooks): Server {
     ],
   }))
 
-  server.setRequestHandler(CallToolRequestSchema, async (req, extra) => {
+  handle(server, CallToolRequestSchema, async (req, extra) => {
     const auth = await hooks.authOf(extra.authInfo)
     const name = req.params.name
     const args = req.params.arguments ?? {}
@@ -180,7 +205,7 @@ export function createMcpServer(ctx: AppContext, hooks: SessionHooks): Server {
     }
   })
 
-  server.setRequestHandler(ListResourcesRequestSchema, () => ({
+  handle(server, ListResourcesRequestSchema, () => ({
     resources: [
       {
         uri: resourceUris.billing,
@@ -199,7 +224,7 @@ export function createMcpServer(ctx: AppContext, hooks: SessionHooks): Server {
     ],
   }))
 
-  server.setRequestHandler(ReadResourceRequestSchema, async (req, extra) => {
+  handle(server, ReadResourceRequestSchema, async (req, extra) => {
     const auth = await hooks.authOf(extra.authInfo)
     const uri = req.params.uri
     let body: object
@@ -209,13 +234,13 @@ export function createMcpServer(ctx: AppContext, hooks: SessionHooks): Server {
     return { contents: [{ uri, mimeType: 'application/json', text: JSON.stringify(body) }] }
   })
 
-  server.setRequestHandler(SubscribeRequestSchema, (req) => {
+  handle(server, SubscribeRequestSchema, (req) => {
     if (req.params.uri !== resourceUris.billing && req.params.uri !== resourceUris.rateCard)
       throw new McpError(ErrorCode.InvalidParams, `no resource ${req.params.uri.slice(0, 200)}`)
     hooks.subscribe(req.params.uri)
     return {}
   })
-  server.setRequestHandler(UnsubscribeRequestSchema, (req) => {
+  handle(server, UnsubscribeRequestSchema, (req) => {
     hooks.unsubscribe(req.params.uri)
     return {}
   })

@@ -16,8 +16,8 @@ import { errorCodes } from '../../src/errorCodes.js'
 // before), with every kind of caller. Each stream owns two orgs and sends one request at a time,
 // so the ledger read after a refused request must equal the one before it, exactly.
 
-type Json = null | boolean | number | string | Json[] | { [k: string]: Json }
-type JsonSchema = {
+export type Json = null | boolean | number | string | Json[] | { [k: string]: Json }
+export type JsonSchema = {
   type?: string
   properties?: Record<string, JsonSchema>
   required?: string[]
@@ -83,7 +83,7 @@ const hostileNumbers: Json[] = [
   1e21,
   Number.MAX_SAFE_INTEGER,
 ]
-const hostileValues: Json[] = [
+export const hostileValues: Json[] = [
   ...hostileStrings,
   ...hostileNumbers,
   null,
@@ -177,7 +177,7 @@ const strayPaths = [
 const methods = ['GET', 'POST', 'PATCH', 'DELETE', 'PUT']
 
 /** fast-check arbitraries from a JSON Schema (the subset `z.toJSONSchema` writes for our routes). */
-function arbitraryOf(s: JsonSchema): fc.Arbitrary<Json> {
+export function arbitraryOf(s: JsonSchema): fc.Arbitrary<Json> {
   if (s.anyOf) return fc.oneof(...s.anyOf.map(arbitraryOf))
   if (s.enum) return fc.constantFrom(...s.enum)
   switch (s.type) {
@@ -399,7 +399,7 @@ export type FuzzResult = {
   failures: string[]
 }
 
-const ledgerOf = (sql: Sql, orgs: string[]) => sql`
+export const ledgerOf = (sql: Sql, orgs: string[]) => sql`
   select b.org_id, b.voucher::text, b.accrued::text, b.reserved::text, b.reserved_voucher::text,
          b.booked::text, b.collected::text, b.entry_seq::text, b.spend_window_spent::text,
          (select count(*) from usage u where u.org_id = b.org_id)::int as usage
