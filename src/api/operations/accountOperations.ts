@@ -1,0 +1,123 @@
+import { z } from 'zod'
+import * as q from '../../queue/schemas.js'
+import { adminBody, keyBody, sessionKeyBody, siweBody } from '../ownerRoutes.js'
+import { orgBody } from '../routes.js'
+import type { Operation } from './operation.js'
+
+const id = { id: q.uuidParam }
+
+/** The operations anyone or an org member starts from: health, the document, sign-up, sign-in, keys, admins. */
+export const accountOperations: Operation[] = [
+  {
+    method: 'get',
+    path: '/healthz',
+    summary: 'Health: database, chain and workers (the same report with 503 when degraded)',
+    action: 'free',
+    auth: 'none',
+    success: [200, 503],
+  },
+  {
+    method: 'get',
+    path: '/openapi.json',
+    summary: 'This document',
+    action: 'free',
+    auth: 'none',
+    success: [200],
+  },
+  {
+    method: 'post',
+    path: '/v1/orgs',
+    summary: 'Sign up: an org, its billing account (signup credit) and a first API key, shown once',
+    action: 'free',
+    auth: 'none',
+    body: orgBody,
+    success: [201],
+  },
+  {
+    method: 'get',
+    path: '/v1/auth/nonce',
+    summary: 'A nonce for Sign-In with Ethereum',
+    action: 'free',
+    auth: 'none',
+    success: [200],
+  },
+  {
+    method: 'post',
+    path: '/v1/auth/siwe',
+    summary: 'Owner/admin sign-in: a session token (also the tg_session cookie)',
+    action: 'free',
+    auth: 'none',
+    body: siweBody,
+    success: [200],
+    errors: ['UNAUTHORIZED', 'FORBIDDEN'],
+  },
+  {
+    method: 'get',
+    path: '/v1/whoami',
+    summary: 'The caller: org, key, role, wallet',
+    action: 'free',
+    auth: 'member',
+    success: [200],
+  },
+  {
+    method: 'post',
+    path: '/v1/session-keys',
+    aliases: ['/v1/session_keys'],
+    summary: 'mint_session_key: a short-lived agent key (never refused)',
+    action: 'mint_session_key',
+    auth: 'member',
+    body: sessionKeyBody,
+    success: [201],
+    idempotent: true,
+  },
+  {
+    method: 'post',
+    path: '/v1/keys',
+    summary: 'Create an API key (owner/admin)',
+    action: 'free',
+    auth: 'owner',
+    body: keyBody,
+    success: [201],
+    idempotent: true,
+  },
+  {
+    method: 'get',
+    path: '/v1/keys',
+    summary: 'List API keys (owner/admin)',
+    action: 'free',
+    auth: 'owner',
+    success: [200],
+  },
+  {
+    method: 'delete',
+    path: '/v1/keys/{id}',
+    summary: 'Revoke an API key (owner/admin)',
+    action: 'free',
+    auth: 'owner',
+    params: id,
+    success: [200],
+    idempotent: true,
+  },
+  {
+    method: 'post',
+    path: '/v1/orgs/{id}/admins',
+    aliases: ['/v1/admins'],
+    summary: 'Add an admin wallet (owner only; the org must be the caller’s own)',
+    action: 'free',
+    auth: 'owner',
+    params: { id: z.string() },
+    body: adminBody,
+    success: [201],
+    idempotent: true,
+  },
+  {
+    method: 'get',
+    path: '/v1/orgs/{id}/admins',
+    aliases: ['/v1/admins'],
+    summary: 'List admin wallets (owner/admin)',
+    action: 'free',
+    auth: 'owner',
+    params: { id: z.string() },
+    success: [200],
+  },
+]

@@ -1,0 +1,104 @@
+import { z } from 'zod'
+import { issueStatus } from '../../queue/schemas.js'
+
+// The shapes several answers share.
+
+export const timestamp = z.iso.datetime({ offset: true })
+export const uuid = z.uuid()
+export const digits = z.string().regex(/^-?\d+$/)
+export const money = z.strictObject({ micros: digits, usd: z.string() })
+/** What was metered in a group of usage (a day, an action, a tier, a key). */
+export const usageTotals = z.strictObject({
+  calls: z.number().int(),
+  quantity: z.number().int(),
+  voucher: money,
+  billable: money,
+  total: money,
+})
+export const role = z.enum(['owner', 'admin', 'member'])
+
+/** The charge of a metered write (null when nothing was charged: an empty poll). */
+export const metered = z
+  .strictObject({
+    usage_id: z.string(),
+    action: z.string(),
+    quantity: z.number().int(),
+    price_micros: digits,
+    voucher_micros: digits,
+    prepaid_micros: digits,
+    billable_micros: digits,
+    free: z.enum(['wind_down', 'session_key']).nullable(),
+    rate_version: z.string(),
+    replayed: z.boolean(),
+  })
+  .nullable()
+
+/** A spend budget of the org or of one API key, as it stands now. */
+export const budget = z.strictObject({
+  scope: z.enum(['key', 'org']),
+  key_id: uuid.nullable(),
+  period: z.enum(['day', 'week', 'month']),
+  limit: money,
+  override: z.strictObject({ limit: money, until: timestamp }).nullable(),
+  effective_limit: money,
+  spent: money,
+  remaining: money,
+  window_start: timestamp,
+  resets_at: timestamp,
+})
+
+export const issue = z.strictObject({
+  id: uuid,
+  title: z.string(),
+  body: z.string(),
+  status: issueStatus,
+  priority: z.number().int(),
+  checkpoint: z.string().nullable(),
+  lease: z
+    .strictObject({
+      holder: z.string().nullable(),
+      claimed_at: timestamp.nullable(),
+      expires_at: timestamp.nullable(),
+      token: z.string().nullable().optional(),
+    })
+    .nullable(),
+  created_at: timestamp,
+  updated_at: timestamp,
+})
+export const comment = z.strictObject({ id: uuid, body: z.string(), created_at: timestamp })
+export const attachment = z.strictObject({
+  id: uuid,
+  name: z.string(),
+  content_type: z.string(),
+  size_bytes: z.number(),
+  url: z.string().nullable(),
+  created_at: timestamp,
+})
+export const session = {
+  token: z.string(),
+  org_id: uuid,
+  role,
+  expires_at: timestamp,
+}
+
+export const endpoint = z.strictObject({
+  id: uuid,
+  url: z.string(),
+  description: z.string().nullable(),
+  event_types: z.array(z.string()),
+  enabled: z.boolean(),
+  disabled_reason: z.string().nullable(),
+  previous_secret_expires_at: timestamp.nullable(),
+  created_at: timestamp,
+})
+
+/** The owner's notice mail settings, as every /v1/notifications/email answer gives them. */
+export const emailSettings = z.strictObject({
+  email: z.strictObject({
+    address: z.string().nullable(),
+    verified: z.boolean(),
+    kinds: z.array(z.string()),
+    updated_at: timestamp.nullable(),
+  }),
+  kinds_available: z.array(z.string()),
+})
