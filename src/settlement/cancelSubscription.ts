@@ -52,7 +52,7 @@ const nowSeconds = () => BigInt(Math.floor(Date.now() / 1000))
 /**
  * Cancels a subscription with the owner's one signature: a zero-value permit for the collector,
  * which the collector submits with the cancel, so the allowance ends at 0 and every older permit
- * the owner signed but nobody submitted is void (DESIGN.md, Cancel leaves nothing behind).
+ * the owner signed but nobody submitted is void (docs/design.md, Cancel leaves nothing behind).
  *
  * In this order, so a cancel that does not happen leaves everything as it was: the signature is
  * verified and the cancel simulated before anything is written (a junk or expired one is a 400

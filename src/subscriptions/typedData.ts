@@ -96,7 +96,7 @@ export function termsTypedData(p: { chainId: number; collector: Address; message
 /**
  * The cancel an owner signs: a zero-value permit for the collector at their current token nonce.
  * The collector submits it with the cancel, so the allowance ends at 0 and every older permit
- * they signed but nobody submitted (same nonce) is void (DESIGN.md, Cancel leaves nothing behind).
+ * they signed but nobody submitted (same nonce) is void (docs/design.md, Cancel leaves nothing behind).
  */
 export async function cancelPermitTypedData(
   client: Client<Transport, Chain | undefined>,
