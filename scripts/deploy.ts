@@ -14,10 +14,19 @@
 //
 //   node --import tsx scripts/deploy.ts
 import { resolve } from 'node:path'
-import { type Address, createPublicClient, getAddress, type Hex, http, isAddress } from 'viem'
+import {
+  type Address,
+  createPublicClient,
+  getAddress,
+  type Hex,
+  http,
+  isAddress,
+  type PublicClient,
+} from 'viem'
 import { createSigner } from '../src/chain/clients.js'
 import { deployContracts } from '../src/chain/deployContracts.js'
 import { writeDeployment } from '../src/chain/deployment.js'
+import { verifyDeployment } from '../src/chain/verifyDeployment.js'
 
 /** Circle's USDC on the chains Tollgate runs on. */
 const CIRCLE_USDC: Record<number, Address> = {
@@ -71,9 +80,15 @@ async function main() {
     operators,
     ...(usdc ? { usdc } : {}),
   })
+  // Read back from the chain before anything is written: code at every address, the collector's
+  // immutables, admin and operators, and the token's EIP-712 domain matching its separator.
+  const domain = await verifyDeployment(client as unknown as PublicClient, deployment)
   const file = resolve(process.env.DEPLOYMENT_FILE ?? `.tollgate/deployment-${chainId}.json`)
   writeDeployment(file, deployment)
   console.log(JSON.stringify(deployment, null, 2))
+  console.log(
+    `verified: code at token, collector and validator; token EIP-712 domain ${JSON.stringify(domain)}`,
+  )
   console.log(`wrote ${file}`)
 }
 
