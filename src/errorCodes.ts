@@ -52,6 +52,11 @@ export const errorCodes = {
     description:
       'a spend cap is reached — the on-chain monthly limit, or a budget of the API key or the org (details: scope, period, limit, spent, resets_at); nothing was done',
   },
+  PAYMENT_REQUIRED: {
+    status: 402,
+    description:
+      'this route is paid over x402: pay as the PAYMENT-REQUIRED header says and retry with PAYMENT-SIGNATURE',
+  },
   PAYMENT_REFUSED: {
     status: 402,
     description:

@@ -2,6 +2,7 @@ import { getAddress, isAddress } from 'viem'
 import type { Db } from '../db/client.js'
 import { ValidationError } from '../errors.js'
 import { openBillingAccountIn } from '../ledger/index.js'
+import type { Sql } from '../ledger/sql.js'
 import { createApiKey } from './keys.js'
 
 export type CreateOrgParameters = {
@@ -32,25 +33,34 @@ export type CreateOrgReturnType = {
  * const org = await createOrg(db, { name: 'Acme', ownerAddress: '0x…', signupCreditMicros: 2_000_000n, creditsPerOwner: 1 })
  */
 export async function createOrg(db: Db, p: CreateOrgParameters): Promise<CreateOrgReturnType> {
+  return db.$client.begin((tx) => createOrgIn(tx, p))
+}
+
+/** `createOrg` inside the caller's transaction (an x402 sign-up creates the org as it credits). */
+export async function createOrgIn(tx: Sql, p: CreateOrgParameters): Promise<CreateOrgReturnType> {
   if (!isAddress(p.ownerAddress, { strict: false }))
     throw new ValidationError('owner_address is not an address')
   const owner = getAddress(p.ownerAddress).toLowerCase()
-  const created = await db.$client.begin(async (tx) => {
-    // Serialize sign-ups per owner so two at once cannot both take the last credit.
-    await tx`select pg_advisory_xact_lock(hashtext(${owner}))`
-    const [{ n }] =
-      (await tx`select count(*)::int as n from orgs where owner_address = ${owner}`) as unknown as [
-        { n: number },
-      ]
-    const credit = n < p.creditsPerOwner ? p.signupCreditMicros : 0n
-    const [org] = await tx<{ id: string }[]>`
-      insert into orgs (name, owner_address) values (${p.name}, ${owner}) returning id`
-    const { subscriptionId } = await openBillingAccountIn(tx, {
-      orgId: org!.id,
-      signupCreditMicros: credit,
-    })
-    return { orgId: org!.id, subscriptionId, signupCredit: credit }
+  // Serialize sign-ups per owner so two at once cannot both take the last credit.
+  await tx`select pg_advisory_xact_lock(hashtext(${owner}))`
+  const [{ n }] =
+    (await tx`select count(*)::int as n from orgs where owner_address = ${owner}`) as unknown as [
+      { n: number },
+    ]
+  const credit = n < p.creditsPerOwner ? p.signupCreditMicros : 0n
+  const [org] = await tx<{ id: string }[]>`
+    insert into orgs (name, owner_address) values (${p.name}, ${owner}) returning id`
+  const { subscriptionId } = await openBillingAccountIn(tx, {
+    orgId: org!.id,
+    signupCreditMicros: credit,
   })
-  const key = await createApiKey(db, { orgId: created.orgId, label: 'first key' })
-  return { ...created, ownerAddress: owner, name: p.name, apiKey: key.key }
+  const key = await createApiKey(tx, { orgId: org!.id, label: 'first key' })
+  return {
+    orgId: org!.id,
+    subscriptionId,
+    signupCredit: credit,
+    ownerAddress: owner,
+    name: p.name,
+    apiKey: key.key,
+  }
 }

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import type { Db } from '../db/client.js'
 import { rfc3339 } from '../db/rfc3339.js'
 import { BaseError } from '../errors.js'
+import type { Sql } from '../ledger/sql.js'
 
 /** 401: no credentials, or credentials that are unknown, revoked or malformed. */
 export class UnauthorizedError extends BaseError {
@@ -14,9 +15,10 @@ export class UnauthorizedError extends BaseError {
 export const hashKey = (key: string) => createHash('sha256').update(key).digest('hex')
 
 /** Mints an API key for an org; the plain key is returned once and only its hash is kept. */
-export async function createApiKey(db: Db, p: { orgId: string; label?: string }) {
+export async function createApiKey(db: Db | Sql, p: { orgId: string; label?: string }) {
   const key = `tg_live_${randomBytes(24).toString('base64url')}`
-  const [row] = await db.$client<{ id: string; created_at: string }[]>`
+  const sql = '$client' in db ? db.$client : db
+  const [row] = await sql<{ id: string; created_at: string }[]>`
     insert into api_keys (org_id, key_hash, prefix, label)
     values (${p.orgId}, ${hashKey(key)}, ${key.slice(0, 12)}, ${p.label ?? null})
     returning id, created_at`

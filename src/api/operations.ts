@@ -3,6 +3,7 @@ import { billingOperations } from './operations/billingOperations.js'
 import type { Operation } from './operations/operation.js'
 import { queueOperations } from './operations/queueOperations.js'
 import { walletOperations } from './operations/walletOperations.js'
+import { x402Operations } from './operations/x402Operations.js'
 
 export { errorsOf, type Operation, operationKey } from './operations/operation.js'
 
@@ -15,4 +16,5 @@ export const operations: Operation[] = [
   ...billingOperations,
   ...walletOperations,
   ...queueOperations,
+  ...x402Operations,
 ]

@@ -4,6 +4,7 @@ import { accountResponses } from './responses/accountResponses.js'
 import { billingResponses } from './responses/billingResponses.js'
 import { queueResponses } from './responses/queueResponses.js'
 import { walletResponses } from './responses/walletResponses.js'
+import { x402Responses } from './responses/x402Responses.js'
 
 // The bodies the API answers with, as zod schemas: `/openapi.json` documents them, and the
 // API's tests parse every answer they get against them (strict objects, so a field a route
@@ -15,6 +16,7 @@ export const responses = {
   ...billingResponses,
   ...walletResponses,
   ...queueResponses,
+  ...x402Responses,
 }
 
 /** The error envelope every 4xx and 5xx answers with; its codes are `errorCodes`'s. */

@@ -21,6 +21,7 @@ import { defaultRateLimits, type RateLimits, signupRateLimit } from './rateLimit
 import { revocationRouter } from './revocationRoutes.js'
 import { strictQuery } from './strictQuery.js'
 import { usageQuery, usageRouter } from './usageRoutes.js'
+import { offerTopUp, payTopUp, x402Router } from './x402Routes.js'
 
 export const usageBody = z.object({
   action: text().min(1).max(64),
@@ -77,10 +78,14 @@ export function v1Router(ctx: AppContext, limits: RateLimits = defaultRateLimits
     })
   })
 
+  // Sign-up paid over x402 (public: the payment is the credential).
+  r.use(x402Router(ctx))
   r.use(authRouter(ctx))
 
   // Everything below needs a credential (API key, session key or owner session).
   r.use(requireAuth(ctx.db, { publicBaseUrl: ctx.config.product.publicBaseUrl }))
+  // A request carrying an x402 payment tops its org up first, then runs on that balance.
+  r.use(payTopUp(ctx))
   // Every write takes an Idempotency-Key; /usage is idempotent in the ledger itself.
   const idem = idempotent(ctx.db)
   r.use((req, res, next) =>
@@ -189,5 +194,7 @@ export function v1Router(ctx: AppContext, limits: RateLimits = defaultRateLimits
   r.use(budgetRouter(ctx))
   r.use(revocationRouter(ctx))
   r.use(actionRouter(ctx, queueActions))
+  // A 402 for an org that cannot pay also offers an x402 top-up.
+  r.use(offerTopUp(ctx))
   return r
 }

@@ -62,6 +62,9 @@ const envSchema = z.object({
   WINDOW_SECONDS: seconds.default(2_592_000),
   RESERVATION_TTL_SECONDS: seconds.default(300),
   SIGNUP_CREDITS_PER_OWNER: z.coerce.number().int().min(0).default(1),
+  /** x402: the top-up a 402 offers (and the least one payment may be), and the most. */
+  X402_TOPUP_MICROS: micros.default(1_000_000n),
+  X402_MAX_MICROS: micros.default(100_000_000n),
 
   /** Where notification mail goes out (`smtp://user:pass@host:587`, `smtps://…`); unset: no mail. */
   SMTP_URL: z
@@ -125,6 +128,8 @@ function buildConfig(env: z.infer<typeof envSchema>, rateCard: RateCard) {
       reservationTtlSeconds: env.RESERVATION_TTL_SECONDS,
       signupCreditsPerOwner: env.SIGNUP_CREDITS_PER_OWNER,
     },
+    /** The x402 door: what a 402 offers to top up, and the most one payment may bring. */
+    x402: { topUpMicros: env.X402_TOPUP_MICROS, maxMicros: env.X402_MAX_MICROS },
     notifications: {
       smtpUrl: env.SMTP_URL,
       mailFrom: env.SMTP_FROM ?? `${env.PRODUCT_NAME} <notices@${new URL(publicBaseUrl).hostname}>`,
@@ -165,6 +170,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       issues: parsed.error.issues,
     })
   }
+  if (parsed.data.X402_MAX_MICROS < parsed.data.X402_TOPUP_MICROS)
+    throw new ConfigError(
+      'invalid configuration:\n  X402_MAX_MICROS: must be at least X402_TOPUP_MICROS',
+    )
   let rateCard: RateCard
   try {
     rateCard = parseRateCard(JSON.parse(readFileSync(parsed.data.RATE_CARD_PATH, 'utf8')))

@@ -1,6 +1,7 @@
 import type { Deployment } from '../chain/deployment.js'
 import type { Db } from '../db/client.js'
 import { type LedgerMismatch, reconcileCharges, reconcileLedger } from '../ledger/index.js'
+import { matchX402Payments } from '../x402/matchPayments.js'
 import { type ChainReader, detectChainRollback } from './detectChainRollback.js'
 import { matchCollectedCharges } from './matchCollectedCharges.js'
 import { matchSubscriptions } from './matchSubscriptions.js'
@@ -14,6 +15,7 @@ const reconcileMatchers: ReconcileMatcher[] = [
   matchCollectedCharges,
   matchUncollectedCharges,
   matchSubscriptions,
+  matchX402Payments,
 ]
 
 export type ReconcileWithChainReturnType = LedgerMismatch[]

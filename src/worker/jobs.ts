@@ -1,4 +1,5 @@
 import type { AppContext } from '../api/context.js'
+import { openSignupOrg, x402ContextFor } from '../api/x402Routes.js'
 import { expireReservations } from '../ledger/index.js'
 import { notificationJobs } from '../notifications/jobs.js'
 import { withBackoff } from '../settlement/backoff.js'
@@ -8,6 +9,7 @@ import { detectChainRollback } from '../settlement/detectChainRollback.js'
 import { indexChain } from '../settlement/indexChain.js'
 import { settleOnce } from '../settlement/settleOnce.js'
 import type { WorkerJob } from '../workerJob.js'
+import { creditSettledPayments } from '../x402/creditSettledPayments.js'
 
 /** Below this the operator is warned to top up its ETH (0.005 ETH: thousands of batches on Base). */
 const LOW_ETH_WEI = 5_000_000_000_000_000n
@@ -93,6 +95,20 @@ export function workerJobs(ctx: AppContext): WorkerJob[] {
         },
       }),
     )
+    const x402 = x402ContextFor(ctx)
+    if (x402)
+      jobs.push(
+        withBackoff({
+          // A payment whose request died between settle and credit is credited here, once.
+          name: 'x402-credit',
+          everyMs: 5_000,
+          run: async () => {
+            const r = await creditSettledPayments(x402, openSignupOrg(ctx))
+            if (r.credited.length > 0)
+              ctx.log.info('x402 payments credited', { count: r.credited.length })
+          },
+        }),
+      )
     jobs.push(
       withBackoff({
         name: 'index-chain',

@@ -22,6 +22,12 @@ export type X402Context = {
   amounts: { topUp: bigint; min: bigint; max: bigint }
   /** How long a settle waits for the chain before answering "pending, retry" (default 30 s). */
   settleTimeoutMs?: number
+  /**
+   * How old a `settling` claim with no transaction recorded must be to count as a dead process's
+   * (default 30 s, longer than any send takes); a recovery that knows no other process runs may
+   * say 0.
+   */
+  deadClaimSeconds?: number
   log?: Logger | undefined
   /** Runs after each recorded step (crash tests kill the process here). */
   onStep?: ((step: X402Step, paymentId: bigint) => Promise<void> | void) | undefined

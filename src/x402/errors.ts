@@ -40,3 +40,11 @@ export class PaymentPendingError extends BaseError {
     super(message, { code: 'PAYMENT_PENDING', status: 503, details, cause })
   }
 }
+
+/** 402: a route paid over x402 was called without a payment (the requirements are in the header). */
+export class PaymentRequiredError extends BaseError {
+  override name = 'PaymentRequiredError'
+  constructor(message: string) {
+    super(`PAYMENT_REQUIRED: ${message}`, { code: 'PAYMENT_REQUIRED', status: 402 })
+  }
+}

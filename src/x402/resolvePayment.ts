@@ -127,9 +127,14 @@ export async function resolvePayment(ctx: X402Context, id: bigint): Promise<Paym
   const [row] = await sql.unsafe(
     `update x402_payments set status = $2, failure_reason = $3, updated_at = clock_timestamp()
      where id = $1 and (status = 'recorded'
-       or (status = 'settling' and updated_at < clock_timestamp() - interval '${DEAD_CLAIM_SECONDS} seconds'))
+       or (status = 'settling' and updated_at <= clock_timestamp() - make_interval(secs => $4)))
      returning ${paymentColumns}`,
-    [id.toString(), expired ? 'failed' : 'recorded', expired ? 'expired' : p.failureReason],
+    [
+      id.toString(),
+      expired ? 'failed' : 'recorded',
+      expired ? 'expired' : p.failureReason,
+      ctx.deadClaimSeconds ?? DEAD_CLAIM_SECONDS,
+    ],
   )
   if (row) return toPayment(row)
   const now = await readPayment(ctx, id)

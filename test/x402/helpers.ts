@@ -30,7 +30,7 @@ export async function x402Context(
 }
 
 /** An agent's x402 client (the `@x402/fetch` one) for a wallet. */
-function agentClient(account: PrivateKeyAccount, paymentId?: string) {
+export function agentClient(account: PrivateKeyAccount, paymentId?: string) {
   const client = new x402Client()
   registerExactEvmScheme(client, { signer: account })
   // The anvil token is not one of x402's known USDC deployments (Base's is): allow it.

@@ -41,6 +41,8 @@ export function errorsOf(op: Operation): ErrorCode[] {
   // Every /v1 route refuses a query parameter it does not take (`strictQuery`).
   if (op.path.startsWith('/v1/')) add('RATE_LIMITED', 'INVALID_QUERY_PARAMETER')
   if (op.auth !== 'none') add('UNAUTHORIZED')
+  // A write carrying an x402 payment (PAYMENT-SIGNATURE) tops its org up before it runs.
+  if (op.auth !== 'none' && op.method !== 'get') add('PAYMENT_REFUSED', 'PAYMENT_PENDING')
   if (op.auth !== 'none' && op.method !== 'get') add('CROSS_SITE_REQUEST')
   if (op.auth === 'owner') add('FORBIDDEN')
   if (op.params) add('NOT_FOUND')
