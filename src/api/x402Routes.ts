@@ -3,6 +3,7 @@ import { type ErrorRequestHandler, type Request, type Response, Router } from 'e
 import { z } from 'zod'
 import { BaseError } from '../errors.js'
 import type { Sql } from '../ledger/sql.js'
+import { text } from '../text.js'
 import { acceptPayment } from '../x402/acceptPayment.js'
 import type { X402Context } from '../x402/context.js'
 import { creditPayment } from '../x402/creditPayment.js'
@@ -13,7 +14,6 @@ import { money } from './agentActions.js'
 import { authOf } from './auth.js'
 import type { AppContext } from './context.js'
 import { type CreateOrgReturnType, createOrgIn } from './createOrg.js'
-import { text } from './text.js'
 
 /** The request header an x402 client pays with (v2), and the two the server answers with. */
 const PAYMENT_SIGNATURE = 'payment-signature'

@@ -117,5 +117,5 @@ describe('x402 crash safety', () => {
       })
       expect({ trial, step, transfers: transfers.length }).toEqual({ trial, step, transfers: 1 })
     }
-  }, 300_000)
+  }, 600_000)
 })
