@@ -3,6 +3,7 @@ import { wrapFetchWithPayment } from '@x402/fetch'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { usdcAbi } from '../../src/chain/abis.js'
 import { mintUsdc } from '../../src/chain/deployContracts.js'
+import { reconcileWithChain } from '../../src/settlement/reconcileWithChain.js'
 import { startApi } from '../api/server.js'
 import { attachChain } from '../browser/browser.js'
 import { describe, expect, type TestChain, test } from '../fixtures.js'
@@ -136,6 +137,21 @@ describe('x402 over HTTP: a 402 offers a top-up, @x402/fetch pays it, the reques
     const [{ n }] = (await db.$client`select count(*)::int as n from usage where org_id = ${orgId}
       and status in ('recorded', 'committed')`) as unknown as [{ n: number }]
     expect(n).toBe(1)
+
+    // reconcile: the payment matches its Transfer and its credit; a payment the chain does not
+    // back (here: its value altered) is named.
+    const rctx = { db, client: chain.operator, deployment: chain.deployment }
+    expect(await reconcileWithChain(rctx, { orgId })).toEqual([])
+    await db.$client`update x402_payments set value = value + 1 where org_id = ${orgId}`
+    try {
+      const found = await reconcileWithChain(rctx, { orgId })
+      expect(found.map((m) => [m.table, m.field])).toEqual([
+        ['x402_payments', 'value'],
+        ['x402_payments', 'value'],
+      ])
+    } finally {
+      await db.$client`update x402_payments set value = value - 1 where org_id = ${orgId}`
+    }
     await api.stop()
   }, 120_000)
 
