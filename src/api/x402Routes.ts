@@ -73,14 +73,15 @@ function settled(res: Response, p: Payment) {
 }
 
 /**
- * Middleware (behind authentication): a request that carries `PAYMENT-SIGNATURE` pays a top-up
+ * Middleware (behind authentication): a write that carries `PAYMENT-SIGNATURE` pays a top-up
  * of its org before it is served — verified, settled through the operator, credited to the
  * prepaid balance once per authorization — and the request then runs on that balance. The same
  * header again (x402 clients retry as they were told) finds the payment done and pays nothing.
  */
 export function payTopUp(ctx: AppContext) {
   return async (req: Request, res: Response, next: (e?: unknown) => void) => {
-    const header = req.get(PAYMENT_SIGNATURE)
+    // Reads are free: only a write pays.
+    const header = req.method === 'GET' ? undefined : req.get(PAYMENT_SIGNATURE)
     const x = header ? x402ContextFor(ctx) : undefined
     if (!header || !x) return next()
     try {
