@@ -1,21 +1,13 @@
-import { randomBytes, randomUUID } from 'node:crypto'
-import { closeDb, createDb, type Db } from '../../src/db/client.js'
+import { randomUUID } from 'node:crypto'
+import { closeDb, createDb } from '../../src/db/client.js'
 import { clearBudget, setBudget, showBudgets } from '../../src/ledger/budgets.js'
 import { createMeter, reconcileLedger, voidUsage } from '../../src/ledger/index.js'
 import { describe, expect, test } from '../fixtures.js'
-import { activeOrg, config } from './helpers.js'
+import { activeOrg, config, newKey } from './helpers.js'
 
 const DAY = 86_400_000_000n
 /** 2026-12-02T00:00:00Z, a Wednesday, in microseconds. */
 const D0 = BigInt(Date.UTC(2026, 11, 2)) * 1000n
-
-/** An API key row of the org (budgets are set on keys that exist in it). */
-async function newKey(db: Db, orgId: string) {
-  const [row] = await db.$client<{ id: string }[]>`
-    insert into api_keys (org_id, key_hash, prefix) values (${orgId}, ${randomBytes(32).toString('hex')}, 'tg_live_x')
-    returning id`
-  return row!.id
-}
 
 type Outcome = { usageId: string; price: bigint; keyId: string | null }
 

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto'
+import { randomBytes, randomUUID } from 'node:crypto'
 import { loadConfig } from '../../src/config/index.js'
 import type { Db } from '../../src/db/client.js'
 import { authorizeSubscription, createMeter, openBillingAccount } from '../../src/ledger/index.js'
@@ -34,3 +34,11 @@ export async function activeOrg(
 
 export const makeMeter = (db: Db, clock?: () => bigint) =>
   createMeter(db, { rateCard: config.rateCard, product: config.product, clock })
+
+/** An API key row of the org (budgets are set on keys that exist in it). */
+export async function newKey(db: Db, orgId: string) {
+  const [row] = await db.$client<{ id: string }[]>`
+    insert into api_keys (org_id, key_hash, prefix) values (${orgId}, ${randomBytes(32).toString('hex')}, 'tg_live_x')
+    returning id`
+  return row!.id
+}

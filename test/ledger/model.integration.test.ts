@@ -8,18 +8,23 @@ import {
   listCharges,
   markChargeCollected,
   markChargeFailed,
+  reconcileCharges,
   reconcileLedger,
+  refund,
+  setBudget,
   setSubscriptionState,
   voidUsage,
 } from '../../src/ledger/index.js'
 import { describe, expect, test } from '../fixtures.js'
-import { config, makeMeter, newOrg } from './helpers.js'
+import { config, makeMeter, newKey, newOrg } from './helpers.js'
 
 // A model-based test: random sequences of meter / reserve / commit / void / expiry / window
 // rollover / state change / booking / collection / failed pull run against the real ledger
 // (PostgreSQL, the batcher, the gate)
 // and against this small in-memory model, written separately from the engine. After every
 // step the decisions must agree, and at the end the balances must, to the micro-credit.
+// Budgets (a day budget on the key and on the org, with overrides that run out as the clock
+// ticks across a UTC midnight) and refunds (netted against booked charges) are in it too.
 
 const prices = config.rateCard.prices
 const actions = [
@@ -30,14 +35,37 @@ const actions = [
   'heartbeat',
 ] as const
 const WINDOW = BigInt(config.billing.windowSeconds) * 1_000_000n
+const DAY = 86_400_000_000n
+const dayOf = (t: bigint) => t / DAY
 
 type Hold = {
   usageId: string
+  keyed: boolean
+  day: bigint
+  use: ModelUsage
   qty: number
   unit: bigint
   voucher: bigint
   billable: bigint
   window: number
+}
+type ModelBudget = {
+  keyed: boolean
+  limit: bigint
+  override: bigint | null
+  until: bigint | null
+  day: bigint
+  spent: bigint
+}
+/** A usage row, for what a budget set later counts of its day (voucher and billable). */
+type ModelUsage = { keyed: boolean; day: bigint; amount: bigint; live: boolean }
+type ModelCharge = {
+  id: string
+  seq: number
+  amount: bigint
+  charged: bigint
+  refunded: bigint
+  status: 'booked' | 'failed' | 'collected'
 }
 type Model = {
   state: 'pending' | 'active' | 'needs_reauth' | 'lapsed'
@@ -52,13 +80,21 @@ type Model = {
 }
 
 type Cmd =
-  | { t: 'meter' | 'reserve'; action: (typeof actions)[number]; qty: number }
+  | { t: 'meter' | 'reserve'; action: (typeof actions)[number]; qty: number; keyed: boolean }
   | { t: 'commit'; pick: number; used: number }
   | { t: 'void' | 'expire'; pick: number }
   | { t: 'rollover' }
   | { t: 'authorize'; allowance: bigint; limit: bigint | null }
   | { t: 'lapse' }
   | { t: 'book' | 'collect' | 'fail' }
+  | {
+      t: 'budget'
+      keyed: boolean
+      limit: bigint
+      override: { limit: bigint; seconds: number } | null
+    }
+  | { t: 'tick'; seconds: number }
+  | { t: 'refund'; pick: number; part: bigint | null }
 
 const cmd: fc.Arbitrary<Cmd> = fc.oneof(
   {
@@ -67,6 +103,7 @@ const cmd: fc.Arbitrary<Cmd> = fc.oneof(
       t: fc.constant('meter' as const),
       action: fc.constantFrom(...actions),
       qty: fc.integer({ min: 1, max: 3 }),
+      keyed: fc.boolean(),
     }),
   },
   {
@@ -75,6 +112,7 @@ const cmd: fc.Arbitrary<Cmd> = fc.oneof(
       t: fc.constant('reserve' as const),
       action: fc.constantFrom(...actions),
       qty: fc.integer({ min: 1, max: 4 }),
+      keyed: fc.boolean(),
     }),
   },
   {
@@ -114,7 +152,39 @@ const cmd: fc.Arbitrary<Cmd> = fc.oneof(
       t: fc.constantFrom('book' as const, 'collect' as const, 'fail' as const),
     }),
   },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      t: fc.constant('budget' as const),
+      keyed: fc.boolean(),
+      limit: fc.oneof(fc.constantFrom(0n, 10_000n, 21_000n), fc.bigInt({ min: 0n, max: 40_000n })),
+      override: fc.option(
+        fc.record({
+          limit: fc.bigInt({ min: 0n, max: 60_000n }),
+          seconds: fc.constantFrom(1, 30, 90),
+        }),
+      ),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({ t: fc.constant('tick' as const), seconds: fc.constantFrom(20, 45) }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      t: fc.constant('refund' as const),
+      pick: fc.nat(),
+      part: fc.option(fc.bigInt({ min: 1n, max: 40_000n })),
+    }),
+  },
 )
+
+/** A budget's limit at `now`, and what it counted in `now`'s day. */
+const limitAt = (b: ModelBudget, now: bigint) =>
+  b.override !== null && b.until !== null && now < b.until ? b.override : b.limit
+const spentAt = (b: ModelBudget, now: bigint) => (b.day === dayOf(now) ? b.spent : 0n)
+const appliesTo = (b: ModelBudget, keyed: boolean) => !b.keyed || keyed
 
 /** The model's gate: what should happen to `total` micro-credits of paid work. */
 function modelDecide(m: Model, action: string, total: bigint) {
@@ -143,6 +213,13 @@ function modelDecide(m: Model, action: string, total: bigint) {
   return { ok: true as const, voucher, billable }
 }
 
+/** Gives a hold's price back to the budgets whose day is still the one it was counted in. */
+function uncountBudgets(budgets: ModelBudget[], h: Hold, amount: bigint) {
+  for (const b of budgets)
+    if (appliesTo(b, h.keyed) && b.day === h.day && amount > 0n)
+      b.spent = b.spent > amount ? b.spent - amount : 0n
+}
+
 describe('the ledger agrees with a model', () => {
   test('random command sequences (fast-check, 500 runs against PostgreSQL)', async ({ db }) => {
     let clock = 0n
@@ -152,8 +229,14 @@ describe('the ledger agrees with a model', () => {
         fc.constantFrom(0n, 5_000n, 12_000n, 30_000n),
         fc.array(cmd, { minLength: 1, maxLength: 14 }),
         async (credit, cmds) => {
-          clock = BigInt(Date.now()) * 1000n
+          // A minute and a half before a UTC midnight: ticks cross it, budgets start afresh.
+          clock = (dayOf(BigInt(Date.now()) * 1000n) + 1n) * DAY - 90_000_000n
           const { orgId, subscriptionId } = await newOrg(db, credit)
+          const keyId = await newKey(db, orgId)
+          const budgets: ModelBudget[] = []
+          const usage: ModelUsage[] = []
+          const charges: ModelCharge[] = []
+          let refunds = 0
           const m: Model = {
             state: 'pending',
             voucher: credit,
@@ -169,10 +252,29 @@ describe('the ledger agrees with a model', () => {
           for (const c of cmds) {
             if (c.t === 'meter' || c.t === 'reserve') {
               const unit = prices[c.action]!
-              const expected = modelDecide(m, c.action, unit * BigInt(c.qty))
+              let expected: ReturnType<typeof modelDecide> = modelDecide(
+                m,
+                c.action,
+                unit * BigInt(c.qty),
+              )
+              // The budgets narrow what the gate let through: the whole price counts.
+              if (expected.ok) {
+                const price = expected.voucher + expected.billable
+                const over = budgets.some(
+                  (b) => appliesTo(b, c.keyed) && spentAt(b, clock) + price > limitAt(b, clock),
+                )
+                if (over) expected = { ok: false, code: 'SPEND_CAP_REACHED' }
+              }
+              const k = c.keyed ? keyId : null
               const real = await (c.t === 'meter'
-                ? meter.meter({ orgId, action: c.action, quantity: c.qty })
-                : meter.reserve({ orgId, action: c.action, quantity: c.qty, ttlSeconds: 60 })
+                ? meter.meter({ orgId, keyId: k, action: c.action, quantity: c.qty })
+                : meter.reserve({
+                    orgId,
+                    keyId: k,
+                    action: c.action,
+                    quantity: c.qty,
+                    ttlSeconds: 60,
+                  })
               ).then(
                 (o) => ({ ok: true as const, o }),
                 (e: { code: string }) => ({ ok: false as const, code: e.code }),
@@ -188,12 +290,26 @@ describe('the ledger agrees with a model', () => {
               ])
               if (expected.billable > 0n)
                 m.spent.set(m.window, (m.spent.get(m.window) ?? 0n) + expected.billable)
+              const price = expected.voucher + expected.billable
+              for (const b of budgets) {
+                if (!appliesTo(b, c.keyed)) continue
+                if (b.day !== dayOf(clock)) {
+                  b.day = dayOf(clock)
+                  b.spent = 0n
+                }
+                b.spent += price
+              }
+              const use = { keyed: c.keyed, day: dayOf(clock), amount: price, live: true }
+              usage.push(use)
               if (c.t === 'meter') {
                 m.voucher -= expected.voucher
                 m.accrued += expected.billable
               } else {
                 m.holds.push({
                   usageId: real.o.usageId,
+                  keyed: c.keyed,
+                  day: dayOf(clock),
+                  use,
                   qty: c.qty,
                   unit,
                   voucher: expected.voucher,
@@ -211,18 +327,27 @@ describe('the ledger agrees with a model', () => {
               m.accrued += total - v
               if (h.window === m.window)
                 m.spent.set(m.window, (m.spent.get(m.window) ?? 0n) - (h.billable - (total - v)))
+              const cap = h.voucher + h.billable
+              const charged = total < cap ? total : cap
+              uncountBudgets(budgets, h, cap - charged)
+              h.use.amount = charged
             } else if ((c.t === 'void' || c.t === 'expire') && m.holds.length > 0) {
               if (c.t === 'void') {
                 const h = m.holds.splice(c.pick % m.holds.length, 1)[0]!
                 await voidUsage(db, { orgId, usageId: h.usageId })
                 if (h.window === m.window)
                   m.spent.set(m.window, (m.spent.get(m.window) ?? 0n) - h.billable)
+                uncountBudgets(budgets, h, h.voucher + h.billable)
+                h.use.live = false
               } else {
                 // Everything reserved more than its 60 s ago expires.
                 await expireReservations(db, { orgId, now: clock + 61_000_000n })
-                for (const h of m.holds)
+                for (const h of m.holds) {
                   if (h.window === m.window)
                     m.spent.set(m.window, (m.spent.get(m.window) ?? 0n) - h.billable)
+                  uncountBudgets(budgets, h, h.voucher + h.billable)
+                  h.use.live = false
+                }
                 m.holds = []
               }
             } else if (c.t === 'rollover' && authorizedAt !== null) {
@@ -241,7 +366,8 @@ describe('the ledger agrees with a model', () => {
                 const [row] = await db.$client<{ s: bigint }[]>`
                 select (extract(epoch from window_start) * 1000000)::int8 as s from subscriptions where id = ${subscriptionId}`
                 authorizedAt = row!.s
-                clock = authorizedAt + 1n
+                // (The clock may be ahead of the database's, by less than a day: window 0 still.)
+                if (clock <= authorizedAt) clock = authorizedAt + 1n
               }
               m.state = 'active'
               m.allowance = c.allowance
@@ -251,20 +377,104 @@ describe('the ledger agrees with a model', () => {
               expect(booked.reduce((x, ch) => x + ch.amount, 0n)).toBe(m.accrued)
               m.booked += m.accrued
               m.accrued = 0n
+              for (const ch of booked)
+                charges.push({ ...ch, charged: ch.amount, refunded: 0n, status: 'booked' })
             } else if (c.t === 'collect' || c.t === 'fail') {
-              const open = (await listCharges(db, { orgId }))
+              const charge = charges
                 .filter((ch) => ch.status === 'booked' || ch.status === 'failed')
-                .sort((x, y) => x.seq - y.seq)
-              const charge = open[0]
+                .sort((x, y) => x.seq - y.seq)[0]
               if (!charge) continue
               if (c.t === 'fail') {
                 // A failed pull leaves the charge owed: nothing moves.
                 await markChargeFailed(db, { chargeId: charge.id, reason: 'balance' })
+                charge.status = 'failed'
               } else {
-                await markChargeCollected(db, { chargeId: charge.id, txHash: `0x${charge.seq}` })
+                // What is pulled is what the model says is left of the charge.
+                const c2 = await markChargeCollected(db, {
+                  chargeId: charge.id,
+                  txHash: `0x${charge.seq}`,
+                })
+                expect(c2.amount).toBe(charge.amount)
                 m.booked -= charge.amount
                 m.allowance -= charge.amount
+                charge.status = 'collected'
               }
+            } else if (c.t === 'budget') {
+              const until = c.override
+                ? new Date(Number(clock / 1000n) + c.override.seconds * 1000)
+                : null
+              await setBudget(db, {
+                orgId,
+                keyId: c.keyed ? keyId : null,
+                period: 'day',
+                limitMicros: c.limit,
+                override: c.override && until ? { limitMicros: c.override.limit, until } : null,
+                by: 'model',
+                now: clock,
+              })
+              const next: ModelBudget = {
+                keyed: c.keyed,
+                limit: c.limit,
+                override: c.override?.limit ?? null,
+                until: until ? BigInt(until.getTime()) * 1000n : null,
+                // A new budget counts what its day already metered; a changed one keeps its count.
+                day: dayOf(clock),
+                spent: usage
+                  .filter((u) => u.live && u.day === dayOf(clock) && (u.keyed || !c.keyed))
+                  .reduce((x, u) => x + u.amount, 0n),
+              }
+              const old = budgets.find((b) => b.keyed === c.keyed)
+              if (old)
+                Object.assign(old, {
+                  limit: next.limit,
+                  override: next.override,
+                  until: next.until,
+                })
+              else budgets.push(next)
+            } else if (c.t === 'tick') {
+              clock += BigInt(c.seconds) * 1_000_000n
+            } else if (c.t === 'refund' && charges.length > 0) {
+              const target = charges[c.pick % charges.length]!
+              const left = target.charged - target.refunded
+              const asked = c.part ?? left
+              const p = {
+                chargeId: target.id,
+                amount: c.part ?? undefined,
+                reason: 'model',
+                actor: 'model',
+                idempotencyKey: `r-${refunds++}`,
+              }
+              if (asked <= 0n || asked > left) {
+                await expect(refund(db, p)).rejects.toMatchObject({
+                  code: 'REFUND_EXCEEDS_CHARGED',
+                })
+                continue
+              }
+              const r = await refund(db, p)
+              expect(await refund(db, p)).toEqual({ ...r, replayed: true })
+              target.refunded += asked
+              // What accrued is booked first, then netted against open charges, newest first,
+              // each kept at 1 micro-credit.
+              const known = new Set(charges.map((ch) => ch.id))
+              const fresh = (await listCharges(db, { orgId })).filter((ch) => !known.has(ch.id))
+              expect(fresh.reduce((x, ch) => x + ch.amount, 0n)).toBe(m.accrued)
+              for (const ch of fresh)
+                charges.push({ ...ch, charged: ch.amount, refunded: 0n, status: 'booked' })
+              m.booked += m.accrued
+              m.accrued = 0n
+              let rest = asked
+              for (const ch of [...charges].sort((x, y) => y.seq - x.seq)) {
+                if (rest === 0n) break
+                if ((ch.status !== 'booked' && ch.status !== 'failed') || ch.amount <= 1n) continue
+                const take = rest < ch.amount - 1n ? rest : ch.amount - 1n
+                ch.amount -= take
+                m.booked -= take
+                rest -= take
+              }
+              expect([r.nettedMicros, r.owedOnchainMicros]).toEqual([
+                (asked - rest).toString(),
+                rest.toString(),
+              ])
             } else if (c.t === 'lapse' && m.state !== 'pending') {
               await setSubscriptionState(db, {
                 subscriptionId,
@@ -296,7 +506,12 @@ describe('the ledger agrees with a model', () => {
               return r > 0n ? r : 0n
             })(),
           })
+          const amounts = new Map(
+            (await listCharges(db, { orgId })).map((ch) => [ch.id, ch.amount]),
+          )
+          expect(amounts).toEqual(new Map(charges.map((ch) => [ch.id, ch.amount])))
           expect(await reconcileLedger(db, { orgId })).toEqual([])
+          expect(await reconcileCharges(db, { orgId })).toEqual([])
         },
       ),
       // The pure core runs 1,000 sequences in src/ledger/movements.test.ts; these go end to end.
