@@ -145,6 +145,10 @@ export const errorCodes = {
       'an x402 payment is not settled yet (in flight, or the operator cannot send); retry with the same payment header',
   },
   NO_CHAIN: { status: 503, description: 'this node has no chain operator configured' },
+  NOT_CANCELED: {
+    status: 409,
+    description: 'a new subscription can only replace a canceled one',
+  },
 } as const satisfies Record<string, { status: number; description: string; anyRequest?: true }>
 
 /** A code from the table. */

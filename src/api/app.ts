@@ -2,6 +2,7 @@ import type { Server } from 'node:http'
 import express, { type Express, type RequestHandler } from 'express'
 import { mcpRouter } from '../mcp/http.js'
 import { createMetrics } from '../metrics.js'
+import { assetsRouter } from '../web/assets.js'
 import { dashboardRouter } from '../web/dashboardPage.js'
 import { devMailRouter } from '../web/devMail.js'
 import { manageRouter } from '../web/manageRoutes.js'
@@ -67,6 +68,8 @@ export function createApp(given: AppContext): Express {
   // MCP (Streamable HTTP) for agents: the same keys, actions, meter and gate as /v1.
   app.use('/mcp', keyRateLimit(limits), mcpRouter(ctx))
 
+  app.use('/assets', assetsRouter())
+  app.get('/favicon.ico', (_req, res) => res.redirect(301, '/assets/favicon.svg'))
   app.use('/s', manageRouter(ctx))
   app.use('/dashboard', dashboardRouter(ctx.config.product.name))
   // The links in notice mails (verify an address, unsubscribe), opened without signing in.

@@ -1,6 +1,5 @@
 import { type Request, type Response, Router } from 'express'
-import { type Address, getAddress, isAddress, verifyMessage } from 'viem'
-import { parseSiweMessage, validateSiweMessage } from 'viem/siwe'
+import { isAddress } from 'viem'
 import { z } from 'zod'
 import { NotFoundError, ValidationError } from '../errors.js'
 import { getBillingSummary } from '../ledger/index.js'
@@ -8,15 +7,10 @@ import { text } from '../text.js'
 import { addAdmin, listAdmins } from './admins.js'
 import { authOf, ForbiddenError, requireOwner } from './auth.js'
 import type { AppContext } from './context.js'
-import { createApiKey, listApiKeys, revokeApiKey, UnauthorizedError } from './keys.js'
+import { createApiKey, listApiKeys, revokeApiKey } from './keys.js'
 import { manageLinkUrl } from './manageLink.js'
-import {
-  consumeSiweNonce,
-  createSession,
-  issueSiweNonce,
-  walletOrgs,
-  walletOrgsNamed,
-} from './sessions.js'
+import { createSession, issueSiweNonce, walletOrgs, walletOrgsNamed } from './sessions.js'
+import { verifySiweSignIn } from './verifySiweSignIn.js'
 
 export const siweBody = z.strictObject({
   message: text().min(1).max(4_000),
@@ -57,25 +51,7 @@ export function authRouter(ctx: AppContext): Router {
 
   r.post('/auth/siwe', async (req, res) => {
     const body = siweBody.parse(req.body)
-    const message = parseSiweMessage(body.message)
-    if (!message.address || !message.nonce)
-      throw new ValidationError('not a sign-in-with-ethereum message')
-    const used = await consumeSiweNonce(ctx.db, message.nonce)
-    if (!used || !validateSiweMessage({ message }))
-      throw new UnauthorizedError('the sign-in message is expired, not yet valid or already used')
-    // The message must name this service, so a signature a look-alike site collected (with a
-    // nonce it fetched from us) cannot sign in here. Outside production the host the browser
-    // used is accepted too (local ports differ from PUBLIC_BASE_URL).
-    const hosts = [new URL(ctx.config.product.publicBaseUrl).host]
-    if (ctx.config.env !== 'production' && req.get('host')) hosts.push(req.get('host')!)
-    if (!message.domain || !hosts.includes(message.domain))
-      throw new UnauthorizedError(`the sign-in message is for another site (${hosts[0]} expected)`)
-    const address = getAddress(message.address) as Address
-    const signature = body.signature as `0x${string}`
-    const ok = ctx.chain
-      ? await ctx.chain.reader.verifySiweMessage({ message: body.message, signature })
-      : await verifyMessage({ address, message: body.message, signature })
-    if (!ok) throw new UnauthorizedError('that signature is not from this wallet')
+    const address = await verifySiweSignIn(ctx, req, body)
     const orgs = await walletOrgs(ctx.db, address)
     const pick = body.org_id ? orgs.find((o) => o.id === body.org_id) : orgs[0]
     if (!pick) throw new ForbiddenError('this wallet owns or administers no such org')

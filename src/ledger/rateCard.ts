@@ -3,6 +3,7 @@ import { ConfigError } from '../errors.js'
 
 // The schema and parsing live in config (it parses the card at start-up); prices are the ledger's.
 export { parseRateCard, type RateCard } from '../config/rateCard.js'
+export { formatUsd } from './formatUsd.js'
 
 /**
  * The price of one unit of `action`, or undefined when the rate card does not list it. The one
@@ -86,14 +87,4 @@ export function priceOf(card: RateCard, action: string, quantity = 1): bigint {
   if (unit === undefined)
     throw new ConfigError(`rate card ${card.version} has no price for ${action}`)
   return unit * BigInt(quantity)
-}
-
-/** Formats micro-credits as dollars from integers only: 7000n → "$0.007", 8410000n → "$8.41". */
-export function formatUsd(micros: bigint): string {
-  const negative = micros < 0n
-  const abs = negative ? -micros : micros
-  const dollars = abs / 1_000_000n
-  let cents = (abs % 1_000_000n).toString().padStart(6, '0').replace(/0+$/, '')
-  if (cents.length < 2) cents = cents.padEnd(2, '0')
-  return `${negative ? '-' : ''}$${dollars.toLocaleString('en-US')}.${cents}`
 }

@@ -1,13 +1,15 @@
-import { randomBytes } from 'node:crypto'
 import { type Request, Router } from 'express'
-import { type Address, getAddress, isAddressEqual, verifyMessage } from 'viem'
+import { type Address, getAddress, isAddressEqual } from 'viem'
 import { z } from 'zod'
 import { assertSameSite } from '../api/auth.js'
 import type { AppContext } from '../api/context.js'
-import { collectorAbi } from '../chain/abis.js'
+import { issueSiweNonce } from '../api/sessions.js'
+import { usageView } from '../api/usageRoutes.js'
+import { verifySiweSignIn } from '../api/verifySiweSignIn.js'
+import { collectorAbi, usdcAbi } from '../chain/abis.js'
 import { txUrl } from '../chain/explorer.js'
 import { BaseError, NotFoundError } from '../errors.js'
-import { formatUsd, getBillingSummary, listCharges } from '../ledger/index.js'
+import { formatUsd, getBillingSummary, listCharges, startNewSubscription } from '../ledger/index.js'
 import { cancelSubscription } from '../settlement/cancelSubscription.js'
 import { settlementContextFor } from '../settlement/context.js'
 import { listPayments } from '../settlement/indexChain.js'
@@ -25,7 +27,7 @@ import {
   subscriptionKey,
   termsTypedData,
 } from '../subscriptions/typedData.js'
-import { managePageHtml, manageScript } from './managePage.js'
+import { managePageHtml } from './managePage.js'
 import {
   isHistoryPublic,
   publicHistoryHtml,
@@ -84,14 +86,19 @@ const json = (v: unknown) =>
  */
 export function manageRouter(ctx: AppContext): Router {
   const r = Router()
-  const challenges = new Map<string, { message: string; expires: number }>()
 
   const lookup = async (id: string) => {
     if (!/^[0-9a-f]{32}$/.test(id)) throw new NotFoundError('no such subscription')
     const [row] = await ctx.db.$client<
-      { org_id: string; owner: string | null; org_owner: string | null; state: string }[]
+      {
+        org_id: string
+        owner: string | null
+        org_owner: string | null
+        state: string
+        state_changed_at: Date
+      }[]
     >`
-      select s.org_id, s.owner, o.owner_address as org_owner, s.state
+      select s.org_id, s.owner, o.owner_address as org_owner, s.state, s.state_changed_at
       from subscriptions s left join orgs o on o.id = s.org_id where s.id = ${id}`
     if (!row) throw new NotFoundError('no such subscription')
     return { ...row, ownerAddress: (row.owner ?? row.org_owner) as Address | null }
@@ -122,10 +129,6 @@ export function manageRouter(ctx: AppContext): Router {
     return { ...ctx.chain, operator: ctx.chain.operator }
   }
 
-  r.get('/assets/manage.js', (_req, res) => {
-    res.type('application/javascript').send(manageScript)
-  })
-
   r.get('/:id', async (req, res) => {
     const sub = await lookup(req.params.id)
     res.type('html').send(
@@ -152,12 +155,26 @@ export function manageRouter(ctx: AppContext): Router {
       chain_id: ctx.chain?.chainId ?? null,
       token: ctx.chain?.usdc ?? null,
       collector: ctx.chain?.collector ?? null,
+      explorer_tx_prefix: ctx.chain ? txUrl(ctx.chain.chainId, '') : null,
     }
     if (!isOwner) return void res.json({ ...base, owner_view: false })
     const s = await getBillingSummary(ctx.db, sub.org_id)
     const payments = await listPayments(ctx.db, { subscriptionId: id })
     const charges = await listCharges(ctx.db, { orgId: sub.org_id, limit: 20 })
     const usd = (v: bigint | null) => (v === null ? null : formatUsd(v))
+    // What the token says now, so a canceled page can show the allowance really is 0.
+    const allowance =
+      ctx.chain?.collector && sub.ownerAddress
+        ? await ctx.chain.reader
+            .readContract({
+              address: ctx.chain.usdc,
+              abi: usdcAbi,
+              functionName: 'allowance',
+              args: [sub.ownerAddress, ctx.chain.collector],
+            })
+            .catch(() => null)
+        : null
+    const micros = (v: bigint | null) => (v === null ? null : v.toString())
     res.json({
       ...base,
       owner_view: true,
@@ -172,6 +189,22 @@ export function manageRouter(ctx: AppContext): Router {
       spent_this_period: usd(s.spentThisWindow),
       waiting_for_limit: s.waitingForLimit > 0n ? usd(s.waitingForLimit) : null,
       limit_too_low: s.limitTooLow,
+      allowance_on_chain: usd(allowance),
+      window_start: s.windowStart?.toISOString() ?? null,
+      window_end: s.windowEnd?.toISOString() ?? null,
+      window_seconds: ctx.config.billing.windowSeconds,
+      state_changed_at: sub.state_changed_at,
+      // The exact values behind each dollar figure, shown on hover.
+      micros: {
+        signup_credit: micros(s.signupCredit),
+        accrued: micros(s.accrued),
+        cap: micros(s.cap),
+        drawn: micros(s.drawn),
+        remaining: micros(s.remaining),
+        monthly_limit: micros(s.monthlyLimit),
+        spent_this_period: micros(s.spentThisWindow),
+        allowance: micros(allowance),
+      },
       public_history: await isHistoryPublic(ctx.db, id),
       // Authorized but not yet on-chain: sent, deploying the wallet, with the first charge.
       authorization_held: (await getUnsubmittedHeld(ctx.db, { subscriptionId: id })) !== undefined,
@@ -179,6 +212,7 @@ export function manageRouter(ctx: AppContext): Router {
         event: p.event,
         seq: p.seq,
         amount: usd(p.amount),
+        amount_micros: micros(p.amount),
         tx_hash: p.txHash,
         explorer_url: p.explorerUrl,
         reason: p.failureReason,
@@ -186,6 +220,7 @@ export function manageRouter(ctx: AppContext): Router {
       charges: charges.map((c) => ({
         seq: c.seq,
         amount: usd(c.amount),
+        amount_micros: micros(c.amount),
         status: c.status,
         reason: c.failureReason,
       })),
@@ -219,37 +254,17 @@ export function manageRouter(ctx: AppContext): Router {
     res.json({ public_history: body.public_history, history_url: `/s/${id}/history` })
   })
 
+  // Sign-In with Ethereum (EIP-4361): the page builds the message with this nonce.
   r.get('/:id/challenge', async (req, res) => {
     await lookup(req.params.id)
-    const nonce = randomBytes(12).toString('hex')
-    const message = `Sign in to manage ${ctx.config.product.name} subscription ${req.params.id}.\nThis signature changes nothing and costs nothing.\nNonce: ${nonce}\nIssued: ${new Date().toISOString()}`
-    challenges.set(nonce, { message, expires: Date.now() + 5 * 60_000 })
-    res.json({ message, nonce })
+    const { nonce, expiresIn } = await issueSiweNonce(ctx.db)
+    res.json({ nonce, expires_in: expiresIn, chain_id: ctx.chain?.chainId ?? 1 })
   })
 
   r.post('/:id/session', async (req, res) => {
-    const body = z
-      .object({ address: z.string(), nonce: z.string(), signature: hex })
-      .parse(req.body)
-    const challenge = challenges.get(body.nonce)
-    challenges.delete(body.nonce)
-    if (!challenge || challenge.expires < Date.now())
-      throw new SignatureRejectedError('expired', 'the sign-in message expired; try again')
+    const body = z.object({ message: z.string().max(4_000), signature: hex }).parse(req.body)
     const sub = await lookup(req.params.id)
-    const address = getAddress(body.address)
-    const ok = ctx.chain
-      ? await ctx.chain.reader.verifyMessage({
-          address,
-          message: challenge.message,
-          signature: body.signature as `0x${string}`,
-        })
-      : await verifyMessage({
-          address,
-          message: challenge.message,
-          signature: body.signature as `0x${string}`,
-        })
-    if (!ok)
-      throw new SignatureRejectedError('bad_signature', 'that signature is not from this wallet')
+    const address = await verifySiweSignIn(ctx, req, body)
     if (!sub.ownerAddress || !isAddressEqual(address, sub.ownerAddress)) throw new NotOwnerError()
     const token = signManageToken(req.params.id, address)
     res.setHeader(
@@ -257,6 +272,39 @@ export function manageRouter(ctx: AppContext): Router {
       `tg_manage=${token}; Path=/s/${req.params.id}; HttpOnly; SameSite=Strict; Max-Age=900${ctx.config.product.publicBaseUrl.startsWith('https') ? '; Secure' : ''}`,
     )
     res.json({ ok: true, owner: address })
+  })
+
+  // The owner's usage, as `GET /v1/billing/usage` answers it, for the manage page's charts.
+  r.get('/:id/usage', async (req, res) => {
+    const { sub, owner } = await requireOwner(req)
+    const out = await usageView(
+      ctx,
+      {
+        orgId: sub.org_id,
+        role: 'owner',
+        keyId: null,
+        address: owner,
+        credential: `manage:${req.params.id}`,
+        expiresAt: null,
+      },
+      { params: {}, body: undefined, query: req.query as Record<string, unknown> },
+    )
+    res.json(out.body)
+  })
+
+  // After a cancel: a new pending subscription for the same org; the page moves to it.
+  r.post('/:id/renew', async (req, res) => {
+    const { id, sub, owner } = await requireOwner(req)
+    const { subscriptionId, created } = await startNewSubscription(ctx.db, {
+      orgId: sub.org_id,
+      canceledSubscriptionId: id,
+    })
+    const token = signManageToken(subscriptionId, owner)
+    res.setHeader(
+      'set-cookie',
+      `tg_manage=${token}; Path=/s/${subscriptionId}; HttpOnly; SameSite=Strict; Max-Age=900${ctx.config.product.publicBaseUrl.startsWith('https') ? '; Secure' : ''}`,
+    )
+    res.json({ subscription_id: subscriptionId, created, url: `/s/${subscriptionId}` })
   })
 
   r.post('/:id/prepare', async (req, res) => {
@@ -376,7 +424,7 @@ export function manageRouter(ctx: AppContext): Router {
       nonce: body.nonce,
       signature: body.signature,
     })
-    res.json({ ok: true, tx_hash: hash })
+    res.json({ ok: true, tx_hash: hash, explorer_url: hash ? txUrl(c.chainId, hash) : null })
   })
 
   return r

@@ -28,7 +28,7 @@ describe('the dashboard Billing card in Chromium', () => {
       await page.goto(`${api.url}/dashboard`)
       await page.click('#signin')
       await page.waitForSelector('#billing', { state: 'visible' })
-      expect(await page.textContent('#b-status')).toBe('pending')
+      expect(await page.getAttribute('#b-status', 'data-state')).toBe('pending')
       expect(await page.textContent('#b-credit')).toBe('$1.979')
       expect(await page.textContent('#b-cap')).toBe('$0.00')
       // Shown only while a charge waits for the owner's monthly budget.
@@ -103,7 +103,7 @@ describe('the dashboard Billing card in Chromium', () => {
       await member.keyboard.type(key)
       await member.keyboard.press('Enter')
       await member.waitForSelector('#billing', { state: 'visible' })
-      expect(await member.textContent('#b-status')).toBe('pending')
+      expect(await member.getAttribute('#b-status', 'data-state')).toBe('pending')
       expect(await member.textContent('#b-accrued')).toBe('$0.00')
       expect(await member.isVisible('#manage')).toBe(false)
       expect(await member.isVisible('#org-picker')).toBe(false)

@@ -36,13 +36,15 @@ describe('the hosted manage page in Chromium', () => {
           m === 'eth_signTypedData_v4' && prompts.push(String((params as string[])[1])),
       })
       await page.goto(`${api.url}/s/${sub}`)
-      await expect.poll(() => page.textContent('#state')).toBe('pending')
+      await expect.poll(() => page.getAttribute('#state', 'data-state')).toBe('pending')
       expect(await page.isVisible('#owner')).toBe(false)
       await page.click('#connect')
       await page.waitForSelector('#owner', { state: 'visible' })
       await page.fill('#cap', '2')
       await page.click('#sign-authorize')
-      await expect.poll(() => page.textContent('#state'), { timeout: 15_000 }).toMatch(/^active/)
+      await expect
+        .poll(() => page.getAttribute('#state', 'data-state'), { timeout: 15_000 })
+        .toMatch(/^active/)
       // The wallet prompt names the token's domain and shows the amount in base units.
       expect(JSON.parse(prompts[0]!)).toMatchObject({
         domain: { name: 'USD Coin', version: '2' },
@@ -77,11 +79,13 @@ describe('the hosted manage page in Chromium', () => {
       }
       expect(refused).toBeDefined()
       await page.reload()
-      await expect.poll(() => page.textContent('#state')).toContain('needs_reauth')
+      await expect.poll(() => page.getAttribute('#state', 'data-state')).toContain('needs_reauth')
       await page.fill('#cap', '10')
       await page.fill('#limit', '3')
       await page.click('#sign-authorize')
-      await expect.poll(() => page.textContent('#state'), { timeout: 15_000 }).toMatch(/^active/)
+      await expect
+        .poll(() => page.getAttribute('#state', 'data-state'), { timeout: 15_000 })
+        .toMatch(/^active/)
       expect(await page.textContent('#f-cap')).toBe('$10.00')
       expect(await page.textContent('#f-monthly_limit')).toBe('$3.00')
       // Shown only while a charge waits for room under the monthly limit.
@@ -100,7 +104,7 @@ describe('the hosted manage page in Chromium', () => {
       })
       await strangerPage.goto(`${api.url}/s/${sub}`)
       await strangerPage.click('#connect')
-      await expect.poll(() => strangerPage.textContent('#message')).toMatch(/only the owner/)
+      await expect.poll(() => strangerPage.textContent('#message')).toMatch(/only the owner/i)
       expect(await strangerPage.isVisible('#owner')).toBe(false)
       // An expired manage link shows no amounts either; a fresh one does.
       const expired = await (
@@ -114,7 +118,10 @@ describe('the hosted manage page in Chromium', () => {
 
       // Cancel by signature: accrued usage is collected first, then the collector cancels.
       await page.click('#cancel')
-      await expect.poll(() => page.textContent('#state'), { timeout: 20_000 }).toContain('canceled')
+      await page.click('#cancel-yes')
+      await expect
+        .poll(() => page.getAttribute('#state', 'data-state'), { timeout: 20_000 })
+        .toContain('canceled')
       await page.screenshot({ path: join(screenshotDir, 'manage-canceled.png'), fullPage: true })
       const s = await getBillingSummary(db, org.org.id)
       expect(s).toMatchObject({ state: 'canceled', accrued: 0n, booked: 0n })

@@ -1,0 +1,260 @@
+// The dashboard: Sign-In with Ethereum (or a member's API key), the Billing card in words and
+// dollars, usage charts, payment history, the charges ledger and monthly statements.
+
+import {
+  $,
+  amount,
+  copyable,
+  dateTime,
+  fillTable,
+  networkName,
+  plainError,
+  setAmount,
+  signInWithEthereum,
+  stateWords,
+} from './ui.js'
+import { renderUsage, type UsageView } from './usage.js'
+
+type Money = { micros: string; usd: string }
+let token: string | null = null
+
+function say(text: string, error = false) {
+  const m = $('#message')
+  m.textContent = text
+  m.className = error ? 'error' : ''
+}
+
+async function call(path: string, body?: unknown): Promise<Response> {
+  return await fetch(`/v1${path}`, {
+    method: body ? 'POST' : 'GET',
+    headers: {
+      'content-type': 'application/json',
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
+    body: body ? JSON.stringify(body) : undefined,
+  })
+}
+// biome-ignore lint/suspicious/noExplicitAny: the API's JSON, read field by field below
+async function api(path: string, body?: unknown): Promise<any> {
+  const res = await call(path, body)
+  const json = await res.json()
+  if (!res.ok) throw new Error(json.error?.message ?? res.statusText)
+  return json
+}
+
+async function load() {
+  const me = await api('/whoami')
+  const controls = me.role === 'owner' || me.role === 'admin'
+  // Only an owner (or an admin the owner added) changes billing or opens the manage link;
+  // members see the status, not the controls.
+  $('#manage').hidden = !controls
+  $('#role-note').textContent = controls
+    ? `Signed in as ${me.role}.`
+    : 'Signed in as a member: you see the billing status; only an owner can change billing.'
+  if (me.address) $('#who').replaceChildren('Signed in as ', copyable(me.address))
+  const b = await api('/billing')
+  const words = stateWords(b.status, b.status_reason ?? null)
+  const badge = $('#b-status')
+  badge.textContent = words.label
+  badge.dataset.state = b.status
+  $('#b-status-words').textContent = words.words
+  const a = b.authorization
+  setAmount('#b-credit', b.signup_credit.micros)
+  setAmount('#b-accrued', b.accrued_since_last_charge.micros)
+  setAmount('#b-cap', a.lifetime_cap.micros)
+  setAmount('#b-drawn', a.drawn.micros)
+  setAmount('#b-remaining', a.remaining.micros)
+  setAmount('#b-budget', a.monthly_budget ? a.monthly_budget.micros : null, 'no limit')
+  const waiting = a.waiting_for_budget as Money
+  for (const e of Array.from(document.querySelectorAll<HTMLElement>('.waiting')))
+    e.hidden = waiting.micros === '0'
+  $('#b-waiting').replaceChildren(
+    amount(waiting.micros),
+    a.budget_too_low
+      ? ' — larger than the monthly budget: it is collected once the owner raises the budget'
+      : ' — collected once it fits the budget',
+  )
+  const p = await api('/billing/payments')
+  fillTable(
+    '#payments',
+    // biome-ignore lint/suspicious/noExplicitAny: API rows
+    p.payments.map((x: any) => [
+      String(x.seq),
+      x.event === 'Collected' ? amount(x.amount.micros) : `failed: ${x.failure_reason}`,
+      copyable(x.tx_hash, x.explorer_url),
+    ]),
+    'No on-chain payments yet.',
+    3,
+  )
+  const l = await api(
+    '/billing/transactions?type=charge_booked,charge_collected,charge_failed,write_off,refund',
+  )
+  const kinds: Record<string, string> = {
+    charge_booked: 'Charge booked',
+    charge_collected: 'Charge collected',
+    charge_failed: 'Charge failed',
+    write_off: 'Written off',
+    refund: 'Refund',
+  }
+  fillTable(
+    '#ledger',
+    // biome-ignore lint/suspicious/noExplicitAny: API rows
+    l.transactions.map((x: any) => [
+      kinds[x.kind] ?? x.kind,
+      amount(x.amount.micros),
+      x.memo || '',
+    ]),
+    'No charges yet.',
+    3,
+  )
+  $('#billing').hidden = false
+  $('#history').hidden = false
+  $('#usage').hidden = false
+  await loadUsage()
+}
+
+async function loadUsage() {
+  const period = ($('#period') as HTMLSelectElement).value
+  $('#custom-range').hidden = period !== 'custom'
+  let q = `period=${period}`
+  if (period === 'custom') {
+    const from = ($('#from') as HTMLInputElement).value
+    const to = ($('#to') as HTMLInputElement).value
+    if (!from || !to) return
+    q += `&from=${from}&to=${to}`
+  }
+  renderUsage((await api(`/billing/usage?${q}`)) as UsageView)
+}
+
+async function pickers() {
+  const w = await api('/wallet/orgs')
+  const select = $('#org') as HTMLSelectElement
+  select.replaceChildren()
+  for (const o of w.orgs) {
+    const opt = document.createElement('option')
+    opt.value = o.id
+    opt.textContent = o.name + (o.role === 'admin' ? ' (admin)' : '')
+    opt.selected = o.id === w.current
+    select.append(opt)
+  }
+  $('#org-picker').hidden = w.orgs.length < 2
+}
+
+const guard = (fn: () => Promise<void>) => async () => {
+  try {
+    await fn()
+  } catch (e) {
+    say(plainError(e), true)
+  }
+}
+
+$('#signin').addEventListener(
+  'click',
+  guard(async () => {
+    const { nonce } = await api('/auth/nonce')
+    const signed = await signInWithEthereum({
+      nonce,
+      statement: 'Sign in to the billing dashboard.',
+    })
+    $('#network').textContent = networkName(signed.chainId)
+    token = (await api('/auth/siwe', { message: signed.message, signature: signed.signature }))
+      .token
+    await load()
+    await pickers()
+    $('#signin-forms').hidden = true
+    say(`Signed in as ${signed.address}.`)
+  }),
+)
+
+$('#org').addEventListener(
+  'change',
+  guard(async () => {
+    const select = $('#org') as HTMLSelectElement
+    token = (await api('/wallet/switch', { org_id: select.value })).token
+    await load()
+    say(`Showing ${select.selectedOptions[0]?.textContent}.`)
+  }),
+)
+
+$('#keyform').addEventListener('submit', (ev) => {
+  ev.preventDefault()
+  const input = $('#apikey') as HTMLInputElement
+  token = input.value.trim()
+  input.value = ''
+  load().then(
+    () => {
+      $('#signin-forms').hidden = true
+    },
+    (e) => {
+      token = null
+      say(plainError(e), true)
+    },
+  )
+})
+
+$('#manage').addEventListener(
+  'click',
+  guard(async () => {
+    location.href = (await api('/billing/manage-link', {})).url
+  }),
+)
+
+$('#period').addEventListener('change', guard(loadUsage))
+$('#apply-range').addEventListener('click', guard(loadUsage))
+
+const monthInput = $('#month') as HTMLInputElement
+monthInput.value = new Date().toISOString().slice(0, 7)
+
+$('#show-statement').addEventListener(
+  'click',
+  guard(async () => {
+    const s = await api(`/billing/statements/${monthInput.value}`)
+    const box = $('#statement')
+    const total = document.createElement('p')
+    total.append(
+      `${s.charges.length} charge${s.charges.length === 1 ? '' : 's'}: `,
+      amount(s.total.micros),
+      ' booked, ',
+      amount(s.collected.micros),
+      ' collected.',
+    )
+    const table = document.createElement('table')
+    table.innerHTML =
+      '<thead><tr><th scope="col">#</th><th scope="col">Booked</th><th scope="col">Amount</th><th scope="col">Usage</th><th scope="col">Transaction</th></tr></thead><tbody id="statement-rows"></tbody>'
+    const wrap = document.createElement('div')
+    wrap.className = 'scroll'
+    wrap.tabIndex = 0
+    wrap.append(table)
+    box.replaceChildren(total, wrap)
+    fillTable(
+      '#statement-rows',
+      // biome-ignore lint/suspicious/noExplicitAny: API rows
+      s.charges.map((c: any) => [
+        String(c.seq),
+        dateTime(new Date(c.booked_at)),
+        amount(c.amount.micros),
+        // biome-ignore lint/suspicious/noExplicitAny: API rows
+        c.lines.map((l: any) => `${l.action} × ${l.quantity}: ${l.amount.usd}`).join('; '),
+        c.tx_hash ? copyable(c.tx_hash, c.explorer_url) : 'not yet sent',
+      ]),
+      'No charges this month.',
+      5,
+    )
+  }),
+)
+
+// The CSV needs the same credentials as the page: fetched, then saved as a file.
+$('#statement-csv').addEventListener(
+  'click',
+  (ev) =>
+    void guard(async () => {
+      ev.preventDefault()
+      const res = await call(`/billing/statements/${monthInput.value}.csv`)
+      if (!res.ok) throw new Error('the statement could not be downloaded')
+      const a = document.createElement('a')
+      a.href = URL.createObjectURL(await res.blob())
+      a.download = `statement-${monthInput.value}.csv`
+      a.click()
+      URL.revokeObjectURL(a.href)
+    })(),
+)

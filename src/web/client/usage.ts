@@ -1,0 +1,121 @@
+// The usage card on the dashboard and the manage page: spend per day in the period against the
+// monthly limit (uPlot, bundled from node_modules), the cap drawn down, usage by action and tier
+// and by API key — all from `GET /v1/billing/usage`'s JSON.
+import uPlot from 'uplot'
+import { $, amount, fillTable, longDay, usd } from './ui.js'
+
+type Money = { micros: string; usd: string } | null
+type Totals = { calls: number; quantity: number; billable: Money; voucher: Money; total: Money }
+/** The part of `GET /v1/billing/usage`'s answer the card draws. */
+export type UsageView = {
+  period: { kind: string; from: string; to: string }
+  window: { start: string | null; end: string | null; monthly_limit: Money; spent: Money }
+  cap: { lifetime_cap: Money; drawn: Money; remaining: Money; booked: Money; accrued: Money }
+  totals: Totals
+  days: ({ day: string } & Totals)[]
+  by_action: ({ action: string; tier: string } & Totals)[]
+  by_key: ({ key_id: string | null; prefix: string | null; label: string | null } & Totals)[]
+}
+
+let chart: uPlot | undefined
+
+const micros = (m: Money) => BigInt(m?.micros ?? '0')
+// Chart coordinates only: positions on screen, never amounts anyone is charged or shown.
+const plotDollars = (m: bigint) => Number(m) / 1e6
+
+/** Draws `u` into the elements under the given ids' prefix (`#usage-summary`, `#usage-chart`, …). */
+export function renderUsage(u: UsageView) {
+  const limit = u.window.monthly_limit ? micros(u.window.monthly_limit) : null
+  const spent = micros(u.totals.total)
+  const summary = $('#usage-summary')
+  summary.replaceChildren(
+    `${u.totals.calls} paid calls from ${longDay(new Date(`${u.period.from}T00:00:00Z`))} to ${longDay(new Date(`${u.period.to}T00:00:00Z`))}: `,
+    amount(spent),
+    ' used',
+    ...(u.totals.voucher && micros(u.totals.voucher) > 0n
+      ? [' (', amount(micros(u.totals.voucher)), ' of it from the signup credit)']
+      : []),
+    '. ',
+    ...(limit !== null
+      ? [
+          'This window: ',
+          amount(micros(u.window.spent)),
+          ' of the ',
+          amount(limit),
+          ' monthly limit. ',
+        ]
+      : ['No monthly limit. ']),
+    ...(u.cap.lifetime_cap && micros(u.cap.lifetime_cap) > 0n
+      ? [
+          'Cap: ',
+          amount(micros(u.cap.drawn)),
+          ' collected of ',
+          amount(micros(u.cap.lifetime_cap)),
+          '.',
+        ]
+      : []),
+  )
+  // Cumulative spend per day, against the monthly limit when there is one.
+  const xs: number[] = []
+  const daily: number[] = []
+  const cumulative: number[] = []
+  let sum = 0n
+  for (const d of u.days) {
+    const t = micros(d.total)
+    sum += t
+    xs.push(Date.parse(`${d.day}T00:00:00Z`) / 1000)
+    daily.push(plotDollars(t))
+    cumulative.push(plotDollars(sum))
+  }
+  const el = $('#usage-chart')
+  el.setAttribute(
+    'aria-label',
+    `Spend per day: ${usd(sum)} in ${u.days.length} days${limit !== null ? ` against a ${usd(limit)} monthly limit` : ''}`,
+  )
+  const series: uPlot.Series[] = [
+    {},
+    {
+      label: 'Per day ($)',
+      stroke: '#1d4ed8',
+      fill: 'rgba(29,78,216,.15)',
+      paths: uPlot.paths.bars?.({ size: [0.6, 40] }),
+    },
+    { label: 'Running total ($)', stroke: '#067647', width: 2 },
+  ]
+  const data: uPlot.AlignedData = [xs, daily, cumulative]
+  if (limit !== null) {
+    series.push({ label: 'Monthly limit ($)', stroke: '#b42318', dash: [6, 4], width: 1.5 })
+    data.push(xs.map(() => plotDollars(limit)))
+  }
+  chart?.destroy()
+  el.replaceChildren()
+  const width = Math.max(280, el.clientWidth || 600)
+  chart = new uPlot(
+    {
+      width,
+      height: 220,
+      series,
+      axes: [{}, { values: (_u, vals) => vals.map((v) => `$${v}`) }],
+      scales: { x: { time: true } },
+      legend: { show: true },
+    },
+    data,
+    el,
+  )
+  fillTable(
+    '#by-action',
+    u.by_action.map((a) => [a.action, a.tier, String(a.calls), amount(micros(a.total))]),
+    'No usage in this period.',
+    4,
+  )
+  fillTable(
+    '#by-key',
+    u.by_key.map((k) => [
+      k.prefix ? `${k.label ?? 'key'} (${k.prefix}…)` : (k.label ?? 'unknown key'),
+      String(k.calls),
+      amount(micros(k.total)),
+    ]),
+    'No usage in this period.',
+    3,
+  )
+}
