@@ -19,10 +19,12 @@ const app = createApp({
 const doc = openApiDocument({ config })
 
 /**
- * The API's routes: everything but the hosted pages (`/s/…`, `/dashboard`, `/notices/…`), which are HTML, and
+ * The API's routes: everything but the hosted pages (`/s/…`, `/dashboard`, `/notices/…`, and their `/assets`), which are HTML, and
  * `/metrics`, Prometheus text for the operator (docs/operations.md).
  */
-const served = listRoutes(app).filter((r) => !/^\w+ \/(s|dashboard|notices|metrics)(\/|$)/.test(r))
+const served = listRoutes(app).filter(
+  (r) => !/^\w+ \/(s|dashboard|notices|metrics|assets|favicon\.ico)(\/|$)/.test(r),
+)
 const documented = Object.entries(doc.paths).flatMap(([path, ops]) =>
   Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`),
 )
