@@ -12,9 +12,8 @@ import { fork } from 'node:child_process'
 import http from 'node:http'
 import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
-import { createOrg } from '../../src/api/createOrg.js'
 import { loadConfig } from '../../src/config/index.js'
-import { benchDatabase, cpuClock, median } from './benchDb.js'
+import { benchDatabase, cpuClock, median, orgsWithIssues } from './benchDb.js'
 
 const orgCount = Number(process.env.BENCH_ORGS ?? 1000)
 const connections = 64
@@ -33,23 +32,7 @@ try {
     SIGNUP_CREDITS_PER_OWNER: '1',
   })
   console.log(`bench:api — creating ${orgCount} orgs, keys and one issue each…`)
-  const targets: { key: string; issue: string }[] = []
-  for (let i = 0; i < orgCount; i += 50) {
-    const batch = await Promise.all(
-      Array.from({ length: Math.min(50, orgCount - i) }, async (_, j) => {
-        const org = await createOrg(db, {
-          name: `bench ${i + j}`,
-          ownerAddress: `0x${(i + j + 1).toString(16).padStart(40, '0')}`,
-          signupCreditMicros: config.billing.signupCreditMicros,
-          creditsPerOwner: config.billing.signupCreditsPerOwner,
-        })
-        const [issue] = await db.$client<{ id: string }[]>`
-          insert into issues (org_id, title) values (${org.orgId}, 'bench') returning id`
-        return { key: org.apiKey, issue: issue!.id }
-      }),
-    )
-    targets.push(...batch)
-  }
+  const targets = await orgsWithIssues(db, config, orgCount)
 
   type Stats = {
     batches: number

@@ -1,6 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import postgres from 'postgres'
+import { createOrg } from '../../src/api/createOrg.js'
+import type { Config } from '../../src/config/index.js'
 import { closeDb, createDb, type Db, socketPath } from '../../src/db/client.js'
 import { migrateDb } from '../../src/db/migrate.js'
 import { authorizeSubscription, openBillingAccount } from '../../src/ledger/index.js'
@@ -110,4 +112,26 @@ export const meterKnobs = () => {
   return Object.fromEntries(Object.entries(knobs).filter(([, v]) => v !== undefined)) as {
     [K in keyof typeof knobs]?: number
   }
+}
+
+/** `n` orgs signed up as over the API, each with its API key and one issue to comment on. */
+export async function orgsWithIssues(db: Db, config: Config, n: number) {
+  const targets: { key: string; issue: string }[] = []
+  for (let i = 0; i < n; i += 50) {
+    const batch = await Promise.all(
+      Array.from({ length: Math.min(50, n - i) }, async (_, j) => {
+        const org = await createOrg(db, {
+          name: `bench ${i + j}`,
+          ownerAddress: `0x${(i + j + 1).toString(16).padStart(40, '0')}`,
+          signupCreditMicros: config.billing.signupCreditMicros,
+          creditsPerOwner: config.billing.signupCreditsPerOwner,
+        })
+        const [issue] = await db.$client<{ id: string }[]>`
+          insert into issues (org_id, title) values (${org.orgId}, 'bench') returning id`
+        return { key: org.apiKey, issue: issue!.id }
+      }),
+    )
+    targets.push(...batch)
+  }
+  return targets
 }
