@@ -8,6 +8,7 @@ import { text } from '../text.js'
 import { actionRouter } from './actions.js'
 import { agentActions, money } from './agentActions.js'
 import { authOf, requireAuth } from './auth.js'
+import { billingModeRouter } from './billingModeRoutes.js'
 import { budgetRouter } from './budgetRoutes.js'
 import { checkUsage } from './checkUsage.js'
 import type { AppContext } from './context.js'
@@ -192,6 +193,7 @@ export function v1Router(ctx: AppContext, limits: RateLimits = defaultRateLimits
   r.use(keyRouter(ctx))
   r.use(notificationRouter(ctx))
   r.use(budgetRouter(ctx))
+  r.use(billingModeRouter(ctx))
   r.use(revocationRouter(ctx))
   r.use(actionRouter(ctx, queueActions))
   // A 402 for an org that cannot pay also offers an x402 top-up.

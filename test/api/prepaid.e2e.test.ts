@@ -1,10 +1,9 @@
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
+import { createSiweMessage } from 'viem/siwe'
 import { responses } from '../../src/api/responses.js'
-import { creditPrepaid, setBillingMode } from '../../src/ledger/index.js'
+import { creditPrepaid } from '../../src/ledger/index.js'
 import { describe, expect, test } from '../fixtures.js'
 import { startApi } from './server.js'
-
-const owner = () => privateKeyToAccount(generatePrivateKey()).address
 
 describe('prepaid over HTTP', () => {
   test('a prepaid org out of credit gets 402 no_credit with the top-up link; credited, writes go through again', async ({
@@ -12,12 +11,41 @@ describe('prepaid over HTTP', () => {
   }) => {
     const api = await startApi(db, { SIGNUP_CREDIT_MICROS: '7000' })
     try {
+      const wallet = privateKeyToAccount(generatePrivateKey())
       const org = (
-        await api.call('POST', '/v1/orgs', { body: { name: 'Prepaid', owner_address: owner() } })
+        await api.call('POST', '/v1/orgs', {
+          body: { name: 'Prepaid', owner_address: wallet.address },
+        })
       ).json
       const sub = org.subscription_id
       const orgId = (await api.call('GET', '/v1/whoami', { key: org.api_key })).json.org_id
-      await setBillingMode(db, { orgId, mode: 'prepaid' })
+      const nonce = (await api.call('GET', '/v1/auth/nonce')).json.nonce
+      const message = createSiweMessage({
+        address: wallet.address,
+        chainId: 31337,
+        domain: 'tollgate.test',
+        nonce,
+        uri: 'https://tollgate.test',
+        version: '1',
+      })
+      const ownerToken = (
+        await api.call('POST', '/v1/auth/siwe', {
+          body: { message, signature: await wallet.signMessage({ message }) },
+        })
+      ).json.token as string
+      const setMode = (key: string, mode: string, n: string) =>
+        api.call('POST', '/v1/billing/mode', {
+          key,
+          body: { mode },
+          headers: { 'idempotency-key': n },
+        })
+      // An agent's key may not choose how the org pays; an unknown mode is 400.
+      expect((await setMode(org.api_key, 'prepaid', 'm-0')).status).toBe(403)
+      expect((await setMode(ownerToken, 'credit', 'm-1')).status).toBe(400)
+      const set = await setMode(ownerToken, 'prepaid', 'm-2')
+      expect(set.status, set.text).toBe(200)
+      responses['POST /v1/billing/mode'].parse(set.json)
+      expect(set.json).toEqual({ billing_mode: 'prepaid', previous: 'postpaid' })
       const use = () =>
         api.call('POST', '/v1/usage', { key: org.api_key, body: { action: 'claim_issue' } })
       expect((await use()).status).toBe(201) // the voucher first

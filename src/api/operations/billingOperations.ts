@@ -1,4 +1,5 @@
 import * as q from '../../queue/schemas.js'
+import { billingModeBody } from '../billingModeRoutes.js'
 import { budgetBody, budgetParams } from '../budgetRoutes.js'
 import {
   emailBody,
@@ -200,6 +201,17 @@ export const billingOperations: Operation[] = [
     action: 'free',
     auth: 'owner',
     success: [201],
+    idempotent: true,
+  },
+  {
+    method: 'post',
+    path: '/v1/billing/mode',
+    summary:
+      'Choose how the org pays: prepaid (usage draws the voucher, then the prepaid balance; out of credit is 402 no_credit) or postpaid, the default (owner/admin)',
+    action: 'free',
+    auth: 'owner',
+    body: billingModeBody,
+    success: [200],
     idempotent: true,
   },
   {

@@ -14,6 +14,10 @@ import {
 /** The answers of the operations on money: usage, billing, events and webhooks, budgets, revocation. */
 export const billingResponses = {
   'GET /v1/budgets': z.strictObject({ budgets: z.array(budget) }),
+  'POST /v1/billing/mode': z.strictObject({
+    billing_mode: z.enum(['postpaid', 'prepaid']),
+    previous: z.enum(['postpaid', 'prepaid']),
+  }),
   'POST /v1/budgets': z.strictObject({ budget }),
   'DELETE /v1/budgets/{scope}/{period}': z.strictObject({ removed: z.boolean() }),
   'POST /v1/usage': z.strictObject({ metered }),

@@ -1,6 +1,11 @@
 import type { Command } from 'commander'
 import { loadConfig } from '../../config/index.js'
-import { formatUsd, getBillingSummary, listLedgerEntries } from '../../ledger/index.js'
+import {
+  formatUsd,
+  getBillingSummary,
+  listLedgerEntries,
+  setBillingMode,
+} from '../../ledger/index.js'
 import { connectDatabase } from '../connect.js'
 import { printFields, printJson, printTable } from '../output.js'
 
@@ -23,6 +28,8 @@ export function billingCommand(program: Command) {
           ['subscription', s.subscriptionId],
           ['state', s.stateReason ? `${s.state} (${s.stateReason})` : s.state],
           ['signup credit', usd(s.signupCredit)],
+          ['billing mode', s.billingMode],
+          ['prepaid balance', usd(s.prepaid)],
           ['accrued', usd(s.accrued)],
           ['cap', usd(s.cap)],
           ['drawn', usd(s.drawn)],
@@ -37,6 +44,31 @@ export function billingCommand(program: Command) {
                 ] as [string, string],
               ]
             : []),
+        ])
+      } finally {
+        await close()
+      }
+    })
+  billing
+    .command('mode <mode>')
+    .description(
+      'prepaid (usage draws the voucher, then the prepaid balance; never billed) or postpaid (default)',
+    )
+    .requiredOption('--org <id>', 'organization id')
+    .option('--json', 'machine-readable output')
+    .action(async (mode: string, opts: { org: string; json?: boolean }) => {
+      if (mode !== 'prepaid' && mode !== 'postpaid') {
+        process.stderr.write(`billing mode: "${mode}" is neither prepaid nor postpaid\n`)
+        process.exitCode = 2
+        return
+      }
+      const { db, close } = await connectDatabase(loadConfig())
+      try {
+        const m = await setBillingMode(db, { orgId: opts.org, mode })
+        if (opts.json) return printJson(m)
+        printFields([
+          ['billing mode', m.mode],
+          ['was', m.previous],
         ])
       } finally {
         await close()
