@@ -1,5 +1,5 @@
 // Layers, top to bottom: cli → http (api, mcp, web, worker) → domain (orgs, subscriptions,
-// settlement, queue, aa) → ledger → infra (chain, db, config) → core (src/*.ts: errors, log,
+// settlement, queue, aa) → ledger → infra (chain, db, config) → core (src/core: errors, log,
 // errorCodes). A module imports only from its own layer or below, and nothing imports in a
 // cycle. Tests (*.test.ts) are outside the layers.
 const layers = [
@@ -8,7 +8,7 @@ const layers = [
   ['domain', '^src/(orgs|subscriptions|settlement|queue|aa|notifications|x402)/'],
   ['ledger', '^src/ledger/'],
   ['infra', '^src/(chain|db|config)/'],
-  ['core', '^src/[^/]+\\.ts$'],
+  ['core', '^src/core/'],
 ]
 
 const above = (i) =>

@@ -5,10 +5,10 @@
 // over IPC, and stops on the parent's 'stop' message, answering with the meter's batch count.
 import { createApp } from '../../src/api/app.js'
 import { loadConfig } from '../../src/config/index.js'
+import { createLogger } from '../../src/core/log.js'
 import { closeDb, createDb } from '../../src/db/client.js'
 import { createMeter, type MeterOutcome, type MeterParameters } from '../../src/ledger/index.js'
 import { arrayParams } from '../../src/ledger/sql.js'
-import { createLogger } from '../../src/log.js'
 import { meterKnobs } from './benchDb.js'
 import { createNoopMeter, unmeteredOutcome } from './noopMeter.js'
 

@@ -1,6 +1,6 @@
 import { maxHeaderSize, type Server, STATUS_CODES } from 'node:http'
 import type { Duplex } from 'node:stream'
-import type { ErrorCode } from '../errorCodes.js'
+import type { ErrorCode } from '../core/errorCodes.js'
 
 /**
  * Answers what Node's HTTP parser refuses before express sees a request — headers over

@@ -1,7 +1,7 @@
 import type { Server } from 'node:http'
 import express, { type Express, type RequestHandler } from 'express'
+import { createMetrics } from '../core/metrics.js'
 import { mcpRouter } from '../mcp/http.js'
-import { createMetrics } from '../metrics.js'
 import { assetsRouter } from '../web/assets.js'
 import { dashboardRouter } from '../web/dashboardPage.js'
 import { devMailRouter } from '../web/devMail.js'

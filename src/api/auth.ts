@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import type { NextFunction, Request, Response } from 'express'
+import { BaseError } from '../core/errors.js'
 import type { Db } from '../db/client.js'
-import { BaseError } from '../errors.js'
 import { hashKey, UnauthorizedError } from './keys.js'
 
 export type Role = 'owner' | 'admin' | 'member'

@@ -1,6 +1,6 @@
 import { getAddress, isAddress } from 'viem'
+import { ValidationError } from '../core/errors.js'
 import type { Db } from '../db/client.js'
-import { ValidationError } from '../errors.js'
 import { openBillingAccountIn } from '../ledger/index.js'
 import type { Sql } from '../ledger/sql.js'
 import { createApiKey } from './keys.js'

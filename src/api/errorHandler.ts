@@ -1,11 +1,11 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express'
 import postgres from 'postgres'
 import { ZodError } from 'zod'
+import type { ErrorCode } from '../core/errorCodes.js'
+import { BaseError, RetryableError } from '../core/errors.js'
+import type { Logger } from '../core/log.js'
+import { INVALID_TEXT } from '../core/text.js'
 import { databaseUnavailable } from '../db/client.js'
-import type { ErrorCode } from '../errorCodes.js'
-import { BaseError, RetryableError } from '../errors.js'
-import type { Logger } from '../log.js'
-import { INVALID_TEXT } from '../text.js'
 
 /** The one JSON error envelope: `{ "error": { "code", "message", ...details } }`. */
 export type ErrorBody = { error: { code: ErrorCode; message: string } & Record<string, unknown> }

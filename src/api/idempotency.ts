@@ -2,9 +2,9 @@ import { AsyncLocalStorage } from 'node:async_hooks'
 import { createHash } from 'node:crypto'
 import type { NextFunction, Request, Response } from 'express'
 import { z } from 'zod'
+import type { ErrorCode } from '../core/errorCodes.js'
+import { BaseError, ValidationError } from '../core/errors.js'
 import type { Db } from '../db/client.js'
-import type { ErrorCode } from '../errorCodes.js'
-import { BaseError, ValidationError } from '../errors.js'
 import { authOf } from './auth.js'
 
 /** 409: the `Idempotency-Key` was used for another request, or that request is still running. */

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto'
+import { BaseError } from '../core/errors.js'
 import type { Db } from '../db/client.js'
 import { rfc3339 } from '../db/rfc3339.js'
-import { BaseError } from '../errors.js'
 import type { Sql } from '../ledger/sql.js'
 
 /** 401: no credentials, or credentials that are unknown, revoked or malformed. */

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto'
 import type { RequestHandler } from 'express'
+import { BaseError } from '../core/errors.js'
+import type { Logger } from '../core/log.js'
+import type { Metrics } from '../core/metrics.js'
 import type { Db } from '../db/client.js'
-import { BaseError } from '../errors.js'
 import type { Meter, MeterOutcome } from '../ledger/meter.js'
-import type { Logger } from '../log.js'
-import type { Metrics } from '../metrics.js'
 
 /** The meter, timed: each call's latency to its answer, by operation and outcome. */
 export function instrumentMeter(meter: Meter, metrics: Metrics): Meter {

@@ -1,5 +1,6 @@
 import { Router } from 'express'
 import { z } from 'zod'
+import { text } from '../core/text.js'
 import {
   addressRe,
   getEmailSettings,
@@ -17,7 +18,6 @@ import {
   rotateSecret,
   updateEndpoint,
 } from '../notifications/webhooks.js'
-import { text } from '../text.js'
 import { authOf, requireOwner } from './auth.js'
 import type { AppContext } from './context.js'
 

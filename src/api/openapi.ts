@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { type ErrorCode, errorCodes } from '../errorCodes.js'
+import { type ErrorCode, errorCodes } from '../core/errorCodes.js'
 import type { AppContext } from './context.js'
 import { errorsOf, type Operation, operationKey, operations } from './operations.js'
 import { errorBody, responses } from './responses.js'

@@ -1,5 +1,5 @@
-import { BaseError } from '../errors.js'
-import { InvalidTextError, isStorableText } from '../text.js'
+import { BaseError } from '../core/errors.js'
+import { InvalidTextError, isStorableText } from '../core/text.js'
 
 /** 400: the URL's path or query is not valid percent-encoded UTF-8. */
 class MalformedUrlError extends BaseError {

@@ -1,4 +1,4 @@
-import { NotFoundError, ValidationError } from '../errors.js'
+import { NotFoundError, ValidationError } from '../core/errors.js'
 import { editAction } from '../ledger/index.js'
 import {
   AlreadyClaimedError,

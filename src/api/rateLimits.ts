@@ -1,6 +1,6 @@
 import type { Request, RequestHandler } from 'express'
 import { ipKeyGenerator, rateLimit } from 'express-rate-limit'
-import { BaseError } from '../errors.js'
+import { BaseError } from '../core/errors.js'
 
 /** 429: too many requests from this key or client address. */
 class RateLimitedError extends BaseError {

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { type ErrorCode, errorCodes } from '../errorCodes.js'
+import { type ErrorCode, errorCodes } from '../core/errorCodes.js'
 import { accountResponses } from './responses/accountResponses.js'
 import { billingResponses } from './responses/billingResponses.js'
 import { queueResponses } from './responses/queueResponses.js'

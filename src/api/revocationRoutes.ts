@@ -1,7 +1,7 @@
 import { Router } from 'express'
 import { z } from 'zod'
 import { txUrl } from '../chain/explorer.js'
-import { BaseError } from '../errors.js'
+import { BaseError } from '../core/errors.js'
 import { prepareRevocation, revokePermits } from '../subscriptions/revokePermits.js'
 import { authOf, requireOwner } from './auth.js'
 import type { AppContext } from './context.js'

@@ -1,6 +1,6 @@
 import type { NextFunction, Request, Response } from 'express'
 import type { z } from 'zod'
-import { BaseError } from '../errors.js'
+import { BaseError } from '../core/errors.js'
 
 /** 400: a query parameter the route does not take, or one given more than once. */
 class InvalidQueryParameterError extends BaseError {

@@ -1,7 +1,7 @@
 import { Router } from 'express'
 import { z } from 'zod'
 import { txUrl } from '../chain/explorer.js'
-import { ValidationError } from '../errors.js'
+import { ValidationError } from '../core/errors.js'
 import {
   formatUsd,
   getBillingSummary,

@@ -1,7 +1,7 @@
 import type { Request } from 'express'
 import { type Address, getAddress, verifyMessage } from 'viem'
 import { parseSiweMessage, validateSiweMessage } from 'viem/siwe'
-import { ValidationError } from '../errors.js'
+import { ValidationError } from '../core/errors.js'
 import type { AppContext } from './context.js'
 import { UnauthorizedError } from './keys.js'
 import { consumeSiweNonce } from './sessions.js'

@@ -1,6 +1,6 @@
 import { type Abi, encodeFunctionData } from 'viem'
+import type { Logger } from '../core/log.js'
 import type { Db } from '../db/client.js'
-import type { Logger } from '../log.js'
 import type { SignerClient } from './clients.js'
 import { sendOperatorTx } from './operatorWallet/send.js'
 import { syncOperator } from './operatorWallet/sync.js'

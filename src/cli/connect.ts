@@ -3,9 +3,9 @@ import postgres from 'postgres'
 import { createReader, createSigner } from '../chain/clients.js'
 import { readDeployment } from '../chain/deployment.js'
 import type { Config } from '../config/index.js'
+import { ConfigError } from '../core/errors.js'
+import { createLogger } from '../core/log.js'
 import { closeDb, createDb, type Db } from '../db/client.js'
-import { ConfigError } from '../errors.js'
-import { createLogger } from '../log.js'
 import { bootDatabase, deploymentPath } from './boot.js'
 
 /**

@@ -1,4 +1,4 @@
-import type { Logger } from '../log.js'
+import type { Logger } from '../core/log.js'
 
 /** System error codes after which this process cannot serve: it exits and is restarted. */
 const fatalCodes = new Set([

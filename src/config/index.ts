@@ -3,7 +3,7 @@ import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { getAddress, isAddress, isHex } from 'viem'
 import { z } from 'zod'
-import { ConfigError } from '../errors.js'
+import { ConfigError } from '../core/errors.js'
 import { parseRateCard, type RateCard } from './rateCard.js'
 import { Secret } from './secret.js'
 

@@ -1,6 +1,6 @@
 import { inspect } from 'node:util'
 import { describe, expect, test } from 'vitest'
-import { ConfigError } from '../errors.js'
+import { ConfigError } from '../core/errors.js'
 import { loadConfig } from './index.js'
 
 describe('loadConfig', () => {

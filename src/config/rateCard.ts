@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { ConfigError } from '../errors.js'
+import { ConfigError } from '../core/errors.js'
 
 const micros = z
   .union([z.string().regex(/^\d+$/, 'a whole number of micro-credits'), z.number().int().min(0)])

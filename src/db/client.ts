@@ -1,7 +1,7 @@
 import net from 'node:net'
 import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js'
 import postgres from 'postgres'
-import { RetryableError } from '../errors.js'
+import { RetryableError } from '../core/errors.js'
 
 /**
  * The database handle every domain function takes first. `db.$client` is postgres.js. It knows

@@ -1,5 +1,5 @@
+import { ValidationError } from '../core/errors.js'
 import type { Db } from '../db/client.js'
-import { ValidationError } from '../errors.js'
 import { appendEntries, entryFor, lockAccount, saveAccounts } from './accounts.js'
 import { IdempotencyConflictError } from './errors.js'
 import { nowMicros, toTimestamp } from './sql.js'

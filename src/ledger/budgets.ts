@@ -1,5 +1,5 @@
+import { ValidationError } from '../core/errors.js'
 import type { Db } from '../db/client.js'
-import { ValidationError } from '../errors.js'
 import { lockAccount } from './accounts.js'
 import {
   type Budget,

@@ -1,4 +1,4 @@
-import { ValidationError } from '../errors.js'
+import { ValidationError } from '../core/errors.js'
 import { appendEntries, entryFor, lockAccount, saveAccounts } from './accounts.js'
 import { IdempotencyConflictError } from './errors.js'
 import { nowMicros, type Sql, toTimestamp } from './sql.js'

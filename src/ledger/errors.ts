@@ -1,4 +1,4 @@
-import { BaseError } from '../errors.js'
+import { BaseError } from '../core/errors.js'
 
 export type BillingInactiveParameters = {
   reason: 'inactive' | 'no_credit'

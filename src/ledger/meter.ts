@@ -1,6 +1,6 @@
+import { RetryableError, ValidationError } from '../core/errors.js'
+import { createLogger } from '../core/log.js'
 import type { Db } from '../db/client.js'
-import { RetryableError, ValidationError } from '../errors.js'
-import { createLogger } from '../log.js'
 import { MeteringFailedError, UnknownActionError } from './errors.js'
 import { createAccountCache } from './meter/accountCache.js'
 import { createBatcher } from './meter/batcher.js'

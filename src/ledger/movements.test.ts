@@ -184,6 +184,7 @@ function modelDecide(
   const freeVoucher = voucherOk ? m.voucher - heldVoucher : 0n
   const voucher = freeVoucher < total ? freeVoucher : total
   const freePrepaid = m.prepaid - heldPrepaid
+  // biome-ignore lint/complexity/useMathMinMax: bigints; Math.min takes numbers
   const prepaid = freePrepaid < total - voucher ? freePrepaid : total - voucher
   const billable = total - voucher - prepaid
   const covered = { ok: true as const, voucher, prepaid, billable: 0n, free: false }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, test } from 'vitest'
-import { ConfigError } from '../errors.js'
+import { ConfigError } from '../core/errors.js'
 import {
   assertPriced,
   editAction,

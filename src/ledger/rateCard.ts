@@ -1,5 +1,5 @@
 import type { RateCard } from '../config/rateCard.js'
-import { ConfigError } from '../errors.js'
+import { ConfigError } from '../core/errors.js'
 
 // The schema and parsing live in config (it parses the card at start-up); prices are the ledger's.
 export { parseRateCard, type RateCard } from '../config/rateCard.js'

@@ -1,5 +1,5 @@
+import { NotFoundError, ValidationError } from '../core/errors.js'
 import type { Db } from '../db/client.js'
-import { NotFoundError, ValidationError } from '../errors.js'
 import {
   appendEntries,
   entryFor,

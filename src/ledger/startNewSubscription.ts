@@ -1,5 +1,5 @@
+import { BaseError } from '../core/errors.js'
 import type { Db } from '../db/client.js'
-import { BaseError } from '../errors.js'
 import { newSubscriptionId } from './openBillingAccount.js'
 
 export type StartNewSubscriptionParameters = {

@@ -1,7 +1,7 @@
 import type { Config } from '../config/index.js'
+import type { Logger } from '../core/log.js'
+import type { WorkerJob } from '../core/workerJob.js'
 import type { Db } from '../db/client.js'
-import type { Logger } from '../log.js'
-import type { WorkerJob } from '../workerJob.js'
 import { deliverWebhooks, fanOut, type RetryPolicy } from './deliver.js'
 import { deliverEmails, type Mailer, smtpMailer } from './email.js'
 

@@ -1,7 +1,7 @@
 import type { Secret } from '../config/secret.js'
+import { NotFoundError, ValidationError } from '../core/errors.js'
 import type { Db } from '../db/client.js'
 import { rfc3339 } from '../db/rfc3339.js'
-import { NotFoundError, ValidationError } from '../errors.js'
 import { newWebhookSecret, seal } from './seal.js'
 
 /** How long the secret before a rotation keeps signing beside the new one (default). */

@@ -1,6 +1,6 @@
 import type { Sql } from 'postgres'
+import { BaseError, NotFoundError } from '../core/errors.js'
 import { rfc3339 } from '../db/rfc3339.js'
-import { BaseError, NotFoundError } from '../errors.js'
 
 // The work queue's domain: plain SQL over the org's own rows. Every query is scoped by org,
 // so one org can never see or touch another's issues (a foreign id is simply "not found").

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { text } from '../text.js'
+import { text } from '../core/text.js'
 
 // Request bodies of the work queue, shared by the routes (validation) and /openapi.json.
 

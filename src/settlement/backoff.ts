@@ -1,4 +1,4 @@
-import type { WorkerJob } from '../workerJob.js'
+import type { WorkerJob } from '../core/workerJob.js'
 
 /**
  * Wraps a chain-facing worker job so transient failures (RPC down, timeouts) back off

@@ -8,7 +8,7 @@ import {
 import { verifyOwnerSignature } from '../aa/verifyOwnerSignature.js'
 import { collectorAbi, usdcAbi } from '../chain/abis.js'
 import { operatorWalletFor } from '../chain/operatorWallet.js'
-import { RetryableError } from '../errors.js'
+import { RetryableError } from '../core/errors.js'
 import {
   bookCharges,
   getBillingSummary,

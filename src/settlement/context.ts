@@ -1,8 +1,8 @@
 import type { SignerClient } from '../chain/clients.js'
 import type { Deployment } from '../chain/deployment.js'
 import type { Config } from '../config/index.js'
+import type { Logger } from '../core/log.js'
 import type { Db } from '../db/client.js'
-import type { Logger } from '../log.js'
 
 /** What settlement needs: the database, an operator the collector trusts, and the deployment. */
 export type SettlementContext = {

@@ -1,7 +1,7 @@
 import { ContractFunctionRevertedError, type Hex, BaseError as ViemBaseError } from 'viem'
 import { collectorAbi } from '../chain/abis.js'
 import { operatorWalletFor } from '../chain/operatorWallet.js'
-import { BaseError, NotFoundError, ValidationError } from '../errors.js'
+import { BaseError, NotFoundError, ValidationError } from '../core/errors.js'
 import { writeOffCharge } from '../ledger/index.js'
 import { subscriptionKey } from '../subscriptions/typedData.js'
 import type { SettlementContext } from './context.js'

@@ -1,4 +1,4 @@
-import { BaseError } from '../errors.js'
+import { BaseError } from '../core/errors.js'
 
 /** 400/409: a signature or signed message the chain would refuse — nothing was sent. */
 export class SignatureRejectedError extends BaseError {

@@ -8,7 +8,7 @@ import {
 } from 'viem'
 import { collectorAbi } from '../chain/abis.js'
 import { type OperatorTx, operatorWalletFor } from '../chain/operatorWallet.js'
-import { RetryableError } from '../errors.js'
+import { RetryableError } from '../core/errors.js'
 import { setSubscriptionState } from '../ledger/index.js'
 import type { TransitionCause } from '../ledger/states.js'
 import type { ChainWriter, SignedAuthorization } from './authorization.js'

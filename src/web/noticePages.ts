@@ -1,7 +1,7 @@
 import express, { type Response, Router } from 'express'
 import { z } from 'zod'
 import type { AppContext } from '../api/context.js'
-import { NotFoundError } from '../errors.js'
+import { NotFoundError } from '../core/errors.js'
 import { readUnsubscribeToken, unsubscribe, verifyEmail } from '../notifications/email.js'
 
 const esc = (s: string) =>

@@ -1,5 +1,5 @@
+import { BaseError } from '../core/errors.js'
 import type { Db } from '../db/client.js'
-import { BaseError } from '../errors.js'
 import { formatUsd } from '../ledger/index.js'
 import { subscriptionKey } from '../subscriptions/typedData.js'
 import { escapeHtml } from './managePage.js'

@@ -1,5 +1,6 @@
 import type { AppContext } from '../api/context.js'
 import { openSignupOrg, x402ContextFor } from '../api/x402Routes.js'
+import type { WorkerJob } from '../core/workerJob.js'
 import { expireReservations } from '../ledger/index.js'
 import { notificationJobs } from '../notifications/jobs.js'
 import { withBackoff } from '../settlement/backoff.js'
@@ -8,7 +9,6 @@ import { settlementContextFor } from '../settlement/context.js'
 import { detectChainRollback } from '../settlement/detectChainRollback.js'
 import { indexChain } from '../settlement/indexChain.js'
 import { settleOnce } from '../settlement/settleOnce.js'
-import type { WorkerJob } from '../workerJob.js'
 import { creditSettledPayments } from '../x402/creditSettledPayments.js'
 
 /** Below this the operator is warned to top up its ETH (0.005 ETH: thousands of batches on Base). */

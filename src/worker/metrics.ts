@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http'
 import type { AppContext } from '../api/context.js'
 import { registerPoolProbe } from '../api/metrics.js'
-import type { Metrics } from '../metrics.js'
+import type { Metrics } from '../core/metrics.js'
 import { readOutboxGauges } from '../notifications/outboxGauges.js'
 import { readSettlementGauges } from '../settlement/settlementGauges.js'
 

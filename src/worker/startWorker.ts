@@ -1,8 +1,8 @@
 import { hostname } from 'node:os'
+import type { Logger } from '../core/log.js'
+import type { WorkerJob } from '../core/workerJob.js'
 import type { Db } from '../db/client.js'
 import { processHeartbeats } from '../db/coreSchema.js'
-import type { Logger } from '../log.js'
-import type { WorkerJob } from '../workerJob.js'
 
 export type StartWorkerParameters = {
   db: Db

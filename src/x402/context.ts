@@ -1,7 +1,7 @@
 import type { Address, PublicClient } from 'viem'
 import type { SignerClient } from '../chain/clients.js'
+import type { Logger } from '../core/log.js'
 import type { Db } from '../db/client.js'
-import type { Logger } from '../log.js'
 
 /** The fault points of an x402 settlement, for crash tests (`onStep`). */
 export type X402Step = 'recorded' | 'sent' | 'settled' | 'credited'

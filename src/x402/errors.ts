@@ -1,4 +1,4 @@
-import { BaseError } from '../errors.js'
+import { BaseError } from '../core/errors.js'
 
 /** Why a payment was refused: stable, for clients to branch on. */
 export type PaymentRefusal =

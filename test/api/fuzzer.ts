@@ -8,7 +8,7 @@ import { createSiweMessage } from 'viem/siwe'
 import { z } from 'zod'
 import { errorsOf, type Operation, operationKey, operations } from '../../src/api/operations.js'
 import { errorBody, responses } from '../../src/api/responses.js'
-import { errorCodes } from '../../src/errorCodes.js'
+import { errorCodes } from '../../src/core/errorCodes.js'
 
 // A schema-driven fuzzer for the whole HTTP API. Requests come from the operation table: bodies
 // and queries generated from each route's zod schema (through its JSON Schema), valid, nearly

@@ -6,7 +6,7 @@ import { openApiDocument } from '../../src/api/openapi.js'
 import { operationKey, operations } from '../../src/api/operations.js'
 import { responses } from '../../src/api/responses.js'
 import { loadConfig } from '../../src/config/index.js'
-import { errorCodes } from '../../src/errorCodes.js'
+import { errorCodes } from '../../src/core/errorCodes.js'
 
 const config = loadConfig({ PUBLIC_BASE_URL: 'https://tollgate.test' })
 // Building the app touches neither the database nor the meter: routes only.

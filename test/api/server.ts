@@ -2,9 +2,9 @@ import type { Server } from 'node:http'
 import { createApp } from '../../src/api/app.js'
 import type { AppContext } from '../../src/api/context.js'
 import { loadConfig } from '../../src/config/index.js'
+import { createLogger } from '../../src/core/log.js'
 import type { Db } from '../../src/db/client.js'
 import { createMeter } from '../../src/ledger/index.js'
-import { createLogger } from '../../src/log.js'
 
 /**
  * The API in-process on a free port, against the test database. Every test client is

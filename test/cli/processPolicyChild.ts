@@ -2,7 +2,7 @@
 // promise nobody awaits and an exception thrown from a timer (both survived), says it is
 // alive, then meets a fatal error (out of file descriptors) and must exit through `exit`.
 import { installProcessPolicy } from '../../src/cli/processPolicy.js'
-import { createLogger } from '../../src/log.js'
+import { createLogger } from '../../src/core/log.js'
 
 installProcessPolicy({
   log: createLogger('error'),

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { ValidationError } from '../../src/errors.js'
+import { ValidationError } from '../../src/core/errors.js'
 import {
   adjustBalance,
   commitUsage,

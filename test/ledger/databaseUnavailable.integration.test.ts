@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
+import type { RetryableError } from '../../src/core/errors.js'
 import { closeDb, createDb } from '../../src/db/client.js'
-import type { RetryableError } from '../../src/errors.js'
 import { dbProxy } from '../dbProxy.js'
 import { describe, expect, test } from '../fixtures.js'
 import { activeOrg, makeMeter } from './helpers.js'

@@ -1,6 +1,6 @@
+import type { Logger } from '../../src/core/log.js'
 import { createMeter, getBillingSummary, reconcileLedger } from '../../src/ledger/index.js'
 import { nowMicros } from '../../src/ledger/sql.js'
-import type { Logger } from '../../src/log.js'
 import { describe, expect, test } from '../fixtures.js'
 import { config, newOrg } from './helpers.js'
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import fc from 'fast-check'
-import { errorCodes } from '../../src/errorCodes.js'
+import { errorCodes } from '../../src/core/errorCodes.js'
 import { arbitraryOf, hostileValues, type Json, type JsonSchema, ledgerOf } from '../api/fuzzer.js'
 import { startApi } from '../api/server.js'
 import { describe, expect, test } from '../fixtures.js'

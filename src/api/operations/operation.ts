@@ -1,6 +1,6 @@
 import type { z } from 'zod'
-import type { ErrorCode } from '../../errorCodes.js'
-import { errorCodes } from '../../errorCodes.js'
+import type { ErrorCode } from '../../core/errorCodes.js'
+import { errorCodes } from '../../core/errorCodes.js'
 import type { responses } from '../responses.js'
 
 /** One operation the API serves: what it takes, what it answers, what it may refuse with. */

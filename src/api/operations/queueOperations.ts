@@ -1,4 +1,4 @@
-import type { ErrorCode } from '../../errorCodes.js'
+import type { ErrorCode } from '../../core/errorCodes.js'
 import * as q from '../../queue/schemas.js'
 import type { Operation } from './operation.js'
 

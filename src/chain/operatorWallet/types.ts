@@ -1,6 +1,6 @@
 import type { Abi, ContractFunctionArgs, ContractFunctionName, Hex, TransactionReceipt } from 'viem'
+import type { Logger } from '../../core/log.js'
 import type { Db } from '../../db/client.js'
-import type { Logger } from '../../log.js'
 import type { SignerClient } from '../clients.js'
 
 /** An operator transaction as recorded before it is broadcast. */

@@ -1,9 +1,9 @@
 import type { Command } from 'commander'
 import type { AppContext } from '../../api/context.js'
 import { loadConfig } from '../../config/index.js'
-import { ConfigError } from '../../errors.js'
+import { ConfigError } from '../../core/errors.js'
+import { createLogger } from '../../core/log.js'
 import { createMeter } from '../../ledger/index.js'
-import { createLogger } from '../../log.js'
 import { serveStdio } from '../../mcp/stdio.js'
 import { connectDatabase } from '../connect.js'
 

@@ -1,6 +1,6 @@
 import type { Command } from 'commander'
 import { loadConfig } from '../../config/index.js'
-import { ValidationError } from '../../errors.js'
+import { ValidationError } from '../../core/errors.js'
 import { formatUsd, refund } from '../../ledger/index.js'
 import { connectDatabase } from '../connect.js'
 import { printFields, printJson } from '../output.js'

@@ -1,6 +1,6 @@
 import type { Command } from 'commander'
 import { loadConfig } from '../../config/index.js'
-import { ValidationError } from '../../errors.js'
+import { ValidationError } from '../../core/errors.js'
 import { formatUsd } from '../../ledger/index.js'
 import { settlementContextFor } from '../../settlement/context.js'
 import { retireCharge, retireSeq } from '../../settlement/retireCharge.js'

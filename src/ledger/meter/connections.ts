@@ -1,6 +1,6 @@
 import postgres from 'postgres'
+import { RetryableError } from '../../core/errors.js'
 import { connectionLost, type Db } from '../../db/client.js'
-import { RetryableError } from '../../errors.js'
 
 /**
  * A connection of the pool, or a RetryableError at `deadline` (the driver keeps trying to

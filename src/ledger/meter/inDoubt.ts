@@ -1,5 +1,5 @@
 import type postgres from 'postgres'
-import { RetryableError } from '../../errors.js'
+import { RetryableError } from '../../core/errors.js'
 import { lockAccounts } from '../accounts.js'
 import { voidUsage } from '../reservations.js'
 import { arrayParams, type Sql } from '../sql.js'

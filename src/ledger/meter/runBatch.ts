@@ -1,6 +1,6 @@
 import type postgres from 'postgres'
+import { RetryableError } from '../../core/errors.js'
 import { databaseUnavailable } from '../../db/client.js'
-import { RetryableError } from '../../errors.js'
 import { answerBatch } from './answerBatch.js'
 import { BEGIN, COMMIT } from './batchSql.js'
 import { giveBack, reserveConnection, unanswered } from './connections.js'

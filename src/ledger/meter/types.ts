@@ -1,5 +1,5 @@
 import type { Config } from '../../config/index.js'
-import type { Logger } from '../../log.js'
+import type { Logger } from '../../core/log.js'
 import type { entryFor, LockedAccount } from '../accounts.js'
 import type { RateCard } from '../rateCard.js'
 

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest'
-import { Secret } from './config/secret.js'
+import { Secret } from '../config/secret.js'
 import { createLogger, type LogLevel } from './log.js'
 
 // A logger writing into an array, one parsed JSON line per event.
