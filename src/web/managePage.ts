@@ -48,9 +48,9 @@ ${pageHead(`${p.product} billing — subscription ${p.subscriptionId}`)}
         <dt>Used since the last charge</dt><dd id="f-accrued"></dd>
         <dt>Lifetime cap <small>the most ${product} can ever collect</small></dt><dd id="f-cap"></dd>
         <dt>Collected so far</dt><dd id="f-drawn"></dd>
-        <dt>Still available <small>cap − collected − owed</small></dt><dd id="f-remaining"></dd>
-        <dt>Monthly limit <small>per 30-day window</small></dt><dd id="f-monthly_limit"></dd>
-        <dt>Spent this window <small id="f-window"></small></dt><dd id="f-spent_this_period"></dd>
+        <dt class="live-only">Still available <small>cap − collected − owed</small></dt><dd id="f-remaining" class="live-only"></dd>
+        <dt class="live-only">Monthly limit <small>per 30-day window</small></dt><dd id="f-monthly_limit" class="live-only"></dd>
+        <dt class="live-only">Spent this window <small id="f-window"></small></dt><dd id="f-spent_this_period" class="live-only"></dd>
         <dt>USDC allowance on-chain</dt><dd id="f-allowance"></dd>
       </dl>
       <p id="limit-waiting" hidden></p>

@@ -46,22 +46,24 @@ describe('the hosted manage page in Chromium with a smart-account wallet', () =>
           onRequest: (m) => prompts.push(m),
         })
         await page.goto(`${api.url}/s/${org.subscription_id}`)
-        await expect.poll(() => page.textContent('#state')).toBe('pending')
+        await expect.poll(() => page.getAttribute('#state', 'data-state')).toBe('pending')
         await page.click('#connect')
         await page.waitForSelector('#owner', { state: 'visible', timeout: 15_000 })
         expect(await owner.account.isDeployed()).toBe(o.deployed)
         await page.fill('#cap', '3')
         await page.click('#sign-authorize')
-        await expect.poll(() => page.textContent('#state'), { timeout: 20_000 }).toMatch(/^active/)
+        await expect
+          .poll(() => page.getAttribute('#state', 'data-state'), { timeout: 20_000 })
+          .toMatch(/^active/)
         expect(await page.textContent('#f-cap')).toBe('$3.00')
         // A counterfactual Safe's authorization is held, nothing sent: the page says the wallet
         // is deployed with its first charge; a delegated EOA's went on-chain at once.
         await expect
-          .poll(() => page.textContent('#message'))
-          .toBe(
+          .poll(() => page.textContent('#outcome h2'))
+          .toMatch(
             o.deployed
-              ? 'Authorized: your subscription is active.'
-              : 'Authorized. Your wallet is deployed with its first charge.',
+              ? /^Authorized: up to \$3\.00 in total/
+              : /^Authorized\. Your wallet is deployed with its first charge\.$/,
           )
         expect(await owner.account.isDeployed()).toBe(o.deployed)
         expect(await page.isVisible('#held')).toBe(!o.deployed)
@@ -89,8 +91,9 @@ describe('the hosted manage page in Chromium with a smart-account wallet', () =>
         expect(await usdcBalance(chain, wallet)).toBe(4_900_000n)
 
         await page.click('#cancel')
+        await page.click('#cancel-yes')
         await expect
-          .poll(() => page.textContent('#state'), { timeout: 20_000 })
+          .poll(() => page.getAttribute('#state', 'data-state'), { timeout: 20_000 })
           .toContain('canceled')
         expect(await page.isVisible('#held')).toBe(false)
         expect(await getBillingSummary(db, org.org.id)).toMatchObject({

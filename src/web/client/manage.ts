@@ -164,6 +164,11 @@ function render(s: State) {
     : s.limit_too_low
       ? `${s.waiting_for_limit} of charges waits: it is more than your monthly limit. Raise the limit to let it be collected.`
       : `${s.waiting_for_limit} of charges waits for room under your monthly limit; it is collected once it fits.`
+  // A canceled subscription can collect nothing more: its cap, limit and window figures would
+  // only mislead, so they go; the on-chain allowance stays, said in words below.
+  document.querySelectorAll<HTMLElement>('.live-only').forEach((el) => {
+    el.hidden = s.state === 'canceled'
+  })
   if (s.state === 'canceled') {
     const left = BigInt(m.allowance ?? '0')
     $('#canceled-words').textContent =

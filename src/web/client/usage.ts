@@ -18,6 +18,13 @@ export type UsageView = {
 }
 
 let chart: uPlot | undefined
+// The chart is drawn at its container's width; it follows the viewport (a phone turned, a
+// window narrowed) instead of keeping the width it was first drawn at.
+if (typeof window !== 'undefined')
+  window.addEventListener('resize', () => {
+    const el = document.querySelector<HTMLElement>('#usage-chart')
+    if (chart && el) chart.setSize({ width: Math.max(280, el.clientWidth), height: 220 })
+  })
 
 const micros = (m: Money) => BigInt(m?.micros ?? '0')
 // Chart coordinates only: positions on screen, never amounts anyone is charged or shown.
@@ -87,6 +94,8 @@ export function renderUsage(u: UsageView) {
     series.push({ label: 'Monthly limit ($)', stroke: '#b42318', dash: [6, 4], width: 1.5 })
     data.push(xs.map(() => plotDollars(limit)))
   }
+  const periodStart = Date.parse(`${u.period.from}T00:00:00Z`) / 1000
+  const periodEnd = Date.parse(`${u.period.to}T00:00:00Z`) / 1000 + 86_400
   chart?.destroy()
   el.replaceChildren()
   const width = Math.max(280, el.clientWidth || 600)
@@ -96,7 +105,11 @@ export function renderUsage(u: UsageView) {
       height: 220,
       series,
       axes: [{}, { values: (_u, vals) => vals.map((v) => `$${v}`) }],
-      scales: { x: { time: true } },
+      scales: {
+        // The whole period, even when only some days have usage; money from $0 up.
+        x: { time: true, range: [periodStart, periodEnd] },
+        y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] },
+      },
       legend: { show: true },
     },
     data,
