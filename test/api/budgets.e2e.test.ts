@@ -1,9 +1,8 @@
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
-import { createSiweMessage } from 'viem/siwe'
 import { responses } from '../../src/api/responses.js'
 import { reconcileLedger } from '../../src/ledger/index.js'
 import { describe, expect, test } from '../fixtures.js'
-import { startApi } from './server.js'
+import { signInWithSiwe, startApi } from './server.js'
 
 type Api = Awaited<ReturnType<typeof startApi>>
 
@@ -15,20 +14,7 @@ async function ownerOf(api: Api) {
   })
   const key = signup.json.api_key as string
   const keyId = (await api.call('GET', '/v1/whoami', { key })).json.key_id as string
-  const nonce = (await api.call('GET', '/v1/auth/nonce')).json.nonce
-  const message = createSiweMessage({
-    address: wallet.address,
-    chainId: 31337,
-    domain: 'tollgate.test',
-    nonce,
-    uri: 'https://tollgate.test',
-    version: '1',
-  })
-  const owner = (
-    await api.call('POST', '/v1/auth/siwe', {
-      body: { message, signature: await wallet.signMessage({ message }) },
-    })
-  ).json.token as string
+  const owner = await signInWithSiwe(api, wallet)
   return { key, keyId, owner, orgId: signup.json.org.id as string }
 }
 
@@ -38,26 +24,7 @@ describe('budgets over HTTP', () => {
   }) => {
     const api = await startApi(db)
     try {
-      const wallet = privateKeyToAccount(generatePrivateKey())
-      const signup = await api.call('POST', '/v1/orgs', {
-        body: { name: 'Budgets', owner_address: wallet.address },
-      })
-      const key = signup.json.api_key as string
-      const keyId = (await api.call('GET', '/v1/whoami', { key })).json.key_id as string
-      const nonce = (await api.call('GET', '/v1/auth/nonce')).json.nonce
-      const message = createSiweMessage({
-        address: wallet.address,
-        chainId: 31337,
-        domain: 'tollgate.test',
-        nonce,
-        uri: 'https://tollgate.test',
-        version: '1',
-      })
-      const owner = (
-        await api.call('POST', '/v1/auth/siwe', {
-          body: { message, signature: await wallet.signMessage({ message }) },
-        })
-      ).json.token as string
+      const { key, keyId, owner } = await ownerOf(api)
       const body = { key_id: keyId, period: 'day', limit_micros: '12000' }
       // An agent's key may read budgets, never set them.
       const denied = await api.call('POST', '/v1/budgets', {

@@ -1,9 +1,8 @@
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
-import { createSiweMessage } from 'viem/siwe'
 import { responses } from '../../src/api/responses.js'
 import { creditPrepaid } from '../../src/ledger/index.js'
 import { describe, expect, test } from '../fixtures.js'
-import { startApi } from './server.js'
+import { signInWithSiwe, startApi } from './server.js'
 
 describe('prepaid over HTTP', () => {
   test('a prepaid org out of credit gets 402 no_credit with the top-up link; credited, writes go through again', async ({
@@ -19,20 +18,7 @@ describe('prepaid over HTTP', () => {
       ).json
       const sub = org.subscription_id
       const orgId = (await api.call('GET', '/v1/whoami', { key: org.api_key })).json.org_id
-      const nonce = (await api.call('GET', '/v1/auth/nonce')).json.nonce
-      const message = createSiweMessage({
-        address: wallet.address,
-        chainId: 31337,
-        domain: 'tollgate.test',
-        nonce,
-        uri: 'https://tollgate.test',
-        version: '1',
-      })
-      const ownerToken = (
-        await api.call('POST', '/v1/auth/siwe', {
-          body: { message, signature: await wallet.signMessage({ message }) },
-        })
-      ).json.token as string
+      const ownerToken = await signInWithSiwe(api, wallet)
       const setMode = (key: string, mode: string, n: string) =>
         api.call('POST', '/v1/billing/mode', {
           key,

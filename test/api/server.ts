@@ -1,4 +1,6 @@
 import type { Server } from 'node:http'
+import type { LocalAccount } from 'viem/accounts'
+import { createSiweMessage } from 'viem/siwe'
 import { createApp } from '../../src/api/app.js'
 import type { AppContext } from '../../src/api/context.js'
 import { loadConfig } from '../../src/config/index.js'
@@ -71,4 +73,27 @@ export async function startApi(
       await meter.close()
     },
   }
+}
+
+/**
+ * Signs `wallet` in as its org's owner with Sign-In with Ethereum (EIP-4361) against the test
+ * domain; returns the owner session's token.
+ */
+export async function signInWithSiwe(
+  api: Pick<Awaited<ReturnType<typeof startApi>>, 'call'>,
+  wallet: LocalAccount,
+): Promise<string> {
+  const nonce = (await api.call('GET', '/v1/auth/nonce')).json.nonce
+  const message = createSiweMessage({
+    address: wallet.address,
+    chainId: 31337,
+    domain: 'tollgate.test',
+    nonce,
+    uri: 'https://tollgate.test',
+    version: '1',
+  })
+  const signIn = await api.call('POST', '/v1/auth/siwe', {
+    body: { message, signature: await wallet.signMessage({ message }) },
+  })
+  return signIn.json.token as string
 }

@@ -4,9 +4,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ResourceUpdatedNotificationSchema } from '@modelcontextprotocol/sdk/types.js'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
-import { createSiweMessage } from 'viem/siwe'
 import { getBillingSummary, reconcileLedger, setBudget } from '../../src/ledger/index.js'
-import { startApi } from '../api/server.js'
+import { signInWithSiwe, startApi } from '../api/server.js'
 import { describe, expect, test } from '../fixtures.js'
 import { connectMcp } from './client.js'
 
@@ -325,19 +324,7 @@ describe('MCP at /mcp (Streamable HTTP, the SDK client)', () => {
       expect(anonymous.status).toBe(401)
 
       // The owner signs in (SIWE) and mints an agent key; the member key gets no manage link.
-      const nonce = (await api.call('GET', '/v1/auth/nonce')).json.nonce
-      const message = createSiweMessage({
-        address: wallet.address,
-        chainId: 31337,
-        domain: 'tollgate.test',
-        nonce,
-        uri: 'https://tollgate.test',
-        version: '1',
-      })
-      const signIn = await api.call('POST', '/v1/auth/siwe', {
-        body: { message, signature: await wallet.signMessage({ message }) },
-      })
-      const ownerSession = signIn.json.token as string
+      const ownerSession = await signInWithSiwe(api, wallet)
       const ownerMcp = await connectMcp(api.url, ownerSession)
       expect((await ownerMcp.call('whoami')).body.role).toBe('owner')
       const ownerLink = await ownerMcp.call('reauth_link')
