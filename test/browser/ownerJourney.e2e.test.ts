@@ -35,6 +35,9 @@ async function inspect(page: Page, name: string) {
   expect(bad, name).toEqual([])
   for (const width of [390, 1280]) {
     await page.setViewportSize({ width, height: 900 })
+    // Measured at once: nothing (a chart not yet redrawn, a table, an address) may widen the page.
+    const scrollWidth = await page.evaluate(() => document.documentElement.scrollWidth)
+    expect(scrollWidth, `${name} at ${width} px`).toBeLessThanOrEqual(width)
     await page.screenshot({ path: join(screenshotDir, `${name}-${width}.png`), fullPage: true })
   }
   await page.setViewportSize({ width: 1280, height: 900 })

@@ -10,6 +10,7 @@ import {
   networkName,
   plainError,
   setAmount,
+  shortAddress,
   signInWithEthereum,
   stateWords,
 } from './ui.js'
@@ -102,7 +103,8 @@ async function load() {
     l.transactions.map((x: any) => [
       kinds[x.kind] ?? x.kind,
       amount(x.amount.micros),
-      x.memo || '',
+      // A collected charge's memo is its transaction hash: shortened, with a copy button.
+      /^0x[0-9a-fA-F]{64}$/.test(x.memo ?? '') ? copyable(x.memo) : x.memo || '',
     ]),
     'No charges yet.',
     3,
@@ -162,7 +164,7 @@ $('#signin').addEventListener(
     await load()
     await pickers()
     $('#signin-forms').hidden = true
-    say(`Signed in as ${signed.address}.`)
+    say(`Signed in as ${shortAddress(signed.address)}.`)
   }),
 )
 

@@ -73,7 +73,7 @@ const timeFormat = new Intl.DateTimeFormat(undefined, {
   minute: '2-digit',
 })
 /** "2 Dec" in the viewer's locale. */
-const shortDay = (d: Date) => dayFormat.format(d)
+export const shortDay = (d: Date) => dayFormat.format(d)
 /** "2 Mar 2027" in the viewer's locale. */
 export const longDay = (d: Date) => dateFormat.format(d)
 /** "2 Mar 2027, 14:05" in the viewer's locale and time zone. */

@@ -2,7 +2,7 @@
 // monthly limit (uPlot, bundled from node_modules), the cap drawn down, usage by action and tier
 // and by API key — all from `GET /v1/billing/usage`'s JSON.
 import uPlot from 'uplot'
-import { $, amount, fillTable, longDay, usd } from './ui.js'
+import { $, amount, fillTable, longDay, shortDay, usd } from './ui.js'
 
 type Money = { micros: string; usd: string } | null
 type Totals = { calls: number; quantity: number; billable: Money; voucher: Money; total: Money }
@@ -18,14 +18,18 @@ export type UsageView = {
 }
 
 let chart: uPlot | undefined
-// The chart is drawn at its container's width; it follows the viewport (a phone turned, a
-// window narrowed) instead of keeping the width it was first drawn at.
-if (typeof window !== 'undefined')
-  window.addEventListener('resize', () => {
-    const el = document.querySelector<HTMLElement>('#usage-chart')
-    if (chart && el) chart.setSize({ width: Math.max(280, el.clientWidth), height: 220 })
-  })
+// The chart is drawn at its box's width and follows it (a phone turned, a window narrowed);
+// the box clips (style.css), so a chart not yet redrawn never widens the page.
+let watched: HTMLElement | undefined
+function followWidth(el: HTMLElement) {
+  if (watched === el) return
+  watched = el
+  new ResizeObserver(() => {
+    if (chart) chart.setSize({ width: Math.max(240, el.clientWidth), height: 220 })
+  }).observe(el)
+}
 
+const DAY = 86_400
 const micros = (m: Money) => BigInt(m?.micros ?? '0')
 // Chart coordinates only: positions on screen, never amounts anyone is charged or shown.
 const plotDollars = (m: bigint) => Number(m) / 1e6
@@ -64,8 +68,8 @@ export function renderUsage(u: UsageView) {
   )
   // Cumulative spend per day, against the monthly limit when there is one.
   const xs: number[] = []
-  const daily: number[] = []
-  const cumulative: number[] = []
+  const daily: (number | null)[] = []
+  const cumulative: (number | null)[] = []
   let sum = 0n
   for (const d of u.days) {
     const t = micros(d.total)
@@ -73,6 +77,19 @@ export function renderUsage(u: UsageView) {
     xs.push(Date.parse(`${d.day}T00:00:00Z`) / 1000)
     daily.push(plotDollars(t))
     cumulative.push(plotDollars(sum))
+  }
+  // The current window is drawn whole, its days still to come empty, so the spend so far reads
+  // against the limit for the rest of the window.
+  const periodStart = Date.parse(`${u.period.from}T00:00:00Z`) / 1000
+  let periodEnd = Date.parse(`${u.period.to}T00:00:00Z`) / 1000 + DAY
+  if (u.period.kind === 'window' && u.window.end) {
+    const windowEnd = Math.ceil(Date.parse(u.window.end) / 1000 / DAY) * DAY
+    for (let t = periodEnd; t < windowEnd; t += DAY) {
+      xs.push(t)
+      daily.push(null)
+      cumulative.push(null)
+    }
+    periodEnd = Math.max(periodEnd, windowEnd)
   }
   const el = $('#usage-chart')
   el.setAttribute(
@@ -94,23 +111,29 @@ export function renderUsage(u: UsageView) {
     series.push({ label: 'Monthly limit ($)', stroke: '#b42318', dash: [6, 4], width: 1.5 })
     data.push(xs.map(() => plotDollars(limit)))
   }
-  const periodStart = Date.parse(`${u.period.from}T00:00:00Z`) / 1000
-  const periodEnd = Date.parse(`${u.period.to}T00:00:00Z`) / 1000 + 86_400
   chart?.destroy()
   el.replaceChildren()
-  const width = Math.max(280, el.clientWidth || 600)
+  followWidth(el)
+  const width = Math.max(240, el.clientWidth || 600)
   chart = new uPlot(
     {
       width,
       height: 220,
       series,
-      axes: [{}, { values: (_u, vals) => vals.map((v) => `$${v}`) }],
+      axes: [
+        // Whole days in the viewer's locale: usage is counted per UTC day, never per hour.
+        {
+          incrs: [DAY, 2 * DAY, 7 * DAY, 14 * DAY, 30 * DAY],
+          values: (_u, vals) => vals.map((v) => shortDay(new Date(v * 1000))),
+        },
+        { values: (_u, vals) => vals.map((v) => `$${v}`) },
+      ],
       scales: {
         // The whole period, even when only some days have usage; money from $0 up.
         x: { time: true, range: [periodStart, periodEnd] },
         y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] },
       },
-      legend: { show: true },
+      legend: { show: true, live: false },
     },
     data,
     el,
