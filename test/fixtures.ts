@@ -61,9 +61,12 @@ function makeTestClient(rpcUrl: string, account?: Account) {
     .extend(walletActions)
 }
 
-/** Starts anvil and deploys everything, as `tollgate dev` does. */
-export async function startTestChain(): Promise<TestChain> {
-  const anvil = await startAnvil({ port: 0 })
+/**
+ * Starts anvil and deploys everything, as `tollgate dev` does; `chainId` gives it another id
+ * than anvil's 31337 (Base Sepolia's, to see its explorer links).
+ */
+export async function startTestChain(p: { chainId?: number } = {}): Promise<TestChain> {
+  const anvil = await startAnvil({ port: 0, ...(p.chainId ? { chainId: p.chainId } : {}) })
   const deployer = await createSigner(anvil.rpcUrl, anvilKeys[0], { nonceManager: true })
   const operator = await createSigner(anvil.rpcUrl, anvilKeys[1])
   const deployment = await deployContracts(deployer, {

@@ -4,7 +4,7 @@ import { text } from '../core/text.js'
 import { rfc3339 } from '../db/rfc3339.js'
 import { listLedgerEntries } from '../ledger/index.js'
 import { batchQuery, listQuery } from '../queue/schemas.js'
-import { listPayments } from '../settlement/indexChain.js'
+import { listPaymentHistory } from '../settlement/listPaymentHistory.js'
 import { actionRouter } from './actions.js'
 import { agentActions, money } from './agentActions.js'
 import { authOf, requireAuth } from './auth.js'
@@ -172,17 +172,20 @@ export function v1Router(ctx: AppContext, limits: RateLimits = defaultRateLimits
   })
 
   r.get('/billing/payments', async (_req, res) => {
-    const rows = await listPayments(ctx.db, { orgId: authOf(res).orgId })
+    const rows = await listPaymentHistory(ctx.db, { orgId: authOf(res).orgId })
     res.json({
       payments: rows.map((p) => ({
+        kind: p.kind,
         event: p.event,
+        status: p.status,
         subscription_id: p.subscriptionId,
         seq: p.seq,
         amount: money(p.amount),
+        payer: p.payer,
         failure_reason: p.failureReason,
         tx_hash: p.txHash,
-        block: p.blockNumber.toString(),
-        at: rfc3339(p.blockTime),
+        block: p.blockNumber?.toString() ?? null,
+        at: p.at,
         explorer_url: p.explorerUrl,
       })),
     })

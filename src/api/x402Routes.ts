@@ -38,15 +38,18 @@ export function x402ContextFor(ctx: AppContext): X402Context | undefined {
   }
 }
 
-/** Opens a sign-up's org for its payer, on the same terms as `POST /v1/orgs`. */
+/**
+ * Opens a sign-up's org for its payer, as `POST /v1/orgs` does but without the signup credit:
+ * the payment is the org's balance (docs/x402.md, "Signup credit").
+ */
 export const openSignupOrg =
-  (ctx: AppContext, name?: string) =>
+  (name?: string) =>
   (tx: Sql, owner: `0x${string}`): Promise<CreateOrgReturnType> =>
     createOrgIn(tx, {
       name: name ?? `x402 ${owner.slice(0, 10)}`,
       ownerAddress: owner,
-      signupCreditMicros: ctx.config.billing.signupCreditMicros,
-      creditsPerOwner: ctx.config.billing.signupCreditsPerOwner,
+      signupCreditMicros: 0n,
+      creditsPerOwner: 0,
     })
 
 const fullUrl = (ctx: AppContext, req: Request) =>
@@ -87,7 +90,7 @@ export function payTopUp(ctx: AppContext) {
     try {
       const orgId = authOf(res).orgId
       const payment = await acceptPayment(x, { header, purpose: 'topup', orgId })
-      const { payment: credited } = await creditPayment(x, payment.id, openSignupOrg(ctx))
+      const { payment: credited } = await creditPayment(x, payment.id, openSignupOrg())
       settled(res, credited)
       next()
     } catch (e) {
@@ -143,7 +146,7 @@ export function x402Router(ctx: AppContext): Router {
     const { payment: credited, opened } = await creditPayment(
       x,
       payment.id,
-      openSignupOrg(ctx, body.name),
+      openSignupOrg(body.name),
     )
     settled(res, credited)
     const [account] = await ctx.db.$client<{ subscription_id: string }[]>`

@@ -56,7 +56,7 @@ ${pageHead(`${productName} dashboard — Billing`)}
   </section>
   <section id="history" class="card" hidden aria-labelledby="history-title">
     <h2 id="history-title">Payment history</h2>
-    <div class="scroll" tabindex="0"><table><thead><tr><th scope="col">#</th><th scope="col">Amount</th><th scope="col">Transaction</th></tr></thead><tbody id="payments"></tbody></table></div>
+    <div class="scroll" tabindex="0"><table><thead><tr><th scope="col">Payment</th><th scope="col">Amount</th><th scope="col">Transaction</th></tr></thead><tbody id="payments"></tbody></table></div>
     <h3>Charges ledger</h3>
     <div class="scroll" tabindex="0"><table><thead><tr><th scope="col">Entry</th><th scope="col">Amount</th><th scope="col">Note</th></tr></thead><tbody id="ledger"></tbody></table></div>
     <h3>Monthly statements</h3>

@@ -96,7 +96,7 @@ ${pageHead(`${p.product} billing — subscription ${p.subscriptionId}`)}
       <h2 id="history-title">Payment history</h2>
       <p><label><input type="checkbox" id="public-history"> Public: anyone with this subscription’s id may read its on-chain payment history</label>
         <a id="history-link" href="/s/${id}/history" hidden>Public payment history</a></p>
-      <div class="scroll" tabindex="0"><table><thead><tr><th scope="col">#</th><th scope="col">Amount</th><th scope="col">Transaction</th></tr></thead><tbody id="payments"></tbody></table></div>
+      <div class="scroll" tabindex="0"><table><thead><tr><th scope="col">Payment</th><th scope="col">Amount</th><th scope="col">Transaction</th></tr></thead><tbody id="payments"></tbody></table></div>
       <h3>Charges</h3>
       <div class="scroll" tabindex="0"><table><thead><tr><th scope="col">#</th><th scope="col">Amount</th><th scope="col">Status</th></tr></thead><tbody id="charges"></tbody></table></div>
     </section>

@@ -12,7 +12,7 @@ import { BaseError, NotFoundError } from '../core/errors.js'
 import { formatUsd, getBillingSummary, listCharges, startNewSubscription } from '../ledger/index.js'
 import { cancelSubscription } from '../settlement/cancelSubscription.js'
 import { settlementContextFor } from '../settlement/context.js'
-import { listPayments } from '../settlement/indexChain.js'
+import { listPaymentHistory } from '../settlement/listPaymentHistory.js'
 import { SignatureRejectedError } from '../subscriptions/errors.js'
 import {
   getUnsubmittedHeld,
@@ -159,7 +159,7 @@ export function manageRouter(ctx: AppContext): Router {
     }
     if (!isOwner) return void res.json({ ...base, owner_view: false })
     const s = await getBillingSummary(ctx.db, sub.org_id)
-    const payments = await listPayments(ctx.db, { subscriptionId: id })
+    const payments = await listPaymentHistory(ctx.db, { orgId: sub.org_id, subscriptionId: id })
     const charges = await listCharges(ctx.db, { orgId: sub.org_id, limit: 20 })
     const usd = (v: bigint | null) => (v === null ? null : formatUsd(v))
     // What the token says now, so a canceled page can show the allowance really is 0.
@@ -209,13 +209,17 @@ export function manageRouter(ctx: AppContext): Router {
       // Authorized but not yet on-chain: sent, deploying the wallet, with the first charge.
       authorization_held: (await getUnsubmittedHeld(ctx.db, { subscriptionId: id })) !== undefined,
       payments: payments.map((p) => ({
+        kind: p.kind,
         event: p.event,
+        status: p.status,
         seq: p.seq,
         amount: usd(p.amount),
         amount_micros: micros(p.amount),
+        payer: p.payer,
         tx_hash: p.txHash,
         explorer_url: p.explorerUrl,
         reason: p.failureReason,
+        at: p.at,
       })),
       charges: charges.map((c) => ({
         seq: c.seq,

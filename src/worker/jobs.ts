@@ -103,7 +103,7 @@ export function workerJobs(ctx: AppContext): WorkerJob[] {
           name: 'x402-credit',
           everyMs: 5_000,
           run: async () => {
-            const r = await creditSettledPayments(x402, openSignupOrg(ctx))
+            const r = await creditSettledPayments(x402, openSignupOrg())
             if (r.credited.length > 0)
               ctx.log.info('x402 payments credited', { count: r.credited.length })
           },

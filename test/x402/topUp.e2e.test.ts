@@ -134,6 +134,30 @@ describe('x402 over HTTP: a 402 offers a top-up, @x402/fetch pays it, the reques
     expect(await prepaidCredits(db, orgId)).toEqual(credits)
     expect(await transfersFrom(chain, wallet.address)).toHaveLength(1)
     expect(await balanceOf(chain, wallet.address)).toBe(2_000_000n)
+
+    // The payment history lists the top-up as a payment: who paid, how much, its transaction.
+    const receipt = await chain.operator.getTransactionReceipt({
+      hash: settlement.transaction as `0x${string}`,
+    })
+    const history = await api.call('GET', '/v1/billing/payments', { key })
+    expect(history.status).toBe(200)
+    expect(history.json.payments).toEqual([
+      {
+        kind: 'x402_top_up',
+        event: 'AuthorizationUsed',
+        status: 'settled',
+        subscription_id: null,
+        seq: null,
+        amount: { micros: '1000000', usd: '$1.00' },
+        payer: wallet.address.toLowerCase(),
+        failure_reason: null,
+        tx_hash: settlement.transaction,
+        block: receipt.blockNumber.toString(),
+        at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+        // A local chain has no explorer (src/chain/explorer.ts).
+        explorer_url: null,
+      },
+    ])
     const [{ n }] = (await db.$client`select count(*)::int as n from usage where org_id = ${orgId}
       and status in ('recorded', 'committed')`) as unknown as [{ n: number }]
     expect(n).toBe(1)
@@ -183,6 +207,29 @@ describe('x402 over HTTP: a 402 offers a top-up, @x402/fetch pays it, the reques
     expect(answer.headers.get('payment-required')).toBeTruthy()
     expect(await prepaidCredits(db, org.json.org.id)).toEqual([])
     expect(await balanceOf(chain, wallet.address)).toBe(3_000_000n)
+    await api.stop()
+  }, 60_000)
+
+  test('a paid sign-up gets no signup credit: the payment is its balance (docs/x402.md)', async ({
+    db,
+    chain,
+  }) => {
+    // The voucher is on ($2): a free sign-up gets it, a paid one does not.
+    const api = await startApi(db, { SIGNUP_CREDIT_MICROS: '2000000' })
+    attachChain(api, chain)
+    const wallet = await agent(chain, 2_000_000n)
+    const res = await payingFetch(wallet).fetch(`${api.url}/v1/x402/orgs`, { method: 'POST' })
+    const signup = await res.json()
+    expect(res.status, JSON.stringify(signup)).toBe(201)
+    expect(signup).toMatchObject({ prepaid: { micros: '1000000' }, signup_credit: { micros: '0' } })
+    const billing = await api.call('GET', '/v1/billing', { key: signup.api_key })
+    expect(billing.json.signup_credit.micros).toBe('0')
+    expect(billing.json.prepaid_balance.micros).toBe('1000000')
+
+    const free = await api.call('POST', '/v1/orgs', {
+      body: { name: 'free', owner_address: privateKeyToAccount(generatePrivateKey()).address },
+    })
+    expect(free.json.signup_credit.micros).toBe('2000000')
     await api.stop()
   }, 60_000)
 

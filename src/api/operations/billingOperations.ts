@@ -169,7 +169,8 @@ export const billingOperations: Operation[] = [
   {
     method: 'get',
     path: '/v1/billing/payments',
-    summary: 'On-chain payments',
+    summary:
+      'On-chain payments, newest first: the collector’s pulls (kind collector_pull) and x402 payments settled to the payee (kind x402_top_up), each with its transaction and explorer link',
     action: 'free',
     auth: 'member',
     success: [200],

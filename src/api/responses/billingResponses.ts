@@ -134,13 +134,16 @@ export const billingResponses = {
   'GET /v1/billing/payments': z.strictObject({
     payments: z.array(
       z.strictObject({
-        event: z.string(),
-        subscription_id: z.string(),
-        seq: z.union([z.string(), z.number()]).nullable(),
-        amount: money.nullable(),
+        kind: z.enum(['collector_pull', 'x402_top_up']),
+        event: z.enum(['Collected', 'ChargeFailed', 'AuthorizationUsed']),
+        status: z.enum(['collected', 'failed', 'settled', 'pending']),
+        subscription_id: z.string().nullable(),
+        seq: z.number().int().nullable(),
+        amount: money,
+        payer: z.string().nullable(),
         failure_reason: z.string().nullable(),
         tx_hash: z.string(),
-        block: digits,
+        block: digits.nullable(),
         at: timestamp.nullable(),
         explorer_url: z.string().nullable(),
       }),

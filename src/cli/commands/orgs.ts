@@ -3,7 +3,7 @@ import { createOrg } from '../../api/createOrg.js'
 import { createApiKey } from '../../api/keys.js'
 import { loadConfig } from '../../config/index.js'
 import { formatUsd } from '../../ledger/index.js'
-import { listPayments } from '../../settlement/indexChain.js'
+import { listPaymentHistory } from '../../settlement/listPaymentHistory.js'
 import { signManageToken } from '../../web/session.js'
 import { connectDatabase } from '../connect.js'
 import { printFields, printJson, printTable } from '../output.js'
@@ -129,15 +129,15 @@ export function orgCommands(program: Command) {
     .action(async (opts: { org: string; json?: boolean }) => {
       const { db, close } = await connectDatabase(loadConfig())
       try {
-        const rows = await listPayments(db, { orgId: opts.org })
+        const rows = await listPaymentHistory(db, { orgId: opts.org })
         if (opts.json) return printJson(rows)
         printTable(
-          ['block', 'event', 'seq', 'amount', 'transaction'],
+          ['block', 'kind', 'seq', 'amount', 'transaction'],
           rows.map((r) => [
-            r.blockNumber.toString(),
-            r.event,
-            String(r.seq),
-            r.event === 'Collected' ? formatUsd(r.amount) : `failed: ${r.failureReason}`,
+            r.blockNumber?.toString() ?? 'pending',
+            r.kind,
+            r.seq === null ? '' : String(r.seq),
+            r.status === 'failed' ? `failed: ${r.failureReason}` : formatUsd(r.amount),
             r.explorerUrl ?? r.txHash,
           ]),
           [0, 2, 3],

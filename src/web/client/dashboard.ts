@@ -1,6 +1,7 @@
 // The dashboard: Sign-In with Ethereum (or a member's API key), the Billing card in words and
 // dollars, usage charts, payment history, the charges ledger and monthly statements.
 
+import { type PaymentView, paymentCells } from './paymentCells.js'
 import {
   $,
   amount,
@@ -76,17 +77,24 @@ async function load() {
       : ' — collected once it fits the budget',
   )
   const p = await api('/billing/payments')
+  // biome-ignore lint/suspicious/noExplicitAny: API rows
+  const payments = p.payments.map((x: any) => ({
+    ...x,
+    amount_micros: x.amount.micros,
+    reason: x.failure_reason,
+  }))
   fillTable(
     '#payments',
-    // biome-ignore lint/suspicious/noExplicitAny: API rows
-    p.payments.map((x: any) => [
-      String(x.seq),
-      x.event === 'Collected' ? amount(x.amount.micros) : `failed: ${x.failure_reason}`,
+    payments.map((x: PaymentView & { tx_hash: string; explorer_url: string | null }) => [
+      ...paymentCells(x, (reason) => reason ?? 'unknown'),
       copyable(x.tx_hash, x.explorer_url),
     ]),
     'No on-chain payments yet.',
     3,
   )
+  payments.forEach((x: { tx_hash: string }, i: number) => {
+    ;($('#payments').children[i] as HTMLElement).dataset.tx = x.tx_hash
+  })
   const l = await api(
     '/billing/transactions?type=charge_booked,charge_collected,charge_failed,write_off,refund',
   )

@@ -1,6 +1,7 @@
 // The hosted manage page `/s/<subscription_id>`: plain words before every signature, the
 // outcome and transaction after every action, and only the controls the state allows.
 
+import { type PaymentView, paymentCells } from './paymentCells.js'
 import {
   $,
   amount,
@@ -46,14 +47,7 @@ type State = {
   waiting_for_limit?: string | null
   limit_too_low?: boolean
   public_history?: boolean
-  payments?: {
-    event: string
-    seq: number
-    amount_micros: string
-    tx_hash: string
-    explorer_url: string | null
-    reason: string | null
-  }[]
+  payments?: (PaymentView & { tx_hash: string; explorer_url: string | null })[]
   charges?: { seq: number; amount_micros: string; status: string; reason: string | null }[]
 }
 
@@ -182,10 +176,7 @@ function render(s: State) {
   fillTable(
     '#payments',
     (s.payments ?? []).map((p) => [
-      String(p.seq),
-      p.event === 'Collected'
-        ? amount(p.amount_micros)
-        : `failed: ${reasonWords(`pull_failed:${p.reason}`) ?? p.reason}`,
+      ...paymentCells(p, (reason) => reasonWords(`pull_failed:${reason}`) ?? reason ?? 'unknown'),
       txNode(p.tx_hash, p.explorer_url),
     ]),
     'No on-chain payments yet.',
