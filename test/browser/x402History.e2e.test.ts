@@ -11,7 +11,7 @@ import { attachChain, injectTestWallet, launchBrowser, screenshotDir } from './b
 const BASE_SEPOLIA = 84532
 
 describe('x402 payments in the payment history, in Chromium', () => {
-  test('a wallet signs up over x402; its owner sees the payment on the dashboard and the manage page, with its explorer link', async ({
+  test('a wallet signs up over x402; its owner sees the payment on the dashboard and the manage page, with its explorer link, and authorizes a permit there', async ({
     db,
   }) => {
     // A chain of its own with Base Sepolia's id, so the payment has an explorer link to follow.
@@ -79,6 +79,13 @@ describe('x402 payments in the payment history, in Chromium', () => {
       expect(await line.locator('td:nth-child(2)').textContent()).toBe('$1.00')
       expect(await line.locator('td:nth-child(3) a').getAttribute('href')).toBe(explorer)
       await manage.screenshot({ path: join(screenshotDir, 'manage-x402.png'), fullPage: true })
+      // The paying wallet owns the org like any owner: it authorizes a permit here.
+      await manage.fill('#cap', '2')
+      await manage.click('#sign-authorize')
+      await expect
+        .poll(() => manage.getAttribute('#state', 'data-state'), { timeout: 20_000 })
+        .toMatch(/^active/)
+      expect(await manage.textContent('#f-cap')).toBe('$2.00')
       await manage.route('https://sepolia.basescan.org/**', (route) => route.abort())
       const opened = manage.waitForRequest((r) =>
         r.url().startsWith('https://sepolia.basescan.org/'),

@@ -143,6 +143,52 @@ describe('x402 payments: verified as the token will, recorded, settled once', ()
     expect(await balanceOf(chain, wallet.address)).toBe(9_000_000n)
   })
 
+  test('a payer whose funds leave between verify and settle: the settle fails, nothing credited, a clear 402', async ({
+    db,
+    chain,
+  }) => {
+    const key = generatePrivateKey()
+    const wallet = privateKeyToAccount(key)
+    await mintUsdc(chain.deployer, chain.deployment, { to: wallet.address, amount: 1_000_000n })
+    await chain.testClient.setBalance({ address: wallet.address, value: 10n ** 18n })
+    const elsewhere = privateKeyToAccount(generatePrivateKey()).address
+    // Verified and recorded with the funds there; then the payer moves them away.
+    const ctx = await x402Context(db, chain, {
+      onStep: async (step) => {
+        if (step !== 'recorded') return
+        const self = await chain.signerFor(key)
+        const hash = await self.writeContract({
+          address: chain.deployment.usdc,
+          abi: usdcAbi,
+          functionName: 'transfer',
+          args: [elsewhere, 1_000_000n],
+        })
+        await self.waitForTransactionReceipt({ hash })
+      },
+    })
+    const required = await paymentRequired(ctx, { url: 'http://t/v1/usage', description: 'top-up' })
+    const { header } = await pay(wallet, required)
+    const orgId = crypto.randomUUID()
+    await expect(acceptPayment(ctx, { header, purpose: 'topup', orgId })).rejects.toMatchObject({
+      code: 'PAYMENT_REFUSED',
+      status: 402,
+      details: { reason: 'insufficient_funds' },
+    })
+    const rows = await db.$client`select status, failure_reason, credited_at from x402_payments
+      where payer = ${wallet.address.toLowerCase()}`
+    expect(rows).toEqual([
+      { status: 'failed', failure_reason: 'insufficient_funds', credited_at: null },
+    ])
+    const [{ n }] = (await db.$client`select count(*)::int as n from prepaid_credits
+      where org_id = ${orgId}`) as unknown as [{ n: number }]
+    expect(n).toBe(0)
+    expect(await balanceOf(chain, elsewhere)).toBe(1_000_000n)
+    // Presented again: the same refusal, nothing sent.
+    await expect(acceptPayment(ctx, { header, purpose: 'topup', orgId })).rejects.toMatchObject({
+      code: 'PAYMENT_REFUSED',
+    })
+  })
+
   test('an operator without gas settles nothing; the same authorization settles once it has gas', async ({
     db,
     chain,
