@@ -209,7 +209,11 @@ try {
   console.log(`bench:mcp ratio=${ratio.toFixed(3)} errors=${errors}`)
   agent.destroy()
 } finally {
+  // The child exits by itself after 'stop' (and writes its CPU profile then); kill it only
+  // if it has not within 10 s.
+  const exited = new Promise((done) => child.once('exit', done))
   await ask('stop').catch(() => undefined)
+  await Promise.race([exited, new Promise((done) => setTimeout(done, 10_000).unref())])
   child.kill()
   await drop()
 }

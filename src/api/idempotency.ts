@@ -67,9 +67,17 @@ async function claimKey(
       returning 1`
   if (claimed.length > 0) return 'claimed'
   const [prior] = await db.$client<
-    { request_hash: string; status: number | null; body: unknown }[]
+    Claim[]
   >`select request_hash, status, body from idempotent_responses where org_id = ${p.orgId} and key = ${p.key}`
-  if (!prior || prior.request_hash !== p.hash)
+  return priorOutcome(prior, p.hash)
+}
+
+/** A key's record: the request it is bound to, and its stored answer (status null: running). */
+type Claim = { request_hash: string; status: number | null; body: unknown }
+
+/** What a key already claimed gives a request with `hash`: the stored answer, or a conflict. */
+function priorOutcome(prior: Claim | undefined, hash: string) {
+  if (!prior || prior.request_hash !== hash)
     throw new IdempotencyKeyConflictError(
       'this Idempotency-Key was already used for a different request',
     )
@@ -137,14 +145,28 @@ export const idempotent = (db: Db) => async (req: Request, res: Response, next: 
  */
 export async function idempotentCall(
   db: Db,
-  p: { orgId: string; key: string; method: string; path: string; body: unknown },
+  p: {
+    orgId: string
+    key: string
+    method: string
+    path: string
+    body: unknown
+    /** Where the key is kept: the database (default), or a session's memory (`sessionKeys`). */
+    keys?: SessionKeys
+  },
   run: () => Promise<{ status: number; body: Record<string, unknown> }>,
 ): Promise<{ status: number; body: Record<string, unknown>; replayed: boolean }> {
   const key = idempotencyKeySchema.safeParse(p.key)
   if (!key.success)
     throw new ValidationError('idempotency_key: 1-255 characters of A-Z a-z 0-9 _ . : -')
   const hash = requestHash(p.method, p.path, p.body)
-  const prior = await claimKey(db, { orgId: p.orgId, key: p.key, hash })
+  const claim = p.keys
+    ? p.keys.claim
+    : (c: { orgId: string; key: string; hash: string }) => claimKey(db, c)
+  const settle = p.keys
+    ? p.keys.settle
+    : (c: { orgId: string; key: string; status: number; body: unknown }) => settleKey(db, c)
+  const prior = await claim({ orgId: p.orgId, key: p.key, hash })
   if (prior !== 'claimed') {
     const body = typeof prior.body === 'string' ? JSON.parse(prior.body) : prior.body
     return { status: prior.status, body, replayed: true }
@@ -153,14 +175,55 @@ export async function idempotentCall(
   try {
     out = await requestIdempotency.run({ key: p.key }, run)
   } catch (e) {
-    await settleKey(db, { orgId: p.orgId, key: p.key, status: 500, body: null }).catch(
-      () => undefined,
-    )
+    await settle({ orgId: p.orgId, key: p.key, status: 500, body: null }).catch(() => undefined)
     throw e
   }
   // Stored as the JSON text the HTTP route would send, so either transport replays it.
-  await settleKey(db, { orgId: p.orgId, key: p.key, status: out.status, body: out.body })
+  await settle({ orgId: p.orgId, key: p.key, status: out.status, body: out.body })
   return { ...out, replayed: false }
+}
+
+/** Keys kept in one MCP session's memory instead of the database (see `sessionKeys`). */
+export type SessionKeys = {
+  claim: (p: {
+    orgId: string
+    key: string
+    hash: string
+  }) => Promise<'claimed' | { status: number; body: unknown }>
+  settle: (p: { orgId: string; key: string; status: number; body: unknown }) => Promise<void>
+}
+
+/**
+ * The keys of one MCP session's calls without an `idempotency_key` (their key is the session's
+ * JSON-RPC request id), kept in the session's memory: the same claim, replay and conflict rules
+ * as the database's, without its two writes per call. They need no more: the session lives in
+ * this process only (another process, or this one restarted, answers its id 404 and the client
+ * opens a new session, with new keys), so no retry can bring such a key anywhere else. The
+ * charge itself stays keyed in the ledger. Holds the last `limit` answers of the session.
+ */
+export function sessionKeys(limit = 64): SessionKeys {
+  const claims = new Map<string, Claim>()
+  return {
+    async claim(p) {
+      const id = `${p.orgId} ${p.key}`
+      const prior = claims.get(id)
+      if (prior) return priorOutcome(prior, p.hash)
+      claims.set(id, { request_hash: p.hash, status: null, body: null })
+      // Oldest first; a call still running keeps its claim.
+      for (const [k, c] of claims) {
+        if (claims.size <= limit) break
+        if (c.status !== null) claims.delete(k)
+      }
+      return 'claimed'
+    },
+    async settle(p) {
+      const id = `${p.orgId} ${p.key}`
+      const c = claims.get(id)
+      if (!c || c.status !== null) return
+      if (p.status >= 400) claims.delete(id)
+      else Object.assign(c, { status: p.status, body: JSON.stringify(redact(p.body)) })
+    },
+  }
 }
 
 /** The current request's `Idempotency-Key`, for the metering step (see `metered`). */

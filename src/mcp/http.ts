@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto'
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js'
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js'
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js'
 import { type Request, type Response, Router } from 'express'
 import { type Auth, authOf, requireAuth } from '../api/auth.js'
 import type { AppContext } from '../api/context.js'
 import { UnauthorizedError } from '../api/keys.js'
 import { createMcpServer, resourceUris } from './server.js'
+import { type SessionTransport, sessionTransport } from './sessionTransport.js'
 import { createBillingWatch, subscriptionHooks } from './watch.js'
 
 /** A session idle this long is closed (its client initializes a new one). */
@@ -16,7 +16,7 @@ const perCredential = 1_000
 const total = 20_000
 
 type Session = {
-  transport: StreamableHTTPServerTransport
+  transport: SessionTransport
   server: Server
   credential: string
   orgId: string
@@ -58,7 +58,7 @@ export function mcpRouter(ctx: AppContext): Router & { close: () => Promise<void
     await Promise.all([...sessions.keys()].map(close))
   }
 
-  const open = async (a: Auth): Promise<StreamableHTTPServerTransport | undefined> => {
+  const open = async (a: Auth): Promise<SessionTransport | undefined> => {
     let mine = 0
     for (const s of sessions.values()) if (s.credential === a.credential) mine++
     if (mine >= perCredential || sessions.size >= total) return undefined
@@ -70,7 +70,7 @@ export function mcpRouter(ctx: AppContext): Router & { close: () => Promise<void
       ...hooks,
       authOf: (info) => (info as { extra: { auth: Auth } }).extra.auth,
     })
-    const transport = new StreamableHTTPServerTransport({
+    const transport = sessionTransport({
       sessionIdGenerator: randomUUID,
       // Plain JSON answers to calls; server notifications go on the client's GET stream.
       enableJsonResponse: true,
@@ -93,7 +93,7 @@ export function mcpRouter(ctx: AppContext): Router & { close: () => Promise<void
     await auth(req, res, () => undefined)
     const a = authOf(res)
     const id = req.get('mcp-session-id')
-    let transport: StreamableHTTPServerTransport | undefined
+    let transport: SessionTransport | undefined
     if (id !== undefined) {
       const s = sessions.get(id)
       // Another credential's session is as unknown as a closed one.

@@ -17,7 +17,7 @@ import { agentActions } from '../api/agentActions.js'
 import type { Auth } from '../api/auth.js'
 import type { AppContext } from '../api/context.js'
 import { errorReply } from '../api/errorHandler.js'
-import { idempotentCall } from '../api/idempotency.js'
+import { idempotentCall, sessionKeys } from '../api/idempotency.js'
 import { queueActions } from '../api/queueActions.js'
 import { formatUsd, getBillingSummary } from '../ledger/index.js'
 import { billingStatus, billingTools } from './billingTools.js'
@@ -162,6 +162,8 @@ export function createMcpServer(ctx: AppContext, hooks: SessionHooks): Server {
     ],
   }))
 
+  // The default keys (request ids) of this session's writes: see `sessionKeys`.
+  const requestKeys = sessionKeys()
   handle(server, CallToolRequestSchema, async (req, extra) => {
     const auth = await hooks.authOf(extra.authInfo)
     const name = req.params.name
@@ -182,16 +184,17 @@ export function createMcpServer(ctx: AppContext, hooks: SessionHooks): Server {
       const path = pattern.replace(/\{(\w+)\}/g, (_, p: string) =>
         encodeURIComponent(routed.params[p] ?? ''),
       )
+      const given = parsed.idempotency_key as string | undefined
       const out = await idempotentCall(
         ctx.db,
         {
           orgId: auth.orgId,
-          key:
-            (parsed.idempotency_key as string | undefined) ??
-            requestKey(extra.sessionId, extra.requestId),
+          key: given ?? requestKey(extra.sessionId, extra.requestId),
           method,
           path,
           body: routed.body ?? null,
+          // A given key is shared with HTTP and other sessions; a request id is this session's.
+          ...(given === undefined ? { keys: requestKeys } : {}),
         },
         async () => {
           const r = await action(ctx, auth, input)
