@@ -3,11 +3,7 @@ import { join } from 'node:path'
 import { privateKeyToAccount } from 'viem/accounts'
 import type { AppContext } from '../api/context.js'
 import { createOrg } from '../api/createOrg.js'
-import { createSigner } from '../chain/clients.js'
-import { mintUsdc } from '../chain/deployContracts.js'
-import { anvilKeys } from '../config/index.js'
-import { submitAuthorization } from '../subscriptions/submitAuthorization.js'
-import { permitTypedData, subscriptionKey, termsTypedData } from '../subscriptions/typedData.js'
+import { authorizeLocalOwner } from './authorizeLocalOwner.js'
 
 /** anvil's key 3: the demo org's owner wallet (a public test key, local chain only). */
 const DEMO_OWNER_KEY = '0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6' as const
@@ -20,7 +16,7 @@ export type DemoOrg = { orgId: string; subscriptionId: string; apiKey: string; o
 /**
  * The demo org `tollgate dev` brings up on a local chain: owned by anvil's key 3, funded with
  * 100 test USDC, authorized on-chain for a $50 cap by the owner's own signatures (permit and
- * terms, as a first authorization takes).
+ * terms, as a first authorization takes: `authorizeLocalOwner`).
  * Kept in the data folder, so a restart reuses it.
  */
 export async function ensureDemoOrg(ctx: AppContext, rpcUrl: string): Promise<DemoOrg> {
@@ -38,46 +34,14 @@ export async function ensureDemoOrg(ctx: AppContext, rpcUrl: string): Promise<De
     signupCreditMicros: ctx.config.billing.signupCreditMicros,
     creditsPerOwner: Number.MAX_SAFE_INTEGER,
   })
-  const deployer = await createSigner(rpcUrl, anvilKeys[0])
-  await mintUsdc(deployer, chain.deployment, { to: owner.address, amount: 100_000_000n })
-  const deadline = BigInt(Math.floor(Date.now() / 1000) + 3600)
-  const permit = await permitTypedData(chain.operator!, {
-    token: chain.usdc,
-    owner: owner.address,
-    spender: chain.collector!,
-    value: 50_000_000n,
-    deadline,
-  })
-  // The opening terms: the $50 lifetime cap, no monthly limit, the configured window.
-  const terms = {
-    cap: 50_000_000n,
-    limit: 0n,
-    period: ctx.config.billing.windowSeconds,
-    nonce: 1,
-    deadline,
-  }
-  const termsSignature = await owner.signTypedData(
-    termsTypedData({
-      chainId: chain.chainId,
-      collector: chain.collector!,
-      message: { subscription: subscriptionKey(org.subscriptionId), ...terms },
-    }),
-  )
-  await submitAuthorization(
-    { db: ctx.db, operator: chain.operator!, deployment: chain.deployment },
+  await authorizeLocalOwner(
+    { db: ctx.db, config: ctx.config, chain },
     {
       orgId: org.orgId,
       subscriptionId: org.subscriptionId,
-      auth: {
-        owner: owner.address,
-        permit: {
-          value: 50_000_000n,
-          deadline,
-          nonce: permit.message.nonce,
-          signature: await owner.signTypedData(permit),
-        },
-        terms: { ...terms, signature: termsSignature },
-      },
+      ownerKey: DEMO_OWNER_KEY,
+      cap: 50_000_000n,
+      rpcUrl,
     },
   )
   const demo = {
