@@ -1,33 +1,33 @@
 // bench:notify — notifications end to end, and their cost to metering, in one run.
 // 1. 10,000 events written through the outbox (as the triggers write them, at a steady rate)
-//    while two delivery workers fan them out and post them, signed, to a local HTTP receiver:
-//    how many arrived (lost = written − distinct ids received) and the p99 from an event's
-//    write to its arrival.
+//    while two delivery workers — processes of their own, as `tollgate worker` runs — fan them
+//    out and post them, signed, to a local HTTP receiver: how many arrived (lost = written −
+//    distinct ids received) and the p99 from an event's write to its arrival.
 // 2. bench:ledger's spread workload (64 callers over 1,000 orgs with room to spare) with the
-//    outbox on — triggers enabled and a delivery worker polling beside the meter, in this
-//    process — and off (triggers disabled), in alternating rounds: the median of the rounds'
-//    on/off throughput ratios. A workload where every batch crosses a threshold costs more
-//    (each crossing writes an event): BENCH_CROSSING=1 gives every org an allowance of 12
-//    calls, so each is crossed at 80%, 95% and exhausted within the run.
+//    outbox on — triggers enabled and a delivery worker process polling beside the meter — and
+//    off (triggers disabled, no worker), in alternating rounds: the median of the rounds'
+//    on/off throughput ratios, and the CPU each action cost (this process, the worker's, the
+//    database's). A workload where every batch crosses a threshold costs more (each crossing
+//    writes an event): BENCH_CROSSING=1 gives every org an allowance of 12 calls, so each is
+//    crossed at 80%, 95% and exhausted within the run.
+import { type ChildProcess, spawn } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { loadConfig } from '../../src/config/index.js'
-import type { Db } from '../../src/db/client.js'
 import { createMeter } from '../../src/ledger/index.js'
-import { deliverWebhooks, fanOut } from '../../src/notifications/deliver.js'
 import { createEndpoint } from '../../src/notifications/webhooks.js'
-import { benchDatabase, makeOrgs, median, meterKnobs, percentile } from './benchDb.js'
+import { benchDatabase, cpuClock, makeOrgs, median, meterKnobs, percentile } from './benchDb.js'
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 10_000)
 const CALLERS = 64
-const PER_CALLER = Number(process.env.BENCH_PER_CALLER ?? 100)
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4)
+const PER_CALLER = Number(process.env.BENCH_PER_CALLER ?? 300)
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 6)
 const ORGS = 1_000
 const CROSSING = process.env.BENCH_CROSSING === '1'
 const config = loadConfig({})
 const key = config.notifications.key
-const links = { publicBaseUrl: config.product.publicBaseUrl }
 const price = config.rateCard.prices.save_comment!
 const triggers = [
   ['billing_accounts', 'billing_accounts_alerts'],
@@ -59,24 +59,40 @@ async function startReceiver() {
   }
 }
 
-/** A delivery worker, as `notify-deliver` runs (every 250 ms, draining): fan out, send. */
-function startWorker(db: Db) {
-  let stop = false
-  const done = (async () => {
-    while (!stop) {
-      const f = await fanOut(db)
-      const s = await deliverWebhooks(db, { key, links, batch: 100 })
-      if (f === 0 && s === 0) await new Promise((r) => setTimeout(r, 250))
+/** A delivery worker process (`notifyWorker.ts`), warm: resolves once it said `ready`. */
+async function startWorker(url: string) {
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ['--import', 'tsx', new URL('./notifyWorker.ts', import.meta.url).pathname],
+    { env: { ...process.env, BENCH_DB_URL: url }, stdio: ['ignore', 'pipe', 'inherit'] },
+  )
+  await new Promise<void>((ok, fail) => {
+    child.stdout!.on('data', (b: Buffer) => b.toString().includes('ready') && ok())
+    child.once('exit', (code) => fail(new Error(`delivery worker exited (${code})`)))
+  })
+  /** CPU time the process has spent so far, in microseconds (Linux; elsewhere 0). */
+  const cpu = () => {
+    try {
+      const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8')
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      return (Number(f[11]) + Number(f[12])) * 10_000
+    } catch {
+      return 0
     }
-  })()
-  return async () => {
-    stop = true
-    await done
+  }
+  return {
+    /** Its CPU time so far (µs): take two readings for a span. */
+    cpu,
+    stop: async () => {
+      const exited = new Promise((ok) => child.once('exit', ok))
+      child.kill('SIGTERM')
+      await exited
+    },
   }
 }
 
 const bench = await benchDatabase('notify', 16)
-const { db } = bench
+const { db, url } = bench
 const receiver = await startReceiver()
 try {
   console.log(
@@ -85,7 +101,7 @@ try {
   // ---- 1. events through the outbox ----
   const [orgId] = await makeOrgs(db, 1, 10_000_000_000n)
   await createEndpoint(db, key, { orgId: orgId!, url: receiver.url, production: false })
-  const workers = [startWorker(db), startWorker(db)]
+  const workers = await Promise.all([startWorker(url), startWorker(url)])
   const started = performance.now()
   const CHUNK = 100
   for (let written = 0; written < EVENTS; written += CHUNK) {
@@ -100,7 +116,7 @@ try {
   while (receiver.arrived.size < EVENTS && Date.now() < deadline)
     await new Promise((r) => setTimeout(r, 50))
   const seconds = (performance.now() - started) / 1000
-  for (const stop of workers) await stop()
+  for (const w of workers) await w.stop()
   const written = await db.$client<{ id: string; at: number }[]>`
     select id, (extract(epoch from created_at) * 1000)::float8 as at from events
     where type = 'credit.low'`
@@ -127,13 +143,22 @@ try {
       await db.$client.unsafe(`alter table ${table} ${on ? 'enable' : 'disable'} trigger ${name}`)
   }
   const run = async (on: boolean) => {
-    const orgs = await makeOrgs(db, ORGS, allowance)
+    await setTriggers(on)
+    // Fresh orgs each run (8 at a time), so every run meters the same kind of accounts.
+    const orgs = (
+      await Promise.all(Array.from({ length: 8 }, () => makeOrgs(db, ORGS / 8, allowance)))
+    ).flat()
     if (CROSSING)
       for (const o of orgs)
         await createEndpoint(db, key, { orgId: o, url: receiver.url, production: false })
-    await setTriggers(on)
+    const worker = on ? await startWorker(url) : undefined
+    // The setup's own events (each org's subscription.activated) are fanned out before the clock
+    // starts: they are not the metering's cost.
+    while ((await db.$client`select 1 from outbox limit 1`).length > 0)
+      await new Promise((r) => setTimeout(r, 50))
     await db.$client`vacuum analyze`
-    const stop = on ? startWorker(db) : async () => {}
+    const cpu = await cpuClock(db)
+    const worker0 = worker?.cpu() ?? 0
     const t = performance.now()
     let actions = 0
     await Promise.all(
@@ -150,21 +175,37 @@ try {
       }),
     )
     const rate = actions / ((performance.now() - t) / 1000)
-    await stop()
-    return rate
+    const used = await cpu()
+    const workerMicros = (worker?.cpu() ?? 0) - worker0
+    await worker?.stop()
+    return {
+      rate,
+      cpuMicros: (used.node + used.server + workerMicros) / actions,
+      workerMicros: workerMicros / actions,
+    }
   }
   await run(true) // warm-up, not measured
+  await run(false)
   const ratios: number[] = []
+  const cpuOn: number[] = []
+  const cpuOff: number[] = []
+  const cpuWorker: number[] = []
   for (let round = 0; round < ROUNDS; round++) {
     const first = round % 2 === 0
     const a = await run(first)
     const b = await run(!first)
     const [on, off] = first ? [a, b] : [b, a]
-    ratios.push(on / off)
+    ratios.push(on.rate / off.rate)
+    cpuOn.push(on.cpuMicros)
+    cpuOff.push(off.cpuMicros)
+    cpuWorker.push(on.workerMicros)
     console.log(
-      `  round ${round + 1}: outbox off ${off.toFixed(0)} actions/s, on ${on.toFixed(0)} actions/s (${(on / off).toFixed(2)}×)`,
+      `  round ${round + 1}: outbox off ${off.rate.toFixed(0)} actions/s (${off.cpuMicros.toFixed(0)} µs CPU/action), on ${on.rate.toFixed(0)} actions/s (${on.cpuMicros.toFixed(0)} µs CPU/action) (${(on.rate / off.rate).toFixed(2)}×)`,
     )
   }
+  console.log(
+    `  CPU per action (this process + delivery worker + database), median: outbox off ${median(cpuOff).toFixed(0)} µs, on ${median(cpuOn).toFixed(0)} µs (of it the delivery worker ${median(cpuWorker).toFixed(1)} µs)`,
+  )
   await setTriggers(true)
   await meter.close()
   const [events] = await db.$client<{ n: number }[]>`

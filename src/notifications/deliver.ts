@@ -108,11 +108,19 @@ export async function deliverWebhooks(db: Db, o: DeliverWebhooksOptions) {
       coalesce(w.previous_expires_at > clock_timestamp(), false) as previous_live,
       e.seq, e.org_id, e.subscription_id, e.type, e.data, e.created_at
     from c join webhook_endpoints w on w.id = c.endpoint_id join events e on e.id = c.event_id`
-  await Promise.all(claimed.map((d) => send(db, o, retry, d)))
+  const results = await Promise.all(claimed.map((d) => send(o, d)))
+  // The deliveries that went through are recorded together (one transaction for the batch, so a
+  // storm costs the database a few statements, not two per event); a failure decides its own
+  // retry or give-up.
+  const delivered = results.filter((r) => r.error === null)
+  if (delivered.length > 0) await recordDelivered(db, delivered)
+  for (const r of results) if (r.error !== null) await record(db, retry, r.d, r)
   return claimed.length
 }
 
-async function send(db: Db, o: DeliverWebhooksOptions, retry: RetryPolicy, d: Claimed) {
+type Outcome = { d: Claimed; status: number | null; error: string | null; durationMs: number }
+
+async function send(o: DeliverWebhooksOptions, d: Claimed): Promise<Outcome> {
   const body = webhookBody({ ...d, id: d.event_id }, o.links)
   const secrets = [
     d.secret_sealed,
@@ -147,8 +155,24 @@ async function send(db: Db, o: DeliverWebhooksOptions, retry: RetryPolicy, d: Cl
       e instanceof Error ? (e.cause instanceof Error ? e.cause.message : e.message) : String(e)
     ).slice(0, 300)
   }
-  const durationMs = Math.round(performance.now() - started)
-  await record(db, retry, d, { status, error, durationMs })
+  return { d, status, error, durationMs: Math.round(performance.now() - started) }
+}
+
+/** Records answered deliveries as delivered, each with its attempt, in one transaction. */
+async function recordDelivered(db: Db, done: Outcome[]) {
+  const ids = done.map((r) => r.d.id.toString())
+  const codes = done.map((r) => r.status)
+  await db.$client.begin(async (tx) => {
+    await tx`
+      insert into webhook_attempts (delivery_id, status_code, error, duration_ms)
+      select unnest(${ids}::int8[]), unnest(${codes}::int4[]), null,
+        unnest(${done.map((r) => r.durationMs)}::int4[])`
+    await tx`
+      update webhook_deliveries d set status = 'delivered', delivered_at = clock_timestamp(),
+        locked_until = null, last_status_code = v.code, last_error = null
+      from (select unnest(${ids}::int8[]) as id, unnest(${codes}::int4[]) as code) v
+      where d.id = v.id`
+  })
 }
 
 async function record(
@@ -161,13 +185,6 @@ async function record(
     await tx`
       insert into webhook_attempts (delivery_id, status_code, error, duration_ms)
       values (${d.id.toString()}, ${r.status}, ${r.error}, ${r.durationMs})`
-    if (r.error === null) {
-      await tx`
-        update webhook_deliveries set status = 'delivered', delivered_at = clock_timestamp(),
-          locked_until = null, last_status_code = ${r.status}, last_error = null
-        where id = ${d.id.toString()}`
-      return
-    }
     if (d.age_ms >= retry.giveUpAfterMs) {
       await tx`
         update webhook_deliveries set status = 'failed', locked_until = null,
