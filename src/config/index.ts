@@ -82,6 +82,13 @@ const envSchema = z.object({
     .min(32, 'at least 32 characters')
     .transform((v) => new Secret(v))
     .optional(),
+  /**
+   * The operator's own org: operator-only events (operator.eth_low) are written to it, so its
+   * webhook endpoints and `GET /v1/events` receive them. Unset: they are only recorded.
+   */
+  OPERATOR_ORG_ID: z.string().uuid().optional(),
+  /** Below this balance (wei) the operator wallet's ETH is low (default 0.005 ETH). */
+  OPERATOR_ETH_LOW_WEI: z.coerce.bigint().min(0n).default(5_000_000_000_000_000n),
 })
 
 /** The parsed, frozen configuration every process runs on. */
@@ -134,6 +141,8 @@ function buildConfig(env: z.infer<typeof envSchema>, rateCard: RateCard) {
       smtpUrl: env.SMTP_URL,
       mailFrom: env.SMTP_FROM ?? `${env.PRODUCT_NAME} <notices@${new URL(publicBaseUrl).hostname}>`,
       key: env.NOTIFY_KEY ?? new Secret(developmentNotifyKey),
+      operatorOrgId: env.OPERATOR_ORG_ID,
+      operatorEthLowWei: env.OPERATOR_ETH_LOW_WEI,
     },
     rateCard,
   }

@@ -190,7 +190,7 @@ const titles: Record<string, string> = {
   'allowance.low': 'Your allowance is running low',
   'allowance.exhausted': 'Your allowance is used up: calls are refused',
   'budget.reached': 'Your monthly limit is reached',
-  'budget.reset': 'Your monthly limit starts again',
+  'budget.reset': 'Your spending limit has room again',
   'credit.low': 'Your signup credit is running low',
   'credit.exhausted': 'Your signup credit is used up',
   'subscription.activated': 'Your subscription is active',
@@ -214,7 +214,9 @@ function describeEvent(v: EventView): string {
     case 'budget.reached':
       return `Spending reached your monthly limit of ${usd(d.limit_micros)} (${usd(d.spent_micros)} spent). Calls are refused until it resets or you raise it.`
     case 'budget.reset':
-      return `A new month began: your limit of ${usd(d.limit_micros)} is available again.`
+      return d.cause === 'override_expired'
+        ? `The temporary limit ended: your ${d.period} limit of ${usd(d.limit_micros)} applies again and leaves room.`
+        : `A new ${d.period ?? 'month'} began: your limit of ${usd(d.limit_micros)} is available again.`
     case 'credit.low':
       return `${usd(d.remaining_micros)} of your signup credit is left.`
     case 'credit.exhausted':

@@ -4,6 +4,8 @@ import type { WorkerJob } from '../core/workerJob.js'
 import type { Db } from '../db/client.js'
 import { deliverWebhooks, fanOut, type RetryPolicy } from './deliver.js'
 import { deliverEmails, type Mailer, smtpMailer } from './email.js'
+import { emitBudgetResets } from './emitBudgetResets.js'
+import { emitExpiringPermits } from './emitExpiringPermits.js'
 
 export type NotificationJobsParameters = {
   db: Db
@@ -12,12 +14,16 @@ export type NotificationJobsParameters = {
   chainId?: number | undefined
   retry?: RetryPolicy | undefined
   everyMs?: number | undefined
+  /** Between looks for events that time alone causes (budget.reset, permit.expiring). */
+  dueEveryMs?: number | undefined
   /** Sends the mail; by default SMTP at `SMTP_URL` (unset: no mail is sent). */
   mailer?: Mailer | undefined
 }
 
 /**
- * The delivery worker's jobs: fan the outbox out and send what is due (webhooks, mail). They
+ * The delivery worker's jobs: fan the outbox out and send what is due (webhooks, mail), and
+ * write the events no transaction causes — a budget's window rolling over, a held permit's
+ * deadline coming near — when the clock brings them. They
  * touch only the notification tables, so metering and settlement never wait on them; any
  * number of workers may run them at once (`SKIP LOCKED` claims).
  */
@@ -48,6 +54,15 @@ export function notificationJobs(p: NotificationJobsParameters): WorkerJob[] {
           const mailed = mail ? await deliverEmails(p.db, mail) : 0
           if (fanned === 0 && sent === 0 && mailed === 0) break
         }
+      },
+    },
+    {
+      name: 'notify-due',
+      everyMs: p.dueEveryMs ?? 60_000,
+      run: async () => {
+        const resets = await emitBudgetResets(p.db)
+        const permits = await emitExpiringPermits(p.db)
+        if (resets + permits > 0) p.log.info('time-caused events written', { resets, permits })
       },
     },
   ]

@@ -2,6 +2,7 @@ import type { AppContext } from '../api/context.js'
 import { openSignupOrg, x402ContextFor } from '../api/x402Routes.js'
 import type { WorkerJob } from '../core/workerJob.js'
 import { expireReservations } from '../ledger/index.js'
+import { emitOperatorEthLow } from '../notifications/emitOperatorEthLow.js'
 import { notificationJobs } from '../notifications/jobs.js'
 import { withBackoff } from '../settlement/backoff.js'
 import { checkChainTruth } from '../settlement/checkChainTruth.js'
@@ -10,9 +11,6 @@ import { detectChainRollback } from '../settlement/detectChainRollback.js'
 import { indexChain } from '../settlement/indexChain.js'
 import { settleOnce } from '../settlement/settleOnce.js'
 import { creditSettledPayments } from '../x402/creditSettledPayments.js'
-
-/** Below this the operator is warned to top up its ETH (0.005 ETH: thousands of batches on Base). */
-const LOW_ETH_WEI = 5_000_000_000_000_000n
 
 /** The jobs a worker process runs: each domain contributes its own periodic work. */
 export function workerJobs(ctx: AppContext): WorkerJob[] {
@@ -47,18 +45,6 @@ export function workerJobs(ctx: AppContext): WorkerJob[] {
         everyMs: 2_000,
         run: async () => {
           const r = await settleOnce(settlement)
-          if (r.batches > 0) {
-            // Gas comes from the operator's ETH: warn well before it runs out.
-            const wei = await chain.operator!.getBalance({
-              address: chain.operator!.account.address,
-            })
-            if (wei < LOW_ETH_WEI) {
-              ctx.log.warn('operator ETH is low', {
-                operator: chain.operator!.account.address,
-                wei: wei.toString(),
-              })
-            }
-          }
           if (r.batches > 0 || r.recovered > 0) {
             ctx.log.info('settled', {
               batches: r.batches,
@@ -67,6 +53,26 @@ export function workerJobs(ctx: AppContext): WorkerJob[] {
               txs: r.txHashes,
             })
           }
+        },
+      }),
+    )
+    jobs.push(
+      withBackoff({
+        // Gas comes from the operator's ETH: the operator hears well before it runs out.
+        name: 'operator-eth',
+        everyMs: 60_000,
+        run: async () => {
+          const operator = chain.operator!
+          const address = operator.account.address
+          const wei = await operator.getBalance({ address })
+          const written = await emitOperatorEthLow(ctx.db, {
+            address,
+            wei,
+            thresholdWei: ctx.config.notifications.operatorEthLowWei,
+            orgId: ctx.config.notifications.operatorOrgId,
+          })
+          if (written)
+            ctx.log.warn('operator ETH is low', { operator: address, wei: wei.toString() })
         },
       }),
     )
