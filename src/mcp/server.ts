@@ -19,7 +19,9 @@ import type { AppContext } from '../api/context.js'
 import { errorReply } from '../api/errorHandler.js'
 import { idempotentCall, sessionKeys } from '../api/idempotency.js'
 import { queueActions } from '../api/queueActions.js'
+import { x402ContextFor } from '../api/x402Routes.js'
 import { formatUsd, getBillingSummary } from '../ledger/index.js'
+import { paymentRequired } from '../x402/paymentRequired.js'
 import { billingStatus, billingTools } from './billingTools.js'
 import { type ActionTool, actionTools } from './tools.js'
 
@@ -71,9 +73,24 @@ const requestKey = (sessionId: string | undefined, id: RequestId) => {
 }
 
 /**
+ * The x402 top-up an agent may pay when its org cannot: the requirements `PAYMENT-REQUIRED`
+ * carries over HTTP, for `POST /v1/usage/check` (any write pays a top-up before it runs; that
+ * one meters nothing). None on a node without a chain, or while the chain cannot be read.
+ */
+async function topUpOffer(ctx: AppContext) {
+  const x = x402ContextFor(ctx)
+  if (!x) return undefined
+  return await paymentRequired(x, {
+    url: `${ctx.config.product.publicBaseUrl}/v1/usage/check`,
+    description: 'top up the prepaid balance of this org',
+  }).catch(() => undefined)
+}
+
+/**
  * An error as a tool error the agent can act on: the API's envelope (same code and message as
  * over HTTP) as structured content; a billing refusal carries the spec's text with the re-up
- * link, its reason, and for the monthly limit its scope and when it resets.
+ * link, its reason (and, for an org that cannot pay, the x402 top-up it may pay), and for the
+ * monthly limit its scope and when it resets.
  */
 async function toolError(
   ctx: AppContext,
@@ -87,6 +104,11 @@ async function toolError(
   let structured: Record<string, unknown> = { code, message, http_status: status, ...details }
   if (code === 'BILLING_INACTIVE') {
     text = `${message}\nRe-up link: ${String(details.reup_url)}`
+    const offer = await topUpOffer(ctx)
+    if (offer) {
+      structured = { ...structured, x402: offer }
+      text += `\nOr top up over x402: sign the requirements in this error's x402 field and POST ${offer.resource.url} with PAYMENT-SIGNATURE.`
+    }
   } else if (code === 'SPEND_CAP_REACHED') {
     // Whose cap (an API key's budget, the org's, or the signed on-chain window) and when it
     // resets; the on-chain window's reset is its period's end.

@@ -210,6 +210,39 @@ describe('x402 over HTTP: a 402 offers a top-up, @x402/fetch pays it, the reques
     await api.stop()
   }, 60_000)
 
+  test('the agent may pay more than the offer, up to the max: all of it is credited', async ({
+    db,
+    chain,
+  }) => {
+    const api = await start(db, chain)
+    const owner = privateKeyToAccount(generatePrivateKey())
+    const org = await api.call('POST', '/v1/orgs', {
+      body: { name: 'pays more', owner_address: owner.address },
+    })
+    const key = org.json.api_key as string
+    const refused = await api.call('POST', '/v1/usage', {
+      key,
+      body: { action: 'save_comment' },
+      headers: { 'idempotency-key': 'm1' },
+    })
+    const required = decodePaymentRequiredHeader(refused.headers.get('payment-required')!)
+    const wallet = await agent(chain, 3_000_000n)
+    const { header } = await signRaw(wallet, required, { value: 2_500_000n })
+    const paid = await api.call('POST', '/v1/usage', {
+      key,
+      body: { action: 'save_comment' },
+      headers: { 'idempotency-key': 'm2', 'payment-signature': header },
+    })
+    expect(paid.status, JSON.stringify(paid.json)).toBe(201)
+    expect(await prepaidCredits(db, org.json.org.id)).toEqual([
+      { source: 'x402', amount: '2500000' },
+    ])
+    const status = await api.call('GET', '/v1/billing', { key })
+    expect(status.json.prepaid_balance?.micros).toBe('2495000')
+    expect(await balanceOf(chain, wallet.address)).toBe(500_000n)
+    await api.stop()
+  }, 60_000)
+
   test('a paid sign-up gets no signup credit: the payment is its balance (docs/x402.md)', async ({
     db,
     chain,
