@@ -1,5 +1,6 @@
 import type { Db } from '../db/client.js'
 import { lockAccount } from './accounts.js'
+import type { TransitionCause } from './states.js'
 import { transitionSubscription } from './transitionSubscription.js'
 
 export type ApplyChainTermsParameters = {
@@ -12,6 +13,9 @@ export type ApplyChainTermsParameters = {
   windowSeconds: number
   /** The collector's per-window limit; `null` for none. */
   monthlyLimit: bigint | null
+  /** Who set them: the chain (found there) by default, or the owner whose terms were just sent. */
+  cause?: TransitionCause
+  actor?: string
 }
 
 /**
@@ -39,8 +43,9 @@ export async function applyChainTerms(
     await transitionSubscription(tx, {
       subscriptionId: p.subscriptionId,
       to: account.state,
-      cause: 'chain',
-      reason: 'terms_set_on_chain',
+      cause: p.cause ?? 'chain',
+      reason: p.cause === 'owner' ? 'terms_set' : 'terms_set_on_chain',
+      ...(p.actor ? { actor: p.actor } : {}),
       authorization: {
         windowStart,
         windowSeconds: p.windowSeconds,

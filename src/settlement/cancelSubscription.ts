@@ -1,13 +1,8 @@
-import {
-  type Address,
-  ContractFunctionRevertedError,
-  getAddress,
-  type Hex,
-  BaseError as ViemBaseError,
-} from 'viem'
+import { type Address, ContractFunctionRevertedError, getAddress, type Hex } from 'viem'
 import { verifyOwnerSignature } from '../aa/verifyOwnerSignature.js'
 import { collectorAbi, usdcAbi } from '../chain/abis.js'
 import { operatorWalletFor } from '../chain/operatorWallet.js'
+import { revertName } from '../chain/revertName.js'
 import { RetryableError } from '../core/errors.js'
 import {
   bookCharges,
@@ -172,12 +167,6 @@ async function verifyCancel(
       'the cancel permit’s nonce is already used; sign a fresh one',
       { expected_nonce: tokenNonce.toString() },
     )
-}
-
-const revertName = (error: unknown) => {
-  if (!(error instanceof ViemBaseError)) return undefined
-  const reverted = error.walk((e) => e instanceof ContractFunctionRevertedError)
-  return reverted instanceof ContractFunctionRevertedError ? reverted.data?.errorName : undefined
 }
 
 const cancelArgs = (p: CancelSubscriptionParameters & { owner: Address }) =>

@@ -1,13 +1,12 @@
 import {
   ContractFunctionExecutionError,
-  ContractFunctionRevertedError,
   type Hex,
   parseEventLogs,
   type TransactionReceipt,
-  BaseError as ViemBaseError,
 } from 'viem'
 import { collectorAbi } from '../chain/abis.js'
 import { type OperatorTx, operatorWalletFor } from '../chain/operatorWallet.js'
+import { revertName } from '../chain/revertName.js'
 import { RetryableError } from '../core/errors.js'
 import { setSubscriptionState } from '../ledger/index.js'
 import type { TransitionCause } from '../ledger/states.js'
@@ -42,15 +41,6 @@ export type SendAuthorizationReturnType = {
 }
 
 const MAX_UINT64 = 2n ** 64n - 1n
-
-/** The collector's custom error name from a failed write, if any. */
-function revertName(error: unknown): string | undefined {
-  if (error instanceof ViemBaseError) {
-    const reverted = error.walk((e) => e instanceof ContractFunctionRevertedError)
-    if (reverted instanceof ContractFunctionRevertedError) return reverted.data?.errorName
-  }
-  return undefined
-}
 
 /**
  * Has the operator send a verified authorization — `authorize`, or `authorizeWithTerms` with

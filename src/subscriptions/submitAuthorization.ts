@@ -11,7 +11,8 @@ import { SignatureRejectedError } from './errors.js'
 import { dropHeldAuthorization, holdAuthorization, isCounterfactual } from './heldAuthorizations.js'
 import { recordAuthorization } from './recordAuthorization.js'
 import { sendAuthorization } from './sendAuthorization.js'
-import { permitTypedData, subscriptionKey, termsTypedData } from './typedData.js'
+import { permitTypedData, subscriptionKey } from './typedData.js'
+import { verifyTerms } from './verifyTerms.js'
 
 const nowSeconds = () => BigInt(Math.floor(Date.now() / 1000))
 
@@ -80,45 +81,13 @@ export async function verifyAuthorization(
       'terms_required',
       'a first authorization needs the owner’s signed terms (lifetime cap and monthly limit) as well as the permit',
     )
-  if (auth.terms) {
-    if (auth.terms.deadline <= nowSeconds())
-      throw new SignatureRejectedError('expired', 'the terms signature has expired')
-    // The very terms already in force (someone submitted them first) are a no-op on-chain, not stale.
-    const inForce =
-      auth.terms.nonce === Number(sub.termsNonce) &&
-      auth.terms.limit === sub.limit &&
-      auth.terms.cap === sub.cap &&
-      auth.terms.period === Number(sub.period)
-    if (auth.terms.nonce <= Number(sub.termsNonce) && !inForce) {
-      throw new SignatureRejectedError(
-        'stale_terms',
-        'newer terms were already signed; sign again',
-        { current_nonce: Number(sub.termsNonce) },
-      )
-    }
-    const terms = termsTypedData({
-      chainId: d.chainId,
-      collector: d.collector!,
-      message: {
-        subscription: subscriptionKey(p.subscriptionId),
-        cap: auth.terms.cap,
-        limit: auth.terms.limit,
-        period: auth.terms.period,
-        nonce: auth.terms.nonce,
-        deadline: auth.terms.deadline,
-      },
-    })
-    const { valid: termsOk } = await verifyOwnerSignature(w.operator, {
+  if (auth.terms)
+    await verifyTerms(w, {
+      subscriptionId: p.subscriptionId,
       owner: auth.owner,
-      typedData: terms,
-      signature: auth.terms.signature,
+      terms: auth.terms,
+      onChain: sub,
     })
-    if (!termsOk)
-      throw new SignatureRejectedError(
-        'bad_signature',
-        'the terms signature is not the owner’s for this subscription and chain',
-      )
-  }
 }
 
 export type SubmitAuthorizationReturnType =

@@ -6,7 +6,7 @@ import type { AppContext } from '../api/context.js'
 import { issueSiweNonce } from '../api/sessions.js'
 import { usageView } from '../api/usageRoutes.js'
 import { verifySiweSignIn } from '../api/verifySiweSignIn.js'
-import { collectorAbi, usdcAbi } from '../chain/abis.js'
+import { usdcAbi } from '../chain/abis.js'
 import { txUrl } from '../chain/explorer.js'
 import { BaseError, NotFoundError } from '../core/errors.js'
 import { formatUsd, getBillingSummary, listCharges, startNewSubscription } from '../ledger/index.js'
@@ -19,14 +19,10 @@ import {
   HELD_PERMIT_LIFETIME_SECONDS,
   isCounterfactual,
 } from '../subscriptions/heldAuthorizations.js'
+import { prepareAuthorization } from '../subscriptions/prepareAuthorization.js'
 import { submitAuthorization } from '../subscriptions/submitAuthorization.js'
-import {
-  cancelPermitTypedData,
-  permitTypedData,
-  permitValueForCap,
-  subscriptionKey,
-  termsTypedData,
-} from '../subscriptions/typedData.js'
+import { submitTerms } from '../subscriptions/submitTerms.js'
+import { cancelPermitTypedData } from '../subscriptions/typedData.js'
 import { managePageHtml } from './managePage.js'
 import {
   isHistoryPublic,
@@ -61,7 +57,8 @@ const uint = z
   .regex(/^\d{1,78}$/)
   .transform(BigInt)
 const authorizeBody = z.object({
-  permit: z.object({ value: uint, deadline: uint, nonce: uint, signature: hex }),
+  /** None for a new monthly limit alone, when the allowance already covers the cap. */
+  permit: z.object({ value: uint, deadline: uint, nonce: uint, signature: hex }).optional(),
   /** The lifetime cap the owner chose (dollars): a top-up's permit never takes them past it. */
   cap: dollars.optional(),
   terms: z
@@ -335,56 +332,26 @@ export function manageRouter(ctx: AppContext): Router {
         }),
       )
     }
-    if (!body.cap) throw new SignatureRejectedError('no_cap', 'set a cap to authorize')
     const s = await getBillingSummary(ctx.db, sub.org_id)
-    const value = permitValueForCap({
-      cap: toMicros(body.cap),
-      collected: s.drawn,
-      booked: s.booked,
-    })
     // A wallet with no code yet has its authorization held until the first charge is due, which
     // may be weeks away: its permit and terms must outlive that wait, not the page's minutes.
     const counterfactual = isCounterfactual(await c.reader.getCode({ address: owner }))
-    const authDeadline = counterfactual
-      ? BigInt(Math.floor(Date.now() / 1000) + HELD_PERMIT_LIFETIME_SECONDS)
-      : deadline
-    const permit = await permitTypedData(c.reader, {
+    const { permit, terms } = await prepareAuthorization(c.reader, {
+      chainId: c.chainId,
       token: c.usdc,
+      collector: c.collector!,
       owner,
-      spender: c.collector!,
-      value,
-      deadline: authDeadline,
+      subscriptionId: id,
+      state: s.state,
+      collected: s.drawn,
+      booked: s.booked,
+      cap: body.cap === undefined ? undefined : toMicros(body.cap),
+      monthlyLimit: body.monthly_limit === undefined ? undefined : toMicros(body.monthly_limit),
+      windowSeconds: ctx.config.billing.windowSeconds,
+      deadline: counterfactual
+        ? BigInt(Math.floor(Date.now() / 1000) + HELD_PERMIT_LIFETIME_SECONDS)
+        : deadline,
     })
-    const onChain = await c.reader.readContract({
-      address: c.collector!,
-      abi: collectorAbi,
-      functionName: 'getSubscription',
-      args: [subscriptionKey(id)],
-    })
-    // Opening a subscription takes terms too (the collector opens nothing from a permit alone):
-    // "1 of 2", "2 of 2". A top-up of a live one is the permit alone; a new limit adds terms.
-    const opening = Number(onChain.status) !== 1
-    let terms: unknown
-    if (opening || body.monthly_limit !== undefined) {
-      const limit =
-        body.monthly_limit !== undefined
-          ? toMicros(body.monthly_limit)
-          : opening
-            ? 0n
-            : onChain.limit
-      terms = termsTypedData({
-        chainId: c.chainId,
-        collector: c.collector!,
-        message: {
-          subscription: subscriptionKey(id),
-          cap: toMicros(body.cap),
-          limit,
-          period: ctx.config.billing.windowSeconds,
-          nonce: Number(onChain.termsNonce) + 1,
-          deadline: authDeadline,
-        },
-      })
-    }
     res.json(json({ permit, terms }))
   })
 
@@ -392,15 +359,29 @@ export function manageRouter(ctx: AppContext): Router {
     const { id, sub, owner } = await requireOwner(req)
     const c = chain()
     const body = authorizeBody.parse(req.body)
-    const result = await submitAuthorization(
-      { db: ctx.db, operator: c.operator, deployment: c.deployment },
-      {
+    const writer = { db: ctx.db, operator: c.operator, deployment: c.deployment }
+    if (!body.permit) {
+      if (!body.terms)
+        throw new SignatureRejectedError('nothing_signed', 'send a signed permit, terms or both')
+      const { txHash } = await submitTerms(writer, {
         orgId: sub.org_id,
         subscriptionId: id,
-        auth: { owner, permit: body.permit, terms: body.terms },
-        cap: body.cap === undefined ? undefined : toMicros(body.cap),
-      },
-    )
+        owner,
+        terms: body.terms,
+      })
+      return void res.json({
+        ok: true,
+        held: false,
+        tx_hash: txHash,
+        explorer_url: txUrl(c.chainId, txHash),
+      })
+    }
+    const result = await submitAuthorization(writer, {
+      orgId: sub.org_id,
+      subscriptionId: id,
+      auth: { owner, permit: body.permit, terms: body.terms },
+      cap: body.cap === undefined ? undefined : toMicros(body.cap),
+    })
     // A counterfactual owner's authorization is held: the wallet is deployed with its first charge.
     if (result.held) return void res.json({ ok: true, held: true, tx_hash: null })
     res.json({

@@ -165,6 +165,30 @@ describe('an owner’s journey on the manage page and dashboard', () => {
         `up to ${formatUsd(BigInt(prompts[2]!.typed.message.value!))} in USDC from ${short}`,
       )
 
+      // Active, the allowance covering the cap: a new monthly limit alone is one wallet prompt
+      // (the terms), and the allowance on-chain stays as it was.
+      const allowanceOf = () =>
+        chain.deployer.readContract({
+          address: chain.deployment.usdc,
+          abi: usdcAbi,
+          functionName: 'allowance',
+          args: [owner.address, chain.deployment.collector],
+        })
+      const allowanceBefore = await allowanceOf()
+      expect(await page.getAttribute('#cap', 'placeholder')).toBe('keep $1.50')
+      await page.fill('#limit', '3')
+      await page.click('#sign-authorize')
+      await expect
+        .poll(() => page.textContent('#f-monthly_limit'), { timeout: 20_000 })
+        .toBe('$3.00')
+      expect(prompts.slice(3).map((p) => p.typed.primaryType)).toEqual(['Terms'])
+      expect(prompts[3]!.shown).toContain('Signature 1 of 1: monthly limit')
+      expect(prompts[3]!.shown).toContain('at most $3.00 in any 30-day window')
+      expect(prompts[3]!.typed.message).toMatchObject({ cap: '1500000', limit: '3000000' })
+      expect(await page.textContent('#f-cap')).toBe('$1.50')
+      expect(await allowanceOf()).toBe(allowanceBefore)
+      await expect.poll(() => page.textContent('#outcome')).toMatch(/at most \$3\.00 a window/)
+
       // Drawn down: needs_reauth says why in words, and offers the one fix.
       let refused = false
       for (let i = 0; i < 600 && !refused; i++)

@@ -111,7 +111,7 @@ const authorizeTitles: Record<string, [string, string]> = {
   ],
   active: [
     'Change your cap or monthly limit',
-    'Raise or lower the lifetime cap, or set a new monthly limit. The page tells you what each signature means before you sign.',
+    'Raise or lower the lifetime cap (one signature), or leave it empty and set a new monthly limit (one signature). The page tells you what each signature means before you sign.',
   ],
   needs_reauth: ['Sign a new authorization', 'This is the one action that resumes paid work.'],
   lapsed: [
@@ -135,6 +135,11 @@ function render(s: State) {
   $('#who').replaceChildren('Signed in as ', copyable(s.owner ?? account ?? ''))
   for (const sel of ['#authorize', '#cancel-box', '#canceled-box'])
     $(sel).hidden = !(controlsFor[s.state] ?? []).includes(sel)
+  // Live: an empty cap keeps the one in force, so a new monthly limit alone is one signature.
+  const capInput = $<HTMLInputElement>('#cap')
+  capInput.required = s.state !== 'active'
+  capInput.placeholder =
+    s.state === 'active' && s.micros?.cap ? `keep ${usd(s.micros.cap)}` : 'e.g. 25'
   const [title, why] = authorizeTitles[s.state] ?? ['', '']
   $('#authorize-title').textContent = title
   $('#authorize-why').textContent =
@@ -275,7 +280,9 @@ $('#authorize').addEventListener('submit', (ev) => {
   void guard(async () => {
     const cap = ($('#cap') as HTMLInputElement).value.trim().replace(/^\$/, '')
     const limit = ($('#limit') as HTMLInputElement).value.trim().replace(/^\$/, '')
-    if (!/^\d{1,9}(\.\d{1,6})?$/.test(cap))
+    // A live subscription keeps its cap when the field is left empty (a new limit alone).
+    const keepCap = state?.state === 'active' && cap === ''
+    if (!keepCap && !/^\d{1,9}(\.\d{1,6})?$/.test(cap))
       throw new Error('enter a lifetime cap in dollars, e.g. 25 or 12.50')
     if (limit && !/^\d{1,9}(\.\d{1,6})?$/.test(limit))
       throw new Error('enter the monthly limit in dollars, e.g. 5, or leave it empty')
@@ -283,18 +290,19 @@ $('#authorize').addEventListener('submit', (ev) => {
     const button = $('#sign-authorize') as HTMLButtonElement
     button.disabled = true
     try {
-      const prepared = await api<{ permit: Typed; terms?: Typed }>('/prepare', {
+      const prepared = await api<{ permit?: Typed; terms?: Typed }>('/prepare', {
         action: 'authorize',
-        cap,
+        ...(keepCap ? {} : { cap }),
         ...(limit ? { monthly_limit: limit } : {}),
       })
       const product = state!.product
-      const typed = [prepared.permit, ...(prepared.terms ? [prepared.terms] : [])]
+      // A new limit the allowance already covers is the terms alone: one signature.
+      const typed = [prepared.permit, prepared.terms].filter((t): t is Typed => t !== undefined)
       const names = ['USDC allowance', 'monthly limit']
       const capMicros = prepared.terms ? BigInt(prepared.terms.message.cap!) : null
-      const value = BigInt(prepared.permit.message.value!)
+      const value = prepared.permit ? BigInt(prepared.permit.message.value!) : null
       capNote =
-        capMicros !== null && capMicros !== value
+        capMicros !== null && value !== null && capMicros !== value
           ? ` more (your lifetime cap of ${usd(capMicros)} less what was already collected or is owed)`
           : ''
       const list = $('#steps')
@@ -311,10 +319,15 @@ $('#authorize').addEventListener('submit', (ev) => {
         signatures.push(await signTyped(owner, t))
         li.className = 'done'
       }
-      const p = prepared.permit.message
-      const body: Record<string, unknown> = {
-        cap,
-        permit: { value: p.value, deadline: p.deadline, nonce: p.nonce, signature: signatures[0] },
+      const body: Record<string, unknown> = keepCap ? {} : { cap }
+      if (prepared.permit) {
+        const p = prepared.permit.message
+        body.permit = {
+          value: p.value,
+          deadline: p.deadline,
+          nonce: p.nonce,
+          signature: signatures[0],
+        }
       }
       if (prepared.terms) {
         const t = prepared.terms.message
@@ -324,7 +337,7 @@ $('#authorize').addEventListener('submit', (ev) => {
           period: Number(t.period),
           nonce: Number(t.nonce),
           deadline: t.deadline,
-          signature: signatures[1],
+          signature: signatures[typed.indexOf(prepared.terms)],
         }
       }
       say('Sending your authorization…')
