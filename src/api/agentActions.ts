@@ -1,8 +1,9 @@
-import { formatUsd, getBillingSummary } from '../ledger/index.js'
+import { formatUsd, getBillingSummary, listTopUps } from '../ledger/index.js'
 import type { Action } from './actions.js'
 import { metered, meteredView } from './metering.js'
 import { sessionKeyBody } from './ownerRoutes.js'
 import { createSession } from './sessions.js'
+import { topUpSummary } from './topUpRoutes.js'
 
 /** Micro-credits as a decimal string and as dollars formatted from integers. */
 export const money = (v: bigint | null) =>
@@ -40,7 +41,10 @@ export const agentActions = {
   },
 
   'GET /v1/billing': async (ctx, auth) => {
-    const s = await getBillingSummary(ctx.db, auth.orgId)
+    const [s, [last]] = await Promise.all([
+      getBillingSummary(ctx.db, auth.orgId),
+      listTopUps(ctx.db, { orgId: auth.orgId, limit: 1 }),
+    ])
     return {
       status: 200,
       body: {
@@ -66,6 +70,8 @@ export const agentActions = {
           waiting_for_budget: money(s.waitingForLimit),
           budget_too_low: s.limitTooLow,
         },
+        // The auto top-up and the last top-up: a failed one says why (`failure_reason`).
+        top_up: await topUpSummary(ctx, auth.orgId, last),
         manage_url: `${ctx.config.product.publicBaseUrl}/s/${s.subscriptionId}`,
       },
     }

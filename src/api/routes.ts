@@ -21,6 +21,7 @@ import { queueActions } from './queueActions.js'
 import { defaultRateLimits, type RateLimits, signupRateLimit } from './rateLimits.js'
 import { revocationRouter } from './revocationRoutes.js'
 import { strictQuery } from './strictQuery.js'
+import { topUpRouter } from './topUpRoutes.js'
 import { usageQuery, usageRouter } from './usageRoutes.js'
 import { offerTopUp, payTopUp, x402Router } from './x402Routes.js'
 
@@ -197,6 +198,7 @@ export function v1Router(ctx: AppContext, limits: RateLimits = defaultRateLimits
   r.use(notificationRouter(ctx))
   r.use(budgetRouter(ctx))
   r.use(billingModeRouter(ctx))
+  r.use(topUpRouter(ctx))
   r.use(revocationRouter(ctx))
   r.use(actionRouter(ctx, queueActions))
   // A 402 for an org that cannot pay also offers an x402 top-up.

@@ -93,6 +93,11 @@ export const errorCodes = {
     description:
       'the usage lines are not charged yet (void them instead), or not billable usage of the org; nothing was refunded',
   },
+  TOP_UP_REFUSED: {
+    status: 409,
+    description:
+      'the top-up cannot be requested now (details.reason: not_prepaid — the org is postpaid; no_permit — no active permit to pull from: the owner signs one on the manage page, /s/<details.subscription_id>; in_flight — another top-up is open, details.top_up_id; exceeds_allowance — more than the permit has left); nothing was booked',
+  },
   RETIRE_REFUSED: {
     status: 409,
     description:

@@ -6,8 +6,9 @@ import {
   lockAccount,
   saveAccounts,
 } from './accounts.js'
-import { windowIndexAt } from './decide.js'
+import { creditPrepaid } from './creditPrepaid.js'
 import { UsageStateError } from './errors.js'
+import { nextChargeSeq } from './nextChargeSeq.js'
 import { refreshLimitWaiting } from './refreshLimitWaiting.js'
 import { nowMicros, type Sql } from './sql.js'
 
@@ -22,7 +23,12 @@ export type Charge = {
   status: 'booked' | 'submitted' | 'collected' | 'failed' | 'written_off'
   failureReason: string | null
   txHash: string | null
+  /** `usage` (owed) or `topup` (a prepaid top-up, credited when collected). */
+  kind: ChargeKind
 }
+
+/** What a charge pulls for: booked usage, or a prepaid top-up. */
+export type ChargeKind = 'usage' | 'topup'
 
 type ChargeRow = {
   id: bigint
@@ -34,6 +40,7 @@ type ChargeRow = {
   status: Charge['status']
   failure_reason: string | null
   tx_hash: string | null
+  kind: ChargeKind
 }
 
 const toCharge = (r: ChargeRow): Charge => ({
@@ -46,11 +53,12 @@ const toCharge = (r: ChargeRow): Charge => ({
   status: r.status,
   failureReason: r.failure_reason,
   txHash: r.tx_hash,
+  kind: r.kind,
 })
 
 async function lockCharge(tx: Sql, chargeId: string): Promise<ChargeRow> {
   const [row] = await tx<ChargeRow[]>`
-    select id, org_id, subscription_id, seq, window_index, amount, status, failure_reason, tx_hash
+    select id, org_id, subscription_id, seq, window_index, amount, status, failure_reason, tx_hash, kind
     from charges where id = ${chargeId}`
   if (!row) throw new UsageStateError(`no charge ${chargeId}`)
   return row
@@ -71,20 +79,15 @@ export async function bookCharges(db: Db, p: { orgId: string }): Promise<Charge[
         and charge_id is null and billable_amount > 0 and status in ('recorded', 'committed')
       group by window_index order by window_index`
     if (windows.length === 0) return []
-    const [sub] = await tx<{ last_seq: number; last_window: number | null }[]>`
-      select s.last_seq, (select c.window_index from charges c
-        where c.subscription_id = s.id and c.seq = s.last_seq) as last_window
-      from subscriptions s where s.id = ${account.subscriptionId} for update`
-    let seq = sub!.last_seq
     const at = nowMicros()
     // Usage never lies in a later window than now — except usage metered under provisional
     // windows (a held authorization's) that the collector's later start replaced: it is due in
     // the collector's current window, the only one it takes for it. And windows never go back
     // along seq (the collector refuses a window before its last): usage of an older window (a
     // reservation committed late) goes in the window of the charge before it.
-    const current = windowIndexAt(account.windowStart, account.windowSeconds, at)
-    // (Never past now: windows a new period restarted are counted afresh.)
-    const floor = Math.min(sub!.last_window ?? 0, current ?? Number.MAX_SAFE_INTEGER)
+    const next = await nextChargeSeq(tx, account, at)
+    let seq = next.lastSeq
+    const { current, floor } = next
     const merged: { window: number; amount: bigint; ids: bigint[] }[] = []
     for (const w of windows) {
       const window = Math.max(
@@ -105,7 +108,7 @@ export async function bookCharges(db: Db, p: { orgId: string }): Promise<Charge[
       const [row] = await tx<ChargeRow[]>`
         insert into charges (org_id, subscription_id, seq, window_index, amount, status)
         values (${p.orgId}, ${account.subscriptionId}, ${seq}, ${window}, ${w.amount.toString()}, 'booked')
-        returning id, org_id, subscription_id, seq, window_index, amount, status, failure_reason, tx_hash`
+        returning id, org_id, subscription_id, seq, window_index, amount, status, failure_reason, tx_hash, kind`
       await tx`update usage set charge_id = ${row!.id.toString()} where id = any(${w.ids.map(String)}::int8[])`
       account.accrued -= w.amount
       account.booked += w.amount
@@ -156,11 +159,15 @@ export async function markChargeCollected(
     if (row!.status === 'collected') return toCharge({ ...c, status: 'collected' })
     if (row!.status === 'written_off')
       throw new UsageStateError(`charge ${p.chargeId} was written off`)
-    account.booked -= c.amount
-    account.collected += c.amount
+    // A top-up was never owed: the pull becomes prepaid balance instead (below).
+    const topUp = c.kind === 'topup'
+    if (!topUp) {
+      account.booked -= c.amount
+      account.collected += c.amount
+    }
     if (c.subscription_id === account.subscriptionId) account.allowance -= c.amount
     const entry = entryFor(account, {
-      kind: 'charge_collected',
+      kind: topUp ? 'topup_collected' : 'charge_collected',
       amount: c.amount,
       chargeId: c.id,
       at: nowMicros(),
@@ -175,6 +182,14 @@ export async function markChargeCollected(
       where id = ${c.subscription_id}`
     await appendEntries(tx, [entry])
     await saveAccounts(tx, [account])
+    // Credited in the transaction that marks it collected: once, whoever sees the pull first.
+    if (topUp)
+      await creditPrepaid(tx, {
+        orgId: c.org_id,
+        amount: c.amount,
+        source: 'topup',
+        reference: `charge:${c.id}`,
+      })
     await refreshLimitWaiting(tx, { subscriptionIds: [c.subscription_id] })
     return toCharge({ ...c, status: 'collected', tx_hash: p.txHash })
   })
@@ -211,14 +226,18 @@ export async function writeOffCharge(db: Db, p: { chargeId: string; reason: stri
       ChargeRow[]
     >`select status from charges where id = ${p.chargeId} for update`
     if (row!.status === 'collected' || row!.status === 'written_off') return
-    account.booked -= c.amount
-    account.writtenOff += c.amount
+    // A top-up was never owed: it is dropped, on the record, and no balance moves.
+    const topUp = c.kind === 'topup'
+    if (!topUp) {
+      account.booked -= c.amount
+      account.writtenOff += c.amount
+    }
     await tx`
       update charges set status = 'written_off', failure_reason = ${p.reason}, updated_at = clock_timestamp()
       where id = ${p.chargeId}`
     await appendEntries(tx, [
       entryFor(account, {
-        kind: 'write_off',
+        kind: topUp ? 'topup_written_off' : 'write_off',
         amount: c.amount,
         chargeId: c.id,
         at: nowMicros(),
@@ -233,7 +252,7 @@ export async function writeOffCharge(db: Db, p: { chargeId: string; reason: stri
 /** Charges of one org, newest first. */
 export async function listCharges(db: Db, p: { orgId: string; limit?: number }): Promise<Charge[]> {
   const rows = await db.$client<ChargeRow[]>`
-    select id, org_id, subscription_id, seq, window_index, amount, status, failure_reason, tx_hash
+    select id, org_id, subscription_id, seq, window_index, amount, status, failure_reason, tx_hash, kind
     from charges where org_id = ${p.orgId} order by id desc limit ${p.limit ?? 100}`
   return rows.map(toCharge)
 }

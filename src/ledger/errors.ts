@@ -171,3 +171,24 @@ export class RefundNotChargedError extends BaseError {
     super(`REFUND_NOT_CHARGED: ${message}`, { code: 'REFUND_NOT_CHARGED', status: 409, details })
   }
 }
+
+/** Why a top-up cannot be requested now. */
+export type TopUpRefusal =
+  | 'not_prepaid'
+  | 'no_permit'
+  | 'in_flight'
+  | 'exceeds_allowance'
+  /** (Auto top-ups only: the dip ended before it was booked.) */
+  | 'above_threshold'
+
+/** 409: a top-up that cannot be booked now (postpaid, no permit, one open, over the allowance). */
+export class TopUpRefusedError extends BaseError {
+  override name = 'TopUpRefusedError'
+  constructor(reason: TopUpRefusal, message: string, details?: Record<string, unknown>) {
+    super(`TOP_UP_REFUSED: ${message}`, {
+      code: 'TOP_UP_REFUSED',
+      status: 409,
+      details: { reason, ...details },
+    })
+  }
+}

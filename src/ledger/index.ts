@@ -5,6 +5,12 @@ export { adjustBalance } from './adjustBalance.js'
 export { applyChainTerms } from './applyChainTerms.js'
 export { authorizeSubscription, setSubscriptionState } from './authorizeSubscription.js'
 export {
+  clearAutoTopUp,
+  listDueAutoTopUps,
+  readAutoTopUp,
+  setAutoTopUp,
+} from './autoTopUp.js'
+export {
   BUDGET_PERIODS,
   type BudgetView,
   clearBudget,
@@ -28,6 +34,7 @@ export {
   IdempotencyConflictError,
   NoBillingAccountError,
   SpendCapReachedError,
+  TopUpRefusedError,
   UnknownActionError,
   UsageStateError,
 } from './errors.js'
@@ -56,8 +63,10 @@ export { recordChargesTxHash } from './recordChargesTxHash.js'
 export { refreshLimitWaiting } from './refreshLimitWaiting.js'
 export { refund } from './refunds.js'
 export { releaseCharges } from './releaseCharges.js'
+export { requestTopUp } from './requestTopUp.js'
 export { commitUsage, expireReservations, voidUsage } from './reservations.js'
 export { setBillingMode } from './setBillingMode.js'
 export { startNewSubscription } from './startNewSubscription.js'
 export { listStatementCharges, readChargeLines } from './statements.js'
+export { listTopUps, type TopUp } from './topUps.js'
 export { readUsageRollup, type UsageTotals } from './usageRollup.js'

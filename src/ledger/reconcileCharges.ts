@@ -14,6 +14,10 @@ type ChargeWithEntries = {
   collected: bigint[]
   collected_memo: (string | null)[]
   written_off: bigint[]
+  /** `usage` (entries charge_booked, charge_collected, write_off) or `topup` (topup_*). */
+  kind: 'usage' | 'topup'
+  /** What its collection credited to the prepaid balance (a top-up's, once). */
+  credited: bigint
 }
 
 /**
@@ -31,19 +35,21 @@ export async function reconcileCharges(
     'isolation level repeatable read read only',
     (tx) => [
       tx<ChargeWithEntries[]>`
-        select c.id, c.org_id, c.subscription_id, c.status, c.amount, c.tx_hash, c.failure_reason,
-          coalesce(array_agg(e.amount) filter (where e.kind = 'charge_booked'), '{}') as booked,
+        select c.id, c.org_id, c.subscription_id, c.status, c.amount, c.tx_hash, c.failure_reason, c.kind,
+          coalesce(array_agg(e.amount) filter (where e.kind = (case c.kind when 'topup' then 'topup_booked' else 'charge_booked' end)), '{}') as booked,
           coalesce(sum(e.amount) filter (where e.kind = 'refund_booked'), 0)::int8 as refunded,
-          coalesce(array_agg(e.amount) filter (where e.kind = 'charge_collected'), '{}') as collected,
-          coalesce(array_agg(e.memo) filter (where e.kind = 'charge_collected'), '{}') as collected_memo,
-          coalesce(array_agg(e.amount) filter (where e.kind = 'write_off'), '{}') as written_off
+          coalesce(array_agg(e.amount) filter (where e.kind = (case c.kind when 'topup' then 'topup_collected' else 'charge_collected' end)), '{}') as collected,
+          coalesce(array_agg(e.memo) filter (where e.kind = (case c.kind when 'topup' then 'topup_collected' else 'charge_collected' end)), '{}') as collected_memo,
+          coalesce(array_agg(e.amount) filter (where e.kind = (case c.kind when 'topup' then 'topup_written_off' else 'write_off' end)), '{}') as written_off,
+          (select coalesce(sum(p.amount), 0) from prepaid_credits p
+            where p.source = 'topup' and p.reference = 'charge:' || c.id)::int8 as credited
         from charges c left join ledger_entries e on e.org_id = c.org_id and e.charge_id = c.id
         where ${org}::uuid is null or c.org_id = ${org}::uuid
         group by c.id order by c.id`,
       tx<{ id: string; org_id: string; drawn: bigint; charged: bigint }[]>`
         select s.id, s.org_id, s.drawn,
           coalesce((select sum(e.amount) from ledger_entries e join charges c on c.id = e.charge_id
-            where c.subscription_id = s.id and e.org_id = s.org_id and e.kind = 'charge_collected'), 0)::int8 as charged
+            where c.subscription_id = s.id and e.org_id = s.org_id and e.kind in ('charge_collected', 'topup_collected')), 0)::int8 as charged
         from subscriptions s
         where ${org}::uuid is null or s.org_id = ${org}::uuid
         order by s.id`,
@@ -91,6 +97,14 @@ export async function reconcileCharges(
         writtenOff ? one(c.written_off) : `written_off ${one(c.written_off)}`,
         writtenOff ? c.amount.toString() : c.status,
       )
+    const credit = c.kind === 'topup' && collected ? c.amount : 0n
+    if (c.credited !== credit)
+      at(
+        'amount',
+        'a collected top-up is credited to the prepaid balance once, for its amount',
+        credit.toString(),
+        c.credited.toString(),
+      )
     if ((c.status === 'failed' || writtenOff) && !c.failure_reason)
       at('failure_reason', `a ${c.status} charge names its reason`, '(a reason)', '(none)')
   }
@@ -98,7 +112,7 @@ export async function reconcileCharges(
     if (s.drawn !== s.charged)
       out.push({
         orgId: s.org_id,
-        check: 'drawn = Σ charge_collected entries of its charges',
+        check: 'drawn = Σ collection entries of its charges (charge_collected, topup_collected)',
         expected: s.charged.toString(),
         actual: s.drawn.toString(),
         table: 'subscriptions',

@@ -67,7 +67,7 @@ export async function reconcileLedger(
     ),
     c as (
       select org_id, coalesce(sum(amount) filter (where status in ('booked','submitted','failed')), 0)::int8 as open
-      from charges group by org_id
+      from charges where kind = 'usage' group by org_id
     )
     select a.org_id::text, a.voucher::text, a.accrued::text, a.booked::text, a.collected::text, a.written_off::text,
       a.reserved::text, a.reserved_voucher::text, a.entry_seq::text,

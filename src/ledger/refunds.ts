@@ -55,8 +55,15 @@ type UsageLine = {
 /** The org a refund is for: its charge's, or its usage lines' (one org only). */
 async function targetOrg(sql: Sql, p: RefundParameters): Promise<string> {
   if (p.chargeId !== undefined) {
-    const [c] = await sql<{ org_id: string }[]>`select org_id from charges where id = ${p.chargeId}`
+    const [c] = await sql<
+      { org_id: string; kind: string }[]
+    >`select org_id, kind from charges where id = ${p.chargeId}`
     if (!c) throw new NotFoundError(`no charge ${p.chargeId}`, { charge_id: p.chargeId })
+    // A top-up bought prepaid balance, not usage: there is nothing of it to refund as usage.
+    if (c.kind === 'topup')
+      throw new RefundNotChargedError('a top-up is not a charge of usage', {
+        charge_id: p.chargeId,
+      })
     return c.org_id
   }
   // (A line's charge, once set, stays: uncharged lines are refused before anything is booked.)
@@ -194,6 +201,7 @@ export async function refund(db: Db, p: RefundParameters): Promise<RefundOutcome
           : await tx<{ id: bigint; amount: bigint }[]>`
             select id, amount from charges
             where subscription_id = ${account.subscriptionId} and status in ('booked', 'failed') and amount > 1
+              and kind = 'usage'
             order by seq desc for update`
       for (const c of open) {
         if (rest === 0n) break

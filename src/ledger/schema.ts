@@ -190,7 +190,9 @@ export const usageDaily = pgTable(
  * adjustment_voucher (voucher); usage_billable, void_billable, adjustment_accrued (accrued);
  * charge_booked (accrued → booked); charge_collected (booked → collected); charge_failed
  * (none: still owed); write_off (booked → written off); refund (collected); prepaid_<source>
- * (a credit: prepaid_topup, prepaid_x402, prepaid_bonus...), usage_prepaid, void_prepaid (prepaid).
+ * (a credit: prepaid_topup, prepaid_x402, prepaid_bonus...), usage_prepaid, void_prepaid (prepaid);
+ * topup_booked, topup_collected, topup_written_off (none: a top-up's steps, its charge named —
+ * the collection's prepaid_topup entry, right after topup_collected, is what credits it).
  */
 export const ledgerEntries = pgTable(
   'ledger_entries',
@@ -256,6 +258,13 @@ export const charges = pgTable(
     failureReason: text('failure_reason'),
     txHash: text('tx_hash'),
     details: jsonb('details'),
+    /**
+     * `usage` — booked usage, owed; `topup` — a prepaid top-up the owner bought (or auto top-up
+     * requested): pulled like a charge, credited to the prepaid balance when collected.
+     */
+    kind: text('kind').notNull().default('usage'),
+    /** A requested top-up's idempotency key (per org); null for usage and auto top-ups. */
+    idempotencyKey: text('idempotency_key'),
     createdAt: ts('created_at').notNull().defaultNow(),
     updatedAt: ts('updated_at').notNull().defaultNow(),
   },
@@ -263,8 +272,29 @@ export const charges = pgTable(
     uniqueIndex('charges_sub_seq_idx').on(t.subscriptionId, t.seq),
     index('charges_status_idx').on(t.status),
     index('charges_org_idx').on(t.orgId, t.id),
+    // At most one top-up open per org (booked, in flight, or failed and waiting for a retry):
+    // a dip below the auto top-up threshold can never start two.
+    uniqueIndex('charges_open_topup_idx')
+      .on(t.orgId)
+      .where(sql`kind = 'topup' and status in ('booked', 'submitted', 'failed')`),
+    uniqueIndex('charges_topup_key_idx')
+      .on(t.orgId, t.idempotencyKey)
+      .where(sql`idempotency_key is not null`),
   ],
 )
+
+/**
+ * An org's auto top-up: when its prepaid balance (what reservations leave) falls below
+ * `threshold`, settlement books a top-up of `amount`, pulled through the collector.
+ */
+export const autoTopUps = pgTable('auto_top_ups', {
+  orgId: uuid('org_id').primaryKey(),
+  threshold: micros('threshold').notNull(),
+  amount: micros('amount').notNull(),
+  updatedAt: ts('updated_at').notNull().defaultNow(),
+  /** Who set it last (a wallet address, or `cli`). */
+  updatedBy: text('updated_by'),
+})
 
 /**
  * Spend budgets an org's owner or admins set on one API key (`key_id`) or on the whole org

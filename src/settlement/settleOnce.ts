@@ -1,6 +1,7 @@
 import type { SettlementContext } from './context.js'
 import { isPayeeBlacklisted } from './isPayeeBlacklisted.js'
 import { bookDueCharges } from './settle/bookDueCharges.js'
+import { bookDueTopUps } from './settle/bookDueTopUps.js'
 import { claimBatch } from './settle/claimBatch.js'
 import { recoverOpenBatches } from './settle/recoverOpenBatches.js'
 import type { SettleReport } from './settle/report.js'
@@ -9,7 +10,8 @@ import { sendBatch } from './settle/sendBatch.js'
 /**
  * One settlement pass (the worker's job, and `tollgate settle --once`): reconcile what a
  * crash left, book what is due, then collect in batches until nothing sendable is left. Each
- * phase is a file in settle/: recoverOpenBatches → bookDueCharges → (claimBatch → sendBatch)*.
+ * phase is a file in settle/: recoverOpenBatches → bookDueCharges →
+ * bookDueTopUps (prepaid orgs below their auto top-up threshold) → (claimBatch → sendBatch)*.
  *
  * @example
  * const report = await settleOnce(ctx, { orgIds: [orgId] })
@@ -21,6 +23,7 @@ export async function settleOnce(
   const report: SettleReport = {
     recovered: 0,
     booked: 0,
+    topUps: 0,
     batches: 0,
     collected: 0,
     failed: [],
@@ -31,6 +34,7 @@ export async function settleOnce(
   }
   report.recovered = await recoverOpenBatches(ctx, { olderThanSeconds: p.recoverOlderThanSeconds })
   report.booked = await bookDueCharges(ctx, { orgIds: p.orgIds })
+  report.topUps = await bookDueTopUps(ctx, { orgIds: p.orgIds })
   if (await isPayeeBlacklisted(ctx.operator, ctx.deployment)) {
     // Every pull would be declined, for gas: nothing is sent until the operator sorts it out.
     ctx.log?.error('the token blacklisted the payee: no collection can land, nothing is sent', {

@@ -11,6 +11,7 @@ import {
 } from '../notificationRoutes.js'
 import { revocationBody } from '../revocationRoutes.js'
 import { pageQuery, usageBody } from '../routes.js'
+import { autoTopUpBody, topUpBody } from '../topUpRoutes.js'
 import { statementParams, usageQuery } from '../usageRoutes.js'
 import type { Operation } from './operation.js'
 
@@ -212,6 +213,38 @@ export const billingOperations: Operation[] = [
     action: 'free',
     auth: 'owner',
     body: billingModeBody,
+    success: [200],
+    idempotent: true,
+  },
+  {
+    method: 'post',
+    path: '/v1/billing/top-ups',
+    summary:
+      'Buy prepaid balance now (owner/admin; Idempotency-Key required): pulled from the owner’s wallet through the collector with their permit, credited once collected; 409 TOP_UP_REFUSED when postpaid, without a permit (sign at reup_url), one open, or past the allowance',
+    action: 'free',
+    auth: 'owner',
+    body: topUpBody,
+    success: [202, 200],
+    idempotent: true,
+    errors: ['TOP_UP_REFUSED', 'IDEMPOTENCY_CONFLICT', 'NO_BILLING_ACCOUNT'],
+  },
+  {
+    method: 'post',
+    path: '/v1/billing/auto-top-up',
+    summary:
+      'Set the auto top-up (owner/admin): when the prepaid balance falls below threshold_micros, settlement pulls amount_micros — one top-up at a time',
+    action: 'free',
+    auth: 'owner',
+    body: autoTopUpBody,
+    success: [200],
+    idempotent: true,
+  },
+  {
+    method: 'delete',
+    path: '/v1/billing/auto-top-up',
+    summary: 'Turn the auto top-up off (owner/admin)',
+    action: 'free',
+    auth: 'owner',
     success: [200],
     idempotent: true,
   },

@@ -7,6 +7,7 @@ import {
   metered,
   money,
   timestamp,
+  topUp,
   usageTotals,
   uuid,
 } from './shapes.js'
@@ -60,8 +61,17 @@ export const billingResponses = {
       waiting_for_budget: money.nullable(),
       budget_too_low: z.boolean(),
     }),
+    top_up: z.strictObject({
+      auto: z.strictObject({ threshold: money, amount: money }).nullable(),
+      last: topUp.nullable(),
+    }),
     manage_url: z.url(),
   }),
+  'POST /v1/billing/top-ups': z.strictObject({ top_up: topUp }),
+  'POST /v1/billing/auto-top-up': z.strictObject({
+    auto_top_up: z.strictObject({ threshold: money, amount: money }),
+  }),
+  'DELETE /v1/billing/auto-top-up': z.strictObject({ removed: z.boolean() }),
   'GET /v1/billing/transactions': z.strictObject({
     transactions: z.array(
       z.strictObject({

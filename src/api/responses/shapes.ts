@@ -47,6 +47,18 @@ export const budget = z.strictObject({
   resets_at: timestamp,
 })
 
+/** A prepaid top-up: pulled through the collector, credited to the prepaid balance when collected. */
+export const topUp = z.strictObject({
+  id: digits,
+  amount: money,
+  status: z.enum(['booked', 'submitted', 'collected', 'failed', 'written_off']),
+  failure_reason: z.string().nullable(),
+  tx_hash: z.string().nullable(),
+  auto: z.boolean(),
+  created_at: timestamp,
+  updated_at: timestamp,
+})
+
 export const issue = z.strictObject({
   id: uuid,
   title: z.string(),

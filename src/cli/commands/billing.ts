@@ -8,10 +8,11 @@ import {
 } from '../../ledger/index.js'
 import { connectDatabase } from '../connect.js'
 import { printFields, printJson, printTable } from '../output.js'
+import { topUpCommands } from './topUp.js'
 
 const usd = (v: bigint | null) => (v === null ? 'none' : formatUsd(v))
 
-/** `tollgate billing status|transactions --org <id>`. */
+/** `tollgate billing status|mode|top-up|auto-top-up|transactions --org <id>`. */
 export function billingCommand(program: Command) {
   const billing = program.command('billing').description('an org’s billing: status and ledger')
   billing
@@ -74,6 +75,7 @@ export function billingCommand(program: Command) {
         await close()
       }
     })
+  topUpCommands(billing)
   billing
     .command('transactions')
     .description('ledger lines, newest first')

@@ -8,6 +8,8 @@ export type SettleFailure = FailureReason | 'payee_blacklisted' | 'seq_blocked'
 export type SettleReport = {
   recovered: number
   booked: number
+  /** Auto top-ups booked (pulled with the charges). */
+  topUps: number
   batches: number
   collected: number
   failed: Array<{ chargeId: string; reason: SettleFailure }>

@@ -1,0 +1,89 @@
+import { Router } from 'express'
+import { z } from 'zod'
+import { ValidationError } from '../core/errors.js'
+import {
+  clearAutoTopUp,
+  formatUsd,
+  readAutoTopUp,
+  requestTopUp,
+  setAutoTopUp,
+  type TopUp,
+} from '../ledger/index.js'
+import { authOf, requireOwner } from './auth.js'
+import type { AppContext } from './context.js'
+import { idempotencyKeyOf } from './idempotency.js'
+
+const micros = z.string().regex(/^[1-9]\d{0,15}$/, 'micro-credits, a positive decimal string')
+
+export const topUpBody = z.strictObject({
+  /** What to pull from the owner's wallet into the prepaid balance. */
+  amount_micros: micros,
+})
+
+export const autoTopUpBody = z.strictObject({
+  /** Below this prepaid balance (micro-credits; 0 and up)… */
+  threshold_micros: z.string().regex(/^\d{1,16}$/, 'micro-credits, as a decimal string'),
+  /** …pull this much. */
+  amount_micros: micros,
+})
+
+const money = (v: bigint) => ({ micros: v.toString(), usd: formatUsd(v) })
+
+/** How the API shows a top-up. */
+const topUpView = (t: TopUp) => ({
+  id: t.id,
+  amount: money(t.amount),
+  status: t.status,
+  failure_reason: t.failureReason,
+  tx_hash: t.txHash,
+  auto: t.auto,
+  created_at: t.createdAt,
+  updated_at: t.updatedAt,
+})
+
+/**
+ * Prepaid top-ups (owner/admin): `POST /v1/billing/top-ups` books "buy $X now" (pulled by
+ * settlement through the collector with the owner's permit; a retry with the same
+ * `Idempotency-Key` returns the first top-up), and `POST`/`DELETE /v1/billing/auto-top-up`
+ * set or clear the auto top-up. Both show in `GET /v1/billing` (`top_up`).
+ */
+export function topUpRouter(ctx: AppContext): Router {
+  const r = Router()
+  r.post('/billing/top-ups', requireOwner, async (req, res) => {
+    const body = topUpBody.parse(req.body)
+    const key = idempotencyKeyOf(req)
+    if (key === undefined)
+      throw new ValidationError('a top-up needs an Idempotency-Key header (a retry is then safe)')
+    const { topUp, replayed } = await requestTopUp(ctx.db, {
+      orgId: authOf(res).orgId,
+      amount: BigInt(body.amount_micros),
+      idempotencyKey: key,
+    })
+    res.status(replayed ? 200 : 202).json({ top_up: topUpView(topUp) })
+  })
+  r.post('/billing/auto-top-up', requireOwner, async (req, res) => {
+    const body = autoTopUpBody.parse(req.body)
+    const a = authOf(res)
+    const set = await setAutoTopUp(ctx.db, {
+      orgId: a.orgId,
+      threshold: BigInt(body.threshold_micros),
+      amount: BigInt(body.amount_micros),
+      by: a.address ?? a.keyId ?? 'api',
+    })
+    res.json({ auto_top_up: { threshold: money(set.threshold), amount: money(set.amount) } })
+  })
+  r.delete('/billing/auto-top-up', requireOwner, async (_req, res) => {
+    const removed = await clearAutoTopUp(ctx.db, { orgId: authOf(res).orgId })
+    res.json({ removed })
+  })
+  return r
+}
+
+/** The `top_up` part of `GET /v1/billing`: the auto top-up and the last top-up, if any. */
+export async function topUpSummary(ctx: AppContext, orgId: string, last: TopUp | undefined) {
+  const auto = await readAutoTopUp(ctx.db, { orgId })
+  return {
+    auto: auto && { threshold: money(auto.threshold), amount: money(auto.amount) },
+    last: last ? topUpView(last) : null,
+  }
+}
