@@ -52,6 +52,7 @@ const envSchema = z.object({
   OPERATOR_KEY: privateKey.optional(),
   DEPLOYER_KEY: privateKey.optional(),
   PAYEE: address.optional(),
+  PAYEE_KEY: privateKey.optional(),
   CONFIRMATIONS: z.coerce.number().int().min(0).max(100).optional(),
   MAX_LOG_RANGE: z.coerce.bigint().min(1n).default(2_000n),
 
@@ -123,6 +124,8 @@ function buildConfig(env: z.infer<typeof envSchema>, rateCard: RateCard) {
       operatorKey: env.OPERATOR_KEY ?? (local ? new Secret(anvilKeys[1]) : undefined),
       deployerKey: env.DEPLOYER_KEY ?? (local ? new Secret(anvilKeys[0]) : undefined),
       payee: env.PAYEE,
+      /** The payee wallet's key: only `tollgate refund --onchain` signs with it (a USDC transfer back). */
+      payeeKey: env.PAYEE_KEY ?? (local ? new Secret(anvilKeys[2]) : undefined),
       confirmations: env.CONFIRMATIONS ?? (local ? 1 : 3),
       /** Most blocks per `eth_getLogs` (hosted RPCs cap it); reads are chunked to fit. */
       maxLogRange: env.MAX_LOG_RANGE,

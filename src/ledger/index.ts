@@ -61,6 +61,11 @@ export { reconcileCharges } from './reconcileCharges.js'
 export { type LedgerMismatch, reconcileLedger } from './reconcileLedger.js'
 export { recordChargesTxHash } from './recordChargesTxHash.js'
 export { refreshLimitWaiting } from './refreshLimitWaiting.js'
+export {
+  recordRefundPaid,
+  recordRefundPayoutFailed,
+  startRefundPayout,
+} from './refundPayouts.js'
 export { refund } from './refunds.js'
 export { releaseCharges } from './releaseCharges.js'
 export { requestTopUp } from './requestTopUp.js'

@@ -353,6 +353,15 @@ export const refunds = pgTable(
     reason: text('reason').notNull(),
     actor: text('actor').notNull(),
     outcome: jsonb('outcome').notNull(),
+    /**
+     * Paying back `owed_onchain` from the payee wallet (`tollgate refund --onchain`): null (not
+     * asked), intent (recorded before sending), paid, failed (may be sent again).
+     */
+    payoutStatus: text('payout_status'),
+    /** The owner's address it goes to, fixed with the intent. */
+    payoutTo: text('payout_to'),
+    payoutTxHash: text('payout_tx_hash'),
+    payoutFailure: text('payout_failure'),
     createdAt: ts('created_at').notNull().defaultNow(),
   },
   (t) => [

@@ -4,6 +4,7 @@ import { type LedgerMismatch, reconcileCharges, reconcileLedger } from '../ledge
 import { matchX402Payments } from '../x402/matchPayments.js'
 import { type ChainReader, detectChainRollback } from './detectChainRollback.js'
 import { matchCollectedCharges } from './matchCollectedCharges.js'
+import { matchRefundPayouts } from './matchRefundPayouts.js'
 import { matchSubscriptions } from './matchSubscriptions.js'
 import { matchUncollectedCharges } from './matchUncollectedCharges.js'
 import type { ReconcileContext, ReconcileMatcher } from './reconcileContext.js'
@@ -15,6 +16,7 @@ const reconcileMatchers: ReconcileMatcher[] = [
   matchCollectedCharges,
   matchUncollectedCharges,
   matchSubscriptions,
+  matchRefundPayouts,
   matchX402Payments,
 ]
 

@@ -1,8 +1,12 @@
 import type { Command } from 'commander'
+import { createSigner } from '../../chain/clients.js'
+import type { Config } from '../../config/index.js'
 import { loadConfig } from '../../config/index.js'
-import { ValidationError } from '../../core/errors.js'
+import { ConfigError, ValidationError } from '../../core/errors.js'
+import type { Db } from '../../db/client.js'
 import { formatUsd, refund } from '../../ledger/index.js'
-import { connectDatabase } from '../connect.js'
+import { payRefundOnchain } from '../../settlement/payRefundOnchain.js'
+import { connectDatabase, connectReader } from '../connect.js'
 import { printFields, printJson } from '../output.js'
 import { microsOfUsd } from './budget.js'
 
@@ -10,7 +14,9 @@ import { microsOfUsd } from './budget.js'
  * `tollgate refund <charge-id> [--amount <usd>] --reason <text> --key <idempotency key>`, or
  * `tollgate refund --usage <id,id,...> ...`: an operator's refund, on the ledger. It nets against
  * the org's accrued usage and booked charges (the next pull is smaller); what it cannot net is
- * shown as owed on-chain. Run again with the same `--key`, it prints the first outcome.
+ * shown as owed on-chain — and, with `--onchain`, paid back from the payee wallet as a USDC
+ * transfer (intent recorded first). Run again with the same `--key`, it prints the first outcome
+ * and never pays twice.
  */
 export function refundCommand(program: Command) {
   program
@@ -28,6 +34,10 @@ export function refundCommand(program: Command) {
       'idempotency key, permanent: a retry with it applies nothing twice',
     )
     .option('--actor <name>', 'who gives it, for the record', process.env.USER ?? 'operator')
+    .option(
+      '--onchain',
+      'pay back what cannot be netted (the subscription ended) from the payee wallet (PAYEE_KEY), as a USDC transfer',
+    )
     .option('--json', 'machine-readable output')
     .action(
       async (
@@ -38,6 +48,7 @@ export function refundCommand(program: Command) {
           reason: string
           key: string
           actor: string
+          onchain?: boolean
           json?: boolean
         },
       ) => {
@@ -54,7 +65,11 @@ export function refundCommand(program: Command) {
             actor: opts.actor,
             idempotencyKey: opts.key,
           })
-          if (opts.json) return printJson(r)
+          const paid =
+            opts.onchain && r.owedOnchainMicros !== '0'
+              ? await payBack(config, db, { orgId: r.orgId, idempotencyKey: opts.key })
+              : undefined
+          if (opts.json) return printJson(paid ? { ...r, onchain: paid } : r)
           printFields([
             ['refund', `${r.refundId}${r.replayed ? ' (already given: first outcome)' : ''}`],
             ['org', r.orgId],
@@ -62,10 +77,35 @@ export function refundCommand(program: Command) {
             ['amount', formatUsd(BigInt(r.amountMicros))],
             ['netted (next pull smaller)', formatUsd(BigInt(r.nettedMicros))],
             ['owed on-chain', formatUsd(BigInt(r.owedOnchainMicros))],
+            ...(paid
+              ? [
+                  [
+                    'paid on-chain',
+                    paid.status === 'paid'
+                      ? `${paid.txHash} to ${paid.to}${paid.replayed ? ' (paid before)' : ''}`
+                      : paid.status === 'failed'
+                        ? `not paid: ${paid.reason} (run again to retry)`
+                        : 'nothing owed',
+                  ] as [string, string],
+                ]
+              : []),
           ])
+          if (paid?.status === 'failed') process.exitCode = 1
         } finally {
           await close()
         }
       },
     )
+}
+
+/** Pays a refund's on-chain part from the payee wallet (its intent recorded first; once per key). */
+async function payBack(config: Config, db: Db, p: { orgId: string; idempotencyKey: string }) {
+  if (!config.chain.payeeKey)
+    throw new ConfigError('PAYEE_KEY is required to pay a refund back on-chain')
+  const { rpcUrl, deployment } = await connectReader(config)
+  const payee = await createSigner(rpcUrl, config.chain.payeeKey.reveal())
+  return await payRefundOnchain(
+    { db, payee, deployment, confirmations: config.chain.confirmations },
+    p,
+  )
 }

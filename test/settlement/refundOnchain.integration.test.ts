@@ -1,0 +1,109 @@
+import { parseEventLogs } from 'viem'
+import { usdcAbi } from '../../src/chain/abis.js'
+import { createSigner } from '../../src/chain/clients.js'
+import { anvilKeys } from '../../src/config/index.js'
+import {
+  getBillingSummary,
+  listCharges,
+  listLedgerEntries,
+  refund,
+} from '../../src/ledger/index.js'
+import { cancelSubscription } from '../../src/settlement/cancelSubscription.js'
+import { payRefundOnchain } from '../../src/settlement/payRefundOnchain.js'
+import { reconcileWithChain } from '../../src/settlement/reconcileWithChain.js'
+import { cancelPermitTypedData } from '../../src/subscriptions/typedData.js'
+import { describe, expect, test } from '../fixtures.js'
+import { makeMeter } from '../ledger/helpers.js'
+import { authorizedOrg, settlementContext } from './helpers.js'
+
+describe('refunds paid back on-chain', () => {
+  test('after a cancel, the refund is a USDC transfer from the payee, once per key, matched by reconcile', async ({
+    db,
+    chain,
+  }) => {
+    const ctx = settlementContext(db, chain)
+    const meter = makeMeter(db)
+    const org = await authorizedOrg(db, chain, { cap: 1_000_000n, balance: 1_000_000n })
+    for (let i = 0; i < 4; i++) await meter.meter({ orgId: org.orgId, action: 'save_comment' })
+    await meter.close()
+    const deadline = BigInt(Math.floor(Date.now() / 1000) + 600)
+    const typed = await cancelPermitTypedData(chain.deployer, {
+      token: chain.deployment.usdc,
+      owner: org.owner.address,
+      collector: chain.deployment.collector!,
+      deadline,
+    })
+    // The cancel collects what accrued (20,000) first: then nothing is left to net against.
+    expect(
+      await cancelSubscription(ctx, {
+        orgId: org.orgId,
+        subscriptionId: org.subscriptionId,
+        deadline,
+        nonce: typed.message.nonce,
+        signature: await org.owner.signTypedData(typed),
+      }),
+    ).toMatchObject({ collected: 1 })
+    const [charge] = await listCharges(db, { orgId: org.orgId })
+    const given = {
+      chargeId: charge!.id,
+      amount: 15_000n,
+      reason: 'the jobs failed after the answer',
+      actor: 'ops@test',
+      idempotencyKey: 'onchain-1',
+    }
+    expect(await refund(db, given)).toMatchObject({
+      status: 'owed_onchain',
+      owedOnchainMicros: '15000',
+    })
+    const payeeCtx = {
+      db,
+      payee: await createSigner(chain.rpcUrl, anvilKeys[2]),
+      deployment: chain.deployment,
+      confirmations: 1,
+    }
+    const pay = () => payRefundOnchain(payeeCtx, { orgId: org.orgId, idempotencyKey: 'onchain-1' })
+    // The payee holds what it pulled: 20,000 of it goes back as 15,000.
+    const paid = await pay()
+    expect(paid).toMatchObject({
+      status: 'paid',
+      amount: 15_000n,
+      to: org.owner.address,
+      replayed: false,
+    })
+    if (paid.status !== 'paid') throw new Error('not paid')
+    const receipt = await chain.deployer.getTransactionReceipt({ hash: paid.txHash })
+    const transfers = parseEventLogs({ abi: usdcAbi, logs: receipt.logs, eventName: 'Transfer' })
+    expect(transfers.map((t) => [t.args.from, t.args.to, t.args.value])).toEqual([
+      [chain.deployment.payee, org.owner.address, 15_000n],
+    ])
+    // Retried — the refund and its payout with the same key: applied once, no second transfer.
+    expect(await refund(db, given)).toMatchObject({ replayed: true, owedOnchainMicros: '15000' })
+    expect(await pay()).toEqual({ ...paid, replayed: true })
+    const sent = await chain.deployer.getContractEvents({
+      address: chain.deployment.usdc,
+      abi: usdcAbi,
+      eventName: 'Transfer',
+      args: { from: chain.deployment.payee, to: org.owner.address },
+      fromBlock: 0n,
+    })
+    expect(sent).toHaveLength(1)
+    expect((await getBillingSummary(db, org.orgId)).collected).toBe(5_000n)
+    const refunds = (await listLedgerEntries(db, { orgId: org.orgId })).filter(
+      (l) => l.kind === 'refund',
+    )
+    expect(refunds.map((l) => [l.amount, l.memo])).toEqual([
+      [15_000n, expect.stringContaining(paid.txHash)],
+    ])
+    const reconcile = () =>
+      reconcileWithChain(
+        { db, client: chain.testClient, deployment: chain.deployment },
+        { orgId: org.orgId },
+      )
+    expect(await reconcile()).toEqual([])
+    // Reconcile sees a payout whose amount differs from its transfer.
+    await db.$client`update refunds set owed_onchain = 14000 where org_id = ${org.orgId}`
+    expect(await reconcile()).toContainEqual(
+      expect.objectContaining({ table: 'refunds', field: 'owed_onchain', expected: '15000' }),
+    )
+  })
+})
