@@ -73,56 +73,80 @@ export function usageRouter(ctx: AppContext): Router {
   })
   r.get('/billing/statements/:month', async (req, res) => {
     const file = statementParams.month.parse(req.params.month)
-    const month = file.slice(0, 7)
-    const asCsv = file.endsWith('.csv')
-    const [y, m] = month.split('-').map(Number) as [number, number]
-    const from = new Date(Date.UTC(y, m - 1, 1)).toISOString()
-    const to = new Date(Date.UTC(y, m, 1)).toISOString()
-    const orgId = authOf(res).orgId
-    const charges = await listStatementCharges(ctx.db, { orgId, from, to })
-    const lines = await readChargeLines(
-      ctx.db,
-      charges.map((c) => c.id),
-    )
-    const chainId = ctx.chain?.chainId
-    const explorer = (hash: string | null) =>
-      hash && chainId !== undefined ? txUrl(chainId, hash) : null
-    if (asCsv) {
-      const rows = [
-        'month,charge_seq,subscription_id,booked_at,status,charge_usd,charge_micros,tx_hash,explorer_url,line_action,line_calls,line_quantity,line_usd,line_micros',
-      ]
-      for (const c of charges)
-        for (const l of lines.get(c.id) ?? [{ action: '', calls: 0n, quantity: 0n, billable: 0n }])
-          rows.push(
-            [
-              month,
-              c.seq,
-              c.subscriptionId,
-              c.bookedAt,
-              c.status,
-              formatUsd(c.amount),
-              c.amount.toString(),
-              c.txHash,
-              explorer(c.txHash),
-              l.action,
-              l.calls.toString(),
-              l.quantity.toString(),
-              formatUsd(l.billable),
-              l.billable.toString(),
-            ]
-              .map(csv)
-              .join(','),
-          )
-      res
-        .type('text/csv; charset=utf-8')
-        .setHeader('content-disposition', `attachment; filename="statement-${month}.csv"`)
-      return void res.send(`${rows.join('\r\n')}\r\n`)
+    if (!file.endsWith('.csv')) {
+      const out = await statementView(ctx, authOf(res), {
+        params: { month: file },
+        body: undefined,
+        query: {},
+      })
+      return void res.json(out.body)
     }
-    const total = charges.reduce((sum, c) => sum + c.amount, 0n)
-    const collected = charges
-      .filter((c) => c.status === 'collected')
-      .reduce((sum, c) => sum + c.amount, 0n)
-    res.json({
+    const month = file.slice(0, 7)
+    const { charges, lines, explorer } = await loadStatement(ctx, authOf(res).orgId, month)
+    const rows = [
+      'month,charge_seq,subscription_id,booked_at,status,charge_usd,charge_micros,tx_hash,explorer_url,line_action,line_calls,line_quantity,line_usd,line_micros',
+    ]
+    for (const c of charges)
+      for (const l of lines.get(c.id) ?? [{ action: '', calls: 0n, quantity: 0n, billable: 0n }])
+        rows.push(
+          [
+            month,
+            c.seq,
+            c.subscriptionId,
+            c.bookedAt,
+            c.status,
+            formatUsd(c.amount),
+            c.amount.toString(),
+            c.txHash,
+            explorer(c.txHash),
+            l.action,
+            l.calls.toString(),
+            l.quantity.toString(),
+            formatUsd(l.billable),
+            l.billable.toString(),
+          ]
+            .map(csv)
+            .join(','),
+        )
+    res
+      .type('text/csv; charset=utf-8')
+      .setHeader('content-disposition', `attachment; filename="statement-${month}.csv"`)
+    res.send(`${rows.join('\r\n')}\r\n`)
+  })
+
+  return r
+}
+
+/** The charges booked in a UTC month, their usage lines, and a transaction's explorer link. */
+async function loadStatement(ctx: AppContext, orgId: string, month: string) {
+  const [y, m] = month.split('-').map(Number) as [number, number]
+  const from = new Date(Date.UTC(y, m - 1, 1)).toISOString()
+  const to = new Date(Date.UTC(y, m, 1)).toISOString()
+  const charges = await listStatementCharges(ctx.db, { orgId, from, to })
+  const lines = await readChargeLines(
+    ctx.db,
+    charges.map((c) => c.id),
+  )
+  const chainId = ctx.chain?.chainId
+  const explorer = (hash: string | null) =>
+    hash && chainId !== undefined ? txUrl(chainId, hash) : null
+  return { charges, lines, explorer }
+}
+
+/**
+ * `GET /v1/billing/statements/<yyyy-mm>` as an action (also the manage page's statement): every
+ * charge booked that month with its usage lines and its transaction.
+ */
+export const statementView: Action = async (ctx, auth, input) => {
+  const month = statementParams.month.parse(input.params.month).slice(0, 7)
+  const { charges, lines, explorer } = await loadStatement(ctx, auth.orgId, month)
+  const total = charges.reduce((sum, c) => sum + c.amount, 0n)
+  const collected = charges
+    .filter((c) => c.status === 'collected')
+    .reduce((sum, c) => sum + c.amount, 0n)
+  return {
+    status: 200,
+    body: {
       month,
       total: money(total),
       collected: money(collected),
@@ -145,10 +169,8 @@ export function usageRouter(ctx: AppContext): Router {
           amount: money(l.billable),
         })),
       })),
-    })
-  })
-
-  return r
+    },
+  }
 }
 
 /**

@@ -92,6 +92,12 @@ ${pageHead(`${p.product} billing — subscription ${p.subscriptionId}`)}
       <div class="scroll" tabindex="0"><table><caption>By action</caption><thead><tr><th scope="col">Action</th><th scope="col">Tier</th><th scope="col">Calls</th><th scope="col">Amount</th></tr></thead><tbody id="by-action"></tbody></table></div>
       <div class="scroll" tabindex="0"><table><caption>By API key</caption><thead><tr><th scope="col">Key</th><th scope="col">Calls</th><th scope="col">Amount</th></tr></thead><tbody id="by-key"></tbody></table></div>
     </section>
+    <section class="card" aria-labelledby="statement-title">
+      <h2 id="statement-title">Monthly statement</h2>
+      <p>Every charge booked in the month, with its usage and its transaction.</p>
+      <p><label for="month">Month</label> <input id="month" type="month"> <button id="show-statement" type="button">Show statement</button></p>
+      <div id="statement"></div>
+    </section>
     <section class="card" aria-labelledby="history-title">
       <h2 id="history-title">Payment history</h2>
       <p><label><input type="checkbox" id="public-history"> Public: anyone with this subscription’s id may read its on-chain payment history</label>

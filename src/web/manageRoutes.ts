@@ -4,7 +4,7 @@ import { z } from 'zod'
 import { assertSameSite } from '../api/auth.js'
 import type { AppContext } from '../api/context.js'
 import { issueSiweNonce } from '../api/sessions.js'
-import { usageView } from '../api/usageRoutes.js'
+import { statementView, usageView } from '../api/usageRoutes.js'
 import { verifySiweSignIn } from '../api/verifySiweSignIn.js'
 import { usdcAbi } from '../chain/abis.js'
 import { txUrl } from '../chain/explorer.js'
@@ -275,21 +275,32 @@ export function manageRouter(ctx: AppContext): Router {
     res.json({ ok: true, owner: address })
   })
 
-  // The owner's usage, as `GET /v1/billing/usage` answers it, for the manage page's charts.
+  // The owner's usage and monthly statements, as `GET /v1/billing/usage` and
+  // `GET /v1/billing/statements/<yyyy-mm>` answer them, for the manage page.
+  const ownerAuth = (orgId: string, owner: Address, id: string) => ({
+    orgId,
+    role: 'owner' as const,
+    keyId: null,
+    address: owner,
+    credential: `manage:${id}`,
+    expiresAt: null,
+  })
   r.get('/:id/usage', async (req, res) => {
-    const { sub, owner } = await requireOwner(req)
-    const out = await usageView(
-      ctx,
-      {
-        orgId: sub.org_id,
-        role: 'owner',
-        keyId: null,
-        address: owner,
-        credential: `manage:${req.params.id}`,
-        expiresAt: null,
-      },
-      { params: {}, body: undefined, query: req.query as Record<string, unknown> },
-    )
+    const { id, sub, owner } = await requireOwner(req)
+    const out = await usageView(ctx, ownerAuth(sub.org_id, owner, id), {
+      params: {},
+      body: undefined,
+      query: req.query as Record<string, unknown>,
+    })
+    res.json(out.body)
+  })
+  r.get('/:id/statements/:month', async (req, res) => {
+    const { id, sub, owner } = await requireOwner(req)
+    const out = await statementView(ctx, ownerAuth(sub.org_id, owner, id), {
+      params: { month: req.params.month },
+      body: undefined,
+      query: {},
+    })
     res.json(out.body)
   })
 

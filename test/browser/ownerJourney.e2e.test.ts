@@ -153,6 +153,11 @@ describe('an owner’s journey on the manage page and dashboard', () => {
       await page.waitForSelector('#payments tr[data-tx]')
       expect(await page.getAttribute('#payments tr', 'data-tx')).toBe(report.txHashes[0])
       expect(await page.getAttribute('#payments tr code', 'title')).toBe(report.txHashes[0])
+      // The month's statement on the manage page: the charge, its usage line, its transaction.
+      await page.click('#show-statement')
+      await page.waitForSelector('#statement-rows tr')
+      expect(await page.textContent('#statement-rows')).toMatch(/claim_issue × \d+: \$1\.052/)
+      expect(await page.getAttribute('#statement-rows code', 'title')).toBe(report.txHashes[0])
       await inspect(page, 'owner-collected')
 
       // Active: lowering the cap is one signature (the permit), explained as such.

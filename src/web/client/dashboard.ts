@@ -2,11 +2,11 @@
 // dollars, usage charts, payment history, the charges ledger and monthly statements.
 
 import { type PaymentView, paymentCells } from './paymentCells.js'
+import { renderStatement, type StatementView } from './statement.js'
 import {
   $,
   amount,
   copyable,
-  dateTime,
   fillTable,
   networkName,
   plainError,
@@ -218,38 +218,7 @@ monthInput.value = new Date().toISOString().slice(0, 7)
 $('#show-statement').addEventListener(
   'click',
   guard(async () => {
-    const s = await api(`/billing/statements/${monthInput.value}`)
-    const box = $('#statement')
-    const total = document.createElement('p')
-    total.append(
-      `${s.charges.length} charge${s.charges.length === 1 ? '' : 's'}: `,
-      amount(s.total.micros),
-      ' booked, ',
-      amount(s.collected.micros),
-      ' collected.',
-    )
-    const table = document.createElement('table')
-    table.innerHTML =
-      '<thead><tr><th scope="col">#</th><th scope="col">Booked</th><th scope="col">Amount</th><th scope="col">Usage</th><th scope="col">Transaction</th></tr></thead><tbody id="statement-rows"></tbody>'
-    const wrap = document.createElement('div')
-    wrap.className = 'scroll'
-    wrap.tabIndex = 0
-    wrap.append(table)
-    box.replaceChildren(total, wrap)
-    fillTable(
-      '#statement-rows',
-      // biome-ignore lint/suspicious/noExplicitAny: API rows
-      s.charges.map((c: any) => [
-        String(c.seq),
-        dateTime(new Date(c.booked_at)),
-        amount(c.amount.micros),
-        // biome-ignore lint/suspicious/noExplicitAny: API rows
-        c.lines.map((l: any) => `${l.action} × ${l.quantity}: ${l.amount.usd}`).join('; '),
-        c.tx_hash ? copyable(c.tx_hash, c.explorer_url) : 'not yet sent',
-      ]),
-      'No charges this month.',
-      5,
-    )
+    renderStatement((await api(`/billing/statements/${monthInput.value}`)) as StatementView)
   }),
 )
 

@@ -2,6 +2,7 @@
 // outcome and transaction after every action, and only the controls the state allows.
 
 import { type PaymentView, paymentCells } from './paymentCells.js'
+import { renderStatement, type StatementView } from './statement.js'
 import {
   $,
   amount,
@@ -423,6 +424,13 @@ $('#renew').addEventListener(
 )
 
 $('#period').addEventListener('change', guard(loadUsage))
+
+const monthInput = $<HTMLInputElement>('#month')
+monthInput.value = new Date().toISOString().slice(0, 7)
+$('#show-statement').addEventListener(
+  'click',
+  guard(async () => renderStatement(await api<StatementView>(`/statements/${monthInput.value}`))),
+)
 
 $('#public-history').addEventListener(
   'change',
