@@ -1,6 +1,7 @@
 import { maxHeaderSize, type Server, STATUS_CODES } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { ErrorCode } from '../core/errorCodes.js'
+import { statusOf } from './errorStatus.js'
 
 /**
  * Answers what Node's HTTP parser refuses before express sees a request — headers over
@@ -14,12 +15,13 @@ export function answerClientErrors(server: Server): Server {
       socket.destroy()
       return
     }
-    const [status, code, message]: [number, ErrorCode, string] =
+    const [code, message]: [ErrorCode, string] =
       error.code === 'HPE_HEADER_OVERFLOW'
-        ? [431, 'HEADERS_TOO_LARGE', `the request's headers are over ${maxHeaderSize} bytes`]
+        ? ['HEADERS_TOO_LARGE', `the request's headers are over ${maxHeaderSize} bytes`]
         : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-          ? [408, 'REQUEST_TIMEOUT', 'the request did not arrive in time']
-          : [400, 'BAD_REQUEST', 'the request is not valid HTTP/1.1']
+          ? ['REQUEST_TIMEOUT', 'the request did not arrive in time']
+          : ['BAD_REQUEST', 'the request is not valid HTTP/1.1']
+    const status = statusOf(code)
     const body = JSON.stringify({ error: { code, message } })
     socket.end(
       [

@@ -20,11 +20,11 @@ export type Auth = {
   expiresAt: Date | null
 }
 
-/** 403: authenticated, but this role may not do that (billing controls, key management). */
+/** Authenticated, but this role may not do that (billing controls, key management). */
 export class ForbiddenError extends BaseError {
   override name = 'ForbiddenError'
   constructor(message = 'only the org owner or an admin may do this') {
-    super(message, { code: 'FORBIDDEN', status: 403 })
+    super(message, { code: 'FORBIDDEN' })
   }
 }
 
@@ -97,13 +97,12 @@ function credentialOf(req: Request): string | undefined {
   return cookie(req, 'tg_session')
 }
 
-/** 403: a write carried only a cookie and came from another site (cross-site request forgery). */
+/** A write carried only a cookie and came from another site (cross-site request forgery). */
 class CrossSiteError extends BaseError {
   override name = 'CrossSiteError'
   constructor() {
     super('this request came from another site; sign in on this site and try again', {
       code: 'CROSS_SITE_REQUEST',
-      status: 403,
     })
   }
 }

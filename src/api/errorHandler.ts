@@ -6,6 +6,7 @@ import { BaseError, RetryableError } from '../core/errors.js'
 import type { Logger } from '../core/log.js'
 import { INVALID_TEXT } from '../core/text.js'
 import { databaseUnavailable } from '../db/client.js'
+import { statusOf } from './errorStatus.js'
 
 /** The one JSON error envelope: `{ "error": { "code", "message", ...details } }`. */
 export type ErrorBody = { error: { code: ErrorCode; message: string } & Record<string, unknown> }
@@ -30,7 +31,8 @@ const retryable = (err: unknown) =>
 
 /**
  * Maps every error to its status and envelope (the API's error handler, and the MCP tools'
- * errors). No stack trace ever leaves the server; an unexpected error is logged with `where`.
+ * errors): a code's status is `errorStatus`'s. No stack trace ever leaves the server; an
+ * unexpected error is logged with `where`.
  */
 export function errorReply(
   thrown: unknown,
@@ -41,15 +43,16 @@ export function errorReply(
   let status = 500
   let body: ErrorBody
   if (err instanceof BaseError) {
-    status = err.status
+    status = statusOf(err.code)
     body = {
       error: { code: err.code, message: err.message, ...(jsonSafe(err.details ?? {}) as object) },
     }
   } else if (err instanceof ZodError) {
-    status = 400
+    const code = err.issues.some(isInvalidText) ? INVALID_TEXT : 'VALIDATION_FAILED'
+    status = statusOf(code)
     body = {
       error: {
-        code: err.issues.some(isInvalidText) ? INVALID_TEXT : 'VALIDATION_FAILED',
+        code,
         message: 'the request is not valid',
         issues: err.issues.map((i) => ({
           path: i.path.map(String),
@@ -60,7 +63,7 @@ export function errorReply(
     }
   } else if (err instanceof URIError && (err as { status?: unknown }).status === 400) {
     // The router could not decode a path parameter (`/v1/issues/%E0%A4%A`).
-    status = 400
+    status = statusOf('MALFORMED_URL')
     body = {
       error: {
         code: 'MALFORMED_URL',
@@ -69,15 +72,15 @@ export function errorReply(
     }
   } else if (isClientHttpError(err)) {
     // body-parser's errors: its own (`type`), and a decompression stream's failure (a body
-    // that is not what its Content-Encoding says), which it passes on with status 400.
-    status = err.status
+    // that is not what its Content-Encoding says), which it passes on with status 400. An
+    // error not in `bodyErrors` keeps the 4xx the HTTP layer gave it.
     const known = typeof err.type === 'string' ? bodyErrors.get(err.type) : undefined
-    const code = known?.code ?? (typeof err.type === 'string' ? 'BAD_REQUEST' : 'MALFORMED_BODY')
+    const code = known ?? (typeof err.type === 'string' ? 'BAD_REQUEST' : 'MALFORMED_BODY')
+    status = known ? statusOf(known) : err.status
     const message =
       typeof err.type === 'string'
         ? String(err.message)
         : 'the request body could not be decoded as its Content-Encoding says'
-    if (known) status = known.status
     body = { error: { code, message } }
   } else {
     log.error('unhandled error', {
@@ -132,20 +135,20 @@ const isClientHttpError = (
   (err as { status: number }).status >= 400 &&
   (err as { status: number }).status < 500
 
-/** body-parser's error types, as the status and stable code the API answers them with. */
-const bodyErrors = new Map<string, { status: number; code: ErrorCode }>([
-  ['entity.too.large', { status: 413, code: 'PAYLOAD_TOO_LARGE' }],
-  ['entity.parse.failed', { status: 400, code: 'MALFORMED_JSON' }],
-  ['entity.verify.failed', { status: 400, code: 'MALFORMED_BODY' }],
-  ['request.aborted', { status: 400, code: 'MALFORMED_BODY' }],
-  ['request.size.invalid', { status: 400, code: 'MALFORMED_BODY' }],
-  ['encoding.unsupported', { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' }],
-  ['charset.unsupported', { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' }],
+/** body-parser's error types, as the stable code the API answers them with. */
+const bodyErrors = new Map<string, ErrorCode>([
+  ['entity.too.large', 'PAYLOAD_TOO_LARGE'],
+  ['entity.parse.failed', 'MALFORMED_JSON'],
+  ['entity.verify.failed', 'MALFORMED_BODY'],
+  ['request.aborted', 'MALFORMED_BODY'],
+  ['request.size.invalid', 'MALFORMED_BODY'],
+  ['encoding.unsupported', 'UNSUPPORTED_MEDIA_TYPE'],
+  ['charset.unsupported', 'UNSUPPORTED_MEDIA_TYPE'],
 ])
 
 /** 404 in the same envelope for any route nobody claimed. */
 export const notFoundHandler: RequestHandler = (req, res) => {
   res
-    .status(404)
+    .status(statusOf('NOT_FOUND'))
     .json({ error: { code: 'NOT_FOUND', message: `no route for ${req.method} ${req.path}` } })
 }

@@ -2,16 +2,18 @@ import { AsyncLocalStorage } from 'node:async_hooks'
 import { createHash } from 'node:crypto'
 import type { NextFunction, Request, Response } from 'express'
 import { z } from 'zod'
-import type { ErrorCode } from '../core/errorCodes.js'
 import { BaseError, ValidationError } from '../core/errors.js'
 import type { Db } from '../db/client.js'
+import { IdempotencyConflictError } from '../ledger/index.js'
 import { authOf } from './auth.js'
 
-/** 409: the `Idempotency-Key` was used for another request, or that request is still running. */
-class IdempotencyKeyConflictError extends BaseError {
-  override name = 'IdempotencyKeyConflictError'
-  constructor(message: string, code: ErrorCode = 'IDEMPOTENCY_CONFLICT') {
-    super(message, { code, status: 409 })
+/** The request that first used this `Idempotency-Key` is still running. */
+class IdempotencyInProgressError extends BaseError {
+  override name = 'IdempotencyInProgressError'
+  constructor() {
+    super('a request with this Idempotency-Key is still in progress; retry shortly', {
+      code: 'IDEMPOTENCY_IN_PROGRESS',
+    })
   }
 }
 
@@ -78,14 +80,11 @@ type Claim = { request_hash: string; status: number | null; body: unknown }
 /** What a key already claimed gives a request with `hash`: the stored answer, or a conflict. */
 function priorOutcome(prior: Claim | undefined, hash: string) {
   if (!prior || prior.request_hash !== hash)
-    throw new IdempotencyKeyConflictError(
+    throw new IdempotencyConflictError(
+      undefined,
       'this Idempotency-Key was already used for a different request',
     )
-  if (prior.status === null)
-    throw new IdempotencyKeyConflictError(
-      'a request with this Idempotency-Key is still in progress; retry shortly',
-      'IDEMPOTENCY_IN_PROGRESS',
-    )
+  if (prior.status === null) throw new IdempotencyInProgressError()
   return { status: prior.status, body: prior.body }
 }
 

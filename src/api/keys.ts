@@ -4,11 +4,11 @@ import type { Db } from '../db/client.js'
 import { rfc3339 } from '../db/rfc3339.js'
 import type { Sql } from '../ledger/sql.js'
 
-/** 401: no credentials, or credentials that are unknown, revoked or malformed. */
+/** No credentials, or credentials that are unknown, revoked or malformed. */
 export class UnauthorizedError extends BaseError {
   override name = 'UnauthorizedError'
   constructor(message = 'a valid API key is required: Authorization: Bearer tg_live_…') {
-    super(message, { code: 'UNAUTHORIZED', status: 401 })
+    super(message, { code: 'UNAUTHORIZED' })
   }
 }
 

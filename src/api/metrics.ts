@@ -5,6 +5,7 @@ import type { Logger } from '../core/log.js'
 import type { Metrics } from '../core/metrics.js'
 import type { Db } from '../db/client.js'
 import type { Meter, MeterOutcome } from '../ledger/meter.js'
+import { statusOf } from './errorStatus.js'
 
 /** The meter, timed: each call's latency to its answer, by operation and outcome. */
 export function instrumentMeter(meter: Meter, metrics: Metrics): Meter {
@@ -17,7 +18,9 @@ export function instrumentMeter(meter: Meter, metrics: Metrics): Meter {
         end({ outcome: outcome.replayed ? 'replayed' : 'recorded' })
         return outcome
       } catch (error) {
-        end({ outcome: error instanceof BaseError && error.status < 500 ? 'refused' : 'failed' })
+        end({
+          outcome: error instanceof BaseError && statusOf(error.code) < 500 ? 'refused' : 'failed',
+        })
         throw error
       }
     }

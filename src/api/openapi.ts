@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { type ErrorCode, errorCodes } from '../core/errorCodes.js'
 import type { AppContext } from './context.js'
+import { errorStatus } from './errorStatus.js'
 import { errorsOf, type Operation, operationKey, operations } from './operations.js'
 import { errorBody, responses } from './responses.js'
 
@@ -14,11 +15,11 @@ const schema = (s: z.ZodType, io: 'input' | 'output'): JsonSchema => {
 
 const errorRef = { $ref: '#/components/schemas/Error' }
 
-/** Every status with the codes it carries, from the one table. */
+/** Every status with the codes it carries, from the error handler's table. */
 const byStatus = (codes: ErrorCode[]) => {
   const out = new Map<number, ErrorCode[]>()
   for (const c of codes) {
-    const s = errorCodes[c].status
+    const s = errorStatus[c]
     out.set(s, [...(out.get(s) ?? []), c])
   }
   return out
@@ -95,7 +96,8 @@ function operationObject(op: Operation, path: string, price: bigint | undefined)
 
 /**
  * The OpenAPI 3.1 document of the whole HTTP API, built from the operation table and the zod
- * schemas the routes validate with; error codes and their statuses come from `errorCodes`.
+ * schemas the routes validate with; error codes come from `errorCodes`, their statuses from
+ * the error handler's `errorStatus`.
  */
 export function openApiDocument(ctx: Pick<AppContext, 'config'>) {
   const paths: Record<string, Record<string, unknown>> = {}
@@ -132,7 +134,7 @@ export function openApiDocument(ctx: Pick<AppContext, 'config'>) {
         Error: {
           ...schema(errorBody, 'output'),
           description: Object.entries(errorCodes)
-            .map(([c, e]) => `${c} (${e.status}): ${e.description}`)
+            .map(([c, e]) => `${c} (${errorStatus[c as ErrorCode]}): ${e.description}`)
             .join('\n'),
         },
       },

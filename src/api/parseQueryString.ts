@@ -1,11 +1,11 @@
 import { BaseError } from '../core/errors.js'
 import { InvalidTextError, isStorableText } from '../core/text.js'
 
-/** 400: the URL's path or query is not valid percent-encoded UTF-8. */
+/** The URL's path or query is not valid percent-encoded UTF-8. */
 class MalformedUrlError extends BaseError {
   override name = 'MalformedUrlError'
   constructor(message = 'the URL is not valid percent-encoded UTF-8') {
-    super(message, { code: 'MALFORMED_URL', status: 400 })
+    super(message, { code: 'MALFORMED_URL' })
   }
 }
 

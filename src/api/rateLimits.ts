@@ -2,11 +2,11 @@ import type { Request, RequestHandler } from 'express'
 import { ipKeyGenerator, rateLimit } from 'express-rate-limit'
 import { BaseError } from '../core/errors.js'
 
-/** 429: too many requests from this key or client address. */
+/** Too many requests from this key or client address. */
 class RateLimitedError extends BaseError {
   override name = 'RateLimitedError'
   constructor(message = 'too many requests; slow down and retry') {
-    super(message, { code: 'RATE_LIMITED', status: 429 })
+    super(message, { code: 'RATE_LIMITED' })
   }
 }
 

@@ -37,7 +37,6 @@ export function revocationRouter(ctx: AppContext): Router {
     if (!ctx.chain?.operator)
       throw new BaseError('this node has no chain operator configured', {
         code: 'NO_CHAIN',
-        status: 503,
       })
     return { ...ctx.chain, operator: ctx.chain.operator }
   }

@@ -2,7 +2,7 @@ import type { NextFunction, Request, Response } from 'express'
 import type { z } from 'zod'
 import { BaseError } from '../core/errors.js'
 
-/** 400: a query parameter the route does not take, or one given more than once. */
+/** A query parameter the route does not take, or one given more than once. */
 class InvalidQueryParameterError extends BaseError {
   override name = 'InvalidQueryParameterError'
   constructor(parameter: string, reason: 'unknown' | 'repeated') {
@@ -10,7 +10,7 @@ class InvalidQueryParameterError extends BaseError {
       reason === 'unknown'
         ? `this route takes no query parameter "${parameter}"`
         : `the query parameter "${parameter}" is given more than once`,
-      { code: 'INVALID_QUERY_PARAMETER', status: 400, details: { parameter, reason } },
+      { code: 'INVALID_QUERY_PARAMETER', details: { parameter, reason } },
     )
   }
 }

@@ -133,7 +133,6 @@ export function x402Router(ctx: AppContext): Router {
     if (!x)
       throw new BaseError('this node has no chain to take x402 payments on', {
         code: 'NO_CHAIN',
-        status: 503,
       })
     const header = req.get(PAYMENT_SIGNATURE)
     if (!header) {

@@ -1,45 +1,42 @@
 import type { ErrorCode } from './errorCodes.js'
 
 /**
- * The one error type of Tollgate. Every error a caller can see has a stable `code`
- * and the HTTP `status` it maps to; the API's single error handler reads both, so
- * routes never pick status codes themselves.
+ * The one error type of Tollgate. Every error a caller can see has a stable `code` and
+ * nothing about HTTP: the API's single error handler maps the code to its status
+ * (`src/api/errorStatus.ts`), so neither domain code nor routes pick status codes.
  */
 export class BaseError extends Error {
   override name = 'BaseError'
   readonly code: ErrorCode
-  readonly status: number
   readonly details: Record<string, unknown> | undefined
 
   constructor(
     message: string,
     options: {
       code: ErrorCode
-      status?: number
       details?: Record<string, unknown>
       cause?: unknown
     },
   ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause })
     this.code = options.code
-    this.status = options.status ?? 500
     this.details = options.details
   }
 }
 
-/** Bad input from a caller: 400, nothing changed. */
+/** Bad input from a caller; nothing changed. */
 export class ValidationError extends BaseError {
   override name = 'ValidationError'
   constructor(message: string, details?: Record<string, unknown>) {
-    super(message, { code: 'VALIDATION_FAILED', status: 400, details })
+    super(message, { code: 'VALIDATION_FAILED', details })
   }
 }
 
-/** The thing asked for does not exist (or is not visible to the caller): 404. */
+/** The thing asked for does not exist (or is not visible to the caller). */
 export class NotFoundError extends BaseError {
   override name = 'NotFoundError'
   constructor(message: string, details?: Record<string, unknown>) {
-    super(message, { code: 'NOT_FOUND', status: 404, details })
+    super(message, { code: 'NOT_FOUND', details })
   }
 }
 
@@ -47,7 +44,7 @@ export class NotFoundError extends BaseError {
 export class RetryableError extends BaseError {
   override name = 'RetryableError'
   constructor(message: string, options: { code?: ErrorCode; cause?: unknown } = {}) {
-    super(message, { code: options.code ?? 'RETRYABLE', status: 503, cause: options.cause })
+    super(message, { code: options.code ?? 'RETRYABLE', cause: options.cause })
   }
 }
 
@@ -55,6 +52,6 @@ export class RetryableError extends BaseError {
 export class ConfigError extends BaseError {
   override name = 'ConfigError'
   constructor(message: string, details?: Record<string, unknown>) {
-    super(message, { code: 'CONFIG_INVALID', status: 500, details })
+    super(message, { code: 'CONFIG_INVALID', details })
   }
 }

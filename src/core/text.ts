@@ -13,13 +13,12 @@ export const INVALID_TEXT = 'INVALID_TEXT'
 /** Whether `s` can be stored as sent. */
 export const isStorableText = (s: string) => !s.includes('\0') && !loneSurrogate.test(s)
 
-/** 400: a text value holds a character PostgreSQL cannot store (NUL, a lone surrogate). */
+/** A text value holds a character PostgreSQL cannot store (NUL, a lone surrogate). */
 export class InvalidTextError extends BaseError {
   override name = 'InvalidTextError'
   constructor(where: string) {
     super(`${where} contains a character that cannot be stored (NUL or an unpaired surrogate)`, {
       code: INVALID_TEXT,
-      status: 400,
     })
   }
 }

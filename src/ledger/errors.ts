@@ -12,7 +12,7 @@ export type BillingInactiveParameters = {
 }
 
 /**
- * 402: the org cannot do paid work. Worded as the spec's error, with the product name and
+ * The org cannot do paid work. Worded as the spec's error, with the product name and
  * dashboard from config and the re-up link `/s/<subscription_id>`.
  */
 export class BillingInactiveError extends BaseError {
@@ -30,7 +30,6 @@ export class BillingInactiveError extends BaseError {
       `BILLING_INACTIVE: ${why} — reads are allowed but writes are blocked. ${act} in the ${p.productName} Dash (${host}) or at /s/${p.subscriptionId}.`,
       {
         code: 'BILLING_INACTIVE',
-        status: 402,
         details: {
           reason: p.reason,
           state: p.state,
@@ -44,7 +43,7 @@ export class BillingInactiveError extends BaseError {
   }
 }
 
-/** 402: the monthly limit is reached; new paid work waits for the next window or a raised limit. */
+/** The monthly limit is reached; new paid work waits for the next window or a raised limit. */
 export class SpendCapReachedError extends BaseError {
   override name = 'SpendCapReachedError'
   constructor(p: {
@@ -66,7 +65,6 @@ export class SpendCapReachedError extends BaseError {
         : `${p.scope === 'key' ? 'this API key' : 'this org'} reached its ${p.period} budget of ${p.limit} micro-credits; paid work resumes${resets ? ` at ${resets}` : ''} or when an owner or admin raises the budget.`
     super(`SPEND_CAP_REACHED: ${what}`, {
       code: 'SPEND_CAP_REACHED',
-      status: 402,
       details: {
         scope: p.scope,
         period: p.period,
@@ -81,70 +79,74 @@ export class SpendCapReachedError extends BaseError {
   }
 }
 
-/** 409: the idempotency key was used before with other parameters. */
+/**
+ * The idempotency key was used before with other parameters: a ledger verb's `key` (echoed in
+ * the details), or the API's `Idempotency-Key` header (`key` undefined, `message` its own).
+ * The one class behind `IDEMPOTENCY_CONFLICT`.
+ */
 export class IdempotencyConflictError extends BaseError {
   override name = 'IdempotencyConflictError'
-  constructor(key: string) {
-    super(`idempotency key "${key}" was already used with different parameters`, {
+  constructor(
+    key: string | undefined,
+    message = `idempotency key "${key}" was already used with different parameters`,
+  ) {
+    super(message, {
       code: 'IDEMPOTENCY_CONFLICT',
-      status: 409,
-      details: { idempotency_key: key },
+      details: key === undefined ? undefined : { idempotency_key: key },
     })
   }
 }
 
-/** 400: the action has no price in the rate card (at start-up this is a configuration error). */
+/** The action has no price in the rate card (at start-up this is a configuration error). */
 export class UnknownActionError extends BaseError {
   override name = 'UnknownActionError'
   constructor(action: string) {
     super(`"${action}" is not a metered action in the rate card`, {
       code: 'UNKNOWN_ACTION',
-      status: 400,
       details: { action },
     })
   }
 }
 
-/** 409: a state change the state machine does not allow. */
+/** A state change the state machine does not allow. */
 export class InvalidTransitionError extends BaseError {
   override name = 'InvalidTransitionError'
   constructor(p: { subscriptionId: string; from: string; to: string }) {
     super(`subscription ${p.subscriptionId} cannot go from ${p.from} to ${p.to}`, {
       code: 'INVALID_TRANSITION',
-      status: 409,
       details: { subscription_id: p.subscriptionId, from: p.from, to: p.to },
     })
   }
 }
 
-/** 404: no billing account for the org. */
+/** No billing account for the org. */
 export class NoBillingAccountError extends BaseError {
   override name = 'NoBillingAccountError'
   constructor(orgId: string) {
-    super(`org ${orgId} has no billing account`, { code: 'NO_BILLING_ACCOUNT', status: 404 })
+    super(`org ${orgId} has no billing account`, { code: 'NO_BILLING_ACCOUNT' })
   }
 }
 
-/** 409: a reservation or usage that can no longer be committed or voided. */
+/** A reservation or usage that can no longer be committed or voided. */
 export class UsageStateError extends BaseError {
   override name = 'UsageStateError'
   constructor(message: string, details?: Record<string, unknown>) {
-    super(message, { code: 'USAGE_STATE', status: 409, details })
+    super(message, { code: 'USAGE_STATE', details })
   }
 }
 
 /**
- * 500: metering an action failed for a reason that is neither the caller's nor the database's
+ * Metering an action failed for a reason that is neither the caller's nor the database's
  * (a bug). Only the actions it touched fail; the engine goes on with the rest.
  */
 export class MeteringFailedError extends BaseError {
   override name = 'MeteringFailedError'
   constructor(cause: unknown) {
-    super('metering failed', { code: 'METERING_FAILED', status: 500, cause })
+    super('metering failed', { code: 'METERING_FAILED', cause })
   }
 }
 
-/** 422: a refund asks for more than is left to refund of what was charged. */
+/** A refund asks for more than is left to refund of what was charged. */
 export class RefundExceedsChargedError extends BaseError {
   override name = 'RefundExceedsChargedError'
   constructor(p: { charged: bigint; refunded: bigint; asked: bigint; chargeId?: string }) {
@@ -152,7 +154,6 @@ export class RefundExceedsChargedError extends BaseError {
       `REFUND_EXCEEDS_CHARGED: ${p.asked} micro-credits asked, but only ${p.charged - p.refunded} of the ${p.charged} charged are left to refund`,
       {
         code: 'REFUND_EXCEEDS_CHARGED',
-        status: 422,
         details: {
           ...(p.chargeId ? { charge_id: p.chargeId } : {}),
           charged_micros: p.charged.toString(),
@@ -164,11 +165,11 @@ export class RefundExceedsChargedError extends BaseError {
   }
 }
 
-/** 409: usage lines that are not charged (void them instead) or not the org's billable usage. */
+/** Usage lines that are not charged (void them instead) or not the org's billable usage. */
 export class RefundNotChargedError extends BaseError {
   override name = 'RefundNotChargedError'
   constructor(message: string, details?: Record<string, unknown>) {
-    super(`REFUND_NOT_CHARGED: ${message}`, { code: 'REFUND_NOT_CHARGED', status: 409, details })
+    super(`REFUND_NOT_CHARGED: ${message}`, { code: 'REFUND_NOT_CHARGED', details })
   }
 }
 
@@ -181,13 +182,12 @@ export type TopUpRefusal =
   /** (Auto top-ups only: the dip ended before it was booked.) */
   | 'above_threshold'
 
-/** 409: a top-up that cannot be booked now (postpaid, no permit, one open, over the allowance). */
+/** A top-up that cannot be booked now (postpaid, no permit, one open, over the allowance). */
 export class TopUpRefusedError extends BaseError {
   override name = 'TopUpRefusedError'
   constructor(reason: TopUpRefusal, message: string, details?: Record<string, unknown>) {
     super(`TOP_UP_REFUSED: ${message}`, {
       code: 'TOP_UP_REFUSED',
-      status: 409,
       details: { reason, ...details },
     })
   }

@@ -15,7 +15,6 @@ class NotCanceledError extends BaseError {
   constructor(state: string) {
     super(`this subscription is ${state}, not canceled: manage it instead of starting another`, {
       code: 'NOT_CANCELED',
-      status: 409,
       details: { state },
     })
   }

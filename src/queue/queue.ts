@@ -41,21 +41,20 @@ const normalize = (r: IssueRow): IssueRow => ({
   version: Number(r.version),
 })
 
-/** 409: the caller does not hold this issue's lease (wrong token, expired, released). */
+/** The caller does not hold this issue's lease (wrong token, expired, released). */
 class LeaseNotHeldError extends BaseError {
   override name = 'LeaseNotHeldError'
   constructor(message = 'you do not hold the lease on this issue (expired or released)') {
-    super(message, { code: 'LEASE_NOT_HELD', status: 409 })
+    super(message, { code: 'LEASE_NOT_HELD' })
   }
 }
 
-/** 409: someone else holds an unexpired lease on the issue. */
+/** Someone else holds an unexpired lease on the issue. */
 export class AlreadyClaimedError extends BaseError {
   override name = 'AlreadyClaimedError'
   constructor() {
     super('the issue is leased by someone else or not claimable', {
       code: 'ALREADY_CLAIMED',
-      status: 409,
     })
   }
 }

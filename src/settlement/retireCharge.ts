@@ -6,11 +6,11 @@ import { writeOffCharge } from '../ledger/index.js'
 import { subscriptionKey } from '../subscriptions/typedData.js'
 import type { SettlementContext } from './context.js'
 
-/** 409: the seq cannot be retired (in flight, collected, has a charge, or not the next on-chain). */
+/** The seq cannot be retired (in flight, collected, has a charge, or not the next on-chain). */
 class RetireRefusedError extends BaseError {
   override name = 'RetireRefusedError'
   constructor(reason: string, message: string, details?: Record<string, unknown>) {
-    super(message, { code: 'RETIRE_REFUSED', status: 409, details: { reason, ...details } })
+    super(message, { code: 'RETIRE_REFUSED', details: { reason, ...details } })
   }
 }
 

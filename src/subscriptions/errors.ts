@@ -4,6 +4,6 @@ import { BaseError } from '../core/errors.js'
 export class SignatureRejectedError extends BaseError {
   override name = 'SignatureRejectedError'
   constructor(reason: string, message: string, details?: Record<string, unknown>) {
-    super(message, { code: 'SIGNATURE_REJECTED', status: 400, details: { reason, ...details } })
+    super(message, { code: 'SIGNATURE_REJECTED', details: { reason, ...details } })
   }
 }

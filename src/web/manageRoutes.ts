@@ -37,7 +37,7 @@ class NotOwnerError extends BaseError {
   constructor() {
     super(
       'only the owner’s wallet (or a fresh manage link) can see amounts and change this subscription',
-      { code: 'NOT_OWNER', status: 403 },
+      { code: 'NOT_OWNER' },
     )
   }
 }
@@ -121,7 +121,6 @@ export function manageRouter(ctx: AppContext): Router {
     if (!ctx.chain?.operator)
       throw new BaseError('this node has no chain operator configured', {
         code: 'NO_CHAIN',
-        status: 503,
       })
     return { ...ctx.chain, operator: ctx.chain.operator }
   }

@@ -1,6 +1,7 @@
 import express, { type Response, Router } from 'express'
 import { z } from 'zod'
 import type { AppContext } from '../api/context.js'
+import { statusOf } from '../api/errorStatus.js'
 import { NotFoundError } from '../core/errors.js'
 import { readUnsubscribeToken, unsubscribe, verifyEmail } from '../notifications/email.js'
 
@@ -47,7 +48,7 @@ export function noticePagesRouter(ctx: AppContext): Router {
       if (!(e instanceof NotFoundError)) throw e
       page(
         res,
-        404,
+        statusOf('NOT_FOUND'),
         product,
         'Link not valid',
         '<p>This verification link was used already, has expired or is unknown. Set the address again to get a new one.</p>',
@@ -59,7 +60,13 @@ export function noticePagesRouter(ctx: AppContext): Router {
     const q = token.safeParse(req.query)
     const t = q.success ? readUnsubscribeToken(key, q.data.token) : null
     if (!q.success || !t) {
-      page(res, 404, product, 'Link not valid', '<p>This unsubscribe link is not one of ours.</p>')
+      page(
+        res,
+        statusOf('NOT_FOUND'),
+        product,
+        'Link not valid',
+        '<p>This unsubscribe link is not one of ours.</p>',
+      )
       return
     }
     page(
@@ -92,7 +99,7 @@ export function noticePagesRouter(ctx: AppContext): Router {
         if (!(e instanceof NotFoundError)) throw e
         page(
           res,
-          404,
+          statusOf('NOT_FOUND'),
           product,
           'Link not valid',
           '<p>This unsubscribe link is not one of ours.</p>',

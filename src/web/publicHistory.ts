@@ -4,13 +4,12 @@ import { formatUsd } from '../ledger/index.js'
 import { subscriptionKey } from '../subscriptions/typedData.js'
 import { escapeHtml } from './managePage.js'
 
-/** 403: the owner has not made this subscription's payment history public. */
+/** The owner has not made this subscription's payment history public. */
 class HistoryNotPublicError extends BaseError {
   override name = 'HistoryNotPublicError'
   constructor() {
     super('the owner has not made this subscription’s payment history public', {
       code: 'HISTORY_NOT_PUBLIC',
-      status: 403,
     })
   }
 }

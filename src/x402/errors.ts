@@ -16,14 +16,13 @@ export type PaymentRefusal =
   | 'payment_id_reused'
   | 'settle_failed'
 
-/** 402: the x402 payment cannot be taken; nothing was credited, the payer may pay again. */
+/** The x402 payment cannot be taken; nothing was credited, the payer may pay again. */
 export class PaymentRefusedError extends BaseError {
   override name = 'PaymentRefusedError'
   readonly reason: PaymentRefusal
   constructor(reason: PaymentRefusal, message: string, details: Record<string, unknown> = {}) {
     super(`PAYMENT_REFUSED: ${message}`, {
       code: 'PAYMENT_REFUSED',
-      status: 402,
       details: { reason, ...details },
     })
     this.reason = reason
@@ -31,20 +30,20 @@ export class PaymentRefusedError extends BaseError {
 }
 
 /**
- * 503: the payment is recorded but not settled yet (its transaction in flight, or the operator
+ * The payment is recorded but not settled yet (its transaction in flight, or the operator
  * could not send it). Retrying with the same payment header resumes it; it is never paid twice.
  */
 export class PaymentPendingError extends BaseError {
   override name = 'PaymentPendingError'
   constructor(message: string, details: Record<string, unknown> = {}, cause?: unknown) {
-    super(message, { code: 'PAYMENT_PENDING', status: 503, details, cause })
+    super(message, { code: 'PAYMENT_PENDING', details, cause })
   }
 }
 
-/** 402: a route paid over x402 was called without a payment (the requirements are in the header). */
+/** A route paid over x402 was called without a payment (the requirements are in the header). */
 export class PaymentRequiredError extends BaseError {
   override name = 'PaymentRequiredError'
   constructor(message: string) {
-    super(`PAYMENT_REQUIRED: ${message}`, { code: 'PAYMENT_REQUIRED', status: 402 })
+    super(`PAYMENT_REQUIRED: ${message}`, { code: 'PAYMENT_REQUIRED' })
   }
 }

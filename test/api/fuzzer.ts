@@ -6,9 +6,9 @@ import type { Sql } from 'postgres'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { createSiweMessage } from 'viem/siwe'
 import { z } from 'zod'
+import { errorStatus } from '../../src/api/errorStatus.js'
 import { errorsOf, type Operation, operationKey, operations } from '../../src/api/operations.js'
 import { errorBody, responses } from '../../src/api/responses.js'
-import { errorCodes } from '../../src/core/errorCodes.js'
 
 // A schema-driven fuzzer for the whole HTTP API. Requests come from the operation table: bodies
 // and queries generated from each route's zod schema (through its JSON Schema), valid, nearly
@@ -546,7 +546,7 @@ function undocumented(op: Operation, status: number, json: unknown): string {
           .join('; ')
   }
   const code = (json as { error?: { code?: string } } | undefined)?.error?.code
-  return errorsOf(op).some((c) => c === code && errorCodes[c].status === status)
+  return errorsOf(op).some((c) => c === code && errorStatus[c] === status)
     ? ''
     : `status ${status} with ${code} is not documented`
 }

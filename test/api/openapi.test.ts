@@ -1,12 +1,13 @@
 import { describe, expect, test } from 'vitest'
 import { createApp } from '../../src/api/app.js'
 import type { AppContext } from '../../src/api/context.js'
+import { errorStatus } from '../../src/api/errorStatus.js'
 import { listRoutes } from '../../src/api/listRoutes.js'
 import { openApiDocument } from '../../src/api/openapi.js'
 import { operationKey, operations } from '../../src/api/operations.js'
 import { responses } from '../../src/api/responses.js'
 import { loadConfig } from '../../src/config/index.js'
-import { errorCodes } from '../../src/core/errorCodes.js'
+import { type ErrorCode, errorCodes } from '../../src/core/errorCodes.js'
 
 const config = loadConfig({ PUBLIC_BASE_URL: 'https://tollgate.test' })
 // Building the app touches neither the database nor the meter: routes only.
@@ -67,7 +68,7 @@ describe('/openapi.json', () => {
           const schema = answer.content?.['application/json']?.schema
           expect(schema, `${method} ${path} ${status}`).toBeDefined()
           for (const code of schema?.allOf?.[1]?.properties.error.properties.code.enum ?? [])
-            expect(errorCodes[code as keyof typeof errorCodes].status).toBe(Number(status))
+            expect(errorStatus[code as ErrorCode]).toBe(Number(status))
         }
       }
   })

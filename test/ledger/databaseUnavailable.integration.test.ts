@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { statusOf } from '../../src/api/errorStatus.js'
 import type { RetryableError } from '../../src/core/errors.js'
 import { closeDb, createDb } from '../../src/db/client.js'
 import { dbProxy } from '../dbProxy.js'
@@ -21,7 +22,7 @@ describe('metering while the database drops its connections', () => {
       for (const s of settled) {
         expect(s.status).toBe('rejected')
         const e = (s as PromiseRejectedResult).reason as RetryableError
-        expect([e.code, e.status, e.message]).toEqual([
+        expect([e.code, statusOf(e.code), e.message]).toEqual([
           'UNREACHABLE',
           503,
           'the database could not be reached; retry',

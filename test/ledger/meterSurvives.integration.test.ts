@@ -2,6 +2,7 @@ import type { Logger } from '../../src/core/log.js'
 import { createMeter, getBillingSummary, reconcileLedger } from '../../src/ledger/index.js'
 import { nowMicros } from '../../src/ledger/sql.js'
 import { describe, expect, test } from '../fixtures.js'
+import { answered } from '../support/answered.js'
 import { config, newOrg } from './helpers.js'
 
 /** A logger that keeps what it is told. */
@@ -37,7 +38,7 @@ describe('the meter outlives a batch that fails for an unexpected reason', () =>
       (e: unknown) => e,
     )
     broken = false
-    expect(failed).toMatchObject({ code: 'METERING_FAILED', status: 500 })
+    expect(answered(failed)).toMatchObject({ code: 'METERING_FAILED', status: 500 })
     expect(lines.map((l) => l.msg)).toEqual(['metering batch failed'])
 
     const after = await meter.meter({ orgId: org.orgId, action: 'save_comment' })

@@ -1,3 +1,4 @@
+import { statusOf } from '../../src/api/errorStatus.js'
 import {
   authorizeSubscription,
   BillingInactiveError,
@@ -13,6 +14,7 @@ import {
   voidUsage,
 } from '../../src/ledger/index.js'
 import { describe, expect, test } from '../fixtures.js'
+import { answered } from '../support/answered.js'
 import { activeOrg, makeMeter, newOrg } from './helpers.js'
 
 describe('metering against PostgreSQL', () => {
@@ -30,7 +32,7 @@ describe('metering against PostgreSQL', () => {
     })
     const refused = await meter.meter({ orgId, action: 'save_comment' }).catch((e) => e) // 5,000 > 3,000 left
     expect(refused).toBeInstanceOf(BillingInactiveError)
-    expect(refused.status).toBe(402)
+    expect(statusOf(refused.code)).toBe(402)
     expect(refused.details).toMatchObject({
       reason: 'no_credit',
       subscription_id: subscriptionId,
@@ -80,7 +82,7 @@ describe('metering against PostgreSQL', () => {
     expect(refused.billableMicros).toBe('3000')
     const capped = await meter.meter({ orgId, action: 'heartbeat' }).catch((e) => e)
     expect(capped).toBeInstanceOf(SpendCapReachedError)
-    expect(capped.status).toBe(402)
+    expect(statusOf(capped.code)).toBe(402)
     expect((await getBillingSummary(db, orgId)).state).toBe('active')
     await meter.close()
   })
@@ -164,7 +166,7 @@ describe('metering against PostgreSQL', () => {
       .meter({ orgId, action: 'claim_issue', idempotencyKey: 'k-1' })
       .catch((e) => e)
     expect(clash).toBeInstanceOf(IdempotencyConflictError)
-    expect(clash.status).toBe(409)
+    expect(statusOf(clash.code)).toBe(409)
     // Twenty retries racing in one batch: one charge.
     const racing = await Promise.all(
       Array.from({ length: 20 }, () =>
@@ -235,7 +237,10 @@ describe('metering against PostgreSQL', () => {
         meter.meter({ orgId: good.orgId, action: 'claim_issue' }),
       ])
       expect([a.status, b.status, c.status]).toEqual(['fulfilled', 'rejected', 'fulfilled'])
-      expect((b as PromiseRejectedResult).reason).toMatchObject({ code: 'RETRYABLE', status: 503 })
+      expect(answered((b as PromiseRejectedResult).reason)).toMatchObject({
+        code: 'RETRYABLE',
+        status: 503,
+      })
     } finally {
       await db.$client.unsafe('drop trigger tg_test_fail_usage on usage')
     }

@@ -9,6 +9,7 @@ import {
   setSubscriptionState,
 } from '../../src/ledger/index.js'
 import { describe, expect, test } from '../fixtures.js'
+import { answeredRejection } from '../support/answered.js'
 import { activeOrg, makeMeter } from './helpers.js'
 
 type Db = Parameters<typeof bookCharges>[0]
@@ -76,7 +77,9 @@ describe('refunds and credit notes', () => {
     const org = await chargedOrg(db, 4)
     const base = { reason: 'goodwill', actor: 'ops@test' }
     await expect(
-      refund(db, { ...base, chargeId: org.charge.id, amount: 20_001n, idempotencyKey: 'x-1' }),
+      answeredRejection(
+        refund(db, { ...base, chargeId: org.charge.id, amount: 20_001n, idempotencyKey: 'x-1' }),
+      ),
     ).rejects.toMatchObject({
       code: 'REFUND_EXCEEDS_CHARGED',
       status: 422,
@@ -113,7 +116,7 @@ describe('refunds and credit notes', () => {
     const loose = await meter.meter({ orgId: org.orgId, action: 'save_comment' })
     await meter.close()
     await expect(
-      refund(db, { ...base, usageIds: [loose.usageId], idempotencyKey: 'x-7' }),
+      answeredRejection(refund(db, { ...base, usageIds: [loose.usageId], idempotencyKey: 'x-7' })),
     ).rejects.toMatchObject({ code: 'REFUND_NOT_CHARGED', status: 409 })
     await expect(
       refund(db, { ...base, chargeId: org.charge.id, amount: 0n, idempotencyKey: 'x-8' }),

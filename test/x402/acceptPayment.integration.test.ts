@@ -5,6 +5,7 @@ import { mintUsdc } from '../../src/chain/deployContracts.js'
 import { acceptPayment } from '../../src/x402/acceptPayment.js'
 import { paymentRequired } from '../../src/x402/paymentRequired.js'
 import { describe, expect, test } from '../fixtures.js'
+import { answeredRejection } from '../support/answered.js'
 import { pay, signRaw, x402Context } from './helpers.js'
 
 /** A fresh agent wallet holding `usdc` micro-USDC. */
@@ -106,7 +107,7 @@ describe('x402 payments: verified as the token will, recorded, settled once', ()
     for (const [reason, signed] of cases) {
       const { header } = await signed
       await expect(
-        acceptPayment(ctx, { header, purpose: 'topup', orgId }),
+        answeredRejection(acceptPayment(ctx, { header, purpose: 'topup', orgId })),
         reason,
       ).rejects.toMatchObject({ code: 'PAYMENT_REFUSED', status: 402, details: { reason } })
     }
@@ -169,7 +170,9 @@ describe('x402 payments: verified as the token will, recorded, settled once', ()
     const required = await paymentRequired(ctx, { url: 'http://t/v1/usage', description: 'top-up' })
     const { header } = await pay(wallet, required)
     const orgId = crypto.randomUUID()
-    await expect(acceptPayment(ctx, { header, purpose: 'topup', orgId })).rejects.toMatchObject({
+    await expect(
+      answeredRejection(acceptPayment(ctx, { header, purpose: 'topup', orgId })),
+    ).rejects.toMatchObject({
       code: 'PAYMENT_REFUSED',
       status: 402,
       details: { reason: 'insufficient_funds' },
@@ -202,7 +205,9 @@ describe('x402 payments: verified as the token will, recorded, settled once', ()
     const eth = await chain.operator.getBalance({ address: op })
     await chain.testClient.setBalance({ address: op, value: 0n })
     try {
-      await expect(acceptPayment(ctx, { header, purpose: 'topup', orgId })).rejects.toMatchObject({
+      await expect(
+        answeredRejection(acceptPayment(ctx, { header, purpose: 'topup', orgId })),
+      ).rejects.toMatchObject({
         code: 'PAYMENT_PENDING',
         status: 503,
       })
