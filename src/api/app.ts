@@ -8,6 +8,7 @@ import { devMailRouter } from '../web/devMail.js'
 import { manageRouter } from '../web/manageRoutes.js'
 import { noticePagesRouter } from '../web/noticePages.js'
 import { answerClientErrors } from './answerClientErrors.js'
+import { assertRoutesDocumented } from './assertRoutesDocumented.js'
 import type { AppContext } from './context.js'
 import { errorHandler, notFoundHandler } from './errorHandler.js'
 import { getHealth } from './health.js'
@@ -19,7 +20,8 @@ import { v1Router } from './routes.js'
 
 /**
  * Builds the express app: the metered API, the billing API, the hosted pages, health, metrics.
- * Routers are mounted here and nowhere else, so the whole surface reads in one place.
+ * Routers are mounted here and nowhere else, so the whole surface reads in one place; an API
+ * route without an entry in the operation table (or an entry without a route) throws here.
  */
 export function createApp(given: AppContext): Express {
   const metrics = given.metrics ?? createMetrics()
@@ -79,6 +81,8 @@ export function createApp(given: AppContext): Express {
 
   app.use(notFoundHandler)
   app.use(errorHandler(ctx.log))
+  // A route cannot exist undocumented: `/openapi.json` is built from the operation table.
+  assertRoutesDocumented(app)
   return app
 }
 
