@@ -2,28 +2,12 @@ import { randomBytes } from 'node:crypto'
 import { request } from 'node:http'
 import { gzipSync } from 'node:zlib'
 import { describe, expect, test } from '../fixtures.js'
-import { startApi } from './server.js'
+import { ledgerLines, signUp, startApi } from './server.js'
 
 // Malformed input that used to answer 500 (or an empty 431): each is now a 4xx in the
 // `{"error":{"code","message"}}` envelope, and none of it changes the ledger.
 
 const owner = () => `0x${randomBytes(20).toString('hex')}`
-type Api = Awaited<ReturnType<typeof startApi>>
-
-async function signUp(api: Api) {
-  const res = await api.call('POST', '/v1/orgs', {
-    body: { name: 'Bad input', owner_address: owner() },
-  })
-  expect(res.status).toBe(201)
-  return res.json as { org: { id: string }; api_key: string }
-}
-
-/** The org's ledger lines, to see that a refused request wrote none. */
-const ledgerLines = async (api: Api, orgId: string) => {
-  const [row] = await api.ctx.db.$client<{ n: number }[]>`
-    select count(*)::int as n from ledger_entries where org_id = ${orgId}`
-  return row!.n
-}
 
 /** A request with a raw path and raw headers (fetch would normalize both). */
 function rawRequest(

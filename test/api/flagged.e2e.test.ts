@@ -1,27 +1,7 @@
-import { randomBytes } from 'node:crypto'
 import { describe, expect, test } from '../fixtures.js'
-import { startApi } from './server.js'
+import { signUp, startApi, usageAndLedgerLines } from './server.js'
 
 // The behaviour a careful agent developer flagged: each is a rule now, with its test.
-
-const owner = () => `0x${randomBytes(20).toString('hex')}`
-type Api = Awaited<ReturnType<typeof startApi>>
-
-async function signUp(api: Api) {
-  const res = await api.call('POST', '/v1/orgs', {
-    body: { name: 'Flagged', owner_address: owner() },
-  })
-  expect(res.status).toBe(201)
-  return res.json as { org: { id: string }; api_key: string }
-}
-
-/** The org's usage rows and ledger lines together: a free request adds neither. */
-const ledgerLines = async (api: Api, orgId: string) =>
-  (
-    await api.ctx.db.$client<{ n: number }[]>`
-      select (select count(*) from ledger_entries where org_id = ${orgId})::int
-           + (select count(*) from usage where org_id = ${orgId})::int as n`
-  )[0]!.n
 
 describe('a write that changes nothing is free', () => {
   test('removing an absent label, adding a present one, adding an existing relation: 2xx, not charged', async ({
@@ -36,7 +16,7 @@ describe('a write that changes nothing is free', () => {
     expect(
       (await api.call('POST', `/v1/issues/${a}/relations`, { key, body: { to: b } })).status,
     ).toBe(201)
-    const before = await ledgerLines(api, org.org.id)
+    const before = await usageAndLedgerLines(api, org.org.id)
 
     const absent = await api.call('DELETE', `/v1/issues/${a}/labels/nope`, { key })
     expect([absent.status, absent.json]).toEqual([200, { removed: 'nope', metered: null }])
@@ -47,7 +27,7 @@ describe('a write that changes nothing is free', () => {
     expect([present.status, present.json]).toEqual([201, { label: 'bug', metered: null }])
     const again = await api.call('POST', `/v1/issues/${a}/relations`, { key, body: { to: b } })
     expect([again.status, again.json.metered]).toEqual([201, null])
-    expect(await ledgerLines(api, org.org.id)).toBe(before)
+    expect(await usageAndLedgerLines(api, org.org.id)).toBe(before)
 
     // A removal that removes something is charged, once.
     const removed = await api.call('DELETE', `/v1/issues/${a}/labels/bug`, { key })
@@ -64,7 +44,7 @@ describe('idempotent replays answer what the first call answered', () => {
   }) => {
     const api = await startApi(db)
     const org = await signUp(api)
-    const before = await ledgerLines(api, org.org.id)
+    const before = await usageAndLedgerLines(api, org.org.id)
     const answers = await Promise.all(
       Array.from({ length: 8 }, () =>
         api.call('POST', '/v1/usage', {
@@ -77,7 +57,7 @@ describe('idempotent replays answer what the first call answered', () => {
     expect(answers.map((a) => a.status)).toEqual(Array(8).fill(201))
     expect(new Set(answers.map((a) => a.text)).size).toBe(1)
     // One usage row and its one voucher line.
-    expect(await ledgerLines(api, org.org.id)).toBe(before + 2)
+    expect(await usageAndLedgerLines(api, org.org.id)).toBe(before + 2)
     const later = await api.call('POST', '/v1/usage', {
       key: org.api_key,
       body: { action: 'save_comment' },
@@ -141,7 +121,7 @@ describe('attachment URLs', () => {
     const org = await signUp(api)
     const key = org.api_key
     const id = (await api.call('POST', '/v1/issues', { key, body: { title: 'A' } })).json.issue.id
-    const before = await ledgerLines(api, org.org.id)
+    const before = await usageAndLedgerLines(api, org.org.id)
     for (const url of [
       'javascript:alert(1)',
       'JavaScript:alert(document.cookie)',
@@ -155,7 +135,7 @@ describe('attachment URLs', () => {
       })
       expect([url, res.status, res.json.error.code]).toEqual([url, 400, 'VALIDATION_FAILED'])
     }
-    expect(await ledgerLines(api, org.org.id)).toBe(before)
+    expect(await usageAndLedgerLines(api, org.org.id)).toBe(before)
     const ok = await api.call('POST', `/v1/issues/${id}/attachments`, {
       key,
       body: {

@@ -3,7 +3,7 @@ import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { createSiweMessage } from 'viem/siwe'
 import { z } from 'zod'
 import { describe, expect, test } from '../fixtures.js'
-import { startApi } from './server.js'
+import { startApi, usageAndLedgerLines } from './server.js'
 
 // What the API fuzzer (fuzz.e2e.test.ts) found beyond the crash and the 500s, one test each.
 
@@ -16,13 +16,6 @@ const signUp = async (api: Api, wallet = privateKeyToAccount(generatePrivateKey(
   return { wallet, key: org.json.api_key as string, orgId: org.json.org.id as string }
 }
 
-const ledgerLines = async (api: Api, orgId: string) =>
-  (
-    await api.ctx.db.$client<{ n: number }[]>`
-      select (select count(*) from ledger_entries where org_id = ${orgId})::int
-           + (select count(*) from usage where org_id = ${orgId})::int as n`
-  )[0]!.n
-
 describe('found by the API fuzzer', () => {
   test('a claim that cannot succeed is refused before metering: 409, no ledger line', async ({
     db,
@@ -34,12 +27,12 @@ describe('found by the API fuzzer', () => {
     expect((await api.call('POST', `/v1/issues/${issue}/claim`, { key, body: {} })).status).toBe(
       200,
     )
-    const before = await ledgerLines(api, orgId)
+    const before = await usageAndLedgerLines(api, orgId)
     const again = await api.call('POST', `/v1/issues/${issue}/claim`, { key, body: {} })
     expect(again.status).toBe(409)
     expect(again.json.error.code).toBe('ALREADY_CLAIMED')
     // It used to be charged and then voided: a usage row and two ledger lines for a refusal.
-    expect(await ledgerLines(api, orgId)).toBe(before)
+    expect(await usageAndLedgerLines(api, orgId)).toBe(before)
     await api.stop()
   })
 

@@ -1,27 +1,8 @@
-import { randomBytes } from 'node:crypto'
 import { describe, expect, test } from '../fixtures.js'
-import { startApi } from './server.js'
+import { ledgerLines, signUp, startApi } from './server.js'
 
 // Requests a hostile caller sends: each is refused with a 4xx in the envelope, changes nothing
 // in the ledger, and leaves the process metering for everyone (the same process, after).
-
-const owner = () => `0x${randomBytes(20).toString('hex')}`
-type Api = Awaited<ReturnType<typeof startApi>>
-
-async function signUp(api: Api) {
-  const res = await api.call('POST', '/v1/orgs', {
-    body: { name: 'Hostile', owner_address: owner() },
-  })
-  expect(res.status).toBe(201)
-  return res.json as { org: { id: string }; api_key: string }
-}
-
-/** The org's ledger lines, to see that a refused request wrote none. */
-const ledgerLines = async (api: Api, orgId: string) => {
-  const [row] = await api.ctx.db.$client<{ n: number }[]>`
-    select count(*)::int as n from ledger_entries where org_id = ${orgId}`
-  return row!.n
-}
 
 /** Every name an object inherits, and the names JavaScript treats specially. */
 const inheritedNames = [

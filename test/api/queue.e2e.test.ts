@@ -9,18 +9,10 @@ import {
   setSubscriptionState,
 } from '../../src/ledger/index.js'
 import { describe, expect, test } from '../fixtures.js'
-import { startApi } from './server.js'
+import { signUp, startApi } from './server.js'
 
 const owner = () => `0x${randomBytes(20).toString('hex')}`
 type Api = Awaited<ReturnType<typeof startApi>>
-
-async function signUp(api: Api, address = owner()) {
-  const res = await api.call('POST', '/v1/orgs', {
-    body: { name: 'Queue', owner_address: address },
-  })
-  expect(res.status).toBe(201)
-  return res.json as { org: { id: string }; subscription_id: string; api_key: string }
-}
 
 const voucherLeft = async (api: Api, orgId: string) =>
   (await getBillingSummary(api.ctx.db, orgId)).signupCredit

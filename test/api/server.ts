@@ -1,6 +1,8 @@
+import { randomBytes } from 'node:crypto'
 import type { Server } from 'node:http'
 import type { LocalAccount } from 'viem/accounts'
 import { createSiweMessage } from 'viem/siwe'
+import { expect } from 'vitest'
 import { createApp } from '../../src/api/app.js'
 import type { AppContext } from '../../src/api/context.js'
 import { loadConfig } from '../../src/config/index.js'
@@ -96,4 +98,36 @@ export async function signInWithSiwe(
     body: { message, signature: await wallet.signMessage({ message }) },
   })
   return signIn.json.token as string
+}
+
+type Api = Awaited<ReturnType<typeof startApi>>
+
+/**
+ * Signs up a fresh org over `POST /v1/orgs` (its owner a random address unless given) and
+ * checks the 201; returns the answer.
+ */
+export async function signUp(
+  api: Pick<Api, 'call'>,
+  ownerAddress = `0x${randomBytes(20).toString('hex')}`,
+) {
+  const res = await api.call('POST', '/v1/orgs', {
+    body: { name: 'Test org', owner_address: ownerAddress },
+  })
+  expect(res.status).toBe(201)
+  return res.json as { org: { id: string }; subscription_id: string; api_key: string }
+}
+
+/** The org's ledger lines, to see that a refused request wrote none. */
+export async function ledgerLines(api: Pick<Api, 'ctx'>, orgId: string): Promise<number> {
+  const [row] = await api.ctx.db.$client<{ n: number }[]>`
+    select count(*)::int as n from ledger_entries where org_id = ${orgId}`
+  return row!.n
+}
+
+/** The org's usage rows and ledger lines together: a free request adds neither. */
+export async function usageAndLedgerLines(api: Pick<Api, 'ctx'>, orgId: string): Promise<number> {
+  const [row] = await api.ctx.db.$client<{ n: number }[]>`
+    select (select count(*) from ledger_entries where org_id = ${orgId})::int
+         + (select count(*) from usage where org_id = ${orgId})::int as n`
+  return row!.n
 }
