@@ -8,12 +8,25 @@
 // offered loads (60% and 30% of saturation), each in rounds rotating the servers' order; prints
 // req/s, p50/p99 and CPU per request for each, the ratio and the p99 added (metering's, and the
 // floor's); the last line is machine-readable.
+// With `--processes 1,2` it measures instead what more API processes buy (apiProcesses.ts).
 import { fork } from 'node:child_process'
 import http from 'node:http'
 import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
 import { loadConfig } from '../../src/config/index.js'
+import { benchApiProcesses } from './apiProcesses.js'
 import { benchDatabase, cpuClock, median, orgsWithIssues } from './benchDb.js'
+
+const processesAt = process.argv.indexOf('--processes')
+if (processesAt > 0) {
+  const counts = (process.argv[processesAt + 1] ?? '').split(',').map(Number)
+  if (!counts.length || counts.some((n) => !Number.isInteger(n) || n < 1)) {
+    console.error('--processes takes API process counts, e.g. --processes 1,2')
+    process.exit(2)
+  }
+  await benchApiProcesses(counts)
+  process.exit(0)
+}
 
 const orgCount = Number(process.env.BENCH_ORGS ?? 1000)
 const connections = 64
