@@ -10,3 +10,9 @@ export function txUrl(chainId: number, hash: string): string | null {
   const base = explorerBase(chainId)
   return base ? `${base}/tx/${hash}` : null
 }
+
+/** An address's explorer link (a wallet, the token, the collector), or null where there is none. */
+export function addressUrl(chainId: number, address: string): string | null {
+  const base = explorerBase(chainId)
+  return base ? `${base}/address/${address}` : null
+}

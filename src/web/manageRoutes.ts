@@ -7,7 +7,7 @@ import { issueSiweNonce } from '../api/sessions.js'
 import { statementView, usageView } from '../api/usageRoutes.js'
 import { verifySiweSignIn } from '../api/verifySiweSignIn.js'
 import { usdcAbi } from '../chain/abis.js'
-import { txUrl } from '../chain/explorer.js'
+import { addressUrl, txUrl } from '../chain/explorer.js'
 import { BaseError, NotFoundError } from '../core/errors.js'
 import { formatUsd, getBillingSummary, listCharges, startNewSubscription } from '../ledger/index.js'
 import { cancelSubscription } from '../settlement/cancelSubscription.js'
@@ -152,6 +152,7 @@ export function manageRouter(ctx: AppContext): Router {
       token: ctx.chain?.usdc ?? null,
       collector: ctx.chain?.collector ?? null,
       explorer_tx_prefix: ctx.chain ? txUrl(ctx.chain.chainId, '') : null,
+      explorer_address_prefix: ctx.chain ? addressUrl(ctx.chain.chainId, '') : null,
     }
     if (!isOwner) return void res.json({ ...base, owner_view: false })
     const s = await getBillingSummary(ctx.db, sub.org_id)

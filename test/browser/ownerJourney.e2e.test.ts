@@ -98,6 +98,12 @@ describe('an owner’s journey on the manage page and dashboard', () => {
       await expect.poll(() => controls(page)).toEqual(['#authorize'])
       expect(await page.inputValue('#cap')).toBe('')
       expect(await page.textContent('#network')).toContain('local test chain')
+      // The token and the collector, shortened, their full address on hover (no explorer locally).
+      expect(
+        (
+          await page.$$eval('#network code', (els) => els.map((e) => e.getAttribute('title') ?? ''))
+        ).map((a) => a.toLowerCase()),
+      ).toEqual([chain.deployment.usdc.toLowerCase(), chain.deployment.collector!.toLowerCase()])
       await inspect(page, 'owner-pending')
 
       // Authorize: two signatures, each explained in words before the wallet asks.

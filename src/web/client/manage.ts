@@ -39,6 +39,7 @@ type State = {
   token: string | null
   collector: string | null
   explorer_tx_prefix: string | null
+  explorer_address_prefix: string | null
   owner?: string
   micros?: Record<string, string | null>
   window_start?: string | null
@@ -81,6 +82,10 @@ function txNode(hash: string | null | undefined, explorer?: string | null): Node
   const url = explorer ?? (state?.explorer_tx_prefix ? `${state.explorer_tx_prefix}${hash}` : null)
   return copyable(hash, url)
 }
+
+/** An address, shortened with a copy button, linked to the explorer where the chain has one. */
+const addressNode = (a: string) =>
+  copyable(a, state?.explorer_address_prefix ? `${state.explorer_address_prefix}${a}` : null)
 
 /** After every action: what happened, its transaction, the new state — in words. */
 function showOutcome(title: string, hash: string | null | undefined, explorer?: string | null) {
@@ -128,12 +133,15 @@ function render(s: State) {
   badge.textContent = words.label
   badge.dataset.state = s.state
   $('#state-words').textContent = words.words
-  $('#network').textContent =
-    `${networkName(s.chain_id)}${s.token ? ` · USDC ${shortAddress(s.token)}` : ''}`
+  $('#network').replaceChildren(
+    networkName(s.chain_id),
+    ...(s.token ? [' · USDC ', addressNode(s.token)] : []),
+    ...(s.collector ? [' · collector ', addressNode(s.collector)] : []),
+  )
   $('#owner').hidden = !s.owner_view
   $('#connect').hidden = s.owner_view
   if (!s.owner_view) return
-  $('#who').replaceChildren('Signed in as ', copyable(s.owner ?? account ?? ''))
+  $('#who').replaceChildren('Signed in as ', addressNode(s.owner ?? account ?? ''))
   for (const sel of ['#authorize', '#cancel-box', '#canceled-box'])
     $(sel).hidden = !(controlsFor[s.state] ?? []).includes(sel)
   // Live: an empty cap keeps the one in force, so a new monthly limit alone is one signature.
@@ -146,7 +154,7 @@ function render(s: State) {
   $('#authorize-why').textContent =
     s.state === 'needs_reauth' || s.state === 'lapsed' ? `${words.words} ${why}` : why
   const m = s.micros ?? {}
-  $('#f-owner').replaceChildren(s.owner ? copyable(s.owner) : 'not yet set')
+  $('#f-owner').replaceChildren(s.owner ? addressNode(s.owner) : 'not yet set')
   for (const k of ['signup_credit', 'accrued', 'cap', 'drawn', 'remaining', 'spent_this_period'])
     setAmount(`#f-${k}`, m[k] ?? null)
   setAmount('#f-monthly_limit', m.monthly_limit ?? null, 'no limit')
