@@ -82,6 +82,8 @@ export type SpendCap = {
   spent: bigint
   /** When the window the cap counts in ends (null: an on-chain window not yet started). */
   resetsAt: Micros | null
+  /** A budget's: which one, and the start of the window it is reached in (`budget.reached`). */
+  budget?: { id: bigint; keyId: string | null; windowStart: Micros }
 }
 
 /** A budget's fixed UTC calendar window: a day, an ISO week (from Monday) or a month. */
@@ -168,6 +170,7 @@ export function budgetRefusal(
       limit,
       spent,
       resetsAt: budgetWindowEnd(b.period, start),
+      budget: { id: b.id, keyId: b.keyId, windowStart: start },
     }
   }
   return refusal

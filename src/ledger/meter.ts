@@ -57,6 +57,7 @@ export function createMeter(db: Db, options: CreateMeterParameters): Meter {
     drawIds: createUsageIds(),
     closed: false,
     fences: new Set(),
+    reachedSaid: new Set(),
     runBatch: (batch, inDoubt) => runBatch(engine, batch, inDoubt),
   }
 

@@ -29,7 +29,7 @@ export async function emitBudgetResets(db: Db, now: Date = new Date()): Promise<
       from due
       where window_now > spend_window and not exists (select from events e where e.id = due.id)`
     // Spend budgets: the window `spent` counts in is over, and it had been spent to the limit
-    // in force at its end; or the override (a lower limit) ran out this window, had been
+    // in force at its end (or a refusal said it was reached); or the override (a lower limit) ran out this window, had been
     // reached, and the limit leaves room.
     const budgets = await tx`
       with b as (
@@ -45,8 +45,11 @@ export async function emitBudgetResets(db: Db, now: Date = new Date()): Promise<
             || extract(epoch from window_start)::int8) as id
         from b
         where window_start < current_start
-          and spent >= case when override_until >= window_end then override_micros
+          and (spent >= case when override_until >= window_end then override_micros
             else limit_micros end
+            -- or a refusal said budget.reached in it (see emitBudgetsReached)
+            or exists (select from events r where r.id = 'evt_' || md5('budget.reached:budget:'
+              || b.id || ':' || extract(epoch from b.window_start)::int8)))
         union all
         select org_id, subscription_id, key_id, period, limit_micros, 'override_expired',
           'evt_' || md5('budget.reset:budget:' || id || ':override:'

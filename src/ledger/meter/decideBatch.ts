@@ -36,6 +36,7 @@ export function decideBatch(
   const results: Result[] = []
   const newUsage: NewUsage[] = []
   const transitions: Decided['transitions'] = []
+  const reached: Decided['reached'] = []
 
   // One item's decision; an item that cannot be decided fails alone (see below).
   const decideOne = (item: Item) => {
@@ -78,6 +79,17 @@ export function decideBatch(
     if (step.kind === 'refused') {
       const decision = step.decision
       if (decision.code === 'SPEND_CAP_REACHED') {
+        if (decision.budget)
+          reached.push({
+            orgId: account.orgId,
+            subscriptionId: account.subscriptionId,
+            budgetId: decision.budget.id,
+            keyId: decision.budget.keyId,
+            period: decision.period!,
+            windowStart: decision.budget.windowStart,
+            limit: decision.limit,
+            spent: decision.spent,
+          })
         results.push(
           new SpendCapReachedError({
             subscriptionId: account.subscriptionId,
@@ -141,7 +153,7 @@ export function decideBatch(
       results.push(new MeteringFailedError(error))
     }
   }
-  return { results, newUsage, transitions }
+  return { results, newUsage, transitions, reached }
 }
 
 /** The gate's refusals: they write nothing (unless they move the subscription). */

@@ -20,6 +20,12 @@ export type Engine = {
   closed: boolean
   /** Batches in doubt being fenced; closing waits for them. */
   fences: Set<Promise<void>>
+  /**
+   * The budgets' windows (`reachedKey`) whose `budget.reached` this engine wrote: a refusal
+   * for one of them stands on a cached account; any other is decided on locked rows, which
+   * writes the event.
+   */
+  reachedSaid: Set<string>
   /** Runs a batch (again): the cached way if it can, else on locked rows. */
   runBatch: (batch: Item[], inDoubt?: InDoubt) => Promise<void>
 }

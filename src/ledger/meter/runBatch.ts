@@ -3,6 +3,7 @@ import { RetryableError } from '../../core/errors.js'
 import { databaseUnavailable } from '../../db/client.js'
 import { answerBatch } from './answerBatch.js'
 import { BEGIN, COMMIT } from './batchSql.js'
+import { rememberReached } from './budgetsReached.js'
 import { giveBack, reserveConnection, unanswered } from './connections.js'
 import type { Engine } from './engine.js'
 import { leftInDoubt, resolveInDoubt } from './inDoubt.js'
@@ -59,6 +60,7 @@ export async function runBatch(
     conn.release()
     conn = undefined
     cache.remember(accounts, decided, version())
+    rememberReached(engine, decided)
     answerBatch(stats, batch, decided.results)
   } catch (error) {
     if (conn) await giveBack(conn, error)

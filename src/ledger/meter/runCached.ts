@@ -3,6 +3,7 @@ import type { LockedAccount } from '../accounts.js'
 import { arrayParams } from '../sql.js'
 import { answerBatch } from './answerBatch.js'
 import { CALL_WRITE_FRESH, CHECK_FRESH } from './batchSql.js'
+import { reachedKey } from './budgetsReached.js'
 import { giveBack, unanswered } from './connections.js'
 import { decideBatch, isRefusal } from './decideBatch.js'
 import type { Engine } from './engine.js'
@@ -24,11 +25,13 @@ export async function runCached(engine: Engine, batch: Item[]): Promise<boolean 
   if (!accounts) return false
   const now = engine.clock()
   const decided = decideBatch(batch, accounts, new Map(), engine.options, now, engine.ttl)
-  // A refusal that moves the subscription (to needs_reauth) is decided on locked rows, and
+  // A refusal that moves the subscription (to needs_reauth) or finds a budget reached that this
+  // engine has not said yet (`budget.reached`) is decided on locked rows, and
   // so is any other error; a plain refusal stands on the cached account once its versions
   // are found unchanged (`refuseCached`).
   if (
     decided.transitions.length > 0 ||
+    decided.reached.some((r) => !engine.reachedSaid.has(reachedKey(r))) ||
     decided.results.some((r) => r instanceof Error && !isRefusal(r))
   )
     return false

@@ -143,6 +143,20 @@ export type Decided = {
   results: Result[]
   newUsage: NewUsage[]
   transitions: Array<{ subscriptionId: string; orgId: string }>
+  /** The spend budgets (key, org) its refusals found reached, for `budget.reached`. */
+  reached: BudgetReached[]
+}
+
+/** A spend budget a refusal found reached, in the window starting at `windowStart`. */
+export type BudgetReached = {
+  orgId: string
+  subscriptionId: string | null
+  budgetId: bigint
+  keyId: string | null
+  period: string
+  windowStart: bigint
+  limit: bigint
+  spent: bigint
 }
 
 /**
