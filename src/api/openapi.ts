@@ -80,7 +80,12 @@ function operationObject(op: Operation, path: string, price: bigint | undefined)
     summary: op.summary,
     'x-tollgate-action': op.action,
     ...(price !== undefined ? { 'x-tollgate-price-micros': price.toString() } : {}),
-    security: op.auth === 'none' ? [] : [{ bearer: [] }, { session: [] }],
+    security:
+      op.auth === 'none'
+        ? []
+        : op.auth === 'operator'
+          ? [{ bearer: [] }]
+          : [{ bearer: [] }, { session: [] }],
     parameters,
     ...(op.body
       ? {

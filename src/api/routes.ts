@@ -16,6 +16,7 @@ import { createOrg } from './createOrg.js'
 import { idempotencyKeyOf, idempotent } from './idempotency.js'
 import { meteredView } from './metering.js'
 import { eventsQuery, notificationRouter } from './notificationRoutes.js'
+import { operatorRefundRouter } from './operatorRefundRoutes.js'
 import { authRouter, keyRouter } from './ownerRoutes.js'
 import { queueActions } from './queueActions.js'
 import { defaultRateLimits, type RateLimits, signupRateLimit } from './rateLimits.js'
@@ -83,6 +84,8 @@ export function v1Router(ctx: AppContext, limits: RateLimits = defaultRateLimits
   // Sign-up paid over x402 (public: the payment is the credential).
   r.use(x402Router(ctx))
   r.use(authRouter(ctx))
+  // The operator's own routes (its bearer token, not an org credential).
+  r.use(operatorRefundRouter(ctx))
 
   // Everything below needs a credential (API key, session key or owner session).
   r.use(requireAuth(ctx.db, { publicBaseUrl: ctx.config.product.publicBaseUrl }))

@@ -90,6 +90,15 @@ const envSchema = z.object({
   OPERATOR_ORG_ID: z.string().uuid().optional(),
   /** Below this balance (wei) the operator wallet's ETH is low (default 0.005 ETH). */
   OPERATOR_ETH_LOW_WEI: z.coerce.bigint().min(0n).default(5_000_000_000_000_000n),
+  /**
+   * The bearer token of the service that metered (`POST /v1/operator/refunds`), 32+ characters.
+   * Unset: the operator routes answer 401 to everyone.
+   */
+  OPERATOR_API_TOKEN: z
+    .string()
+    .min(32)
+    .transform((v) => new Secret(v))
+    .optional(),
 })
 
 /** The parsed, frozen configuration every process runs on. */
@@ -147,6 +156,8 @@ function buildConfig(env: z.infer<typeof envSchema>, rateCard: RateCard) {
       operatorOrgId: env.OPERATOR_ORG_ID,
       operatorEthLowWei: env.OPERATOR_ETH_LOW_WEI,
     },
+    /** The operator's bearer token for `/v1/operator/*` (refunds); unset: those routes are closed. */
+    operatorApiToken: env.OPERATOR_API_TOKEN,
     rateCard,
   }
 }

@@ -41,8 +41,11 @@ describe('the API under generated and hostile requests', () => {
       // (and those that need a chain, which this API runs without: they answer NO_CHAIN).
       // A redelivery needs an event delivered to that endpoint, which refusals never make
       // (test/notifications covers its success). A top-up needs an active permit to pull from,
-      // which the fuzzed orgs never get (test/api/topUps.e2e covers its success).
+      // which the fuzzed orgs never get (test/api/topUps.e2e covers its success). An operator
+      // refund needs the operator's token, which no fuzzed caller holds, and a booked charge
+      // (test/api/refunds.e2e covers its success); every fuzzed call of it is refused.
       const needsMore = [
+        'POST /v1/operator/refunds',
         'POST /v1/auth/siwe',
         'POST /v1/webhooks/endpoints/{id}/redeliver',
         'POST /v1/billing/top-ups',

@@ -9,6 +9,7 @@ import {
   redeliverBody,
   rotateBody,
 } from '../notificationRoutes.js'
+import { operatorRefundBody } from '../operatorRefundRoutes.js'
 import { revocationBody } from '../revocationRoutes.js'
 import { pageQuery, usageBody } from '../routes.js'
 import { autoTopUpBody, topUpBody } from '../topUpRoutes.js'
@@ -215,6 +216,18 @@ export const billingOperations: Operation[] = [
     body: billingModeBody,
     success: [200],
     idempotent: true,
+  },
+  {
+    method: 'post',
+    path: '/v1/operator/refunds',
+    summary:
+      'Refund a charge or usage lines of an org (the operator’s OPERATOR_API_TOKEN only, never an org key; Idempotency-Key required): nets against accrued and booked charges, what cannot be netted is owed on-chain; 422 REFUND_EXCEEDS_CHARGED, 409 REFUND_NOT_CHARGED, 404 when the charge or lines are not of org_id',
+    action: 'free',
+    auth: 'operator',
+    body: operatorRefundBody,
+    success: [201],
+    idempotent: true,
+    errors: ['NOT_FOUND', 'REFUND_EXCEEDS_CHARGED', 'REFUND_NOT_CHARGED', 'IDEMPOTENCY_CONFLICT'],
   },
   {
     method: 'post',

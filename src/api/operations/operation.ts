@@ -13,8 +13,11 @@ export type Operation = {
   summary: string
   /** The rate-card action it meters, or 'free'. */
   action: string
-  /** Who may call it: nobody signed in, any credential, or an owner/admin wallet session. */
-  auth: 'none' | 'member' | 'owner'
+  /**
+   * Who may call it: nobody signed in, any credential, an owner/admin wallet session, or the
+   * deployment's operator (its `OPERATOR_API_TOKEN`, never an org credential).
+   */
+  auth: 'none' | 'member' | 'owner' | 'operator'
   params?: Record<string, z.ZodType>
   body?: z.ZodType
   query?: z.ZodObject
@@ -42,8 +45,9 @@ export function errorsOf(op: Operation): ErrorCode[] {
   if (op.path.startsWith('/v1/')) add('RATE_LIMITED', 'INVALID_QUERY_PARAMETER')
   if (op.auth !== 'none') add('UNAUTHORIZED')
   // A write carrying an x402 payment (PAYMENT-SIGNATURE) tops its org up before it runs.
-  if (op.auth !== 'none' && op.method !== 'get') add('PAYMENT_REFUSED', 'PAYMENT_PENDING')
-  if (op.auth !== 'none' && op.method !== 'get') add('CROSS_SITE_REQUEST')
+  const org = op.auth !== 'none' && op.auth !== 'operator'
+  if (org && op.method !== 'get') add('PAYMENT_REFUSED', 'PAYMENT_PENDING')
+  if (org && op.method !== 'get') add('CROSS_SITE_REQUEST')
   if (op.auth === 'owner') add('FORBIDDEN')
   if (op.params) add('NOT_FOUND')
   if (op.idempotent) add('IDEMPOTENCY_CONFLICT', 'IDEMPOTENCY_IN_PROGRESS')

@@ -20,6 +20,18 @@ export const billingResponses = {
     previous: z.enum(['postpaid', 'prepaid']),
   }),
   'POST /v1/budgets': z.strictObject({ budget }),
+  'POST /v1/operator/refunds': z.strictObject({
+    refund: z.strictObject({
+      refundId: digits,
+      orgId: uuid,
+      chargeId: digits.nullable(),
+      usageIds: z.array(digits),
+      amountMicros: digits,
+      nettedMicros: digits,
+      owedOnchainMicros: digits,
+      status: z.enum(['netted', 'owed_onchain']),
+    }),
+  }),
   'DELETE /v1/budgets/{scope}/{period}': z.strictObject({ removed: z.boolean() }),
   'POST /v1/usage': z.strictObject({ metered }),
   'POST /v1/usage/check': z.union([

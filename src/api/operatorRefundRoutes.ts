@@ -1,0 +1,95 @@
+import { createHash, timingSafeEqual } from 'node:crypto'
+import { type Request, Router } from 'express'
+import { z } from 'zod'
+import { NotFoundError, ValidationError } from '../core/errors.js'
+import { refund } from '../ledger/index.js'
+import type { AppContext } from './context.js'
+import { idempotencyKeyOf, idempotentCall } from './idempotency.js'
+import { UnauthorizedError } from './keys.js'
+
+export const operatorRefundBody = z
+  .strictObject({
+    org_id: z.string().uuid(),
+    /** A charge (what is left of it, or `amount_micros` of it)… */
+    charge_id: z
+      .string()
+      .regex(/^[1-9]\d{0,18}$/, 'a charge id')
+      .optional(),
+    /** …or usage lines, each refunded whole. */
+    usage_ids: z
+      .array(z.string().regex(/^[1-9]\d{0,18}$/, 'a usage id'))
+      .min(1)
+      .max(1000)
+      .optional(),
+    amount_micros: z
+      .string()
+      .regex(/^[1-9]\d{0,15}$/, 'micro-credits, a positive decimal string')
+      .optional(),
+    reason: z.string().trim().min(1).max(500),
+  })
+  .refine((b) => (b.charge_id === undefined) !== (b.usage_ids === undefined), {
+    message: 'exactly one of charge_id and usage_ids',
+  })
+  .refine((b) => b.amount_micros === undefined || b.charge_id !== undefined, {
+    message: 'amount_micros is for a charge refund only',
+  })
+
+const digest = (v: string) => createHash('sha256').update(v).digest()
+
+/** True when the request carries the operator's bearer token (compared in constant time). */
+function isOperator(ctx: AppContext, req: Request): boolean {
+  const token = ctx.config.operatorApiToken
+  const header = req.get('authorization') ?? ''
+  const given = header.startsWith('Bearer ') ? header.slice(7) : ''
+  // Hashing first makes both sides 32 bytes, so the comparison leaks neither content nor length.
+  return token !== undefined && timingSafeEqual(digest(given), digest(token.reveal()))
+}
+
+/** The org a refund targets must be the one the body names: otherwise nothing is refunded. */
+async function checkOrg(ctx: AppContext, body: z.infer<typeof operatorRefundBody>) {
+  const rows = body.charge_id
+    ? await ctx.db.$client<{ org_id: string }[]>`
+        select org_id from charges where id = ${body.charge_id}`
+    : await ctx.db.$client<{ org_id: string }[]>`
+        select distinct org_id from usage where id = any(${body.usage_ids!}::int8[])`
+  if (rows.length !== 1 || rows[0]!.org_id !== body.org_id)
+    throw new NotFoundError('no such charge or usage lines in that org', { org_id: body.org_id })
+}
+
+/**
+ * `POST /v1/operator/refunds`: the service that metered refunds a charge or usage lines of an
+ * org (a job that failed after its response), with the operator's token — never an org key,
+ * since the org is the payer. Same ledger step as `tollgate refund`; `Idempotency-Key` required,
+ * a retry returns the first outcome (status and body).
+ */
+export function operatorRefundRouter(ctx: AppContext): Router {
+  const r = Router()
+  r.post('/operator/refunds', async (req, res) => {
+    if (!isOperator(ctx, req))
+      throw new UnauthorizedError('the operator API token is required: Authorization: Bearer …')
+    const body = operatorRefundBody.parse(req.body)
+    const key = idempotencyKeyOf(req)
+    if (key === undefined)
+      throw new ValidationError('a refund needs an Idempotency-Key header (a retry is then safe)')
+    await checkOrg(ctx, body)
+    const out = await idempotentCall(
+      ctx.db,
+      { orgId: body.org_id, key, method: 'POST', path: '/v1/operator/refunds', body },
+      async () => {
+        const r = await refund(ctx.db, {
+          chargeId: body.charge_id,
+          usageIds: body.usage_ids,
+          amount: body.amount_micros === undefined ? undefined : BigInt(body.amount_micros),
+          reason: body.reason,
+          actor: 'operator-api',
+          idempotencyKey: `api:${key}`,
+        })
+        const { replayed: _, ...refunded } = r
+        return { status: 201, body: { refund: refunded } }
+      },
+    )
+    if (out.replayed) res.setHeader('Idempotent-Replayed', 'true')
+    res.status(out.status).json(out.body)
+  })
+  return r
+}
