@@ -1,25 +1,13 @@
 import { createApiKey } from '../../src/api/keys.js'
 import { responses } from '../../src/api/responses.js'
-import { bookCharges, listCharges, reconcileLedger } from '../../src/ledger/index.js'
+import { type bookCharges, listCharges, reconcileLedger } from '../../src/ledger/index.js'
 import { describe, expect, test } from '../fixtures.js'
-import { activeOrg, makeMeter } from '../ledger/helpers.js'
+import { chargedOrg } from '../ledger/helpers.js'
 import { startApi } from './server.js'
 
 type Db = Parameters<typeof bookCharges>[0]
 
 const token = 'operator-token-for-tests-0123456789abcdef'
-
-/** An active org with `n` comments (5,000 each) metered and booked into one charge. */
-async function chargedOrg(db: Db, n: number) {
-  const org = await activeOrg(db, { allowance: 100_000_000n })
-  const meter = makeMeter(db)
-  const usageIds: string[] = []
-  for (let i = 0; i < n; i++)
-    usageIds.push((await meter.meter({ orgId: org.orgId, action: 'save_comment' })).usageId)
-  await meter.close()
-  const [charge] = await bookCharges(db, { orgId: org.orgId })
-  return { ...org, usageIds, charge: charge! }
-}
 
 const refundEntries = (db: Db, orgId: string) =>
   db.$client<{ kind: string; amount: bigint; booked_after: bigint }[]>`

@@ -1,7 +1,12 @@
 import { randomBytes, randomUUID } from 'node:crypto'
 import { loadConfig } from '../../src/config/index.js'
 import type { Db } from '../../src/db/client.js'
-import { authorizeSubscription, createMeter, openBillingAccount } from '../../src/ledger/index.js'
+import {
+  authorizeSubscription,
+  bookCharges,
+  createMeter,
+  openBillingAccount,
+} from '../../src/ledger/index.js'
 
 export const config = loadConfig({
   PUBLIC_BASE_URL: 'https://tollgate.test',
@@ -41,4 +46,16 @@ export async function newKey(db: Db, orgId: string) {
     insert into api_keys (org_id, key_hash, prefix) values (${orgId}, ${randomBytes(32).toString('hex')}, 'tg_live_x')
     returning id`
   return row!.id
+}
+
+/** An active org with `n` comments (5,000 each) metered and booked into one charge. */
+export async function chargedOrg(db: Db, n: number) {
+  const org = await activeOrg(db, { allowance: 100_000_000n })
+  const meter = makeMeter(db)
+  const usageIds: string[] = []
+  for (let i = 0; i < n; i++)
+    usageIds.push((await meter.meter({ orgId: org.orgId, action: 'save_comment' })).usageId)
+  await meter.close()
+  const [charge] = await bookCharges(db, { orgId: org.orgId })
+  return { ...org, usageIds, charge: charge! }
 }

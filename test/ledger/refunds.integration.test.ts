@@ -1,5 +1,5 @@
 import {
-  bookCharges,
+  type bookCharges,
   getBillingSummary,
   listCharges,
   markChargeCollected,
@@ -10,21 +10,9 @@ import {
 } from '../../src/ledger/index.js'
 import { describe, expect, test } from '../fixtures.js'
 import { answeredRejection } from '../support/answered.js'
-import { activeOrg, makeMeter } from './helpers.js'
+import { chargedOrg, makeMeter } from './helpers.js'
 
 type Db = Parameters<typeof bookCharges>[0]
-
-/** An active org with `n` comments (5,000 each) metered and booked into one charge. */
-async function chargedOrg(db: Db, n: number) {
-  const org = await activeOrg(db, { allowance: 100_000_000n })
-  const meter = makeMeter(db)
-  const usageIds: string[] = []
-  for (let i = 0; i < n; i++)
-    usageIds.push((await meter.meter({ orgId: org.orgId, action: 'save_comment' })).usageId)
-  await meter.close()
-  const [charge] = await bookCharges(db, { orgId: org.orgId })
-  return { ...org, usageIds, charge: charge! }
-}
 
 const clean = async (db: Db, orgId: string) => {
   expect(await reconcileLedger(db, { orgId })).toEqual([])
