@@ -9,6 +9,7 @@ import { api } from './api.js'
 import { bootDatabase, startWorkerFor } from './boot.js'
 import { billingCommand } from './commands/billing.js'
 import { budgetCommand } from './commands/budget.js'
+import { fundCommand } from './commands/fund.js'
 import { mcpCommand } from './commands/mcp.js'
 import { orgCommands } from './commands/orgs.js'
 import { ratesCommand } from './commands/rates.js'
@@ -129,6 +130,7 @@ reconcileCommand(program)
 refundCommand(program)
 simulateCommand(program)
 mcpCommand(program)
+fundCommand(program)
 
 program
   .parseAsync()
