@@ -164,7 +164,7 @@ export const usage = pgTable(
 
 /**
  * The usage rollup: per org, UTC day, action and API key, what was metered — kept current by
- * triggers on `usage` (migration 0016), one upsert per statement, so usage views never scan raw
+ * triggers on `usage` (migration 0018), one upsert per statement, so usage views never scan raw
  * usage. Counts only usage that stands (recorded or committed); a reservation counts once it is
  * committed, and a voided action leaves it. `keyId` is '' when the usage names no key.
  */

@@ -19,7 +19,7 @@ export type UsageRollup = {
 /**
  * An org's metered usage between two UTC days (inclusive, `YYYY-MM-DD`), by day, by action and
  * by API key — read from the rollup the database keeps as usage is written (`usage_daily`,
- * migration 0016), never from raw usage: one index range of at most days × actions × keys rows,
+ * migration 0018), never from raw usage: one index range of at most days × actions × keys rows,
  * whatever the number of calls. Usage that stands only (recorded or committed).
  */
 export async function readUsageRollup(
