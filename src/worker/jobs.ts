@@ -2,7 +2,7 @@ import type { AppContext } from '../api/context.js'
 import { openSignupOrg, x402ContextFor } from '../api/x402Routes.js'
 import type { WorkerJob } from '../core/workerJob.js'
 import { expireReservations } from '../ledger/index.js'
-import { emitOperatorEthLow } from '../notifications/emitOperatorEthLow.js'
+import { checkOperatorEth } from '../notifications/checkOperatorEth.js'
 import { notificationJobs } from '../notifications/jobs.js'
 import { withBackoff } from '../settlement/backoff.js'
 import { checkChainTruth } from '../settlement/checkChainTruth.js'
@@ -61,19 +61,14 @@ export function workerJobs(ctx: AppContext): WorkerJob[] {
         // Gas comes from the operator's ETH: the operator hears well before it runs out.
         name: 'operator-eth',
         everyMs: 60_000,
-        run: async () => {
-          const operator = chain.operator!
-          const address = operator.account.address
-          const wei = await operator.getBalance({ address })
-          const written = await emitOperatorEthLow(ctx.db, {
-            address,
-            wei,
+        run: async () =>
+          void (await checkOperatorEth({
+            db: ctx.db,
+            operator: chain.operator!,
             thresholdWei: ctx.config.notifications.operatorEthLowWei,
             orgId: ctx.config.notifications.operatorOrgId,
-          })
-          if (written)
-            ctx.log.warn('operator ETH is low', { operator: address, wei: wei.toString() })
-        },
+            log: ctx.log,
+          })),
       }),
     )
     jobs.push(

@@ -1,35 +1,18 @@
-import nodemailer from 'nodemailer'
-import { Webhook } from 'standardwebhooks'
 import { usdcAbi } from '../../src/chain/abis.js'
-import { deliverWebhooks, fanOut } from '../../src/notifications/deliver.js'
-import { deliverEmails, type MailOptions, setEmailSettings } from '../../src/notifications/email.js'
-import { startMailCatcher } from '../../src/notifications/mailCatcher.js'
-import { createEndpoint } from '../../src/notifications/webhooks.js'
 import { cancelSubscription } from '../../src/settlement/cancelSubscription.js'
 import { settleOnce } from '../../src/settlement/settleOnce.js'
 import { cancelPermitTypedData } from '../../src/subscriptions/typedData.js'
 import { describe, expect, test } from '../fixtures.js'
-import { config, makeMeter } from '../ledger/helpers.js'
+import { makeMeter } from '../ledger/helpers.js'
 import { authorizedOrg, settlementContext } from '../settlement/helpers.js'
-import { startReceiver } from './receiver.js'
-
-const base = 'https://tollgate.test'
+import { rigBaseUrl, startNotificationRig } from '../support/notificationRig.js'
 
 describe('events from settlement on anvil with real USDC, delivered by webhook and mail', () => {
   test('collected, failed (empty wallet), revoked allowance, cancel: each delivered once, signed, with its link', async ({
     db,
     chain,
   }) => {
-    const receiver = await startReceiver()
-    const catcher = await startMailCatcher()
-    const links = { publicBaseUrl: base, chainId: chain.deployment.chainId }
-    const mail: MailOptions = {
-      mailer: nodemailer.createTransport(catcher.url),
-      from: 'Tollgate <notices@tollgate.test>',
-      productName: 'Tollgate',
-      key: config.notifications.key,
-      links,
-    }
+    const rig = await startNotificationRig(db, chain.deployment.chainId)
     const ctx = settlementContext(db, chain, { thresholdMicros: 1n })
     const meter = makeMeter(db)
     const paid = await authorizedOrg(db, chain, { cap: 1_000_000n, balance: 1_000_000n })
@@ -37,20 +20,7 @@ describe('events from settlement on anvil with real USDC, delivered by webhook a
     const revoked = await authorizedOrg(db, chain, { cap: 1_000_000n, balance: 1_000_000n })
     const canceled = await authorizedOrg(db, chain, { cap: 1_000_000n, balance: 1_000_000n })
     const orgs = [paid, broke, revoked, canceled]
-    const secrets = new Map<string, string>()
-    for (const [i, o] of orgs.entries()) {
-      const { secret } = await createEndpoint(db, config.notifications.key, {
-        orgId: o.orgId,
-        url: receiver.url,
-        production: false,
-      })
-      secrets.set(o.orgId, secret)
-      await setEmailSettings(db, config.notifications.key, {
-        orgId: o.orgId,
-        address: `owner${i}@example.test`,
-        verified: true,
-      })
-    }
+    for (const [i, o] of orgs.entries()) await rig.subscribe(o.orgId, `owner${i}@example.test`)
     for (const o of orgs) await meter.meter({ orgId: o.orgId, action: 'claim_issue' }) // 7,000
     // The owner of `revoked` sets the collector's allowance to 0 with their own transaction.
     await chain.testClient.setBalance({ address: revoked.owner.address, value: 10n ** 18n })
@@ -77,37 +47,16 @@ describe('events from settlement on anvil with real USDC, delivered by webhook a
       signature: await canceled.owner.signTypedData(typed),
     })
     // The delivery worker, twice over (a second pass must send nothing again).
-    const drain = async () => {
-      for (;;) {
-        const f = await fanOut(db)
-        const w = await deliverWebhooks(db, { key: config.notifications.key, links })
-        const m = await deliverEmails(db, mail)
-        if (f + w + m === 0) return
-      }
-    }
-    await drain()
-    await drain()
+    await rig.drain()
+    await rig.drain()
 
     // Every request verifies with its org's endpoint secret; ids are unique (delivered once).
-    const ids = receiver.received.map((r) => r.id)
+    const bodies = rig.delivered()
+    const ids = bodies.map((b) => b.webhookId)
     expect(new Set(ids).size).toBe(ids.length)
-    const bodies = receiver.received.map((r) => {
-      const body = JSON.parse(r.body) as { type: string; data: Record<string, unknown> }
-      const orgId = (body.data as { org_id: string }).org_id
-      new Webhook(secrets.get(orgId)!).verify(r.body, {
-        'webhook-id': r.headers['webhook-id'] as string,
-        'webhook-timestamp': r.headers['webhook-timestamp'] as string,
-        'webhook-signature': r.headers['webhook-signature'] as string,
-      })
-      return body.data as {
-        org_id: string
-        type: string
-        data: Record<string, unknown>
-      }
-    })
     const of = (o: { orgId: string }) =>
       bodies.filter((b) => b.org_id === o.orgId && b.type !== 'subscription.activated')
-    const manage = (o: { subscriptionId: string }) => `${base}/s/${o.subscriptionId}`
+    const manage = rig.manageUrl
 
     const [collected] = of(paid)
     expect(of(paid)).toHaveLength(1)
@@ -139,8 +88,7 @@ describe('events from settlement on anvil with real USDC, delivered by webhook a
     expect(of(canceled)[1]!.data).toMatchObject({ manage_url: manage(canceled) })
 
     // Mail: one per event kind per owner, each with the re-up link and an unsubscribe link.
-    const mailsTo = (i: number) =>
-      catcher.mails.filter((m) => m.to.includes(`owner${i}@example.test`))
+    const mailsTo = (i: number) => rig.mailsTo(`owner${i}@example.test`)
     const subjects = (i: number) =>
       mailsTo(i)
         .map((m) => m.subject)
@@ -159,13 +107,12 @@ describe('events from settlement on anvil with real USDC, delivered by webhook a
     for (const [i, o] of orgs.entries())
       for (const m of mailsTo(i)) {
         expect(m.text).toContain(manage(o))
-        expect(m.text).toContain(`${base}/notices/unsubscribe?token=`)
+        expect(m.text).toContain(`${rigBaseUrl}/notices/unsubscribe?token=`)
       }
     expect(mailsTo(2)[0]!.text + mailsTo(2)[1]?.text).toContain(
       'the token allowance for the collector was revoked',
     )
     await meter.close()
-    await receiver.stop()
-    await catcher.close()
+    await rig.stop()
   })
 })

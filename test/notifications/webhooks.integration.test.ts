@@ -7,7 +7,7 @@ import { createEndpoint } from '../../src/notifications/webhooks.js'
 import { startApi } from '../api/server.js'
 import { describe, expect, test } from '../fixtures.js'
 import { config, newOrg } from '../ledger/helpers.js'
-import { startReceiver, waitFor } from './receiver.js'
+import { startReceiver, waitFor } from '../support/webhookReceiver.js'
 
 const links = { publicBaseUrl: config.product.publicBaseUrl }
 const key = config.notifications.key
