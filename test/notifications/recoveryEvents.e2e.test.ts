@@ -1,7 +1,10 @@
+import { getAddress } from 'viem'
 import { createLogger } from '../../src/core/log.js'
 import { checkOperatorEth } from '../../src/notifications/checkOperatorEth.js'
+import { notificationJobs } from '../../src/notifications/jobs.js'
+import { holdAuthorization } from '../../src/subscriptions/heldAuthorizations.js'
 import { describe, expect, test } from '../fixtures.js'
-import { newOrg } from '../ledger/helpers.js'
+import { config, newOrg } from '../ledger/helpers.js'
 import { startNotificationRig } from '../support/notificationRig.js'
 
 describe('events the worker causes, delivered by webhook', () => {
@@ -49,6 +52,50 @@ describe('events the worker causes, delivered by webhook', () => {
       )
     } finally {
       await chain.testClient.setBalance({ address, value: before })
+      await rig.stop()
+    }
+  })
+
+  test('permit.expiring: a held permit 6 days from its deadline → the notify-due job → delivered once, by webhook and mail', async ({
+    db,
+    chain,
+  }) => {
+    const rig = await startNotificationRig(db, chain.deployment.chainId)
+    const org = await newOrg(db, 0n)
+    await rig.subscribe(org.orgId, 'holder@example.test')
+    const deadline = BigInt(Math.floor(Date.now() / 1000) + 6 * 86_400)
+    await holdAuthorization(db, {
+      ...org,
+      auth: {
+        owner: getAddress('0x00000000000000000000000000000000000000ab'),
+        permit: { value: 1_000_000n, deadline, nonce: 0n, signature: '0x01' },
+        terms: undefined,
+      },
+    })
+    const due = notificationJobs({ db, config, log: createLogger('error') }).find(
+      (j) => j.name === 'notify-due',
+    )!
+    try {
+      await due.run(new AbortController().signal)
+      await due.run(new AbortController().signal) // a second look writes nothing again
+      await rig.drain()
+      await rig.drain()
+
+      const delivered = rig.delivered().filter((e) => e.org_id === org.orgId)
+      expect(delivered).toHaveLength(1)
+      const [event] = delivered
+      expect(event!.webhookId).toBe(event!.id)
+      const iso = new Date(Number(deadline) * 1000).toISOString().replace('.000', '')
+      expect(event).toMatchObject({
+        type: 'permit.expiring',
+        subscription_id: org.subscriptionId,
+        data: { deadline: iso, deadline_unix: deadline.toString(), manage_url: rig.manageUrl(org) },
+      })
+      const mails = rig.mailsTo('holder@example.test')
+      expect(mails.map((m) => m.subject)).toEqual(['Tollgate: Your authorization expires soon'])
+      expect(mails[0]!.text).toContain(`The authorization expires on ${iso}.`)
+      expect(mails[0]!.text).toContain(rig.manageUrl(org))
+    } finally {
       await rig.stop()
     }
   })
