@@ -84,6 +84,15 @@ ${pageHead(`${p.product} billing — subscription ${p.subscriptionId}`)}
       <p id="canceled-words"></p>
       <button type="button" id="renew" class="primary">Start a new subscription</button>
     </section>
+    <form id="notices" class="card" aria-labelledby="notices-title">
+      <h2 id="notices-title">Email notices</h2>
+      <p>We send a link to confirm this address; nothing is sent until you click it.</p>
+      <p id="notice-status"></p>
+      <label for="notice-address">Email address</label>
+      <input id="notice-address" name="address" type="email" autocomplete="email" required>
+      <fieldset><legend>Send me</legend><div id="notice-kinds" class="kinds"></div></fieldset>
+      <button type="submit" id="notice-save" class="primary">Save and send the confirmation link</button>
+    </form>
     <section class="card" aria-labelledby="usage-title">
       <h2 id="usage-title">Usage</h2>
       <p><label for="period">Period</label> <select id="period"><option value="window">This window</option><option value="7d">Last 7 days</option><option value="30d">Last 30 days</option></select></p>

@@ -23,6 +23,7 @@ import { prepareAuthorization } from '../subscriptions/prepareAuthorization.js'
 import { submitAuthorization } from '../subscriptions/submitAuthorization.js'
 import { submitTerms } from '../subscriptions/submitTerms.js'
 import { cancelPermitTypedData } from '../subscriptions/typedData.js'
+import { addManageNoticeRoutes } from './manageNoticeRoutes.js'
 import { managePageHtml } from './managePage.js'
 import {
   isHistoryPublic,
@@ -402,6 +403,8 @@ export function manageRouter(ctx: AppContext): Router {
       explorer_url: txUrl(c.chainId, result.txHash),
     })
   })
+
+  addManageNoticeRoutes(r, ctx, requireOwner)
 
   r.post('/:id/cancel', async (req, res) => {
     const { id, sub } = await requireOwner(req)

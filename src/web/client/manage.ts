@@ -1,6 +1,7 @@
 // The hosted manage page `/s/<subscription_id>`: plain words before every signature, the
 // outcome and transaction after every action, and only the controls the state allows.
 
+import { loadNotices, saveNotices } from './notices.js'
 import { type PaymentView, paymentCells } from './paymentCells.js'
 import { renderStatement, type StatementView } from './statement.js'
 import {
@@ -220,7 +221,7 @@ function render(s: State) {
 
 const refresh = async () => {
   render(await api<State>('/state'))
-  if (state?.owner_view) await loadUsage()
+  if (state?.owner_view) await Promise.all([loadUsage(), loadNotices(api)])
 }
 
 async function loadUsage() {
@@ -283,6 +284,11 @@ function explain(typed: Typed, owner: string, product: string): string {
   }. Valid until ${dateTime(new Date(Number(m.deadline) * 1000))}. Nothing is charged now; you pay no gas.`
 }
 let capNote = ''
+
+$('#notices').addEventListener('submit', (ev) => {
+  ev.preventDefault()
+  void guard(async () => say(await saveNotices(api)))()
+})
 
 $('#authorize').addEventListener('submit', (ev) => {
   ev.preventDefault()
