@@ -1,13 +1,17 @@
 import { getAddress } from 'viem'
+import { mintUsdc } from '../../src/chain/deployContracts.js'
 import { createLogger } from '../../src/core/log.js'
 import { checkOperatorEth } from '../../src/notifications/checkOperatorEth.js'
 import { notificationJobs } from '../../src/notifications/jobs.js'
+import { checkChainTruth } from '../../src/settlement/checkChainTruth.js'
+import { settleOnce } from '../../src/settlement/settleOnce.js'
 import { holdAuthorization } from '../../src/subscriptions/heldAuthorizations.js'
 import { describe, expect, test } from '../fixtures.js'
-import { config, newOrg } from '../ledger/helpers.js'
+import { config, makeMeter, newOrg } from '../ledger/helpers.js'
+import { authorizedOrg, settlementContext } from '../settlement/helpers.js'
 import { startNotificationRig } from '../support/notificationRig.js'
 
-describe('events the worker causes, delivered by webhook', () => {
+describe('events the worker causes (operator ETH, a permit near its deadline, a recovery), delivered', () => {
   test('operator.eth_low: the operator wallet drained on anvil → the operator-eth job → delivered once to the operator org', async ({
     db,
     chain,
@@ -96,6 +100,52 @@ describe('events the worker causes, delivered by webhook', () => {
       expect(mails[0]!.text).toContain(`The authorization expires on ${iso}.`)
       expect(mails[0]!.text).toContain(rig.manageUrl(org))
     } finally {
+      await rig.stop()
+    }
+  })
+
+  test('subscription.recovered: lapsed by an empty wallet on anvil, the wallet funded → the chain-truth job → delivered once, by webhook and mail', async ({
+    db,
+    chain,
+  }) => {
+    const rig = await startNotificationRig(db, chain.deployment.chainId)
+    const ctx = settlementContext(db, chain, { thresholdMicros: 1n })
+    const meter = makeMeter(db)
+    const broke = await authorizedOrg(db, chain, { cap: 1_000_000n, balance: 1_000n })
+    await rig.subscribe(broke.orgId, 'broke@example.test')
+    try {
+      await meter.meter({ orgId: broke.orgId, action: 'claim_issue' }) // 7,000 > 1,000 held
+      expect(await settleOnce(ctx, { orgIds: [broke.orgId] })).toMatchObject({ collected: 0 })
+      // The owner funds the wallet with real USDC; the worker's chain-truth job sees it.
+      await mintUsdc(chain.deployer, chain.deployment, {
+        to: broke.owner.address,
+        amount: 1_000_000n,
+      })
+      await checkChainTruth(ctx, { orgIds: [broke.orgId] })
+      await checkChainTruth(ctx, { orgIds: [broke.orgId] }) // a second look changes nothing
+      await rig.drain()
+      await rig.drain()
+
+      const delivered = rig.delivered().filter((e) => e.type !== 'subscription.activated')
+      expect(delivered.map((e) => e.type)).toEqual([
+        'charge.failed',
+        'subscription.lapsed',
+        'subscription.recovered',
+      ])
+      const recovered = delivered[2]!
+      expect(recovered.webhookId).toBe(recovered.id)
+      expect(recovered).toMatchObject({
+        org_id: broke.orgId,
+        subscription_id: broke.subscriptionId,
+        data: { manage_url: rig.manageUrl(broke) },
+      })
+      const mails = rig.mailsTo('broke@example.test')
+      const again = mails.filter((m) => m.subject === 'Tollgate: Your subscription is active again')
+      expect(again).toHaveLength(1)
+      expect(again[0]!.text).toContain('The subscription is active again; calls go through.')
+      expect(again[0]!.text).toContain(rig.manageUrl(broke))
+    } finally {
+      await meter.close()
       await rig.stop()
     }
   })
