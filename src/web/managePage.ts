@@ -66,6 +66,14 @@ ${pageHead(`${p.product} billing — subscription ${p.subscriptionId}`)}
       <button type="submit" id="sign-authorize" class="primary">Review and sign</button>
       <ol id="steps" class="steps" aria-label="What you are signing"></ol>
     </form>
+    <form id="top-up" class="card" hidden aria-labelledby="top-up-title">
+      <h2 id="top-up-title">Top up your prepaid balance</h2>
+      <p>The next settlement pass pulls this amount from your wallet under the allowance you signed; it is added to your balance once collected.</p>
+      <label for="top-up-amount">Amount in dollars</label>
+      <input id="top-up-amount" name="amount" inputmode="decimal" autocomplete="off" value="5" required>
+      <button type="submit" id="top-up-buy" class="primary">Buy now</button>
+      <p id="top-up-outcome" role="status"></p>
+    </form>
     <section id="cancel-box" class="card" hidden aria-labelledby="cancel-title">
       <h2 id="cancel-title">Cancel</h2>
       <button type="button" id="cancel">Cancel this subscription…</button>

@@ -25,6 +25,7 @@ import { submitTerms } from '../subscriptions/submitTerms.js'
 import { cancelPermitTypedData } from '../subscriptions/typedData.js'
 import { addManageNoticeRoutes } from './manageNoticeRoutes.js'
 import { managePageHtml } from './managePage.js'
+import { addManageTopUpRoute } from './manageTopUpRoutes.js'
 import {
   isHistoryPublic,
   publicHistoryHtml,
@@ -178,6 +179,7 @@ export function manageRouter(ctx: AppContext): Router {
       owner_view: true,
       owner: sub.ownerAddress,
       state_reason: s.stateReason,
+      prepaid: s.billingMode === 'prepaid',
       signup_credit: usd(s.signupCredit),
       accrued: usd(s.accrued),
       cap: usd(s.cap),
@@ -405,6 +407,7 @@ export function manageRouter(ctx: AppContext): Router {
   })
 
   addManageNoticeRoutes(r, ctx, requireOwner)
+  addManageTopUpRoute(r, ctx.db, requireOwner)
 
   r.post('/:id/cancel', async (req, res) => {
     const { id, sub } = await requireOwner(req)

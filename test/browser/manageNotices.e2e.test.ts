@@ -7,7 +7,7 @@ import type { Db } from '../../src/db/client.js'
 import { fanOut } from '../../src/notifications/deliver.js'
 import { deliverEmails, type MailOptions } from '../../src/notifications/email.js'
 import { startMailCatcher } from '../../src/notifications/mailCatcher.js'
-import { startApi } from '../api/server.js'
+import { signInWithSiwe, startApi } from '../api/server.js'
 import { describe, expect, test } from '../fixtures.js'
 import { config } from '../ledger/helpers.js'
 import { attachChain, injectTestWallet, launchBrowser, screenshotDir } from './browser.js'
@@ -111,6 +111,55 @@ describe('the manage page’s owner controls beyond billing', () => {
       await browser.close()
       await api.stop()
       await catcher.close()
+    }
+  })
+  test('top-up: a prepaid org with a permit buys $5 once, even clicked twice; refusals in words', async ({
+    db,
+    chain,
+  }) => {
+    const api = await startApi(db)
+    attachChain(api, chain)
+    const owner = privateKeyToAccount(generatePrivateKey())
+    const org = (
+      await api.call('POST', '/v1/orgs', { body: { name: 'Top-up', owner_address: owner.address } })
+    ).json
+    const sub = org.subscription_id
+    const session = await signInWithSiwe(api, owner)
+    await api.call('POST', '/v1/billing/mode', {
+      key: session,
+      body: { mode: 'prepaid' },
+      headers: { 'idempotency-key': 'mode-1' },
+    })
+    // The owner signed a $20 permit (its effect on the books, written directly here).
+    await db.$client`update subscriptions set state = 'active', allowance = 20000000 where id = ${sub}`
+    const browser = await launchBrowser()
+    try {
+      const context = await browser.newContext({ viewport: { width: 1280, height: 900 } })
+      const page = await context.newPage()
+      await injectTestWallet(page, { account: owner, rpcUrl: chain.rpcUrl })
+      await page.goto(`${api.url}/s/${sub}`)
+      await page.click('#connect')
+      await page.waitForSelector('#top-up', { state: 'visible' })
+      await page.fill('#top-up-amount', '5')
+      await Promise.all([page.click('#top-up-buy'), page.click('#top-up-buy', { force: true })])
+      await expect
+        .poll(() => page.textContent('#top-up-outcome'))
+        .toContain('Requested: the next settlement pass pulls $5.00')
+      const rows = await db.$client<{ amount: string }[]>`
+        select amount::text from charges where subscription_id = ${sub} and kind = 'topup'`
+      expect(rows).toEqual([{ amount: '5000000' }])
+      // Another while that one is open: refused, said in words, nothing booked.
+      await page.click('#top-up-buy')
+      await expect
+        .poll(() => page.textContent('#top-up-outcome'))
+        .toBe('A top-up is already on its way; wait until it is collected before buying more.')
+      const after =
+        await db.$client`select 1 from charges where subscription_id = ${sub} and kind = 'topup'`
+      expect(after.length).toBe(1)
+      await inspect(page, '#top-up', 'manage-top-up')
+    } finally {
+      await browser.close()
+      await api.stop()
     }
   })
 })

@@ -4,6 +4,7 @@
 import { loadNotices, saveNotices } from './notices.js'
 import { type PaymentView, paymentCells } from './paymentCells.js'
 import { renderStatement, type StatementView } from './statement.js'
+import { buyTopUp } from './topUp.js'
 import {
   $,
   amount,
@@ -50,6 +51,7 @@ type State = {
   waiting_for_limit?: string | null
   limit_too_low?: boolean
   public_history?: boolean
+  prepaid?: boolean
   payments?: (PaymentView & { tx_hash: string; explorer_url: string | null })[]
   charges?: { seq: number; amount_micros: string; status: string; reason: string | null }[]
 }
@@ -145,6 +147,7 @@ function render(s: State) {
   $('#who').replaceChildren('Signed in as ', addressNode(s.owner ?? account ?? ''))
   for (const sel of ['#authorize', '#cancel-box', '#canceled-box'])
     $(sel).hidden = !(controlsFor[s.state] ?? []).includes(sel)
+  $('#top-up').hidden = !(s.prepaid && s.state === 'active')
   // Live: an empty cap keeps the one in force, so a new monthly limit alone is one signature.
   const capInput = $<HTMLInputElement>('#cap')
   capInput.required = s.state !== 'active'
@@ -284,6 +287,11 @@ function explain(typed: Typed, owner: string, product: string): string {
   }. Valid until ${dateTime(new Date(Number(m.deadline) * 1000))}. Nothing is charged now; you pay no gas.`
 }
 let capNote = ''
+
+$('#top-up').addEventListener('submit', (ev) => {
+  ev.preventDefault()
+  void guard(() => buyTopUp(id, link))()
+})
 
 $('#notices').addEventListener('submit', (ev) => {
   ev.preventDefault()

@@ -1,0 +1,36 @@
+import type { Router } from 'express'
+import { z } from 'zod'
+import { formatUsd, requestTopUp } from '../ledger/index.js'
+import type { ManageOwnerCheck } from './manageNoticeRoutes.js'
+
+const body = z.strictObject({
+  /** Dollars, as the page's field holds them, e.g. "5" or "2.50". */
+  amount: z.string().regex(/^\d{1,9}(\.\d{1,6})?$/, 'an amount in dollars, e.g. 5 or 2.50'),
+  /** One per click: a retry of the same click returns the first top-up. */
+  idempotency_key: z.string().regex(/^[A-Za-z0-9_-]{8,100}$/),
+})
+
+/**
+ * "Buy $X now" on the manage page: the same `requestTopUp` as `POST /v1/billing/top-ups`,
+ * authorized like the page's other writes; a refusal reaches the page as `TOP_UP_REFUSED`.
+ */
+export function addManageTopUpRoute(
+  r: Router,
+  db: Parameters<typeof requestTopUp>[0],
+  requireOwner: ManageOwnerCheck,
+): void {
+  r.post('/:id/top-ups', async (req, res) => {
+    const { sub } = await requireOwner(req)
+    const b = body.parse(req.body)
+    const [whole, frac = ''] = b.amount.split('.')
+    const amount = BigInt(whole!) * 1_000_000n + BigInt(frac.padEnd(6, '0'))
+    const { topUp, replayed } = await requestTopUp(db, {
+      orgId: sub.org_id,
+      amount,
+      idempotencyKey: `manage:${b.idempotency_key}`,
+    })
+    res.status(replayed ? 200 : 202).json({
+      top_up: { id: topUp.id, amount: formatUsd(topUp.amount), status: topUp.status },
+    })
+  })
+}
