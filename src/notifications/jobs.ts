@@ -16,6 +16,8 @@ export type NotificationJobsParameters = {
   everyMs?: number | undefined
   /** Between looks for events that time alone causes (budget.reset, permit.expiring). */
   dueEveryMs?: number | undefined
+  /** The clock `notify-due` looks at (tests move it past a window's end). Default: now. */
+  now?: (() => Date) | undefined
   /** Sends the mail; by default SMTP at `SMTP_URL` (unset: no mail is sent). */
   mailer?: Mailer | undefined
 }
@@ -60,8 +62,9 @@ export function notificationJobs(p: NotificationJobsParameters): WorkerJob[] {
       name: 'notify-due',
       everyMs: p.dueEveryMs ?? 60_000,
       run: async () => {
-        const resets = await emitBudgetResets(p.db)
-        const permits = await emitExpiringPermits(p.db)
+        const now = p.now?.() ?? new Date()
+        const resets = await emitBudgetResets(p.db, now)
+        const permits = await emitExpiringPermits(p.db, now)
         if (resets + permits > 0) p.log.info('time-caused events written', { resets, permits })
       },
     },

@@ -32,6 +32,23 @@ export const emitBudgetsReached = (sql: Sql, reached: readonly BudgetReached[]) 
     { prepare: true },
   )
 
+/**
+ * Moves a refused budget's row into the window its refusal was decided in, when the row still
+ * holds an older one (the window rolled over and nothing was counted in it yet): `spent` 0 in
+ * the new window. Then the window `budget.reached` is written for is the row's, and its
+ * `budget.reset` follows when that window ends (the budgets trigger, `emitBudgetResets`), once.
+ * Sent before `emitBudgetsReached`, so a reset of the older window (the trigger) comes first.
+ */
+export const rollReachedBudgets = (sql: Sql, reached: readonly BudgetReached[]) =>
+  sql.unsafe(
+    `/* budgets rolled */ update budgets b set window_start = to_timestamp(r.start / 1000000), spent = 0
+     from (select id, max(start) as start from unnest($1::int8[], $2::int8[]) as u(id, start)
+       group by id) r
+     where b.id = r.id and b.window_start < to_timestamp(r.start / 1000000)`,
+    arrayParams([reached.map((r) => r.budgetId), reached.map((r) => r.windowStart)]),
+    { prepare: true },
+  )
+
 /** The key `Engine.reachedSaid` remembers a budget's window by. */
 export const reachedKey = (r: BudgetReached) => `${r.budgetId}:${r.windowStart}`
 

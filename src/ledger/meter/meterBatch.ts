@@ -3,7 +3,7 @@ import { budgetsByOrg, readBudgets } from '../budgets.js'
 import type { Sql } from '../sql.js'
 import { transitionSubscription } from '../transitionSubscription.js'
 import { WRITE_BATCH } from './batchSql.js'
-import { emitBudgetsReached } from './budgetsReached.js'
+import { emitBudgetsReached, rollReachedBudgets } from './budgetsReached.js'
 import { decideBatch } from './decideBatch.js'
 import type { Engine } from './engine.js'
 import { findUsage } from './inDoubt.js'
@@ -96,7 +96,10 @@ export async function meterBatch(
   } else {
     writes.push(saveAccounts(tx, dirty))
   }
-  if (decided.reached.length > 0) writes.push(emitBudgetsReached(tx, decided.reached).execute())
+  if (decided.reached.length > 0) {
+    writes.push(rollReachedBudgets(tx, decided.reached).execute())
+    writes.push(emitBudgetsReached(tx, decided.reached).execute())
+  }
   // Written, not yet awaited: a rejection is handled by the caller, after the COMMIT is sent.
   for (const w of writes) w.catch(() => undefined)
   return { accounts, decided, writes, version: () => version }
