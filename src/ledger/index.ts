@@ -62,6 +62,7 @@ export { type LedgerMismatch, reconcileLedger } from './reconcileLedger.js'
 export { recordChargesTxHash } from './recordChargesTxHash.js'
 export { refreshLimitWaiting } from './refreshLimitWaiting.js'
 export {
+  listRefundPayouts,
   recordRefundPaid,
   recordRefundPayoutFailed,
   startRefundPayout,

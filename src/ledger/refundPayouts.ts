@@ -1,5 +1,6 @@
 import { NotFoundError } from '../core/errors.js'
 import type { Db } from '../db/client.js'
+import { rfc3339 } from '../db/rfc3339.js'
 import { appendEntries, entryFor, lockAccount, saveAccounts } from './accounts.js'
 import { RefundNotChargedError } from './errors.js'
 import { nowMicros } from './sql.js'
@@ -83,11 +84,11 @@ export async function startRefundPayout(
  * off what was collected, once — a second call finds it paid and moves nothing.
  *
  * @example
- * await recordRefundPaid(db, { refundId: '7', txHash })
+ * await recordRefundPaid(db, { refundId: '7', txHash, blockNumber, blockTime, chainId: 8453 })
  */
 export async function recordRefundPaid(
   db: Db,
-  p: { refundId: string; txHash: string },
+  p: { refundId: string; txHash: string; blockNumber: bigint; blockTime: Date; chainId: number },
 ): Promise<void> {
   await db.$client.begin(async (tx) => {
     const [r] = await tx<
@@ -107,7 +108,9 @@ export async function recordRefundPaid(
       }),
     ])
     await saveAccounts(tx, [account])
-    await tx`update refunds set payout_status = 'paid', payout_tx_hash = ${p.txHash} where id = ${p.refundId}`
+    await tx`update refunds set payout_status = 'paid', payout_tx_hash = ${p.txHash},
+      payout_block = ${p.blockNumber.toString()}, payout_at = ${p.blockTime.toISOString()}::timestamptz, payout_chain_id = ${p.chainId}
+      where id = ${p.refundId}`
   })
 }
 
@@ -118,4 +121,79 @@ export async function recordRefundPayoutFailed(
 ): Promise<void> {
   await db.$client`update refunds set payout_status = 'failed', payout_failure = ${p.reason}
     where id = ${p.refundId} and payout_status = 'intent'`
+}
+
+/** A refund's on-chain payback as the payment history lists it. */
+export type ListedRefundPayout = {
+  refundId: string
+  subscriptionId: string | null
+  amount: bigint
+  /** The payee wallet that sent it. */
+  from: string | null
+  /** The owner it went back to. */
+  to: string
+  /** paid (mined) | pending (sent, not yet recorded) | failed (reverted; may be sent again) */
+  status: 'paid' | 'pending' | 'failed'
+  failureReason: string | null
+  txHash: string
+  blockNumber: bigint | null
+  /** RFC 3339. */
+  blockTime: string | null
+  chainId: number | null
+}
+
+/**
+ * An org's refund payouts that reached the chain (a transaction exists), newest first; only
+ * those of one subscription's charges when `subscriptionId` is given. A payout refused before
+ * anything was sent moved nothing and is not listed.
+ */
+export async function listRefundPayouts(
+  db: Db,
+  p: { orgId: string; subscriptionId?: string | undefined; limit: number },
+): Promise<ListedRefundPayout[]> {
+  const rows = await db.$client<
+    {
+      id: string
+      subscription_id: string | null
+      owed_onchain: bigint
+      payout_status: 'intent' | 'paid' | 'failed'
+      payout_to: string
+      payout_failure: string | null
+      tx_hash: string | null
+      sender: string | null
+      payout_block: bigint | null
+      payout_at: string | null
+      chain_id: number | null
+    }[]
+  >`
+    select * from (
+      select r.id::text, r.owed_onchain, r.payout_status, r.payout_to, r.payout_failure,
+        r.payout_block, r.payout_at,
+        coalesce((select c.subscription_id from charges c where c.id = r.charge_id),
+                 (select u.subscription_id from usage u where u.id = r.usage_ids[1])) as subscription_id,
+        coalesce(r.payout_tx_hash, o.tx_hashes[array_length(o.tx_hashes, 1)]) as tx_hash,
+        o.address as sender, coalesce(r.payout_chain_id, o.chain_id) as chain_id
+      from refunds r
+      left join lateral (
+        select address, chain_id, tx_hashes from operator_txs
+        where purpose = 'refund:' || r.id order by id desc limit 1) o on true
+      where r.org_id = ${p.orgId}::uuid and r.payout_status is not null
+    ) x
+    where tx_hash is not null
+      and (${p.subscriptionId ?? null}::text is null or subscription_id = ${p.subscriptionId ?? null})
+    order by payout_block desc nulls first, id desc
+    limit ${p.limit}`
+  return rows.map((r) => ({
+    refundId: r.id,
+    subscriptionId: r.subscription_id,
+    amount: BigInt(r.owed_onchain),
+    from: r.sender,
+    to: r.payout_to,
+    status: r.payout_status === 'intent' ? 'pending' : r.payout_status,
+    failureReason: r.payout_failure,
+    txHash: r.tx_hash!,
+    blockNumber: r.payout_block === null ? null : BigInt(r.payout_block),
+    blockTime: rfc3339(r.payout_at),
+    chainId: r.chain_id,
+  }))
 }

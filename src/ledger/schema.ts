@@ -361,6 +361,10 @@ export const refunds = pgTable(
     /** The owner's address it goes to, fixed with the intent. */
     payoutTo: text('payout_to'),
     payoutTxHash: text('payout_tx_hash'),
+    /** The paid transfer's block, its time and its chain (the payment history's link). */
+    payoutBlock: bigint('payout_block', { mode: 'bigint' }),
+    payoutAt: ts('payout_at'),
+    payoutChainId: integer('payout_chain_id'),
     payoutFailure: text('payout_failure'),
     createdAt: ts('created_at').notNull().defaultNow(),
   },

@@ -88,7 +88,14 @@ export async function payRefundOnchain(
     await recordRefundPayoutFailed(ctx.db, { refundId: payout.refundId, reason })
     return { status: 'failed', reason }
   }
-  await recordRefundPaid(ctx.db, { refundId: payout.refundId, txHash: receipt.transactionHash })
+  const block = await ctx.payee.getBlock({ blockNumber: receipt.blockNumber })
+  await recordRefundPaid(ctx.db, {
+    refundId: payout.refundId,
+    txHash: receipt.transactionHash,
+    blockNumber: receipt.blockNumber,
+    blockTime: new Date(Number(block.timestamp) * 1000),
+    chainId: ctx.payee.chain.id,
+  })
   return {
     status: 'paid',
     txHash: receipt.transactionHash,

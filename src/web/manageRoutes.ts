@@ -216,6 +216,7 @@ export function manageRouter(ctx: AppContext): Router {
         amount: usd(p.amount),
         amount_micros: micros(p.amount),
         payer: p.payer,
+        recipient: p.recipient,
         tx_hash: p.txHash,
         explorer_url: p.explorerUrl,
         reason: p.failureReason,

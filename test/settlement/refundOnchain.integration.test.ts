@@ -9,6 +9,8 @@ import {
   refund,
 } from '../../src/ledger/index.js'
 import { cancelSubscription } from '../../src/settlement/cancelSubscription.js'
+import { indexChain } from '../../src/settlement/indexChain.js'
+import { listPaymentHistory } from '../../src/settlement/listPaymentHistory.js'
 import { payRefundOnchain } from '../../src/settlement/payRefundOnchain.js'
 import { reconcileWithChain } from '../../src/settlement/reconcileWithChain.js'
 import { cancelPermitTypedData } from '../../src/subscriptions/typedData.js'
@@ -87,6 +89,29 @@ describe('refunds paid back on-chain', () => {
       fromBlock: 0n,
     })
     expect(sent).toHaveLength(1)
+    // The payment history shows it as money back to the owner, beside the pull it refunds.
+    await indexChain(ctx)
+    const history = await listPaymentHistory(db, { orgId: org.orgId })
+    expect(history.map((h) => [h.kind, h.direction, h.status, h.amount])).toEqual([
+      ['refund_payout', 'to_owner', 'paid', 15_000n],
+      ['collector_pull', 'to_payee', 'collected', 20_000n],
+    ])
+    expect(history[0]).toMatchObject({
+      event: 'Transfer',
+      payer: chain.deployment.payee,
+      recipient: org.owner.address,
+      txHash: paid.txHash,
+      blockNumber: receipt.blockNumber,
+      subscriptionId: org.subscriptionId,
+    })
+    expect(history[0]!.at).toMatch(/^\d{4}-\d\d-\d\dT/)
+    expect(
+      (await listPaymentHistory(db, { orgId: org.orgId, subscriptionId: org.subscriptionId }))
+        .map((h) => h.kind),
+    ).toEqual(['refund_payout', 'collector_pull'])
+    expect(
+      await listPaymentHistory(db, { orgId: org.orgId, subscriptionId: 'f'.repeat(32) }),
+    ).toEqual([])
     expect((await getBillingSummary(db, org.orgId)).collected).toBe(5_000n)
     const refunds = (await listLedgerEntries(db, { orgId: org.orgId })).filter(
       (l) => l.kind === 'refund',

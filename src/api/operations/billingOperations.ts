@@ -172,7 +172,7 @@ export const billingOperations: Operation[] = [
     method: 'get',
     path: '/v1/billing/payments',
     summary:
-      'On-chain payments, newest first: the collector’s pulls (kind collector_pull) and x402 payments settled to the payee (kind x402_top_up), each with its transaction and explorer link',
+      'On-chain payments, newest first: the collector’s pulls (kind collector_pull) and x402 payments settled to the payee (kind x402_top_up), and refunds paid back to the owner from the payee wallet (kind refund_payout, direction to_owner), each with its transaction and explorer link',
     action: 'free',
     auth: 'member',
     success: [200],

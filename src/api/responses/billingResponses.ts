@@ -156,13 +156,18 @@ export const billingResponses = {
   'GET /v1/billing/payments': z.strictObject({
     payments: z.array(
       z.strictObject({
-        kind: z.enum(['collector_pull', 'x402_top_up']),
-        event: z.enum(['Collected', 'ChargeFailed', 'AuthorizationUsed']),
-        status: z.enum(['collected', 'failed', 'settled', 'pending']),
+        kind: z.enum(['collector_pull', 'x402_top_up', 'refund_payout']),
+        event: z.enum(['Collected', 'ChargeFailed', 'AuthorizationUsed', 'Transfer']),
+        status: z.enum(['collected', 'failed', 'settled', 'pending', 'paid']),
+        direction: z
+          .enum(['to_payee', 'to_owner'])
+          .describe('to_owner: a refund paid back to the owner from the payee wallet'),
         subscription_id: z.string().nullable(),
         seq: z.number().int().nullable(),
-        amount: money,
+        amount: money.describe('always positive; direction says which way it went'),
         payer: z.string().nullable(),
+        recipient: z.string().nullable().describe('a refund payout: the owner wallet it went to'),
+        refund_id: digits.nullable(),
         failure_reason: z.string().nullable(),
         tx_hash: z.string(),
         block: digits.nullable(),

@@ -123,7 +123,7 @@ export function orgCommands(program: Command) {
   const billing = program.commands.find((c) => c.name() === 'billing')!
   billing
     .command('history')
-    .description('on-chain payments with explorer links')
+    .description('on-chain payments (pulls, x402 top-ups, refunds paid back) with explorer links')
     .requiredOption('--org <id>', 'organization id')
     .option('--json', 'machine-readable output')
     .action(async (opts: { org: string; json?: boolean }) => {
@@ -137,7 +137,11 @@ export function orgCommands(program: Command) {
             r.blockNumber?.toString() ?? 'pending',
             r.kind,
             r.seq === null ? '' : String(r.seq),
-            r.status === 'failed' ? `failed: ${r.failureReason}` : formatUsd(r.amount),
+            r.status === 'failed'
+              ? `failed: ${r.failureReason}`
+              : r.direction === 'to_owner'
+                ? `+${formatUsd(r.amount)} back to ${r.recipient}`
+                : formatUsd(r.amount),
             r.explorerUrl ?? r.txHash,
           ]),
           [0, 2, 3],
