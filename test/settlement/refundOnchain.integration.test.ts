@@ -106,8 +106,9 @@ describe('refunds paid back on-chain', () => {
     })
     expect(history[0]!.at).toMatch(/^\d{4}-\d\d-\d\dT/)
     expect(
-      (await listPaymentHistory(db, { orgId: org.orgId, subscriptionId: org.subscriptionId }))
-        .map((h) => h.kind),
+      (await listPaymentHistory(db, { orgId: org.orgId, subscriptionId: org.subscriptionId })).map(
+        (h) => h.kind,
+      ),
     ).toEqual(['refund_payout', 'collector_pull'])
     expect(
       await listPaymentHistory(db, { orgId: org.orgId, subscriptionId: 'f'.repeat(32) }),
