@@ -49,6 +49,7 @@ export {
   openBillingAccount,
   openBillingAccountIn,
 } from './openBillingAccount.js'
+export { ensureMonthPartitions } from './partitions/ensureMonthPartitions.js'
 export {
   editAction,
   formatUsd,

@@ -18,7 +18,7 @@ export type LedgerMismatch = {
 
 /**
  * Proves the cached balances equal the ledger: each balance re-derived from the entries,
- * the entry sequence gap-free, the last entry's "after" balances equal to the row, holds
+ * the entry sequence gap-free and without a repeat (across monthly partitions), the last entry's "after" balances equal to the row, holds
  * equal to the open reservations, the prepaid balance equal to its credits less the usage it paid,
  * and the ledger's invariant (docs/design.md, Money flow: Ledger)
  * Σ billable usage = accrued + booked + collected (gross) + written off (+ manual adjustments
@@ -34,7 +34,7 @@ export async function reconcileLedger(
     (tx) => tx<Record<string, string | null>[]>`
     with e as (
       select org_id,
-        count(*)::int8 as n, max(seq) as max_seq,
+        count(*)::int8 as n, count(distinct seq)::int8 as n_distinct, max(seq) as max_seq,
         coalesce(sum(amount) filter (where kind in ('voucher_grant','usage_voucher','void_voucher','adjustment_voucher')), 0)::int8 as voucher,
         coalesce(sum(amount) filter (where kind in ('usage_billable','void_billable','adjustment_accrued')), 0)::int8
           - coalesce(sum(amount) filter (where kind = 'charge_booked'), 0)::int8 as accrued,
@@ -71,7 +71,7 @@ export async function reconcileLedger(
     )
     select a.org_id::text, a.voucher::text, a.accrued::text, a.booked::text, a.collected::text, a.written_off::text,
       a.reserved::text, a.reserved_voucher::text, a.entry_seq::text,
-      e.n::text, e.max_seq::text, e.voucher::text as e_voucher, e.accrued::text as e_accrued, e.booked::text as e_booked,
+      e.n::text, e.n_distinct::text, e.max_seq::text, e.voucher::text as e_voucher, e.accrued::text as e_accrued, e.booked::text as e_booked,
       e.collected::text as e_collected, e.collected_gross::text, e.written_off::text as e_written_off, e.adj_accrued::text,
       last.voucher_after::text, last.accrued_after::text, last.booked_after::text, last.collected_after::text,
       coalesce(u.billable, 0)::text as u_billable, coalesce(u.held, 0)::text as u_held,
@@ -113,6 +113,8 @@ export async function reconcileLedger(
     check('booked = Σ booking entries', r.e_booked!, r.booked!)
     check('collected = Σ collection entries', r.e_collected!, r.collected!)
     check('written off = Σ write-off entries', r.e_written_off!, r.written_off!, 'written_off')
+    // Each month's partition has a unique index on (org_id, seq); this is the check across them.
+    check('entry seq unique', r.n!, r.n_distinct!, 'entry_seq')
     check('entry seq gap-free', r.n!, r.max_seq!, 'entry_seq')
     check('entry seq = account', r.entry_seq!, r.max_seq!, 'entry_seq')
     check('last entry voucher after', r.voucher!, r.voucher_after!, 'voucher')

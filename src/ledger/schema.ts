@@ -121,12 +121,14 @@ export const subscriptionTransitions = pgTable(
 
 /**
  * Usage rows: one per metered action (recorded, reserved, committed or voided), priced by
- * the rate-card version it names. Never updated except a reservation's status.
+ * the rate-card version it names. Never updated except a reservation's status. Partitioned
+ * by month of `createdAt` (migration 0029, docs/operations.md#data-growth): the primary key
+ * holds it; `id`, from one sequence, is unique on its own.
  */
 export const usage = pgTable(
   'usage',
   {
-    id: bigserial('id', { mode: 'bigint' }).primaryKey(),
+    id: bigserial('id', { mode: 'bigint' }).notNull(),
     orgId: uuid('org_id').notNull(),
     subscriptionId: text('subscription_id').notNull(),
     action: text('action').notNull(),
@@ -155,6 +157,7 @@ export const usage = pgTable(
     createdAt: ts('created_at').notNull(),
   },
   (t) => [
+    primaryKey({ name: 'usage_pkey', columns: [t.id, t.createdAt] }),
     index('usage_org_idx').on(t.orgId, t.id),
     index('usage_reserved_idx').on(t.expiresAt).where(sql`status = 'reserved'`),
     // A charge's usage lines (statements); usage not yet booked is not in it.
@@ -197,7 +200,7 @@ export const usageDaily = pgTable(
 export const ledgerEntries = pgTable(
   'ledger_entries',
   {
-    id: bigserial('id', { mode: 'bigint' }).primaryKey(),
+    id: bigserial('id', { mode: 'bigint' }).notNull(),
     orgId: uuid('org_id').notNull(),
     /** 1, 2, 3... per org: a gap or a repeat is visible. */
     seq: bigint('seq', { mode: 'bigint' }).notNull(),
@@ -215,7 +218,10 @@ export const ledgerEntries = pgTable(
     memo: text('memo'),
     createdAt: ts('created_at').notNull(),
   },
-  (t) => [uniqueIndex('ledger_entries_org_seq_idx').on(t.orgId, t.seq)],
+  // Partitioned by month of createdAt like usage; (orgId, seq) is unique within each partition
+  // (an index per partition, made by tollgate_ensure_month_partition) and across them by the
+  // account row's entry_seq, checked by reconcile (docs/operations.md#data-growth).
+  (t) => [primaryKey({ name: 'ledger_entries_pkey', columns: [t.id, t.createdAt] })],
 )
 
 /** Permanent idempotency keys, unique per org: a retry returns the first outcome. */

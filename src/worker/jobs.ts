@@ -1,7 +1,7 @@
 import type { AppContext } from '../api/context.js'
 import { openSignupOrg, x402ContextFor } from '../api/x402Routes.js'
 import type { WorkerJob } from '../core/workerJob.js'
-import { expireReservations } from '../ledger/index.js'
+import { ensureMonthPartitions, expireReservations } from '../ledger/index.js'
 import { checkOperatorEth } from '../notifications/checkOperatorEth.js'
 import { notificationJobs } from '../notifications/jobs.js'
 import { withBackoff } from '../settlement/backoff.js'
@@ -22,6 +22,16 @@ export function workerJobs(ctx: AppContext): WorkerJob[] {
       run: async () => {
         const n = await expireReservations(ctx.db)
         if (n > 0) ctx.log.info('reservations expired', { count: n })
+      },
+    },
+    {
+      // usage and ledger_entries are partitioned by month: this month's and the next two exist
+      // well before a row needs them (docs/operations.md#data-growth).
+      name: 'month-partitions',
+      everyMs: 3_600_000,
+      run: async () => {
+        const n = await ensureMonthPartitions(ctx.db)
+        if (n > 0) ctx.log.info('month partitions created', { count: n })
       },
     },
     ...notificationJobs({
