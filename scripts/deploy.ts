@@ -8,12 +8,13 @@
 //   DEPLOYER_KEY      0x-prefixed private key that pays for the deployment (anvil: key 0 by default)
 //   PAYEE             receives every collection (required off anvil; anvil: the deployer)
 //   ADMIN             manages operators (default: the deployer)
-//   OPERATORS         comma-separated operator addresses (default: none)
+//   OPERATORS         comma-separated operator addresses (default: OPERATOR_KEY's address, else none)
 //   USDC              override the token address (e.g. an already deployed local USDC)
-//   DEPLOYMENT_FILE   where to write (default .tollgate/deployment-<chainId>.json)
+//   DEPLOYMENT_FILE   where to write (default: where the app reads it,
+//                     $TOLLGATE_DATA_DIR/deployment-<chainId>.json, the data dir .tollgate/)
 //
 //   node --import tsx scripts/deploy.ts
-import { resolve } from 'node:path'
+import { join, resolve } from 'node:path'
 import {
   type Address,
   createPublicClient,
@@ -23,10 +24,12 @@ import {
   isAddress,
   type PublicClient,
 } from 'viem'
+import { privateKeyToAccount } from 'viem/accounts'
 import { createSigner } from '../src/chain/clients.js'
 import { deployContracts } from '../src/chain/deployContracts.js'
 import { writeDeployment } from '../src/chain/deployment.js'
 import { verifyDeployment } from '../src/chain/verifyDeployment.js'
+import { projectRoot } from '../src/config/index.js'
 
 /** Circle's USDC on the chains Tollgate runs on. */
 const CIRCLE_USDC: Record<number, Address> = {
@@ -64,7 +67,13 @@ async function main() {
   const payee =
     address('PAYEE', process.env.PAYEE) ?? (local ? deployer : fail('PAYEE is required off anvil'))
   const admin = address('ADMIN', process.env.ADMIN) ?? deployer
-  const operators = (process.env.OPERATORS ?? '')
+  // The operator key the workers will run with is an operator unless OPERATORS says otherwise.
+  const operatorKey = process.env.OPERATOR_KEY
+  if (operatorKey !== undefined && !/^0x[0-9a-fA-F]{64}$/.test(operatorKey))
+    fail('OPERATOR_KEY must be a 0x-prefixed 32-byte private key')
+  const operators = (
+    process.env.OPERATORS ?? (operatorKey ? privateKeyToAccount(operatorKey as Hex).address : '')
+  )
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean)
@@ -83,7 +92,9 @@ async function main() {
   // Read back from the chain before anything is written: code at every address, the collector's
   // immutables, admin and operators, and the token's EIP-712 domain matching its separator.
   const domain = await verifyDeployment(client as unknown as PublicClient, deployment)
-  const file = resolve(process.env.DEPLOYMENT_FILE ?? `.tollgate/deployment-${chainId}.json`)
+  // The app's own default (docs/operations.md § Configuration), so it reads what was written.
+  const dataDir = process.env.TOLLGATE_DATA_DIR ?? join(projectRoot, '.tollgate')
+  const file = resolve(process.env.DEPLOYMENT_FILE ?? join(dataDir, `deployment-${chainId}.json`))
   writeDeployment(file, deployment)
   console.log(JSON.stringify(deployment, null, 2))
   console.log(

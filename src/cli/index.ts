@@ -9,6 +9,7 @@ import { api } from './api.js'
 import { bootDatabase, startWorkerFor } from './boot.js'
 import { billingCommand } from './commands/billing.js'
 import { budgetCommand } from './commands/budget.js'
+import { deploymentCommand } from './commands/deployment.js'
 import { fundCommand } from './commands/fund.js'
 import { mcpCommand } from './commands/mcp.js'
 import { orgCommands } from './commands/orgs.js'
@@ -131,6 +132,7 @@ refundCommand(program)
 simulateCommand(program)
 mcpCommand(program)
 fundCommand(program)
+deploymentCommand(program)
 
 program
   .parseAsync()
