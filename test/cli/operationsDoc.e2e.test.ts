@@ -217,4 +217,4 @@ test('docs/operations.md deploys and runs on a chain 84532 and collects a charge
     'tollgate_outbox_backlog',
   ])
     expect(worker, f).toContain(f)
-}, 240_000)
+}, 300_000)
