@@ -1,7 +1,8 @@
+import { readFileSync } from 'node:fs'
 import { inspect } from 'node:util'
 import { describe, expect, test } from 'vitest'
 import { ConfigError } from '../core/errors.js'
-import { loadConfig } from './index.js'
+import { loadConfig, projectRoot } from './index.js'
 
 describe('loadConfig', () => {
   test('defaults run a local system with the billing defaults of docs/operations.md', () => {
@@ -43,5 +44,17 @@ describe('loadConfig', () => {
     expect(json).not.toContain('abab')
     expect(inspect(config, { depth: 10 })).not.toContain('abab')
     expect(config.chain.operatorKey?.reveal()).toBe(key)
+  })
+
+  test('every variable the schema reads is in docs/operations.md § Configuration', () => {
+    const read = (path: string) => readFileSync(`${projectRoot}/${path}`, 'utf8')
+    const source = read('src/config/index.ts')
+    const schema = source.slice(source.indexOf('const envSchema = z.object({'))
+    const names = [...schema.slice(0, schema.indexOf('\n})')).matchAll(/^ {2}([A-Z0-9_]+):/gm)]
+    const doc = read('docs/operations.md')
+    const start = doc.indexOf('## Configuration')
+    const section = doc.slice(start, doc.indexOf('\n## ', start))
+    expect(names.length).toBeGreaterThan(30)
+    expect(names.map((m) => m[1]).filter((n) => !section.includes(`\`${n}\``))).toEqual([])
   })
 })
