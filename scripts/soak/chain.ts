@@ -1,15 +1,5 @@
 import { type AnvilHandle, startAnvil } from '../../src/chain/anvil.js'
-
-async function rpc<T>(url: string, method: string, params: unknown[] = []): Promise<T> {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
-  })
-  const body = (await res.json()) as { result?: T; error?: { message: string } }
-  if (body.error) throw new Error(`${method}: ${body.error.message}`)
-  return body.result as T
-}
+import { anvilRpc } from '../../src/chain/anvilRpc.js'
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
@@ -36,8 +26,8 @@ export async function startSoakChain(stateFile: string) {
      * different blocks. Returns how many transactions it moved.
      */
     reorg: async (depth: number) => {
-      const snapshot = await rpc<string>(rpcUrl, 'evm_snapshot')
-      const from = Number(await rpc<string>(rpcUrl, 'eth_blockNumber'))
+      const snapshot = await anvilRpc<string>(rpcUrl, 'evm_snapshot')
+      const from = Number(await anvilRpc<string>(rpcUrl, 'eth_blockNumber'))
       // The reorg takes at least `depth` blocks and, waiting up to a minute for one, a block
       // with a transaction (a collection, as like as not) followed by `depth` more.
       const giveUp = Date.now() + 60_000
@@ -50,9 +40,9 @@ export async function startSoakChain(stateFile: string) {
         (head < lastTx + depth && Date.now() < giveUp + 30_000)
       while (waiting()) {
         await sleep(250)
-        const now = Number(await rpc<string>(rpcUrl, 'eth_blockNumber'))
+        const now = Number(await anvilRpc<string>(rpcUrl, 'eth_blockNumber'))
         for (let b = head + 1; b <= now; b++) {
-          const block = await rpc<{ transactions: string[] }>(rpcUrl, 'eth_getBlockByNumber', [
+          const block = await anvilRpc<{ transactions: string[] }>(rpcUrl, 'eth_getBlockByNumber', [
             `0x${b.toString(16)}`,
             false,
           ])
@@ -63,10 +53,10 @@ export async function startSoakChain(stateFile: string) {
       }
       const raw: string[] = []
       for (const hash of hashes)
-        raw.push(await rpc<string>(rpcUrl, 'eth_getRawTransactionByHash', [hash]))
-      await rpc(rpcUrl, 'evm_revert', [snapshot])
-      await rpc(rpcUrl, 'anvil_mine', ['0x2'])
-      for (const tx of raw) await rpc(rpcUrl, 'eth_sendRawTransaction', [tx]).catch(() => {})
+        raw.push(await anvilRpc<string>(rpcUrl, 'eth_getRawTransactionByHash', [hash]))
+      await anvilRpc(rpcUrl, 'evm_revert', [snapshot])
+      await anvilRpc(rpcUrl, 'anvil_mine', ['0x2'])
+      for (const tx of raw) await anvilRpc(rpcUrl, 'eth_sendRawTransaction', [tx]).catch(() => {})
       return { from, to: head, moved: raw.length }
     },
     stop: () => anvil.stop(),

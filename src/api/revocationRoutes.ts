@@ -1,7 +1,7 @@
 import { Router } from 'express'
 import { z } from 'zod'
 import { txUrl } from '../chain/explorer.js'
-import { BaseError } from '../core/errors.js'
+import { NoChainError } from '../core/errors.js'
 import { prepareRevocation, revokePermits } from '../subscriptions/revokePermits.js'
 import { authOf, requireOwner } from './auth.js'
 import type { AppContext } from './context.js'
@@ -34,10 +34,7 @@ const json = (v: unknown) =>
 export function revocationRouter(ctx: AppContext): Router {
   const r = Router()
   const chain = () => {
-    if (!ctx.chain?.operator)
-      throw new BaseError('this node has no chain operator configured', {
-        code: 'NO_CHAIN',
-      })
+    if (!ctx.chain?.operator) throw new NoChainError()
     return { ...ctx.chain, operator: ctx.chain.operator }
   }
   r.get('/billing/revocation', requireOwner, async (_req, res) => {

@@ -1,7 +1,7 @@
 import { encodePaymentRequiredHeader, encodePaymentResponseHeader } from '@x402/core/http'
 import { type ErrorRequestHandler, type Request, type Response, Router } from 'express'
 import { z } from 'zod'
-import { BaseError } from '../core/errors.js'
+import { BaseError, NoChainError } from '../core/errors.js'
 import { text } from '../core/text.js'
 import type { Sql } from '../ledger/sql.js'
 import { acceptPayment } from '../x402/acceptPayment.js'
@@ -130,10 +130,7 @@ export function x402Router(ctx: AppContext): Router {
   r.post('/x402/orgs', async (req, res) => {
     const body = x402OrgBody.parse(req.body ?? {})
     const x = x402ContextFor(ctx)
-    if (!x)
-      throw new BaseError('this node has no chain to take x402 payments on', {
-        code: 'NO_CHAIN',
-      })
+    if (!x) throw new NoChainError('this node has no chain to take x402 payments on')
     const header = req.get(PAYMENT_SIGNATURE)
     if (!header) {
       await offer(ctx, x, req, res, 'sign up: an org owned by the paying wallet')

@@ -4,6 +4,7 @@ import { createServer } from 'node:net'
 import { resolve } from 'node:path'
 import { gunzipSync } from 'node:zlib'
 import { projectRoot } from '../config/index.js'
+import { anvilRpc } from './anvilRpc.js'
 
 const arch = process.arch === 'x64' ? 'amd64' : process.arch
 
@@ -125,17 +126,6 @@ export async function startAnvil(parameters: StartAnvilParameters = {}): Promise
   }
 }
 
-async function rpc<T>(rpcUrl: string, method: string, params: unknown[] = []): Promise<T> {
-  const res = await fetch(rpcUrl, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
-  })
-  const body = (await res.json()) as { result?: T; error?: { message: string } }
-  if (body.error) throw new Error(`${method}: ${body.error.message}`)
-  return body.result as T
-}
-
 /**
  * Saves anvil's state to `file` whenever the chain has a new block (and once more on stop):
  * written to a temporary file, synced, then renamed over the old one, so the file always
@@ -145,10 +135,10 @@ function saveStateOnNewBlocks(rpcUrl: string, file: string, everyMs: number) {
   let saved: string | undefined
   let running: Promise<void> = Promise.resolve()
   const save = async () => {
-    const head = await rpc<string>(rpcUrl, 'eth_blockNumber')
+    const head = await anvilRpc<string>(rpcUrl, 'eth_blockNumber')
     if (head === saved) return
     // anvil answers the same JSON `--load-state` reads, gzipped and hex-encoded.
-    const dump = await rpc<string>(rpcUrl, 'anvil_dumpState')
+    const dump = await anvilRpc<string>(rpcUrl, 'anvil_dumpState')
     const json = gunzipSync(Buffer.from(dump.slice(2), 'hex'))
     const tmp = `${file}.tmp`
     const fd = openSync(tmp, 'w', 0o600)

@@ -55,3 +55,11 @@ export class ConfigError extends BaseError {
     super(message, { code: 'CONFIG_INVALID', details })
   }
 }
+
+/** The node runs without a chain (or without its operator), so it cannot do what needs one. */
+export class NoChainError extends BaseError {
+  override name = 'NoChainError'
+  constructor(message = 'this node has no chain operator configured') {
+    super(message, { code: 'NO_CHAIN' })
+  }
+}

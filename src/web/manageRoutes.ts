@@ -8,7 +8,8 @@ import { statementView, usageView } from '../api/usageRoutes.js'
 import { verifySiweSignIn } from '../api/verifySiweSignIn.js'
 import { usdcAbi } from '../chain/abis.js'
 import { addressUrl, txUrl } from '../chain/explorer.js'
-import { BaseError, NotFoundError } from '../core/errors.js'
+import { BaseError, NoChainError, NotFoundError } from '../core/errors.js'
+import { usdAmount } from '../core/usdAmount.js'
 import { formatUsd, getBillingSummary, listCharges, startNewSubscription } from '../ledger/index.js'
 import { cancelSubscription } from '../settlement/cancelSubscription.js'
 import { settlementContextFor } from '../settlement/context.js'
@@ -44,12 +45,6 @@ class NotOwnerError extends BaseError {
   }
 }
 
-const dollars = z.string().regex(/^\d{1,9}(\.\d{1,6})?$/, 'an amount in dollars, e.g. 25 or 0.50')
-/** "12.5" → 12_500_000n micro-credits, from the decimal string (never through a float). */
-const toMicros = (usd: string) => {
-  const [whole, frac = ''] = usd.split('.')
-  return BigInt(whole!) * 1_000_000n + BigInt(frac.padEnd(6, '0'))
-}
 const hex = z
   .string()
   .regex(/^0x[0-9a-fA-F]*$/)
@@ -62,7 +57,7 @@ const authorizeBody = z.object({
   /** None for a new monthly limit alone, when the allowance already covers the cap. */
   permit: z.object({ value: uint, deadline: uint, nonce: uint, signature: hex }).optional(),
   /** The lifetime cap the owner chose (dollars): a top-up's permit never takes them past it. */
-  cap: dollars.optional(),
+  cap: usdAmount.optional(),
   terms: z
     .object({
       cap: uint,
@@ -120,10 +115,7 @@ export function manageRouter(ctx: AppContext): Router {
     return { id, sub, owner: getAddress(who) }
   }
   const chain = () => {
-    if (!ctx.chain?.operator)
-      throw new BaseError('this node has no chain operator configured', {
-        code: 'NO_CHAIN',
-      })
+    if (!ctx.chain?.operator) throw new NoChainError()
     return { ...ctx.chain, operator: ctx.chain.operator }
   }
 
@@ -329,8 +321,8 @@ export function manageRouter(ctx: AppContext): Router {
     const body = z
       .object({
         action: z.enum(['authorize', 'cancel']),
-        cap: dollars.optional(),
-        monthly_limit: dollars.optional(),
+        cap: usdAmount.optional(),
+        monthly_limit: usdAmount.optional(),
       })
       .parse(req.body)
     const deadline = BigInt(Math.floor(Date.now() / 1000) + 15 * 60)
@@ -360,8 +352,8 @@ export function manageRouter(ctx: AppContext): Router {
       state: s.state,
       collected: s.drawn,
       booked: s.booked,
-      cap: body.cap === undefined ? undefined : toMicros(body.cap),
-      monthlyLimit: body.monthly_limit === undefined ? undefined : toMicros(body.monthly_limit),
+      cap: body.cap,
+      monthlyLimit: body.monthly_limit,
       windowSeconds: ctx.config.billing.windowSeconds,
       deadline: counterfactual
         ? BigInt(Math.floor(Date.now() / 1000) + HELD_PERMIT_LIFETIME_SECONDS)
@@ -395,7 +387,7 @@ export function manageRouter(ctx: AppContext): Router {
       orgId: sub.org_id,
       subscriptionId: id,
       auth: { owner, permit: body.permit, terms: body.terms },
-      cap: body.cap === undefined ? undefined : toMicros(body.cap),
+      cap: body.cap,
     })
     // A counterfactual owner's authorization is held: the wallet is deployed with its first charge.
     if (result.held) return void res.json({ ok: true, held: true, tx_hash: null })

@@ -1,11 +1,12 @@
 import type { Router } from 'express'
 import { z } from 'zod'
+import { usdAmount } from '../core/usdAmount.js'
 import { formatUsd, requestTopUp } from '../ledger/index.js'
 import type { ManageOwnerCheck } from './manageNoticeRoutes.js'
 
 const body = z.strictObject({
   /** Dollars, as the page's field holds them, e.g. "5" or "2.50". */
-  amount: z.string().regex(/^\d{1,9}(\.\d{1,6})?$/, 'an amount in dollars, e.g. 5 or 2.50'),
+  amount: usdAmount,
   /** One per click: a retry of the same click returns the first top-up. */
   idempotency_key: z.string().regex(/^[A-Za-z0-9_-]{8,100}$/),
 })
@@ -22,11 +23,9 @@ export function addManageTopUpRoute(
   r.post('/:id/top-ups', async (req, res) => {
     const { sub } = await requireOwner(req)
     const b = body.parse(req.body)
-    const [whole, frac = ''] = b.amount.split('.')
-    const amount = BigInt(whole!) * 1_000_000n + BigInt(frac.padEnd(6, '0'))
     const { topUp, replayed } = await requestTopUp(db, {
       orgId: sub.org_id,
-      amount,
+      amount: b.amount,
       idempotencyKey: `manage:${b.idempotency_key}`,
     })
     res.status(replayed ? 200 : 202).json({

@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { afterAll, expect, test } from 'vitest'
 import { freePort } from '../../src/chain/anvil.js'
 import { anvilKeys } from '../../src/config/index.js'
+import { tollgateMetricFamilies } from '../support/metricFamilies.js'
 
 const dataDir = mkdtempSync(join(tmpdir(), 'tollgate-metrics-'))
 const children: ChildProcess[] = []
@@ -99,23 +100,7 @@ test('/metrics on the API and the worker show every family after real traffic', 
   const res = await fetch(`${api}/metrics`)
   expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/)
   const { families, samples } = parse(await res.text())
-  for (const f of [
-    'tollgate_meter_batch_size',
-    'tollgate_meter_step_seconds',
-    'tollgate_refusals_total',
-    'tollgate_idempotent_replays_total',
-    'tollgate_http_request_seconds',
-    'tollgate_settlement_oldest_accrued_seconds',
-    'tollgate_settlement_oldest_booked_seconds',
-    'tollgate_settlement_batch_gas',
-    'tollgate_failed_pulls',
-    'tollgate_chain_block',
-    'tollgate_operator_eth',
-    'tollgate_db_pool_wait_seconds',
-    'tollgate_outbox_backlog',
-    'tollgate_outbox_oldest_seconds',
-    'process_cpu_seconds_total',
-  ])
+  for (const f of [...tollgateMetricFamilies, 'process_cpu_seconds_total'])
     expect(families, f).toContain(f)
   expect(samples.get('tollgate_meter_batch_size_count')).toBeGreaterThan(0)
   expect(

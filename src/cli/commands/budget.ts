@@ -11,15 +11,9 @@ import {
 } from '../../ledger/index.js'
 import { connectDatabase } from '../connect.js'
 import { printJson, printTable } from '../output.js'
+import { usdArgument } from '../usdArgument.js'
 
 type Period = (typeof BUDGET_PERIODS)[number]
-
-/** Dollars as given on the command line (`3`, `2.50`, `0.000001`) → micro-credits, exactly. */
-export function microsOfUsd(text: string): bigint {
-  const m = /^(\d{1,9})(?:\.(\d{1,6}))?$/.exec(text.trim().replace(/^\$/, ''))
-  if (!m) throw new ValidationError(`"${text}" is not an amount in dollars (up to 6 decimals)`)
-  return BigInt(m[1]!) * 1_000_000n + BigInt((m[2] ?? '').padEnd(6, '0'))
-}
 
 function periodOf(text: string): Period {
   if (!(BUDGET_PERIODS as readonly string[]).includes(text))
@@ -99,12 +93,12 @@ export function budgetCommand(program: Command) {
             orgId: opts.org,
             keyId: opts.key ?? null,
             period: periodOf(opts.period),
-            limitMicros: microsOfUsd(opts.usd),
+            limitMicros: usdArgument(opts.usd),
             override: opts.clearOverride
               ? null
               : opts.overrideUsd === undefined
                 ? undefined
-                : { limitMicros: microsOfUsd(opts.overrideUsd), until: new Date(opts.until!) },
+                : { limitMicros: usdArgument(opts.overrideUsd), until: new Date(opts.until!) },
             by: 'cli',
           })
           print([b], opts.json)

@@ -8,7 +8,7 @@ import { ConfigError, ValidationError } from '../../core/errors.js'
 import { formatUsd } from '../../ledger/index.js'
 import { connectReader } from '../connect.js'
 import { printFields, printJson } from '../output.js'
-import { microsOfUsd } from './budget.js'
+import { usdArgument } from '../usdArgument.js'
 
 /** The chain id of the anvil `tollgate dev` runs: the only chain the faucet mints on. */
 const localChainId = 31337
@@ -31,7 +31,7 @@ export function fundCommand(program: Command) {
     .action(async (address: string, usd: string, opts: { json?: boolean }) => {
       if (!isAddress(address, { strict: false }))
         throw new ValidationError(`"${address}" is not an address (0x and 40 hex digits)`)
-      const amount = microsOfUsd(usd)
+      const amount = usdArgument(usd)
       if (amount === 0n || amount > mostPerCall)
         throw new ValidationError(`fund between $0.000001 and ${formatUsd(mostPerCall)} at once`)
       const config = loadConfig()

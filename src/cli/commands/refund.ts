@@ -8,7 +8,7 @@ import { formatUsd, refund } from '../../ledger/index.js'
 import { payRefundOnchain } from '../../settlement/payRefundOnchain.js'
 import { connectDatabase, connectReader } from '../connect.js'
 import { printFields, printJson } from '../output.js'
-import { microsOfUsd } from './budget.js'
+import { usdArgument } from '../usdArgument.js'
 
 /**
  * `tollgate refund <charge-id> [--amount <usd>] --reason <text> --key <idempotency key>`, or
@@ -60,7 +60,7 @@ export function refundCommand(program: Command) {
           const r = await refund(db, {
             chargeId,
             usageIds: opts.usage?.split(',').map((s) => s.trim()),
-            amount: opts.amount === undefined ? undefined : microsOfUsd(opts.amount),
+            amount: opts.amount === undefined ? undefined : usdArgument(opts.amount),
             reason: opts.reason,
             actor: opts.actor,
             idempotencyKey: opts.key,

@@ -11,7 +11,7 @@ import {
 import { signManageToken } from '../../web/session.js'
 import { connectDatabase } from '../connect.js'
 import { printFields, printJson } from '../output.js'
-import { microsOfUsd } from './budget.js'
+import { usdArgument } from '../usdArgument.js'
 
 /** `tollgate billing top-up <usd>` and `tollgate billing auto-top-up`. */
 export function topUpCommands(billing: Command) {
@@ -24,7 +24,7 @@ export function topUpCommands(billing: Command) {
     .option('--key <key>', 'idempotency key: the same key again returns the first top-up')
     .option('--json', 'machine-readable output')
     .action(async (text: string, opts: { org: string; key?: string; json?: boolean }) => {
-      const amount = microsOfUsd(text)
+      const amount = usdArgument(text)
       const config = loadConfig()
       const { db, close } = await connectDatabase(config)
       try {
@@ -88,8 +88,8 @@ export function topUpCommands(billing: Command) {
           }
           const set = await setAutoTopUp(db, {
             orgId: opts.org,
-            threshold: microsOfUsd(opts.belowUsd!),
-            amount: microsOfUsd(opts.usd!),
+            threshold: usdArgument(opts.belowUsd!),
+            amount: usdArgument(opts.usd!),
             by: 'cli',
           })
           if (opts.json) return printJson(set)

@@ -1,6 +1,7 @@
 // The hosted manage page `/s/<subscription_id>`: plain words before every signature, the
 // outcome and transaction after every action, and only the controls the state allows.
 
+import { USD_AMOUNT_PATTERN } from '../../core/microsOfUsd.js'
 import { loadNotices, saveNotices } from './notices.js'
 import { type PaymentView, paymentCells } from './paymentCells.js'
 import { renderStatement, type StatementView } from './statement.js'
@@ -305,9 +306,9 @@ $('#authorize').addEventListener('submit', (ev) => {
     const limit = ($('#limit') as HTMLInputElement).value.trim().replace(/^\$/, '')
     // A live subscription keeps its cap when the field is left empty (a new limit alone).
     const keepCap = state?.state === 'active' && cap === ''
-    if (!keepCap && !/^\d{1,9}(\.\d{1,6})?$/.test(cap))
+    if (!keepCap && !USD_AMOUNT_PATTERN.test(cap))
       throw new Error('enter a lifetime cap in dollars, e.g. 25 or 12.50')
-    if (limit && !/^\d{1,9}(\.\d{1,6})?$/.test(limit))
+    if (limit && !USD_AMOUNT_PATTERN.test(limit))
       throw new Error('enter the monthly limit in dollars, e.g. 5, or leave it empty')
     const owner = await connect()
     const button = $('#sign-authorize') as HTMLButtonElement

@@ -1,5 +1,6 @@
 // "Buy $X now" for a prepaid org with an active permit: one idempotency key per click.
 
+import { USD_AMOUNT_PATTERN } from '../../core/microsOfUsd.js'
 import { $ } from './ui.js'
 
 const refusals: Record<string, string> = {
@@ -14,7 +15,7 @@ export async function buyTopUp(id: string, link: string | null): Promise<void> {
   const button = $<HTMLButtonElement>('#top-up-buy')
   const out = $('#top-up-outcome')
   const amount = $<HTMLInputElement>('#top-up-amount').value.trim().replace(/^\$/, '')
-  if (!/^\d{1,9}(\.\d{1,6})?$/.test(amount)) {
+  if (!USD_AMOUNT_PATTERN.test(amount)) {
     out.textContent = 'Enter an amount in dollars, e.g. 5 or 2.50.'
     return
   }
