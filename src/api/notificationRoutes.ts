@@ -7,7 +7,7 @@ import {
   mailableKinds,
   removeEmailSettings,
   setEmailSettings,
-} from '../notifications/email.js'
+} from '../notifications/emailSettings.js'
 import { eventTypes, listEvents, viewEvent } from '../notifications/events.js'
 import {
   createEndpoint,

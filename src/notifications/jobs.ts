@@ -3,9 +3,10 @@ import type { Logger } from '../core/log.js'
 import type { WorkerJob } from '../core/workerJob.js'
 import type { Db } from '../db/client.js'
 import { deliverWebhooks, fanOut, type RetryPolicy } from './deliver.js'
-import { deliverEmails, type Mailer, smtpMailer } from './email.js'
+import { deliverEmails } from './deliverEmails.js'
 import { emitBudgetResets } from './emitBudgetResets.js'
 import { emitExpiringPermits } from './emitExpiringPermits.js'
+import { type Mailer, smtpMailer } from './mailer.js'
 
 export type NotificationJobsParameters = {
   db: Db

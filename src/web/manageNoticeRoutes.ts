@@ -2,7 +2,11 @@ import type { Request, Router } from 'express'
 import type { Address } from 'viem'
 import type { AppContext } from '../api/context.js'
 import { emailBody } from '../api/notificationRoutes.js'
-import { getEmailSettings, mailableKinds, setEmailSettings } from '../notifications/email.js'
+import {
+  getEmailSettings,
+  mailableKinds,
+  setEmailSettings,
+} from '../notifications/emailSettings.js'
 
 export type ManageOwnerCheck = (
   req: Request,

@@ -3,7 +3,8 @@ import { z } from 'zod'
 import type { AppContext } from '../api/context.js'
 import { statusOf } from '../api/errorStatus.js'
 import { NotFoundError } from '../core/errors.js'
-import { readUnsubscribeToken, unsubscribe, verifyEmail } from '../notifications/email.js'
+import { verifyEmail } from '../notifications/emailSettings.js'
+import { readUnsubscribeToken, unsubscribe } from '../notifications/unsubscribe.js'
 
 const esc = (s: string) =>
   s.replace(
