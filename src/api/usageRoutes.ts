@@ -177,9 +177,24 @@ export const statementView: Action = async (ctx, auth, input) => {
  * `GET /v1/billing/usage` as an action (also the MCP `usage` tool): spend per day against the
  * monthly limit, the cap drawn down, usage by action, tier and API key, from the usage rollup.
  */
-export const usageView: Action = async (ctx, auth, input) => {
-  const q = usageQuery.parse(input.query)
-  const orgId = auth.orgId
+export const usageView: Action = async (ctx, auth, input) => ({
+  status: 200,
+  body: await usageReport(ctx, auth.orgId, input.query),
+})
+
+/** What `GET /v1/billing/usage` answers for an org; `tollgate billing usage` prints the same. */
+export type UsageReport = Awaited<ReturnType<typeof usageReport>>
+
+/**
+ * The body of `GET /v1/billing/usage` for an org and a query (`period`, `from`, `to`), read from
+ * the usage rollup (docs/metering.md): shared by the route, the MCP tool and the CLI.
+ */
+export async function usageReport(
+  ctx: Pick<AppContext, 'db' | 'config'>,
+  orgId: string,
+  query: Record<string, unknown>,
+) {
+  const q = usageQuery.parse(query)
   const period = q.period ?? (q.from || q.to ? 'custom' : '30d')
   if (period !== 'custom' && (q.from || q.to))
     throw new ValidationError('from and to go with period=custom')
@@ -215,44 +230,41 @@ export const usageView: Action = async (ctx, auth, input) => {
   })
   const keys = new Map((await listApiKeys(ctx.db, orgId)).map((k) => [k.id, k]))
   return {
-    status: 200,
-    body: {
-      period: { kind: period, from: isoDay(from), to: isoDay(to), time_zone: 'UTC' },
-      window: {
-        start: s.windowStart?.toISOString() ?? null,
-        end: s.windowEnd?.toISOString() ?? null,
-        monthly_limit: money(s.monthlyLimit),
-        spent: money(s.spentThisWindow),
-      },
-      cap: {
-        lifetime_cap: money(s.cap),
-        drawn: money(s.drawn),
-        booked: money(s.booked),
-        accrued: money(s.accrued),
-        remaining: money(s.remaining),
-      },
-      signup_credit: money(s.signupCredit),
-      totals: totalsView(total),
-      days,
-      by_action: actions
-        .sort(byBillable)
-        .map(({ action, tier, t }) => ({ action, tier, ...totalsView(t) })),
-      by_tier: [...tiers]
-        .map(([tier, t]) => ({ tier, t }))
-        .sort(byBillable)
-        .map(({ tier, t }) => ({ tier, ...totalsView(t) })),
-      by_key: [...rollup.byKey]
-        .map(([id, t]) => ({ id, t }))
-        .sort(byBillable)
-        .map(({ id, t }) => {
-          const k = keys.get(id)
-          return {
-            key_id: id === '' ? null : id,
-            prefix: k?.prefix ?? null,
-            label: id === '' ? 'no API key (owner or unattributed)' : (k?.label ?? null),
-            ...totalsView(t),
-          }
-        }),
+    period: { kind: period, from: isoDay(from), to: isoDay(to), time_zone: 'UTC' },
+    window: {
+      start: s.windowStart?.toISOString() ?? null,
+      end: s.windowEnd?.toISOString() ?? null,
+      monthly_limit: money(s.monthlyLimit),
+      spent: money(s.spentThisWindow),
     },
+    cap: {
+      lifetime_cap: money(s.cap),
+      drawn: money(s.drawn),
+      booked: money(s.booked),
+      accrued: money(s.accrued),
+      remaining: money(s.remaining),
+    },
+    signup_credit: money(s.signupCredit),
+    totals: totalsView(total),
+    days,
+    by_action: actions
+      .sort(byBillable)
+      .map(({ action, tier, t }) => ({ action, tier, ...totalsView(t) })),
+    by_tier: [...tiers]
+      .map(([tier, t]) => ({ tier, t }))
+      .sort(byBillable)
+      .map(({ tier, t }) => ({ tier, ...totalsView(t) })),
+    by_key: [...rollup.byKey]
+      .map(([id, t]) => ({ id, t }))
+      .sort(byBillable)
+      .map(({ id, t }) => {
+        const k = keys.get(id)
+        return {
+          key_id: id === '' ? null : id,
+          prefix: k?.prefix ?? null,
+          label: id === '' ? 'no API key (owner or unattributed)' : (k?.label ?? null),
+          ...totalsView(t),
+        }
+      }),
   }
 }

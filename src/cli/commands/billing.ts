@@ -9,10 +9,11 @@ import {
 import { connectDatabase } from '../connect.js'
 import { printFields, printJson, printTable } from '../output.js'
 import { topUpCommands } from './topUp.js'
+import { usageCommand } from './usage.js'
 
 const usd = (v: bigint | null) => (v === null ? 'none' : formatUsd(v))
 
-/** `tollgate billing status|mode|top-up|auto-top-up|transactions --org <id>`. */
+/** `tollgate billing status|mode|top-up|auto-top-up|usage|transactions --org <id>`. */
 export function billingCommand(program: Command) {
   const billing = program.command('billing').description('an org’s billing: status and ledger')
   billing
@@ -76,6 +77,7 @@ export function billingCommand(program: Command) {
       }
     })
   topUpCommands(billing)
+  usageCommand(billing)
   billing
     .command('transactions')
     .description('ledger lines, newest first')
