@@ -187,6 +187,20 @@ test('docs/operations.md deploys and runs on a chain 84532 and collects a charge
     operators: [privateKeyToAccount(operatorKey).address],
   })
 
+  // `tollgate deployment verify` on a node whose copy of the file differs names the difference.
+  const tampered = join(dir, 'tampered.json')
+  writeFileSync(tampered, JSON.stringify({ ...deployment, payee: values.ADMIN }))
+  const refused = await tollgate(['deployment', 'verify', '--json'], {
+    ...env,
+    ...values,
+    DEPLOYMENT_FILE: tampered,
+  })
+  expect(refused.code, refused.stderr).toBe(1)
+  expect(JSON.parse(refused.stdout)).toMatchObject({
+    ok: false,
+    problem: expect.stringContaining(`collector PAYEE() is ${payee}, expected ${values.ADMIN}`),
+  })
+
   // The charge, on-chain: one USDC Transfer from the test wallet to the payee, $1.50.
   const transfers = await reader.getLogs({
     address: circleUsdcBaseSepolia,
