@@ -1,12 +1,9 @@
 import { Router } from 'express'
 import { z } from 'zod'
-import { txUrl } from '../chain/explorer.js'
 import { ValidationError } from '../core/errors.js'
 import {
   formatUsd,
   getBillingSummary,
-  listStatementCharges,
-  readChargeLines,
   readUsageRollup,
   tierOf,
   type UsageTotals,
@@ -15,6 +12,7 @@ import type { Action } from './actions.js'
 import { authOf } from './auth.js'
 import type { AppContext } from './context.js'
 import { listApiKeys } from './keys.js'
+import { loadStatement, statementBody, statementCsv } from './statements.js'
 
 const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a UTC day, YYYY-MM-DD')
 export const usageQuery = z.object({
@@ -51,18 +49,11 @@ const add = (a: UsageTotals, b: UsageTotals): UsageTotals => ({
 const byBillable = <T extends { t: UsageTotals }>(a: T, b: T) =>
   a.t.billable + a.t.voucher > b.t.billable + b.t.voucher ? -1 : 1
 
-/** A CSV field: quoted when it holds a comma, quote or line break; never read as a formula. */
-const csv = (v: string | number | null) => {
-  let s = v === null ? '' : String(v)
-  if (/^[=+\-@\t\r]/.test(s) && !/^-?\d/.test(s)) s = `'${s}`
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s
-}
-
 /**
  * Usage views for owners, members, the CLI and agents alike: `GET /v1/billing/usage` (spend per
  * day against the monthly limit, the cap drawn down, usage by action, tier and API key, from the
- * usage rollup) and monthly statements (`GET /v1/billing/statements/<yyyy-mm>[.csv]`: every
- * charge booked that month with its usage lines and its transaction).
+ * usage rollup) and monthly statements (`GET /v1/billing/statements/<yyyy-mm>[.csv]`: usage
+ * charges with their lines, prepaid purchases, refunds and totals).
  */
 export function usageRouter(ctx: AppContext): Router {
   const r = Router()
@@ -82,95 +73,23 @@ export function usageRouter(ctx: AppContext): Router {
       return void res.json(out.body)
     }
     const month = file.slice(0, 7)
-    const { charges, lines, explorer } = await loadStatement(ctx, authOf(res).orgId, month)
-    const rows = [
-      'month,charge_seq,subscription_id,booked_at,status,charge_usd,charge_micros,tx_hash,explorer_url,line_action,line_calls,line_quantity,line_usd,line_micros',
-    ]
-    for (const c of charges)
-      for (const l of lines.get(c.id) ?? [{ action: '', calls: 0n, quantity: 0n, billable: 0n }])
-        rows.push(
-          [
-            month,
-            c.seq,
-            c.subscriptionId,
-            c.bookedAt,
-            c.status,
-            formatUsd(c.amount),
-            c.amount.toString(),
-            c.txHash,
-            explorer(c.txHash),
-            l.action,
-            l.calls.toString(),
-            l.quantity.toString(),
-            formatUsd(l.billable),
-            l.billable.toString(),
-          ]
-            .map(csv)
-            .join(','),
-        )
+    const body = statementCsv(month, await loadStatement(ctx, authOf(res).orgId, month))
     res
       .type('text/csv; charset=utf-8')
       .setHeader('content-disposition', `attachment; filename="statement-${month}.csv"`)
-    res.send(`${rows.join('\r\n')}\r\n`)
+    res.send(body)
   })
 
   return r
 }
 
-/** The charges booked in a UTC month, their usage lines, and a transaction's explorer link. */
-async function loadStatement(ctx: AppContext, orgId: string, month: string) {
-  const [y, m] = month.split('-').map(Number) as [number, number]
-  const from = new Date(Date.UTC(y, m - 1, 1)).toISOString()
-  const to = new Date(Date.UTC(y, m, 1)).toISOString()
-  const charges = await listStatementCharges(ctx.db, { orgId, from, to })
-  const lines = await readChargeLines(
-    ctx.db,
-    charges.map((c) => c.id),
-  )
-  const chainId = ctx.chain?.chainId
-  const explorer = (hash: string | null) =>
-    hash && chainId !== undefined ? txUrl(chainId, hash) : null
-  return { charges, lines, explorer }
-}
-
 /**
- * `GET /v1/billing/statements/<yyyy-mm>` as an action (also the manage page's statement): every
- * charge booked that month with its usage lines and its transaction.
+ * `GET /v1/billing/statements/<yyyy-mm>` as an action (also the manage page's statement): the
+ * month's usage charges with their lines, prepaid purchases, refunds and totals (statements.ts).
  */
 export const statementView: Action = async (ctx, auth, input) => {
   const month = statementParams.month.parse(input.params.month).slice(0, 7)
-  const { charges, lines, explorer } = await loadStatement(ctx, auth.orgId, month)
-  const total = charges.reduce((sum, c) => sum + c.amount, 0n)
-  const collected = charges
-    .filter((c) => c.status === 'collected')
-    .reduce((sum, c) => sum + c.amount, 0n)
-  return {
-    status: 200,
-    body: {
-      month,
-      total: money(total),
-      collected: money(collected),
-      csv_url: `/v1/billing/statements/${month}.csv`,
-      charges: charges.map((c) => ({
-        seq: c.seq,
-        subscription_id: c.subscriptionId,
-        window_index: c.windowIndex,
-        booked_at: c.bookedAt,
-        updated_at: c.updatedAt,
-        status: c.status,
-        failure_reason: c.failureReason,
-        amount: money(c.amount),
-        tx_hash: c.txHash,
-        explorer_url: explorer(c.txHash),
-        lines: (lines.get(c.id) ?? []).map((l) => ({
-          action: l.action,
-          calls: Number(l.calls),
-          quantity: Number(l.quantity),
-          amount: money(l.billable),
-        })),
-      })),
-    },
-  }
+  return { status: 200, body: statementBody(month, await loadStatement(ctx, auth.orgId, month)) }
 }
 
 /**

@@ -38,10 +38,19 @@ export async function readChargeLines(
 /** A charge as a statement lists it: when it was booked, its window, status and transaction. */
 export type StatementCharge = {
   id: string
+  /** `usage` (billed from usage lines) or `topup` (a prepaid purchase: no usage lines). */
+  kind: 'usage' | 'topup'
   subscriptionId: string
   seq: number
   windowIndex: number
+  /** What it was booked for (its `charge_booked` / `topup_booked` entry). */
+  billed: bigint
+  /** Taken off it by refunds netted into it (its `refund_booked` entries), as a positive amount. */
+  netted: bigint
+  /** What is pulled: billed − netted. */
   amount: bigint
+  /** A top-up's credit to the prepaid balance (once collected); null for usage or until then. */
+  prepaidCredited: bigint | null
   status: string
   failureReason: string | null
   txHash: string | null
@@ -59,10 +68,14 @@ export async function listStatementCharges(
   const rows = await db.$client<
     {
       id: string
+      kind: 'usage' | 'topup'
       subscription_id: string
       seq: number
       window_index: number
       amount: bigint
+      billed: bigint | null
+      netted: bigint
+      credited: bigint | null
       status: string
       failure_reason: string | null
       tx_hash: string | null
@@ -70,17 +83,29 @@ export async function listStatementCharges(
       updated_at: string
     }[]
   >`
-    select id::text, subscription_id, seq, window_index, amount, status, failure_reason, tx_hash,
-      created_at, updated_at
-    from charges
-    where org_id = ${p.orgId} and created_at >= ${p.from}::timestamptz and created_at < ${p.to}::timestamptz
-    order by created_at, id`
+    select c.id::text, c.kind, c.subscription_id, c.seq, c.window_index, c.amount, c.status,
+      c.failure_reason, c.tx_hash, c.created_at, c.updated_at,
+      (select sum(e.amount) from ledger_entries e where e.charge_id = c.id
+        and e.kind in ('charge_booked', 'topup_booked'))::int8 as billed,
+      coalesce((select -sum(e.amount) from ledger_entries e where e.charge_id = c.id
+        and e.kind = 'refund_booked'), 0)::int8 as netted,
+      (select p.amount from prepaid_credits p
+        where p.source = 'topup' and p.reference = 'charge:' || c.id) as credited
+    from charges c
+    where c.org_id = ${p.orgId} and c.created_at >= ${p.from}::timestamptz
+      and c.created_at < ${p.to}::timestamptz
+    order by c.created_at, c.id`
   return rows.map((r) => ({
     id: r.id,
+    kind: r.kind,
     subscriptionId: r.subscription_id,
     seq: r.seq,
     windowIndex: r.window_index,
+    // A charge without its booking entry (none is known) bills what it pulls.
+    billed: BigInt(r.billed ?? BigInt(r.amount) + BigInt(r.netted)),
+    netted: BigInt(r.netted),
     amount: BigInt(r.amount),
+    prepaidCredited: r.credited === null ? null : BigInt(r.credited),
     status: r.status,
     failureReason: r.failure_reason,
     txHash: r.tx_hash,

@@ -107,7 +107,8 @@ describe('usage views: GET /v1/billing/usage and monthly statements', () => {
       expect(c.status).toBe(200)
       expect(c.headers.get('content-type')).toMatch(/^text\/csv/)
       const rows = c.text.trim().split('\r\n')
-      expect(rows).toHaveLength(3)
+      // The header, two usage lines, then the totals (billed, refunded, net).
+      expect(rows).toHaveLength(6)
       expect(rows[1]).toContain(
         `,collected,$0.101,101000,0x${'ab'.repeat(32)},,claim_issue,15,15,$0.10,100000`,
       )
