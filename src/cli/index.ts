@@ -13,6 +13,7 @@ import { deploymentCommand } from './commands/deployment.js'
 import { fundCommand } from './commands/fund.js'
 import { mcpCommand } from './commands/mcp.js'
 import { orgCommands } from './commands/orgs.js'
+import { partitionsCommand } from './commands/partitions.js'
 import { ratesCommand } from './commands/rates.js'
 import { reconcileCommand } from './commands/reconcile.js'
 import { refundCommand } from './commands/refund.js'
@@ -128,6 +129,7 @@ budgetCommand(program)
 orgCommands(program)
 settleCommand(program)
 reconcileCommand(program)
+partitionsCommand(program)
 refundCommand(program)
 simulateCommand(program)
 mcpCommand(program)

@@ -77,6 +77,10 @@ export const errorCodes = {
     description:
       'the usage lines are not charged yet (void them instead), or not billable usage of the org; nothing was refunded',
   },
+  MONTH_NOT_SETTLED: {
+    description:
+      'a month of usage still has reserved usage, billable usage not booked into a charge, or a charge not collected or written off (details: month and counts); nothing was detached',
+  },
   TOP_UP_REFUSED: {
     description:
       'the top-up cannot be requested now (details.reason: not_prepaid — the org is postpaid; no_permit — no active permit to pull from: the owner signs one on the manage page, /s/<details.subscription_id>; in_flight — another top-up is open, details.top_up_id; exceeds_allowance — more than the permit has left); nothing was booked',

@@ -173,6 +173,17 @@ export class RefundNotChargedError extends BaseError {
   }
 }
 
+/** A month that cannot be detached yet: some of its usage is not settled. */
+export class MonthNotSettledError extends BaseError {
+  override name = 'MonthNotSettledError'
+  constructor(month: string, details: Record<string, unknown>) {
+    super(`MONTH_NOT_SETTLED: ${month} has usage not settled yet`, {
+      code: 'MONTH_NOT_SETTLED',
+      details: { month, ...details },
+    })
+  }
+}
+
 /** Why a top-up cannot be requested now. */
 export type TopUpRefusal =
   | 'not_prepaid'

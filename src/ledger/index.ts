@@ -49,6 +49,7 @@ export {
   openBillingAccount,
   openBillingAccountIn,
 } from './openBillingAccount.js'
+export { detachMonthsBefore } from './partitions/detachMonthsBefore.js'
 export { ensureMonthPartitions } from './partitions/ensureMonthPartitions.js'
 export {
   editAction,

@@ -17,9 +17,10 @@ export type LedgerMismatch = {
 }
 
 /**
- * Proves the cached balances equal the ledger: each balance re-derived from the entries,
- * the entry sequence gap-free and without a repeat (across monthly partitions), the last entry's "after" balances equal to the row, holds
- * equal to the open reservations, the prepaid balance equal to its credits less the usage it paid,
+ * Proves the cached balances equal the ledger: each balance re-derived from the entries (those
+ * attached, plus the totals of months detached for archive: docs/operations.md#data-growth),
+ * the entry sequence gap-free and without a repeat, the last entry's "after" balances equal to
+ * the row, holds equal to the open reservations, the prepaid balance equal to its credits less the usage it paid,
  * and the ledger's invariant (docs/design.md, Money flow: Ledger)
  * Σ billable usage = accrued + booked + collected (gross) + written off (+ manual adjustments
  * and refunds netted against booked charges).
@@ -32,9 +33,24 @@ export async function reconcileLedger(
   const rows = await db.$client.begin(
     'isolation level repeatable read read only',
     (tx) => tx<Record<string, string | null>[]>`
-    with e as (
+    with ek as (
+      -- Entries by org and kind: the attached partitions', and the totals of detached months.
+      select org_id, kind, count(*)::int8 as n, sum(amount)::int8 as amount, max(seq) as max_seq
+      from ledger_entries group by org_id, kind
+      union all
+      select org_id, kind, entries, amount, max_seq from archived_ledger_totals
+    ),
+    d as (
+      -- Distinct seqs: counted over the attached partitions; a detached month's were unique in it.
+      select org_id, sum(n)::int8 as n_distinct from (
+        select org_id, count(distinct seq)::int8 as n from ledger_entries group by org_id
+        union all
+        select org_id, entries from archived_ledger_totals) as s
+      group by org_id
+    ),
+    e as (
       select org_id,
-        count(*)::int8 as n, count(distinct seq)::int8 as n_distinct, max(seq) as max_seq,
+        sum(n)::int8 as n, max(max_seq) as max_seq,
         coalesce(sum(amount) filter (where kind in ('voucher_grant','usage_voucher','void_voucher','adjustment_voucher')), 0)::int8 as voucher,
         coalesce(sum(amount) filter (where kind in ('usage_billable','void_billable','adjustment_accrued')), 0)::int8
           - coalesce(sum(amount) filter (where kind = 'charge_booked'), 0)::int8 as accrued,
@@ -47,11 +63,24 @@ export async function reconcileLedger(
         coalesce(sum(amount) filter (where kind in ('adjustment_accrued','refund_booked')), 0)::int8 as adj_accrued,
         coalesce(sum(amount) filter (where kind like 'prepaid\_%' or kind in ('usage_prepaid','void_prepaid')), 0)::int8 as prepaid,
         coalesce(sum(amount) filter (where kind like 'prepaid\_%'), 0)::int8 as prepaid_credited
-      from ledger_entries group by org_id
+      from ek group by org_id
     ),
     last as (
       select distinct on (org_id) org_id, voucher_after, prepaid_after, accrued_after, booked_after, collected_after
-      from ledger_entries order by org_id, seq desc
+      from (
+        select org_id, seq, voucher_after, prepaid_after, accrued_after, booked_after, collected_after
+        from ledger_entries
+        union all
+        select org_id, seq, voucher_after, prepaid_after, accrued_after, booked_after, collected_after
+        from archived_last_entries) as l
+      order by org_id, seq desc
+    ),
+    us as (
+      select org_id, status, sum(voucher_amount)::int8 as voucher_amount,
+        sum(prepaid_amount)::int8 as prepaid_amount, sum(billable_amount)::int8 as billable_amount
+      from usage group by org_id, status
+      union all
+      select org_id, status, voucher_amount, prepaid_amount, billable_amount from archived_usage_totals
     ),
     u as (
       select org_id,
@@ -60,7 +89,7 @@ export async function reconcileLedger(
         coalesce(sum(voucher_amount) filter (where status = 'reserved'), 0)::int8 as held_voucher,
         coalesce(sum(prepaid_amount) filter (where status in ('recorded','committed')), 0)::int8 as prepaid_used,
         coalesce(sum(prepaid_amount) filter (where status = 'reserved'), 0)::int8 as held_prepaid
-      from usage group by org_id
+      from us group by org_id
     ),
     pc as (
       select org_id, sum(amount)::int8 as credited from prepaid_credits group by org_id
@@ -71,7 +100,7 @@ export async function reconcileLedger(
     )
     select a.org_id::text, a.voucher::text, a.accrued::text, a.booked::text, a.collected::text, a.written_off::text,
       a.reserved::text, a.reserved_voucher::text, a.entry_seq::text,
-      e.n::text, e.n_distinct::text, e.max_seq::text, e.voucher::text as e_voucher, e.accrued::text as e_accrued, e.booked::text as e_booked,
+      e.n::text, d.n_distinct::text, e.max_seq::text, e.voucher::text as e_voucher, e.accrued::text as e_accrued, e.booked::text as e_booked,
       e.collected::text as e_collected, e.collected_gross::text, e.written_off::text as e_written_off, e.adj_accrued::text,
       last.voucher_after::text, last.accrued_after::text, last.booked_after::text, last.collected_after::text,
       coalesce(u.billable, 0)::text as u_billable, coalesce(u.held, 0)::text as u_held,
@@ -82,6 +111,7 @@ export async function reconcileLedger(
       coalesce(pc.credited, 0)::text as pc_credited
     from billing_accounts a
     left join e on e.org_id = a.org_id
+    left join d on d.org_id = a.org_id
     left join last on last.org_id = a.org_id
     left join u on u.org_id = a.org_id
     left join c on c.org_id = a.org_id

@@ -224,6 +224,55 @@ export const ledgerEntries = pgTable(
   (t) => [primaryKey({ name: 'ledger_entries_pkey', columns: [t.id, t.createdAt] })],
 )
 
+/**
+ * What a detached month of `ledger_entries` held, per org and kind (`tollgate partitions detach`,
+ * docs/operations.md#data-growth): reconcile adds it to the entries still attached.
+ */
+export const archivedLedgerTotals = pgTable(
+  'archived_ledger_totals',
+  {
+    orgId: uuid('org_id').notNull(),
+    /** The month's first day (UTC). */
+    month: date('month', { mode: 'string' }).notNull(),
+    kind: text('kind').notNull(),
+    entries: bigint('entries', { mode: 'bigint' }).notNull(),
+    amount: micros('amount').notNull(),
+    maxSeq: bigint('max_seq', { mode: 'bigint' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.orgId, t.month, t.kind] })],
+)
+
+/** Each org's last entry of a detached month, its balances after (the org's last, if no later). */
+export const archivedLastEntries = pgTable(
+  'archived_last_entries',
+  {
+    orgId: uuid('org_id').notNull(),
+    month: date('month', { mode: 'string' }).notNull(),
+    seq: bigint('seq', { mode: 'bigint' }).notNull(),
+    voucherAfter: micros('voucher_after').notNull(),
+    prepaidAfter: micros('prepaid_after').notNull(),
+    accruedAfter: micros('accrued_after').notNull(),
+    bookedAfter: micros('booked_after').notNull(),
+    collectedAfter: micros('collected_after').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.orgId, t.month] })],
+)
+
+/** What a detached month of `usage` held, per org and status: reconcile adds it to the rest. */
+export const archivedUsageTotals = pgTable(
+  'archived_usage_totals',
+  {
+    orgId: uuid('org_id').notNull(),
+    month: date('month', { mode: 'string' }).notNull(),
+    status: text('status').notNull(),
+    rows: bigint('rows', { mode: 'bigint' }).notNull(),
+    voucherAmount: micros('voucher_amount').notNull(),
+    prepaidAmount: micros('prepaid_amount').notNull(),
+    billableAmount: micros('billable_amount').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.orgId, t.month, t.status] })],
+)
+
 /** Permanent idempotency keys, unique per org: a retry returns the first outcome. */
 export const idempotencyKeys = pgTable(
   'idempotency_keys',
