@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import type { PublicClient } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { createApp } from '../api/app.js'
-import type { AppContext } from '../api/context.js'
+import type { AppContext, ChainContext } from '../api/context.js'
 import { type AnvilHandle, startAnvil } from '../chain/anvil.js'
 import { createReader, createSigner } from '../chain/clients.js'
 import { deployContracts } from '../chain/deployContracts.js'
@@ -95,17 +95,25 @@ export async function bootChain(config: Config, log: Logger, progress: BootProgr
     progress('deploying USDC and the collector', true)
     log.debug('deployed', { file })
   }
-  const chain: AppContext['chain'] = {
-    reader: reader as PublicClient,
-    chainId,
-    usdc: deployment.usdc,
-    collector: deployment.collector,
-    deployment,
+  const chain = await chainContext(config, { rpcUrl, reader, deployment })
+  return { rpcUrl, chain, deployment, local: anvil !== undefined, stop: async () => anvil?.stop() }
+}
+
+/** What a process knows of the chain at `rpcUrl`: its reader, the deployment, the operator key's client. */
+export async function chainContext(
+  config: Config,
+  p: { rpcUrl: string; reader: Awaited<ReturnType<typeof createReader>>; deployment: Deployment },
+): Promise<ChainContext> {
+  return {
+    reader: p.reader as PublicClient,
+    chainId: p.deployment.chainId,
+    usdc: p.deployment.usdc,
+    collector: p.deployment.collector,
+    deployment: p.deployment,
     operator: config.chain.operatorKey
-      ? await createSigner(rpcUrl, config.chain.operatorKey.reveal())
+      ? await createSigner(p.rpcUrl, config.chain.operatorKey.reveal())
       : undefined,
   }
-  return { rpcUrl, chain, deployment, local: anvil !== undefined, stop: async () => anvil?.stop() }
 }
 
 /** Starts the HTTP server for `ctx` on the configured host and port. */

@@ -19,14 +19,17 @@ export type DemoOrg = { orgId: string; subscriptionId: string; apiKey: string; o
  * terms, as a first authorization takes: `authorizeLocalOwner`).
  * Kept in the data folder, so a restart reuses it.
  */
-export async function ensureDemoOrg(ctx: AppContext, rpcUrl: string): Promise<DemoOrg> {
+export async function ensureDemoOrg(
+  ctx: Pick<AppContext, 'db' | 'config'> & { chain: NonNullable<AppContext['chain']> },
+  rpcUrl: string,
+): Promise<DemoOrg> {
   const file = join(ctx.config.dataDir, 'demo.json')
   if (existsSync(file)) {
     const saved = JSON.parse(readFileSync(file, 'utf8')) as DemoOrg
     const [row] = await ctx.db.$client`select 1 from orgs where id = ${saved.orgId}`
     if (row) return saved
   }
-  const chain = ctx.chain!
+  const chain = ctx.chain
   const owner = privateKeyToAccount(DEMO_OWNER_KEY)
   const org = await createOrg(ctx.db, {
     name: 'Demo org',

@@ -1,19 +1,20 @@
+import { fork } from 'node:child_process'
 import { rmSync } from 'node:fs'
 import { join } from 'node:path'
-import type { AppContext } from '../api/context.js'
 import { loadConfig } from '../config/index.js'
 import { createLogger } from '../core/log.js'
-import { createMetrics } from '../core/metrics.js'
-import { closeDb, createDb } from '../db/client.js'
 import { migrateDb } from '../db/migrate.js'
-import { createMeter, formatUsd } from '../ledger/index.js'
+import { formatUsd } from '../ledger/index.js'
 import { setEmailSettings } from '../notifications/emailSettings.js'
 import { startMailCatcher } from '../notifications/mailCatcher.js'
 import { detectChainRollback } from '../settlement/detectChainRollback.js'
-import { bootChain, bootDatabase, deploymentPath, startApi, startWorkerFor } from './boot.js'
+import { bootChain, bootDatabase, deploymentPath } from './boot.js'
 import { DEMO_OWNER_EMAIL, type DemoOrg, ensureDemoOrg } from './demo.js'
+import { type DevAppHandoff, type DevMailMessage, devAppEnv } from './devApp.js'
 import { installProcessPolicy } from './processPolicy.js'
 import { simulate } from './simulate.js'
+import { stopInOrder } from './stopInOrder.js'
+import { superviseApp } from './superviseApp.js'
 
 export type DevOptions = {
   json?: boolean
@@ -27,9 +28,11 @@ export type DevOptions = {
 class DevRefusal extends Error {}
 
 /**
- * `tollgate dev`: the whole system on embedded defaults — PostgreSQL and anvil (with real
- * USDC and the collector) when none are configured, then the API and the worker, all in
- * this process. Ctrl-C or SIGTERM stops everything it started, children included.
+ * `tollgate dev`: the whole system on embedded defaults. This process owns PostgreSQL and anvil
+ * (with real USDC and the collector) when none are configured, and the local mail catcher;
+ * the API and the worker run in a child process (`tollgate dev-app`), started again when it
+ * dies, so an app crash never takes the database or the chain with it. Ctrl-C or SIGTERM
+ * stops the app first, then anvil, then PostgreSQL.
  */
 export async function dev(options: DevOptions = {}) {
   // No SMTP_URL: a local catcher takes the mail, shown at /dev/mail (nothing leaves the machine).
@@ -37,17 +40,10 @@ export async function dev(options: DevOptions = {}) {
   if (catcher) process.env.SMTP_URL = catcher.url
   const config = loadConfig()
   const log = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel)
-  const stops: Array<() => Promise<unknown>> = []
-  if (catcher) stops.push(catcher.close)
-  let stopping = false
-  const shutdown = async (code: number) => {
-    if (stopping) return
-    stopping = true
+  const { add, shutdown } = stopInOrder(log, () => {
     if (!options.json) process.stdout.write('\nstopping…\n')
-    for (const stop of stops.reverse())
-      await stop().catch((e) => log.error('stop failed', { error: String(e) }))
-    process.exit(code)
-  }
+  })
+  if (catcher) add(catcher.close)
   process.on('SIGINT', () => void shutdown(0))
   process.on('SIGTERM', () => void shutdown(0))
   installProcessPolicy({ log, exit: shutdown })
@@ -69,7 +65,7 @@ export async function dev(options: DevOptions = {}) {
       rmSync(deploymentPath(config, 31337), { force: true })
     }
     const database = await bootDatabase(config, log, progress)
-    stops.push(database.stop)
+    add(database.stop)
     if (options.reset) {
       await database.db.$client.unsafe(
         'drop schema if exists drizzle cascade; drop schema public cascade; create schema public',
@@ -78,7 +74,7 @@ export async function dev(options: DevOptions = {}) {
       progress('reset: an empty database and a new chain', true)
     }
     const chain = await bootChain(config, log, progress)
-    stops.push(chain.stop)
+    add(chain.stop)
     // Never go on against a chain older than the ledger: settlement would fail every later
     // charge (seq gaps) and the books would disagree with the chain with nobody told.
     const rollback = await detectChainRollback({
@@ -94,37 +90,35 @@ export async function dev(options: DevOptions = {}) {
             : 'point RPC_URL at a node that has the whole chain'
         }.`,
       )
-    // The meter on a small pool of its own: its group commit is on every metered request's
-    // path, and must never wait for a connection behind the requests' own queries (bench:api
-    // measured p99 added ~90 ms on a shared pool, ~12 ms on its own).
-    const meterDb = createDb({ url: database.url, max: 3, applicationName: 'tollgate-meter' })
-    stops.push(() => closeDb(meterDb))
-    // One set of metrics for the API and the worker of this process, served at /metrics.
-    const metrics = createMetrics({ processMetrics: true })
-    const meter = createMeter(meterDb, {
-      rateCard: config.rateCard,
-      product: config.product,
-      reservationTtlSeconds: config.billing.reservationTtlSeconds,
-      log,
-      onBatch: (n) => metrics.meterBatchSize.observe(n),
-    })
-    stops.push(() => meter.close())
-    const ctx: AppContext = {
-      config,
-      db: database.db,
-      log,
-      chain: chain.chain,
-      meter,
-      metrics,
-      devMail: catcher,
+    progress('starting the API and the worker')
+    const handoff: DevAppHandoff = {
+      databaseUrl: database.url,
+      rpcUrl: chain.rpcUrl,
+      deploymentFile: deploymentPath(config, chain.chain.chainId),
+      devMail: catcher !== undefined,
     }
-    progress('starting the API')
-    const api = await startApi(ctx)
-    stops.push(api.stop)
-    progress('starting the API', true)
-    const worker = startWorkerFor(ctx)
-    stops.push(worker.stop)
-    progress('starting the worker', true)
+    const app = superviseApp({
+      // This same command (bin/tollgate.mjs, or src/cli/index.ts under tsx) as `dev-app`.
+      start: () =>
+        fork(process.argv[1]!, ['dev-app'], {
+          env: { ...process.env, [devAppEnv]: JSON.stringify(handoff) },
+        }),
+      onReady: (child) => {
+        if (catcher) child.send({ type: 'mail', mails: catcher.mails } satisfies DevMailMessage)
+      },
+      say: (line) => process.stderr.write(`${line}\n`),
+      onGiveUp: (sentence) => {
+        process.stderr.write(`${sentence}\n`)
+        void shutdown(1)
+      },
+    })
+    add(app.stop)
+    if (catcher)
+      catcher.onMail = (mail) =>
+        app.current()?.send({ type: 'mail', mails: [mail] } satisfies DevMailMessage)
+    const { api } = await app.ready
+    progress('starting the API and the worker', true)
+    const ctx = { config, db: database.db, chain: chain.chain }
     const demo =
       chain.local && options.demo !== false ? await ensureDemoOrg(ctx, chain.rpcUrl) : undefined
     if (demo) progress('demo org authorized on-chain ($50 cap)', true)
@@ -137,10 +131,10 @@ export async function dev(options: DevOptions = {}) {
       })
 
     const summary = {
-      api: api.url,
-      health: `${api.url}/healthz`,
-      metrics: `${api.url}/metrics`,
-      ...(catcher ? { mail: `${api.url}/dev/mail` } : {}),
+      api: api,
+      health: `${api}/healthz`,
+      metrics: `${api}/metrics`,
+      ...(catcher ? { mail: `${api}/dev/mail` } : {}),
       database: database.embedded
         ? `embedded PostgreSQL on 127.0.0.1:${config.db.embeddedPort}`
         : 'DATABASE_URL',
@@ -186,7 +180,7 @@ export async function dev(options: DevOptions = {}) {
     }
     if (demo)
       await runDemo({
-        api: api.url,
+        api,
         demo,
         db: database.db,
         json: options.json,

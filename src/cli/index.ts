@@ -21,6 +21,7 @@ import { settleCommand } from './commands/settle.js'
 import { simulateCommand } from './commands/simulate.js'
 import { connectChain, connectDatabase } from './connect.js'
 import { dev } from './dev.js'
+import { devApp } from './devApp.js'
 import { installProcessPolicy } from './processPolicy.js'
 
 const program = new Command()
@@ -44,6 +45,11 @@ program
       reset: opts.reset,
     }),
   )
+
+program
+  .command('dev-app', { hidden: true })
+  .description('the API and the worker of `tollgate dev`, which starts (and restarts) it')
+  .action(devApp)
 
 program
   .command('api')

@@ -19,6 +19,8 @@ export type MailCatcher = {
   mails: CaughtMail[]
   /** While true, every mail is refused with a 451 (a server that is down or throttling). */
   refusing: boolean
+  /** Called with each mail once kept (`tollgate dev` hands it to its app process). */
+  onMail?: ((mail: CaughtMail) => void) | undefined
   close(): Promise<void>
 }
 
@@ -52,7 +54,7 @@ export async function startMailCatcher(port = 0, keep = 500): Promise<MailCatche
           for (const h of m.headerLines)
             headers[h.key] = h.line.slice(h.line.indexOf(':') + 1).trim()
           const to = Array.isArray(m.to) ? m.to : m.to ? [m.to] : []
-          catcher.mails.push({
+          const mail: CaughtMail = {
             at: new Date().toISOString(),
             from: m.from?.text ?? '',
             to: to.flatMap((a) => a.value.map((v) => v.address ?? '')),
@@ -60,8 +62,10 @@ export async function startMailCatcher(port = 0, keep = 500): Promise<MailCatche
             text: m.text ?? '',
             html: typeof m.html === 'string' ? m.html : '',
             headers,
-          })
+          }
+          catcher.mails.push(mail)
           if (catcher.mails.length > keep) catcher.mails.splice(0, catcher.mails.length - keep)
+          catcher.onMail?.(mail)
           done()
         })
         .catch((e: Error) => done(e))

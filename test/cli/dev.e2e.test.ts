@@ -1,40 +1,14 @@
-import { type ChildProcess, spawn } from 'node:child_process'
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { spawn } from 'node:child_process'
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, test } from 'vitest'
 import { freePort } from '../../src/chain/anvil.js'
+import { alive, serviceChildren, startDev } from './devStack.js'
 import { tollgate } from './run.js'
 
 const dataDir = mkdtempSync(join(tmpdir(), 'tollgate-dev-'))
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }))
-
-// A zombie (state Z) has exited; only a running process counts as left behind.
-const alive = (pid: number) => {
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))
-  } catch {
-    return false
-  }
-}
-
-/** The postgres and anvil processes `pid` started. */
-function serviceChildren(pid: number): Promise<number[]> {
-  return new Promise((ok) => {
-    const ps = spawn('ps', ['-o', 'pid=,comm=', '--ppid', String(pid)])
-    let out = ''
-    ps.stdout.on('data', (d) => (out += d))
-    ps.on('close', () =>
-      ok(
-        out
-          .split('\n')
-          .map((l) => l.trim().split(/\s+/))
-          .filter(([, comm]) => comm === 'postgres' || comm === 'anvil')
-          .map(([p]) => Number(p)),
-      ),
-    )
-  })
-}
 
 // README command 1, as a user runs it: no DATABASE_URL, no RPC_URL. Everything comes up,
 // /healthz is healthy with the real USDC answering, and SIGTERM leaves no process behind.
@@ -126,42 +100,6 @@ test('tollgate dev starts everything on embedded defaults and stops cleanly', as
   await new Promise((r) => setTimeout(r, 500))
   expect(children.filter(alive)).toEqual([])
 }, 240_000)
-
-/** `tollgate dev` on this file's data folder and ports, in a process group of its own. */
-function startDev(env: NodeJS.ProcessEnv, args: string[]) {
-  const child = spawn('node', ['bin/tollgate.mjs', 'dev', '--json', ...args], {
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  })
-  const out = { stdout: '', stderr: '' }
-  child.stdout!.on('data', (d) => (out.stdout += d))
-  child.stderr!.on('data', (d) => (out.stderr += d))
-  const exited = new Promise<number | null>((ok) => child.on('exit', ok))
-  /** Resolves with the first stdout line starting with `prefix`, or undefined if dev exits first. */
-  const line = (prefix: string, ms: number) =>
-    new Promise<string | undefined>((ok, fail) => {
-      const timer = setTimeout(
-        () => fail(new Error(`no ${prefix} in time: ${out.stdout} ${out.stderr}`)),
-        ms,
-      )
-      const look = () => {
-        const found = out.stdout.split('\n').find((l) => l.startsWith(prefix))
-        if (found) {
-          clearTimeout(timer)
-          ok(found)
-        }
-      }
-      child.stdout!.on('data', look)
-      void exited.then(() => {
-        clearTimeout(timer)
-        look()
-        ok(undefined)
-      })
-      look()
-    })
-  return { child: child as ChildProcess, out, exited, line }
-}
 
 // The same data folder as the test above: PostgreSQL and the chain are already set up.
 describe.sequential('a dev stack killed abruptly', () => {
