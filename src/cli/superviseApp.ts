@@ -16,9 +16,12 @@ export type SuperviseAppParameters = {
   firstDelayMs?: number
   /** The longest pause between restarts. Default 10 s. */
   maxDelayMs?: number
-  /** A process up this long has started well: its exit begins a new count. Default 30 s. */
+  /**
+   * A process that served this long (from its `AppReadyMessage`) had started well: its exit
+   * begins a new count. Default 30 s.
+   */
   stableMs?: number
-  /** Exits in a row, each before `stableMs`, after which it gives up. Default 5. */
+  /** Exits in a row, each before serving `stableMs`, after which it gives up. Default 5. */
   maxQuickExits?: number
 }
 
@@ -55,6 +58,7 @@ export function superviseApp(p: SuperviseAppParameters): SuperviseAppReturnType 
 
   const launch = () => {
     const startedAt = Date.now()
+    let readyAt: number | undefined
     const c = p.start()
     child = c
     let done: () => void = () => {}
@@ -63,20 +67,22 @@ export function superviseApp(p: SuperviseAppParameters): SuperviseAppReturnType 
     })
     c.on('message', (m: AppReadyMessage) => {
       if (m?.type !== 'ready') return
+      readyAt = Date.now()
       serving = c
       firstReady(m)
       p.onReady?.(c, m)
     })
     // A process that could not be spawned at all emits `error` and never `exit`.
     c.once('error', () => {
-      if (c.pid === undefined) onExit(c, startedAt, null, null, done)
+      if (c.pid === undefined) onExit(c, startedAt, readyAt, null, null, done)
     })
-    c.once('exit', (code, signal) => onExit(c, startedAt, code, signal, done))
+    c.once('exit', (code, signal) => onExit(c, startedAt, readyAt, code, signal, done))
   }
 
   const onExit = (
     c: ChildProcess,
     startedAt: number,
+    readyAt: number | undefined,
     code: number | null,
     signal: NodeJS.Signals | null,
     done: () => void,
@@ -85,12 +91,13 @@ export function superviseApp(p: SuperviseAppParameters): SuperviseAppReturnType 
     done()
     if (stopping) return
     const upMs = Date.now() - startedAt
-    quickExits = upMs >= stableMs ? 1 : quickExits + 1
+    const served = readyAt === undefined ? 0 : Date.now() - readyAt
+    quickExits = served >= stableMs ? 1 : quickExits + 1
     const how = signal ? `was killed by ${signal}` : `exited with code ${code ?? 'unknown'}`
     if (quickExits >= maxQuickExits) {
       stopping = true
       p.onGiveUp(
-        `The app exited ${quickExits} times in a row, each within ${stableMs / 1000} s of starting (last: it ${how}), so tollgate dev stops: its errors are above.`,
+        `The app exited ${quickExits} times in a row, each before it had served ${stableMs / 1000} s (last: it ${how}), so tollgate dev stops: its errors are above.`,
       )
       return
     }

@@ -162,7 +162,7 @@ test('an app that keeps dying at start stops tollgate dev with one sentence', as
   const restarts = dev.out.stderr.match(/^tollgate dev: the app \(pid \d+\) exited with code/gm)
   expect(restarts).toHaveLength(4)
   expect(dev.out.stderr).toMatch(
-    /\nThe app exited 5 times in a row, each within 30 s of starting \(last: it exited with code \d+\), so tollgate dev stops: its errors are above\.\n$/,
+    /\nThe app exited 5 times in a row, each before it had served 30 s \(last: it exited with code \d+\), so tollgate dev stops: its errors are above\.\n$/,
   )
   await new Promise((r) => setTimeout(r, 500))
   expect(services.filter(alive)).toEqual([])
