@@ -71,6 +71,27 @@ describe('the manage page’s owner controls beyond billing', () => {
         'We send a link to confirm this address; nothing is sent until you click it.',
       )
       await expect.poll(() => page.textContent('#notice-status')).toContain('No address yet')
+      // Each kind in plain words, its id small beside them and on hover; the value stays the id.
+      const low = page.locator('#notice-kinds label', {
+        has: page.locator('input[value="allowance.low"]'),
+      })
+      expect(await low.textContent()).toBe(
+        ' Your allowance is running low (80% and 95% used) allowance.low',
+      )
+      expect(await low.getAttribute('title')).toBe('allowance.low')
+      expect(await low.locator('small').textContent()).toBe('allowance.low')
+      const kinds = await page.$$eval('#notice-kinds label', (labels) =>
+        labels.map((l) => ({
+          value: l.querySelector('input')!.value,
+          words: (l.childNodes[1]?.textContent ?? '').trim(),
+          id: l.querySelector('small')?.textContent,
+        })),
+      )
+      expect(kinds.length).toBeGreaterThan(10)
+      for (const k of kinds) {
+        expect(k.id).toBe(k.value)
+        expect(k.words, k.value).toMatch(/^[A-Z][a-z]* [^.]* [a-z]+\)?$/)
+      }
       await page.fill('#notice-address', 'owner@example.com')
       await page.uncheck('#notice-kinds input[value="charge.collected"]')
       await page.click('#notice-save')
@@ -95,12 +116,12 @@ describe('the manage page’s owner controls beyond billing', () => {
         .toBe('Sending to owner@example.com (verified).')
       expect(await page.isChecked('#notice-kinds input[value="charge.collected"]')).toBe(false)
       expect(await page.isChecked('#notice-kinds input[value="allowance.low"]')).toBe(true)
-      const kinds = (
+      const saved = (
         await db.$client<{ kinds: string[] }[]>`
         select kinds from email_settings where org_id = ${org.org.id}`
       )[0]!.kinds
-      expect(kinds).not.toContain('charge.collected')
-      expect(kinds).toContain('allowance.low')
+      expect(saved).not.toContain('charge.collected')
+      expect(saved).toContain('allowance.low')
       // Only the owner writes: the same route without a session is refused.
       const anon = await fetch(`${api.url}/s/${org.subscription_id}/notifications/email`, {
         method: 'POST',

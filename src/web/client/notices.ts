@@ -1,5 +1,6 @@
 // The owner's notice mail on the manage page: the address, whether it is confirmed, the kinds.
 
+import { noticeKindWords } from './noticeKinds.js'
 import { $ } from './ui.js'
 
 type EmailView = {
@@ -28,7 +29,12 @@ function renderNotices(v: EmailView) {
       box.name = 'kind'
       box.value = kind
       box.checked = chosen.has(kind)
-      label.append(box, ` ${kind}`)
+      // Plain words to read; the id (what webhooks and the API call it) small, and on hover.
+      const id = document.createElement('small')
+      id.className = 'kind-id'
+      id.textContent = kind
+      label.title = kind
+      label.append(box, ` ${noticeKindWords(kind)} `, id)
       return label
     }),
   )
