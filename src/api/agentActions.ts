@@ -1,3 +1,4 @@
+import { addressUrl } from '../chain/explorer.js'
 import { formatUsd, getBillingSummary, listTopUps } from '../ledger/index.js'
 import type { Action } from './actions.js'
 import { metered, meteredView } from './metering.js'
@@ -58,6 +59,13 @@ export const agentActions = {
         authorization: {
           billing_type: 'usdc_permit',
           owner: s.owner,
+          // Who receives every collection (the collector pulls to this fixed address only).
+          payee: ctx.chain
+            ? {
+                address: ctx.chain.deployment.payee,
+                explorer_url: addressUrl(ctx.chain.chainId, ctx.chain.deployment.payee),
+              }
+            : null,
           lifetime_cap: money(s.cap),
           drawn: money(s.drawn),
           remaining: money(s.remaining),

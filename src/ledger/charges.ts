@@ -249,10 +249,16 @@ export async function writeOffCharge(db: Db, p: { chargeId: string; reason: stri
   })
 }
 
-/** Charges of one org, newest first. */
-export async function listCharges(db: Db, p: { orgId: string; limit?: number }): Promise<Charge[]> {
-  const rows = await db.$client<ChargeRow[]>`
+/** Charges of one org (or of one of its subscriptions), newest first. */
+export async function listCharges(
+  db: Db,
+  p: { orgId: string; subscriptionId?: string; limit?: number },
+): Promise<Charge[]> {
+  const sql = db.$client
+  const rows = await sql<ChargeRow[]>`
     select id, org_id, subscription_id, seq, window_index, amount, status, failure_reason, tx_hash, kind
-    from charges where org_id = ${p.orgId} order by id desc limit ${p.limit ?? 100}`
+    from charges where org_id = ${p.orgId}
+      ${p.subscriptionId === undefined ? sql`` : sql`and subscription_id = ${p.subscriptionId}`}
+    order by id desc limit ${p.limit ?? 100}`
   return rows.map(toCharge)
 }

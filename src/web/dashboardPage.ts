@@ -36,6 +36,7 @@ ${pageHead(`${productName} dashboard — Billing`)}
       <dt>Signup credit left</dt><dd id="b-credit"></dd>
       <dt>Metered usage accrued since the last charge</dt><dd id="b-accrued"></dd>
       <dt>Billing type</dt><dd id="b-type">USDC permit (pull payments)</dd>
+      <dt>Payments go to <small>the payee: every collection goes to this address</small></dt><dd id="b-payee"></dd>
       <dt>Lifetime cap <small>the most that can ever be collected</small></dt><dd id="b-cap"></dd>
       <dt>Amount drawn</dt><dd id="b-drawn"></dd>
       <dt>Remaining <small>cap − drawn − owed</small></dt><dd id="b-remaining"></dd>

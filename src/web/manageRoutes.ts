@@ -145,13 +145,16 @@ export function manageRouter(ctx: AppContext): Router {
       chain_id: ctx.chain?.chainId ?? null,
       token: ctx.chain?.usdc ?? null,
       collector: ctx.chain?.collector ?? null,
+      // Who receives every collection: the collector pulls to this fixed address only.
+      payee: ctx.chain?.deployment.payee ?? null,
       explorer_tx_prefix: ctx.chain ? txUrl(ctx.chain.chainId, '') : null,
       explorer_address_prefix: ctx.chain ? addressUrl(ctx.chain.chainId, '') : null,
     }
     if (!isOwner) return void res.json({ ...base, owner_view: false })
     const s = await getBillingSummary(ctx.db, sub.org_id)
     const payments = await listPaymentHistory(ctx.db, { orgId: sub.org_id, subscriptionId: id })
-    const charges = await listCharges(ctx.db, { orgId: sub.org_id, limit: 20 })
+    // This subscription's, as its payments are: a renewed one starts with an empty history.
+    const charges = await listCharges(ctx.db, { orgId: sub.org_id, subscriptionId: id, limit: 20 })
     const usd = (v: bigint | null) => (v === null ? null : formatUsd(v))
     // What the token says now, so a canceled page can show the allowance really is 0.
     const allowance =

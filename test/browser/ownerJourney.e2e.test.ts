@@ -98,12 +98,20 @@ describe('an owner’s journey on the manage page and dashboard', () => {
       await expect.poll(() => controls(page)).toEqual(['#authorize'])
       expect(await page.inputValue('#cap')).toBe('')
       expect(await page.textContent('#network')).toContain('local test chain')
-      // The token and the collector, shortened, their full address on hover (no explorer locally).
+      // The token, the collector and the payee that receives every collection: shortened, with
+      // a copy button, the full address on hover (no explorer locally).
       expect(
         (
           await page.$$eval('#network code', (els) => els.map((e) => e.getAttribute('title') ?? ''))
         ).map((a) => a.toLowerCase()),
-      ).toEqual([chain.deployment.usdc.toLowerCase(), chain.deployment.collector!.toLowerCase()])
+      ).toEqual(
+        [chain.deployment.usdc, chain.deployment.collector!, chain.deployment.payee].map((a) =>
+          a.toLowerCase(),
+        ),
+      )
+      expect(await page.textContent('#network')).toContain(
+        `payments go to ${chain.deployment.payee.slice(0, 6)}…${chain.deployment.payee.slice(-4)}Copy`,
+      )
       await inspect(page, 'owner-pending')
 
       // Authorize: two signatures, each explained in words before the wallet asks.
@@ -244,6 +252,20 @@ describe('an owner’s journey on the manage page and dashboard', () => {
         .toContain('Canceled. Your USDC allowance to the collector is now $0.00.')
       expect(await page.textContent('#canceled-words')).toContain('allowance')
       await expect.poll(() => controls(page)).toEqual(['#canceled-box'])
+      // The cancel collected what was owed first: a second pull, which the payment history
+      // shows once the indexer has read it (the worker's job; run here as it would).
+      const collected = (
+        await db.$client<{ tx_hash: string }[]>`
+          select tx_hash from charges where subscription_id = ${sub} and status = 'collected'
+          order by seq desc`
+      ).map((r) => r.tx_hash)
+      expect(collected).toHaveLength(2)
+      await indexChain(ctx)
+      await page.reload()
+      await expect
+        .poll(() => page.$$eval('#payments tr[data-tx]', (rows) => rows.map((r) => r.dataset.tx)))
+        .toEqual(collected)
+      expect(await page.$$eval('#charges tr', (rows) => rows.length)).toBe(2)
       await inspect(page, 'owner-canceled')
 
       // Start a new subscription: a new pending id for the same org, ready to authorize.
@@ -257,6 +279,9 @@ describe('an owner’s journey on the manage page and dashboard', () => {
       expect(
         (await api.call('GET', '/v1/billing', { key: org.api_key })).json.subscription_id,
       ).toBe(renewed)
+      // Its history is its own: the old subscription's payments and charges stay on its page.
+      expect(await page.textContent('#payments')).toBe('No on-chain payments yet.')
+      expect(await page.textContent('#charges')).toBe('No charges yet.')
       await page.fill('#cap', '3')
       await page.click('#sign-authorize')
       await expect
@@ -272,6 +297,7 @@ describe('an owner’s journey on the manage page and dashboard', () => {
       await dash.waitForSelector('#billing', { state: 'visible' })
       await expect.poll(() => dash.isVisible('#signin')).toBe(false)
       expect(await dash.textContent('#b-status')).toBe('Active')
+      expect(await dash.getAttribute('#b-payee code', 'title')).toBe(chain.deployment.payee)
       await dash.waitForSelector('#usage-chart canvas')
       await dash.click('#show-statement')
       await dash.waitForSelector('#statement-rows tr')

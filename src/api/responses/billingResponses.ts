@@ -63,6 +63,7 @@ export const billingResponses = {
     authorization: z.strictObject({
       billing_type: z.literal('usdc_permit'),
       owner: z.string().nullable(),
+      payee: z.strictObject({ address: z.string(), explorer_url: z.url().nullable() }).nullable(),
       lifetime_cap: money.nullable(),
       drawn: money.nullable(),
       remaining: money.nullable(),

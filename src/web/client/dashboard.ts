@@ -61,6 +61,9 @@ async function load() {
   badge.dataset.state = b.status
   $('#b-status-words').textContent = words.words
   const a = b.authorization
+  $('#b-payee').replaceChildren(
+    a.payee ? copyable(a.payee.address, a.payee.explorer_url) : 'no chain connected',
+  )
   setAmount('#b-credit', b.signup_credit.micros)
   setAmount('#b-accrued', b.accrued_since_last_charge.micros)
   setAmount('#b-cap', a.lifetime_cap.micros)

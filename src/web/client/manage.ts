@@ -41,6 +41,7 @@ type State = {
   chain_id: number | null
   token: string | null
   collector: string | null
+  payee: string | null
   explorer_tx_prefix: string | null
   explorer_address_prefix: string | null
   owner?: string
@@ -141,6 +142,7 @@ function render(s: State) {
     networkName(s.chain_id),
     ...(s.token ? [' · USDC ', addressNode(s.token)] : []),
     ...(s.collector ? [' · collector ', addressNode(s.collector)] : []),
+    ...(s.payee ? [' · payments go to ', addressNode(s.payee)] : []),
   )
   $('#owner').hidden = !s.owner_view
   $('#connect').hidden = s.owner_view
