@@ -1,21 +1,16 @@
 import { join } from 'node:path'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { verifyManageToken } from '../../src/web/session.js'
-import { startApi } from '../api/server.js'
 import { describe, expect, test } from '../fixtures.js'
-import { attachChain, injectTestWallet, launchBrowser, screenshotDir } from './browser.js'
+import { startOwnedOrg } from '../support/startOwnedOrg.js'
+import { injectTestWallet, launchBrowser, screenshotDir } from './browser.js'
 
 describe('the dashboard Billing card in Chromium', () => {
   test('the owner signs in with Ethereum and sees the card; Manage mints a fresh link; the org picker switches; cross-site writes are refused; a member (keyboard only) sees status without controls; a stranger is refused', async ({
     db,
     chain,
   }) => {
-    const api = await startApi(db)
-    attachChain(api, chain)
-    const owner = privateKeyToAccount(generatePrivateKey())
-    const org = (
-      await api.call('POST', '/v1/orgs', { body: { name: 'Dash', owner_address: owner.address } })
-    ).json
+    const { api, owner, org } = await startOwnedOrg(db, chain, { name: 'Dash' })
     const key = org.api_key
     for (let i = 0; i < 3; i++)
       expect(

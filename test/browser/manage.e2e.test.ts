@@ -1,29 +1,23 @@
 import { join } from 'node:path'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
-import { mintUsdc } from '../../src/chain/deployContracts.js'
 import { getBillingSummary } from '../../src/ledger/index.js'
 import { indexChain } from '../../src/settlement/indexChain.js'
 import { settleOnce } from '../../src/settlement/settleOnce.js'
 import { signManageToken } from '../../src/web/session.js'
-import { startApi } from '../api/server.js'
 import { describe, expect, test } from '../fixtures.js'
 import { settlementContext } from '../settlement/helpers.js'
-import { attachChain, injectTestWallet, launchBrowser, screenshotDir } from './browser.js'
+import { startOwnedOrg } from '../support/startOwnedOrg.js'
+import { injectTestWallet, launchBrowser, screenshotDir } from './browser.js'
 
 describe('the hosted manage page in Chromium', () => {
   test('authorize → usage settles → history shows the pull; needs_reauth → re-authorize; monthly limit; cancel', async ({
     db,
     chain,
   }) => {
-    const api = await startApi(db)
-    attachChain(api, chain)
-    const owner = privateKeyToAccount(generatePrivateKey())
-    await mintUsdc(chain.deployer, chain.deployment, { to: owner.address, amount: 50_000_000n })
-    const org = (
-      await api.call('POST', '/v1/orgs', {
-        body: { name: 'Browser', owner_address: owner.address },
-      })
-    ).json
+    const { api, owner, org } = await startOwnedOrg(db, chain, {
+      name: 'Browser',
+      usdc: 50_000_000n,
+    })
     const sub = org.subscription_id
     const browser = await launchBrowser()
     try {

@@ -11,6 +11,7 @@ import type { MailOptions } from '../../src/notifications/mailer.js'
 import { signInWithSiwe, startApi } from '../api/server.js'
 import { describe, expect, test } from '../fixtures.js'
 import { config } from '../ledger/helpers.js'
+import { startOwnedOrg } from '../support/startOwnedOrg.js'
 import { attachChain, injectTestWallet, launchBrowser, screenshotDir } from './browser.js'
 
 /** One pass of the delivery worker's mail half, as the email integration test drains it. */
@@ -139,12 +140,7 @@ describe('the manage page’s owner controls beyond billing', () => {
     db,
     chain,
   }) => {
-    const api = await startApi(db)
-    attachChain(api, chain)
-    const owner = privateKeyToAccount(generatePrivateKey())
-    const org = (
-      await api.call('POST', '/v1/orgs', { body: { name: 'Top-up', owner_address: owner.address } })
-    ).json
+    const { api, owner, org } = await startOwnedOrg(db, chain, { name: 'Top-up' })
     const sub = org.subscription_id
     const session = await signInWithSiwe(api, owner)
     await api.call('POST', '/v1/billing/mode', {

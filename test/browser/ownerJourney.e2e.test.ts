@@ -1,16 +1,14 @@
 import { join } from 'node:path'
 import { AxeBuilder } from '@axe-core/playwright'
 import type { Page } from 'playwright-core'
-import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { usdcAbi } from '../../src/chain/abis.js'
-import { mintUsdc } from '../../src/chain/deployContracts.js'
 import { formatUsd } from '../../src/ledger/index.js'
 import { indexChain } from '../../src/settlement/indexChain.js'
 import { settleOnce } from '../../src/settlement/settleOnce.js'
-import { startApi } from '../api/server.js'
 import { describe, expect, test } from '../fixtures.js'
 import { settlementContext } from '../settlement/helpers.js'
-import { attachChain, injectTestWallet, launchBrowser, screenshotDir } from './browser.js'
+import { startOwnedOrg } from '../support/startOwnedOrg.js'
+import { injectTestWallet, launchBrowser, screenshotDir } from './browser.js'
 
 // The page formats dates in the viewer's locale and zone; the test pins both to predict them.
 const locale = 'en-GB'
@@ -56,15 +54,10 @@ describe('an owner’s journey on the manage page and dashboard', () => {
     db,
     chain,
   }) => {
-    const api = await startApi(db)
-    attachChain(api, chain)
-    const owner = privateKeyToAccount(generatePrivateKey())
-    await mintUsdc(chain.deployer, chain.deployment, { to: owner.address, amount: 50_000_000n })
-    const org = (
-      await api.call('POST', '/v1/orgs', {
-        body: { name: 'Journey', owner_address: owner.address },
-      })
-    ).json
+    const { api, owner, org } = await startOwnedOrg(db, chain, {
+      name: 'Journey',
+      usdc: 50_000_000n,
+    })
     const sub = org.subscription_id as string
     const browser = await launchBrowser()
     try {
