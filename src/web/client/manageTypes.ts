@@ -1,0 +1,34 @@
+import type { PaymentView } from './paymentCells.js'
+
+/** EIP-712 typed data as the server prepares it for the wallet. */
+export type Typed = {
+  domain: Record<string, unknown>
+  types: Record<string, unknown>
+  primaryType: string
+  message: Record<string, string>
+}
+/** What `GET /s/<id>/state` answers (the amounts only in the owner's view). */
+export type ManageState = {
+  state: string
+  state_reason?: string | null
+  owner_view: boolean
+  product: string
+  chain_id: number | null
+  token: string | null
+  collector: string | null
+  payee: string | null
+  explorer_tx_prefix: string | null
+  explorer_address_prefix: string | null
+  owner?: string
+  micros?: Record<string, string | null>
+  window_start?: string | null
+  window_end?: string | null
+  window_seconds?: number
+  authorization_held?: boolean
+  waiting_for_limit?: string | null
+  limit_too_low?: boolean
+  public_history?: boolean
+  prepaid?: boolean
+  payments?: (PaymentView & { tx_hash: string; explorer_url: string | null })[]
+  charges?: { seq: number; amount_micros: string; status: string; reason: string | null }[]
+}
