@@ -8,7 +8,7 @@ import { createMetrics } from '../core/metrics.js'
 import { closeDb, createDb } from '../db/client.js'
 import { createMeter } from '../ledger/index.js'
 import { startApi } from './boot.js'
-import { connectDatabase, connectReader } from './connect.js'
+import { assertOperator, connectDatabase, connectReader } from './connect.js'
 import { installProcessPolicy } from './processPolicy.js'
 
 export type ApiOptions = {
@@ -41,6 +41,10 @@ async function serve(log: Logger) {
   const meterDb = meterUrl
     ? createDb({ url: meterUrl, max: 3, applicationName: 'tollgate-meter' })
     : undefined
+  const operator = config.chain.operatorKey
+    ? await createSigner(rpcUrl, config.chain.operatorKey.reveal())
+    : undefined
+  if (operator) await assertOperator(reader, deployment, operator.account.address)
   const metrics = createMetrics({ processMetrics: true })
   const meter = createMeter(meterDb ?? db, {
     rateCard: config.rateCard,
@@ -61,9 +65,7 @@ async function serve(log: Logger) {
       usdc: deployment.usdc,
       collector: deployment.collector,
       deployment,
-      operator: config.chain.operatorKey
-        ? await createSigner(rpcUrl, config.chain.operatorKey.reveal())
-        : undefined,
+      operator,
     },
   }
   const server = await startApi(ctx)

@@ -1,7 +1,9 @@
 import { existsSync } from 'node:fs'
 import postgres from 'postgres'
+import type { Address } from 'viem'
+import { collectorAbi } from '../chain/abis.js'
 import { createReader, createSigner } from '../chain/clients.js'
-import { readDeployment } from '../chain/deployment.js'
+import { type Deployment, readDeployment } from '../chain/deployment.js'
 import type { Config } from '../config/index.js'
 import { ConfigError } from '../core/errors.js'
 import { createLogger } from '../core/log.js'
@@ -52,11 +54,34 @@ export async function connectReader(config: Config) {
   return { rpcUrl, reader, deployment: readDeployment(file) }
 }
 
+/**
+ * Stops a process whose `OPERATOR_KEY` the collector does not accept, before it sends anything:
+ * every authorization and batch it sent would revert (`NotOperator`), and an owner would be told
+ * their signature was refused.
+ */
+export async function assertOperator(
+  reader: Awaited<ReturnType<typeof createReader>>,
+  deployment: Deployment,
+  operator: Address,
+) {
+  const ok = await reader.readContract({
+    address: deployment.collector,
+    abi: collectorAbi,
+    functionName: 'isOperator',
+    args: [operator],
+  })
+  if (!ok)
+    throw new ConfigError(
+      `OPERATOR_KEY's address ${operator} is not an operator of the collector ${deployment.collector}: the collector's admin adds it (setOperator), or deploy with it in OPERATORS`,
+    )
+}
+
 /** `connectReader` and the operator key's client, for a command that sends transactions. */
 export async function connectChain(config: Config) {
   const { rpcUrl, reader, deployment } = await connectReader(config)
   if (!config.chain.operatorKey)
     throw new ConfigError('OPERATOR_KEY is required to send transactions')
   const operator = await createSigner(rpcUrl, config.chain.operatorKey.reveal())
+  await assertOperator(reader, deployment, operator.account.address)
   return { rpcUrl, reader, deployment, operator }
 }

@@ -201,6 +201,15 @@ test('docs/operations.md deploys and runs on a chain 84532 and collects a charge
     problem: expect.stringContaining(`collector PAYEE() is ${payee}, expected ${values.ADMIN}`),
   })
 
+  // A process whose OPERATOR_KEY the collector does not accept stops before it sends anything.
+  const notOperator = await tollgate(['settle', '--once'], {
+    ...env,
+    ...values,
+    OPERATOR_KEY: generatePrivateKey(),
+  })
+  expect(notOperator.code).toBe(2)
+  expect(notOperator.stderr).toMatch(/OPERATOR_KEY's address 0x\w{40} is not an operator/)
+
   // The charge, on-chain: one USDC Transfer from the test wallet to the payee, $1.50.
   const transfers = await reader.getLogs({
     address: circleUsdcBaseSepolia,
