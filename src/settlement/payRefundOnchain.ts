@@ -16,6 +16,11 @@ export type PayRefundContext = {
   log?: Logger | undefined
   /** Runs after the transfer is recorded and before it is broadcast (crash tests). */
   beforeBroadcast?: (() => void | Promise<void>) | undefined
+  /**
+   * Runs after each durable step (crash tests): `intent` recorded on the refund, the transfer
+   * `sent`, its `receipt` read (before the refund is recorded paid).
+   */
+  onStep?: ((step: 'intent' | 'sent' | 'receipt') => void | Promise<void>) | undefined
 }
 
 export type PayRefundReturnType =
@@ -49,6 +54,7 @@ export async function payRefundOnchain(
       to,
       replayed: true,
     }
+  await ctx.onStep?.('intent')
   const wallet = await operatorWalletFor(ctx.db, ctx.payee, ctx.log)
   const purpose = `refund:${payout.refundId}`
   // Recorded before (a crash, a retry): finish that transaction — never a second transfer. One
@@ -82,12 +88,14 @@ export async function payRefundOnchain(
       return { status: 'failed', reason }
     }
   }
+  await ctx.onStep?.('sent')
   const receipt = await wallet.waitFor(tx, { confirmations: ctx.confirmations })
   if (receipt?.status !== 'success') {
     const reason = receipt ? 'reverted' : 'nonce taken by another transaction'
     await recordRefundPayoutFailed(ctx.db, { refundId: payout.refundId, reason })
     return { status: 'failed', reason }
   }
+  await ctx.onStep?.('receipt')
   const block = await ctx.payee.getBlock({ blockNumber: receipt.blockNumber })
   await recordRefundPaid(ctx.db, {
     refundId: payout.refundId,
