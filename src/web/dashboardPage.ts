@@ -1,5 +1,6 @@
 import { Router } from 'express'
 import { escapeHtml, pageHead } from './managePage.js'
+import { webhooksSection } from './webhooksSection.js'
 
 /**
  * The dashboard Billing card: the owner signs in with Sign-In with Ethereum (EIP-4361), then
@@ -64,6 +65,7 @@ ${pageHead(`${productName} dashboard — Billing`)}
     <p><label for="month">Month</label> <input id="month" type="month"> <button id="show-statement" type="button">Show statement</button> <a id="statement-csv" href="#">Download CSV</a></p>
     <div id="statement"></div>
   </section>
+  ${webhooksSection}
 </main><script type="module" src="/assets/dashboard.js"></script></body></html>`)
   })
   return r

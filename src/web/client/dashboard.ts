@@ -16,6 +16,7 @@ import {
   stateWords,
 } from './ui.js'
 import { renderUsage, type UsageView } from './usage.js'
+import { webhooksCard } from './webhooks.js'
 
 type Money = { micros: string; usd: string }
 let token: string | null = null
@@ -26,9 +27,9 @@ function say(text: string, error = false) {
   m.className = error ? 'error' : ''
 }
 
-async function call(path: string, body?: unknown): Promise<Response> {
+async function call(path: string, body?: unknown, method?: string): Promise<Response> {
   return await fetch(`/v1${path}`, {
-    method: body ? 'POST' : 'GET',
+    method: method ?? (body ? 'POST' : 'GET'),
     headers: {
       'content-type': 'application/json',
       ...(token ? { authorization: `Bearer ${token}` } : {}),
@@ -37,12 +38,17 @@ async function call(path: string, body?: unknown): Promise<Response> {
   })
 }
 // biome-ignore lint/suspicious/noExplicitAny: the API's JSON, read field by field below
-async function api(path: string, body?: unknown): Promise<any> {
-  const res = await call(path, body)
+async function api(path: string, body?: unknown, method?: string): Promise<any> {
+  const res = await call(path, body, method)
   const json = await res.json()
   if (!res.ok) throw new Error(json.error?.message ?? res.statusText)
   return json
 }
+
+const webhooks = webhooksCard({
+  send: (method, path, body) => api(path, body, method),
+  say,
+})
 
 async function load() {
   const me = await api('/whoami')
@@ -124,6 +130,9 @@ async function load() {
   $('#history').hidden = false
   $('#usage').hidden = false
   await loadUsage()
+  // Webhook endpoints are the owner's and admins' (the API refuses members).
+  $('#webhooks').hidden = true
+  if (controls) await webhooks.load()
 }
 
 async function loadUsage() {
