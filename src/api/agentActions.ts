@@ -2,7 +2,7 @@ import { addressUrl } from '../chain/explorer.js'
 import { formatUsd, getBillingSummary, listTopUps } from '../ledger/index.js'
 import type { Action } from './actions.js'
 import { metered, meteredView } from './metering.js'
-import { sessionKeyBody } from './ownerRoutes.js'
+import { sessionKeyBody } from './schemas/ownerSchemas.js'
 import { createSession } from './sessions.js'
 import { topUpSummary } from './topUpRoutes.js'
 

@@ -1,13 +1,8 @@
 import { Router } from 'express'
-import { z } from 'zod'
 import { setBillingMode } from '../ledger/index.js'
 import { authOf, requireOwner } from './auth.js'
 import type { AppContext } from './context.js'
-
-export const billingModeBody = z.strictObject({
-  /** `prepaid`: usage draws a balance paid before, never billed; `postpaid`: the default. */
-  mode: z.enum(['postpaid', 'prepaid']),
-})
+import { billingModeBody } from './schemas/billingModeSchemas.js'
 
 /** `POST /v1/billing/mode`: the owner (or an admin) chooses how the org pays. */
 export function billingModeRouter(ctx: AppContext): Router {

@@ -1,33 +1,9 @@
 import { Router } from 'express'
-import { z } from 'zod'
 import { rfc3339 } from '../db/rfc3339.js'
-import {
-  BUDGET_PERIODS,
-  type BudgetView,
-  clearBudget,
-  formatUsd,
-  setBudget,
-  showBudgets,
-} from '../ledger/index.js'
+import { type BudgetView, clearBudget, formatUsd, setBudget, showBudgets } from '../ledger/index.js'
 import { authOf, requireOwner } from './auth.js'
 import type { AppContext } from './context.js'
-
-const micros = z.string().regex(/^\d{1,16}$/, 'micro-credits, as a decimal string')
-const period = z.enum(BUDGET_PERIODS as ['day', 'week', 'month'])
-
-export const budgetBody = z.strictObject({
-  /** The API key it is for; absent or null: the whole org. */
-  key_id: z.uuid().nullable().optional(),
-  period,
-  limit_micros: micros,
-  /** A temporary limit until `until`; null clears one, absent keeps the one there is. */
-  override: z
-    .strictObject({ limit_micros: micros, until: z.iso.datetime({ offset: true }) })
-    .nullable()
-    .optional(),
-})
-/** `DELETE /v1/budgets/{scope}/{period}`: `org`, or an API key's id. */
-export const budgetParams = { scope: z.union([z.literal('org'), z.uuid()]), period }
+import { budgetBody, budgetParams, period } from './schemas/budgetSchemas.js'
 
 const money = (v: bigint) => ({ micros: v.toString(), usd: formatUsd(v) })
 

@@ -1,14 +1,12 @@
 import { Router } from 'express'
 import { z } from 'zod'
-import { text } from '../core/text.js'
 import {
-  addressRe,
   getEmailSettings,
   mailableKinds,
   removeEmailSettings,
   setEmailSettings,
 } from '../notifications/emailSettings.js'
-import { eventTypes, listEvents, viewEvent } from '../notifications/events.js'
+import { listEvents, viewEvent } from '../notifications/events.js'
 import {
   createEndpoint,
   deleteEndpoint,
@@ -20,56 +18,14 @@ import {
 } from '../notifications/webhooks.js'
 import { authOf, requireOwner } from './auth.js'
 import type { AppContext } from './context.js'
-
-const cursor = z
-  .string()
-  .regex(/^\d{1,19}$/)
-  .optional()
-export const eventsQuery = z.object({
-  before: cursor,
-  after: cursor,
-  limit: z.coerce.number().int().min(1).max(500).optional(),
-  type: text()
-    .max(500)
-    .refine(
-      (v) => v.split(',').every((t) => (eventTypes as readonly string[]).includes(t)),
-      `each type one of ${eventTypes.join(', ')}`,
-    )
-    .optional(),
-})
-
-const types = z.array(z.enum(eventTypes)).max(eventTypes.length)
-/** An endpoint's address: an http(s) URL (the service checks it further: https in production). */
-const endpointUrl = z.url({ protocol: /^https?$/ }).max(2_000)
-export const endpointBody = z.strictObject({
-  url: endpointUrl,
-  description: text().max(200).optional(),
-  event_types: types.optional(),
-})
-export const endpointPatch = z.strictObject({
-  url: endpointUrl.optional(),
-  description: text().max(200).optional(),
-  event_types: types.optional(),
-  enabled: z.boolean().optional(),
-})
-export const rotateBody = z.strictObject({
-  overlap_seconds: z
-    .number()
-    .int()
-    .min(0)
-    .max(7 * 86_400)
-    .optional(),
-})
-export const redeliverBody = z.strictObject({ event_id: z.string().regex(/^evt_[0-9a-f]{32}$/) })
-
-export const emailBody = z.strictObject({
-  address: z.string().max(254).regex(addressRe, 'an email address'),
-  /** The kinds mailed; absent: all of them. */
-  kinds: z
-    .array(z.enum(mailableKinds as [string, ...string[]]))
-    .max(mailableKinds.length)
-    .optional(),
-})
+import {
+  emailBody,
+  endpointBody,
+  endpointPatch,
+  eventsQuery,
+  redeliverBody,
+  rotateBody,
+} from './schemas/notificationSchemas.js'
 
 /** The org's notification events (poll instead of, or beside, webhooks). */
 export function notificationRouter(ctx: AppContext): Router {

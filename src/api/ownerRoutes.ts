@@ -2,32 +2,15 @@ import { type Request, type Response, Router } from 'express'
 import { isAddress } from 'viem'
 import { z } from 'zod'
 import { NotFoundError, ValidationError } from '../core/errors.js'
-import { text } from '../core/text.js'
 import { getBillingSummary } from '../ledger/index.js'
 import { addAdmin, listAdmins } from './admins.js'
 import { authOf, ForbiddenError, requireOwner } from './auth.js'
 import type { AppContext } from './context.js'
 import { createApiKey, listApiKeys, revokeApiKey } from './keys.js'
 import { manageLinkUrl } from './manageLink.js'
+import { adminBody, keyBody, siweBody, switchOrgBody } from './schemas/ownerSchemas.js'
 import { createSession, issueSiweNonce, walletOrgs, walletOrgsNamed } from './sessions.js'
 import { verifySiweSignIn } from './verifySiweSignIn.js'
-
-export const siweBody = z.strictObject({
-  message: text().min(1).max(4_000),
-  signature: z.string().regex(/^0x[0-9a-fA-F]{130,}$/),
-  org_id: z.uuid().optional(),
-})
-export const keyBody = z.strictObject({ label: text().trim().max(100).optional() })
-export const sessionKeyBody = z.strictObject({
-  ttl_seconds: z
-    .number()
-    .int()
-    .min(60)
-    .max(24 * 3600)
-    .optional(),
-})
-export const adminBody = z.strictObject({ address: text().max(64) })
-export const switchOrgBody = z.strictObject({ org_id: z.uuid() })
 
 const ownerSessionSeconds = 12 * 3600
 

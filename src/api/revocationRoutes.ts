@@ -1,26 +1,10 @@
 import { Router } from 'express'
-import { z } from 'zod'
 import { txUrl } from '../chain/explorer.js'
 import { NoChainError } from '../core/errors.js'
 import { prepareRevocation, revokePermits } from '../subscriptions/revokePermits.js'
 import { authOf, requireOwner } from './auth.js'
 import type { AppContext } from './context.js'
-
-const uint = z
-  .string()
-  .regex(/^\d{1,78}$/, 'a whole number as a decimal string')
-  .transform(BigInt)
-export const revocationBody = z.strictObject({
-  permit: z.strictObject({
-    value: uint,
-    deadline: uint,
-    nonce: uint,
-    signature: z
-      .string()
-      .regex(/^0x([0-9a-fA-F]{2}){65,}$/, 'a hex signature')
-      .transform((v) => v as `0x${string}`),
-  }),
-})
+import { revocationBody } from './schemas/revocationSchemas.js'
 
 const json = (v: unknown) =>
   JSON.parse(JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x)))

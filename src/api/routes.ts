@@ -1,6 +1,5 @@
 import { Router } from 'express'
-import { z } from 'zod'
-import { text } from '../core/text.js'
+import type { z } from 'zod'
 import { rfc3339 } from '../db/rfc3339.js'
 import { listLedgerEntries } from '../ledger/index.js'
 import { batchQuery, listQuery } from '../queue/schemas.js'
@@ -15,34 +14,19 @@ import type { AppContext } from './context.js'
 import { createOrg } from './createOrg.js'
 import { idempotencyKeyOf, idempotent } from './idempotency.js'
 import { meteredView } from './metering.js'
-import { eventsQuery, notificationRouter } from './notificationRoutes.js'
+import { notificationRouter } from './notificationRoutes.js'
 import { operatorRefundRouter } from './operatorRefundRoutes.js'
 import { authRouter, keyRouter } from './ownerRoutes.js'
 import { queueActions } from './queueActions.js'
 import { defaultRateLimits, type RateLimits, signupRateLimit } from './rateLimits.js'
 import { revocationRouter } from './revocationRoutes.js'
+import { eventsQuery } from './schemas/notificationSchemas.js'
+import { usageQuery } from './schemas/usageSchemas.js'
+import { orgBody, pageQuery, usageBody } from './schemas/v1Schemas.js'
 import { strictQuery } from './strictQuery.js'
 import { topUpRouter } from './topUpRoutes.js'
-import { usageQuery, usageRouter } from './usageRoutes.js'
+import { usageRouter } from './usageRoutes.js'
 import { offerTopUp, payTopUp, x402Router } from './x402Routes.js'
-
-export const usageBody = z.object({
-  action: text().min(1).max(64),
-  quantity: z.number().int().min(1).max(10_000).optional(),
-  lease_claimed_at: z.iso.datetime().optional(),
-})
-export const orgBody = z.object({
-  name: text().trim().min(1).max(200),
-  owner_address: text().max(64),
-})
-export const pageQuery = z.object({
-  before: z
-    .string()
-    .regex(/^\d{1,19}$/)
-    .optional(),
-  limit: z.coerce.number().int().min(1).max(500).optional(),
-  type: text().max(500).optional(),
-})
 
 /**
  * The `/v1` API for agents and for services metering their own endpoints: sign-up, usage

@@ -1,5 +1,4 @@
 import { Router } from 'express'
-import { z } from 'zod'
 import { ValidationError } from '../core/errors.js'
 import {
   clearAutoTopUp,
@@ -12,20 +11,7 @@ import {
 import { authOf, requireOwner } from './auth.js'
 import type { AppContext } from './context.js'
 import { idempotencyKeyOf } from './idempotency.js'
-
-const micros = z.string().regex(/^[1-9]\d{0,15}$/, 'micro-credits, a positive decimal string')
-
-export const topUpBody = z.strictObject({
-  /** What to pull from the owner's wallet into the prepaid balance. */
-  amount_micros: micros,
-})
-
-export const autoTopUpBody = z.strictObject({
-  /** Below this prepaid balance (micro-credits; 0 and up)… */
-  threshold_micros: z.string().regex(/^\d{1,16}$/, 'micro-credits, as a decimal string'),
-  /** …pull this much. */
-  amount_micros: micros,
-})
+import { autoTopUpBody, topUpBody } from './schemas/topUpSchemas.js'
 
 const money = (v: bigint) => ({ micros: v.toString(), usd: formatUsd(v) })
 

@@ -1,5 +1,4 @@
 import { Router } from 'express'
-import { z } from 'zod'
 import { ValidationError } from '../core/errors.js'
 import {
   formatUsd,
@@ -12,15 +11,8 @@ import type { Action } from './actions.js'
 import { authOf } from './auth.js'
 import type { AppContext } from './context.js'
 import { listApiKeys } from './keys.js'
+import { statementParams, usageQuery } from './schemas/usageSchemas.js'
 import { loadStatement, statementBody, statementCsv } from './statements.js'
-
-const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a UTC day, YYYY-MM-DD')
-export const usageQuery = z.object({
-  period: z.enum(['7d', '30d', 'window', 'custom']).optional(),
-  from: day.optional(),
-  to: day.optional(),
-})
-export const statementParams = { month: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])(\.csv)?$/) }
 
 const DAY_MS = 86_400_000
 const MAX_DAYS = 366

@@ -1,8 +1,6 @@
 import { encodePaymentRequiredHeader, encodePaymentResponseHeader } from '@x402/core/http'
 import { type ErrorRequestHandler, type Request, type Response, Router } from 'express'
-import { z } from 'zod'
 import { BaseError, NoChainError } from '../core/errors.js'
-import { text } from '../core/text.js'
 import type { Sql } from '../ledger/sql.js'
 import { acceptPayment } from '../x402/acceptPayment.js'
 import type { X402Context } from '../x402/context.js'
@@ -14,12 +12,10 @@ import { money } from './agentActions.js'
 import { authOf } from './auth.js'
 import type { AppContext } from './context.js'
 import { type CreateOrgReturnType, createOrgIn } from './createOrg.js'
+import { x402OrgBody } from './schemas/x402Schemas.js'
 
 /** The request header an x402 client pays with (v2), and the two the server answers with. */
 const PAYMENT_SIGNATURE = 'payment-signature'
-
-/** The sign-up's body: optional, as is its org's name (`x402 0x1234…` when absent). */
-export const x402OrgBody = z.object({ name: text().trim().min(1).max(200).optional() })
 
 /** The x402 door of this process, when it has a chain; undefined on a node without one. */
 export function x402ContextFor(ctx: AppContext): X402Context | undefined {

@@ -1,7 +1,7 @@
 import type { Request, Router } from 'express'
 import type { Address } from 'viem'
 import type { AppContext } from '../api/context.js'
-import { emailBody } from '../api/notificationRoutes.js'
+import { emailBody } from '../api/schemas/notificationSchemas.js'
 import {
   getEmailSettings,
   mailableKinds,

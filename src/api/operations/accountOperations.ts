@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import * as q from '../../queue/schemas.js'
-import { adminBody, keyBody, sessionKeyBody, siweBody } from '../ownerRoutes.js'
-import { orgBody } from '../routes.js'
+import { adminBody, keyBody, sessionKeyBody, siweBody } from '../schemas/ownerSchemas.js'
+import { orgBody } from '../schemas/v1Schemas.js'
 import type { Operation } from './operation.js'
 
 const id = { id: q.uuidParam }

@@ -1,6 +1,6 @@
 import * as q from '../../queue/schemas.js'
-import { billingModeBody } from '../billingModeRoutes.js'
-import { budgetBody, budgetParams } from '../budgetRoutes.js'
+import { billingModeBody } from '../schemas/billingModeSchemas.js'
+import { budgetBody, budgetParams } from '../schemas/budgetSchemas.js'
 import {
   emailBody,
   endpointBody,
@@ -8,12 +8,12 @@ import {
   eventsQuery,
   redeliverBody,
   rotateBody,
-} from '../notificationRoutes.js'
-import { operatorRefundBody } from '../operatorRefundRoutes.js'
-import { revocationBody } from '../revocationRoutes.js'
-import { pageQuery, usageBody } from '../routes.js'
-import { autoTopUpBody, topUpBody } from '../topUpRoutes.js'
-import { statementParams, usageQuery } from '../usageRoutes.js'
+} from '../schemas/notificationSchemas.js'
+import { operatorRefundBody } from '../schemas/operatorRefundSchemas.js'
+import { revocationBody } from '../schemas/revocationSchemas.js'
+import { autoTopUpBody, topUpBody } from '../schemas/topUpSchemas.js'
+import { statementParams, usageQuery } from '../schemas/usageSchemas.js'
+import { pageQuery, usageBody } from '../schemas/v1Schemas.js'
 import type { Operation } from './operation.js'
 
 const id = { id: q.uuidParam }

@@ -1,4 +1,4 @@
-import { switchOrgBody } from '../ownerRoutes.js'
+import { switchOrgBody } from '../schemas/ownerSchemas.js'
 import type { Operation } from './operation.js'
 
 /** The operations of a signed-in wallet across its orgs. */

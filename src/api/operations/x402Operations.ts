@@ -1,4 +1,4 @@
-import { x402OrgBody } from '../x402Routes.js'
+import { x402OrgBody } from '../schemas/x402Schemas.js'
 import type { Operation } from './operation.js'
 
 /** The operations paid over x402 (docs/x402.md); a top-up rides on any write instead. */
