@@ -1,5 +1,5 @@
 import type { Router } from 'express'
-import { type Address, isAddressEqual } from 'viem'
+import { type Address, getAddress, isAddressEqual } from 'viem'
 import type { AppContext } from '../api/context.js'
 import { usdcAbi } from '../chain/abis.js'
 import { addressUrl, txUrl } from '../chain/explorer.js'
@@ -60,7 +60,7 @@ export function addManageStateRoute(
     res.json({
       ...base,
       owner_view: true,
-      owner: sub.ownerAddress,
+      owner: sub.ownerAddress && getAddress(sub.ownerAddress),
       state_reason: s.stateReason,
       prepaid: s.billingMode === 'prepaid',
       signup_credit: usd(s.signupCredit),

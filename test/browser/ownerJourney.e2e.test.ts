@@ -90,6 +90,10 @@ describe('an owner’s journey on the manage page and dashboard', () => {
       await page.waitForSelector('#owner', { state: 'visible' })
       await expect.poll(() => controls(page)).toEqual(['#authorize'])
       expect(await page.inputValue('#cap')).toBe('')
+      // Nothing authorized yet: no "$0.00 cap"; the wallet as its checksummed address.
+      expect(await page.textContent('#f-cap')).toBe('not authorized yet')
+      expect(await page.textContent('#f-remaining')).toBe('not authorized yet')
+      expect(await page.getAttribute('#f-owner code', 'title')).toBe(owner.address)
       expect(await page.textContent('#network')).toContain('local test chain')
       // The token, the collector and the payee that receives every collection: shortened, with
       // a copy button, the full address on hover (no explorer locally).

@@ -73,6 +73,9 @@ export function render(s: ManageState) {
     setAmount(`#f-${k}`, m[k] ?? null)
   setAmount('#f-monthly_limit', m.monthly_limit ?? null, 'no limit')
   setAmount('#f-allowance', m.allowance ?? null, 'unknown')
+  // Before the first authorization there is no cap: "$0.00" would read as a cap of nothing.
+  if (s.state === 'pending' && (m.cap ?? '0') === '0')
+    for (const k of ['cap', 'remaining']) $(`#f-${k}`).textContent = 'not authorized yet'
   $('#f-window').textContent =
     s.window_start && s.window_end
       ? `${longDay(new Date(s.window_start))} – ${longDay(new Date(new Date(s.window_end).getTime() - 1))}`
