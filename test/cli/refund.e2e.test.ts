@@ -4,11 +4,8 @@ import { join } from 'node:path'
 import { usdcAbi } from '../../src/chain/abis.js'
 import { anvilKeys } from '../../src/config/index.js'
 import { listCharges } from '../../src/ledger/index.js'
-import { cancelSubscription } from '../../src/settlement/cancelSubscription.js'
-import { cancelPermitTypedData } from '../../src/subscriptions/typedData.js'
 import { describe, expect, test } from '../fixtures.js'
-import { makeMeter } from '../ledger/helpers.js'
-import { authorizedOrg, settlementContext } from '../settlement/helpers.js'
+import { canceledOrgWithCharge } from '../settlement/helpers.js'
 import { tollgate } from './run.js'
 
 // Each run of the command starts Node and loads the sources (~5 s apiece on a busy machine).
@@ -28,28 +25,9 @@ describe('tollgate refund --onchain', { timeout: 240_000 }, () => {
       PAYEE_KEY: anvilKeys[2],
       CONFIRMATIONS: '1',
     }
-    const ctx = settlementContext(db, chain)
-    const meter = makeMeter(db)
-    const org = await authorizedOrg(db, chain, { cap: 1_000_000n, balance: 1_000_000n })
-    for (let i = 0; i < 4; i++) await meter.meter({ orgId: org.orgId, action: 'save_comment' })
-    await meter.close()
     // The owner cancels: what accrued ($0.02) is collected first, then nothing is left to net.
-    const deadline = BigInt(Math.floor(Date.now() / 1000) + 600)
-    const typed = await cancelPermitTypedData(chain.deployer, {
-      token: chain.deployment.usdc,
-      owner: org.owner.address,
-      collector: chain.deployment.collector!,
-      deadline,
-    })
-    expect(
-      await cancelSubscription(ctx, {
-        orgId: org.orgId,
-        subscriptionId: org.subscriptionId,
-        deadline,
-        nonce: typed.message.nonce,
-        signature: await org.owner.signTypedData(typed),
-      }),
-    ).toMatchObject({ collected: 1 })
+    const org = await canceledOrgWithCharge(db, chain, 4)
+    expect(org.canceled).toMatchObject({ collected: 1 })
     const [charge] = await listCharges(db, { orgId: org.orgId })
     expect(charge).toMatchObject({ status: 'collected', amount: 20_000n })
     const sent = () =>

@@ -2,9 +2,14 @@ import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { collectorAbi } from '../../src/chain/abis.js'
 import { mintUsdc } from '../../src/chain/deployContracts.js'
 import type { Db } from '../../src/db/client.js'
+import { cancelSubscription } from '../../src/settlement/cancelSubscription.js'
 import type { SettlementContext } from '../../src/settlement/context.js'
 import { settleOnce } from '../../src/settlement/settleOnce.js'
-import { subscriptionKey, termsTypedData } from '../../src/subscriptions/typedData.js'
+import {
+  cancelPermitTypedData,
+  subscriptionKey,
+  termsTypedData,
+} from '../../src/subscriptions/typedData.js'
 import type { TestChain } from '../fixtures.js'
 import { makeMeter, newOrg } from '../ledger/helpers.js'
 import { signAuthorization } from '../subscriptions/helpers.js'
@@ -46,6 +51,33 @@ export async function authorizedOrg(
     { orgId, subscriptionId, owner: auth.owner, permit: auth.permit, terms: auth.terms },
   )
   return { orgId, subscriptionId, owner, ownerKey }
+}
+
+/**
+ * An authorized org that metered `comments` save_comment actions ($0.005 each), then canceled
+ * with the owner's signature: the cancel collects what accrued first, so its one charge is
+ * collected and nothing is left to net a refund against (it is owed on-chain).
+ */
+export async function canceledOrgWithCharge(db: Db, chain: TestChain, comments: number) {
+  const org = await authorizedOrg(db, chain, { cap: 1_000_000n, balance: 1_000_000n })
+  const meter = makeMeter(db)
+  for (let i = 0; i < comments; i++) await meter.meter({ orgId: org.orgId, action: 'save_comment' })
+  await meter.close()
+  const deadline = BigInt(Math.floor(Date.now() / 1000) + 600)
+  const typed = await cancelPermitTypedData(chain.deployer, {
+    token: chain.deployment.usdc,
+    owner: org.owner.address,
+    collector: chain.deployment.collector!,
+    deadline,
+  })
+  const canceled = await cancelSubscription(settlementContext(db, chain), {
+    orgId: org.orgId,
+    subscriptionId: org.subscriptionId,
+    deadline,
+    nonce: typed.message.nonce,
+    signature: await org.owner.signTypedData(typed),
+  })
+  return { ...org, canceled }
 }
 
 /**

@@ -6,13 +6,10 @@ import { usdcAbi } from '../../src/chain/abis.js'
 import { createSigner } from '../../src/chain/clients.js'
 import { anvilKeys } from '../../src/config/index.js'
 import { listCharges, listLedgerEntries, refund } from '../../src/ledger/index.js'
-import { cancelSubscription } from '../../src/settlement/cancelSubscription.js'
 import { payRefundOnchain } from '../../src/settlement/payRefundOnchain.js'
 import { reconcileWithChain } from '../../src/settlement/reconcileWithChain.js'
-import { cancelPermitTypedData } from '../../src/subscriptions/typedData.js'
 import { describe, expect, test } from '../fixtures.js'
-import { makeMeter } from '../ledger/helpers.js'
-import { authorizedOrg, settlementContext } from './helpers.js'
+import { canceledOrgWithCharge } from './helpers.js'
 
 const steps = ['intent', 'signed', 'sent', 'receipt', 'random'] as const
 
@@ -24,7 +21,6 @@ describe('crash safety of an on-chain refund payout', () => {
   }) => {
     const deploymentFile = join(tmpdir(), `tg-refund-crash-${process.pid}-${Date.now()}.json`)
     writeFileSync(deploymentFile, JSON.stringify(chain.deployment))
-    const ctx = settlementContext(db, chain)
     const payee = {
       db,
       payee: await createSigner(chain.rpcUrl, anvilKeys[2]),
@@ -34,25 +30,7 @@ describe('crash safety of an on-chain refund payout', () => {
     for (let trial = 0; trial < 10; trial++) {
       const step = steps[trial % steps.length]!
       // A canceled subscription whose collected charge is refunded: all of it owed on-chain.
-      const org = await authorizedOrg(db, chain, { cap: 1_000_000n, balance: 1_000_000n })
-      const meter = makeMeter(db)
-      for (let i = 0; i < 2 + trial; i++)
-        await meter.meter({ orgId: org.orgId, action: 'save_comment' })
-      await meter.close()
-      const deadline = BigInt(Math.floor(Date.now() / 1000) + 600)
-      const typed = await cancelPermitTypedData(chain.deployer, {
-        token: chain.deployment.usdc,
-        owner: org.owner.address,
-        collector: chain.deployment.collector!,
-        deadline,
-      })
-      await cancelSubscription(ctx, {
-        orgId: org.orgId,
-        subscriptionId: org.subscriptionId,
-        deadline,
-        nonce: typed.message.nonce,
-        signature: await org.owner.signTypedData(typed),
-      })
+      const org = await canceledOrgWithCharge(db, chain, 2 + trial)
       const [charge] = await listCharges(db, { orgId: org.orgId })
       const owed = 5_000n * BigInt(2 + trial)
       const key = `crash-${trial}`

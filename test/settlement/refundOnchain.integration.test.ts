@@ -8,15 +8,12 @@ import {
   listLedgerEntries,
   refund,
 } from '../../src/ledger/index.js'
-import { cancelSubscription } from '../../src/settlement/cancelSubscription.js'
 import { indexChain } from '../../src/settlement/indexChain.js'
 import { listPaymentHistory } from '../../src/settlement/listPaymentHistory.js'
 import { payRefundOnchain } from '../../src/settlement/payRefundOnchain.js'
 import { reconcileWithChain } from '../../src/settlement/reconcileWithChain.js'
-import { cancelPermitTypedData } from '../../src/subscriptions/typedData.js'
 import { describe, expect, test } from '../fixtures.js'
-import { makeMeter } from '../ledger/helpers.js'
-import { authorizedOrg, settlementContext } from './helpers.js'
+import { canceledOrgWithCharge, settlementContext } from './helpers.js'
 
 describe('refunds paid back on-chain', () => {
   test('after a cancel, the refund is a USDC transfer from the payee, once per key, matched by reconcile', async ({
@@ -24,27 +21,9 @@ describe('refunds paid back on-chain', () => {
     chain,
   }) => {
     const ctx = settlementContext(db, chain)
-    const meter = makeMeter(db)
-    const org = await authorizedOrg(db, chain, { cap: 1_000_000n, balance: 1_000_000n })
-    for (let i = 0; i < 4; i++) await meter.meter({ orgId: org.orgId, action: 'save_comment' })
-    await meter.close()
-    const deadline = BigInt(Math.floor(Date.now() / 1000) + 600)
-    const typed = await cancelPermitTypedData(chain.deployer, {
-      token: chain.deployment.usdc,
-      owner: org.owner.address,
-      collector: chain.deployment.collector!,
-      deadline,
-    })
     // The cancel collects what accrued (20,000) first: then nothing is left to net against.
-    expect(
-      await cancelSubscription(ctx, {
-        orgId: org.orgId,
-        subscriptionId: org.subscriptionId,
-        deadline,
-        nonce: typed.message.nonce,
-        signature: await org.owner.signTypedData(typed),
-      }),
-    ).toMatchObject({ collected: 1 })
+    const org = await canceledOrgWithCharge(db, chain, 4)
+    expect(org.canceled).toMatchObject({ collected: 1 })
     const [charge] = await listCharges(db, { orgId: org.orgId })
     const given = {
       chargeId: charge!.id,
