@@ -1,4 +1,5 @@
 import { Router } from 'express'
+import type { z } from 'zod'
 import { ValidationError } from '../core/errors.js'
 import {
   clearAutoTopUp,
@@ -8,10 +9,12 @@ import {
   setAutoTopUp,
   type TopUp,
 } from '../ledger/index.js'
-import { authOf, requireOwner } from './auth.js'
+import { authOf } from './auth.js'
 import type { AppContext } from './context.js'
 import { idempotencyKeyOf } from './idempotency.js'
-import { autoTopUpBody, topUpBody } from './schemas/topUpSchemas.js'
+import { mountOperations } from './mountOperations.js'
+import { billingOperations } from './operations/billingOperations.js'
+import type { autoTopUpBody, topUpBody } from './schemas/topUpSchemas.js'
 
 const money = (v: bigint) => ({ micros: v.toString(), usd: formatUsd(v) })
 
@@ -35,32 +38,34 @@ const topUpView = (t: TopUp) => ({
  */
 export function topUpRouter(ctx: AppContext): Router {
   const r = Router()
-  r.post('/billing/top-ups', requireOwner, async (req, res) => {
-    const body = topUpBody.parse(req.body)
-    const key = idempotencyKeyOf(req)
-    if (key === undefined)
-      throw new ValidationError('a top-up needs an Idempotency-Key header (a retry is then safe)')
-    const { topUp, replayed } = await requestTopUp(ctx.db, {
-      orgId: authOf(res).orgId,
-      amount: BigInt(body.amount_micros),
-      idempotencyKey: key,
-    })
-    res.status(replayed ? 200 : 202).json({ top_up: topUpView(topUp) })
-  })
-  r.post('/billing/auto-top-up', requireOwner, async (req, res) => {
-    const body = autoTopUpBody.parse(req.body)
-    const a = authOf(res)
-    const set = await setAutoTopUp(ctx.db, {
-      orgId: a.orgId,
-      threshold: BigInt(body.threshold_micros),
-      amount: BigInt(body.amount_micros),
-      by: a.address ?? a.keyId ?? 'api',
-    })
-    res.json({ auto_top_up: { threshold: money(set.threshold), amount: money(set.amount) } })
-  })
-  r.delete('/billing/auto-top-up', requireOwner, async (_req, res) => {
-    const removed = await clearAutoTopUp(ctx.db, { orgId: authOf(res).orgId })
-    res.json({ removed })
+  mountOperations(r, billingOperations, {
+    'POST /v1/billing/top-ups': async (req, res, input) => {
+      const body = input.body as z.output<typeof topUpBody>
+      const key = idempotencyKeyOf(req)
+      if (key === undefined)
+        throw new ValidationError('a top-up needs an Idempotency-Key header (a retry is then safe)')
+      const { topUp, replayed } = await requestTopUp(ctx.db, {
+        orgId: authOf(res).orgId,
+        amount: BigInt(body.amount_micros),
+        idempotencyKey: key,
+      })
+      res.status(replayed ? 200 : 202).json({ top_up: topUpView(topUp) })
+    },
+    'POST /v1/billing/auto-top-up': async (_req, res, input) => {
+      const body = input.body as z.output<typeof autoTopUpBody>
+      const a = authOf(res)
+      const set = await setAutoTopUp(ctx.db, {
+        orgId: a.orgId,
+        threshold: BigInt(body.threshold_micros),
+        amount: BigInt(body.amount_micros),
+        by: a.address ?? a.keyId ?? 'api',
+      })
+      res.json({ auto_top_up: { threshold: money(set.threshold), amount: money(set.amount) } })
+    },
+    'DELETE /v1/billing/auto-top-up': async (_req, res) => {
+      const removed = await clearAutoTopUp(ctx.db, { orgId: authOf(res).orgId })
+      res.json({ removed })
+    },
   })
   return r
 }
