@@ -12,6 +12,7 @@ export const unmeteredOutcome = (
   unitPriceMicros: '0',
   priceMicros: '0',
   voucherMicros: '0',
+  includedMicros: '0',
   prepaidMicros: '0',
   billableMicros: '0',
   free: null,

@@ -2,6 +2,7 @@ import { addressUrl } from '../chain/explorer.js'
 import { formatUsd, getBillingSummary, listTopUps } from '../ledger/index.js'
 import type { Action } from './actions.js'
 import { metered, meteredView } from './metering.js'
+import { planView } from './operatorPlanRoutes.js'
 import { sessionKeyBody } from './schemas/ownerSchemas.js'
 import { createSession } from './sessions.js'
 import { topUpSummary } from './topUpRoutes.js'
@@ -55,6 +56,8 @@ export const agentActions = {
         signup_credit: money(s.signupCredit),
         billing_mode: s.billingMode,
         prepaid_balance: money(s.prepaid),
+        // The plan's included allowance this UTC month (null: no plan), docs/plans.md.
+        plan: planView(s.plan),
         accrued_since_last_charge: money(s.accrued),
         authorization: {
           billing_type: 'usdc_permit',

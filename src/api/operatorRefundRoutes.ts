@@ -1,23 +1,11 @@
-import { createHash, timingSafeEqual } from 'node:crypto'
-import { type Request, Router } from 'express'
+import { Router } from 'express'
 import type { z } from 'zod'
 import { NotFoundError, ValidationError } from '../core/errors.js'
 import { refund } from '../ledger/index.js'
 import type { AppContext } from './context.js'
 import { idempotencyKeyOf, idempotentCall } from './idempotency.js'
-import { UnauthorizedError } from './keys.js'
+import { requireOperator } from './operatorAuth.js'
 import { operatorRefundBody } from './schemas/operatorRefundSchemas.js'
-
-const digest = (v: string) => createHash('sha256').update(v).digest()
-
-/** True when the request carries the operator's bearer token (compared in constant time). */
-function isOperator(ctx: AppContext, req: Request): boolean {
-  const token = ctx.config.operatorApiToken
-  const header = req.get('authorization') ?? ''
-  const given = header.startsWith('Bearer ') ? header.slice(7) : ''
-  // Hashing first makes both sides 32 bytes, so the comparison leaks neither content nor length.
-  return token !== undefined && timingSafeEqual(digest(given), digest(token.reveal()))
-}
 
 /** The org a refund targets must be the one the body names: otherwise nothing is refunded. */
 async function checkOrg(ctx: AppContext, body: z.infer<typeof operatorRefundBody>) {
@@ -39,8 +27,7 @@ async function checkOrg(ctx: AppContext, body: z.infer<typeof operatorRefundBody
 export function operatorRefundRouter(ctx: AppContext): Router {
   const r = Router()
   r.post('/operator/refunds', async (req, res) => {
-    if (!isOperator(ctx, req))
-      throw new UnauthorizedError('the operator API token is required: Authorization: Bearer …')
+    requireOperator(ctx, req)
     const body = operatorRefundBody.parse(req.body)
     const key = idempotencyKeyOf(req)
     if (key === undefined)

@@ -15,6 +15,7 @@ import { createOrg } from './createOrg.js'
 import { idempotencyKeyOf, idempotent } from './idempotency.js'
 import { meteredView } from './metering.js'
 import { notificationRouter } from './notificationRoutes.js'
+import { operatorPlanRouter } from './operatorPlanRoutes.js'
 import { operatorRefundRouter } from './operatorRefundRoutes.js'
 import { authRouter, keyRouter } from './ownerRoutes.js'
 import { queueActions } from './queueActions.js'
@@ -70,6 +71,7 @@ export function v1Router(ctx: AppContext, limits: RateLimits = defaultRateLimits
   r.use(authRouter(ctx))
   // The operator's own routes (its bearer token, not an org credential).
   r.use(operatorRefundRouter(ctx))
+  r.use(operatorPlanRouter(ctx))
 
   // Everything below needs a credential (API key, session key or owner session).
   r.use(requireAuth(ctx.db, { publicBaseUrl: ctx.config.product.publicBaseUrl }))

@@ -14,6 +14,7 @@ import { fundCommand } from './commands/fund.js'
 import { mcpCommand } from './commands/mcp.js'
 import { orgCommands } from './commands/orgs.js'
 import { partitionsCommand } from './commands/partitions.js'
+import { planCommand } from './commands/plan.js'
 import { ratesCommand } from './commands/rates.js'
 import { reconcileCommand } from './commands/reconcile.js'
 import { refundCommand } from './commands/refund.js'
@@ -132,6 +133,7 @@ program
 ratesCommand(program)
 billingCommand(program)
 budgetCommand(program)
+planCommand(program)
 orgCommands(program)
 settleCommand(program)
 reconcileCommand(program)

@@ -1,5 +1,6 @@
 import type { AccountSnapshot, BillingMode, Budget } from './decide.js'
 import { NoBillingAccountError } from './errors.js'
+import type { IncludedState } from './included.js'
 import { balanceOf, type Movement } from './movements.js'
 import {
   arrayParams,
@@ -13,7 +14,7 @@ import {
 import type { SubscriptionState } from './states.js'
 
 /** An org's billing account and current subscription, locked for the transaction. */
-export type LockedAccount = {
+export type LockedAccount = IncludedState & {
   orgId: string
   subscriptionId: string
   state: SubscriptionState
@@ -100,6 +101,7 @@ export async function lockAccounts(
     `${tag ? `/* ${tag} */ ` : ''}select a.org_id, a.subscription_id, s.state, ${microsOf('s.state_changed_at')} as state_changed_at,
        a.voucher, a.reserved_voucher, ${microsOf('a.voucher_exhausted_at')} as voucher_exhausted_at,
        a.prepaid, a.reserved_prepaid, a.billing_mode,
+       a.included_monthly, ${microsOf('a.included_window_start')} as included_window_start, a.included_used,
        a.accrued, a.reserved, a.booked, a.collected, a.written_off, a.entry_seq,
        ${microsOf('a.accrued_since')} as accrued_since,
        s.allowance, s.monthly_limit, ${microsOf('s.window_start')} as window_start, s.window_seconds,
@@ -125,6 +127,9 @@ export async function lockAccounts(
       prepaid: r.prepaid as bigint,
       reservedPrepaid: r.reserved_prepaid as bigint,
       mode: r.billing_mode as BillingMode,
+      includedMonthly: (r.included_monthly as bigint | null) ?? null,
+      includedWindowStart: (r.included_window_start as bigint | null) ?? null,
+      includedUsed: r.included_used as bigint,
       accrued: r.accrued as bigint,
       reserved: r.reserved as bigint,
       booked: r.booked as bigint,
@@ -226,7 +231,8 @@ export function entriesFor(
  * last, so walk back from there. Booked and collected are the account's (metering never moves them).
  */
 export function rewindBalances(entries: readonly PendingEntry[], a: LockedAccount): void {
-  const after = { voucher: a.voucher, prepaid: a.prepaid, accrued: a.accrued }
+  // The plan's included allowance has no balance on entries (docs/plans.md): counted, not shown.
+  const after = { voucher: a.voucher, included: 0n, prepaid: a.prepaid, accrued: a.accrued }
   for (let i = entries.length - 1; i >= 0; i--) {
     const entry = entries[i]!
     entry.voucherAfter = after.voucher
@@ -319,6 +325,8 @@ const ACCOUNT_FIELDS: ReadonlyArray<Column<LockedAccount>> = [
   ['accrued_since', 'timestamptz', (a) => timestampOrNull(a.accruedSince)],
   ['spend_window', 'int4', (a) => a.spendWindow],
   ['spend_window_spent', 'int8', (a) => a.spendWindowSpent],
+  ['included_window_start', 'timestamptz', (a) => timestampOrNull(a.includedWindowStart ?? null)],
+  ['included_used', 'int8', (a) => a.includedUsed ?? 0n],
 ]
 const VERSION_FIELDS: ReadonlyArray<Column<LockedAccount>> = [
   ['account_version', 'xid', (a) => a.versions!.account],
@@ -350,6 +358,7 @@ export const updateAccounts = (first: number, { checkVersions = false } = {}) =>
        voucher_exhausted_at = v.voucher_exhausted_at, accrued = v.accrued, reserved = v.reserved,
        booked = v.booked, collected = v.collected, written_off = v.written_off, entry_seq = v.entry_seq,
        accrued_since = v.accrued_since, spend_window = v.spend_window, spend_window_spent = v.spend_window_spent,
+       included_window_start = v.included_window_start, included_used = v.included_used,
        updated_at = clock_timestamp()
      from (${zipArrays(first, accountFields(checkVersions))}) as v
      where a.org_id = v.org_id and a.org_id = any($${first}::uuid[])${

@@ -228,6 +228,7 @@ describe('prepaid balance', () => {
     expect(decide(s, req('claim_issue', 7_000n))).toEqual({
       kind: 'charge',
       voucher: 2_000n,
+      included: 0n,
       prepaid: 5_000n,
       billable: 0n,
       windowIndex: 0,

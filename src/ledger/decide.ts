@@ -16,6 +16,8 @@ export type AccountSnapshot = {
   voucherExhaustedAt: Micros | null
   /** The prepaid balance the gate may spend (what open reservations leave of it); absent: 0. */
   prepaid?: bigint | undefined
+  /** What is left this month of the plan's included allowance (`includedLeft`); absent: 0. */
+  included?: bigint | undefined
   /** `prepaid`: usage is paid before it happens, never billable; absent: postpaid. */
   mode?: BillingMode | undefined
   accrued: bigint
@@ -53,6 +55,8 @@ export type Decision =
   | {
       kind: 'charge'
       voucher: bigint
+      /** The part the plan's included allowance pays (after the voucher, before the balance). */
+      included: bigint
       /** The part the prepaid balance pays. */
       prepaid: bigint
       billable: bigint
@@ -251,12 +255,16 @@ function payable(s: AccountSnapshot, total: bigint, now: Micros): Decision {
   // The signup voucher is spent while the subscription is in good standing (pending, active)
   // or by a prepaid org; the prepaid balance is money already paid, spent whatever the state.
   const voucherUsable = s.mode === 'prepaid' || s.state === 'pending' || s.state === 'active'
+  // The plan's included allowance is spent on the same terms, right after the voucher.
   const voucher = !voucherUsable ? 0n : s.voucher < total ? s.voucher : total
+  const plan = voucherUsable ? (s.included ?? 0n) : 0n
+  const included = plan < total - voucher ? plan : total - voucher
   const balance = s.prepaid ?? 0n
-  const prepaid = balance < total - voucher ? balance : total - voucher
-  const billable = total - voucher - prepaid
+  const rest = total - voucher - included
+  const prepaid = balance < rest ? balance : rest
+  const billable = rest - prepaid
   if (billable === 0n && (voucherUsable || prepaid > 0n))
-    return { kind: 'charge', voucher, prepaid, billable, windowIndex }
+    return { kind: 'charge', voucher, included, prepaid, billable, windowIndex }
   if (s.mode === 'prepaid') return { kind: 'refuse', code: 'BILLING_INACTIVE', reason: 'no_credit' }
   switch (s.state) {
     case 'pending':
@@ -286,7 +294,7 @@ function payable(s: AccountSnapshot, total: bigint, now: Micros): Decision {
               : s.windowStart + BigInt(w + 1) * BigInt(s.windowSeconds) * 1_000_000n,
         }
       }
-      return { kind: 'charge', voucher, prepaid, billable, windowIndex }
+      return { kind: 'charge', voucher, included, prepaid, billable, windowIndex }
     }
     default:
       return { kind: 'refuse', code: 'BILLING_INACTIVE', reason: 'inactive' }
@@ -304,8 +312,9 @@ function blockedSince(s: AccountSnapshot, now: Micros): Micros {
  * The gate: decides one metered action against an org's locked snapshot. Pure, so the
  * metering transaction, the unit tests and the model-based test all run the same rules.
  *
- * - credit first: the voucher (pending, active, or a prepaid org), then the prepaid balance
- *   (in every state: it is paid already); an action credit covers goes through;
+ * - credit first: the voucher (pending, active, or a prepaid org), then on the same terms the
+ *   plan's included allowance, then the prepaid balance (in every state: it is paid already);
+ *   an action credit covers goes through;
  * - prepaid mode: nothing is billable — what credit does not cover is `no_credit`;
  * - pending: only what credit fully covers, else `no_credit`;
  * - active: credit first (split), the rest within min(allowance headroom, monthly headroom);
@@ -331,16 +340,24 @@ export function decide(s: AccountSnapshot, r: MeterRequest): Decision {
 /** The snapshot after a charge is recorded (or held, for a reservation). */
 export function applyCharge(
   s: AccountSnapshot,
-  d: { voucher: bigint; prepaid?: bigint; billable: bigint; windowIndex: number | null },
+  d: {
+    voucher: bigint
+    included?: bigint
+    prepaid?: bigint
+    billable: bigint
+    windowIndex: number | null
+  },
   now: Micros,
   hold: boolean,
 ): AccountSnapshot {
   const next = { ...s }
   const prepaid = d.prepaid ?? 0n
+  const included = d.included ?? 0n
   next.voucher -= d.voucher
+  if (included > 0n) next.included = (s.included ?? 0n) - included
   if (prepaid > 0n) next.prepaid = (s.prepaid ?? 0n) - prepaid
-  if (d.voucher + prepaid > 0n && next.voucher + (next.prepaid ?? 0n) === 0n)
-    next.voucherExhaustedAt = now
+  const credit = next.voucher + (next.included ?? 0n) + (next.prepaid ?? 0n)
+  if (d.voucher + included + prepaid > 0n && credit === 0n) next.voucherExhaustedAt = now
   if (hold) next.reserved += d.billable
   else next.accrued += d.billable
   if (d.billable > 0n && d.windowIndex !== null) {

@@ -3,6 +3,7 @@ import { type LockedAccount, lockAccounts } from './accounts.js'
 import type { BillingMode } from './decide.js'
 import { headroom, spentInWindow, windowIndexAt } from './decide.js'
 import { NoBillingAccountError } from './errors.js'
+import { type PlanView, planViewOf } from './plans.js'
 import { nowMicros } from './sql.js'
 
 /** Everything the Billing card and `GET /v1/billing` show, in micro-credits (bigint). */
@@ -17,6 +18,8 @@ export type BillingSummary = {
   billingMode: BillingMode
   /** Prepaid balance the org may spend (what open reservations leave of it). */
   prepaid: bigint
+  /** The plan's included monthly allowance, and what this month drew of it (docs/plans.md). */
+  plan: PlanView
   accrued: bigint
   reserved: bigint
   booked: bigint
@@ -75,6 +78,7 @@ export async function getBillingSummary(db: Db, orgId: string): Promise<BillingS
       signupCredit: a.voucher - a.reservedVoucher,
       billingMode: a.mode,
       prepaid: a.prepaid - a.reservedPrepaid,
+      plan: planViewOf(a, now),
       accrued: a.accrued,
       reserved: a.reserved,
       booked: a.booked,

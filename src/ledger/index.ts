@@ -51,6 +51,7 @@ export {
 } from './openBillingAccount.js'
 export { detachMonthsBefore } from './partitions/detachMonthsBefore.js'
 export { ensureMonthPartitions } from './partitions/ensureMonthPartitions.js'
+export { type PlanView, setPlan, showPlan } from './plans.js'
 export {
   editAction,
   formatUsd,

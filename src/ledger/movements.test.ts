@@ -520,7 +520,7 @@ describe('the pure ledger core agrees with a model', () => {
             a.accrued + a.booked + a.collected,
           )
           // Every entry carries the balances right after itself: replaying them gives the row.
-          const after = { voucher: credit, prepaid: 0n, accrued: 0n }
+          const after = { voucher: credit as bigint, included: 0n, prepaid: 0n, accrued: 0n }
           ledger.forEach((e, i) => {
             expect(e.seq).toBe(BigInt(i + 1))
             if (e.kind === 'charge_booked') after.accrued -= e.amount

@@ -8,6 +8,7 @@ import {
   type MeterRequest,
   uncountBudgets,
 } from './decide.js'
+import { countIncluded, type IncludedState, includedLeft, uncountIncluded } from './included.js'
 import { neverRefusedActions, type SubscriptionState, windDownActions } from './states.js'
 
 /**
@@ -15,7 +16,7 @@ import { neverRefusedActions, type SubscriptionState, windDownActions } from './
  * change them in place; the metering transaction, the reservation functions and the
  * model-based test all run the same ones, so what the tests prove is what production does.
  */
-export type LedgerState = {
+export type LedgerState = IncludedState & {
   state: SubscriptionState
   stateChangedAt: bigint
   /** Signup credit on the books (what reservations hold included). */
@@ -43,26 +44,34 @@ export type LedgerState = {
 
 /**
  * One balance movement, to become a ledger entry (`*_voucher` kinds move `voucher`,
- * `*_prepaid` kinds `prepaid`, the others `accrued`).
+ * `*_included` kinds the plan's included allowance, `*_prepaid` kinds `prepaid`, the others
+ * `accrued`).
  */
 export type Movement = {
   kind:
     | 'usage_voucher'
+    | 'usage_included'
     | 'usage_prepaid'
     | 'usage_billable'
     | 'void_voucher'
+    | 'void_included'
     | 'void_prepaid'
     | 'void_billable'
   amount: bigint
 }
 
-/** The balance a ledger entry of `kind` moves (charges and refunds move their own; see schema.ts). */
-export const balanceOf = (kind: string): 'voucher' | 'prepaid' | 'accrued' =>
+/**
+ * The balance a ledger entry of `kind` moves (charges and refunds move their own; see schema.ts).
+ * `included`: the plan's allowance, which no entry carries a balance of (docs/plans.md).
+ */
+export const balanceOf = (kind: string): 'voucher' | 'included' | 'prepaid' | 'accrued' =>
   kind.endsWith('_voucher') || kind === 'voucher_grant'
     ? 'voucher'
-    : kind.endsWith('_prepaid') || kind.startsWith('prepaid_')
-      ? 'prepaid'
-      : 'accrued'
+    : kind.endsWith('_included')
+      ? 'included'
+      : kind.endsWith('_prepaid') || kind.startsWith('prepaid_')
+        ? 'prepaid'
+        : 'accrued'
 
 /**
  * What a usage row holds or recorded: its voucher and billable parts and its window; and, for
@@ -71,6 +80,8 @@ export const balanceOf = (kind: string): 'voucher' | 'prepaid' | 'accrued' =>
  */
 export type UsageAmounts = {
   voucher: bigint
+  /** The part the plan's included allowance paid (or holds); absent: 0. */
+  included?: bigint | undefined
   /** The part the prepaid balance paid (or holds); absent: 0. */
   prepaid?: bigint | undefined
   billable: bigint
@@ -79,10 +90,14 @@ export type UsageAmounts = {
   recordedAt?: bigint | undefined
 }
 
-/** Gives back `amount` of a usage's price to the budgets it was counted in. */
-function uncountUsage(a: LedgerState, u: UsageAmounts, amount: bigint) {
-  if (a.budgets && u.recordedAt !== undefined)
-    uncountBudgets(a.budgets, u.keyId ?? null, amount, u.recordedAt)
+/**
+ * Gives back `amount` of a usage's price to the budgets it was counted in, and `included` of
+ * it to the plan's month it was drawn from.
+ */
+function uncountUsage(a: LedgerState, u: UsageAmounts, amount: bigint, included: bigint) {
+  if (u.recordedAt === undefined) return
+  if (a.budgets) uncountBudgets(a.budgets, u.keyId ?? null, amount, u.recordedAt)
+  uncountIncluded(a, included, u.recordedAt)
 }
 
 /** The outcome of metering one action on a locked account. */
@@ -99,19 +114,27 @@ export type MeterStep =
       movements: Movement[]
     }
 
-/** The gate's view: the credit it may spend is what open reservations left (no copy when none hold any). */
-const gateView = (a: LedgerState): LedgerState =>
-  a.reservedVoucher === 0n && !a.reservedPrepaid
+/**
+ * The gate's view at `now`: the credit it may spend is what open reservations left, and what is
+ * left this month of the plan's allowance (no copy when no hold and no plan change it).
+ */
+const gateView = (a: LedgerState, now: bigint): LedgerState & { included?: bigint } =>
+  a.reservedVoucher === 0n && !a.reservedPrepaid && !a.includedMonthly
     ? a
     : {
         ...a,
         voucher: a.voucher - a.reservedVoucher,
+        included: includedLeft(a, now),
         prepaid: (a.prepaid ?? 0n) - (a.reservedPrepaid ?? 0n),
       }
 
-/** Credit the gate may still spend: voucher and prepaid balance, less what holds keep. */
-const creditLeft = (a: LedgerState) =>
-  a.voucher - a.reservedVoucher + (a.prepaid ?? 0n) - (a.reservedPrepaid ?? 0n)
+/** Credit the gate may still spend at `now`: voucher, plan and prepaid balance, less what holds keep. */
+const creditLeft = (a: LedgerState, now: bigint) =>
+  a.voucher -
+  a.reservedVoucher +
+  includedLeft(a, now) +
+  (a.prepaid ?? 0n) -
+  (a.reservedPrepaid ?? 0n)
 
 function count(a: LedgerState, amount: bigint, windowIndex: number | null) {
   if (amount <= 0n || windowIndex === null) return
@@ -142,7 +165,7 @@ function budgetExemption(r: MeterRequest, windowIndex: number | null): Decision 
  * moves an active subscription to `needs_reauth` (the caller records that transition).
  */
 export function meterStep(a: LedgerState, r: MeterRequest, p: { hold: boolean }): MeterStep {
-  let decision = decide(gateView(a), r)
+  let decision = decide(gateView(a, r.now), r)
   // The budgets only narrow what the on-chain terms let through, in the same step: a charge
   // that would take a budget of the key (or of the org) past its limit is refused — but
   // minting a session key is never refused, and the wind-down of a lease claimed earlier
@@ -151,7 +174,7 @@ export function meterStep(a: LedgerState, r: MeterRequest, p: { hold: boolean })
     const cap = budgetRefusal(
       a.budgets,
       r.keyId ?? null,
-      decision.voucher + decision.prepaid + decision.billable,
+      decision.voucher + decision.included + decision.prepaid + decision.billable,
       r.now,
     )
     if (cap) decision = budgetExemption(r, decision.windowIndex) ?? cap
@@ -166,11 +189,15 @@ export function meterStep(a: LedgerState, r: MeterRequest, p: { hold: boolean })
     return { kind: 'refused', decision, movedToNeedsReauth: move }
   }
   const voucher = decision.kind === 'charge' ? decision.voucher : 0n
+  const included = decision.kind === 'charge' ? decision.included : 0n
   const prepaid = decision.kind === 'charge' ? decision.prepaid : 0n
   const billable = decision.kind === 'charge' ? decision.billable : 0n
-  const amounts = { voucher, prepaid, billable, windowIndex: decision.windowIndex }
+  const amounts = { voucher, included, prepaid, billable, windowIndex: decision.windowIndex }
   count(a, billable, decision.windowIndex)
-  if (a.budgets) countBudgets(a.budgets, r.keyId ?? null, voucher + prepaid + billable, r.now)
+  const price = voucher + included + prepaid + billable
+  if (a.budgets) countBudgets(a.budgets, r.keyId ?? null, price, r.now)
+  // A hold draws the plan's month as a recorded action does (given back by commit, void, expiry).
+  countIncluded(a, included, r.now)
   const movements: Movement[] = []
   if (p.hold) {
     a.reservedVoucher += voucher
@@ -181,6 +208,7 @@ export function meterStep(a: LedgerState, r: MeterRequest, p: { hold: boolean })
       a.voucher -= voucher
       movements.push({ kind: 'usage_voucher', amount: -voucher })
     }
+    if (included > 0n) movements.push({ kind: 'usage_included', amount: -included })
     if (prepaid > 0n) {
       a.prepaid = (a.prepaid ?? 0n) - prepaid
       movements.push({ kind: 'usage_prepaid', amount: -prepaid })
@@ -191,7 +219,7 @@ export function meterStep(a: LedgerState, r: MeterRequest, p: { hold: boolean })
       movements.push({ kind: 'usage_billable', amount: billable })
     }
   }
-  if (voucher + prepaid > 0n && creditLeft(a) === 0n) a.voucherExhaustedAt = r.now
+  if (voucher + included + prepaid > 0n && creditLeft(a, r.now) === 0n) a.voucherExhaustedAt = r.now
   return { kind: 'recorded', decision, amounts, movements }
 }
 
@@ -207,22 +235,26 @@ export function commitHold(
 ): { amounts: UsageAmounts; movements: Movement[] } {
   // Never more than was held: a free hold (wind-down, a session key while blocked) commits free.
   const used = p.unitPrice * BigInt(p.quantity)
+  const heldIncluded = held.included ?? 0n
   const heldPrepaid = held.prepaid ?? 0n
-  const cap = held.voucher + heldPrepaid + held.billable
+  const cap = held.voucher + heldIncluded + heldPrepaid + held.billable
   const total = used < cap ? used : cap
-  const voucher = total < held.voucher ? total : held.voucher
-  const prepaid = total - voucher < heldPrepaid ? total - voucher : heldPrepaid
-  const billable = total - voucher - prepaid
+  const take = (left: bigint, part: bigint) => (left < part ? left : part)
+  const voucher = take(total, held.voucher)
+  const included = take(total - voucher, heldIncluded)
+  const prepaid = take(total - voucher - included, heldPrepaid)
+  const billable = total - voucher - included - prepaid
   a.reservedVoucher -= held.voucher
   if (heldPrepaid > 0n) a.reservedPrepaid = (a.reservedPrepaid ?? 0n) - heldPrepaid
   a.reserved -= held.billable
   uncount(a, held.billable - billable, held.windowIndex)
-  uncountUsage(a, held, cap - total)
+  uncountUsage(a, held, cap - total, heldIncluded - included)
   const movements: Movement[] = []
   if (voucher > 0n) {
     a.voucher -= voucher
     movements.push({ kind: 'usage_voucher', amount: -voucher })
   }
+  if (included > 0n) movements.push({ kind: 'usage_included', amount: -included })
   if (prepaid > 0n) {
     a.prepaid = (a.prepaid ?? 0n) - prepaid
     movements.push({ kind: 'usage_prepaid', amount: -prepaid })
@@ -232,28 +264,35 @@ export function commitHold(
     a.accruedSince ??= p.now
     movements.push({ kind: 'usage_billable', amount: billable })
   }
-  return { amounts: { ...held, voucher, prepaid, billable }, movements }
+  return { amounts: { ...held, voucher, included, prepaid, billable }, movements }
 }
 
 /** Releases a reservation (void or expiry): nothing is charged. */
 export function releaseHold(a: LedgerState, held: UsageAmounts): void {
   const prepaid = held.prepaid ?? 0n
+  const included = held.included ?? 0n
   a.reservedVoucher -= held.voucher
   if (prepaid > 0n) a.reservedPrepaid = (a.reservedPrepaid ?? 0n) - prepaid
   a.reserved -= held.billable
   uncount(a, held.billable, held.windowIndex)
-  uncountUsage(a, held, held.voucher + prepaid + held.billable)
+  uncountUsage(a, held, held.voucher + included + prepaid + held.billable, included)
 }
 
-/** Voids a recorded action whose work failed: its voucher and prepaid parts back, its billable part off. */
+/**
+ * Voids a recorded action whose work failed: its voucher and prepaid parts back, its included
+ * part back to the plan's month it was drawn from (if that is still the one counted; the entry
+ * is written either way), its billable part off.
+ */
 export function voidRecorded(a: LedgerState, u: UsageAmounts): Movement[] {
   const movements: Movement[] = []
   const prepaid = u.prepaid ?? 0n
-  uncountUsage(a, u, u.voucher + prepaid + u.billable)
+  const included = u.included ?? 0n
+  uncountUsage(a, u, u.voucher + included + prepaid + u.billable, included)
   if (u.voucher > 0n) {
     a.voucher += u.voucher
     movements.push({ kind: 'void_voucher', amount: u.voucher })
   }
+  if (included > 0n) movements.push({ kind: 'void_included', amount: included })
   if (prepaid > 0n) {
     a.prepaid = (a.prepaid ?? 0n) + prepaid
     movements.push({ kind: 'void_prepaid', amount: prepaid })

@@ -108,7 +108,13 @@ export async function reconcileLedger(
       a.prepaid::text, a.reserved_prepaid::text, e.prepaid::text as e_prepaid,
       e.prepaid_credited::text as e_prepaid_credited, last.prepaid_after::text,
       coalesce(u.prepaid_used, 0)::text as u_prepaid_used, coalesce(u.held_prepaid, 0)::text as u_held_prepaid,
-      coalesce(pc.credited, 0)::text as pc_credited
+      coalesce(pc.credited, 0)::text as pc_credited,
+      a.included_used::text,
+      (select coalesce(sum(x.included_amount), 0) from usage x
+        where x.org_id = a.org_id and x.status in ('recorded','reserved','committed')
+          and x.created_at >= a.included_window_start
+          and x.created_at < (a.included_window_start at time zone 'UTC' + interval '1 month') at time zone 'UTC'
+      )::text as u_included_month
     from billing_accounts a
     left join e on e.org_id = a.org_id
     left join d on d.org_id = a.org_id
@@ -173,6 +179,14 @@ export async function reconcileLedger(
       r.u_prepaid_used!,
       (BigInt(r.e_prepaid_credited ?? '0') - BigInt(r.prepaid!)).toString(),
       'prepaid',
+    )
+    // The plan's allowance (docs/plans.md): the month's counter is what the month's usage
+    // (holds included) drew.
+    check(
+      'included used = its month’s usage',
+      r.u_included_month!,
+      r.included_used!,
+      'included_used',
     )
     const derived =
       BigInt(r.accrued!) +

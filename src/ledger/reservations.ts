@@ -18,6 +18,7 @@ type UsageRow = {
   quantity: number
   unit_price: bigint
   voucher_amount: bigint
+  included_amount: bigint
   prepaid_amount: bigint
   billable_amount: bigint
   window_index: number | null
@@ -29,7 +30,7 @@ type UsageRow = {
 
 async function lockUsage(tx: Sql, orgId: string, usageId: bigint | string): Promise<UsageRow> {
   const [row] = await tx<UsageRow[]>`
-    select id, org_id, action, quantity, unit_price, voucher_amount, prepaid_amount, billable_amount, window_index, status, charge_id,
+    select id, org_id, action, quantity, unit_price, voucher_amount, included_amount, prepaid_amount, billable_amount, window_index, status, charge_id,
       key_id, ${tx.unsafe(microsOf('created_at'))} as created_at
     from usage where id = ${usageId.toString()} and org_id = ${orgId} for update`
   if (!row)
@@ -39,6 +40,7 @@ async function lockUsage(tx: Sql, orgId: string, usageId: bigint | string): Prom
 
 const heldOf = (u: UsageRow) => ({
   voucher: u.voucher_amount,
+  included: u.included_amount,
   prepaid: u.prepaid_amount,
   billable: u.billable_amount,
   windowIndex: u.window_index,
@@ -80,6 +82,7 @@ export async function commitUsage(db: Db, p: CommitUsageParameters) {
         usageId: p.usageId,
         quantity: u.quantity,
         voucherMicros: u.voucher_amount.toString(),
+        includedMicros: u.included_amount.toString(),
         prepaidMicros: u.prepaid_amount.toString(),
         billableMicros: u.billable_amount.toString(),
       }
@@ -99,13 +102,14 @@ export async function commitUsage(db: Db, p: CommitUsageParameters) {
       now: at,
     })
     const voucher = amounts.voucher
+    const included = amounts.included ?? 0n
     const prepaid = amounts.prepaid ?? 0n
     const billable = amounts.billable
     const entries = entriesFor(account, movements, { usageId: u.id, at, memo: u.action })
     account.dirty = true
     await tx`
       update usage set status = 'committed', quantity = ${p.quantity}, voucher_amount = ${voucher.toString()},
-        prepaid_amount = ${prepaid.toString()}, billable_amount = ${billable.toString()}, expires_at = null
+        included_amount = ${included.toString()}, prepaid_amount = ${prepaid.toString()}, billable_amount = ${billable.toString()}, expires_at = null
       where id = ${u.id.toString()}`
     await appendEntries(tx, entries)
     await save(tx, account)
@@ -113,6 +117,7 @@ export async function commitUsage(db: Db, p: CommitUsageParameters) {
       usageId: p.usageId,
       quantity: p.quantity,
       voucherMicros: voucher.toString(),
+      includedMicros: included.toString(),
       prepaidMicros: prepaid.toString(),
       billableMicros: billable.toString(),
     }

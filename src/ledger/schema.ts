@@ -41,6 +41,15 @@ export const billingAccounts = pgTable('billing_accounts', {
   prepaid: micros('prepaid').notNull().default(sql`0`),
   /** Prepaid balance held by open reservations. */
   reservedPrepaid: micros('reserved_prepaid').notNull().default(sql`0`),
+  /**
+   * The plan's included allowance: micro-credits a UTC calendar month that usage draws after the
+   * voucher, before the prepaid balance or anything billable (null: no plan). Set by an operator
+   * (`setPlan`); `includedUsed` is what usage (holds included) drew of it in the month starting at
+   * `includedWindowStart` — a later month starts from 0 on its first use (docs/plans.md).
+   */
+  includedMonthly: micros('included_monthly'),
+  includedWindowStart: ts('included_window_start'),
+  includedUsed: micros('included_used').notNull().default(sql`0`),
   /** Billable usage not yet booked into a charge. */
   accrued: micros('accrued').notNull().default(sql`0`),
   /** Held by open reservations (billable part), released by commit, void or expiry. */
@@ -136,6 +145,8 @@ export const usage = pgTable(
     unitPrice: micros('unit_price').notNull(),
     /** What the action cost: voucherAmount + billableAmount (0 when recorded free). */
     voucherAmount: micros('voucher_amount').notNull(),
+    /** The part the plan's included allowance paid (or holds). */
+    includedAmount: micros('included_amount').notNull().default(sql`0`),
     /** The part the prepaid balance paid (or holds). */
     prepaidAmount: micros('prepaid_amount').notNull().default(sql`0`),
     billableAmount: micros('billable_amount').notNull(),
@@ -194,6 +205,8 @@ export const usageDaily = pgTable(
  * charge_booked (accrued → booked); charge_collected (booked → collected); charge_failed
  * (none: still owed); write_off (booked → written off); refund (collected); prepaid_<source>
  * (a credit: prepaid_topup, prepaid_x402, prepaid_bonus...), usage_prepaid, void_prepaid (prepaid);
+ * usage_included, void_included (the plan's included allowance, which entries carry no balance
+ * of: `billing_accounts.included_used` counts it, docs/plans.md);
  * topup_booked, topup_collected, topup_written_off (none: a top-up's steps, its charge named —
  * the collection's prepaid_topup entry, right after topup_collected, is what credits it).
  */

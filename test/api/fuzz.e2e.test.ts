@@ -43,9 +43,12 @@ describe('the API under generated and hostile requests', () => {
       // (test/notifications covers its success). A top-up needs an active permit to pull from,
       // which the fuzzed orgs never get (test/api/topUps.e2e covers its success). An operator
       // refund needs the operator's token, which no fuzzed caller holds, and a booked charge
-      // (test/api/refunds.e2e covers its success); every fuzzed call of it is refused.
+      // (test/api/refunds.e2e covers its success); every fuzzed call of it is refused. So do the
+      // operator's plan routes (test/api/plans.e2e covers their success).
       const needsMore = [
         'POST /v1/operator/refunds',
+        'GET /v1/operator/orgs/{id}/plan',
+        'POST /v1/operator/orgs/{id}/plan',
         'POST /v1/auth/siwe',
         'POST /v1/webhooks/endpoints/{id}/redeliver',
         'POST /v1/billing/top-ups',

@@ -9,6 +9,7 @@ import {
   redeliverBody,
   rotateBody,
 } from '../schemas/notificationSchemas.js'
+import { planBody, planParams } from '../schemas/operatorPlanSchemas.js'
 import { operatorRefundBody } from '../schemas/operatorRefundSchemas.js'
 import { revocationBody } from '../schemas/revocationSchemas.js'
 import { autoTopUpBody, topUpBody } from '../schemas/topUpSchemas.js'
@@ -228,6 +229,29 @@ export const billingOperations: Operation[] = [
     success: [201],
     idempotent: true,
     errors: ['NOT_FOUND', 'REFUND_EXCEEDS_CHARGED', 'REFUND_NOT_CHARGED', 'IDEMPOTENCY_CONFLICT'],
+  },
+  {
+    method: 'get',
+    path: '/v1/operator/orgs/{id}/plan',
+    summary:
+      'An org’s plan (the operator’s OPERATOR_API_TOKEN only): its included monthly allowance, what this UTC month used and when it renews; plan null when it has none',
+    action: 'free',
+    auth: 'operator',
+    params: planParams,
+    success: [200],
+    errors: ['NO_BILLING_ACCOUNT'],
+  },
+  {
+    method: 'post',
+    path: '/v1/operator/orgs/{id}/plan',
+    summary:
+      'Set an org’s plan (the operator’s OPERATOR_API_TOKEN only): micro-credits included each UTC calendar month, drawn after the signup credit and before the prepaid balance or anything billable; null removes it. Setting the same value again changes nothing',
+    action: 'free',
+    auth: 'operator',
+    params: planParams,
+    body: planBody,
+    success: [200],
+    errors: ['NO_BILLING_ACCOUNT'],
   },
   {
     method: 'post',

@@ -6,6 +6,7 @@ import {
   endpoint,
   metered,
   money,
+  plan,
   timestamp,
   topUp,
   usageTotals,
@@ -32,6 +33,8 @@ export const billingResponses = {
       status: z.enum(['netted', 'owed_onchain']),
     }),
   }),
+  'GET /v1/operator/orgs/{id}/plan': z.strictObject({ org_id: uuid, plan: plan.nullable() }),
+  'POST /v1/operator/orgs/{id}/plan': z.strictObject({ org_id: uuid, plan: plan.nullable() }),
   'DELETE /v1/budgets/{scope}/{period}': z.strictObject({ removed: z.boolean() }),
   'POST /v1/usage': z.strictObject({ metered }),
   'POST /v1/usage/check': z.union([
@@ -59,6 +62,7 @@ export const billingResponses = {
     signup_credit: money.nullable(),
     billing_mode: z.enum(['postpaid', 'prepaid']),
     prepaid_balance: money.nullable(),
+    plan: plan.nullable(),
     accrued_since_last_charge: money.nullable(),
     authorization: z.strictObject({
       billing_type: z.literal('usdc_permit'),

@@ -25,6 +25,7 @@ export const metered = z
     quantity: z.number().int(),
     price_micros: digits,
     voucher_micros: digits,
+    included_micros: digits,
     prepaid_micros: digits,
     billable_micros: digits,
     free: z.enum(['wind_down', 'session_key']).nullable(),
@@ -32,6 +33,15 @@ export const metered = z
     replayed: z.boolean(),
   })
   .nullable()
+
+/** An org's plan: its included monthly allowance, what this UTC month used of it, when it renews. */
+export const plan = z.strictObject({
+  included_monthly: money,
+  used: money,
+  remaining: money,
+  window_start: timestamp,
+  renews_at: timestamp,
+})
 
 /** A spend budget of the org or of one API key, as it stands now. */
 export const budget = z.strictObject({

@@ -26,6 +26,7 @@ export const USAGE_FIELDS: ReadonlyArray<Column<NewUsage>> = [
   ['quantity', 'int4', (u) => u.outcome.quantity],
   ['unit_price', 'int8', (u) => u.outcome.unitPriceMicros],
   ['voucher_amount', 'int8', (u) => u.outcome.voucherMicros],
+  ['included_amount', 'int8', (u) => u.outcome.includedMicros],
   ['prepaid_amount', 'int8', (u) => u.outcome.prepaidMicros],
   ['billable_amount', 'int8', (u) => u.outcome.billableMicros],
   ['rate_version', 'text', (u) => u.outcome.rateVersion],

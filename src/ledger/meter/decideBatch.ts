@@ -121,6 +121,7 @@ export function decideBatch(
     account.dirty = true
     const { voucher, billable } = step.amounts
     const prepaid = step.amounts.prepaid ?? 0n
+    const included = step.amounts.included ?? 0n
     const decision = step.decision
     const entries = step.movements.map((m) => ({ ...m, at: now, memo: p.action }))
     const outcome: Omit<MeterOutcome, 'usageId'> = {
@@ -129,8 +130,9 @@ export function decideBatch(
       action: p.action,
       quantity,
       unitPriceMicros: price.toString(),
-      priceMicros: (voucher + prepaid + billable).toString(),
+      priceMicros: (voucher + included + prepaid + billable).toString(),
       voucherMicros: voucher.toString(),
+      includedMicros: included.toString(),
       prepaidMicros: prepaid.toString(),
       billableMicros: billable.toString(),
       free: decision.kind === 'free' ? decision.reason : null,

@@ -21,7 +21,7 @@ export const readStoredKeys = (tx: Sql, keyed: Item[]) =>
         // join, which a plan cached while the table was small does as a scan of all of it),
         // and one of its usage row when that holds the outcome.
         `select k.org_id, k.key, k.request_hash, k.outcome, u.id as usage_id, u.subscription_id, u.action,
-             u.quantity, u.unit_price, u.voucher_amount, u.prepaid_amount, u.billable_amount, u.rate_version, u.window_index,
+             u.quantity, u.unit_price, u.voucher_amount, u.included_amount, u.prepaid_amount, u.billable_amount, u.rate_version, u.window_index,
              u.free_reason
            from (${zipArrays(1, [
              ['org_id', 'uuid'],
@@ -56,6 +56,7 @@ type StoredKeyRow = {
   quantity: number | null
   unit_price: bigint | null
   voucher_amount: bigint | null
+  included_amount: bigint | null
   prepaid_amount: bigint | null
   billable_amount: bigint | null
   rate_version: string | null
@@ -73,8 +74,14 @@ function outcomeOfUsage(r: StoredKeyRow): MeterOutcome {
     action: r.action!,
     quantity: r.quantity!,
     unitPriceMicros: r.unit_price!.toString(),
-    priceMicros: (r.voucher_amount! + r.prepaid_amount! + r.billable_amount!).toString(),
+    priceMicros: (
+      r.voucher_amount! +
+      r.included_amount! +
+      r.prepaid_amount! +
+      r.billable_amount!
+    ).toString(),
     voucherMicros: r.voucher_amount!.toString(),
+    includedMicros: r.included_amount!.toString(),
     prepaidMicros: r.prepaid_amount!.toString(),
     billableMicros: r.billable_amount!.toString(),
     free: r.free_reason,

@@ -34,6 +34,8 @@ export type MeterOutcome = {
   unitPriceMicros: string
   priceMicros: string
   voucherMicros: string
+  /** The part the plan's included allowance paid (docs/plans.md). */
+  includedMicros: string
   /** The part the prepaid balance paid. */
   prepaidMicros: string
   billableMicros: string

@@ -1,0 +1,46 @@
+import { Router } from 'express'
+import { rfc3339 } from '../db/rfc3339.js'
+import { formatUsd, type PlanView, setPlan, showPlan } from '../ledger/index.js'
+import type { AppContext } from './context.js'
+import { requireOperator } from './operatorAuth.js'
+import { planBody, planParams } from './schemas/operatorPlanSchemas.js'
+
+const money = (v: bigint) => ({ micros: v.toString(), usd: formatUsd(v) })
+
+/** How the API shows an org's plan (null: it has none). */
+export const planView = (p: PlanView) =>
+  p.includedMonthlyMicros === null
+    ? null
+    : {
+        included_monthly: money(p.includedMonthlyMicros),
+        used: money(p.usedMicros),
+        remaining: money(p.remainingMicros),
+        window_start: rfc3339(p.windowStart),
+        renews_at: rfc3339(p.renewsAt),
+      }
+
+/**
+ * An org's plan, set by the operator (its `OPERATOR_API_TOKEN`, never an org credential: the
+ * org is the one it benefits): the monthly allowance usage draws after the voucher, before
+ * anything is paid for (docs/plans.md). The owner sees it in `GET /v1/billing`.
+ */
+export function operatorPlanRouter(ctx: AppContext): Router {
+  const r = Router()
+  r.get('/operator/orgs/:id/plan', async (req, res) => {
+    requireOperator(ctx, req)
+    const orgId = planParams.id.parse(req.params.id)
+    res.json({ org_id: orgId, plan: planView(await showPlan(ctx.db, { orgId })) })
+  })
+  r.post('/operator/orgs/:id/plan', async (req, res) => {
+    requireOperator(ctx, req)
+    const orgId = planParams.id.parse(req.params.id)
+    const body = planBody.parse(req.body)
+    const monthly = body.included_monthly_micros
+    const p = await setPlan(ctx.db, {
+      orgId,
+      includedMonthlyMicros: monthly === null ? null : BigInt(monthly),
+    })
+    res.json({ org_id: orgId, plan: planView(p) })
+  })
+  return r
+}
