@@ -186,7 +186,7 @@ export async function setBudget(db: Db, p: SetBudgetParameters): Promise<BudgetV
     const start = budgetWindowStart(p.period, now)
     // What the window already holds, for a budget set for the first time.
     const [used] = await tx<{ spent: bigint }[]>`
-      select coalesce(sum(voucher_amount + prepaid_amount + billable_amount), 0)::int8 as spent from usage
+      select coalesce(sum(voucher_amount + included_amount + prepaid_amount + billable_amount), 0)::int8 as spent from usage
       where org_id = ${p.orgId} and (${keyId}::uuid is null or key_id = ${keyId}::uuid)
         and created_at >= ${toTimestamp(start)}::timestamptz
         and status in ('recorded', 'reserved', 'committed')`

@@ -3,6 +3,7 @@ import {
   authorizeSubscription,
   bookCharges,
   commitUsage,
+  creditPrepaid,
   expireReservations,
   getBillingSummary,
   listCharges,
@@ -12,7 +13,9 @@ import {
   reconcileLedger,
   refund,
   setBudget,
+  setPlan,
   setSubscriptionState,
+  showPlan,
   voidUsage,
 } from '../../src/ledger/index.js'
 import { describe, expect, test } from '../fixtures.js'
@@ -24,7 +27,9 @@ import { config, makeMeter, newKey, newOrg } from './helpers.js'
 // and against this small in-memory model, written separately from the engine. After every
 // step the decisions must agree, and at the end the balances must, to the micro-credit.
 // Budgets (a day budget on the key and on the org, with overrides that run out as the clock
-// ticks across a UTC midnight) and refunds (netted against booked charges) are in it too.
+// ticks across a UTC midnight) and refunds (netted against booked charges) are in it too, and
+// so are a plan's included monthly allowance (set and changed; the window rollover crosses a
+// UTC month, which renews it) and prepaid top-ups and bonuses (credit drawn after the plan).
 
 const prices = config.rateCard.prices
 const actions = [
@@ -37,6 +42,11 @@ const actions = [
 const WINDOW = BigInt(config.billing.windowSeconds) * 1_000_000n
 const DAY = 86_400_000_000n
 const dayOf = (t: bigint) => t / DAY
+/** The UTC calendar month `t` falls in, as its first microsecond. */
+const monthOf = (t: bigint) => {
+  const d = new Date(Number(t / 1000n))
+  return BigInt(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1)) * 1000n
+}
 
 type Hold = {
   usageId: string
@@ -46,8 +56,12 @@ type Hold = {
   qty: number
   unit: bigint
   voucher: bigint
+  included: bigint
+  prepaid: bigint
   billable: bigint
   window: number
+  /** The UTC month its included part was drawn from. */
+  month: bigint
 }
 type ModelBudget = {
   keyed: boolean
@@ -77,6 +91,10 @@ type Model = {
   spent: Map<number, bigint>
   window: number
   holds: Hold[]
+  /** The prepaid balance, holds included. */
+  prepaid: bigint
+  /** The plan: included each month (null: none), and what the month `month` used (holds too). */
+  plan: { monthly: bigint | null; month: bigint; used: bigint }
 }
 
 type Cmd =
@@ -95,8 +113,27 @@ type Cmd =
     }
   | { t: 'tick'; seconds: number }
   | { t: 'refund'; pick: number; part: bigint | null }
+  | { t: 'plan'; monthly: bigint | null }
+  | { t: 'credit'; source: 'topup' | 'bonus'; amount: bigint }
 
 const cmd: fc.Arbitrary<Cmd> = fc.oneof(
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      t: fc.constant('plan' as const),
+      monthly: fc.option(
+        fc.oneof(fc.constantFrom(0n, 7_000n, 20_000n), fc.bigInt({ min: 0n, max: 40_000n })),
+      ),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      t: fc.constant('credit' as const),
+      source: fc.constantFrom('topup' as const, 'bonus' as const),
+      amount: fc.oneof(fc.constantFrom(5_000n, 10_000n), fc.bigInt({ min: 1n, max: 20_000n })),
+    }),
+  },
   {
     weight: 6,
     arbitrary: fc.record({
@@ -186,31 +223,57 @@ const limitAt = (b: ModelBudget, now: bigint) =>
 const spentAt = (b: ModelBudget, now: bigint) => (b.day === dayOf(now) ? b.spent : 0n)
 const appliesTo = (b: ModelBudget, keyed: boolean) => !b.keyed || keyed
 
-/** The model's gate: what should happen to `total` micro-credits of paid work. */
-function modelDecide(m: Model, action: string, total: bigint) {
-  const held = m.holds.reduce((s, h) => s + h.voucher, 0n)
-  const free = m.voucher - held
+/** What is left of the plan's allowance at `now`. */
+const planLeft = (m: Model, now: bigint) => {
+  if (m.plan.monthly === null) return 0n
+  const used = m.plan.month === monthOf(now) ? m.plan.used : 0n
+  return m.plan.monthly > used ? m.plan.monthly - used : 0n
+}
+
+type Split = { ok: true; voucher: bigint; included: bigint; prepaid: bigint; billable: bigint }
+
+/** The model's gate: what should happen to `total` micro-credits of paid work at `now`. */
+function modelDecide(
+  m: Model,
+  action: string,
+  total: bigint,
+  now: bigint,
+): Split | { ok: false; code: string } {
+  const free = m.voucher - m.holds.reduce((s, h) => s + h.voucher, 0n)
+  const freePrepaid = m.prepaid - m.holds.reduce((s, h) => s + h.prepaid, 0n)
   const refuse = (code: string) => {
-    if (action === 'mint_session_key') return { ok: true as const, voucher: 0n, billable: 0n }
+    if (action === 'mint_session_key')
+      return { ok: true as const, voucher: 0n, included: 0n, prepaid: 0n, billable: 0n }
     return { ok: false as const, code }
   }
-  if (m.state === 'pending')
-    return free >= total
-      ? { ok: true as const, voucher: total, billable: 0n }
-      : refuse('BILLING_INACTIVE')
+  // Voucher, then the plan (both while pending or active), then the prepaid balance (any state).
+  const good = m.state === 'pending' || m.state === 'active'
+  const take = (have: bigint, want: bigint) => (have < want ? have : want)
+  const voucher = good ? take(free, total) : 0n
+  const included = good ? take(planLeft(m, now), total - voucher) : 0n
+  const prepaid = take(freePrepaid, total - voucher - included)
+  const billable = total - voucher - included - prepaid
+  if (billable === 0n) return { ok: true as const, voucher, included, prepaid, billable }
   if (m.state !== 'active') return refuse('BILLING_INACTIVE')
-  const voucher = free < total ? free : total
-  const billable = total - voucher
-  if (billable > 0n) {
-    const heldB = m.holds.reduce((s, h) => s + h.billable, 0n)
-    if (billable > m.allowance - m.booked - m.accrued - heldB) {
-      m.state = 'needs_reauth'
-      return refuse('BILLING_INACTIVE')
-    }
-    if (m.limit !== null && billable > m.limit - (m.spent.get(m.window) ?? 0n))
-      return refuse('SPEND_CAP_REACHED')
+  const heldB = m.holds.reduce((s, h) => s + h.billable, 0n)
+  if (billable > m.allowance - m.booked - m.accrued - heldB) {
+    m.state = 'needs_reauth'
+    return refuse('BILLING_INACTIVE')
   }
-  return { ok: true as const, voucher, billable }
+  if (m.limit !== null && billable > m.limit - (m.spent.get(m.window) ?? 0n))
+    return refuse('SPEND_CAP_REACHED')
+  return { ok: true as const, voucher, included, prepaid, billable }
+}
+
+/** Counts `amount` drawn from the plan at `now`; gives back to `month` (if still counted). */
+function countPlan(m: Model, amount: bigint, now: bigint) {
+  if (amount <= 0n) return
+  if (m.plan.month !== monthOf(now)) m.plan = { ...m.plan, month: monthOf(now), used: 0n }
+  m.plan.used += amount
+}
+function uncountPlan(m: Model, amount: bigint, month: bigint) {
+  if (amount > 0n && m.plan.month === month)
+    m.plan.used = m.plan.used > amount ? m.plan.used - amount : 0n
 }
 
 /** Gives a hold's price back to the budgets whose day is still the one it was counted in. */
@@ -237,7 +300,10 @@ describe('the ledger agrees with a model', () => {
           const usage: ModelUsage[] = []
           const charges: ModelCharge[] = []
           let refunds = 0
+          let credits = 0
           const m: Model = {
+            prepaid: 0n,
+            plan: { monthly: null, month: 0n, used: 0n },
             state: 'pending',
             voucher: credit,
             accrued: 0n,
@@ -256,10 +322,12 @@ describe('the ledger agrees with a model', () => {
                 m,
                 c.action,
                 unit * BigInt(c.qty),
+                clock,
               )
               // The budgets narrow what the gate let through: the whole price counts.
               if (expected.ok) {
-                const price = expected.voucher + expected.billable
+                const price =
+                  expected.voucher + expected.included + expected.prepaid + expected.billable
                 const over = budgets.some(
                   (b) => appliesTo(b, c.keyed) && spentAt(b, clock) + price > limitAt(b, clock),
                 )
@@ -284,13 +352,17 @@ describe('the ledger agrees with a model', () => {
                 if (!real.ok && !expected.ok) expect(real.code).toBe(expected.code)
                 continue
               }
-              expect([BigInt(real.o.voucherMicros), BigInt(real.o.billableMicros)]).toEqual([
-                expected.voucher,
-                expected.billable,
-              ])
+              expect([
+                BigInt(real.o.voucherMicros),
+                BigInt(real.o.includedMicros),
+                BigInt(real.o.prepaidMicros),
+                BigInt(real.o.billableMicros),
+              ]).toEqual([expected.voucher, expected.included, expected.prepaid, expected.billable])
+              countPlan(m, expected.included, clock)
               if (expected.billable > 0n)
                 m.spent.set(m.window, (m.spent.get(m.window) ?? 0n) + expected.billable)
-              const price = expected.voucher + expected.billable
+              const price =
+                expected.voucher + expected.included + expected.prepaid + expected.billable
               for (const b of budgets) {
                 if (!appliesTo(b, c.keyed)) continue
                 if (b.day !== dayOf(clock)) {
@@ -303,6 +375,7 @@ describe('the ledger agrees with a model', () => {
               usage.push(use)
               if (c.t === 'meter') {
                 m.voucher -= expected.voucher
+                m.prepaid -= expected.prepaid
                 m.accrued += expected.billable
               } else {
                 m.holds.push({
@@ -313,22 +386,37 @@ describe('the ledger agrees with a model', () => {
                   qty: c.qty,
                   unit,
                   voucher: expected.voucher,
+                  included: expected.included,
+                  prepaid: expected.prepaid,
                   billable: expected.billable,
                   window: m.window,
+                  month: monthOf(clock),
                 })
               }
             } else if (c.t === 'commit' && m.holds.length > 0) {
               const h = m.holds.splice(c.pick % m.holds.length, 1)[0]!
               const used = Math.min(c.used, h.qty)
-              await commitUsage(db, { orgId, usageId: h.usageId, quantity: used })
-              const total = h.unit * BigInt(used)
-              const v = total < h.voucher ? total : h.voucher
+              const committed = await commitUsage(db, { orgId, usageId: h.usageId, quantity: used })
+              const cap = h.voucher + h.included + h.prepaid + h.billable
+              const unit = h.unit * BigInt(used)
+              const charged = unit < cap ? unit : cap
+              const take = (have: bigint, want: bigint) => (have < want ? have : want)
+              const v = take(h.voucher, charged)
+              const inc = take(h.included, charged - v)
+              const pre = take(h.prepaid, charged - v - inc)
+              const bill = charged - v - inc - pre
+              expect(committed).toMatchObject({
+                voucherMicros: v.toString(),
+                includedMicros: inc.toString(),
+                prepaidMicros: pre.toString(),
+                billableMicros: bill.toString(),
+              })
               m.voucher -= v
-              m.accrued += total - v
+              m.prepaid -= pre
+              m.accrued += bill
+              uncountPlan(m, h.included - inc, h.month)
               if (h.window === m.window)
-                m.spent.set(m.window, (m.spent.get(m.window) ?? 0n) - (h.billable - (total - v)))
-              const cap = h.voucher + h.billable
-              const charged = total < cap ? total : cap
+                m.spent.set(m.window, (m.spent.get(m.window) ?? 0n) - (h.billable - bill))
               uncountBudgets(budgets, h, cap - charged)
               h.use.amount = charged
             } else if ((c.t === 'void' || c.t === 'expire') && m.holds.length > 0) {
@@ -337,7 +425,8 @@ describe('the ledger agrees with a model', () => {
                 await voidUsage(db, { orgId, usageId: h.usageId })
                 if (h.window === m.window)
                   m.spent.set(m.window, (m.spent.get(m.window) ?? 0n) - h.billable)
-                uncountBudgets(budgets, h, h.voucher + h.billable)
+                uncountPlan(m, h.included, h.month)
+                uncountBudgets(budgets, h, h.voucher + h.included + h.prepaid + h.billable)
                 h.use.live = false
               } else {
                 // Everything reserved more than its 60 s ago expires.
@@ -345,7 +434,8 @@ describe('the ledger agrees with a model', () => {
                 for (const h of m.holds) {
                   if (h.window === m.window)
                     m.spent.set(m.window, (m.spent.get(m.window) ?? 0n) - h.billable)
-                  uncountBudgets(budgets, h, h.voucher + h.billable)
+                  uncountPlan(m, h.included, h.month)
+                  uncountBudgets(budgets, h, h.voucher + h.included + h.prepaid + h.billable)
                   h.use.live = false
                 }
                 m.holds = []
@@ -431,6 +521,20 @@ describe('the ledger agrees with a model', () => {
                   until: next.until,
                 })
               else budgets.push(next)
+            } else if (c.t === 'plan') {
+              await setPlan(db, { orgId, includedMonthlyMicros: c.monthly, now: clock })
+              m.plan.monthly = c.monthly
+            } else if (c.t === 'credit') {
+              await db.$client.begin((tx) =>
+                creditPrepaid(tx, {
+                  orgId,
+                  amount: c.amount,
+                  source: c.source,
+                  reference: `${orgId}:${credits++}`,
+                  at: clock,
+                }),
+              )
+              m.prepaid += c.amount
             } else if (c.t === 'tick') {
               clock += BigInt(c.seconds) * 1_000_000n
             } else if (c.t === 'refund' && charges.length > 0) {
@@ -488,6 +592,13 @@ describe('the ledger agrees with a model', () => {
           const s = await getBillingSummary(db, orgId)
           const heldV = m.holds.reduce((x, h) => x + h.voucher, 0n)
           const heldB = m.holds.reduce((x, h) => x + h.billable, 0n)
+          const heldP = m.holds.reduce((x, h) => x + h.prepaid, 0n)
+          expect(s.prepaid).toBe(m.prepaid - heldP)
+          const plan = await showPlan(db, { orgId, now: clock })
+          expect([plan.includedMonthlyMicros, plan.remainingMicros]).toEqual([
+            m.plan.monthly,
+            planLeft(m, clock),
+          ])
           expect({
             state: s.state,
             credit: s.signupCredit,
