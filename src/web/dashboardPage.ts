@@ -35,6 +35,7 @@ ${pageHead(`${productName} dashboard — Billing`)}
     <dl class="numbers">
       <dt>Subscription status</dt><dd><span id="b-status" class="badge"></span></dd>
       <dt>Signup credit left</dt><dd id="b-credit"></dd>
+      <dt class="plan" hidden>Included this month <small>your plan, used before anything is billed</small></dt><dd id="b-included" class="plan" hidden></dd>
       <dt>Metered usage accrued since the last charge</dt><dd id="b-accrued"></dd>
       <dt>Billing type</dt><dd id="b-type">USDC permit (pull payments)</dd>
       <dt>Payments go to <small>the payee: every collection goes to this address</small></dt><dd id="b-payee"></dd>

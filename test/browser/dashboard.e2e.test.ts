@@ -1,5 +1,6 @@
 import { join } from 'node:path'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
+import { setPlan } from '../../src/ledger/index.js'
 import { verifyManageToken } from '../../src/web/session.js'
 import { describe, expect, test } from '../fixtures.js'
 import { startOwnedOrg } from '../support/startOwnedOrg.js'
@@ -16,6 +17,8 @@ describe('the dashboard Billing card in Chromium', () => {
       expect(
         (await api.call('POST', '/v1/usage', { key, body: { action: 'claim_issue' } })).status,
       ).toBe(201)
+    // The operator gave the first org a plan: $1 included each month (docs/plans.md).
+    await setPlan(db, { orgId: org.org.id, includedMonthlyMicros: 1_000_000n })
     const browser = await launchBrowser()
     try {
       const page = await browser.newPage({ viewport: { width: 420, height: 900 } })
@@ -26,6 +29,10 @@ describe('the dashboard Billing card in Chromium', () => {
       expect(await page.getAttribute('#b-status', 'data-state')).toBe('pending')
       expect(await page.textContent('#b-credit')).toBe('$1.979')
       expect(await page.textContent('#b-cap')).toBe('$0.00')
+      const now = new Date()
+      const renews = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1))
+      const month = renews.toLocaleString('en', { month: 'short', timeZone: 'UTC' })
+      expect(await page.textContent('#b-included')).toBe(`$0.00 of $1.00 used, renews 1 ${month}`)
       // Shown only while a charge waits for the owner's monthly budget.
       expect(await page.isHidden('#b-waiting')).toBe(true)
       expect(await page.textContent('#payments')).toBe('No on-chain payments yet.')
@@ -64,6 +71,8 @@ describe('the dashboard Billing card in Chromium', () => {
         second.signup_credit === null ? '$0.00' : second.signup_credit.usd,
       )
       expect(await again.textContent('#b-accrued')).toBe('$0.00')
+      // The second org has no plan: no line for it.
+      expect(await again.isHidden('#b-included')).toBe(true)
 
       // A cross-site request riding the owner's session cookie is refused; the same request
       // from this site goes through.

@@ -71,6 +71,18 @@ async function load() {
     a.payee ? copyable(a.payee.address, a.payee.explorer_url) : 'no chain connected',
   )
   setAmount('#b-credit', b.signup_credit.micros)
+  // The plan's included allowance: "$0.40 of $1.00 used, renews 1 Jan" (docs/plans.md).
+  for (const e of Array.from(document.querySelectorAll<HTMLElement>('.plan'))) e.hidden = !b.plan
+  if (b.plan) {
+    const renews = new Date(b.plan.renews_at)
+    const month = renews.toLocaleString('en', { month: 'short', timeZone: 'UTC' })
+    $('#b-included').replaceChildren(
+      amount(b.plan.used.micros),
+      ' of ',
+      amount(b.plan.included_monthly.micros),
+      ` used, renews ${renews.getUTCDate()} ${month}`,
+    )
+  }
   setAmount('#b-accrued', b.accrued_since_last_charge.micros)
   setAmount('#b-cap', a.lifetime_cap.micros)
   setAmount('#b-drawn', a.drawn.micros)
