@@ -4,6 +4,7 @@ import type { AppContext } from '../api/context.js'
 import { statusOf } from '../api/errorStatus.js'
 import { NotFoundError } from '../core/errors.js'
 import { verifyEmail } from '../notifications/emailSettings.js'
+import { noticeKindWords } from '../notifications/noticeKindWords.js'
 import { readUnsubscribeToken, unsubscribe } from '../notifications/unsubscribe.js'
 
 const esc = (s: string) =>
@@ -75,7 +76,7 @@ export function noticePagesRouter(ctx: AppContext): Router {
       200,
       product,
       'Stop these notices?',
-      `<p>Stop “${esc(t.kind)}” notices to ${esc(t.address)}? Other notices are unchanged.</p><form method="post"><input type="hidden" name="token" value="${esc(q.data.token)}"><button type="submit">Stop them</button></form>`,
+      `<p>Stop the notice “${esc(noticeKindWords(t.kind))}” to ${esc(t.address)}? Other notices are unchanged.</p><form method="post"><input type="hidden" name="token" value="${esc(q.data.token)}"><button type="submit">Stop them</button></form>`,
     )
   })
 
@@ -94,7 +95,7 @@ export function noticePagesRouter(ctx: AppContext): Router {
           200,
           product,
           'Unsubscribed',
-          `<p>${esc(out.address)} receives no more “${esc(out.kind)}” notices.</p>`,
+          `<p>${esc(out.address)} receives no more “${esc(noticeKindWords(out.kind))}” notices.</p>`,
         )
       } catch (e) {
         if (!(e instanceof NotFoundError)) throw e

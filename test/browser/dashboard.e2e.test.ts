@@ -27,6 +27,11 @@ describe('the dashboard Billing card in Chromium', () => {
       await page.click('#signin')
       await page.waitForSelector('#billing', { state: 'visible' })
       expect(await page.getAttribute('#b-status', 'data-state')).toBe('pending')
+      // The header names the wallet once, checksummed like every other address on the page.
+      await expect.poll(() => page.isVisible('#signin-forms')).toBe(false)
+      expect((await page.textContent('body'))!.split('Signed in as')).toHaveLength(2)
+      expect(await page.textContent('#who')).toMatch(/^Signed in as /)
+      expect(await page.getAttribute('#who code', 'title')).toBe(owner.address)
       expect(await page.textContent('#b-credit')).toBe('$1.979')
       expect(await page.textContent('#b-cap')).toBe('$0.00')
       const now = new Date()

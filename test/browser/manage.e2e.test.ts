@@ -32,6 +32,14 @@ describe('the hosted manage page in Chromium', () => {
       await page.goto(`${api.url}/s/${sub}`)
       await expect.poll(() => page.getAttribute('#state', 'data-state')).toBe('pending')
       expect(await page.isVisible('#owner')).toBe(false)
+      // No empty box makes a gap under the state words (an empty status line takes no room).
+      const emptyBoxes = () =>
+        page.$$eval('main > *', (els) =>
+          els
+            .filter((e) => (e as HTMLElement).offsetHeight > 0 && !e.textContent?.trim())
+            .map((e) => e.id || e.tagName),
+        )
+      expect(await emptyBoxes()).toEqual([])
       await page.click('#connect')
       await page.waitForSelector('#owner', { state: 'visible' })
       await page.fill('#cap', '2')
@@ -46,6 +54,7 @@ describe('the hosted manage page in Chromium', () => {
         message: { value: '2000000' },
       })
       expect(await page.textContent('#f-cap')).toBe('$2.00')
+      expect(await emptyBoxes()).toEqual([])
       await page.screenshot({ path: join(screenshotDir, 'manage-authorized.png'), fullPage: true })
 
       // Agents work; the threshold is crossed; the worker pulls; the page shows the transaction.

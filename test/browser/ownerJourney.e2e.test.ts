@@ -36,6 +36,11 @@ async function inspect(page: Page, name: string) {
     // Measured at once: nothing (a chart not yet redrawn, a table, an address) may widen the page.
     const scrollWidth = await page.evaluate(() => document.documentElement.scrollWidth)
     expect(scrollWidth, `${name} at ${width} px`).toBeLessThanOrEqual(width)
+    // Nor may the statement's tables scroll sideways inside their box: on a phone they stack.
+    const sideways = await page.$$eval('#statement .scroll', (els) =>
+      els.filter((e) => e.scrollWidth > e.clientWidth).map((e) => e.scrollWidth),
+    )
+    expect(sideways, `${name}: statement tables at ${width} px`).toEqual([])
     await page.screenshot({ path: join(screenshotDir, `${name}-${width}.png`), fullPage: true })
   }
   await page.setViewportSize({ width: 1280, height: 900 })
@@ -299,6 +304,10 @@ describe('an owner’s journey on the manage page and dashboard', () => {
       await dash.click('#show-statement')
       await dash.waitForSelector('#statement-rows tr')
       expect(await dash.textContent('#statement-rows')).toContain('claim_issue')
+      // The charges ledger says which charge and which 30-day window in words, no internal memo.
+      const ledger = await dash.textContent('#ledger')
+      expect(ledger).toContain('Charge #1 · 30-day window 1')
+      expect(ledger).not.toMatch(/\bseq\b/)
       await inspect(dash, 'dashboard-owner')
     } finally {
       await browser.close()

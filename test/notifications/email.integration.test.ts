@@ -188,7 +188,12 @@ describe('notice mail', () => {
       const unsubscribe = linkIn(low.text, '/notices/unsubscribe')
       // GET only asks (a link scanner changes nothing); the button posts.
       const asked = await fetch(`${api.url}${unsubscribe}`)
-      expect(await asked.text()).toContain('Stop “credit.low” notices to a@example.com?')
+      // The kind in words, as the manage page shows it, never its id.
+      const question = await asked.text()
+      expect(question).toContain(
+        'Stop the notice “Your signup credit is running low (a fifth left)” to a@example.com?',
+      )
+      expect(question).not.toContain('credit.low')
       const kindsOf = async (orgId: string) =>
         (
           await db.$client<{ kinds: string[] }[]>`
@@ -197,6 +202,9 @@ describe('notice mail', () => {
       expect(await kindsOf(org.orgId)).toEqual(['credit.low', 'credit.exhausted'])
       const done = await fetch(`${api.url}${unsubscribe}`, { method: 'POST' })
       expect(done.status).toBe(200)
+      expect(await done.text()).toContain(
+        'a@example.com receives no more “Your signup credit is running low (a fifth left)” notices.',
+      )
       expect(await kindsOf(org.orgId)).toEqual(['credit.exhausted'])
       expect(await kindsOf(other.orgId)).toEqual(['credit.low', 'credit.exhausted'])
       // A forged or altered link is refused.

@@ -1,6 +1,8 @@
 // The dashboard: Sign-In with Ethereum (or a member's API key), the Billing card in words and
 // dollars, usage charts, payment history, the charges ledger and monthly statements.
 
+import { getAddress } from 'viem'
+import { ledgerNote } from './ledgerNote.js'
 import { type PaymentView, paymentCells } from './paymentCells.js'
 import { renderStatement, type StatementView } from './statement.js'
 import {
@@ -11,7 +13,6 @@ import {
   networkName,
   plainError,
   setAmount,
-  shortAddress,
   signInWithEthereum,
   stateWords,
 } from './ui.js'
@@ -56,10 +57,11 @@ async function load() {
   // Only an owner (or an admin the owner added) changes billing or opens the manage link;
   // members see the status, not the controls.
   $('#manage').hidden = !controls
+  // The header names who signed in, once; the note says only what the role may do.
   $('#role-note').textContent = controls
-    ? `Signed in as ${me.role}.`
-    : 'Signed in as a member: you see the billing status; only an owner can change billing.'
-  if (me.address) $('#who').replaceChildren('Signed in as ', copyable(me.address))
+    ? `You are ${me.role === 'owner' ? 'the owner' : 'an admin'}: you can change billing.`
+    : 'You are a member: you see the billing status; only an owner can change billing.'
+  if (me.address) $('#who').replaceChildren('Signed in as ', copyable(getAddress(me.address)))
   const b = await api('/billing')
   const words = stateWords(b.status, b.status_reason ?? null)
   const badge = $('#b-status')
@@ -132,8 +134,7 @@ async function load() {
     l.transactions.map((x: any) => [
       kinds[x.kind] ?? x.kind,
       amount(x.amount.micros),
-      // A collected charge's memo is its transaction hash: shortened, with a copy button.
-      /^0x[0-9a-fA-F]{64}$/.test(x.memo ?? '') ? copyable(x.memo) : x.memo || '',
+      ledgerNote(x.kind, x.memo),
     ]),
     'No charges yet.',
     3,
@@ -196,7 +197,7 @@ $('#signin').addEventListener(
     await load()
     await pickers()
     $('#signin-forms').hidden = true
-    say(`Signed in as ${shortAddress(signed.address)}.`)
+    say('')
   }),
 )
 

@@ -1,6 +1,6 @@
 // The owner's notice mail on the manage page: the address, whether it is confirmed, the kinds.
 
-import { noticeKindWords } from './noticeKinds.js'
+import { noticeKindWords } from '../../notifications/noticeKindWords.js'
 import { $ } from './ui.js'
 
 type EmailView = {

@@ -51,6 +51,8 @@ const words = (...parts: (string | Node)[]) => {
 /** Draws a table into `#statement`'s `wrap`, with its own body id. */
 function table(head: string[], bodyId: string): HTMLElement {
   const t = document.createElement('table')
+  // On a phone each row stacks, its cells labelled by their column (style.css, table.stacked).
+  t.className = 'stacked'
   t.innerHTML = `<thead><tr>${head.map((h) => `<th scope="col">${h}</th>`).join('')}</tr></thead><tbody id="${bodyId}"></tbody>`
   const wrap = document.createElement('div')
   wrap.className = 'scroll'
@@ -89,13 +91,13 @@ export function renderStatement(s: StatementView) {
     amount(t.prepaid_credited.micros),
     '.',
   )
-  const charges = table(['#', 'Booked', 'Amount', 'What', 'Transaction'], 'statement-rows')
+  const charges = table(['Charge', 'Booked', 'Amount', 'What', 'Transaction'], 'statement-rows')
   const refunds = table(['Given', 'Refunded', 'Where it went', 'Transaction'], 'statement-refunds')
   $('#statement').replaceChildren(total, charges, refunds)
   fillTable(
     '#statement-rows',
     s.charges.map((c) => [
-      String(c.seq),
+      `#${c.seq}`,
       dateTime(new Date(c.booked_at)),
       c.netted.micros === '0'
         ? amount(c.amount.micros)

@@ -176,10 +176,15 @@ export function fillTable(
 ) {
   const body = $(selector)
   body.replaceChildren()
+  // Each cell is labelled by its column: a `table.stacked` stacks its rows on a narrow screen.
+  const heads = Array.from(body.closest('table')?.querySelectorAll('thead th') ?? [], (th) =>
+    (th.textContent ?? '').trim(),
+  )
   for (const cells of rows) {
     const tr = document.createElement('tr')
-    for (const c of cells) {
+    for (const [i, c] of cells.entries()) {
       const td = document.createElement('td')
+      if (heads[i]) td.dataset.label = heads[i]
       td.append(c)
       tr.append(td)
     }

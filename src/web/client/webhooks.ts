@@ -185,7 +185,7 @@ export function webhooksCard({ send, say }: WebhooksParameters) {
     )
     card.append(buttons)
 
-    const table = el('table', undefined, 'log')
+    const table = el('table', undefined, 'stacked')
     const caption = el('caption', 'Delivery log')
     const head = el('thead')
     const hr = el('tr')

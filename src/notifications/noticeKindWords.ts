@@ -1,5 +1,7 @@
 // The notice kinds an owner may mail themselves, in plain words (docs/notifications.md lists
-// what causes each). The form's values stay the ids; the words are what the owner reads.
+// what causes each). The manage page's form keeps the ids as values and the unsubscribe page
+// names the kind; the words are what the owner reads. A leaf: the server pages and the
+// browser bundle both import it.
 
 const words: Record<string, string> = {
   'allowance.low': 'Your allowance is running low (80% and 95% used)',
@@ -18,5 +20,5 @@ const words: Record<string, string> = {
   'webhook.disabled': 'A webhook endpoint is turned off after failing deliveries',
 }
 
-/** A notice kind in plain words; a kind this page does not know yet shows as its id. */
+/** A notice kind in plain words; a kind not listed here yet shows as its id. */
 export const noticeKindWords = (kind: string): string => words[kind] ?? kind
