@@ -20,7 +20,7 @@ export type ApiOptions = {
  * `tollgate api`: the HTTP API alone, for API nodes behind a load balancer. It holds no state
  * of its own (everything is in PostgreSQL), so any number may run. With `--workers N` this
  * process is a supervisor that forks N API processes sharing the port and replaces any that
- * dies; SIGTERM stops them all.
+ * dies, unless it refused to start (exit 2); SIGTERM stops them all.
  */
 export async function api(options: ApiOptions = {}) {
   const config = loadConfig()
@@ -83,18 +83,39 @@ async function serve(log: Logger) {
 }
 
 /**
+ * An API process's exit code for "refused to start" (bad configuration, an operator key the
+ * collector does not accept — a `ConfigError`, whose sentence it printed): starting it again
+ * would only refuse again, so the supervisor stops (docs/operations.md, Processes).
+ */
+const refusedToStart = 2
+
+/**
  * The cluster's primary: forks `n` API processes and forks a new one for each that exits
  * while it is not stopping (after a pause that grows while they keep dying at once, to 10 s).
+ * A process that exits with `refusedToStart` stops them all, and this process exits with it.
  */
 async function supervise(n: number, log: Logger) {
   let stopping = false
   let recentDeaths = 0
+  let stop: () => void = () => {}
+  const stopped = new Promise<void>((done) => {
+    stop = done
+  })
   const fork = () => {
     const w = cluster.fork()
     w.once('exit', (code, signal) => onExit(w, code, signal))
   }
   const onExit = (w: Worker, code: number | null, signal: string | null) => {
     if (stopping) return
+    if (code === refusedToStart) {
+      log.error('api process refused to start (its reason is above); stopping', {
+        pid: w.process.pid,
+        code,
+      })
+      process.exitCode = refusedToStart
+      stop()
+      return
+    }
     recentDeaths++
     setTimeout(() => recentDeaths--, 30_000).unref()
     const delay = Math.min(10_000, 250 * 2 ** Math.max(0, recentDeaths - 1))
@@ -110,10 +131,9 @@ async function supervise(n: number, log: Logger) {
   }
   for (let i = 0; i < n; i++) fork()
   log.info('api supervisor started', { pid: process.pid, workers: n })
-  await new Promise<void>((done) => {
-    process.once('SIGTERM', () => done())
-    process.once('SIGINT', () => done())
-  })
+  process.once('SIGTERM', stop)
+  process.once('SIGINT', stop)
+  await stopped
   stopping = true
   const alive = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined)
   await Promise.all(

@@ -41,6 +41,28 @@ test('an app that never serves is restarted with a doubling pause, then given up
   for (const [i, min] of [100, 200, 250].entries()) expect(gaps[i]).toBeGreaterThanOrEqual(min)
 })
 
+test('an app that exits 2 refused to start: given up at once, not started again', async () => {
+  let starts = 0
+  const lines: string[] = []
+  const sentence = await new Promise<string>((onGiveUp) =>
+    superviseApp({
+      start: () => {
+        starts++
+        return node('process.exit(2)')
+      },
+      say: (l) => lines.push(l),
+      onGiveUp,
+      firstDelayMs: 50,
+    }),
+  )
+  expect(sentence).toBe(
+    'The app refused to start (exit 2: its reason is above), so tollgate dev stops: starting it again would refuse again.',
+  )
+  await new Promise((r) => setTimeout(r, 200))
+  expect(starts).toBe(1)
+  expect(lines).toEqual([])
+})
+
 test('one that served long enough starts a new count; stop ends it and restarts no more', async () => {
   let starts = 0
   const lines: string[] = []

@@ -38,7 +38,8 @@ export type SuperviseAppReturnType = {
  * Runs the app (API and worker) of `tollgate dev` as a child process and starts it again each
  * time it exits while not asked to stop, after a pause that doubles from `firstDelayMs` to
  * `maxDelayMs` while it keeps dying young: an app crash costs a restart, never the database or
- * the chain this process owns (docs/operations.md, Processes).
+ * the chain this process owns. An app that exits 2 refused to start (a `ConfigError`): it is
+ * not started again (docs/operations.md, Processes).
  */
 export function superviseApp(p: SuperviseAppParameters): SuperviseAppReturnType {
   const firstDelayMs = p.firstDelayMs ?? 500
@@ -94,6 +95,13 @@ export function superviseApp(p: SuperviseAppParameters): SuperviseAppReturnType 
     const served = readyAt === undefined ? 0 : Date.now() - readyAt
     quickExits = served >= stableMs ? 1 : quickExits + 1
     const how = signal ? `was killed by ${signal}` : `exited with code ${code ?? 'unknown'}`
+    if (code === 2) {
+      stopping = true
+      p.onGiveUp(
+        'The app refused to start (exit 2: its reason is above), so tollgate dev stops: starting it again would refuse again.',
+      )
+      return
+    }
     if (quickExits >= maxQuickExits) {
       stopping = true
       p.onGiveUp(

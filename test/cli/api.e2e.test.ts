@@ -1,9 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { writeFileSync } from 'node:fs'
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import postgres from 'postgres'
+import { generatePrivateKey } from 'viem/accounts'
 import { afterAll, expect, inject, test } from 'vitest'
 import { freePort } from '../../src/chain/anvil.js'
 import { startTestChain } from '../fixtures.js'
@@ -50,6 +51,17 @@ function start(args: string[], env: Record<string, string>) {
   return { child, lines, until }
 }
 
+// One chain for the file: viem's nonce manager counts per address and chain id, so a second
+// anvil with the same keys and chain id would be sent nonces it has not reached.
+let chainOnce: ReturnType<typeof startTestChain> | undefined
+const testChain = () => {
+  if (!chainOnce) {
+    chainOnce = startTestChain()
+    cleanups.push(async () => (await chainOnce!).anvil.stop())
+  }
+  return chainOnce
+}
+
 const startedPids = (lines: Line[]) =>
   lines.filter((l) => l.msg === 'api started').map((l) => l.pid!)
 
@@ -70,8 +82,7 @@ test('migrate a fresh database, then api --workers 2 serves from two pids and re
   const [none] = await empty<{ t: string | null }[]>`select to_regclass('public.usage')::text as t`
   await empty.end()
   expect(none!.t).toBeNull()
-  const chain = await startTestChain()
-  cleanups.push(() => chain.anvil.stop())
+  const chain = await testChain()
   const deploymentFile = join(tmpdir(), `tg-api-cli-${Date.now()}.json`)
   writeFileSync(deploymentFile, JSON.stringify(chain.deployment))
   const port = await freePort()
@@ -157,3 +168,54 @@ test('migrate a fresh database, then api --workers 2 serves from two pids and re
   api.child.kill('SIGTERM')
   expect(await exited).toBe(0)
 }, 300_000)
+
+/** Pids of live processes whose environment holds `NAME=value` (this user's; others unreadable). */
+function processesWith(name: string, value: string): number[] {
+  const pids: number[] = []
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      const env = readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0')
+      if (env.includes(`${name}=${value}`)) pids.push(Number(entry))
+    } catch {
+      // Gone meanwhile, or not ours.
+    }
+  }
+  return pids
+}
+
+// An API process that refuses to start (here: OPERATOR_KEY outside the collector's operator
+// set) exits 2; under --workers the supervisor must stop with that sentence and exit 2, not
+// fork it again forever (docs/operations.md, Processes).
+test('api --workers 2 with a key outside the operator set exits 2 with the reason, leaving no process', async () => {
+  const chain = await testChain()
+  const deploymentFile = join(tmpdir(), `tg-api-refused-${Date.now()}.json`)
+  writeFileSync(deploymentFile, JSON.stringify(chain.deployment))
+  const mark = randomBytes(8).toString('hex')
+  const started = Date.now()
+  const api = start(['api', '--workers', '2'], {
+    // It refuses before its first query, so any reachable database will do.
+    DATABASE_URL: inject('pgAdminUrl'),
+    RPC_URL: chain.rpcUrl,
+    DEPLOYMENT_FILE: deploymentFile,
+    PORT: String(await freePort()),
+    OPERATOR_KEY: generatePrivateKey(),
+    TOLLGATE_TEST_MARK: mark,
+  })
+  let stderr = ''
+  api.child.stderr!.on('data', (d: Buffer) => (stderr += d))
+  const code = await new Promise<number | null>((ok, fail) => {
+    const timer = setTimeout(() => fail(new Error(`still running after 60 s: ${stderr}`)), 60_000)
+    api.child.once('exit', (c) => {
+      clearTimeout(timer)
+      ok(c)
+    })
+  })
+  expect(code).toBe(2)
+  expect(Date.now() - started).toBeLessThan(60_000)
+  expect(stderr).toMatch(
+    /OPERATOR_KEY's address 0x\w{40} is not an operator of the collector 0x\w{40}/,
+  )
+  expect(api.lines.some((l) => l.msg === 'api process exited; starting another')).toBe(false)
+  expect(processesWith('TOLLGATE_TEST_MARK', mark)).toEqual([])
+}, 120_000)
