@@ -123,7 +123,7 @@ export function keyRouter(ctx: AppContext): Router {
   r.post('/billing/manage-link', requireOwner, async (_req, res) => {
     const s = await getBillingSummary(ctx.db, authOf(res).orgId)
     res.status(201).json({
-      url: manageLinkUrl(ctx.config.product.publicBaseUrl, s.subscriptionId),
+      url: manageLinkUrl(ctx.config, s.subscriptionId),
       expires_in: 900,
     })
   })

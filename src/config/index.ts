@@ -99,6 +99,15 @@ const envSchema = z.object({
     .min(32)
     .transform((v) => new Secret(v))
     .optional(),
+  /**
+   * The HMAC key of manage links and manage sessions (32+ characters), the same on every API
+   * node and the CLI. Unset: one is generated into the data folder, which only works on one machine.
+   */
+  MANAGE_TOKEN_SECRET: z
+    .string()
+    .min(32, 'at least 32 characters')
+    .transform((v) => new Secret(v))
+    .optional(),
 })
 
 /** The parsed, frozen configuration every process runs on. */
@@ -158,6 +167,8 @@ function buildConfig(env: z.infer<typeof envSchema>, rateCard: RateCard) {
     },
     /** The operator's bearer token for `/v1/operator/*` (refunds); unset: those routes are closed. */
     operatorApiToken: env.OPERATOR_API_TOKEN,
+    /** Signs manage links and sessions; unset: a key generated in `dataDir` (src/web/session.ts). */
+    manageTokenSecret: env.MANAGE_TOKEN_SECRET,
     rateCard,
   }
 }

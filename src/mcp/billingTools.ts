@@ -172,7 +172,7 @@ export const billingTools: BillingTool[] = [
         what_to_do: whatToDo[s.state] ?? 'The owner opens the link.',
         // Only an owner or admin gets the signed, short-lived manage link (as over HTTP).
         ...(owner
-          ? { manage_link: manageLinkUrl(ctx.config.product.publicBaseUrl, s.subscriptionId) }
+          ? { manage_link: manageLinkUrl(ctx.config, s.subscriptionId) }
           : { who: 'only the org owner (or an admin) can act at the link; tell them' }),
       }
     },

@@ -48,8 +48,16 @@ export function manageAccess(ctx: AppContext) {
     return { ...row, ownerAddress: (row.owner ?? row.org_owner) as Address | null }
   }
   const holder = (req: Request, id: string) =>
-    verifyManageToken(req.get('x-manage-token') ?? (req.query.t as string | undefined), id) ??
-    verifyManageToken(/(?:^|;\s*)tg_manage=([^;]+)/.exec(req.get('cookie') ?? '')?.[1], id)
+    verifyManageToken(
+      ctx.config,
+      req.get('x-manage-token') ?? (req.query.t as string | undefined),
+      id,
+    ) ??
+    verifyManageToken(
+      ctx.config,
+      /(?:^|;\s*)tg_manage=([^;]+)/.exec(req.get('cookie') ?? '')?.[1],
+      id,
+    )
   const requireOwner = async (req: Request) => {
     if (!req.get('x-manage-token')) assertSameSite(req, ctx.config.product.publicBaseUrl)
     const id = req.params.id as string

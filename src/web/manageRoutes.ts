@@ -81,7 +81,7 @@ export function manageRouter(ctx: AppContext): Router {
     const sub = await lookup(req.params.id)
     const address = await verifySiweSignIn(ctx, req, body)
     if (!sub.ownerAddress || !isAddressEqual(address, sub.ownerAddress)) throw new NotOwnerError()
-    const token = signManageToken(req.params.id, address)
+    const token = signManageToken(ctx.config, req.params.id, address)
     res.setHeader(
       'set-cookie',
       `tg_manage=${token}; Path=/s/${req.params.id}; HttpOnly; SameSite=Strict; Max-Age=900${ctx.config.product.publicBaseUrl.startsWith('https') ? '; Secure' : ''}`,
@@ -125,7 +125,7 @@ export function manageRouter(ctx: AppContext): Router {
       orgId: sub.org_id,
       canceledSubscriptionId: id,
     })
-    const token = signManageToken(subscriptionId, owner)
+    const token = signManageToken(ctx.config, subscriptionId, owner)
     res.setHeader(
       'set-cookie',
       `tg_manage=${token}; Path=/s/${subscriptionId}; HttpOnly; SameSite=Strict; Max-Age=900${ctx.config.product.publicBaseUrl.startsWith('https') ? '; Secure' : ''}`,

@@ -390,8 +390,12 @@ describe('the work queue over HTTP', () => {
     expect(link.status).toBe(201)
     const url = new URL(link.json.url)
     expect(url.origin + url.pathname).toBe(`https://tollgate.test/s/${org.subscription_id}`)
-    expect(verifyManageLinkToken(url.searchParams.get('t') ?? '', org.subscription_id)).toBe(true)
-    expect(verifyManageLinkToken(url.searchParams.get('t') ?? '', 'other')).toBe(false)
+    expect(
+      verifyManageLinkToken(api.ctx.config, url.searchParams.get('t') ?? '', org.subscription_id),
+    ).toBe(true)
+    expect(verifyManageLinkToken(api.ctx.config, url.searchParams.get('t') ?? '', 'other')).toBe(
+      false,
+    )
     // The cookie works as well as the bearer.
     const cookie = await api.call('GET', '/v1/keys', {
       headers: { cookie: `tg_session=${session}` },

@@ -56,7 +56,9 @@ describe('the dashboard Billing card in Chromium', () => {
       await page.click('#manage')
       const url = new URL((await navigation).url())
       expect(url.pathname).toBe(`/s/${org.subscription_id}`)
-      expect(verifyManageToken(url.searchParams.get('t')!, org.subscription_id)).toBe('link')
+      expect(
+        verifyManageToken(api.ctx.config, url.searchParams.get('t')!, org.subscription_id),
+      ).toBe('link')
 
       // The same wallet owns a second org: the picker switches the card without a new signature.
       const second = (

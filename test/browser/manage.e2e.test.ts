@@ -111,11 +111,15 @@ describe('the hosted manage page in Chromium', () => {
       expect(await strangerPage.isVisible('#owner')).toBe(false)
       // An expired manage link shows no amounts either; a fresh one does.
       const expired = await (
-        await fetch(`${api.url}/s/${sub}/state?t=${signManageToken(sub, 'link', -1)}`)
+        await fetch(
+          `${api.url}/s/${sub}/state?t=${signManageToken(api.ctx.config, sub, 'link', -1)}`,
+        )
       ).json()
       expect(expired.owner_view).toBe(false)
       const fresh = await (
-        await fetch(`${api.url}/s/${sub}/state?t=${signManageToken(sub, 'link', 60)}`)
+        await fetch(
+          `${api.url}/s/${sub}/state?t=${signManageToken(api.ctx.config, sub, 'link', 60)}`,
+        )
       ).json()
       expect(fresh).toMatchObject({ owner_view: true, cap: '$10.00' })
 

@@ -207,10 +207,10 @@ describe('the manage page refuses bad signatures, and the public payment history
 
       // A manage link that expired shows the state and nothing else; a fresh one shows amounts.
       const holder = await browser.newPage({ viewport: { width: 390, height: 844 } })
-      await holder.goto(`${api.url}/s/${sub}?t=${signManageToken(sub, 'link', -1)}`)
+      await holder.goto(`${api.url}/s/${sub}?t=${signManageToken(api.ctx.config, sub, 'link', -1)}`)
       await expect.poll(() => holder.getAttribute('#state', 'data-state')).toMatch(/^active/)
       expect(await holder.isVisible('#owner')).toBe(false)
-      await holder.goto(`${api.url}/s/${sub}?t=${signManageToken(sub, 'link', 60)}`)
+      await holder.goto(`${api.url}/s/${sub}?t=${signManageToken(api.ctx.config, sub, 'link', 60)}`)
       await holder.waitForSelector('#owner', { state: 'visible' })
       expect(await holder.textContent('#f-cap')).toBe('$5.00')
 

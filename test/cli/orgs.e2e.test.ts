@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { loadConfig } from '../../src/config/index.js'
 import { verifyManageToken } from '../../src/web/session.js'
 import { describe, expect, test } from '../fixtures.js'
 import { tollgate } from './run.js'
@@ -39,9 +40,14 @@ describe('tollgate org, key and manage-link', { timeout: 180_000 }, () => {
       (await tollgate(['billing', 'manage-link', '--org', org.org_id, '--json'], env)).stdout,
     )
     expect(link.url).toMatch(new RegExp(`^https://tollgate.test/s/${org.subscription_id}\\?t=`))
-    expect(verifyManageToken(new URL(link.url).searchParams.get('t')!, org.subscription_id)).toBe(
-      'link',
-    )
+    // The command's own configuration: the same environment, so the same manage-token key.
+    expect(
+      verifyManageToken(
+        loadConfig({ ...process.env, ...env }),
+        new URL(link.url).searchParams.get('t')!,
+        org.subscription_id,
+      ),
+    ).toBe('link')
     const history = await tollgate(['billing', 'history', '--org', org.org_id, '--json'], env)
     expect(history.code).toBe(0)
     expect(JSON.parse(history.stdout)).toEqual([])

@@ -163,7 +163,7 @@ export function orgCommands(program: Command) {
           { subscription_id: string }[]
         >`select subscription_id from billing_accounts where org_id = ${opts.org}`
         if (!row) throw new Error(`org ${opts.org} has no billing account`)
-        const url = `${config.product.publicBaseUrl}/s/${row.subscription_id}?t=${signManageToken(row.subscription_id, 'link', 900)}`
+        const url = `${config.product.publicBaseUrl}/s/${row.subscription_id}?t=${signManageToken(config, row.subscription_id, 'link', 900)}`
         if (opts.json) printJson({ url, expires_in_seconds: 900 })
         else process.stdout.write(`${url}\n`)
       } finally {

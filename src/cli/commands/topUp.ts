@@ -37,7 +37,7 @@ export function topUpCommands(billing: Command) {
           },
         )
         if (typeof out === 'string') {
-          const url = `${config.product.publicBaseUrl}/s/${out}?t=${signManageToken(out, 'link', 900)}`
+          const url = `${config.product.publicBaseUrl}/s/${out}?t=${signManageToken(config, out, 'link', 900)}`
           if (opts.json) return printJson({ status: 'needs_permit', manage_url: url })
           process.stdout.write(
             `No permit to pull from yet: the owner signs one here (the link lasts 15 minutes), then run this again.\n${url}\n`,
