@@ -150,6 +150,10 @@ describe('x402 over HTTP: a 402 offers a top-up, @x402/fetch pays it, the reques
         seq: null,
         amount: { micros: '1000000', usd: '$1.00' },
         payer: wallet.address.toLowerCase(),
+        // Money to the payee; `recipient` and `refund_id` name a refund paid back to the owner.
+        direction: 'to_payee',
+        recipient: null,
+        refund_id: null,
         failure_reason: null,
         tx_hash: settlement.transaction,
         block: receipt.blockNumber.toString(),
