@@ -22,6 +22,7 @@ const money = (v: bigint) => ({ micros: v.toString(), usd: formatUsd(v) })
 const topUpView = (t: TopUp) => ({
   id: t.id,
   amount: money(t.amount),
+  bonus: money(t.bonus),
   status: t.status,
   failure_reason: t.failureReason,
   tx_hash: t.txHash,
@@ -48,8 +49,11 @@ export function topUpRouter(ctx: AppContext): Router {
         orgId: authOf(res).orgId,
         amount: BigInt(body.amount_micros),
         idempotencyKey: key,
+        packages: ctx.config.billing.prepaidPackages,
       })
-      res.status(replayed ? 200 : 202).json({ top_up: topUpView(topUp) })
+      res
+        .status(replayed ? 200 : 202)
+        .json({ top_up: topUpView(topUp), packages: packagesView(ctx) })
     },
     'POST /v1/billing/auto-top-up': async (_req, res, input) => {
       const body = input.body as z.output<typeof autoTopUpBody>
@@ -70,11 +74,19 @@ export function topUpRouter(ctx: AppContext): Router {
   return r
 }
 
-/** The `top_up` part of `GET /v1/billing`: the auto top-up and the last top-up, if any. */
+/** The operator's packages as the API shows them: pay `price`, get `bonus` more credit. */
+const packagesView = (ctx: AppContext) =>
+  ctx.config.billing.prepaidPackages.map((p) => ({ price: money(p.price), bonus: money(p.bonus) }))
+
+/**
+ * The `top_up` part of `GET /v1/billing`: the auto top-up, the last top-up, if any, and the
+ * packages a top-up may buy.
+ */
 export async function topUpSummary(ctx: AppContext, orgId: string, last: TopUp | undefined) {
   const auto = await readAutoTopUp(ctx.db, { orgId })
   return {
     auto: auto && { threshold: money(auto.threshold), amount: money(auto.amount) },
     last: last ? topUpView(last) : null,
+    packages: packagesView(ctx),
   }
 }

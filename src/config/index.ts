@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url'
 import { getAddress, isAddress, isHex } from 'viem'
 import { z } from 'zod'
 import { ConfigError } from '../core/errors.js'
+import { parsePrepaidPackages } from '../core/prepaidPackages.js'
 import { parseRateCard, type RateCard } from './rateCard.js'
 import { Secret } from './secret.js'
 
@@ -66,6 +67,18 @@ const envSchema = z.object({
   /** x402: the top-up a 402 offers (and the least one payment may be), and the most. */
   X402_TOPUP_MICROS: micros.default(1_000_000n),
   X402_MAX_MICROS: micros.default(100_000_000n),
+  /** Prepaid packages, "price_usd:bonus_usd,…" (e.g. "50:5"): a top-up of a price gets its bonus. */
+  PREPAID_PACKAGES: z
+    .string()
+    .default('')
+    .transform((v, ctx) => {
+      try {
+        return parsePrepaidPackages(v)
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message })
+        return z.NEVER
+      }
+    }),
 
   /** Where notification mail goes out (`smtp://user:pass@host:587`, `smtps://…`); unset: no mail. */
   SMTP_URL: z
@@ -155,6 +168,8 @@ function buildConfig(env: z.infer<typeof envSchema>, rateCard: RateCard) {
       windowSeconds: env.WINDOW_SECONDS,
       reservationTtlSeconds: env.RESERVATION_TTL_SECONDS,
       signupCreditsPerOwner: env.SIGNUP_CREDITS_PER_OWNER,
+      /** Top-up packages with bonus credit (docs/prepaid.md, Packages). */
+      prepaidPackages: env.PREPAID_PACKAGES,
     },
     /** The x402 door: what a 402 offers to top up, and the most one payment may bring. */
     x402: { topUpMicros: env.X402_TOPUP_MICROS, maxMicros: env.X402_MAX_MICROS },

@@ -30,6 +30,14 @@ describe('loadConfig', () => {
     expect(message).toMatch(/DATABASE_URL: /)
   })
 
+  test('PREPAID_PACKAGES: exact micro-credits, or a failure naming it', () => {
+    expect(loadConfig({ PREPAID_PACKAGES: '50:5' }).billing.prepaidPackages).toEqual([
+      { price: 50_000_000n, bonus: 5_000_000n },
+    ])
+    expect(loadConfig({}).billing.prepaidPackages).toEqual([])
+    expect(() => loadConfig({ PREPAID_PACKAGES: '50:5.1234567' })).toThrow(/PREPAID_PACKAGES: /)
+  })
+
   test('a missing rate card names RATE_CARD_PATH', () => {
     expect(() => loadConfig({ RATE_CARD_PATH: '/nonexistent/rates.json' })).toThrow(
       /RATE_CARD_PATH/,

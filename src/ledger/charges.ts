@@ -153,9 +153,9 @@ export async function markChargeCollected(
   return await db.$client.begin(async (tx) => {
     const c = await lockCharge(tx, p.chargeId)
     const account = await lockAccount(tx, c.org_id)
-    const [row] = await tx<
-      ChargeRow[]
-    >`select status from charges where id = ${p.chargeId} for update`
+    const [row] = await tx<(Pick<ChargeRow, 'status'> & { bonus: bigint })[]>`
+      select status, coalesce((details->>'bonus_micros')::bigint, 0) as bonus
+      from charges where id = ${p.chargeId} for update`
     if (row!.status === 'collected') return toCharge({ ...c, status: 'collected' })
     if (row!.status === 'written_off')
       throw new UsageStateError(`charge ${p.chargeId} was written off`)
@@ -188,6 +188,14 @@ export async function markChargeCollected(
         orgId: c.org_id,
         amount: c.amount,
         source: 'topup',
+        reference: `charge:${c.id}`,
+      })
+    // A package's bonus: its own credit and ledger line, once (docs/prepaid.md, Packages).
+    if (topUp && BigInt(row!.bonus) > 0n)
+      await creditPrepaid(tx, {
+        orgId: c.org_id,
+        amount: BigInt(row!.bonus),
+        source: 'bonus',
         reference: `charge:${c.id}`,
       })
     await refreshLimitWaiting(tx, { subscriptionIds: [c.subscription_id] })

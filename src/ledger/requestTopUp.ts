@@ -1,3 +1,4 @@
+import { bonusFor, type PrepaidPackage } from '../core/prepaidPackages.js'
 import type { Db } from '../db/client.js'
 import { appendEntries, entryFor, lockAccount, saveAccounts } from './accounts.js'
 import { IdempotencyConflictError, TopUpRefusedError } from './errors.js'
@@ -16,6 +17,11 @@ export type RequestTopUpParameters = {
    * (decided again under the lock — a top-up collected meanwhile ended the dip).
    */
   auto?: { threshold: bigint } | undefined
+  /**
+   * The operator's packages (`PREPAID_PACKAGES`): a requested top-up of exactly a package's
+   * price also credits its bonus when collected. Auto top-ups earn none.
+   */
+  packages?: readonly PrepaidPackage[] | undefined
 }
 
 export type RequestTopUpReturnType = { topUp: TopUp; replayed: boolean }
@@ -68,14 +74,16 @@ export async function requestTopUp(
         left_micros: (left < 0n ? 0n : left).toString(),
         asked_micros: p.amount.toString(),
       })
+    const bonus = p.auto ? 0n : bonusFor(p.packages ?? [], p.amount)
+    const details = bonus > 0n ? { bonus_micros: bonus.toString() } : null
     const at = nowMicros()
     const { lastSeq, floor, current } = await nextChargeSeq(tx, account, at)
     const seq = lastSeq + 1
     const window = Math.max(floor, current ?? 0)
     const [row] = await tx<TopUpRow[]>`
-      insert into charges (org_id, subscription_id, seq, window_index, amount, status, kind, idempotency_key)
+      insert into charges (org_id, subscription_id, seq, window_index, amount, status, kind, idempotency_key, details)
       values (${p.orgId}, ${account.subscriptionId}, ${seq}, ${window}, ${p.amount.toString()}, 'booked',
-        'topup', ${p.idempotencyKey ?? null})
+        'topup', ${p.idempotencyKey ?? null}, ${details === null ? null : JSON.stringify(details)}::jsonb)
       returning ${tx.unsafe(TOP_UP_COLUMNS)}`
     await tx`update subscriptions set last_seq = ${seq} where id = ${account.subscriptionId}`
     await appendEntries(tx, [
@@ -84,7 +92,7 @@ export async function requestTopUp(
         amount: p.amount,
         chargeId: BigInt(row!.id),
         at,
-        memo: `${p.auto ? 'auto' : 'requested'}: seq ${seq} window ${window}`,
+        memo: `${p.auto ? 'auto' : 'requested'}: seq ${seq} window ${window}${bonus > 0n ? ` bonus ${bonus}` : ''}`,
       }),
     ])
     await saveAccounts(tx, [account])

@@ -7,6 +7,8 @@ export type TopUp = {
   subscriptionId: string
   seq: number
   amount: bigint
+  /** A package's bonus credit, credited beside `amount` when collected (docs/prepaid.md); else 0. */
+  bonus: bigint
   /** booked → submitted → collected; failed (sent again when it can land) or written_off. */
   status: string
   /** Why the last pull failed (`balance`, `allowance`…), or why it was dropped. */
@@ -24,6 +26,7 @@ export type TopUpRow = {
   subscription_id: string
   seq: number
   amount: bigint
+  bonus: bigint
   status: string
   failure_reason: string | null
   tx_hash: string | null
@@ -33,13 +36,14 @@ export type TopUpRow = {
 }
 
 export const TOP_UP_COLUMNS =
-  'id::text, subscription_id, seq, amount, status, failure_reason, tx_hash, idempotency_key, created_at, updated_at'
+  "id::text, subscription_id, seq, amount, coalesce((details->>'bonus_micros')::bigint, 0) as bonus, status, failure_reason, tx_hash, idempotency_key, created_at, updated_at"
 
 export const toTopUp = (r: TopUpRow): TopUp => ({
   id: r.id,
   subscriptionId: r.subscription_id,
   seq: r.seq,
   amount: BigInt(r.amount),
+  bonus: BigInt(r.bonus),
   status: r.status,
   failureReason: r.failure_reason,
   txHash: r.tx_hash,

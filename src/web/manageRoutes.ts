@@ -136,7 +136,7 @@ export function manageRouter(ctx: AppContext): Router {
   addManageStateRoute(r, ctx, { lookup, holder })
   addManageSigningRoutes(r, ctx, requireOwner)
   addManageNoticeRoutes(r, ctx, requireOwner)
-  addManageTopUpRoute(r, ctx.db, requireOwner)
+  addManageTopUpRoute(r, ctx.db, requireOwner, ctx.config.billing.prepaidPackages)
 
   return r
 }

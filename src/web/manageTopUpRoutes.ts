@@ -1,5 +1,6 @@
 import type { Router } from 'express'
 import { z } from 'zod'
+import type { PrepaidPackage } from '../core/prepaidPackages.js'
 import { usdAmount } from '../core/usdAmount.js'
 import { formatUsd, requestTopUp } from '../ledger/index.js'
 import type { ManageOwnerCheck } from './manageNoticeRoutes.js'
@@ -19,6 +20,7 @@ export function addManageTopUpRoute(
   r: Router,
   db: Parameters<typeof requestTopUp>[0],
   requireOwner: ManageOwnerCheck,
+  packages: readonly PrepaidPackage[],
 ): void {
   r.post('/:id/top-ups', async (req, res) => {
     const { sub } = await requireOwner(req)
@@ -27,9 +29,15 @@ export function addManageTopUpRoute(
       orgId: sub.org_id,
       amount: b.amount,
       idempotencyKey: `manage:${b.idempotency_key}`,
+      packages,
     })
     res.status(replayed ? 200 : 202).json({
-      top_up: { id: topUp.id, amount: formatUsd(topUp.amount), status: topUp.status },
+      top_up: {
+        id: topUp.id,
+        amount: formatUsd(topUp.amount),
+        bonus: formatUsd(topUp.bonus),
+        status: topUp.status,
+      },
     })
   })
 }

@@ -77,6 +77,7 @@ describe('prepaid top-ups over HTTP', () => {
           amount: { micros: '3000000', usd: '$3.00' },
         },
         last: booked.json.top_up,
+        packages: [],
       })
       const off = await api.call('DELETE', '/v1/billing/auto-top-up', {
         key: owner,

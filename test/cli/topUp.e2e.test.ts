@@ -9,7 +9,7 @@ describe('tollgate billing top-up and auto-top-up', { timeout: 180_000 }, () => 
     db,
     databaseUrl,
   }) => {
-    const env = { DATABASE_URL: databaseUrl }
+    const env = { DATABASE_URL: databaseUrl, PREPAID_PACKAGES: '2.5:0.25,10:2' }
     const { orgId, subscriptionId } = await newOrg(db, 0n)
     await setBillingMode(db, { orgId, mode: 'prepaid' })
     const link = await tollgate(['billing', 'top-up', '2', '--org', orgId], env)
@@ -23,11 +23,19 @@ describe('tollgate billing top-up and auto-top-up', { timeout: 180_000 }, () => 
     expect(first.code, first.stderr).toBe(0)
     expect(JSON.parse(first.stdout)).toMatchObject({
       amount: '2500000',
+      bonus: '250000',
       status: 'booked',
       auto: false,
       replayed: false,
+      packages: [
+        { price: '2500000', bonus: '250000' },
+        { price: '10000000', bonus: '2000000' },
+      ],
     })
     expect(JSON.parse((await buy()).stdout)).toMatchObject({ replayed: true })
+    const shown = await tollgate(['billing', 'top-up', '2.50', '--org', orgId, '--key', 'k-1'], env)
+    expect(shown.stdout).toMatch(/bonus\s+\$0\.25 \(the package’s, never redeemable\)/)
+    expect(shown.stdout).toMatch(/buy \$2\.50, get \$0\.25 free; buy \$10\.00, get \$2\.00 free/)
     expect(await listTopUps(db, { orgId })).toHaveLength(1)
     const on = await tollgate(
       ['billing', 'auto-top-up', '--org', orgId, '--below-usd', '1', '--usd', '5'],

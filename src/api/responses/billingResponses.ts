@@ -7,6 +7,7 @@ import {
   metered,
   money,
   plan,
+  prepaidPackage,
   timestamp,
   topUp,
   usageTotals,
@@ -81,10 +82,16 @@ export const billingResponses = {
     top_up: z.strictObject({
       auto: z.strictObject({ threshold: money, amount: money }).nullable(),
       last: topUp.nullable(),
+      packages: z.array(prepaidPackage),
     }),
     manage_url: z.url(),
   }),
-  'POST /v1/billing/top-ups': z.strictObject({ top_up: topUp }),
+  'POST /v1/billing/top-ups': z.strictObject({
+    top_up: topUp,
+    packages: z
+      .array(prepaidPackage)
+      .describe('the packages a top-up may buy (pay price, get bonus)'),
+  }),
   'POST /v1/billing/auto-top-up': z.strictObject({
     auto_top_up: z.strictObject({ threshold: money, amount: money }),
   }),

@@ -61,12 +61,21 @@ export const budget = z.strictObject({
 export const topUp = z.strictObject({
   id: digits,
   amount: money,
+  bonus: money.describe(
+    'a package’s bonus credit (PREPAID_PACKAGES), credited beside amount when collected; never pulled, never redeemable; 0 without a package',
+  ),
   status: z.enum(['booked', 'submitted', 'collected', 'failed', 'written_off']),
   failure_reason: z.string().nullable(),
   tx_hash: z.string().nullable(),
   auto: z.boolean(),
   created_at: timestamp,
   updated_at: timestamp,
+})
+
+/** A prepaid package the operator offers: a top-up of exactly `price` also credits `bonus`. */
+export const prepaidPackage = z.strictObject({
+  price: money,
+  bonus: money.describe('credited beside the price when the top-up is collected; never redeemable'),
 })
 
 export const issue = z.strictObject({

@@ -29,13 +29,17 @@ export function topUpCommands(billing: Command) {
       const { db, close } = await connectDatabase(config)
       try {
         const idempotencyKey = opts.key ?? `cli-${randomUUID()}`
-        const out = await requestTopUp(db, { orgId: opts.org, amount, idempotencyKey }).catch(
-          (error: unknown) => {
-            if (error instanceof TopUpRefusedError && error.details?.reason === 'no_permit')
-              return error.details.subscription_id as string
-            throw error
-          },
-        )
+        const packages = config.billing.prepaidPackages
+        const out = await requestTopUp(db, {
+          orgId: opts.org,
+          amount,
+          idempotencyKey,
+          packages,
+        }).catch((error: unknown) => {
+          if (error instanceof TopUpRefusedError && error.details?.reason === 'no_permit')
+            return error.details.subscription_id as string
+          throw error
+        })
         if (typeof out === 'string') {
           const url = `${config.product.publicBaseUrl}/s/${out}?t=${signManageToken(config, out, 'link', 900)}`
           if (opts.json) return printJson({ status: 'needs_permit', manage_url: url })
@@ -45,10 +49,22 @@ export function topUpCommands(billing: Command) {
           return
         }
         const t = out.topUp
-        if (opts.json) return printJson({ ...t, replayed: out.replayed })
+        if (opts.json) return printJson({ ...t, replayed: out.replayed, packages })
         printFields([
           ['top-up', t.id],
           ['amount', formatUsd(t.amount)],
+          [
+            'bonus',
+            t.bonus > 0n ? `${formatUsd(t.bonus)} (the package’s, never redeemable)` : 'none',
+          ],
+          [
+            'packages',
+            packages.length === 0
+              ? 'none'
+              : packages
+                  .map((p) => `buy ${formatUsd(p.price)}, get ${formatUsd(p.bonus)} free`)
+                  .join('; '),
+          ],
           ['status', `${t.status}${out.replayed ? ' (requested before with this key)' : ''}`],
           ['key', idempotencyKey],
           ['next', 'the settlement worker pulls it and credits the prepaid balance'],

@@ -29,7 +29,7 @@ export async function buyTopUp(id: string, link: string | null): Promise<void> {
     })
     const json = await res.json()
     out.textContent = res.ok
-      ? `Requested: the next settlement pass pulls ${json.top_up.amount} from your wallet and adds it to your balance.`
+      ? `Requested: the next settlement pass pulls ${json.top_up.amount} from your wallet and adds it to your balance${json.top_up.bonus === '$0.00' ? '' : `, with ${json.top_up.bonus} bonus credit`}.`
       : json.error?.code === 'TOP_UP_REFUSED'
         ? (refusals[json.error.reason] ?? 'The top-up was refused.')
         : (json.error?.message ?? 'The top-up failed.')
