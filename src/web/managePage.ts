@@ -20,6 +20,8 @@ export function managePageHtml(p: {
   subscriptionId: string
   state: string
   product: string
+  /** The operator's prepaid packages in words, e.g. "Buy $50.00, get $5.00 free". */
+  packageOffers: readonly string[]
 }): string {
   const id = escapeHtml(p.subscriptionId)
   const product = escapeHtml(p.product)
@@ -69,7 +71,12 @@ ${pageHead(`${p.product} billing — subscription ${p.subscriptionId}`)}
     <form id="top-up" class="card" hidden aria-labelledby="top-up-title">
       <h2 id="top-up-title">Top up your prepaid balance</h2>
       <p>The next settlement pass pulls this amount from your wallet under the allowance you signed; it is added to your balance once collected.</p>
-      <label for="top-up-amount">Amount in dollars</label>
+${
+  p.packageOffers.length === 0
+    ? ''
+    : `      <p id="top-up-packages">Packages (the bonus is credit to spend, never paid out): ${p.packageOffers.map(escapeHtml).join(' · ')}</p>
+`
+}      <label for="top-up-amount">Amount in dollars</label>
       <input id="top-up-amount" name="amount" inputmode="decimal" autocomplete="off" value="5" required>
       <button type="submit" id="top-up-buy" class="primary">Buy now</button>
       <p id="top-up-outcome" role="status"></p>

@@ -5,7 +5,7 @@ import type { AppContext } from '../api/context.js'
 import { issueSiweNonce } from '../api/sessions.js'
 import { statementView, usageView } from '../api/usageRoutes.js'
 import { verifySiweSignIn } from '../api/verifySiweSignIn.js'
-import { startNewSubscription } from '../ledger/index.js'
+import { formatUsd, startNewSubscription } from '../ledger/index.js'
 import { manageAccess, NotOwnerError } from './manageAccess.js'
 import { hex } from './manageFields.js'
 import { addManageNoticeRoutes } from './manageNoticeRoutes.js'
@@ -38,6 +38,9 @@ export function manageRouter(ctx: AppContext): Router {
         subscriptionId: req.params.id,
         state: sub.state,
         product: ctx.config.product.name,
+        packageOffers: ctx.config.billing.prepaidPackages.map(
+          (o) => `Buy ${formatUsd(o.price)}, get ${formatUsd(o.bonus)} free`,
+        ),
       }),
     )
   })

@@ -76,6 +76,9 @@ describe('prepaid packages with bonus credit', () => {
       const before = await api.call('GET', '/v1/billing', { key: org.api_key })
       responses['GET /v1/billing'].parse(before.json)
       expect(before.json.top_up.packages).toEqual(offered)
+      // The manage page says them beside "Buy now".
+      const page = await api.call('GET', `/s/${subscriptionId}`)
+      expect(page.text).toContain('Buy $50.00, get $5.00 free · Buy $100.00, get $15.00 free')
 
       // Buy the $50 package: the answer says the bonus and the packages on offer.
       const bought = await api.call('POST', '/v1/billing/top-ups', {
@@ -131,6 +134,13 @@ describe('prepaid packages with bonus credit', () => {
       expect(refund.status, refund.text).toBe(409)
       expect(refund.json.error.code).toBe('REFUND_NOT_CHARGED')
       expect((await getBillingSummary(db, orgId)).prepaid).toBe(55_000_000n)
+      // Spent like any prepaid credit: usage draws the one balance ($0.005 a comment).
+      const used = await api.call('POST', '/v1/usage', {
+        key: org.api_key,
+        body: { action: 'save_comment' },
+      })
+      expect(used.status, used.text).toBe(201)
+      expect((await getBillingSummary(db, orgId)).prepaid).toBe(54_995_000n)
 
       // $20 is no package: no bonus.
       const plain = await api.call('POST', '/v1/billing/top-ups', {
@@ -142,7 +152,7 @@ describe('prepaid packages with bonus credit', () => {
       expect(plain.json.top_up.bonus).toEqual({ micros: '0', usd: '$0.00' })
       await settleOnce(ctx, { orgIds: [orgId] })
       expect(await transfersFrom(chain, wallet.address)).toEqual([50_000_000n, 20_000_000n])
-      expect((await getBillingSummary(db, orgId)).prepaid).toBe(75_000_000n)
+      expect((await getBillingSummary(db, orgId)).prepaid).toBe(74_995_000n)
       expect((await credits()).map((c) => [c.kind, c.amount])).toEqual([
         ['prepaid_topup', 50_000_000n],
         ['prepaid_bonus', 5_000_000n],
