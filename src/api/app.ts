@@ -12,6 +12,7 @@ import { assertRoutesDocumented } from './assertRoutesDocumented.js'
 import type { AppContext } from './context.js'
 import { errorHandler, notFoundHandler } from './errorHandler.js'
 import { getHealth } from './health.js'
+import { limitJsonDepth } from './limitJsonDepth.js'
 import { instrumentMeter, metricsHandler, registerPoolProbe, requestMetrics } from './metrics.js'
 import { openApiDocument } from './openapi.js'
 import { parseQueryString } from './parseQueryString.js'
@@ -51,7 +52,7 @@ export function createApp(given: AppContext): Express {
       res.setHeader('Strict-Transport-Security', 'max-age=31536000; includeSubDomains')
       next()
     })
-  app.use(express.json({ limit: '64kb', strict: true }))
+  app.use(express.json({ limit: '64kb', strict: true }), limitJsonDepth)
 
   app.get('/healthz', async (_req, res) => {
     const health = await getHealth(ctx)

@@ -189,3 +189,53 @@ describe('malformed requests', () => {
     await api.stop()
   })
 })
+
+describe('deeply nested JSON', () => {
+  test('a body nested 32,000 deep is 400 VALIDATION_FAILED on every write, never a 500; 60 deep is read', async ({
+    db,
+  }) => {
+    const api = await startApi(db)
+    const org = await signUp(api)
+    const key = org.api_key
+    const before = await ledgerLines(api, org.org.id)
+    const deep = `${'['.repeat(32_000)}${']'.repeat(32_000)}`
+    for (const [path, body] of [
+      ['/v1/issues', `{"title":"t","labels":${deep}}`],
+      ['/v1/session-keys', deep],
+      ['/v1/usage', `{"action":"save_comment","x":${deep}}`],
+      ['/v1/orgs', deep],
+    ] as const) {
+      const res = await rawRequest(api.url, {
+        method: 'POST',
+        path,
+        headers: {
+          authorization: `Bearer ${key}`,
+          'content-type': 'application/json',
+          'idempotency-key': `deep${path.replaceAll('/', '.')}`,
+        },
+        body,
+      })
+      expect([path, res.status, res.json]).toEqual([
+        path,
+        400,
+        {
+          error: {
+            code: 'VALIDATION_FAILED',
+            message: 'the JSON body nests deeper than 64 levels',
+          },
+        },
+      ])
+    }
+    expect(await ledgerLines(api, org.org.id)).toBe(before)
+    // Nesting a real request never reaches is still only the schema's business.
+    const nested = `${'['.repeat(60)}${']'.repeat(60)}`
+    const fine = await rawRequest(api.url, {
+      method: 'POST',
+      path: '/v1/usage',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: `{"action":"save_comment","x":${nested}}`,
+    })
+    expect(fine.status).toBe(201)
+    await api.stop()
+  })
+})
