@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm test`: everything CI checks, in order — lint, types, unused code (knip), layers and
-// cycles (dependency-cruiser), forge tests, the gas check, then vitest (unit and integration).
+// cycles (dependency-cruiser), one writer per table and file sizes (checkLayout), forge tests,
+// the gas check, then vitest (unit and integration).
 // It ends with one line `N passed, N failed` summing forge's and vitest's counts, so a run
 // that tested nothing is visible.
 import { spawnSync } from 'node:child_process'
@@ -28,6 +29,7 @@ run('lint', bin('biome'), ['check', '.'])
 run('types', bin('tsc'), ['--noEmit'])
 run('unused code', bin('knip'), ['--no-progress'])
 run('layers', bin('depcruise'), ['src', '--config', '.dependency-cruiser.cjs'])
+run('layout', 'node', ['scripts/checkLayout.mjs'])
 
 if (existsSync('foundry.toml')) {
   const forge = run('forge', bin('forge'), ['test'], { capture: true })

@@ -42,6 +42,18 @@ export const listApiKeys = async (db: Db, orgId: string) =>
     where org_id = ${orgId} order by created_at`
   ).map((k) => ({ ...k, created_at: rfc3339(k.created_at), revoked_at: rfc3339(k.revoked_at) }))
 
+/**
+ * Revokes an org's key if it is still active (`tollgate key revoke`); false when the org has no
+ * such active key.
+ * @example if (!(await revokeActiveApiKey(db, { orgId, id }))) console.log('no active key')
+ */
+export async function revokeActiveApiKey(db: Db, p: { orgId: string; id: string }) {
+  const rows = await db.$client`
+    update api_keys set revoked_at = clock_timestamp()
+    where id = ${p.id} and org_id = ${p.orgId} and revoked_at is null returning id`
+  return rows.length === 1
+}
+
 /** Revokes a key of the org (idempotent); null when the org has no such key. */
 export async function revokeApiKey(db: Db, p: { orgId: string; id: string }) {
   const [row] = await db.$client<{ id: string; revoked_at: string }[]>`

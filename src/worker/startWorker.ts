@@ -2,7 +2,7 @@ import { hostname } from 'node:os'
 import type { Logger } from '../core/log.js'
 import type { WorkerJob } from '../core/workerJob.js'
 import type { Db } from '../db/client.js'
-import { processHeartbeats } from '../db/coreSchema.js'
+import { recordHeartbeat } from '../db/recordHeartbeat.js'
 
 export type StartWorkerParameters = {
   db: Db
@@ -27,16 +27,8 @@ export function startWorker({
 }: StartWorkerParameters): WorkerHandle {
   const controller = new AbortController()
   const startedAt = new Date()
-  const heartbeat = async () => {
-    const now = new Date()
-    await db
-      .insert(processHeartbeats)
-      .values({ name, kind: 'worker', pid: process.pid, startedAt, lastSeenAt: now })
-      .onConflictDoUpdate({
-        target: processHeartbeats.name,
-        set: { lastSeenAt: now, pid: process.pid, startedAt },
-      })
-  }
+  const heartbeat = () =>
+    recordHeartbeat(db, { name, kind: 'worker', pid: process.pid, startedAt, now: new Date() })
   const loops = [{ name: 'heartbeat', everyMs: 5_000, run: heartbeat }, ...jobs].map(
     async (job) => {
       while (!controller.signal.aborted) {

@@ -1,6 +1,6 @@
 import type { Command } from 'commander'
 import { createOrg } from '../../api/createOrg.js'
-import { createApiKey } from '../../api/keys.js'
+import { createApiKey, revokeActiveApiKey } from '../../api/keys.js'
 import { loadConfig } from '../../config/index.js'
 import { formatUsd } from '../../ledger/index.js'
 import { listPaymentHistory } from '../../settlement/listPaymentHistory.js'
@@ -107,14 +107,10 @@ export function orgCommands(program: Command) {
     .action(async (id: string, opts: { org: string; json?: boolean }) => {
       const { db, close } = await connectDatabase(loadConfig())
       try {
-        const rows =
-          await db.$client`update api_keys set revoked_at = clock_timestamp() where id = ${id} and org_id = ${opts.org} and revoked_at is null returning id`
-        if (opts.json) printJson({ revoked: rows.length === 1 })
-        else
-          process.stdout.write(
-            rows.length === 1 ? `revoked ${id}\n` : `no active key ${id} in that org\n`,
-          )
-        process.exitCode = rows.length === 1 ? 0 : 1
+        const revoked = await revokeActiveApiKey(db, { orgId: opts.org, id })
+        if (opts.json) printJson({ revoked })
+        else process.stdout.write(revoked ? `revoked ${id}\n` : `no active key ${id} in that org\n`)
+        process.exitCode = revoked ? 0 : 1
       } finally {
         await close()
       }
