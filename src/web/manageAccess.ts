@@ -25,10 +25,17 @@ export type ManagedSubscription = {
   ownerAddress: Address | null
 }
 
+/** Whether the manage token's `holder` may see this subscription's amounts: a link, or its owner. */
+export const mayView = (sub: ManagedSubscription, who: string | undefined) =>
+  who !== undefined &&
+  (who === 'link' ||
+    (sub.ownerAddress !== null && isAddressEqual(who as Address, sub.ownerAddress)))
+
 /**
  * Who is asking on the manage page `/s/<id>`: `lookup` finds the subscription (404 otherwise),
  * `holder` reads the manage token (header, `?t=` or the session cookie) — an owner's address or
- * `'link'` — and `requireOwner` lets only the owner's signed-in wallet through to a write.
+ * `'link'` — `requireViewer` lets the owner or a fresh manage link through to a read of
+ * amounts, and `requireOwner` lets only the owner's signed-in wallet through to a write.
  */
 export function manageAccess(ctx: AppContext) {
   const lookup = async (id: string): Promise<ManagedSubscription> => {
@@ -72,7 +79,13 @@ export function manageAccess(ctx: AppContext) {
       throw new NotOwnerError()
     return { id, sub, owner: getAddress(who) }
   }
-  return { lookup, holder, requireOwner }
+  const requireViewer = async (req: Request) => {
+    const id = req.params.id as string
+    const sub = await lookup(id)
+    if (!mayView(sub, holder(req, id))) throw new NotOwnerError()
+    return { id, sub }
+  }
+  return { lookup, holder, requireViewer, requireOwner }
 }
 
 export type ManageAccess = ReturnType<typeof manageAccess>

@@ -7,6 +7,7 @@ import {
   mailableKinds,
   setEmailSettings,
 } from '../notifications/emailSettings.js'
+import type { ManageAccess } from './manageAccess.js'
 
 export type ManageOwnerCheck = (
   req: Request,
@@ -20,14 +21,17 @@ export type ManageOwnerCheck = (
 export function addManageNoticeRoutes(
   r: Router,
   ctx: AppContext,
-  requireOwner: ManageOwnerCheck,
+  {
+    requireViewer,
+    requireOwner,
+  }: Pick<ManageAccess, 'requireViewer'> & { requireOwner: ManageOwnerCheck },
 ): void {
   const view = async (orgId: string) => ({
     email: await getEmailSettings(ctx.db, orgId),
     kinds_available: mailableKinds,
   })
   r.get('/:id/notifications/email', async (req, res) => {
-    const { sub } = await requireOwner(req)
+    const { sub } = await requireViewer(req)
     res.json(await view(sub.org_id))
   })
   r.post('/:id/notifications/email', async (req, res) => {

@@ -1,12 +1,12 @@
 import { Router } from 'express'
-import { type Address, isAddressEqual } from 'viem'
+import { isAddressEqual } from 'viem'
 import { z } from 'zod'
 import type { AppContext } from '../api/context.js'
 import { issueSiweNonce } from '../api/sessions.js'
 import { statementView, usageView } from '../api/usageRoutes.js'
 import { verifySiweSignIn } from '../api/verifySiweSignIn.js'
 import { formatUsd, startNewSubscription } from '../ledger/index.js'
-import { manageAccess, NotOwnerError } from './manageAccess.js'
+import { type ManagedSubscription, manageAccess, NotOwnerError } from './manageAccess.js'
 import { hex } from './manageFields.js'
 import { addManageNoticeRoutes } from './manageNoticeRoutes.js'
 import { managePageHtml } from './managePage.js'
@@ -29,7 +29,7 @@ import { signManageToken } from './session.js'
  */
 export function manageRouter(ctx: AppContext): Router {
   const r = Router()
-  const { lookup, holder, requireOwner } = manageAccess(ctx)
+  const { lookup, holder, requireViewer, requireOwner } = manageAccess(ctx)
 
   r.get('/:id', async (req, res) => {
     const sub = await lookup(req.params.id)
@@ -93,18 +93,19 @@ export function manageRouter(ctx: AppContext): Router {
   })
 
   // The owner's usage and monthly statements, as `GET /v1/billing/usage` and
-  // `GET /v1/billing/statements/<yyyy-mm>` answer them, for the manage page.
-  const ownerAuth = (orgId: string, owner: Address, id: string) => ({
-    orgId,
+  // `GET /v1/billing/statements/<yyyy-mm>` answer them, for the manage page: reads of amounts,
+  // so a fresh manage link sees them as the owner's wallet does.
+  const ownerAuth = (sub: ManagedSubscription, id: string) => ({
+    orgId: sub.org_id,
     role: 'owner' as const,
     keyId: null,
-    address: owner,
+    address: sub.ownerAddress,
     credential: `manage:${id}`,
     expiresAt: null,
   })
   r.get('/:id/usage', async (req, res) => {
-    const { id, sub, owner } = await requireOwner(req)
-    const out = await usageView(ctx, ownerAuth(sub.org_id, owner, id), {
+    const { id, sub } = await requireViewer(req)
+    const out = await usageView(ctx, ownerAuth(sub, id), {
       params: {},
       body: undefined,
       query: req.query as Record<string, unknown>,
@@ -112,8 +113,8 @@ export function manageRouter(ctx: AppContext): Router {
     res.json(out.body)
   })
   r.get('/:id/statements/:month', async (req, res) => {
-    const { id, sub, owner } = await requireOwner(req)
-    const out = await statementView(ctx, ownerAuth(sub.org_id, owner, id), {
+    const { id, sub } = await requireViewer(req)
+    const out = await statementView(ctx, ownerAuth(sub, id), {
       params: { month: req.params.month },
       body: undefined,
       query: {},
@@ -138,7 +139,7 @@ export function manageRouter(ctx: AppContext): Router {
 
   addManageStateRoute(r, ctx, { lookup, holder })
   addManageSigningRoutes(r, ctx, requireOwner)
-  addManageNoticeRoutes(r, ctx, requireOwner)
+  addManageNoticeRoutes(r, ctx, { requireViewer, requireOwner })
   addManageTopUpRoute(r, ctx.db, requireOwner, ctx.config.billing.prepaidPackages)
 
   return r

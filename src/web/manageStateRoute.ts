@@ -1,12 +1,12 @@
 import type { Router } from 'express'
-import { type Address, getAddress, isAddressEqual } from 'viem'
+import { getAddress } from 'viem'
 import type { AppContext } from '../api/context.js'
 import { usdcAbi } from '../chain/abis.js'
 import { addressUrl, txUrl } from '../chain/explorer.js'
 import { formatUsd, getBillingSummary, listCharges } from '../ledger/index.js'
 import { listPaymentHistory } from '../settlement/listPaymentHistory.js'
 import { getUnsubmittedHeld } from '../subscriptions/heldAuthorizations.js'
-import type { ManageAccess } from './manageAccess.js'
+import { type ManageAccess, mayView } from './manageAccess.js'
 import { isHistoryPublic } from './publicHistory.js'
 
 /**
@@ -21,11 +21,7 @@ export function addManageStateRoute(
   r.get('/:id/state', async (req, res) => {
     const id = req.params.id
     const sub = await lookup(id)
-    const who = holder(req, id)
-    const isOwner =
-      who !== undefined &&
-      (who === 'link' ||
-        (sub.ownerAddress !== null && isAddressEqual(who as Address, sub.ownerAddress)))
+    const isOwner = mayView(sub, holder(req, id))
     const base = {
       subscription_id: id,
       state: sub.state,
