@@ -94,7 +94,7 @@ export const billingTools: BillingTool[] = [
   {
     name: 'estimate_cost',
     description:
-      'Price a plan before running it: actions (tool names or rate-card actions such as save_issue.edit_status) and quantities → price each and in total, and whether each is allowed now and why not. Records nothing. Free, never gated.',
+      'Price a plan before running it: items, each an action (a tool name or a rate-card action such as save_issue.edit_status) and a quantity → price each and in total, and whether each is allowed now and why not. Records nothing. Free, never gated.',
     input: z.strictObject({
       items: z
         .array(

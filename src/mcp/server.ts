@@ -102,7 +102,11 @@ async function toolError(
   const { code, message, ...details } = body.error
   let text = message
   let structured: Record<string, unknown> = { code, message, http_status: status, ...details }
-  if (code === 'BILLING_INACTIVE') {
+  if (Array.isArray(details.issues) && details.issues.length > 0) {
+    // Many clients hand the model only the text: it names each field and what is wrong with it.
+    const issues = details.issues as { path: string[]; message: string }[]
+    text = `${message}: ${issues.map((i) => `${i.path.join('.') || '(arguments)'}: ${i.message}`).join('; ')}`
+  } else if (code === 'BILLING_INACTIVE') {
     text = `${message}\nRe-up link: ${String(details.reup_url)}`
     const offer = await topUpOffer(ctx)
     if (offer) {

@@ -280,6 +280,32 @@ describe('MCP at /mcp (Streamable HTTP, the SDK client)', () => {
     }
   })
 
+  test('a call with bad arguments is refused in words the model reads: each field and what is wrong', async ({
+    db,
+  }) => {
+    const api = await startApi(db)
+    try {
+      const org = await signUp(api)
+      const mcp = await connectMcp(api.url, org.api_key)
+      const before = await credit(api, org.org.id)
+      const bad = await mcp.call('estimate_cost', { actions: [{ action: 'save_comment' }] })
+      expect(bad.isError).toBe(true)
+      expect(bad.body).toMatchObject({ code: 'VALIDATION_FAILED', http_status: 400 })
+      expect(bad.text).toBe(
+        'the request is not valid: items: Invalid input: expected array, received undefined; (arguments): Unrecognized key: "actions"',
+      )
+      const text = await mcp.call('save_issue', { title: 'a\u0000b' })
+      expect([text.body.code, text.text]).toEqual([
+        'INVALID_TEXT',
+        expect.stringMatching(/^the request is not valid: title: /),
+      ])
+      expect(await credit(api, org.org.id)).toBe(before)
+      await mcp.close()
+    } finally {
+      await api.stop()
+    }
+  })
+
   test('isolation across orgs and sessions; member vs owner; a revoked key is refused mid-session', async ({
     db,
   }) => {
