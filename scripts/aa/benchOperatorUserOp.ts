@@ -9,7 +9,6 @@
 // Last line: {"bench":"operator-userop","batch":N,"eoaGas":…,"userOpGas":…,"ratio":…}
 import { encodeFunctionData, type Hex, pad, toHex } from 'viem'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
-import { deploySmartAccount } from '../../src/aa/deploySmartAccount.js'
 import { collectorAbi } from '../../src/chain/abis.js'
 import { startAnvil } from '../../src/chain/anvil.js'
 import { createReader, createSigner } from '../../src/chain/clients.js'
@@ -17,6 +16,7 @@ import { deployContracts, mintUsdc } from '../../src/chain/deployContracts.js'
 import { anvilKeys } from '../../src/config/index.js'
 import { permitTypedData, termsTypedData } from '../../src/subscriptions/typedData.js'
 import { deployAaStack } from '../../test/support/deployAaStack.js'
+import { deploySmartAccount } from '../../test/support/deploySmartAccount.js'
 import { sendUserOperationDirect } from '../../test/support/sendUserOperationDirect.js'
 import { toOwnerSmartAccount } from '../../test/support/toOwnerSmartAccount.js'
 

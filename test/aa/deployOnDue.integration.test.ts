@@ -1,5 +1,4 @@
 import { type Address, parseEventLogs } from 'viem'
-import { deploySmartAccount } from '../../src/aa/deploySmartAccount.js'
 import { collectorAbi } from '../../src/chain/abis.js'
 import { getBillingSummary, reconcileLedger } from '../../src/ledger/index.js'
 import { cancelSubscription } from '../../src/settlement/cancelSubscription.js'
@@ -13,6 +12,7 @@ import { describe, expect, type TestChain, test } from '../fixtures.js'
 import { makeMeter, newOrg } from '../ledger/helpers.js'
 import { settlementContext } from '../settlement/helpers.js'
 import { authorizeOwner } from '../support/authorizeOwner.js'
+import { deploySmartAccount } from '../support/deploySmartAccount.js'
 import {
   aaRig,
   frontRunPermit,

@@ -1,7 +1,6 @@
 import { type Address, type Hex, hashTypedData, parseEther, type TypedDataDefinition } from 'viem'
 import type { SmartAccount } from 'viem/account-abstraction'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
-import { deploySmartAccount } from '../../src/aa/deploySmartAccount.js'
 import { verifyOwnerSignature } from '../../src/aa/verifyOwnerSignature.js'
 import { collectorAbi, signatureValidatorAbi, usdcAbi } from '../../src/chain/abis.js'
 import { createReader, type SignerClient } from '../../src/chain/clients.js'
@@ -15,6 +14,7 @@ import {
 } from '../../src/subscriptions/typedData.js'
 import type { TestChain } from '../fixtures.js'
 import { deployAaStack } from '../support/deployAaStack.js'
+import { deploySmartAccount } from '../support/deploySmartAccount.js'
 import { type SmartAccountKind, toOwnerSmartAccount } from '../support/toOwnerSmartAccount.js'
 
 /** A funded key of its own, so sends never race the deployer's or the operator's nonces. */

@@ -1,12 +1,12 @@
 import { encodeFunctionData, parseEventLogs } from 'viem'
 import { entryPoint07Address, entryPoint08Address } from 'viem/account-abstraction'
-import { deploySmartAccount } from '../../src/aa/deploySmartAccount.js'
 import { collectorAbi, usdcAbi } from '../../src/chain/abis.js'
 import { getBillingSummary } from '../../src/ledger/index.js'
 import { subscriptionKey } from '../../src/subscriptions/typedData.js'
 import { describe, expect, test } from '../fixtures.js'
 import { newOrg } from '../ledger/helpers.js'
 import { authorizeOwner } from '../support/authorizeOwner.js'
+import { deploySmartAccount } from '../support/deploySmartAccount.js'
 import {
   sendUserOperationDirect,
   UserOperationRevertedError,

@@ -7,9 +7,9 @@ import {
   isAddressEqual,
   zeroHash,
 } from 'viem'
-import { aaAddresses, create2DeployerRuntimeCode } from '../../src/aa/aaAddresses.js'
-import { type AaArtifactName, readAaArtifact } from '../../src/aa/readAaArtifact.js'
 import type { SignerClient } from '../../src/chain/clients.js'
+import { aaAddresses, create2DeployerRuntimeCode } from './aaAddresses.js'
+import { type AaArtifactName, readAaArtifact } from './readAaArtifact.js'
 
 export type DeployAaStackParameters = {
   /** Which parts to deploy; all by default. */

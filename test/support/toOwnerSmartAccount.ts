@@ -2,7 +2,7 @@ import { toSafeSmartAccount, toSimpleSmartAccount } from 'permissionless/account
 import type { Address, Chain, Client, JsonRpcAccount, LocalAccount, Transport } from 'viem'
 import { type SmartAccount, toSimple7702SmartAccount } from 'viem/account-abstraction'
 import type { privateKeyToAccount } from 'viem/accounts'
-import { aaAddresses } from '../../src/aa/aaAddresses.js'
+import { aaAddresses } from './aaAddresses.js'
 
 /**
  * The smart-account kinds the rig builds, each a real account implementation:

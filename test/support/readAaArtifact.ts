@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import type { Abi, Hex } from 'viem'
-import { projectRoot } from '../config/index.js'
+import { projectRoot } from '../../src/config/index.js'
 
 /** The prebuilt contracts the AA rig deploys, and where their npm packages keep them. */
 export const aaArtifactPaths = {

@@ -1,6 +1,6 @@
 import type { Hex, LocalAccount } from 'viem'
 import type { SmartAccount } from 'viem/account-abstraction'
-import type { SignerClient } from '../chain/clients.js'
+import type { SignerClient } from '../../src/chain/clients.js'
 
 export type DeploySmartAccountParameters = { account: SmartAccount }
 
