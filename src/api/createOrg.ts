@@ -40,6 +40,15 @@ export async function createOrg(db: Db, p: CreateOrgParameters): Promise<CreateO
 export async function createOrgIn(tx: Sql, p: CreateOrgParameters): Promise<CreateOrgReturnType> {
   if (!isAddress(p.ownerAddress, { strict: false }))
     throw new ValidationError('owner_address is not an address')
+  // Mixed case is an EIP-55 checksum: one that does not match is a typo, and an org owned by a
+  // wallet nobody holds could never be authorized (nor could one owned by the zero address).
+  const hex = p.ownerAddress.slice(2)
+  if (hex !== hex.toLowerCase() && hex !== hex.toUpperCase() && !isAddress(p.ownerAddress))
+    throw new ValidationError(
+      'owner_address has a checksum that does not match: check it for a typo',
+    )
+  if (/^0x0{40}$/.test(p.ownerAddress))
+    throw new ValidationError('owner_address is the zero address, which no wallet can sign for')
   const owner = getAddress(p.ownerAddress).toLowerCase()
   // Serialize sign-ups per owner so two at once cannot both take the last credit.
   await tx`select pg_advisory_xact_lock(hashtext(${owner}))`

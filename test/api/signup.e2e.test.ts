@@ -68,6 +68,50 @@ describe('sign-up limits, session keys and admins over HTTP', () => {
     await api.stop()
   })
 
+  test('an owner address with a wrong checksum, or the zero address, is 400 and signs nothing up', async ({
+    db,
+  }) => {
+    const api = await startApi(db)
+    const [{ n: before }] = (await db.$client`select count(*)::int as n from orgs`) as unknown as [
+      { n: number },
+    ]
+    for (const [address, message] of [
+      [
+        '0x90f79bf6EB2c4f870365E785982E1f101E93b906',
+        'owner_address has a checksum that does not match: check it for a typo',
+      ],
+      [
+        '0x0000000000000000000000000000000000000000',
+        'owner_address is the zero address, which no wallet can sign for',
+      ],
+    ]) {
+      const res = await api.call('POST', '/v1/orgs', {
+        body: { name: 'typo', owner_address: address },
+      })
+      expect([address, res.status, res.json]).toEqual([
+        address,
+        400,
+        { error: { code: 'VALIDATION_FAILED', message } },
+      ])
+    }
+    const [{ n: after }] = (await db.$client`select count(*)::int as n from orgs`) as unknown as [
+      { n: number },
+    ]
+    expect(after).toBe(before)
+    // The checksummed form, all lower case and all upper case carry no checksum to get wrong.
+    for (const address of [
+      privateKeyToAccount(generatePrivateKey()).address,
+      owner(),
+      `0x${owner().slice(2).toUpperCase()}`,
+    ]) {
+      const res = await api.call('POST', '/v1/orgs', {
+        body: { name: 'fine', owner_address: address },
+      })
+      expect([address, res.status]).toEqual([address, 201])
+    }
+    await api.stop()
+  })
+
   test('session keys at /v1/session-keys: metered as mint_session_key, short-lived, scoped to the org', async ({
     db,
   }) => {
