@@ -94,8 +94,14 @@ export async function devApp() {
     // Run until SIGTERM: `shutdown` stops everything and exits.
     await new Promise<never>(() => {})
   } catch (error) {
+    // A port another program holds is the one start-up failure a newcomer meets first: say
+    // which setting picks another.
+    const busy =
+      (error as { code?: unknown }).code === 'EADDRINUSE'
+        ? ` (port ${config.http.port} is in use by another program: stop it, or pick another port with PORT, e.g. PORT=${config.http.port + 1} npm start)`
+        : ''
     process.stderr.write(
-      `tollgate dev: the app failed to start: ${error instanceof Error ? error.message : String(error)}\n`,
+      `tollgate dev: the app failed to start: ${error instanceof Error ? error.message : String(error)}${busy}\n`,
     )
     await shutdown(1)
   }

@@ -159,6 +159,10 @@ test('an app that keeps dying at start stops tollgate dev with one sentence', as
   })
   expect(await dev.exited).toBe(1)
   squatter.close()
+  // Each failure names the port and the setting that picks another.
+  expect(dev.out.stderr).toContain(
+    `address already in use 127.0.0.1:${ports.api} (port ${ports.api} is in use by another program: stop it, or pick another port with PORT, e.g. PORT=${ports.api + 1} npm start)\n`,
+  )
   const restarts = dev.out.stderr.match(/^tollgate dev: the app \(pid \d+\) exited with code/gm)
   expect(restarts).toHaveLength(4)
   expect(dev.out.stderr).toMatch(
