@@ -1,11 +1,11 @@
-// Layers, top to bottom: cli → http (api, mcp, web, worker) → domain (orgs, subscriptions,
-// settlement, queue, aa) → ledger → infra (chain, db, config) → core (src/core: errors, log,
-// errorCodes). A module imports only from its own layer or below, and nothing imports in a
-// cycle. Tests (*.test.ts) are outside the layers.
+// Layers, top to bottom: cli → http (api, mcp, web, worker) → domain (subscriptions,
+// settlement, queue, aa, notifications, x402) → ledger → infra (chain, db, config) → core
+// (src/core: errors, log, errorCodes...). A module imports only from its own layer or below, and
+// nothing imports in a cycle. Tests (*.test.ts) are outside the layers. docs/design.md, "Layers".
 const layers = [
   ['cli', '^src/cli/'],
   ['http', '^src/(api|mcp|web|worker)/'],
-  ['domain', '^src/(orgs|subscriptions|settlement|queue|aa|notifications|x402)/'],
+  ['domain', '^src/(subscriptions|settlement|queue|aa|notifications|x402)/'],
   ['ledger', '^src/ledger/'],
   ['infra', '^src/(chain|db|config)/'],
   ['core', '^src/core/'],

@@ -22,10 +22,10 @@ class NotCanceledError extends BaseError {
 
 /**
  * After a cancel, the owner starts a new subscription for the same org: a new `pending` id
- * becomes the org's current one (DESIGN.md, Subscription states); the old one and its history
- * stay. The monthly meter restarts with it; no new signup credit is granted. Idempotent: when
- * the org has already moved on from `canceledSubscriptionId`, its current subscription is
- * returned, so a double click opens one subscription, not two.
+ * becomes the org's current one (docs/design.md, "Subscription states"); the old one and its
+ * history stay. The monthly meter restarts with it; no new signup credit is granted.
+ * Idempotent: when the org has already moved on from `canceledSubscriptionId`, its current
+ * subscription is returned, so a double click opens one subscription, not two.
  */
 export async function startNewSubscription(
   db: Db,
