@@ -23,8 +23,10 @@ export type StatementTotals = {
   net: bigint
   /** Of this month's charges, what the collector pulled (after netting). */
   collected: bigint
-  /** What this month's top-ups credited to the prepaid balance. */
+  /** What this month's top-ups credited to the prepaid balance (their price). */
   prepaidCredited: bigint
+  /** What this month's package top-ups credited beside it as bonus (never pulled). */
+  prepaidBonus: bigint
 }
 
 const sum = <T>(xs: T[], f: (x: T) => bigint) => xs.reduce((s, x) => s + f(x), 0n)
@@ -72,6 +74,7 @@ export async function loadStatement(ctx: AppContext, orgId: string, month: strin
       (c) => c.amount,
     ),
     prepaidCredited: sum(charges, (c) => c.prepaidCredited ?? 0n),
+    prepaidBonus: sum(charges, (c) => c.bonusCredited ?? 0n),
   }
   return { charges, refunds, lines, totals, explorer }
 }
@@ -99,6 +102,7 @@ export function statementBody(
       net: money(t.net),
       collected: money(t.collected),
       prepaid_credited: money(t.prepaidCredited),
+      prepaid_bonus: money(t.prepaidBonus),
     },
     csv_url: `/v1/billing/statements/${month}.csv`,
     charges: s.charges.map((c) => ({
@@ -114,6 +118,7 @@ export function statementBody(
       netted: money(c.netted),
       amount: money(c.amount),
       prepaid_credited: money(c.prepaidCredited),
+      bonus_credited: money(c.bonusCredited),
       tx_hash: c.txHash,
       explorer_url: s.explorer(c.txHash),
       lines: (s.lines.get(c.id) ?? []).map((l) => ({
@@ -165,10 +170,11 @@ export function statementCsv(month: string, s: Awaited<ReturnType<typeof loadSta
   for (const c of s.charges) {
     const tx = [c.txHash, s.explorer(c.txHash)]
     if (c.kind === 'topup') {
+      const bonus = c.bonusCredited === null ? '' : ` + ${formatUsd(c.bonusCredited)} bonus`
       const note =
         c.prepaidCredited === null
           ? 'prepaid purchase, not yet credited'
-          : `prepaid purchase, ${formatUsd(c.prepaidCredited)} credited`
+          : `prepaid purchase, ${formatUsd(c.prepaidCredited)} credited${bonus}`
       row([...charge(c, 'prepaid_purchase'), ...amount(c.billed), ...tx, ...noLine, null, note])
       continue
     }

@@ -18,8 +18,8 @@ export type RequestTopUpParameters = {
    */
   auto?: { threshold: bigint } | undefined
   /**
-   * The operator's packages (`PREPAID_PACKAGES`): a requested top-up of exactly a package's
-   * price also credits its bonus when collected. Auto top-ups earn none.
+   * The operator's packages (`PREPAID_PACKAGES`): a top-up of exactly a package's price —
+   * requested or auto — also credits its bonus when collected (`bonusFor`, the one rule).
    */
   packages?: readonly PrepaidPackage[] | undefined
 }
@@ -74,7 +74,7 @@ export async function requestTopUp(
         left_micros: (left < 0n ? 0n : left).toString(),
         asked_micros: p.amount.toString(),
       })
-    const bonus = p.auto ? 0n : bonusFor(p.packages ?? [], p.amount)
+    const bonus = bonusFor(p.packages ?? [], p.amount)
     const details = bonus > 0n ? { bonus_micros: bonus.toString() } : null
     const at = nowMicros()
     const { lastSeq, floor, current } = await nextChargeSeq(tx, account, at)

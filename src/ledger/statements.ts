@@ -51,6 +51,8 @@ export type StatementCharge = {
   amount: bigint
   /** A top-up's credit to the prepaid balance (once collected); null for usage or until then. */
   prepaidCredited: bigint | null
+  /** A package top-up's bonus credit (its `prepaid_bonus` line, once collected); else null. */
+  bonusCredited: bigint | null
   status: string
   failureReason: string | null
   txHash: string | null
@@ -76,6 +78,7 @@ export async function listStatementCharges(
       billed: bigint | null
       netted: bigint
       credited: bigint | null
+      bonus: bigint | null
       status: string
       failure_reason: string | null
       tx_hash: string | null
@@ -90,7 +93,9 @@ export async function listStatementCharges(
       coalesce((select -sum(e.amount) from ledger_entries e where e.charge_id = c.id
         and e.kind = 'refund_booked'), 0)::int8 as netted,
       (select p.amount from prepaid_credits p
-        where p.source = 'topup' and p.reference = 'charge:' || c.id) as credited
+        where p.source = 'topup' and p.reference = 'charge:' || c.id) as credited,
+      (select p.amount from prepaid_credits p
+        where p.source = 'bonus' and p.reference = 'charge:' || c.id) as bonus
     from charges c
     where c.org_id = ${p.orgId} and c.created_at >= ${p.from}::timestamptz
       and c.created_at < ${p.to}::timestamptz
@@ -106,6 +111,7 @@ export async function listStatementCharges(
     netted: BigInt(r.netted),
     amount: BigInt(r.amount),
     prepaidCredited: r.credited === null ? null : BigInt(r.credited),
+    bonusCredited: r.bonus === null ? null : BigInt(r.bonus),
     status: r.status,
     failureReason: r.failure_reason,
     txHash: r.tx_hash,

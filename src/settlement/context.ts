@@ -2,6 +2,7 @@ import type { SignerClient } from '../chain/clients.js'
 import type { Deployment } from '../chain/deployment.js'
 import type { Config } from '../config/index.js'
 import type { Logger } from '../core/log.js'
+import type { PrepaidPackage } from '../core/prepaidPackages.js'
 import type { Db } from '../db/client.js'
 
 /** What settlement needs: the database, an operator the collector trusts, and the deployment. */
@@ -15,6 +16,8 @@ export type SettlementContext = {
   maxAccrualAgeSeconds: number
   /** Confirmations before a collection counts. */
   confirmations: number
+  /** The operator's prepaid packages: an auto top-up of a package's price earns its bonus. */
+  prepaidPackages?: readonly PrepaidPackage[] | undefined
   /** Most blocks per log read (the RPC's cap); 2,000 when unset. */
   maxLogRange?: bigint | undefined
   /** Replace a batch transaction not mined after this long (default 60 s). */
@@ -98,6 +101,7 @@ export function settlementContextFor(
     thresholdMicros: config.billing.thresholdMicros,
     maxAccrualAgeSeconds: config.billing.maxAccrualAgeSeconds,
     confirmations: config.chain.confirmations,
+    prepaidPackages: config.billing.prepaidPackages,
     maxLogRange: config.chain.maxLogRange,
   }
 }

@@ -3,7 +3,7 @@ import { getAddress } from 'viem'
 import type { AppContext } from '../api/context.js'
 import { usdcAbi } from '../chain/abis.js'
 import { addressUrl, txUrl } from '../chain/explorer.js'
-import { formatUsd, getBillingSummary, listCharges } from '../ledger/index.js'
+import { formatUsd, getBillingSummary, listCharges, listTopUps } from '../ledger/index.js'
 import { listPaymentHistory } from '../settlement/listPaymentHistory.js'
 import { getUnsubmittedHeld } from '../subscriptions/heldAuthorizations.js'
 import { type ManageAccess, mayView } from './manageAccess.js'
@@ -39,6 +39,10 @@ export function addManageStateRoute(
     const payments = await listPaymentHistory(ctx.db, { orgId: sub.org_id, subscriptionId: id })
     // This subscription's, as its payments are: a renewed one starts with an empty history.
     const charges = await listCharges(ctx.db, { orgId: sub.org_id, subscriptionId: id, limit: 20 })
+    // The top-ups among them, for a package's bonus (the 20 latest charges hold at most 20).
+    const topUps = new Map(
+      (await listTopUps(ctx.db, { orgId: sub.org_id, limit: 20 })).map((t) => [t.id, t]),
+    )
     const usd = (v: bigint | null) => (v === null ? null : formatUsd(v))
     // What the token says now, so a canceled page can show the allowance really is 0.
     const allowance =
@@ -107,6 +111,9 @@ export function addManageStateRoute(
         amount_micros: micros(c.amount),
         status: c.status,
         reason: c.failureReason,
+        kind: c.kind,
+        // A package top-up's bonus credit, credited beside it when collected (never pulled).
+        bonus_micros: micros(topUps.get(c.id)?.bonus ?? null),
       })),
     })
   })

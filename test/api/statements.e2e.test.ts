@@ -107,6 +107,7 @@ describe('monthly statements with prepaid purchases and refunds', () => {
         net: m(2_010_000),
         collected: m(2_023_000),
         prepaid_credited: m(2_000_000),
+        prepaid_bonus: m(0),
       })
       expect(s.json.total).toEqual({ micros: '2010000', usd: '$2.01' })
       expect(s.json.charges).toMatchObject([
@@ -133,6 +134,7 @@ describe('monthly statements with prepaid purchases and refunds', () => {
           billed: m(2_000_000),
           amount: m(2_000_000),
           prepaid_credited: m(2_000_000),
+          bonus_credited: null,
           lines: [],
         },
       ])

@@ -2,6 +2,8 @@ import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { responses } from '../../src/api/responses.js'
 import { usdcAbi } from '../../src/chain/abis.js'
 import { mintUsdc } from '../../src/chain/deployContracts.js'
+import { parsePrepaidPackages } from '../../src/core/prepaidPackages.js'
+import type { Db } from '../../src/db/client.js'
 import {
   creditPrepaid,
   getBillingSummary,
@@ -31,6 +33,38 @@ const transfersFrom = async (chain: TestChain, from: `0x${string}`) =>
     })
   ).map((l) => l.args.value)
 
+/** A signed-up org whose owner authorized $200 and chose prepaid: its API key and owner session. */
+async function prepaidSignup(api: Awaited<ReturnType<typeof startApi>>, db: Db, chain: TestChain) {
+  const wallet = privateKeyToAccount(generatePrivateKey())
+  await mintUsdc(chain.deployer, chain.deployment, { to: wallet.address, amount: 100_000_000n })
+  const org = await signUp(api, wallet.address)
+  const orgId: string = org.org.id
+  const subscriptionId: string = org.subscription_id
+  const auth = await signAuthorization(chain, wallet, {
+    subscriptionId,
+    value: 200_000_000n,
+    terms: { limit: 0n, nonce: 1 },
+  })
+  await authorizeOwner(
+    { db, operator: chain.operator, deployment: chain.deployment },
+    { orgId, subscriptionId, owner: auth.owner, permit: auth.permit, terms: auth.terms },
+  )
+  const owner = await signInWithSiwe(api, wallet)
+  const mode = await api.call('POST', '/v1/billing/mode', {
+    key: owner,
+    body: { mode: 'prepaid' },
+    headers: { 'idempotency-key': 'mode-1' },
+  })
+  expect(mode.status, mode.text).toBe(200)
+  return { wallet, org, orgId, subscriptionId, owner }
+}
+
+/** The org's credit lines to its prepaid balance, oldest first. */
+const creditLines = (db: Db, orgId: string) =>
+  db.$client<{ kind: string; amount: bigint; prepaid_after: bigint }[]>`
+    select kind, amount, prepaid_after from ledger_entries
+    where org_id = ${orgId} and kind like 'prepaid\\_%' order by seq`
+
 describe('prepaid packages with bonus credit', () => {
   test('a package top-up pulls exactly its price, credits price + bonus as two ledger lines, once; another amount gets no bonus; neither is refundable', async ({
     db,
@@ -42,27 +76,7 @@ describe('prepaid packages with bonus credit', () => {
       SIGNUP_CREDIT_MICROS: '0',
     })
     try {
-      const wallet = privateKeyToAccount(generatePrivateKey())
-      await mintUsdc(chain.deployer, chain.deployment, { to: wallet.address, amount: 100_000_000n })
-      const org = await signUp(api, wallet.address)
-      const orgId: string = org.org.id
-      const subscriptionId: string = org.subscription_id
-      const auth = await signAuthorization(chain, wallet, {
-        subscriptionId,
-        value: 200_000_000n,
-        terms: { limit: 0n, nonce: 1 },
-      })
-      await authorizeOwner(
-        { db, operator: chain.operator, deployment: chain.deployment },
-        { orgId, subscriptionId, owner: auth.owner, permit: auth.permit, terms: auth.terms },
-      )
-      const owner = await signInWithSiwe(api, wallet)
-      const mode = await api.call('POST', '/v1/billing/mode', {
-        key: owner,
-        body: { mode: 'prepaid' },
-        headers: { 'idempotency-key': 'mode-1' },
-      })
-      expect(mode.status, mode.text).toBe(200)
+      const { wallet, org, orgId, subscriptionId, owner } = await prepaidSignup(api, db, chain)
       const offered = [
         {
           price: { micros: '50000000', usd: '$50.00' },
@@ -101,10 +115,7 @@ describe('prepaid packages with bonus credit', () => {
       // On-chain: the owner paid the price, not price + bonus.
       expect(await transfersFrom(chain, wallet.address)).toEqual([50_000_000n])
       expect((await getBillingSummary(db, orgId)).prepaid).toBe(55_000_000n)
-      const credits = () =>
-        db.$client<{ kind: string; amount: bigint; prepaid_after: bigint }[]>`
-          select kind, amount, prepaid_after from ledger_entries
-          where org_id = ${orgId} and kind like 'prepaid_%' order by seq`
+      const credits = () => creditLines(db, orgId)
       expect(await credits()).toEqual([
         { kind: 'prepaid_topup', amount: 50_000_000n, prepaid_after: 50_000_000n },
         { kind: 'prepaid_bonus', amount: 5_000_000n, prepaid_after: 55_000_000n },
@@ -159,6 +170,104 @@ describe('prepaid packages with bonus credit', () => {
         ['prepaid_topup', 20_000_000n],
       ])
       // The books still prove out against the chain: the bonus is a credit nobody paid for.
+      await indexChain(ctx)
+      expect(
+        await reconcileWithChain(
+          { db, client: chain.testClient, deployment: chain.deployment },
+          { orgId },
+        ),
+      ).toEqual([])
+    } finally {
+      await api.stop()
+    }
+  })
+
+  test('an auto top-up at a package price earns its bonus by the same rule (two lines, once, shown); at another amount none', async ({
+    db,
+    chain,
+  }) => {
+    const packages = '50:5,100:15'
+    const api = await startApi(db, { PREPAID_PACKAGES: packages, SIGNUP_CREDIT_MICROS: '0' })
+    try {
+      const { wallet, org, orgId, subscriptionId, owner } = await prepaidSignup(api, db, chain)
+      // Below $1, pull $50: the $50 package's price.
+      const auto = await api.call('POST', '/v1/billing/auto-top-up', {
+        key: owner,
+        body: { threshold_micros: '1000000', amount_micros: '50000000' },
+        headers: { 'idempotency-key': 'auto-50' },
+      })
+      expect(auto.status, auto.text).toBe(200)
+      // The worker's context carries the packages as the config does (settlementContextFor).
+      const ctx = settlementContext(db, chain, { prepaidPackages: parsePrepaidPackages(packages) })
+      expect(await settleOnce(ctx, { orgIds: [orgId] })).toMatchObject({ topUps: 1, collected: 1 })
+      // Seen again (another worker, a rerun): nothing more is booked, pulled or credited.
+      await settleOnce(ctx, { orgIds: [orgId] })
+      expect(await transfersFrom(chain, wallet.address)).toEqual([50_000_000n])
+      expect(
+        (await creditLines(db, orgId)).map((c) => [c.kind, c.amount, c.prepaid_after]),
+      ).toEqual([
+        ['prepaid_topup', 50_000_000n, 50_000_000n],
+        ['prepaid_bonus', 5_000_000n, 55_000_000n],
+      ])
+      expect((await getBillingSummary(db, orgId)).prepaid).toBe(55_000_000n)
+
+      // Shown where top-ups are: the API's top_up view, the manage page, the statement.
+      const billing = await api.call('GET', '/v1/billing', { key: org.api_key })
+      responses['GET /v1/billing'].parse(billing.json)
+      expect(billing.json.top_up.last).toMatchObject({
+        auto: true,
+        status: 'collected',
+        amount: { micros: '50000000', usd: '$50.00' },
+        bonus: { micros: '5000000', usd: '$5.00' },
+      })
+      const link = await api.call('POST', '/v1/billing/manage-link', { key: owner, body: {} })
+      const t = new URL(link.json.url).searchParams.get('t')!
+      const state = await api.call('GET', `/s/${subscriptionId}/state`, {
+        headers: { 'x-manage-token': t },
+      })
+      expect(state.json.charges).toEqual([
+        expect.objectContaining({
+          kind: 'topup',
+          amount_micros: '50000000',
+          bonus_micros: '5000000',
+        }),
+      ])
+      const month = new Date().toISOString().slice(0, 7)
+      const statement = await api.call('GET', `/v1/billing/statements/${month}`, {
+        key: org.api_key,
+      })
+      responses['GET /v1/billing/statements/{month}'].parse(statement.json)
+      expect(statement.json.charges).toMatchObject([
+        {
+          kind: 'topup',
+          prepaid_credited: { micros: '50000000' },
+          bonus_credited: { micros: '5000000', usd: '$5.00' },
+        },
+      ])
+      expect(statement.json.totals.prepaid_bonus).toEqual({ micros: '5000000', usd: '$5.00' })
+      const csv = await api.call('GET', `/v1/billing/statements/${month}.csv`, { key: org.api_key })
+      expect(csv.text).toContain('prepaid purchase, $50.00 credited + $5.00 bonus')
+
+      // $20 is no package: the next dip's auto top-up earns nothing.
+      const plain = await api.call('POST', '/v1/billing/auto-top-up', {
+        key: owner,
+        body: { threshold_micros: '60000000', amount_micros: '20000000' },
+        headers: { 'idempotency-key': 'auto-20' },
+      })
+      expect(plain.status, plain.text).toBe(200)
+      expect(await settleOnce(ctx, { orgIds: [orgId] })).toMatchObject({ topUps: 1, collected: 1 })
+      expect(await transfersFrom(chain, wallet.address)).toEqual([50_000_000n, 20_000_000n])
+      expect((await creditLines(db, orgId)).map((c) => [c.kind, c.amount])).toEqual([
+        ['prepaid_topup', 50_000_000n],
+        ['prepaid_bonus', 5_000_000n],
+        ['prepaid_topup', 20_000_000n],
+      ])
+      const after = await api.call('GET', '/v1/billing', { key: org.api_key })
+      expect(after.json.top_up.last).toMatchObject({
+        auto: true,
+        amount: { micros: '20000000' },
+        bonus: { micros: '0', usd: '$0.00' },
+      })
       await indexChain(ctx)
       expect(
         await reconcileWithChain(

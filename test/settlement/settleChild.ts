@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs'
 import { createSigner } from '../../src/chain/clients.js'
 import type { Deployment } from '../../src/chain/deployment.js'
 import { anvilKeys } from '../../src/config/index.js'
+import { parsePrepaidPackages } from '../../src/core/prepaidPackages.js'
 import { createDb } from '../../src/db/client.js'
 import { settleOnce } from '../../src/settlement/settleOnce.js'
 
@@ -19,6 +20,8 @@ await settleOnce(
     thresholdMicros: 1n,
     maxAccrualAgeSeconds: 86_400,
     confirmations: 1,
+    // The operator's packages, as PREPAID_PACKAGES: an auto top-up it books may earn a bonus.
+    prepaidPackages: parsePrepaidPackages(env.CRASH_PACKAGES ?? ''),
     onStep: (step) => {
       if (step === env.CRASH_AT) process.kill(process.pid, 'SIGKILL')
     },

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { collectorAbi } from '../../src/chain/abis.js'
 import { mintUsdc } from '../../src/chain/deployContracts.js'
+import { parsePrepaidPackages } from '../../src/core/prepaidPackages.js'
 import type { Db } from '../../src/db/client.js'
 import {
   BillingInactiveError,
@@ -54,6 +55,14 @@ async function prepaidOrg(db: Db, chain: TestChain, p: { balance: bigint; prepai
     )
   return org
 }
+
+/** The org's credit lines to its prepaid balance, oldest first: kind and amount. */
+const prepaidCredits = async (db: Db, orgId: string) =>
+  (
+    await db.$client<{ kind: string; amount: bigint }[]>`
+      select kind, amount from ledger_entries
+      where org_id = ${orgId} and kind like 'prepaid\\_%' order by seq`
+  ).map((e) => [e.kind, BigInt(e.amount)])
 
 const reconciled = (db: Db, chain: TestChain, orgId: string) =>
   reconcileWithChain({ db, client: chain.testClient, deployment: chain.deployment }, { orgId })
@@ -184,18 +193,22 @@ describe('prepaid top-ups pulled through the collector', () => {
     expect(await listTopUps(db, { orgId: org.orgId })).toEqual([])
   })
 
-  test('the worker SIGKILLed at every step of a top-up pull: never pulled twice, credited once', async ({
+  test('the worker SIGKILLed at every step of a top-up pull: never pulled twice, credited once, a package’s bonus once', async ({
     db,
     databaseUrl,
     chain,
   }) => {
     const deploymentFile = join(tmpdir(), `tg-topup-${process.pid}-${Date.now()}.json`)
     writeFileSync(deploymentFile, JSON.stringify(chain.deployment))
-    const ctx = settlementContext(db, chain)
+    // $2 is a package ($0.50 bonus); $1 is not. Both orgs settle in the same dying pass.
+    const packages = '2:0.5'
+    const ctx = settlementContext(db, chain, { prepaidPackages: parsePrepaidPackages(packages) })
     for (const step of ['claimed', 'signed', 'sent', 'receipt'] as const) {
       const org = await prepaidOrg(db, chain, { balance: 5_000_000n, prepaid: 0n })
+      const pkg = await prepaidOrg(db, chain, { balance: 5_000_000n, prepaid: 0n })
       // Booked by the dying worker itself: the auto top-up of an empty balance.
       await setAutoTopUp(db, { orgId: org.orgId, threshold: 1n, amount: 1_000_000n, by: 'test' })
+      await setAutoTopUp(db, { orgId: pkg.orgId, threshold: 1n, amount: 2_000_000n, by: 'test' })
       const child = spawn('node', ['--import', 'tsx', 'test/settlement/settleChild.ts'], {
         env: {
           ...process.env,
@@ -203,27 +216,45 @@ describe('prepaid top-ups pulled through the collector', () => {
           CRASH_DB_URL: databaseUrl,
           CRASH_RPC_URL: chain.rpcUrl,
           CRASH_DEPLOYMENT: deploymentFile,
-          CRASH_ORGS: org.orgId,
+          CRASH_ORGS: `${org.orgId},${pkg.orgId}`,
+          CRASH_PACKAGES: packages,
         },
         stdio: ['ignore', 'ignore', 'pipe'],
       })
       const signal = await new Promise((r) => child.on('exit', (_code, sig) => r(sig)))
       expect({ step, signal }).toEqual({ step, signal: 'SIGKILL' })
       // A fresh worker takes over twice: recovery, then a pass with nothing left to do.
-      await settleOnce(ctx, { orgIds: [org.orgId], recoverOlderThanSeconds: 0 })
-      await settleOnce(ctx, { orgIds: [org.orgId], recoverOlderThanSeconds: 0 })
-      expect({ step, pulls: await pulls(chain, org.subscriptionId) }).toEqual({
-        step,
-        pulls: [expect.objectContaining({ seq: 1, amount: 1_000_000n })],
-      })
-      const s = await getBillingSummary(db, org.orgId)
-      expect({ step, prepaid: s.prepaid, drawn: s.drawn }).toEqual({
-        step,
-        prepaid: 1_000_000n,
-        drawn: 1_000_000n,
-      })
-      expect(await listTopUps(db, { orgId: org.orgId })).toHaveLength(1)
-      expect({ step, diff: await reconciled(db, chain, org.orgId) }).toEqual({ step, diff: [] })
+      const orgIds = [org.orgId, pkg.orgId]
+      await settleOnce(ctx, { orgIds, recoverOlderThanSeconds: 0 })
+      await settleOnce(ctx, { orgIds, recoverOlderThanSeconds: 0 })
+      for (const [o, price, bonus] of [
+        [org, 1_000_000n, 0n],
+        [pkg, 2_000_000n, 500_000n],
+      ] as const) {
+        expect({ step, pulls: await pulls(chain, o.subscriptionId) }).toEqual({
+          step,
+          pulls: [expect.objectContaining({ seq: 1, amount: price })],
+        })
+        const s = await getBillingSummary(db, o.orgId)
+        expect({ step, prepaid: s.prepaid, drawn: s.drawn }).toEqual({
+          step,
+          prepaid: price + bonus,
+          drawn: price,
+        })
+        expect(await listTopUps(db, { orgId: o.orgId })).toMatchObject([{ auto: true, bonus }])
+        // The price and the bonus, each its own line, each once.
+        expect({ step, credits: await prepaidCredits(db, o.orgId) }).toEqual({
+          step,
+          credits:
+            bonus === 0n
+              ? [['prepaid_topup', price]]
+              : [
+                  ['prepaid_topup', price],
+                  ['prepaid_bonus', bonus],
+                ],
+        })
+        expect({ step, diff: await reconciled(db, chain, o.orgId) }).toEqual({ step, diff: [] })
+      }
     }
-  })
+  }, 600_000)
 })

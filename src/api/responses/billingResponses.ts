@@ -238,6 +238,7 @@ export const billingResponses = {
       net: money.describe('billed − refunded'),
       collected: money,
       prepaid_credited: money,
+      prepaid_bonus: money.describe('package bonus credited beside prepaid_credited; never pulled'),
     }),
     csv_url: z.string(),
     charges: z.array(
@@ -254,6 +255,9 @@ export const billingResponses = {
         netted: money.describe('refunds netted into this charge'),
         amount: money.describe('what is pulled: billed − netted'),
         prepaid_credited: money.nullable(),
+        bonus_credited: money
+          .nullable()
+          .describe('a package top-up’s bonus credit (prepaid_bonus), once collected'),
         tx_hash: z.string().nullable(),
         explorer_url: z.string().nullable(),
         lines: z.array(

@@ -4,7 +4,8 @@ import type { SettlementContext } from '../context.js'
 /**
  * Books the auto top-up of every prepaid org whose balance fell below its threshold: one top-up
  * per org at a time (its open top-up blocks another, so one dip is never pulled twice); the
- * claim then sends it with the charges. A refusal (one open meanwhile, past what the permit has
+ * claim then sends it with the charges. An amount that is a package's price earns its bonus
+ * (decided when booked, credited once when collected: docs/prepaid.md, Packages). A refusal (one open meanwhile, past what the permit has
  * left) books nothing and is logged; the owner sees why in the billing view.
  *
  * @example
@@ -21,6 +22,8 @@ export async function bookDueTopUps(
         orgId: due.orgId,
         amount: due.amount,
         auto: { threshold: due.threshold },
+        // An amount that is a package's price earns its bonus, as a requested top-up does.
+        packages: ctx.prepaidPackages,
       })
       booked++
     } catch (error) {

@@ -30,5 +30,12 @@ export type ManageState = {
   public_history?: boolean
   prepaid?: boolean
   payments?: (PaymentView & { tx_hash: string; explorer_url: string | null })[]
-  charges?: { seq: number; amount_micros: string; status: string; reason: string | null }[]
+  charges?: {
+    seq: number
+    amount_micros: string
+    status: string
+    reason: string | null
+    kind: 'usage' | 'topup'
+    bonus_micros: string | null
+  }[]
 }

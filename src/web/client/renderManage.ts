@@ -125,11 +125,20 @@ export function render(s: ManageState) {
   }
   fillTable(
     '#charges',
-    (s.charges ?? []).map((c) => [
-      String(c.seq),
-      amount(c.amount_micros),
-      `${statusWords[c.status] ?? c.status}${c.reason ? ` (${reasonWords(`pull_failed:${c.reason}`) ?? c.reason})` : ''}`,
-    ]),
+    (s.charges ?? []).map((c) => {
+      const status = `${statusWords[c.status] ?? c.status}${c.reason ? ` (${reasonWords(`pull_failed:${c.reason}`) ?? c.reason})` : ''}`
+      const what = document.createElement('span')
+      what.append(status)
+      // A top-up buys prepaid balance; a package's also brings bonus credit, never pulled.
+      if (c.kind === 'topup')
+        what.append(
+          ' · prepaid top-up',
+          ...(c.bonus_micros && c.bonus_micros !== '0'
+            ? [' with ', amount(c.bonus_micros), ' bonus credit']
+            : []),
+        )
+      return [String(c.seq), amount(c.amount_micros), what]
+    }),
     'No charges yet.',
     3,
   )

@@ -16,6 +16,7 @@ export type StatementView = {
     net: Money
     collected: Money
     prepaid_credited: Money
+    prepaid_bonus: Money
   }
   charges: {
     kind: 'usage' | 'topup'
@@ -25,6 +26,7 @@ export type StatementView = {
     netted: Money
     amount: Money
     prepaid_credited: Money | null
+    bonus_credited: Money | null
     tx_hash: string | null
     explorer_url: string | null
     lines: { action: string; quantity: number; amount: Money }[]
@@ -89,6 +91,7 @@ export function renderStatement(s: StatementView) {
     amount(t.collected.micros),
     '; prepaid credited ',
     amount(t.prepaid_credited.micros),
+    ...(t.prepaid_bonus.micros === '0' ? [] : [' + bonus ', amount(t.prepaid_bonus.micros)]),
     '.',
   )
   const charges = table(['Charge', 'Booked', 'Amount', 'What', 'Transaction'], 'statement-rows')
@@ -110,7 +113,12 @@ export function renderStatement(s: StatementView) {
           ),
       c.kind === 'topup'
         ? c.prepaid_credited
-          ? words('Prepaid purchase: ', amount(c.prepaid_credited.micros), ' credited')
+          ? words(
+              'Prepaid purchase: ',
+              amount(c.prepaid_credited.micros),
+              ' credited',
+              ...(c.bonus_credited ? [' + ', amount(c.bonus_credited.micros), ' bonus'] : []),
+            )
           : 'Prepaid purchase (credited once collected)'
         : c.lines.map((l) => `${l.action} × ${l.quantity}: ${l.amount.usd}`).join('; '),
       c.tx_hash ? copyable(c.tx_hash, c.explorer_url) : 'not yet sent',
