@@ -5,8 +5,10 @@ import { budgetView } from '../api/budgetRoutes.js'
 import { checkUsage } from '../api/checkUsage.js'
 import type { AppContext } from '../api/context.js'
 import { manageLinkUrl } from '../api/manageLink.js'
+import { planView } from '../api/operatorPlanRoutes.js'
 import { usageView } from '../api/usageRoutes.js'
 import { getBillingSummary, showBudgets, unitPrice } from '../ledger/index.js'
+import { planText } from '../web/client/planLine.js'
 import { actionTools, priceOf } from './tools.js'
 
 // The paying agent's own billing, as tools: free and never gated (no meter on the way).
@@ -53,6 +55,7 @@ export async function billingStatus(ctx: AppContext, auth: Auth) {
     gate(ctx, auth),
     showBudgets(ctx.db, { orgId: auth.orgId }),
   ])
+  const plan = planView(s.plan)
   return {
     org_id: auth.orgId,
     subscription_id: s.subscriptionId,
@@ -60,6 +63,9 @@ export async function billingStatus(ctx: AppContext, auth: Auth) {
     state_reason: s.stateReason,
     ...g,
     signup_credit: money(s.signupCredit),
+    // The plan's included allowance this month (null: no plan), and the dashboard's line of it.
+    plan,
+    plan_line: plan && planText(plan),
     accrued: money(s.accrued),
     cap: money(s.cap),
     drawn: money(s.drawn),
@@ -87,7 +93,7 @@ export const billingTools: BillingTool[] = [
   {
     name: 'billing_status',
     description:
-      'Where your org stands: state, whether paid work is allowed (and why not), signup credit, accrued, cap, remaining, monthly limit and spent, your key and the budgets that bind it. Free, never gated.',
+      'Where your org stands: state, whether paid work is allowed (and why not), signup credit, the plan’s included allowance this month, accrued, cap, remaining, monthly limit and spent, your key and the budgets that bind it. Free, never gated.',
     input: z.strictObject({}),
     run: billingStatus,
   },

@@ -47,6 +47,7 @@ ${pageHead(`${p.product} billing — subscription ${p.subscriptionId}`)}
       <dl class="numbers">
         <dt>Paying wallet</dt><dd id="f-owner"></dd>
         <dt>Signup credit left <small>used before anything is billed</small></dt><dd id="f-signup_credit"></dd>
+        <dt class="plan" hidden>Included this month <small>your plan, used before anything is billed</small></dt><dd id="f-included" class="plan" hidden></dd>
         <dt>Used since the last charge</dt><dd id="f-accrued"></dd>
         <dt>Lifetime cap <small>the most ${product} can ever collect</small></dt><dd id="f-cap"></dd>
         <dt>Collected so far</dt><dd id="f-drawn"></dd>

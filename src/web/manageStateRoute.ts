@@ -1,6 +1,7 @@
 import type { Router } from 'express'
 import { getAddress } from 'viem'
 import type { AppContext } from '../api/context.js'
+import { planView } from '../api/operatorPlanRoutes.js'
 import { usdcAbi } from '../chain/abis.js'
 import { addressUrl, txUrl } from '../chain/explorer.js'
 import { formatUsd, getBillingSummary, listCharges, listTopUps } from '../ledger/index.js'
@@ -64,6 +65,8 @@ export function addManageStateRoute(
       state_reason: s.stateReason,
       prepaid: s.billingMode === 'prepaid',
       signup_credit: usd(s.signupCredit),
+      // The plan's included allowance this month, as GET /v1/billing shows it (docs/plans.md).
+      plan: planView(s.plan),
       accrued: usd(s.accrued),
       cap: usd(s.cap),
       drawn: usd(s.drawn),

@@ -4,6 +4,7 @@
 import { getAddress } from 'viem'
 import { ledgerNote } from './ledgerNote.js'
 import { type PaymentView, paymentCells } from './paymentCells.js'
+import { showPlan } from './showPlan.js'
 import { renderStatement, type StatementView } from './statement.js'
 import {
   $,
@@ -74,17 +75,7 @@ async function load() {
   )
   setAmount('#b-credit', b.signup_credit.micros)
   // The plan's included allowance: "$0.40 of $1.00 used, renews 1 Jan" (docs/plans.md).
-  for (const e of Array.from(document.querySelectorAll<HTMLElement>('.plan'))) e.hidden = !b.plan
-  if (b.plan) {
-    const renews = new Date(b.plan.renews_at)
-    const month = renews.toLocaleString('en', { month: 'short', timeZone: 'UTC' })
-    $('#b-included').replaceChildren(
-      amount(b.plan.used.micros),
-      ' of ',
-      amount(b.plan.included_monthly.micros),
-      ` used, renews ${renews.getUTCDate()} ${month}`,
-    )
-  }
+  showPlan('#b-included', b.plan)
   setAmount('#b-accrued', b.accrued_since_last_charge.micros)
   setAmount('#b-cap', a.lifetime_cap.micros)
   setAmount('#b-drawn', a.drawn.micros)

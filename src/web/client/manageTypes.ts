@@ -1,4 +1,5 @@
 import type { PaymentView } from './paymentCells.js'
+import type { PlanJson } from './planLine.js'
 
 /** EIP-712 typed data as the server prepares it for the wallet. */
 export type Typed = {
@@ -29,6 +30,8 @@ export type ManageState = {
   limit_too_low?: boolean
   public_history?: boolean
   prepaid?: boolean
+  /** The plan's included allowance this month (`planView`); null without a plan. */
+  plan?: PlanJson | null
   payments?: (PaymentView & { tx_hash: string; explorer_url: string | null })[]
   charges?: {
     seq: number

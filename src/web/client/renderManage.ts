@@ -2,6 +2,7 @@ import { page } from './manageApi.js'
 import type { ManageState } from './manageTypes.js'
 import { addressNode, txNode } from './outcome.js'
 import { paymentCells } from './paymentCells.js'
+import { showPlan } from './showPlan.js'
 import {
   $,
   amount,
@@ -71,6 +72,8 @@ export function render(s: ManageState) {
   $('#f-owner').replaceChildren(s.owner ? addressNode(s.owner) : 'not yet set')
   for (const k of ['signup_credit', 'accrued', 'cap', 'drawn', 'remaining', 'spent_this_period'])
     setAmount(`#f-${k}`, m[k] ?? null)
+  // The plan's included allowance, the dashboard's line (docs/plans.md).
+  showPlan('#f-included', s.plan ?? null)
   setAmount('#f-monthly_limit', m.monthly_limit ?? null, 'no limit')
   setAmount('#f-allowance', m.allowance ?? null, 'unknown')
   // Before the first authorization there is no cap: "$0.00" would read as a cap of nothing.
