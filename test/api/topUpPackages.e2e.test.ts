@@ -59,6 +59,15 @@ async function prepaidSignup(api: Awaited<ReturnType<typeof startApi>>, db: Db, 
   return { wallet, org, orgId, subscriptionId, owner }
 }
 
+/** What reconcile finds for the org once the chain is indexed (empty: its books prove out). */
+async function reconciled(db: Db, chain: TestChain, orgId: string) {
+  await indexChain(settlementContext(db, chain))
+  return await reconcileWithChain(
+    { db, client: chain.testClient, deployment: chain.deployment },
+    { orgId },
+  )
+}
+
 /** The org's credit lines to its prepaid balance, oldest first. */
 const creditLines = (db: Db, orgId: string) =>
   db.$client<{ kind: string; amount: bigint; prepaid_after: bigint }[]>`
@@ -170,13 +179,7 @@ describe('prepaid packages with bonus credit', () => {
         ['prepaid_topup', 20_000_000n],
       ])
       // The books still prove out against the chain: the bonus is a credit nobody paid for.
-      await indexChain(ctx)
-      expect(
-        await reconcileWithChain(
-          { db, client: chain.testClient, deployment: chain.deployment },
-          { orgId },
-        ),
-      ).toEqual([])
+      expect(await reconciled(db, chain, orgId)).toEqual([])
     } finally {
       await api.stop()
     }
@@ -268,13 +271,7 @@ describe('prepaid packages with bonus credit', () => {
         amount: { micros: '20000000' },
         bonus: { micros: '0', usd: '$0.00' },
       })
-      await indexChain(ctx)
-      expect(
-        await reconcileWithChain(
-          { db, client: chain.testClient, deployment: chain.deployment },
-          { orgId },
-        ),
-      ).toEqual([])
+      expect(await reconciled(db, chain, orgId)).toEqual([])
     } finally {
       await api.stop()
     }

@@ -1,9 +1,9 @@
 import { join } from 'node:path'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
-import { setPlan } from '../../src/ledger/index.js'
 import { signManageToken } from '../../src/web/session.js'
 import { startApi } from '../api/server.js'
 import { describe, expect, test } from '../fixtures.js'
+import { planUsed } from '../support/planUsed.js'
 import { attachChain, launchBrowser, screenshotDir } from './browser.js'
 
 describe('the plan line on the hosted manage page in Chromium', () => {
@@ -22,16 +22,7 @@ describe('the plan line on the hosted manage page in Chromium', () => {
       ).json
     const planned = await newOrg('Planned')
     const plain = await newOrg('Plain')
-    await setPlan(db, { orgId: planned.org.id, includedMonthlyMicros: 1_000_000n })
-    // 80 comments at $0.005: $0.40 of the $1.00 included.
-    const used = await api.call('POST', '/v1/usage', {
-      key: planned.api_key,
-      body: { action: 'save_comment', quantity: 80 },
-    })
-    expect(used.status, used.text).toBe(201)
-    const now = new Date()
-    const renews = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1))
-    const month = renews.toLocaleString('en', { month: 'short', timeZone: 'UTC' })
+    const line = await planUsed(db, api, { orgId: planned.org.id, key: planned.api_key })
     const browser = await launchBrowser()
     try {
       // The owner opens the page through a fresh manage link (as the dashboard's Manage does).
@@ -42,9 +33,7 @@ describe('the plan line on the hosted manage page in Chromium', () => {
         return page
       }
       const page = await open(planned.subscription_id)
-      await expect
-        .poll(() => page.textContent('#f-included'))
-        .toBe(`$0.40 of $1.00 used, renews 1 ${month}`)
+      await expect.poll(() => page.textContent('#f-included')).toBe(line)
       expect(await page.isVisible('dt.plan')).toBe(true)
       // Each amount keeps its exact micro-credits on hover, as every amount on the page does.
       expect(await page.getAttribute('#f-included span', 'title')).toMatch(/^400000 micro-credits/)
