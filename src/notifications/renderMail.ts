@@ -28,6 +28,12 @@ const titles: Record<string, string> = {
   'webhook.disabled': 'A webhook endpoint was disabled',
 }
 
+/** An event's time as an owner reads it: `2026-12-03 09:41 UTC` (the event id stays exact). */
+const when = (at: string) => {
+  const iso = new Date(at).toISOString()
+  return `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`
+}
+
 /** One event in a sentence or two: what happened, in words and dollars. */
 function describeEvent(v: EventView): string {
   const d = v.data
@@ -86,7 +92,7 @@ export function renderMail(
     if (typeof v.data.manage_url === 'string') links.push(['Manage or re-up', v.data.manage_url])
     if (typeof v.data.explorer_url === 'string')
       links.push(['The transaction', v.data.explorer_url])
-    return { at: v.created_at, line: describeEvent(v), links, id: v.id }
+    return { at: when(v.created_at), line: describeEvent(v), links, id: v.id }
   })
   const text = [
     title,
@@ -98,7 +104,7 @@ export function renderMail(
       '',
     ]),
     '--',
-    `You receive this because this address chose "${to.kind}" notices from ${o.productName}.`,
+    `You receive this because this address asked for the notice “${title}” from ${o.productName}.`,
     `Stop these notices (no sign-in needed): ${unsubscribeUrl}`,
   ].join('\n')
   const html = `<!doctype html><html><body style="font-family:sans-serif;max-width:40em">
@@ -111,7 +117,7 @@ ${items
         .join('')}</p>`,
   )
   .join('\n')}
-<hr><p><small>You receive this because this address chose “${esc(to.kind)}” notices from ${esc(o.productName)}.
+<hr><p><small>You receive this because this address asked for the notice “${esc(title)}” from ${esc(o.productName)}.
 <a href="${esc(unsubscribeUrl)}">Stop these notices</a> (no sign-in needed).</small></p>
 </body></html>`
   return { subject, text, html, unsubscribeUrl }

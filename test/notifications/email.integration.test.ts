@@ -128,6 +128,14 @@ describe('notice mail', () => {
           expect(href[1]!.startsWith(`${base}/`)).toBe(true)
       }
       expect(notices[0]!.text).toContain('$0.01 of your signup credit is left.')
+      // In words an owner reads: the notice's title, not its code; the time to the minute, in UTC.
+      expect(notices[0]!.text).toContain(
+        'You receive this because this address asked for the notice “Your signup credit is running low” from Tollgate.',
+      )
+      expect(notices[0]!.text).not.toContain('credit.low')
+      expect(notices[0]!.text).toMatch(
+        /\n\d{4}-\d\d-\d\d \d\d:\d\d UTC {2}\$0\.01 of your signup credit is left\./,
+      )
 
       // A storm within the hour: nothing more now, then one digest of all of it.
       for (let round = 0; round < 5; round++) {
