@@ -1,8 +1,6 @@
 import { Router } from 'express'
-import type { z } from 'zod'
 import { rfc3339 } from '../db/rfc3339.js'
 import { listLedgerEntries } from '../ledger/index.js'
-import { batchQuery, listQuery } from '../queue/schemas.js'
 import { listPaymentHistory } from '../settlement/listPaymentHistory.js'
 import { actionRouter } from './actions.js'
 import { agentActions, money } from './agentActions.js'
@@ -15,15 +13,14 @@ import { createOrg } from './createOrg.js'
 import { idempotencyKeyOf, idempotent } from './idempotency.js'
 import { meteredView } from './metering.js'
 import { notificationRouter } from './notificationRoutes.js'
+import { operations } from './operations.js'
 import { operatorPlanRouter } from './operatorPlanRoutes.js'
 import { operatorRefundRouter } from './operatorRefundRoutes.js'
 import { authRouter, keyRouter } from './ownerRoutes.js'
 import { queueActions } from './queueActions.js'
 import { defaultRateLimits, type RateLimits, signupRateLimit } from './rateLimits.js'
 import { revocationRouter } from './revocationRoutes.js'
-import { eventsQuery } from './schemas/notificationSchemas.js'
-import { usageQuery } from './schemas/usageSchemas.js'
-import { orgBody, pageQuery, usageBody } from './schemas/v1Schemas.js'
+import { serve } from './serve.js'
 import { strictQuery } from './strictQuery.js'
 import { topUpRouter } from './topUpRoutes.js'
 import { usageRouter } from './usageRoutes.js'
@@ -37,34 +34,29 @@ import { offerTopUp, payTopUp, x402Router } from './x402Routes.js'
  */
 export function v1Router(ctx: AppContext, limits: RateLimits = defaultRateLimits): Router {
   const r = Router()
-  // The routes that take a query, with the schema of each; every other route takes none.
-  r.use(
-    strictQuery(
-      new Map<string, z.ZodObject>([
-        ['/billing/transactions', pageQuery],
-        ['/events', eventsQuery],
-        ['/billing/usage', usageQuery],
-        ['/issues', listQuery],
-        ['/queue/batch', batchQuery],
-      ]),
-    ),
+  // A query parameter the route's operation does not take is refused, before anything else.
+  r.use(strictQuery(operations))
+  serve(
+    ctx,
+    r,
+    'POST /v1/orgs',
+    async (_req, res, { body }) => {
+      const org = await createOrg(ctx.db, {
+        name: body.name,
+        ownerAddress: body.owner_address,
+        signupCreditMicros: ctx.config.billing.signupCreditMicros,
+        creditsPerOwner: ctx.config.billing.signupCreditsPerOwner,
+      })
+      res.status(201).json({
+        org: { id: org.orgId, name: org.name, owner_address: org.ownerAddress },
+        subscription_id: org.subscriptionId,
+        signup_credit: money(org.signupCredit),
+        api_key: org.apiKey,
+        manage_url: `${ctx.config.product.publicBaseUrl}/s/${org.subscriptionId}`,
+      })
+    },
+    [signupRateLimit(limits)],
   )
-  r.post('/orgs', signupRateLimit(limits), async (req, res) => {
-    const body = orgBody.parse(req.body)
-    const org = await createOrg(ctx.db, {
-      name: body.name,
-      ownerAddress: body.owner_address,
-      signupCreditMicros: ctx.config.billing.signupCreditMicros,
-      creditsPerOwner: ctx.config.billing.signupCreditsPerOwner,
-    })
-    res.status(201).json({
-      org: { id: org.orgId, name: org.name, owner_address: org.ownerAddress },
-      subscription_id: org.subscriptionId,
-      signup_credit: money(org.signupCredit),
-      api_key: org.apiKey,
-      manage_url: `${ctx.config.product.publicBaseUrl}/s/${org.subscriptionId}`,
-    })
-  })
 
   // Sign-up paid over x402 (public: the payment is the credential).
   r.use(x402Router(ctx))
@@ -83,10 +75,9 @@ export function v1Router(ctx: AppContext, limits: RateLimits = defaultRateLimits
     req.method === 'GET' || req.path.startsWith('/usage') ? next() : idem(req, res, next),
   )
 
-  r.post('/usage', async (req, res) => {
+  serve(ctx, r, 'POST /v1/usage', async (req, res, { body }) => {
     const { orgId, keyId } = authOf(res)
     const key = idempotencyKeyOf(req)
-    const body = usageBody.parse(req.body)
     const outcome = await ctx.meter.meter({
       orgId,
       keyId,
@@ -101,8 +92,7 @@ export function v1Router(ctx: AppContext, limits: RateLimits = defaultRateLimits
     res.status(201).json({ metered: meteredView({ ...outcome, replayed: false }) })
   })
 
-  r.post('/usage/check', async (req, res) => {
-    const body = usageBody.parse(req.body)
+  serve(ctx, r, 'POST /v1/usage/check', async (_req, res, { body }) => {
     const { orgId, keyId } = authOf(res)
     const c = await checkUsage(ctx, {
       orgId,
@@ -133,8 +123,7 @@ export function v1Router(ctx: AppContext, limits: RateLimits = defaultRateLimits
     )
   })
 
-  r.get('/billing/transactions', async (req, res) => {
-    const q = pageQuery.parse(req.query)
+  serve(ctx, r, 'GET /v1/billing/transactions', async (_req, res, { query: q }) => {
     const lines = await listLedgerEntries(ctx.db, {
       orgId: authOf(res).orgId,
       beforeSeq: q.before ? BigInt(q.before) : undefined,
@@ -161,7 +150,7 @@ export function v1Router(ctx: AppContext, limits: RateLimits = defaultRateLimits
     })
   })
 
-  r.get('/billing/payments', async (_req, res) => {
+  serve(ctx, r, 'GET /v1/billing/payments', async (_req, res) => {
     const rows = await listPaymentHistory(ctx.db, { orgId: authOf(res).orgId })
     res.json({
       payments: rows.map((p) => ({

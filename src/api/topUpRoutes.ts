@@ -1,5 +1,4 @@
 import { Router } from 'express'
-import type { z } from 'zod'
 import { ValidationError } from '../core/errors.js'
 import {
   clearAutoTopUp,
@@ -12,9 +11,7 @@ import {
 import { authOf } from './auth.js'
 import type { AppContext } from './context.js'
 import { idempotencyKeyOf } from './idempotency.js'
-import { mountOperations } from './mountOperations.js'
-import { billingOperations } from './operations/billingOperations.js'
-import type { autoTopUpBody, topUpBody } from './schemas/topUpSchemas.js'
+import { serve } from './serve.js'
 
 const money = (v: bigint) => ({ micros: v.toString(), usd: formatUsd(v) })
 
@@ -39,37 +36,31 @@ const topUpView = (t: TopUp) => ({
  */
 export function topUpRouter(ctx: AppContext): Router {
   const r = Router()
-  mountOperations(r, billingOperations, {
-    'POST /v1/billing/top-ups': async (req, res, input) => {
-      const body = input.body as z.output<typeof topUpBody>
-      const key = idempotencyKeyOf(req)
-      if (key === undefined)
-        throw new ValidationError('a top-up needs an Idempotency-Key header (a retry is then safe)')
-      const { topUp, replayed } = await requestTopUp(ctx.db, {
-        orgId: authOf(res).orgId,
-        amount: BigInt(body.amount_micros),
-        idempotencyKey: key,
-        packages: ctx.config.billing.prepaidPackages,
-      })
-      res
-        .status(replayed ? 200 : 202)
-        .json({ top_up: topUpView(topUp), packages: packagesView(ctx) })
-    },
-    'POST /v1/billing/auto-top-up': async (_req, res, input) => {
-      const body = input.body as z.output<typeof autoTopUpBody>
-      const a = authOf(res)
-      const set = await setAutoTopUp(ctx.db, {
-        orgId: a.orgId,
-        threshold: BigInt(body.threshold_micros),
-        amount: BigInt(body.amount_micros),
-        by: a.address ?? a.keyId ?? 'api',
-      })
-      res.json({ auto_top_up: { threshold: money(set.threshold), amount: money(set.amount) } })
-    },
-    'DELETE /v1/billing/auto-top-up': async (_req, res) => {
-      const removed = await clearAutoTopUp(ctx.db, { orgId: authOf(res).orgId })
-      res.json({ removed })
-    },
+  serve(ctx, r, 'POST /v1/billing/top-ups', async (req, res, { body }) => {
+    const key = idempotencyKeyOf(req)
+    if (key === undefined)
+      throw new ValidationError('a top-up needs an Idempotency-Key header (a retry is then safe)')
+    const { topUp, replayed } = await requestTopUp(ctx.db, {
+      orgId: authOf(res).orgId,
+      amount: BigInt(body.amount_micros),
+      idempotencyKey: key,
+      packages: ctx.config.billing.prepaidPackages,
+    })
+    res.status(replayed ? 200 : 202).json({ top_up: topUpView(topUp), packages: packagesView(ctx) })
+  })
+  serve(ctx, r, 'POST /v1/billing/auto-top-up', async (_req, res, { body }) => {
+    const a = authOf(res)
+    const set = await setAutoTopUp(ctx.db, {
+      orgId: a.orgId,
+      threshold: BigInt(body.threshold_micros),
+      amount: BigInt(body.amount_micros),
+      by: a.address ?? a.keyId ?? 'api',
+    })
+    res.json({ auto_top_up: { threshold: money(set.threshold), amount: money(set.amount) } })
+  })
+  serve(ctx, r, 'DELETE /v1/billing/auto-top-up', async (_req, res) => {
+    const removed = await clearAutoTopUp(ctx.db, { orgId: authOf(res).orgId })
+    res.json({ removed })
   })
   return r
 }

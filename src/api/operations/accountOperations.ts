@@ -7,7 +7,7 @@ import type { Operation } from './operation.js'
 const id = { id: q.uuidParam }
 
 /** The operations anyone or an org member starts from: health, the document, sign-up, sign-in, keys, admins. */
-export const accountOperations: Operation[] = [
+export const accountOperations = [
   {
     method: 'get',
     path: '/healthz',
@@ -67,6 +67,7 @@ export const accountOperations: Operation[] = [
     action: 'mint_session_key',
     auth: 'member',
     body: sessionKeyBody,
+    optionalBody: true,
     success: [201],
     idempotent: true,
   },
@@ -77,6 +78,7 @@ export const accountOperations: Operation[] = [
     action: 'free',
     auth: 'owner',
     body: keyBody,
+    optionalBody: true,
     success: [201],
     idempotent: true,
   },
@@ -120,4 +122,4 @@ export const accountOperations: Operation[] = [
     params: { id: z.string() },
     success: [200],
   },
-]
+] satisfies Operation[]

@@ -20,7 +20,7 @@ import type { Operation } from './operation.js'
 const id = { id: q.uuidParam }
 
 /** The operations on money: usage, billing, events and webhooks, budgets, the manage link and revocation. */
-export const billingOperations: Operation[] = [
+export const billingOperations = [
   {
     method: 'post',
     path: '/v1/usage',
@@ -146,6 +146,7 @@ export const billingOperations: Operation[] = [
     auth: 'owner',
     params: id,
     body: rotateBody,
+    optionalBody: true,
     success: [200],
     idempotent: true,
   },
@@ -337,4 +338,4 @@ export const billingOperations: Operation[] = [
     idempotent: true,
     errors: ['SIGNATURE_REJECTED', 'NO_BILLING_ACCOUNT', 'NO_CHAIN'],
   },
-]
+] satisfies Operation[]

@@ -20,6 +20,8 @@ export type Operation = {
   auth: 'none' | 'member' | 'owner' | 'operator'
   params?: Record<string, z.ZodType>
   body?: z.ZodType
+  /** A request without a body is parsed as `{}` (every field of its body is optional). */
+  optionalBody?: true
   query?: z.ZodObject
   /** The statuses answered with the documented body (the first is the usual one). */
   success: number[]

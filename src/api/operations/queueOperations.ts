@@ -6,7 +6,7 @@ const id = { id: q.uuidParam }
 const lease: ErrorCode[] = ['LEASE_NOT_HELD']
 
 /** The operations of the issue queue the demo service meters: issues, comments, labels, claims. */
-export const queueOperations: Operation[] = [
+export const queueOperations = [
   {
     method: 'post',
     path: '/v1/issues',
@@ -116,6 +116,7 @@ export const queueOperations: Operation[] = [
     action: 'next_issue',
     auth: 'member',
     body: q.claimBody,
+    optionalBody: true,
     success: [200],
     idempotent: true,
   },
@@ -154,6 +155,7 @@ export const queueOperations: Operation[] = [
     auth: 'member',
     params: id,
     body: q.claimBody,
+    optionalBody: true,
     success: [200],
     idempotent: true,
     errors: ['ALREADY_CLAIMED'],
@@ -203,4 +205,4 @@ export const queueOperations: Operation[] = [
     idempotent: true,
     errors: lease,
   },
-]
+] satisfies Operation[]

@@ -2,7 +2,7 @@ import { switchOrgBody } from '../schemas/ownerSchemas.js'
 import type { Operation } from './operation.js'
 
 /** The operations of a signed-in wallet across its orgs. */
-export const walletOperations: Operation[] = [
+export const walletOperations = [
   {
     method: 'get',
     path: '/v1/wallet/orgs',
@@ -22,4 +22,4 @@ export const walletOperations: Operation[] = [
     idempotent: true,
     errors: ['NOT_FOUND'],
   },
-]
+] satisfies Operation[]

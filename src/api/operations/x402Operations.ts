@@ -2,7 +2,7 @@ import { x402OrgBody } from '../schemas/x402Schemas.js'
 import type { Operation } from './operation.js'
 
 /** The operations paid over x402 (docs/x402.md); a top-up rides on any write instead. */
-export const x402Operations: Operation[] = [
+export const x402Operations = [
   {
     method: 'post',
     path: '/v1/x402/orgs',
@@ -11,7 +11,8 @@ export const x402Operations: Operation[] = [
     action: 'free',
     auth: 'none',
     body: x402OrgBody,
+    optionalBody: true,
     success: [201, 200],
     errors: ['PAYMENT_REQUIRED', 'PAYMENT_REFUSED', 'PAYMENT_PENDING', 'NO_CHAIN'],
   },
-]
+] satisfies Operation[]

@@ -17,5 +17,8 @@ export const budgetBody = z.strictObject({
     .optional(),
 })
 
-/** `DELETE /v1/budgets/{scope}/{period}`: `org`, or an API key's id. */
-export const budgetParams = { scope: z.union([z.literal('org'), z.uuid()]), period }
+/**
+ * `DELETE /v1/budgets/{scope}/{period}`: `org`, or an API key's id. Parsed in this order, so a
+ * request wrong in both is refused for its period.
+ */
+export const budgetParams = { period, scope: z.union([z.literal('org'), z.uuid()]) }
