@@ -1,9 +1,9 @@
 import { Router } from 'express'
 import { rfc3339 } from '../db/rfc3339.js'
 import { type BudgetView, clearBudget, formatUsd, setBudget, showBudgets } from '../ledger/index.js'
-import { authOf, requireOwner } from './auth.js'
+import { authOf } from './auth.js'
 import type { AppContext } from './context.js'
-import { budgetBody, budgetParams, period } from './schemas/budgetSchemas.js'
+import { serve } from './serve.js'
 
 const money = (v: bigint) => ({ micros: v.toString(), usd: formatUsd(v) })
 
@@ -30,12 +30,11 @@ export const budgetView = (b: BudgetView) => ({
  */
 export function budgetRouter(ctx: AppContext): Router {
   const r = Router()
-  r.get('/budgets', async (_req, res) => {
+  serve(ctx, r, 'GET /v1/budgets', async (_req, res) => {
     const list = await showBudgets(ctx.db, { orgId: authOf(res).orgId })
     res.json({ budgets: list.map(budgetView) })
   })
-  r.post('/budgets', requireOwner, async (req, res) => {
-    const body = budgetBody.parse(req.body)
+  serve(ctx, r, 'POST /v1/budgets', async (_req, res, { body }) => {
     const auth = authOf(res)
     const b = await setBudget(ctx.db, {
       orgId: auth.orgId,
@@ -53,13 +52,11 @@ export function budgetRouter(ctx: AppContext): Router {
     })
     res.status(200).json({ budget: budgetView(b) })
   })
-  r.delete('/budgets/:scope/:period', requireOwner, async (req, res) => {
-    const p = period.parse(req.params.period)
-    const scope = budgetParams.scope.parse(req.params.scope)
+  serve(ctx, r, 'DELETE /v1/budgets/{scope}/{period}', async (_req, res, { params }) => {
     const removed = await clearBudget(ctx.db, {
       orgId: authOf(res).orgId,
-      keyId: scope === 'org' ? null : scope,
-      period: p,
+      keyId: params.scope === 'org' ? null : params.scope,
+      period: params.period,
     })
     res.json({ removed })
   })

@@ -1,5 +1,4 @@
 import { Router } from 'express'
-import { z } from 'zod'
 import {
   getEmailSettings,
   mailableKinds,
@@ -16,16 +15,9 @@ import {
   rotateSecret,
   updateEndpoint,
 } from '../notifications/webhooks.js'
-import { authOf, requireOwner } from './auth.js'
+import { authOf } from './auth.js'
 import type { AppContext } from './context.js'
-import {
-  emailBody,
-  endpointBody,
-  endpointPatch,
-  eventsQuery,
-  redeliverBody,
-  rotateBody,
-} from './schemas/notificationSchemas.js'
+import { serve } from './serve.js'
 
 /** The org's notification events (poll instead of, or beside, webhooks). */
 export function notificationRouter(ctx: AppContext): Router {
@@ -35,8 +27,7 @@ export function notificationRouter(ctx: AppContext): Router {
     chainId: ctx.chain?.chainId,
   })
 
-  r.get('/events', async (req, res) => {
-    const q = eventsQuery.parse(req.query)
+  serve(ctx, r, 'GET /v1/events', async (_req, res, { query: q }) => {
     const limit = q.limit ?? 50
     const rows = await listEvents(ctx.db, {
       orgId: authOf(res).orgId,
@@ -59,11 +50,10 @@ export function notificationRouter(ctx: AppContext): Router {
     email: await getEmailSettings(ctx.db, orgId),
     kinds_available: mailableKinds,
   })
-  r.get('/notifications/email', requireOwner, async (_req, res) => {
+  serve(ctx, r, 'GET /v1/notifications/email', async (_req, res) => {
     res.json(await emailView(authOf(res).orgId))
   })
-  r.post('/notifications/email', requireOwner, async (req, res) => {
-    const body = emailBody.parse(req.body)
+  serve(ctx, r, 'POST /v1/notifications/email', async (_req, res, { body }) => {
     const orgId = authOf(res).orgId
     await setEmailSettings(ctx.db, ctx.config.notifications.key, {
       orgId,
@@ -72,7 +62,7 @@ export function notificationRouter(ctx: AppContext): Router {
     })
     res.json(await emailView(orgId))
   })
-  r.delete('/notifications/email', requireOwner, async (_req, res) => {
+  serve(ctx, r, 'DELETE /v1/notifications/email', async (_req, res) => {
     const orgId = authOf(res).orgId
     await removeEmailSettings(ctx.db, orgId)
     res.json(await emailView(orgId))
@@ -81,9 +71,7 @@ export function notificationRouter(ctx: AppContext): Router {
   // Webhook endpoints: the owner or an admin registers, rotates, reads the log, redelivers.
   const production = ctx.config.env === 'production'
   const key = ctx.config.notifications.key
-  const endpointId = (v: unknown) => z.uuid().parse(v)
-  r.post('/webhooks/endpoints', requireOwner, async (req, res) => {
-    const body = endpointBody.parse(req.body)
+  serve(ctx, r, 'POST /v1/webhooks/endpoints', async (_req, res, { body }) => {
     const made = await createEndpoint(ctx.db, key, {
       orgId: authOf(res).orgId,
       url: body.url,
@@ -93,14 +81,13 @@ export function notificationRouter(ctx: AppContext): Router {
     })
     res.status(201).json(made)
   })
-  r.get('/webhooks/endpoints', requireOwner, async (_req, res) => {
+  serve(ctx, r, 'GET /v1/webhooks/endpoints', async (_req, res) => {
     res.json({ endpoints: await listEndpoints(ctx.db, authOf(res).orgId) })
   })
-  r.patch('/webhooks/endpoints/:id', requireOwner, async (req, res) => {
-    const body = endpointPatch.parse(req.body)
+  serve(ctx, r, 'PATCH /v1/webhooks/endpoints/{id}', async (_req, res, { params, body }) => {
     const endpoint = await updateEndpoint(ctx.db, {
       orgId: authOf(res).orgId,
-      id: endpointId(req.params.id),
+      id: params.id,
       url: body.url,
       description: body.description,
       eventTypes: body.event_types,
@@ -109,38 +96,46 @@ export function notificationRouter(ctx: AppContext): Router {
     })
     res.json({ endpoint })
   })
-  r.delete('/webhooks/endpoints/:id', requireOwner, async (req, res) => {
+  serve(ctx, r, 'DELETE /v1/webhooks/endpoints/{id}', async (_req, res, { params }) => {
     const endpoint = await deleteEndpoint(ctx.db, {
       orgId: authOf(res).orgId,
-      id: endpointId(req.params.id),
+      id: params.id,
     })
     res.json({ endpoint })
   })
-  r.post('/webhooks/endpoints/:id/rotate-secret', requireOwner, async (req, res) => {
-    const body = rotateBody.parse(req.body ?? {})
-    const rotated = await rotateSecret(ctx.db, key, {
-      orgId: authOf(res).orgId,
-      id: endpointId(req.params.id),
-      overlapSeconds: body.overlap_seconds,
-    })
-    res.json(rotated)
-  })
-  r.get('/webhooks/endpoints/:id/deliveries', requireOwner, async (req, res) => {
+  serve(
+    ctx,
+    r,
+    'POST /v1/webhooks/endpoints/{id}/rotate-secret',
+    async (_req, res, { params, body }) => {
+      const rotated = await rotateSecret(ctx.db, key, {
+        orgId: authOf(res).orgId,
+        id: params.id,
+        overlapSeconds: body.overlap_seconds,
+      })
+      res.json(rotated)
+    },
+  )
+  serve(ctx, r, 'GET /v1/webhooks/endpoints/{id}/deliveries', async (_req, res, { params }) => {
     const deliveries = await listDeliveries(ctx.db, {
       orgId: authOf(res).orgId,
-      endpointId: endpointId(req.params.id),
+      endpointId: params.id,
     })
     res.json({ deliveries })
   })
-  r.post('/webhooks/endpoints/:id/redeliver', requireOwner, async (req, res) => {
-    const body = redeliverBody.parse(req.body)
-    const out = await redeliver(ctx.db, {
-      orgId: authOf(res).orgId,
-      endpointId: endpointId(req.params.id),
-      eventId: body.event_id,
-    })
-    res.status(202).json(out)
-  })
+  serve(
+    ctx,
+    r,
+    'POST /v1/webhooks/endpoints/{id}/redeliver',
+    async (_req, res, { params, body }) => {
+      const out = await redeliver(ctx.db, {
+        orgId: authOf(res).orgId,
+        endpointId: params.id,
+        eventId: body.event_id,
+      })
+      res.status(202).json(out)
+    },
+  )
 
   return r
 }

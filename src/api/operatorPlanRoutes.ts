@@ -2,8 +2,7 @@ import { Router } from 'express'
 import { rfc3339 } from '../db/rfc3339.js'
 import { formatUsd, type PlanView, setPlan, showPlan } from '../ledger/index.js'
 import type { AppContext } from './context.js'
-import { requireOperator } from './operatorAuth.js'
-import { planBody, planParams } from './schemas/operatorPlanSchemas.js'
+import { serve } from './serve.js'
 
 const money = (v: bigint) => ({ micros: v.toString(), usd: formatUsd(v) })
 
@@ -26,15 +25,11 @@ export const planView = (p: PlanView) =>
  */
 export function operatorPlanRouter(ctx: AppContext): Router {
   const r = Router()
-  r.get('/operator/orgs/:id/plan', async (req, res) => {
-    requireOperator(ctx, req)
-    const orgId = planParams.id.parse(req.params.id)
+  serve(ctx, r, 'GET /v1/operator/orgs/{id}/plan', async (_req, res, { params: { id: orgId } }) => {
     res.json({ org_id: orgId, plan: planView(await showPlan(ctx.db, { orgId })) })
   })
-  r.post('/operator/orgs/:id/plan', async (req, res) => {
-    requireOperator(ctx, req)
-    const orgId = planParams.id.parse(req.params.id)
-    const body = planBody.parse(req.body)
+  serve(ctx, r, 'POST /v1/operator/orgs/{id}/plan', async (_req, res, { params, body }) => {
+    const orgId = params.id
     const monthly = body.included_monthly_micros
     const p = await setPlan(ctx.db, {
       orgId,

@@ -4,8 +4,8 @@ import { NotFoundError, ValidationError } from '../core/errors.js'
 import { refund } from '../ledger/index.js'
 import type { AppContext } from './context.js'
 import { idempotencyKeyOf, idempotentCall } from './idempotency.js'
-import { requireOperator } from './operatorAuth.js'
-import { operatorRefundBody } from './schemas/operatorRefundSchemas.js'
+import type { operatorRefundBody } from './schemas/operatorRefundSchemas.js'
+import { serve } from './serve.js'
 
 /** The org a refund targets must be the one the body names: otherwise nothing is refunded. */
 async function checkOrg(ctx: AppContext, body: z.infer<typeof operatorRefundBody>) {
@@ -26,9 +26,7 @@ async function checkOrg(ctx: AppContext, body: z.infer<typeof operatorRefundBody
  */
 export function operatorRefundRouter(ctx: AppContext): Router {
   const r = Router()
-  r.post('/operator/refunds', async (req, res) => {
-    requireOperator(ctx, req)
-    const body = operatorRefundBody.parse(req.body)
+  serve(ctx, r, 'POST /v1/operator/refunds', async (req, res, { body }) => {
     const key = idempotencyKeyOf(req)
     if (key === undefined)
       throw new ValidationError('a refund needs an Idempotency-Key header (a retry is then safe)')

@@ -1,14 +1,13 @@
-import { type Request, type Response, Router } from 'express'
+import { type RequestHandler, type Response, Router } from 'express'
 import { isAddress } from 'viem'
-import { z } from 'zod'
 import { NotFoundError, ValidationError } from '../core/errors.js'
 import { getBillingSummary } from '../ledger/index.js'
 import { addAdmin, listAdmins } from './admins.js'
-import { authOf, ForbiddenError, requireOwner } from './auth.js'
+import { authOf, ForbiddenError } from './auth.js'
 import type { AppContext } from './context.js'
 import { createApiKey, listApiKeys, revokeApiKey } from './keys.js'
 import { manageLinkUrl } from './manageLink.js'
-import { adminBody, keyBody, siweBody, switchOrgBody } from './schemas/ownerSchemas.js'
+import { serve } from './serve.js'
 import { createSession, issueSiweNonce, walletOrgs, walletOrgsNamed } from './sessions.js'
 import { verifySiweSignIn } from './verifySiweSignIn.js'
 
@@ -27,13 +26,12 @@ function setSessionCookie(res: Response, ctx: AppContext, token: string) {
 export function authRouter(ctx: AppContext): Router {
   const r = Router()
 
-  r.get('/auth/nonce', async (_req, res) => {
+  serve(ctx, r, 'GET /v1/auth/nonce', async (_req, res) => {
     const { nonce, expiresIn } = await issueSiweNonce(ctx.db)
     res.json({ nonce, expires_in: expiresIn })
   })
 
-  r.post('/auth/siwe', async (req, res) => {
-    const body = siweBody.parse(req.body)
+  serve(ctx, r, 'POST /v1/auth/siwe', async (req, res, { body }) => {
     const address = await verifySiweSignIn(ctx, req, body)
     const orgs = await walletOrgs(ctx.db, address)
     const pick = body.org_id ? orgs.find((o) => o.id === body.org_id) : orgs[0]
@@ -54,8 +52,7 @@ export function authRouter(ctx: AppContext): Router {
 /** Credentials and billing controls (mounted after `requireAuth`). */
 export function keyRouter(ctx: AppContext): Router {
   const r = Router()
-  r.post('/keys', requireOwner, async (req, res) => {
-    const body = keyBody.parse(req.body ?? {})
+  serve(ctx, r, 'POST /v1/keys', async (_req, res, { body }) => {
     const k = await createApiKey(ctx.db, { orgId: authOf(res).orgId, label: body.label })
     res.status(201).json({
       key: { id: k.id, prefix: k.prefix, label: body.label ?? null, created_at: k.createdAt },
@@ -63,50 +60,61 @@ export function keyRouter(ctx: AppContext): Router {
     })
   })
 
-  r.get('/keys', requireOwner, async (_req, res) => {
+  serve(ctx, r, 'GET /v1/keys', async (_req, res) => {
     res.json({ keys: await listApiKeys(ctx.db, authOf(res).orgId) })
   })
 
-  r.delete('/keys/:id', requireOwner, async (req, res) => {
-    const id = z.uuid().parse(req.params.id)
+  serve(ctx, r, 'DELETE /v1/keys/{id}', async (_req, res, { params: { id } }) => {
     const row = await revokeApiKey(ctx.db, { orgId: authOf(res).orgId, id })
     if (!row) throw new NotFoundError(`no key ${id}`)
     res.json({ key: row })
   })
 
   // Admins: the owner adds wallets that may sign in and use the controls. `/orgs/:id/admins`
-  // names the org explicitly (it must be the caller's own); `/admins` is the short form.
-  const orgOf = (req: Request, res: Response) => {
-    const auth = authOf(res)
-    if (req.params.id !== undefined && req.params.id !== auth.orgId)
+  // names the org explicitly (it must be the caller's own); `/admins` is the short form. Both
+  // are checked before the body is.
+  const ownOrg: RequestHandler = (req, res, next) => {
+    if (req.params.id !== undefined && req.params.id !== authOf(res).orgId)
       throw new NotFoundError(`no org ${String(req.params.id).slice(0, 64)}`)
-    return auth
+    next()
   }
-  r.post(['/orgs/:id/admins', '/admins'], requireOwner, async (req, res) => {
-    const auth = orgOf(req, res)
-    if (auth.role !== 'owner') throw new ForbiddenError('only the owner may add admins')
-    const body = adminBody.parse(req.body)
-    if (!isAddress(body.address, { strict: false }))
-      throw new ValidationError('address is not an address')
-    const admin = await addAdmin(ctx.db, { orgId: auth.orgId, address: body.address })
-    res.status(201).json({ admin })
-  })
+  const ownerOnly: RequestHandler = (_req, res, next) => {
+    if (authOf(res).role !== 'owner') throw new ForbiddenError('only the owner may add admins')
+    next()
+  }
+  serve(
+    ctx,
+    r,
+    'POST /v1/orgs/{id}/admins',
+    async (_req, res, { body }) => {
+      const auth = authOf(res)
+      if (!isAddress(body.address, { strict: false }))
+        throw new ValidationError('address is not an address')
+      const admin = await addAdmin(ctx.db, { orgId: auth.orgId, address: body.address })
+      res.status(201).json({ admin })
+    },
+    [ownOrg, ownerOnly],
+  )
 
-  r.get(['/orgs/:id/admins', '/admins'], requireOwner, async (req, res) => {
-    const auth = orgOf(req, res)
-    res.json({ admins: await listAdmins(ctx.db, auth.orgId) })
-  })
+  serve(
+    ctx,
+    r,
+    'GET /v1/orgs/{id}/admins',
+    async (_req, res) => {
+      res.json({ admins: await listAdmins(ctx.db, authOf(res).orgId) })
+    },
+    [ownOrg],
+  )
 
   // The signed-in wallet's orgs (owned or administered), and a session for another of them:
   // the dashboard's org picker. The wallet proved itself at sign-in; no new signature.
-  r.get('/wallet/orgs', requireOwner, async (_req, res) => {
+  serve(ctx, r, 'GET /v1/wallet/orgs', async (_req, res) => {
     const auth = authOf(res)
     const orgs = auth.address ? await walletOrgsNamed(ctx.db, auth.address) : []
     res.json({ current: auth.orgId, orgs })
   })
-  r.post('/wallet/switch', requireOwner, async (req, res) => {
+  serve(ctx, r, 'POST /v1/wallet/switch', async (_req, res, { body }) => {
     const auth = authOf(res)
-    const body = switchOrgBody.parse(req.body)
     const orgs = auth.address ? await walletOrgs(ctx.db, auth.address) : []
     const pick = orgs.find((o) => o.id === body.org_id)
     if (!pick) throw new NotFoundError(`no org ${body.org_id} for this wallet`)
@@ -120,7 +128,7 @@ export function keyRouter(ctx: AppContext): Router {
     res.json({ token, org_id: pick.id, role: pick.role, expires_at: expiresAt })
   })
 
-  r.post('/billing/manage-link', requireOwner, async (_req, res) => {
+  serve(ctx, r, 'POST /v1/billing/manage-link', async (_req, res) => {
     const s = await getBillingSummary(ctx.db, authOf(res).orgId)
     res.status(201).json({
       url: manageLinkUrl(ctx.config, s.subscriptionId),

@@ -2,9 +2,9 @@ import { Router } from 'express'
 import { txUrl } from '../chain/explorer.js'
 import { NoChainError } from '../core/errors.js'
 import { prepareRevocation, revokePermits } from '../subscriptions/revokePermits.js'
-import { authOf, requireOwner } from './auth.js'
+import { authOf } from './auth.js'
 import type { AppContext } from './context.js'
-import { revocationBody } from './schemas/revocationSchemas.js'
+import { serve } from './serve.js'
 
 const json = (v: unknown) =>
   JSON.parse(JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x)))
@@ -21,7 +21,7 @@ export function revocationRouter(ctx: AppContext): Router {
     if (!ctx.chain?.operator) throw new NoChainError()
     return { ...ctx.chain, operator: ctx.chain.operator }
   }
-  r.get('/billing/revocation', requireOwner, async (_req, res) => {
+  serve(ctx, r, 'GET /v1/billing/revocation', async (_req, res) => {
     const c = chain()
     const typed = await prepareRevocation(
       { db: ctx.db, client: c.reader, deployment: c.deployment },
@@ -29,8 +29,7 @@ export function revocationRouter(ctx: AppContext): Router {
     )
     res.json(json({ typed_data: typed }))
   })
-  r.post('/billing/revocation', requireOwner, async (req, res) => {
-    const body = revocationBody.parse(req.body)
+  serve(ctx, r, 'POST /v1/billing/revocation', async (_req, res, { body }) => {
     const c = chain()
     const done = await revokePermits(
       { db: ctx.db, operator: c.operator, deployment: c.deployment },

@@ -1,8 +1,8 @@
 import type { Request, RequestHandler, Response, Router } from 'express'
 import { requireOwner } from './auth.js'
 import type { AppContext } from './context.js'
-import { requireOperator } from './operatorAuth.js'
 import { type OperationKey, operationOf } from './operations.js'
+import { requireOperator } from './operatorAuth.js'
 import { type OperationInput, parseOperationInput } from './parseOperationInput.js'
 
 /** The operations served under `/v1` (the rest, `/healthz` and `/openapi.json`, by the app). */
@@ -54,7 +54,11 @@ export function serve<K extends V1OperationKey>(
     ...guardOf(ctx, op.auth),
     ...before,
     async (req: Request, res: Response) => {
-      const input = parseOperationInput(op, { params: req.params, body: req.body, query: req.query })
+      const input = parseOperationInput(op, {
+        params: req.params,
+        body: req.body,
+        query: req.query,
+      })
       await handler(req, res, input as OperationInput<K>)
     },
   )

@@ -12,6 +12,7 @@ import { authOf } from './auth.js'
 import type { AppContext } from './context.js'
 import { listApiKeys } from './keys.js'
 import { statementParams, usageQuery } from './schemas/usageSchemas.js'
+import { serve } from './serve.js'
 import { loadStatement, statementBody, statementCsv } from './statements.js'
 
 const DAY_MS = 86_400_000
@@ -50,12 +51,12 @@ const byBillable = <T extends { t: UsageTotals }>(a: T, b: T) =>
 export function usageRouter(ctx: AppContext): Router {
   const r = Router()
 
-  r.get('/billing/usage', async (req, res) => {
-    const out = await usageView(ctx, authOf(res), { params: {}, body: undefined, query: req.query })
+  serve(ctx, r, 'GET /v1/billing/usage', async (_req, res, { query }) => {
+    const out = await usageView(ctx, authOf(res), { params: {}, body: undefined, query })
     res.json(out.body)
   })
-  r.get('/billing/statements/:month', async (req, res) => {
-    const file = statementParams.month.parse(req.params.month)
+  serve(ctx, r, 'GET /v1/billing/statements/{month}', async (_req, res, { params }) => {
+    const file = params.month
     if (!file.endsWith('.csv')) {
       const out = await statementView(ctx, authOf(res), {
         params: { month: file },

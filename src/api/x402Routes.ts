@@ -12,7 +12,7 @@ import { money } from './agentActions.js'
 import { authOf } from './auth.js'
 import type { AppContext } from './context.js'
 import { type CreateOrgReturnType, createOrgIn } from './createOrg.js'
-import { x402OrgBody } from './schemas/x402Schemas.js'
+import { serve } from './serve.js'
 
 /** The request header an x402 client pays with (v2), and the two the server answers with. */
 const PAYMENT_SIGNATURE = 'payment-signature'
@@ -123,8 +123,7 @@ export function offerTopUp(ctx: AppContext): ErrorRequestHandler {
  */
 export function x402Router(ctx: AppContext): Router {
   const r = Router()
-  r.post('/x402/orgs', async (req, res) => {
-    const body = x402OrgBody.parse(req.body ?? {})
+  serve(ctx, r, 'POST /v1/x402/orgs', async (req, res, { body }) => {
     const x = x402ContextFor(ctx)
     if (!x) throw new NoChainError('this node has no chain to take x402 payments on')
     const header = req.get(PAYMENT_SIGNATURE)
