@@ -1,9 +1,8 @@
 import { addressUrl } from '../chain/explorer.js'
 import { formatUsd, getBillingSummary, listTopUps } from '../ledger/index.js'
-import type { Action } from './actions.js'
+import type { Actions } from './actions.js'
 import { metered, meteredView } from './metering.js'
 import { planView } from './operatorPlanRoutes.js'
-import { sessionKeyBody } from './schemas/ownerSchemas.js'
 import { createSession } from './sessions.js'
 import { topUpSummary } from './topUpRoutes.js'
 
@@ -19,8 +18,7 @@ export const agentActions = {
   }),
 
   // mint_session_key: metered but never refused (agents must never lose their keys).
-  'POST /v1/session-keys': async (ctx, auth, input) => {
-    const body = sessionKeyBody.parse(input.body ?? {})
+  'POST /v1/session-keys': async (ctx, auth, { body }) => {
     const ttl = body.ttl_seconds ?? 3600
     const { result, outcome } = await metered(
       ctx,
@@ -87,4 +85,4 @@ export const agentActions = {
       },
     }
   },
-} satisfies Record<string, Action>
+} satisfies Actions

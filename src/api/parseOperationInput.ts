@@ -18,19 +18,31 @@ export type OperationInput<K extends OperationKey> = {
 }
 
 /** A request's parts as they came (path parameters, JSON body, query). */
-export type RawInput = { params: Record<string, unknown>; body: unknown; query: unknown }
+export type RawInput = {
+  params: Record<string, unknown>
+  body: unknown
+  query: Record<string, unknown>
+}
+
+/** A request's parts once parsed, of an operation not known until run time. */
+export type ParsedInput = { params: Record<string, unknown>; body: unknown; query: unknown }
 
 /**
- * Parses a request's parts with its operation's schemas: path parameters in the order the
- * operation declares them, then the body, then the query; a zod error refuses the request.
+ * Parses a request's parts with its operation's schemas: the parameters of `path` (the
+ * operation's own, or the alias the request came by) in the order the operation declares them,
+ * then the body, then the query; a zod error refuses the request.
  *
  * @example
  * parseOperationInput(operationOf('GET /v1/issues/{id}'), { params: { id }, body: undefined, query: {} })
  */
-export function parseOperationInput(op: Operation, raw: RawInput): RawInput {
+export function parseOperationInput(
+  op: Operation,
+  raw: RawInput,
+  path: string = op.path,
+): ParsedInput {
   const params: Record<string, unknown> = { ...raw.params }
   for (const [name, schema] of Object.entries(op.params ?? {}))
-    if (raw.params[name] !== undefined) params[name] = schema.parse(raw.params[name])
+    if (path.includes(`{${name}}`)) params[name] = schema.parse(raw.params[name])
   const body = op.optionalBody ? (raw.body ?? {}) : raw.body
   return {
     params,

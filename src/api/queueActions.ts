@@ -23,30 +23,13 @@ import {
   removeLabel,
   windDown,
 } from '../queue/queue.js'
-import {
-  attachmentBody,
-  batchBody,
-  batchQuery,
-  checkpointBody,
-  claimBody,
-  commentBody,
-  createIssueBody,
-  editIssueBody,
-  labelBody,
-  leaseBody,
-  listQuery,
-  relationBody,
-  releaseBody,
-  uuidParam,
-} from '../queue/schemas.js'
-import type { Action, ActionReply } from './actions.js'
+import type { ActionReply, Actions } from './actions.js'
 import type { Auth } from './auth.js'
 import { metered, meteredUpTo, meteredView } from './metering.js'
 
 const defaultLeaseSeconds = 300
 const editFields = ['body', 'status', 'priority', 'title'] as const
 
-const id = (params: Record<string, unknown>) => uuidParam.parse(params.id)
 /** Who holds a lease: the API key (a session key's parent), else the org. */
 const holder = (auth: Auth) => auth.keyId ?? auth.orgId
 const reply = (
@@ -58,12 +41,12 @@ const reply = (
 /**
  * The reference work queue, one action per operation (keyed as in the operation table). Every
  * write is metered as its own durable step before the work (voided if the work fails); reads
- * are free. The HTTP routes (`queueRouter`) and the MCP tools call these.
+ * are free. The HTTP routes (`actionRouter`) and the MCP tools (`runAction`) call these, with
+ * the input parsed by the operation's schemas.
  */
 export const queueActions = {
   // ---- issues
-  'POST /v1/issues': async (ctx, auth, input) => {
-    const body = createIssueBody.parse(input.body)
+  'POST /v1/issues': async (ctx, auth, { body }) => {
     const sql = ctx.db.$client
     const { result, outcome } = await metered(ctx, auth, { action: 'save_issue.create' }, () =>
       createIssue(sql, auth.orgId, body),
@@ -71,8 +54,7 @@ export const queueActions = {
     return reply(201, { issue: issueView(result) }, outcome)
   },
 
-  'GET /v1/issues': async (ctx, auth, input) => {
-    const q = listQuery.parse(input.query)
+  'GET /v1/issues': async (ctx, auth, { query: q }) => {
     const limit = q.limit ?? 50
     const rows = await listIssues(ctx.db.$client, auth.orgId, { ...q, limit })
     const last = rows.at(-1)
@@ -85,15 +67,14 @@ export const queueActions = {
     }
   },
 
-  'GET /v1/issues/{id}': async (ctx, auth, input) => {
-    const { issue, ...rest } = await getIssueDetail(ctx.db.$client, auth.orgId, id(input.params))
+  'GET /v1/issues/{id}': async (ctx, auth, { params }) => {
+    const { issue, ...rest } = await getIssueDetail(ctx.db.$client, auth.orgId, params.id)
     return { status: 200, body: { issue: { ...issueView(issue), ...rest } } }
   },
 
-  'PATCH /v1/issues/{id}': async (ctx, auth, input) => {
+  'PATCH /v1/issues/{id}': async (ctx, auth, { params, body }) => {
     const sql = ctx.db.$client
-    const issueId = id(input.params)
-    const body = editIssueBody.parse(input.body)
+    const issueId = params.id
     await getIssue(sql, auth.orgId, issueId)
     // One save_issue edit, priced at the highest tier among the fields it touches. (Charged
     // even when the values are the ones already there: every edit writes a new version.)
@@ -107,10 +88,9 @@ export const queueActions = {
     return reply(200, { issue: issueView(result) }, outcome)
   },
 
-  'POST /v1/issues/{id}/comments': async (ctx, auth, input) => {
+  'POST /v1/issues/{id}/comments': async (ctx, auth, { params, body }) => {
     const sql = ctx.db.$client
-    const issueId = id(input.params)
-    const body = commentBody.parse(input.body)
+    const issueId = params.id
     // Checked before metering, so a bad id never touches the ledger.
     await getIssue(sql, auth.orgId, issueId)
     const { result, outcome } = await metered(ctx, auth, { action: 'save_comment' }, () =>
@@ -119,15 +99,14 @@ export const queueActions = {
     return reply(201, { comment: result }, outcome)
   },
 
-  'GET /v1/issues/{id}/comments': async (ctx, auth, input) => {
-    const issue = await getIssue(ctx.db.$client, auth.orgId, id(input.params))
+  'GET /v1/issues/{id}/comments': async (ctx, auth, { params }) => {
+    const issue = await getIssue(ctx.db.$client, auth.orgId, params.id)
     return { status: 200, body: { comments: await listComments(ctx.db.$client, issue.id) } }
   },
 
-  'POST /v1/issues/{id}/relations': async (ctx, auth, input) => {
+  'POST /v1/issues/{id}/relations': async (ctx, auth, { params, body }) => {
     const sql = ctx.db.$client
-    const issueId = id(input.params)
-    const body = relationBody.parse(input.body)
+    const issueId = params.id
     await getIssue(sql, auth.orgId, issueId)
     await getIssue(sql, auth.orgId, body.to)
     if (body.to === issueId) throw new NotFoundError('an issue cannot relate to itself')
@@ -139,10 +118,9 @@ export const queueActions = {
     return reply(201, { relation }, outcome)
   },
 
-  'POST /v1/issues/{id}/labels': async (ctx, auth, input) => {
+  'POST /v1/issues/{id}/labels': async (ctx, auth, { params, body }) => {
     const sql = ctx.db.$client
-    const issueId = id(input.params)
-    const body = labelBody.parse(input.body)
+    const issueId = params.id
     await getIssue(sql, auth.orgId, issueId)
     if (await hasLabel(sql, auth.orgId, issueId, body.label))
       return reply(201, { label: body.label }, null)
@@ -152,10 +130,10 @@ export const queueActions = {
     return reply(201, { label: body.label }, outcome)
   },
 
-  'DELETE /v1/issues/{id}/labels/{label}': async (ctx, auth, input) => {
+  'DELETE /v1/issues/{id}/labels/{label}': async (ctx, auth, { params }) => {
     const sql = ctx.db.$client
-    const issueId = id(input.params)
-    const label = labelBody.parse({ label: input.params.label }).label
+    const issueId = params.id
+    const label = params.label
     await getIssue(sql, auth.orgId, issueId)
     if (!(await hasLabel(sql, auth.orgId, issueId, label)))
       return reply(200, { removed: label }, null)
@@ -165,10 +143,9 @@ export const queueActions = {
     return reply(200, { removed: label }, outcome)
   },
 
-  'POST /v1/issues/{id}/attachments': async (ctx, auth, input) => {
+  'POST /v1/issues/{id}/attachments': async (ctx, auth, { params, body }) => {
     const sql = ctx.db.$client
-    const issueId = id(input.params)
-    const body = attachmentBody.parse(input.body)
+    const issueId = params.id
     if (body.url && new URL(body.url).protocol === 'http:' && ctx.config.env === 'production')
       throw new ValidationError('url: only https: links are accepted')
     await getIssue(sql, auth.orgId, issueId)
@@ -179,8 +156,7 @@ export const queueActions = {
   },
 
   // ---- leased dispatch
-  'POST /v1/queue/next': async (ctx, auth, input) => {
-    const body = claimBody.parse(input.body ?? {})
+  'POST /v1/queue/next': async (ctx, auth, { body }) => {
     const { result, outcome } = await meteredUpTo(
       ctx,
       auth,
@@ -197,14 +173,12 @@ export const queueActions = {
     return reply(200, { issue: result[0] ? issueView(result[0], true) : null }, outcome)
   },
 
-  'GET /v1/queue/batch': async (ctx, auth, input) => {
-    const q = batchQuery.parse(input.query)
+  'GET /v1/queue/batch': async (ctx, auth, { query: q }) => {
     const rows = await peekReady(ctx.db.$client, auth.orgId, q.size ?? 10)
     return { status: 200, body: { issues: rows.map((i) => issueView(i)) } }
   },
 
-  'POST /v1/queue/batch': async (ctx, auth, input) => {
-    const body = batchBody.parse(input.body)
+  'POST /v1/queue/batch': async (ctx, auth, { body }) => {
     const { result, outcome } = await meteredUpTo(
       ctx,
       auth,
@@ -226,10 +200,9 @@ export const queueActions = {
     body: { queue: await queueStatus(ctx.db.$client, auth.orgId) },
   }),
 
-  'POST /v1/issues/{id}/claim': async (ctx, auth, input) => {
+  'POST /v1/issues/{id}/claim': async (ctx, auth, { params, body }) => {
     const sql = ctx.db.$client
-    const issueId = id(input.params)
-    const body = claimBody.parse(input.body ?? {})
+    const issueId = params.id
     await getIssue(sql, auth.orgId, issueId)
     // Refused before metering, so a claim that cannot succeed never touches the ledger (one that
     // loses a race to another agent after this read is voided, as any failed work is).
@@ -247,8 +220,8 @@ export const queueActions = {
     return reply(200, { issue: issueView(result, true) }, outcome)
   },
 
-  'GET /v1/issues/{id}/claim': async (ctx, auth, input) => {
-    const issue = await getIssue(ctx.db.$client, auth.orgId, id(input.params))
+  'GET /v1/issues/{id}/claim': async (ctx, auth, { params }) => {
+    const issue = await getIssue(ctx.db.$client, auth.orgId, params.id)
     const live = issue.lease_expires_at !== null && issue.lease_expires_at > new Date()
     return {
       status: 200,
@@ -262,10 +235,9 @@ export const queueActions = {
   },
 
   // Lease wind-down: never refused for billing, as long as the lease predates the block.
-  'POST /v1/issues/{id}/heartbeat': async (ctx, auth, input) => {
+  'POST /v1/issues/{id}/heartbeat': async (ctx, auth, { params, body }) => {
     const sql = ctx.db.$client
-    const issueId = id(input.params)
-    const body = leaseBody.parse(input.body)
+    const issueId = params.id
     const lease = await leaseOf(sql, auth.orgId, issueId, body.lease_token)
     const { result, outcome } = await metered(
       ctx,
@@ -279,10 +251,9 @@ export const queueActions = {
     return reply(200, { issue: issueView(result) }, outcome)
   },
 
-  'POST /v1/issues/{id}/checkpoint': async (ctx, auth, input) => {
+  'POST /v1/issues/{id}/checkpoint': async (ctx, auth, { params, body }) => {
     const sql = ctx.db.$client
-    const issueId = id(input.params)
-    const body = checkpointBody.parse(input.body)
+    const issueId = params.id
     const lease = await leaseOf(sql, auth.orgId, issueId, body.lease_token)
     const { result, outcome } = await metered(
       ctx,
@@ -293,10 +264,9 @@ export const queueActions = {
     return reply(200, { issue: issueView(result) }, outcome)
   },
 
-  'POST /v1/issues/{id}/release': async (ctx, auth, input) => {
+  'POST /v1/issues/{id}/release': async (ctx, auth, { params, body }) => {
     const sql = ctx.db.$client
-    const issueId = id(input.params)
-    const body = releaseBody.parse(input.body)
+    const issueId = params.id
     const lease = await leaseOf(sql, auth.orgId, issueId, body.lease_token)
     const { result, outcome } = await metered(
       ctx,
@@ -309,4 +279,4 @@ export const queueActions = {
     )
     return reply(200, { issue: issueView(result) }, outcome)
   },
-} satisfies Record<string, Action>
+} satisfies Actions

@@ -174,7 +174,7 @@ export function v1Router(ctx: AppContext, limits: RateLimits = defaultRateLimits
   })
 
   r.use(usageRouter(ctx))
-  r.use(actionRouter(ctx, agentActions, { 'POST /v1/session-keys': ['/v1/session_keys'] }))
+  r.use(actionRouter(ctx, agentActions))
   r.use(keyRouter(ctx))
   r.use(notificationRouter(ctx))
   r.use(budgetRouter(ctx))

@@ -46,20 +46,14 @@ export function serve<K extends V1OperationKey>(
   before: RequestHandler[] = [],
 ): void {
   const op = operationOf(key)
-  const paths = [op.path, ...(op.aliases ?? [])].map((p) =>
-    p.replace(/^\/v1/, '').replace(/\{(\w+)\}/g, ':$1'),
-  )
-  router[op.method](
-    paths,
-    ...guardOf(ctx, op.auth),
-    ...before,
-    async (req: Request, res: Response) => {
-      const input = parseOperationInput(op, {
-        params: req.params,
-        body: req.body,
-        query: req.query,
-      })
-      await handler(req, res, input as OperationInput<K>)
-    },
-  )
+  for (const path of [op.path, ...(op.aliases ?? [])])
+    router[op.method](
+      path.replace(/^\/v1/, '').replace(/\{(\w+)\}/g, ':$1'),
+      ...guardOf(ctx, op.auth),
+      ...before,
+      async (req: Request, res: Response) => {
+        const raw = { params: req.params, body: req.body, query: req.query }
+        await handler(req, res, parseOperationInput(op, raw, path) as OperationInput<K>)
+      },
+    )
 }

@@ -7,10 +7,11 @@ import {
   tierOf,
   type UsageTotals,
 } from '../ledger/index.js'
-import type { Action } from './actions.js'
-import { authOf } from './auth.js'
+import type { ActionReply } from './actions.js'
+import { type Auth, authOf } from './auth.js'
 import type { AppContext } from './context.js'
 import { listApiKeys } from './keys.js'
+import type { RawInput } from './parseOperationInput.js'
 import { statementParams, usageQuery } from './schemas/usageSchemas.js'
 import { serve } from './serve.js'
 import { loadStatement, statementBody, statementCsv } from './statements.js'
@@ -80,7 +81,11 @@ export function usageRouter(ctx: AppContext): Router {
  * `GET /v1/billing/statements/<yyyy-mm>` as an action (also the manage page's statement): the
  * month's usage charges with their lines, prepaid purchases, refunds and totals (statements.ts).
  */
-export const statementView: Action = async (ctx, auth, input) => {
+export const statementView = async (
+  ctx: AppContext,
+  auth: Auth,
+  input: RawInput,
+): Promise<ActionReply> => {
   const month = statementParams.month.parse(input.params.month).slice(0, 7)
   return { status: 200, body: statementBody(month, await loadStatement(ctx, auth.orgId, month)) }
 }
@@ -89,7 +94,11 @@ export const statementView: Action = async (ctx, auth, input) => {
  * `GET /v1/billing/usage` as an action (also the MCP `usage` tool): spend per day against the
  * monthly limit, the cap drawn down, usage by action, tier and API key, from the usage rollup.
  */
-export const usageView: Action = async (ctx, auth, input) => ({
+export const usageView = async (
+  ctx: AppContext,
+  auth: Auth,
+  input: RawInput,
+): Promise<ActionReply> => ({
   status: 200,
   body: await usageReport(ctx, auth.orgId, input.query),
 })

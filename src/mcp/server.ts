@@ -12,7 +12,7 @@ import {
   UnsubscribeRequestSchema,
 } from '@modelcontextprotocol/sdk/types.js'
 import { z } from 'zod'
-import type { Action } from '../api/actions.js'
+import { type Actions, runAction } from '../api/actions.js'
 import { agentActions } from '../api/agentActions.js'
 import type { Auth } from '../api/auth.js'
 import type { AppContext } from '../api/context.js'
@@ -25,7 +25,7 @@ import { paymentRequired } from '../x402/paymentRequired.js'
 import { billingStatus, billingTools } from './billingTools.js'
 import { type ActionTool, actionTools } from './tools.js'
 
-const actions: Record<string, Action> = { ...agentActions, ...queueActions }
+const actions: Actions = { ...agentActions, ...queueActions }
 const toolsByName = new Map<string, ActionTool>(actionTools.map((t) => [t.name, t]))
 const billingByName = new Map(billingTools.map((t) => [t.name, t]))
 const jsonSchema = (s: z.ZodObject) =>
@@ -201,10 +201,10 @@ export function createMcpServer(ctx: AppContext, hooks: SessionHooks): Server {
       if (billing) return ok(await billing.run(ctx, auth, billing.input.parse(args)))
       const parsed = tool!.input.parse(args) as Record<string, unknown>
       const routed = tool!.route(parsed)
-      const action = actions[routed.key]!
       const input = { params: routed.params, body: routed.body, query: routed.query }
+      const run = () => runAction(ctx, auth, { actions, key: routed.key, input })
       const [method, pattern] = routed.key.split(' ') as [string, string]
-      if (method === 'GET') return ok((await action(ctx, auth, input)).body)
+      if (method === 'GET') return ok((await run()).body)
       // A write: once per idempotency key, as over HTTP (the same key, path and body over
       // either transport is one request).
       const path = pattern.replace(/\{(\w+)\}/g, (_, p: string) =>
@@ -223,7 +223,7 @@ export function createMcpServer(ctx: AppContext, hooks: SessionHooks): Server {
           ...(given === undefined ? { keys: requestKeys } : {}),
         },
         async () => {
-          const r = await action(ctx, auth, input)
+          const r = await run()
           return { status: r.status, body: asJson(r.body) }
         },
       )

@@ -4,7 +4,7 @@ import { issueStatus } from '../queue/schemas.js'
 
 // The spec's actions as MCP tools: each names the operation (`METHOD /path`) whose action it
 // calls, and how its arguments become that operation's path parameters, body and query. The
-// argument schemas repeat only the shapes; the action validates again with the route's own
+// argument schemas repeat only the shapes; `runAction` parses again with the operation's own
 // schema, so a tool accepts exactly what its route accepts.
 
 /** A call of one operation, built from a tool's arguments. */

@@ -3,7 +3,7 @@ import { BUDGET_PERIODS } from '../../ledger/index.js'
 
 const micros = z.string().regex(/^\d{1,16}$/, 'micro-credits, as a decimal string')
 
-export const period = z.enum(BUDGET_PERIODS as ['day', 'week', 'month'])
+const period = z.enum(BUDGET_PERIODS as ['day', 'week', 'month'])
 
 export const budgetBody = z.strictObject({
   /** The API key it is for; absent or null: the whole org. */
