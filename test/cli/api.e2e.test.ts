@@ -1,14 +1,13 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { readdirSync, readFileSync } from 'node:fs'
 import postgres from 'postgres'
 import { generatePrivateKey } from 'viem/accounts'
 import { afterAll, expect, inject, test } from 'vitest'
 import { freePort } from '../../src/chain/anvil.js'
 import { startTestChain } from '../fixtures.js'
 import { databaseUrl } from '../setup/postgres.js'
+import { writeDeploymentFile } from '../support/writeDeploymentFile.js'
 import { tollgate } from './run.js'
 
 const children: ChildProcess[] = []
@@ -83,8 +82,7 @@ test('migrate a fresh database, then api --workers 2 serves from two pids and re
   await empty.end()
   expect(none!.t).toBeNull()
   const chain = await testChain()
-  const deploymentFile = join(tmpdir(), `tg-api-cli-${Date.now()}.json`)
-  writeFileSync(deploymentFile, JSON.stringify(chain.deployment))
+  const deploymentFile = writeDeploymentFile(chain.deployment, 'api-cli')
   const port = await freePort()
   const env = {
     DATABASE_URL: url,
@@ -189,8 +187,7 @@ function processesWith(name: string, value: string): number[] {
 // fork it again forever (docs/operations.md, Processes).
 test('api --workers 2 with a key outside the operator set exits 2 with the reason, leaving no process', async () => {
   const chain = await testChain()
-  const deploymentFile = join(tmpdir(), `tg-api-refused-${Date.now()}.json`)
-  writeFileSync(deploymentFile, JSON.stringify(chain.deployment))
+  const deploymentFile = writeDeploymentFile(chain.deployment, 'api-refused')
   const mark = randomBytes(8).toString('hex')
   const started = Date.now()
   const api = start(['api', '--workers', '2'], {

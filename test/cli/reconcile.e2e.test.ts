@@ -1,10 +1,8 @@
-import { writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { settleOnce } from '../../src/settlement/settleOnce.js'
 import { describe, expect, test } from '../fixtures.js'
 import { makeMeter } from '../ledger/helpers.js'
 import { authorizedOrg, settlementContext } from '../settlement/helpers.js'
+import { cliChainEnv } from '../support/cliChainEnv.js'
 import { tollgate } from './run.js'
 
 // Each run of the command starts Node and loads the sources (~5 s apiece on a busy machine).
@@ -14,15 +12,7 @@ describe('tollgate reconcile', { timeout: 180_000 }, () => {
     databaseUrl,
     chain,
   }) => {
-    const file = join(tmpdir(), `tg-cli-reconcile-${Date.now()}.json`)
-    writeFileSync(file, JSON.stringify(chain.deployment))
-    const env = {
-      DATABASE_URL: databaseUrl,
-      RPC_URL: chain.rpcUrl,
-      DEPLOYMENT_FILE: file,
-      OPERATOR_KEY: undefined,
-      CONFIRMATIONS: '1',
-    }
+    const env = cliChainEnv(chain, databaseUrl, 'cli-reconcile', { OPERATOR_KEY: undefined })
     // One collected charge in each of three orgs: each gets its own tampered field.
     const ctx = settlementContext(db, chain, { thresholdMicros: 1n })
     const meter = makeMeter(db)

@@ -1,10 +1,8 @@
-import { writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { bookCharges, listCharges, markChargeFailed } from '../../src/ledger/index.js'
 import { describe, expect, test } from '../fixtures.js'
 import { makeMeter } from '../ledger/helpers.js'
 import { authorizedOrg } from '../settlement/helpers.js'
+import { cliChainEnv } from '../support/cliChainEnv.js'
 import { tollgate } from './run.js'
 
 // Each run of the command starts Node and loads the sources (~5 s apiece on a busy two-core
@@ -15,16 +13,10 @@ describe('tollgate settle and reconcile', { timeout: 180_000 }, () => {
     databaseUrl,
     chain,
   }) => {
-    const file = join(tmpdir(), `tg-cli-deployment-${Date.now()}.json`)
-    writeFileSync(file, JSON.stringify(chain.deployment))
-    const env = {
-      DATABASE_URL: databaseUrl,
-      RPC_URL: chain.rpcUrl,
-      DEPLOYMENT_FILE: file,
+    const env = cliChainEnv(chain, databaseUrl, 'cli-deployment', {
       OPERATOR_KEY: '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d',
       BILLING_THRESHOLD_MICROS: '1',
-      CONFIRMATIONS: '1',
-    }
+    })
     const meter = makeMeter(db)
     const { orgId } = await authorizedOrg(db, chain, { cap: 1_000_000n, balance: 1_000_000n })
     await meter.meter({ orgId, action: 'claim_issue' })
@@ -60,16 +52,10 @@ describe('tollgate settle retire', { timeout: 180_000 }, () => {
     databaseUrl,
     chain,
   }) => {
-    const file = join(tmpdir(), `tg-cli-deployment-${Date.now()}.json`)
-    writeFileSync(file, JSON.stringify(chain.deployment))
-    const env = {
-      DATABASE_URL: databaseUrl,
-      RPC_URL: chain.rpcUrl,
-      DEPLOYMENT_FILE: file,
+    const env = cliChainEnv(chain, databaseUrl, 'cli-deployment', {
       OPERATOR_KEY: '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d',
       BILLING_THRESHOLD_MICROS: '1',
-      CONFIRMATIONS: '1',
-    }
+    })
     const meter = makeMeter(db)
     const { orgId } = await authorizedOrg(db, chain, { cap: 1_000_000n, balance: 1_000_000n })
     await meter.meter({ orgId, action: 'claim_issue' })

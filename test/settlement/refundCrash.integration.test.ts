@@ -1,7 +1,3 @@
-import { spawn } from 'node:child_process'
-import { writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { usdcAbi } from '../../src/chain/abis.js'
 import { createSigner } from '../../src/chain/clients.js'
 import { anvilKeys } from '../../src/config/index.js'
@@ -9,6 +5,8 @@ import { listCharges, listLedgerEntries, refund } from '../../src/ledger/index.j
 import { payRefundOnchain } from '../../src/settlement/payRefundOnchain.js'
 import { reconcileWithChain } from '../../src/settlement/reconcileWithChain.js'
 import { describe, expect, test } from '../fixtures.js'
+import { runCrashChild } from '../support/runCrashChild.js'
+import { writeDeploymentFile } from '../support/writeDeploymentFile.js'
 import { canceledOrgWithCharge } from './helpers.js'
 
 const steps = ['intent', 'signed', 'sent', 'receipt', 'random'] as const
@@ -19,8 +17,7 @@ describe('crash safety of an on-chain refund payout', () => {
     databaseUrl,
     chain,
   }) => {
-    const deploymentFile = join(tmpdir(), `tg-refund-crash-${process.pid}-${Date.now()}.json`)
-    writeFileSync(deploymentFile, JSON.stringify(chain.deployment))
+    const deploymentFile = writeDeploymentFile(chain.deployment, 'refund-crash')
     const payee = {
       db,
       payee: await createSigner(chain.rpcUrl, anvilKeys[2]),
@@ -43,21 +40,15 @@ describe('crash safety of an on-chain refund payout', () => {
         }),
       ).toMatchObject({ owedOnchainMicros: owed.toString() })
 
-      const child = spawn('node', ['--import', 'tsx', 'test/settlement/refundChild.ts'], {
-        env: {
-          ...process.env,
-          CRASH_AT: step,
-          CRASH_DB_URL: databaseUrl,
-          CRASH_RPC_URL: chain.rpcUrl,
-          CRASH_DEPLOYMENT: deploymentFile,
-          CRASH_ORG: org.orgId,
-          CRASH_KEY: key,
-        },
-        stdio: ['ignore', 'ignore', 'pipe'],
+      const signal = await runCrashChild({
+        script: 'test/settlement/refundChild.ts',
+        at: step,
+        databaseUrl,
+        rpcUrl: chain.rpcUrl,
+        deploymentFile,
+        env: { CRASH_ORG: org.orgId, CRASH_KEY: key },
+        killAfterMs: step === 'random' ? 1_000 + Math.floor(Math.random() * 3_000) : undefined,
       })
-      if (step === 'random')
-        setTimeout(() => child.kill('SIGKILL'), 1_000 + Math.floor(Math.random() * 3_000))
-      const signal = await new Promise((r) => child.on('exit', (_code, sig) => r(sig)))
       // The fixed steps are always reached: the child really died there.
       if (step !== 'random')
         expect({ trial, step, signal }).toEqual({ trial, step, signal: 'SIGKILL' })

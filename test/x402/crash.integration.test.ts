@@ -1,7 +1,3 @@
-import { spawn } from 'node:child_process'
-import { writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { createOrg, createOrgIn } from '../../src/api/createOrg.js'
 import { usdcAbi } from '../../src/chain/abis.js'
@@ -11,6 +7,8 @@ import { creditPayment } from '../../src/x402/creditPayment.js'
 import { creditSettledPayments } from '../../src/x402/creditSettledPayments.js'
 import { paymentRequired } from '../../src/x402/paymentRequired.js'
 import { describe, expect, test } from '../fixtures.js'
+import { runCrashChild } from '../support/runCrashChild.js'
+import { writeDeploymentFile } from '../support/writeDeploymentFile.js'
 import { pay, x402Context } from './helpers.js'
 
 const steps = ['recorded', 'sent', 'settled', 'random'] as const
@@ -29,8 +27,7 @@ describe('x402 crash safety', () => {
     databaseUrl,
     chain,
   }) => {
-    const deploymentFile = join(tmpdir(), `tg-x402-deployment-${process.pid}-${Date.now()}.json`)
-    writeFileSync(deploymentFile, JSON.stringify(chain.deployment))
+    const deploymentFile = writeDeploymentFile(chain.deployment, 'x402-deployment')
     // This test is the only process left after each kill: a claim without a transaction is dead.
     const ctx = await x402Context(db, chain, { deadClaimSeconds: 0 })
     const required = await paymentRequired(ctx, { url: 'http://t/v1/usage', description: 'top-up' })
@@ -50,21 +47,15 @@ describe('x402 crash safety', () => {
             })
           ).orgId
       const { header } = await pay(wallet, required)
-      const child = spawn('node', ['--import', 'tsx', 'test/x402/crashChild.ts'], {
-        env: {
-          ...process.env,
-          CRASH_AT: step,
-          CRASH_DB_URL: databaseUrl,
-          CRASH_RPC_URL: chain.rpcUrl,
-          CRASH_DEPLOYMENT: deploymentFile,
-          CRASH_HEADER: header,
-          CRASH_ORG: orgId,
-        },
-        stdio: ['ignore', 'ignore', 'pipe'],
+      const signal = await runCrashChild({
+        script: 'test/x402/crashChild.ts',
+        at: step,
+        databaseUrl,
+        rpcUrl: chain.rpcUrl,
+        deploymentFile,
+        env: { CRASH_HEADER: header, CRASH_ORG: orgId },
+        killAfterMs: step === 'random' ? 1_000 + Math.floor(Math.random() * 2_500) : undefined,
       })
-      if (step === 'random')
-        setTimeout(() => child.kill('SIGKILL'), 1_000 + Math.floor(Math.random() * 2_500))
-      const signal = await new Promise((r) => child.on('exit', (_code, sig) => r(sig)))
       if (step !== 'random')
         expect({ trial, step, signal }).toEqual({ trial, step, signal: 'SIGKILL' })
 
