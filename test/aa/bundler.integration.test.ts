@@ -8,7 +8,8 @@ import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { foundry } from 'viem/chains'
 import { usdcAbi } from '../../src/chain/abis.js'
 import { describe, expect, test } from '../fixtures.js'
-import { aaRig, newSmartOwner, usdcBalance } from './helpers.js'
+import { usdcBalance } from '../support/usdcBalance.js'
+import { aaRig, newSmartOwner } from './helpers.js'
 
 const sink = '0x000000000000000000000000000000000000dEaD'
 

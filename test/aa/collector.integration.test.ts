@@ -13,17 +13,17 @@ import { makeMeter, newOrg } from '../ledger/helpers.js'
 import { settlementContext } from '../settlement/helpers.js'
 import { aaAddresses } from '../support/aaAddresses.js'
 import { authorizeOwner, permitValueForNewCap } from '../support/authorizeOwner.js'
+import { readSubscription } from '../support/readSubscription.js'
+import { signOwnerCancel, type TypedDataSigner } from '../support/signOwnerCancel.js'
 import type { SmartAccountKind } from '../support/toOwnerSmartAccount.js'
 import { toOwnerSmartAccount } from '../support/toOwnerSmartAccount.js'
+import { usdcBalance } from '../support/usdcBalance.js'
 import {
   aaRig,
   frontRunPermit,
   newSmartOwner,
   permitOf,
   signOwnerAuthorization,
-  signOwnerCancel,
-  type TypedDataSigner,
-  usdcBalance,
 } from './helpers.js'
 
 const cases: { label: string; kind: SmartAccountKind; deployed: boolean }[] = [
@@ -186,12 +186,7 @@ describe('smart-account owners through the collector and settlement (authorizeOw
         state: 'canceled',
         drawn: 26_000n,
       })
-      const onChain = await chain.deployer.readContract({
-        address: chain.deployment.collector!,
-        abi: collectorAbi,
-        functionName: 'getSubscription',
-        args: [subscriptionKey(subscriptionId)],
-      })
+      const onChain = await readSubscription(chain, subscriptionId)
       expect(onChain).toMatchObject({ owner: wallet, status: 2, totalCollected: 26_000n })
       expect(await reconcileLedger(db, { orgId })).toEqual([])
       await meter.close()

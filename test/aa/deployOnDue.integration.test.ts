@@ -13,14 +13,10 @@ import { makeMeter, newOrg } from '../ledger/helpers.js'
 import { settlementContext } from '../settlement/helpers.js'
 import { authorizeOwner } from '../support/authorizeOwner.js'
 import { deploySmartAccount } from '../support/deploySmartAccount.js'
-import {
-  aaRig,
-  frontRunPermit,
-  newSmartOwner,
-  signOwnerAuthorization,
-  signOwnerCancel,
-  usdcBalance,
-} from './helpers.js'
+import { readSubscription } from '../support/readSubscription.js'
+import { signOwnerCancel } from '../support/signOwnerCancel.js'
+import { usdcBalance } from '../support/usdcBalance.js'
+import { aaRig, frontRunPermit, newSmartOwner, signOwnerAuthorization } from './helpers.js'
 
 const operatorNonce = (chain: TestChain) =>
   chain.operator.getTransactionCount({ address: chain.operator.account.address })
@@ -210,12 +206,7 @@ describe('a counterfactual Safe owner: authorization held until the first charge
       windowIndex: 0,
     })
     expect(summary.windowStart?.getTime()).toBe(Number(authorized!.args.start) * 1000)
-    const onChain = await chain.deployer.readContract({
-      address: chain.deployment.collector!,
-      abi: collectorAbi,
-      functionName: 'getSubscription',
-      args: [subscriptionKey(subscriptionId)],
-    })
+    const onChain = await readSubscription(chain, subscriptionId)
     expect(onChain).toMatchObject({ owner: wallet, status: 1, totalCollected: 21_000n })
     expect(await reconcileLedger(db, { orgId })).toEqual([])
 
@@ -422,12 +413,7 @@ describe('a counterfactual Safe owner: authorization held until the first charge
     expect(refused.code).toBe('SPEND_CAP_REACHED')
     await meter.close()
     expect(await settleOnce(ctx, { orgIds: [orgId] })).toMatchObject({ collected: 1, failed: [] })
-    const onChain = await chain.deployer.readContract({
-      address: chain.deployment.collector!,
-      abi: collectorAbi,
-      functionName: 'getSubscription',
-      args: [subscriptionKey(subscriptionId)],
-    })
+    const onChain = await readSubscription(chain, subscriptionId)
     expect(onChain).toMatchObject({ totalCollected: 49_000n })
     expect(await usdcBalance(chain, wallet)).toBe(1_000_000n - 49_000n)
     expect(await reconcileLedger(db, { orgId })).toEqual([])

@@ -5,7 +5,8 @@ import { usdcAbi } from '../../src/chain/abis.js'
 import { mintUsdc } from '../../src/chain/deployContracts.js'
 import { describe, expect, test } from '../fixtures.js'
 import { eip1193TestWallet } from '../support/eip1193TestWallet.js'
-import { aaRig, newSmartOwner, usdcBalance, usdcPermit } from './helpers.js'
+import { usdcBalance } from '../support/usdcBalance.js'
+import { aaRig, newSmartOwner, usdcPermit } from './helpers.js'
 
 const sink = '0x000000000000000000000000000000000000dEaD'
 

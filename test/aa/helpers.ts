@@ -2,12 +2,11 @@ import { type Address, type Hex, hashTypedData, parseEther, type TypedDataDefini
 import type { SmartAccount } from 'viem/account-abstraction'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { verifyOwnerSignature } from '../../src/aa/verifyOwnerSignature.js'
-import { collectorAbi, signatureValidatorAbi, usdcAbi } from '../../src/chain/abis.js'
+import { signatureValidatorAbi, usdcAbi } from '../../src/chain/abis.js'
 import { createReader, type SignerClient } from '../../src/chain/clients.js'
 import { mintUsdc } from '../../src/chain/deployContracts.js'
 import type { SignedAuthorization } from '../../src/subscriptions/authorization.js'
 import {
-  cancelPermitTypedData,
   permitTypedData,
   subscriptionKey,
   termsTypedData,
@@ -15,6 +14,8 @@ import {
 import type { TestChain } from '../fixtures.js'
 import { deployAaStack } from '../support/deployAaStack.js'
 import { deploySmartAccount } from '../support/deploySmartAccount.js'
+import { readSubscription } from '../support/readSubscription.js'
+import type { TypedDataSigner } from '../support/signOwnerCancel.js'
 import { type SmartAccountKind, toOwnerSmartAccount } from '../support/toOwnerSmartAccount.js'
 
 /** A funded key of its own, so sends never race the deployer's or the operator's nonces. */
@@ -71,21 +72,6 @@ export async function usdcPermit(
     value: p.value,
     deadline: p.deadline ?? BigInt(Math.floor(Date.now() / 1000) + 3600),
   })
-}
-
-export async function usdcBalance(chain: TestChain, who: Address) {
-  return await chain.deployer.readContract({
-    address: chain.deployment.usdc,
-    abi: usdcAbi,
-    functionName: 'balanceOf',
-    args: [who],
-  })
-}
-
-/** Anything that signs EIP-712 for an owner address: a smart account, or a plain key. */
-export type TypedDataSigner = {
-  address: Address
-  signTypedData: (typedData: TypedDataDefinition) => Promise<Hex>
 }
 
 /**
@@ -148,33 +134,8 @@ export async function signOwnerAuthorization(
 
 /** The opening terms (no limit, nonce 1) when the collector has not opened the subscription. */
 async function openingTerms(chain: TestChain, subscriptionId: string) {
-  const onChain = await chain.deployer.readContract({
-    address: chain.deployment.collector!,
-    abi: collectorAbi,
-    functionName: 'getSubscription',
-    args: [subscriptionKey(subscriptionId)],
-  })
+  const onChain = await readSubscription(chain, subscriptionId)
   return Number(onChain.status) === 1 ? undefined : { cap: undefined, limit: 0n, nonce: 1 }
-}
-
-/** The owner's signed cancel: a zero-value permit for the collector (signed by `signer`, for `owner`). */
-export async function signOwnerCancel(
-  chain: TestChain,
-  signer: TypedDataSigner,
-  p: { subscriptionId: string; owner?: Address; deadline?: bigint },
-) {
-  const deadline = p.deadline ?? BigInt(Math.floor(Date.now() / 1000) + 600)
-  const typed = await cancelPermitTypedData(chain.deployer, {
-    token: chain.deployment.usdc,
-    owner: p.owner ?? signer.address,
-    collector: chain.deployment.collector!,
-    deadline,
-  })
-  return {
-    deadline,
-    nonce: typed.message.nonce,
-    signature: await signer.signTypedData(typed as TypedDataDefinition),
-  }
 }
 
 /** The USDC permit typed data a signed authorization of `wallet`'s signs, read from the token. */

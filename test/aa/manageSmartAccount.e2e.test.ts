@@ -8,7 +8,8 @@ import { describe, expect, test } from '../fixtures.js'
 import { makeMeter } from '../ledger/helpers.js'
 import { settlementContext } from '../settlement/helpers.js'
 import type { SmartAccountKind } from '../support/toOwnerSmartAccount.js'
-import { aaRig, newSmartOwner, usdcBalance } from './helpers.js'
+import { usdcBalance } from '../support/usdcBalance.js'
+import { aaRig, newSmartOwner } from './helpers.js'
 
 const owners: { kind: SmartAccountKind; deployed: boolean; label: string }[] = [
   { kind: 'safe', deployed: false, label: 'safe-counterfactual' },

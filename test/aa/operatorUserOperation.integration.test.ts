@@ -8,7 +8,8 @@ import { subscriptionKey } from '../../src/subscriptions/typedData.js'
 import { describe, expect, type TestChain, test } from '../fixtures.js'
 import { signAuthorization } from '../subscriptions/helpers.js'
 import { sendUserOperationDirect } from '../support/sendUserOperationDirect.js'
-import { aaRig, fundedSigner, newSmartOwner, usdcBalance } from './helpers.js'
+import { usdcBalance } from '../support/usdcBalance.js'
+import { aaRig, fundedSigner, newSmartOwner } from './helpers.js'
 
 const CHARGES = 10
 const AMOUNT = 1_234_567n

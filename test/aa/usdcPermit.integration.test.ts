@@ -22,7 +22,8 @@ import { aaAddresses } from '../support/aaAddresses.js'
 import { deployAaStack } from '../support/deployAaStack.js'
 import { deploySmartAccount } from '../support/deploySmartAccount.js'
 import { toOwnerSmartAccount } from '../support/toOwnerSmartAccount.js'
-import { aaRig, fundedSigner, newSmartOwner, usdcBalance, usdcPermit } from './helpers.js'
+import { usdcBalance } from '../support/usdcBalance.js'
+import { aaRig, fundedSigner, newSmartOwner, usdcPermit } from './helpers.js'
 
 /** Submits a permit to USDC's `permit(owner, spender, value, deadline, bytes)`, as anyone may. */
 async function submitPermit(

@@ -11,7 +11,8 @@ import {
   sendUserOperationDirect,
   UserOperationRevertedError,
 } from '../support/sendUserOperationDirect.js'
-import { aaRig, newSmartOwner, signOwnerAuthorization, usdcBalance } from './helpers.js'
+import { usdcBalance } from '../support/usdcBalance.js'
+import { aaRig, newSmartOwner, signOwnerAuthorization } from './helpers.js'
 
 const sink = '0x000000000000000000000000000000000000dEaD'
 const transfer = (amount: bigint) =>

@@ -2,9 +2,9 @@ import { writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { privateKeyToAccount } from 'viem/accounts'
-import { usdcAbi } from '../../src/chain/abis.js'
 import { anvilKeys } from '../../src/config/index.js'
 import { describe, expect, startTestChain, type TestChain, test } from '../fixtures.js'
+import { usdcBalance } from '../support/usdcBalance.js'
 import { tollgate } from './run.js'
 
 const envFor = (chain: TestChain, name: string) => {
@@ -13,14 +13,6 @@ const envFor = (chain: TestChain, name: string) => {
   return { RPC_URL: chain.rpcUrl, DEPLOYMENT_FILE: file, DEPLOYER_KEY: anvilKeys[0] }
 }
 
-const balanceOf = (chain: TestChain, address: `0x${string}`) =>
-  chain.deployer.readContract({
-    address: chain.deployment.usdc,
-    abi: usdcAbi,
-    functionName: 'balanceOf',
-    args: [address],
-  })
-
 // Each run of the command starts Node and loads the sources (~5 s apiece on a busy machine).
 describe('tollgate fund', { timeout: 180_000 }, () => {
   test('mints test USDC to a new wallet on the local chain; bad input mints nothing', async ({
@@ -28,7 +20,7 @@ describe('tollgate fund', { timeout: 180_000 }, () => {
   }) => {
     const env = envFor(chain, 'local')
     const wallet = privateKeyToAccount(`0x${'7'.repeat(64)}`).address
-    const before = await balanceOf(chain, wallet)
+    const before = await usdcBalance(chain, wallet)
     const funded = await tollgate(['fund', wallet.toLowerCase(), '25.5', '--json'], env)
     expect(funded.stderr).toBe('')
     expect(funded.code).toBe(0)
@@ -38,7 +30,7 @@ describe('tollgate fund', { timeout: 180_000 }, () => {
       balance_micros: (before + 25_500_000n).toString(),
       chain_id: 31337,
     })
-    expect(await balanceOf(chain, wallet)).toBe(before + 25_500_000n)
+    expect(await usdcBalance(chain, wallet)).toBe(before + 25_500_000n)
 
     for (const args of [
       ['fund', '0x1234', '5'],
@@ -51,7 +43,7 @@ describe('tollgate fund', { timeout: 180_000 }, () => {
       expect(r.code, args.join(' ')).toBe(1)
       expect(r.stderr).toMatch(/^VALIDATION_FAILED: .+\n$/)
     }
-    expect(await balanceOf(chain, wallet)).toBe(before + 25_500_000n)
+    expect(await usdcBalance(chain, wallet)).toBe(before + 25_500_000n)
   })
 
   test('refused in one sentence on any other chain (here: an anvil that says it is Base Sepolia)', async () => {
@@ -63,7 +55,7 @@ describe('tollgate fund', { timeout: 180_000 }, () => {
       expect(r.stderr).toMatch(
         /^tollgate fund mints test USDC on the local chain only .+ is chain 84532, .+\n$/,
       )
-      expect(await balanceOf(sepolia, wallet)).toBe(0n)
+      expect(await usdcBalance(sepolia, wallet)).toBe(0n)
     } finally {
       await sepolia.anvil.stop()
     }

@@ -1,11 +1,10 @@
-import { writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { usdcAbi } from '../../src/chain/abis.js'
 import { anvilKeys } from '../../src/config/index.js'
 import { listCharges } from '../../src/ledger/index.js'
 import { describe, expect, test } from '../fixtures.js'
 import { canceledOrgWithCharge } from '../settlement/helpers.js'
+import { cliChainEnv } from '../support/cliChainEnv.js'
+import { usdcBalance } from '../support/usdcBalance.js'
 import { tollgate } from './run.js'
 
 // Each run of the command starts Node and loads the sources (~5 s apiece on a busy machine).
@@ -15,16 +14,10 @@ describe('tollgate refund --onchain', { timeout: 240_000 }, () => {
     databaseUrl,
     chain,
   }) => {
-    const file = join(tmpdir(), `tg-cli-refund-${Date.now()}.json`)
-    writeFileSync(file, JSON.stringify(chain.deployment))
-    const env = {
-      DATABASE_URL: databaseUrl,
-      RPC_URL: chain.rpcUrl,
-      DEPLOYMENT_FILE: file,
+    const env = cliChainEnv(chain, databaseUrl, 'cli-refund', {
       OPERATOR_KEY: undefined,
       PAYEE_KEY: anvilKeys[2],
-      CONFIRMATIONS: '1',
-    }
+    })
     // The owner cancels: what accrued ($0.02) is collected first, then nothing is left to net.
     const org = await canceledOrgWithCharge(db, chain, 4)
     expect(org.canceled).toMatchObject({ collected: 1 })
@@ -38,13 +31,7 @@ describe('tollgate refund --onchain', { timeout: 240_000 }, () => {
         args: { from: chain.deployment.payee, to: org.owner.address },
         fromBlock: 0n,
       })
-    const ownerBalance = () =>
-      chain.deployer.readContract({
-        address: chain.deployment.usdc,
-        abi: usdcAbi,
-        functionName: 'balanceOf',
-        args: [org.owner.address],
-      })
+    const ownerBalance = () => usdcBalance(chain, org.owner.address)
     const before = await ownerBalance()
     const args = [
       'refund',

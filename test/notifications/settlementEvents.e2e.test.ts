@@ -1,11 +1,11 @@
 import { usdcAbi } from '../../src/chain/abis.js'
 import { cancelSubscription } from '../../src/settlement/cancelSubscription.js'
 import { settleOnce } from '../../src/settlement/settleOnce.js'
-import { cancelPermitTypedData } from '../../src/subscriptions/typedData.js'
 import { describe, expect, test } from '../fixtures.js'
 import { makeMeter } from '../ledger/helpers.js'
 import { authorizedOrg, settlementContext } from '../settlement/helpers.js'
 import { rigBaseUrl, startNotificationRig } from '../support/notificationRig.js'
+import { signOwnerCancel } from '../support/signOwnerCancel.js'
 
 describe('events from settlement on anvil with real USDC, delivered by webhook and mail', () => {
   test('collected, failed (empty wallet), revoked allowance, cancel: each delivered once, signed, with its link', async ({
@@ -32,19 +32,12 @@ describe('events from settlement on anvil with real USDC, delivered by webhook a
     })
     const report = await settleOnce(ctx, { orgIds: [paid.orgId, broke.orgId, revoked.orgId] })
     expect(report).toMatchObject({ collected: 1 })
-    const deadline = BigInt(Math.floor(Date.now() / 1000) + 600)
-    const typed = await cancelPermitTypedData(chain.deployer, {
-      token: chain.deployment.usdc,
-      owner: canceled.owner.address,
-      collector: chain.deployment.collector!,
-      deadline,
-    })
     await cancelSubscription(ctx, {
       orgId: canceled.orgId,
       subscriptionId: canceled.subscriptionId,
-      deadline,
-      nonce: typed.message.nonce,
-      signature: await canceled.owner.signTypedData(typed),
+      ...(await signOwnerCancel(chain, canceled.owner, {
+        subscriptionId: canceled.subscriptionId,
+      })),
     })
     // The delivery worker, twice over (a second pass must send nothing again).
     await rig.drain()

@@ -1,8 +1,8 @@
 import { getBillingSummary, listLedgerEntries, reconcileLedger } from '../../src/ledger/index.js'
 import { cancelSubscription } from '../../src/settlement/cancelSubscription.js'
-import { cancelPermitTypedData } from '../../src/subscriptions/typedData.js'
 import { describe, expect, test } from '../fixtures.js'
 import { makeMeter } from '../ledger/helpers.js'
+import { signOwnerCancel } from '../support/signOwnerCancel.js'
 import { authorizedOrg, settlementContext } from './helpers.js'
 
 describe('cancel with accrued usage', () => {
@@ -14,18 +14,10 @@ describe('cancel with accrued usage', () => {
     const meter = makeMeter(db)
     const deadline = BigInt(Math.floor(Date.now() / 1000) + 600)
     const cancelBy = async (o: Awaited<ReturnType<typeof authorizedOrg>>) => {
-      const typed = await cancelPermitTypedData(chain.deployer, {
-        token: chain.deployment.usdc,
-        owner: o.owner.address,
-        collector: chain.deployment.collector!,
-        deadline,
-      })
       return cancelSubscription(ctx, {
         orgId: o.orgId,
         subscriptionId: o.subscriptionId,
-        deadline,
-        nonce: typed.message.nonce,
-        signature: await o.owner.signTypedData(typed),
+        ...(await signOwnerCancel(chain, o.owner, { subscriptionId: o.subscriptionId, deadline })),
       })
     }
     // Under the billing threshold, yet collected because the subscription ends.

@@ -7,25 +7,16 @@ import {
 } from '../../src/settlement/cancelSubscription.js'
 import { settleOnce } from '../../src/settlement/settleOnce.js'
 import { submitAuthorization } from '../../src/subscriptions/submitAuthorization.js'
-import { cancelPermitTypedData, subscriptionKey } from '../../src/subscriptions/typedData.js'
+import { subscriptionKey } from '../../src/subscriptions/typedData.js'
 import { describe, expect, type TestChain, test } from '../fixtures.js'
 import { makeMeter } from '../ledger/helpers.js'
 import { signAuthorization } from '../subscriptions/helpers.js'
 import { answered } from '../support/answered.js'
+import { readSubscription } from '../support/readSubscription.js'
+import { signOwnerCancel } from '../support/signOwnerCancel.js'
 import { authorizedOrg, settlementContext } from './helpers.js'
 
 type Org = Awaited<ReturnType<typeof authorizedOrg>>
-
-/** The owner's zero permit for the collector: the one signature that cancels. */
-async function signCancel(chain: TestChain, o: Org, deadline: bigint) {
-  const typed = await cancelPermitTypedData(chain.deployer, {
-    token: chain.deployment.usdc,
-    owner: o.owner.address,
-    collector: chain.deployment.collector!,
-    deadline,
-  })
-  return { deadline, nonce: typed.message.nonce, signature: await o.owner.signTypedData(typed) }
-}
 
 const allowanceOf = (chain: TestChain, o: Org) =>
   chain.deployer.readContract({
@@ -36,14 +27,7 @@ const allowanceOf = (chain: TestChain, o: Org) =>
   })
 
 const statusOf = async (chain: TestChain, o: Org) =>
-  (
-    await chain.deployer.readContract({
-      address: chain.deployment.collector!,
-      abi: collectorAbi,
-      functionName: 'getSubscription',
-      args: [subscriptionKey(o.subscriptionId)],
-    })
-  ).status
+  (await readSubscription(chain, o.subscriptionId)).status
 
 describe('cancel: verified first, written off only after the receipt, nothing left behind', () => {
   test('a junk cancel signature is a 400 that changes nothing: nothing settled or written off, the subscription still collectable', async ({
@@ -57,7 +41,7 @@ describe('cancel: verified first, written off only after the receipt, nothing le
     await meter.meter({ orgId: o.orgId, action: 'claim_issue' })
     expect(await settleOnce(ctx, { orgIds: [o.orgId] })).toMatchObject({ collected: 0 })
     const before = await getBillingSummary(db, o.orgId)
-    const good = await signCancel(chain, o, BigInt(Math.floor(Date.now() / 1000) + 600))
+    const good = await signOwnerCancel(chain, o.owner, { subscriptionId: o.subscriptionId })
     const flippedV = good.signature.endsWith('1b') ? '1c' : '1b'
     const junk: `0x${string}`[] = [
       `0x${'11'.repeat(65)}`,
@@ -103,7 +87,10 @@ describe('cancel: verified first, written off only after the receipt, nothing le
     const refused = await cancelSubscription(ctx, {
       orgId: o.orgId,
       subscriptionId: o.subscriptionId,
-      ...(await signCancel(chain, o, soon)),
+      ...(await signOwnerCancel(chain, o.owner, {
+        subscriptionId: o.subscriptionId,
+        deadline: soon,
+      })),
     }).catch((e) => e)
     expect(refused).toMatchObject({ code: 'SIGNATURE_REJECTED', details: { reason: 'expired' } })
     expect(await getBillingSummary(db, o.orgId)).toMatchObject({
@@ -131,7 +118,7 @@ describe('cancel: verified first, written off only after the receipt, nothing le
     const result = await cancelSubscription(ctx, {
       orgId: o.orgId,
       subscriptionId: o.subscriptionId,
-      ...(await signCancel(chain, o, BigInt(Math.floor(Date.now() / 1000) + 600))),
+      ...(await signOwnerCancel(chain, o.owner, { subscriptionId: o.subscriptionId })),
     })
     expect(result.txHash).toMatch(/^0x/)
     expect(await statusOf(chain, o)).toBe(2)

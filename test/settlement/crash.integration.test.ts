@@ -1,14 +1,14 @@
-import { spawn } from 'node:child_process'
-import { writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { collectorAbi, usdcAbi } from '../../src/chain/abis.js'
+import { collectorAbi } from '../../src/chain/abis.js'
 import { getBillingSummary, reconcileLedger } from '../../src/ledger/index.js'
 import { unpackCollected } from '../../src/settlement/context.js'
 import { settleOnce } from '../../src/settlement/settleOnce.js'
 import { subscriptionKey } from '../../src/subscriptions/typedData.js'
 import { describe, expect, test } from '../fixtures.js'
 import { makeMeter } from '../ledger/helpers.js'
+import { readSubscription } from '../support/readSubscription.js'
+import { runCrashChild } from '../support/runCrashChild.js'
+import { usdcBalance } from '../support/usdcBalance.js'
+import { writeDeploymentFile } from '../support/writeDeploymentFile.js'
 import { authorizedOrg, settlementContext } from './helpers.js'
 
 const steps = ['claimed', 'signed', 'sent', 'receipt', 'random'] as const
@@ -19,8 +19,7 @@ describe('crash safety', () => {
     databaseUrl,
     chain,
   }) => {
-    const deploymentFile = join(tmpdir(), `tg-deployment-${process.pid}-${Date.now()}.json`)
-    writeFileSync(deploymentFile, JSON.stringify(chain.deployment))
+    const deploymentFile = writeDeploymentFile(chain.deployment, 'deployment')
     const meter = makeMeter(db)
     const ctx = settlementContext(db, chain, { thresholdMicros: 1n })
     for (let trial = 0; trial < 25; trial++) {
@@ -31,20 +30,15 @@ describe('crash safety', () => {
       for (const o of orgs)
         for (let i = 0; i < 3 + trial; i++)
           await meter.meter({ orgId: o.orgId, action: 'save_comment' })
-      const child = spawn('node', ['--import', 'tsx', 'test/settlement/settleChild.ts'], {
-        env: {
-          ...process.env,
-          CRASH_AT: step,
-          CRASH_DB_URL: databaseUrl,
-          CRASH_RPC_URL: chain.rpcUrl,
-          CRASH_DEPLOYMENT: deploymentFile,
-          CRASH_ORGS: orgs.map((o) => o.orgId).join(','),
-        },
-        stdio: ['ignore', 'ignore', 'pipe'],
+      const signal = await runCrashChild({
+        script: 'test/settlement/settleChild.ts',
+        at: step,
+        databaseUrl,
+        rpcUrl: chain.rpcUrl,
+        deploymentFile,
+        env: { CRASH_ORGS: orgs.map((o) => o.orgId).join(',') },
+        killAfterMs: step === 'random' ? 1_500 + Math.floor(Math.random() * 1_500) : undefined,
       })
-      if (step === 'random')
-        setTimeout(() => child.kill('SIGKILL'), 1_500 + Math.floor(Math.random() * 1_500))
-      const signal = await new Promise((r) => child.on('exit', (_code, sig) => r(sig)))
       // The fixed steps are always reached: the child really died there.
       if (step !== 'random')
         expect({ trial, step, signal }).toEqual({ trial, step, signal: 'SIGKILL' })
@@ -61,12 +55,7 @@ describe('crash safety', () => {
           booked: 0n,
         })
         const key = subscriptionKey(o.subscriptionId)
-        const sub = await chain.deployer.readContract({
-          address: chain.deployment.collector!,
-          abi: collectorAbi,
-          functionName: 'getSubscription',
-          args: [key],
-        })
+        const sub = await readSubscription(chain, o.subscriptionId)
         expect(sub.totalCollected).toBe(expected)
         expect(sub.lastSeq).toBe(1)
         const events = await chain.deployer.getContractEvents({
@@ -77,12 +66,7 @@ describe('crash safety', () => {
           fromBlock: 0n,
         })
         expect(events.map((e) => unpackCollected(e.args.packed!).seq)).toEqual([1])
-        const balance = await chain.deployer.readContract({
-          address: chain.deployment.usdc,
-          abi: usdcAbi,
-          functionName: 'balanceOf',
-          args: [o.owner.address],
-        })
+        const balance = await usdcBalance(chain, o.owner.address)
         expect(balance).toBe(1_000_000n - expected)
         expect(await reconcileLedger(db, { orgId: o.orgId })).toEqual([])
       }

@@ -5,15 +5,13 @@ import type { Db } from '../../src/db/client.js'
 import { cancelSubscription } from '../../src/settlement/cancelSubscription.js'
 import type { SettlementContext } from '../../src/settlement/context.js'
 import { settleOnce } from '../../src/settlement/settleOnce.js'
-import {
-  cancelPermitTypedData,
-  subscriptionKey,
-  termsTypedData,
-} from '../../src/subscriptions/typedData.js'
+import { subscriptionKey, termsTypedData } from '../../src/subscriptions/typedData.js'
 import type { TestChain } from '../fixtures.js'
 import { makeMeter, newOrg } from '../ledger/helpers.js'
 import { signAuthorization } from '../subscriptions/helpers.js'
 import { authorizeOwner } from '../support/authorizeOwner.js'
+import { readSubscription } from '../support/readSubscription.js'
+import { signOwnerCancel } from '../support/signOwnerCancel.js'
 
 /** Settlement against the test chain, with the defaults of docs/operations.md unless overridden. */
 export const settlementContext = (
@@ -63,19 +61,10 @@ export async function canceledOrgWithCharge(db: Db, chain: TestChain, comments: 
   const meter = makeMeter(db)
   for (let i = 0; i < comments; i++) await meter.meter({ orgId: org.orgId, action: 'save_comment' })
   await meter.close()
-  const deadline = BigInt(Math.floor(Date.now() / 1000) + 600)
-  const typed = await cancelPermitTypedData(chain.deployer, {
-    token: chain.deployment.usdc,
-    owner: org.owner.address,
-    collector: chain.deployment.collector!,
-    deadline,
-  })
   const canceled = await cancelSubscription(settlementContext(db, chain), {
     orgId: org.orgId,
     subscriptionId: org.subscriptionId,
-    deadline,
-    nonce: typed.message.nonce,
-    signature: await org.owner.signTypedData(typed),
+    ...(await signOwnerCancel(chain, org.owner, { subscriptionId: org.subscriptionId })),
   })
   return { ...org, canceled }
 }
@@ -89,12 +78,7 @@ export async function setTermsOnChain(
   org: Awaited<ReturnType<typeof authorizedOrg>>,
   terms: { limit: bigint; period: number; nonce?: number; cap?: bigint },
 ) {
-  const onChain = await chain.deployer.readContract({
-    address: chain.deployment.collector!,
-    abi: collectorAbi,
-    functionName: 'getSubscription',
-    args: [subscriptionKey(org.subscriptionId)],
-  })
+  const onChain = await readSubscription(chain, org.subscriptionId)
   const message = {
     subscription: subscriptionKey(org.subscriptionId),
     // The lifetime cap in force unless the owner changes it too.

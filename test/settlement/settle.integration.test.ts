@@ -9,15 +9,8 @@ import { describe, expect, test } from '../fixtures.js'
 import { makeMeter } from '../ledger/helpers.js'
 import { signAuthorization } from '../subscriptions/helpers.js'
 import { authorizeOwner, permitValueForNewCap } from '../support/authorizeOwner.js'
+import { usdcBalance } from '../support/usdcBalance.js'
 import { authorizedOrg, settlementContext } from './helpers.js'
-
-const usdcBalance = (chain: Parameters<typeof settlementContext>[1], address: `0x${string}`) =>
-  chain.deployer.readContract({
-    address: chain.deployment.usdc,
-    abi: usdcAbi,
-    functionName: 'balanceOf',
-    args: [address],
-  })
 
 describe('settlement against anvil and real USDC', () => {
   test('the full loop: usage → threshold → batch pull → ledger agrees with the Transfer events', async ({

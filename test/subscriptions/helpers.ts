@@ -1,5 +1,4 @@
 import type { Address, Hex, LocalAccount } from 'viem'
-import { collectorAbi } from '../../src/chain/abis.js'
 import type { SignedAuthorization } from '../../src/subscriptions/authorization.js'
 import {
   permitTypedData,
@@ -7,6 +6,7 @@ import {
   termsTypedData,
 } from '../../src/subscriptions/typedData.js'
 import type { TestChain } from '../fixtures.js'
+import { readSubscription } from '../support/readSubscription.js'
 
 /** An owner signs a permit (and terms) for the collector, as the manage page has them do. */
 export async function signAuthorization(
@@ -64,12 +64,7 @@ export async function signAuthorization(
 
 /** The opening terms (no limit, nonce 1) when the collector has not opened the subscription. */
 async function openingTerms(chain: TestChain, subscriptionId: string) {
-  const onChain = await chain.deployer.readContract({
-    address: chain.deployment.collector!,
-    abi: collectorAbi,
-    functionName: 'getSubscription',
-    args: [subscriptionKey(subscriptionId)],
-  })
+  const onChain = await readSubscription(chain, subscriptionId)
   return Number(onChain.status) === 1
     ? undefined
     : { cap: undefined, limit: 0n, period: undefined, nonce: 1 }

@@ -6,6 +6,7 @@ import { acceptPayment } from '../../src/x402/acceptPayment.js'
 import { paymentRequired } from '../../src/x402/paymentRequired.js'
 import { describe, expect, test } from '../fixtures.js'
 import { answeredRejection } from '../support/answered.js'
+import { usdcBalance } from '../support/usdcBalance.js'
 import { pay, signRaw, x402Context } from './helpers.js'
 
 /** A fresh agent wallet holding `usdc` micro-USDC. */
@@ -15,14 +16,6 @@ async function agent(chain: Parameters<typeof x402Context>[1], usdc: bigint) {
     await mintUsdc(chain.deployer, chain.deployment, { to: account.address, amount: usdc })
   return account
 }
-
-const balanceOf = (chain: Parameters<typeof x402Context>[1], who: `0x${string}`) =>
-  chain.operator.readContract({
-    address: chain.deployment.usdc,
-    abi: usdcAbi,
-    functionName: 'balanceOf',
-    args: [who],
-  })
 
 describe('x402 payments: verified as the token will, recorded, settled once', () => {
   test('a $1 payment from @x402/fetch settles with one transfer; the same header again moves nothing', async ({
@@ -39,7 +32,7 @@ describe('x402 payments: verified as the token will, recorded, settled once', ()
       extra: { name: 'USD Coin', version: '2' },
     })
     const wallet = await agent(chain, 5_000_000n)
-    const payeeBefore = await balanceOf(chain, chain.deployment.payee)
+    const payeeBefore = await usdcBalance(chain, chain.deployment.payee)
     const { header } = await pay(wallet, required)
     const orgId = crypto.randomUUID()
     const first = await acceptPayment(ctx, { header, purpose: 'topup', orgId })
@@ -49,8 +42,8 @@ describe('x402 payments: verified as the token will, recorded, settled once', ()
     const again = await acceptPayment(ctx, { header, purpose: 'topup', orgId })
     expect(again.id).toBe(first.id)
     expect(again.txHash).toBe(first.txHash)
-    expect(await balanceOf(chain, wallet.address)).toBe(4_000_000n)
-    expect((await balanceOf(chain, chain.deployment.payee)) - payeeBefore).toBe(1_000_000n)
+    expect(await usdcBalance(chain, wallet.address)).toBe(4_000_000n)
+    expect((await usdcBalance(chain, chain.deployment.payee)) - payeeBefore).toBe(1_000_000n)
     const receipt = await chain.operator.getTransactionReceipt({ hash: first.txHash! })
     const transfers = parseEventLogs({ abi: usdcAbi, eventName: 'Transfer', logs: receipt.logs })
     expect(transfers.map((t) => [t.args.from, t.args.to, t.args.value])).toEqual([
@@ -81,7 +74,7 @@ describe('x402 payments: verified as the token will, recorded, settled once', ()
     const second = await acceptPayment(ctx, { header: b.header, purpose: 'topup', orgId })
     expect(second.id).toBe(first.id)
     expect(first.paymentId).toBe(id)
-    expect(await balanceOf(chain, wallet.address)).toBe(2_000_000n)
+    expect(await usdcBalance(chain, wallet.address)).toBe(2_000_000n)
   })
 
   test('refused as the token would refuse, nothing recorded or moved', async ({ db, chain }) => {
@@ -141,7 +134,7 @@ describe('x402 payments: verified as the token will, recorded, settled once', ()
       { n: number },
     ]
     expect(n).toBe(0)
-    expect(await balanceOf(chain, wallet.address)).toBe(9_000_000n)
+    expect(await usdcBalance(chain, wallet.address)).toBe(9_000_000n)
   })
 
   test('a payer whose funds leave between verify and settle: the settle fails, nothing credited, a clear 402', async ({
@@ -185,7 +178,7 @@ describe('x402 payments: verified as the token will, recorded, settled once', ()
     const [{ n }] = (await db.$client`select count(*)::int as n from prepaid_credits
       where org_id = ${orgId}`) as unknown as [{ n: number }]
     expect(n).toBe(0)
-    expect(await balanceOf(chain, elsewhere)).toBe(1_000_000n)
+    expect(await usdcBalance(chain, elsewhere)).toBe(1_000_000n)
     // Presented again: the same refusal, nothing sent.
     await expect(acceptPayment(ctx, { header, purpose: 'topup', orgId })).rejects.toMatchObject({
       code: 'PAYMENT_REFUSED',
@@ -214,13 +207,13 @@ describe('x402 payments: verified as the token will, recorded, settled once', ()
       const [row] =
         await db.$client`select status from x402_payments where payer = ${wallet.address.toLowerCase()}`
       expect(row).toEqual({ status: 'recorded' })
-      expect(await balanceOf(chain, wallet.address)).toBe(2_000_000n)
+      expect(await usdcBalance(chain, wallet.address)).toBe(2_000_000n)
     } finally {
       await chain.testClient.setBalance({ address: op, value: eth })
     }
     const later = await acceptPayment(ctx, { header, purpose: 'topup', orgId })
     expect(later.status).toBe('settled')
-    expect(await balanceOf(chain, wallet.address)).toBe(1_000_000n)
+    expect(await usdcBalance(chain, wallet.address)).toBe(1_000_000n)
   })
 
   test('a settle whose wait times out is resolved from the chain, never sent twice', async ({
@@ -249,6 +242,6 @@ describe('x402 payments: verified as the token will, recorded, settled once', ()
     const [{ n }] = (await db.$client`select count(*)::int as n from operator_txs
       where purpose = ${`x402:${settled.id}`}`) as unknown as [{ n: number }]
     expect(n).toBe(1)
-    expect(await balanceOf(chain, wallet.address)).toBe(1_000_000n)
+    expect(await usdcBalance(chain, wallet.address)).toBe(1_000_000n)
   })
 })

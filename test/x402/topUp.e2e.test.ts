@@ -7,6 +7,7 @@ import { reconcileWithChain } from '../../src/settlement/reconcileWithChain.js'
 import { startApi } from '../api/server.js'
 import { attachChain } from '../browser/browser.js'
 import { describe, expect, type TestChain, test } from '../fixtures.js'
+import { usdcBalance } from '../support/usdcBalance.js'
 import { agentClient, signRaw } from './helpers.js'
 
 /** A fresh agent wallet holding `usdc` micro-USDC. */
@@ -15,14 +16,6 @@ async function agent(chain: TestChain, usdc: bigint) {
   await mintUsdc(chain.deployer, chain.deployment, { to: account.address, amount: usdc })
   return account
 }
-
-const balanceOf = (chain: TestChain, who: `0x${string}`) =>
-  chain.operator.readContract({
-    address: chain.deployment.usdc,
-    abi: usdcAbi,
-    functionName: 'balanceOf',
-    args: [who],
-  })
 
 /** The token's Transfer events from `from` to the payee, over the whole test chain. */
 const transfersFrom = (chain: TestChain, from: `0x${string}`) =>
@@ -133,7 +126,7 @@ describe('x402 over HTTP: a 402 offers a top-up, @x402/fetch pays it, the reques
     expect(again.headers.get('idempotent-replayed')).toBe('true')
     expect(await prepaidCredits(db, orgId)).toEqual(credits)
     expect(await transfersFrom(chain, wallet.address)).toHaveLength(1)
-    expect(await balanceOf(chain, wallet.address)).toBe(2_000_000n)
+    expect(await usdcBalance(chain, wallet.address)).toBe(2_000_000n)
 
     // The payment history lists the top-up as a payment: who paid, how much, its transaction.
     const receipt = await chain.operator.getTransactionReceipt({
@@ -210,7 +203,7 @@ describe('x402 over HTTP: a 402 offers a top-up, @x402/fetch pays it, the reques
     expect(answer.json.error).toMatchObject({ code: 'PAYMENT_REFUSED', reason: 'payee' })
     expect(answer.headers.get('payment-required')).toBeTruthy()
     expect(await prepaidCredits(db, org.json.org.id)).toEqual([])
-    expect(await balanceOf(chain, wallet.address)).toBe(3_000_000n)
+    expect(await usdcBalance(chain, wallet.address)).toBe(3_000_000n)
     await api.stop()
   }, 60_000)
 
@@ -243,7 +236,7 @@ describe('x402 over HTTP: a 402 offers a top-up, @x402/fetch pays it, the reques
     ])
     const status = await api.call('GET', '/v1/billing', { key })
     expect(status.json.prepaid_balance?.micros).toBe('2495000')
-    expect(await balanceOf(chain, wallet.address)).toBe(500_000n)
+    expect(await usdcBalance(chain, wallet.address)).toBe(500_000n)
     await api.stop()
   }, 60_000)
 
@@ -305,7 +298,7 @@ describe('x402 over HTTP: a 402 offers a top-up, @x402/fetch pays it, the reques
     expect(again.status).toBe(200)
     expect(replay).toMatchObject({ org: { id: signup.org.id }, api_key: null })
     expect(await prepaidCredits(db, signup.org.id)).toEqual([{ source: 'x402', amount: '1000000' }])
-    expect(await balanceOf(chain, wallet.address)).toBe(4_000_000n)
+    expect(await usdcBalance(chain, wallet.address)).toBe(4_000_000n)
 
     // $1 is 200 comments at $0.005: the 200th is served, the 201st refused with a top-up.
     for (let i = 0; i < 2; i++) {
