@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
-import { createSiweMessage } from 'viem/siwe'
 import { z } from 'zod'
 import { describe, expect, test } from '../fixtures.js'
+import { siweMessage } from '../support/siweMessage.js'
 import { startApi, usageAndLedgerLines } from './server.js'
 
 // What the API fuzzer (fuzz.e2e.test.ts) found beyond the crash and the 500s, one test each.
@@ -42,14 +42,7 @@ describe('found by the API fuzzer', () => {
     const api = await startApi(db)
     const { key, wallet, orgId } = await signUp(api)
     const nonce = (await api.call('GET', '/v1/auth/nonce')).json.nonce
-    const message = createSiweMessage({
-      address: wallet.address,
-      chainId: 31337,
-      domain: 'tollgate.test',
-      nonce,
-      uri: 'https://tollgate.test',
-      version: '1',
-    })
+    const message = siweMessage(wallet.address, nonce)
     const signIn = await api.call('POST', '/v1/auth/siwe', {
       body: { message, signature: await wallet.signMessage({ message }) },
     })

@@ -4,11 +4,11 @@ import { gzipSync } from 'node:zlib'
 import fc from 'fast-check'
 import type { Sql } from 'postgres'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
-import { createSiweMessage } from 'viem/siwe'
 import { z } from 'zod'
 import { errorStatus } from '../../src/api/errorStatus.js'
 import { errorsOf, type Operation, operationKey, operations } from '../../src/api/operations.js'
 import { errorBody, responses } from '../../src/api/responses.js'
+import { siweMessage } from '../support/siweMessage.js'
 
 // A schema-driven fuzzer for the whole HTTP API. Requests come from the operation table: bodies
 // and queries generated from each route's zod schema (through its JSON Schema), valid, nearly
@@ -582,14 +582,7 @@ async function setUp(
   })
   const signIn = async (wallet: typeof ownerA) => {
     const { nonce } = await call('GET', '/v1/auth/nonce')
-    const message = createSiweMessage({
-      address: wallet.address,
-      chainId: 31337,
-      domain: o.host,
-      nonce,
-      uri: `https://${o.host}`,
-      version: '1',
-    })
+    const message = siweMessage(wallet.address, nonce, o.host)
     return (
       await call('POST', '/v1/auth/siwe', {
         body: { message, signature: await wallet.signMessage({ message }) },

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
-import { createSiweMessage } from 'viem/siwe'
 import { verifyManageLinkToken } from '../../src/api/manageLink.js'
 import {
   authorizeSubscription,
@@ -9,6 +8,7 @@ import {
   setSubscriptionState,
 } from '../../src/ledger/index.js'
 import { describe, expect, test } from '../fixtures.js'
+import { siweMessage } from '../support/siweMessage.js'
 import { signUp, startApi } from './server.js'
 
 const owner = () => `0x${randomBytes(20).toString('hex')}`
@@ -339,14 +339,7 @@ describe('the work queue over HTTP', () => {
       expect(res.json.error.code).toBe('FORBIDDEN')
     }
     const nonce = (await api.call('GET', '/v1/auth/nonce')).json.nonce
-    const message = createSiweMessage({
-      address: wallet.address,
-      chainId: 31337,
-      domain: 'tollgate.test',
-      nonce,
-      uri: 'https://tollgate.test',
-      version: '1',
-    })
+    const message = siweMessage(wallet.address, nonce)
     const signature = await wallet.signMessage({ message })
     const signIn = await api.call('POST', '/v1/auth/siwe', { body: { message, signature } })
     expect(signIn.status).toBe(200)
@@ -358,14 +351,7 @@ describe('the work queue over HTTP', () => {
     // Someone else's signature is refused.
     const stranger = privateKeyToAccount(generatePrivateKey())
     const nonce2 = (await api.call('GET', '/v1/auth/nonce')).json.nonce
-    const forged = createSiweMessage({
-      address: wallet.address,
-      chainId: 31337,
-      domain: 'tollgate.test',
-      nonce: nonce2,
-      uri: 'https://tollgate.test',
-      version: '1',
-    })
+    const forged = siweMessage(wallet.address, nonce2)
     expect(
       (
         await api.call('POST', '/v1/auth/siwe', {

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import type { Server } from 'node:http'
 import type { LocalAccount } from 'viem/accounts'
-import { createSiweMessage } from 'viem/siwe'
 import { expect } from 'vitest'
 import { createApp } from '../../src/api/app.js'
 import type { AppContext } from '../../src/api/context.js'
@@ -9,6 +8,7 @@ import { loadConfig } from '../../src/config/index.js'
 import { createLogger } from '../../src/core/log.js'
 import type { Db } from '../../src/db/client.js'
 import { createMeter } from '../../src/ledger/index.js'
+import { siweMessage } from '../support/siweMessage.js'
 
 /**
  * The API in-process on a free port, against the test database. Every test client is
@@ -86,14 +86,7 @@ export async function signInWithSiwe(
   wallet: LocalAccount,
 ): Promise<string> {
   const nonce = (await api.call('GET', '/v1/auth/nonce')).json.nonce
-  const message = createSiweMessage({
-    address: wallet.address,
-    chainId: 31337,
-    domain: 'tollgate.test',
-    nonce,
-    uri: 'https://tollgate.test',
-    version: '1',
-  })
+  const message = siweMessage(wallet.address, nonce)
   const signIn = await api.call('POST', '/v1/auth/siwe', {
     body: { message, signature: await wallet.signMessage({ message }) },
   })

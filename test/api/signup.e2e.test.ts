@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
-import { createSiweMessage } from 'viem/siwe'
 import { describe, expect, test } from '../fixtures.js'
+import { siweMessage } from '../support/siweMessage.js'
 import { startApi } from './server.js'
 
 const owner = () => `0x${randomBytes(20).toString('hex')}`
@@ -9,14 +9,7 @@ type Api = Awaited<ReturnType<typeof startApi>>
 
 async function signInOwner(api: Api, wallet: ReturnType<typeof privateKeyToAccount>) {
   const nonce = (await api.call('GET', '/v1/auth/nonce')).json.nonce
-  const message = createSiweMessage({
-    address: wallet.address,
-    chainId: 31337,
-    domain: 'tollgate.test',
-    nonce,
-    uri: 'https://tollgate.test',
-    version: '1',
-  })
+  const message = siweMessage(wallet.address, nonce)
   const res = await api.call('POST', '/v1/auth/siwe', {
     body: { message, signature: await wallet.signMessage({ message }) },
   })
@@ -199,14 +192,7 @@ describe('sign-up limits, session keys and admins over HTTP', () => {
     expect(adminAdds.status).toBe(403)
     // A message for another site is refused, even with a nonce of ours.
     const phishNonce = (await api.call('GET', '/v1/auth/nonce')).json.nonce
-    const phished = createSiweMessage({
-      address: wallet.address,
-      chainId: 31337,
-      domain: 'tollgate-login.example',
-      nonce: phishNonce,
-      uri: 'https://tollgate-login.example',
-      version: '1',
-    })
+    const phished = siweMessage(wallet.address, phishNonce, 'tollgate-login.example')
     const refused = await api.call('POST', '/v1/auth/siwe', {
       body: { message: phished, signature: await wallet.signMessage({ message: phished }) },
     })

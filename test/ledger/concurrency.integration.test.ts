@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process'
-import { closeDb, createDb } from '../../src/db/client.js'
-import { createMeter, getBillingSummary, reconcileLedger } from '../../src/ledger/index.js'
+import { getBillingSummary, reconcileLedger } from '../../src/ledger/index.js'
 import { describe, expect, test } from '../fixtures.js'
-import { activeOrg, config } from './helpers.js'
+import { meterNodes } from '../support/meterNodes.js'
+import { activeOrg } from './helpers.js'
 
 describe('metering under concurrency and crashes', () => {
   test('64 callers on one org near its cap: accepted billable ≤ allowance exactly, every ack durable', async ({
@@ -12,13 +12,7 @@ describe('metering under concurrency and crashes', () => {
     const allowance = 1_000_000n
     const { orgId } = await activeOrg(db, { allowance })
     // Four "API nodes", each with its own batcher and pool, so batches really race.
-    const nodes = Array.from({ length: 4 }, () => {
-      const nodeDb = createDb({ url: databaseUrl, max: 3 })
-      return {
-        nodeDb,
-        meter: createMeter(nodeDb, { rateCard: config.rateCard, product: config.product }),
-      }
-    })
+    const { nodes, close } = meterNodes(databaseUrl, 4)
     const actions = ['claim_issue', 'save_comment', 'save_issue.edit_title', 'heartbeat']
     const acked: Array<{ usageId: string; billable: bigint }> = []
     let refusals = 0
@@ -53,10 +47,7 @@ describe('metering under concurrency and crashes', () => {
     // The nodes raced on cached accounts too: some tried a batch on an account another node
     // had changed since, and decided it again on the locked row.
     expect(nodes.reduce((n, { meter }) => n + meter.stats.stale, 0)).toBeGreaterThan(0)
-    for (const n of nodes) {
-      await n.meter.close()
-      await closeDb(n.nodeDb)
-    }
+    await close()
   })
 
   test('a process killed mid-batch loses no acknowledged action and leaves no half-written one', async ({

@@ -1,9 +1,10 @@
-import { closeDb, createDb, type Db } from '../../src/db/client.js'
-import { authorizeSubscription, createMeter } from '../../src/ledger/index.js'
+import type { Db } from '../../src/db/client.js'
+import { authorizeSubscription } from '../../src/ledger/index.js'
 import { listEvents } from '../../src/notifications/events.js'
 import { startApi } from '../api/server.js'
 import { describe, expect, test } from '../fixtures.js'
-import { activeOrg, config, makeMeter, newOrg } from '../ledger/helpers.js'
+import { activeOrg, makeMeter, newOrg } from '../ledger/helpers.js'
+import { meterNodes } from '../support/meterNodes.js'
 
 const eventsOf = async (db: Db, orgId: string) =>
   (await listEvents(db, { orgId, after: 0n, limit: 500 })).map((e) => ({
@@ -18,13 +19,7 @@ describe('events are written with their cause', () => {
   }) => {
     const allowance = 1_000_000n
     const { orgId } = await activeOrg(db, { allowance })
-    const nodes = Array.from({ length: 4 }, () => {
-      const nodeDb = createDb({ url: databaseUrl, max: 3 })
-      return {
-        nodeDb,
-        meter: createMeter(nodeDb, { rateCard: config.rateCard, product: config.product }),
-      }
-    })
+    const { nodes, close } = meterNodes(databaseUrl, 4)
     let refused = 0
     await Promise.all(
       Array.from({ length: 64 }, async (_, caller) => {
@@ -39,10 +34,7 @@ describe('events are written with their cause', () => {
         }
       }),
     )
-    for (const n of nodes) {
-      await n.meter.close()
-      await closeDb(n.nodeDb)
-    }
+    await close()
     const events = await eventsOf(db, orgId)
     // 80% once, then 95% once — unless the batch that crossed 95% also refused a call for the
     // allowance: then allowance.exhausted alone says it. Exhausted once, and last.

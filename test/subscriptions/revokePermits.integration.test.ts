@@ -9,6 +9,7 @@ import { describe, expect, test } from '../fixtures.js'
 import { makeMeter } from '../ledger/helpers.js'
 import { authorizedOrg, settlementContext } from '../settlement/helpers.js'
 import { permitValueForNewCap } from '../support/authorizeOwner.js'
+import { readSubscription } from '../support/readSubscription.js'
 import { signAuthorization } from './helpers.js'
 
 describe('owner-signed revocation of outstanding permits, without canceling', () => {
@@ -25,12 +26,7 @@ describe('owner-signed revocation of outstanding permits, without canceling', ()
     await settleOnce(ctx, { orgIds: [o.orgId] })
     const read = () =>
       Promise.all([
-        chain.deployer.readContract({
-          address: chain.deployment.collector!,
-          abi: collectorAbi,
-          functionName: 'getSubscription',
-          args: [key],
-        }),
+        readSubscription(chain, o.subscriptionId),
         chain.deployer.readContract({
           address: chain.deployment.usdc,
           abi: usdcAbi,
@@ -157,12 +153,7 @@ describe('a re-up while a pull is in flight (L2)', () => {
       auth,
       cap: newCap,
     })
-    const onChain = await chain.deployer.readContract({
-      address: chain.deployment.collector!,
-      abi: collectorAbi,
-      functionName: 'getSubscription',
-      args: [subscriptionKey(o.subscriptionId)],
-    })
+    const onChain = await readSubscription(chain, o.subscriptionId)
     // The collector holds the owner to the cap they chose: $0.014 collected + $0.186 left.
     expect(onChain.totalCollected).toBe(14_000n)
     expect(onChain.cap).toBe(newCap)
@@ -183,9 +174,8 @@ describe('the owner revokes through the API', () => {
     db,
     chain,
   }) => {
-    const { startApi } = await import('../api/server.js')
+    const { signInWithSiwe, startApi } = await import('../api/server.js')
     const { attachChain } = await import('../browser/browser.js')
-    const { createSiweMessage } = await import('viem/siwe')
     const { privateKeyToAccount, generatePrivateKey } = await import('viem/accounts')
     const { mintUsdc } = await import('../../src/chain/deployContracts.js')
     const { authorizeOwner } = await import('../support/authorizeOwner.js')
@@ -202,20 +192,7 @@ describe('the owner revokes through the API', () => {
       { db, operator: chain.operator, deployment: chain.deployment },
       { orgId: org.json.org.id, subscriptionId, ...auth },
     )
-    const { nonce } = (await api.call('GET', '/v1/auth/nonce')).json
-    const message = createSiweMessage({
-      address: owner.address,
-      chainId: 31337,
-      domain: 'tollgate.test',
-      nonce,
-      uri: 'https://tollgate.test',
-      version: '1',
-    })
-    const session = (
-      await api.call('POST', '/v1/auth/siwe', {
-        body: { message, signature: await owner.signMessage({ message }) },
-      })
-    ).json.token as string
+    const session = await signInWithSiwe(api, owner)
 
     expect(
       (await api.call('GET', '/v1/billing/revocation', { key: org.json.api_key })).status,
