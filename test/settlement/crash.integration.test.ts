@@ -5,10 +5,9 @@ import { settleOnce } from '../../src/settlement/settleOnce.js'
 import { subscriptionKey } from '../../src/subscriptions/typedData.js'
 import { describe, expect, test } from '../fixtures.js'
 import { makeMeter } from '../ledger/helpers.js'
+import { crashChildRunner } from '../support/crashChildRunner.js'
 import { readSubscription } from '../support/readSubscription.js'
-import { runCrashChild } from '../support/runCrashChild.js'
 import { usdcBalance } from '../support/usdcBalance.js'
-import { writeDeploymentFile } from '../support/writeDeploymentFile.js'
 import { authorizedOrg, settlementContext } from './helpers.js'
 
 const steps = ['claimed', 'signed', 'sent', 'receipt', 'random'] as const
@@ -19,7 +18,7 @@ describe('crash safety', () => {
     databaseUrl,
     chain,
   }) => {
-    const deploymentFile = writeDeploymentFile(chain.deployment, 'deployment')
+    const runChild = crashChildRunner({ databaseUrl, chain, name: 'deployment' })
     const meter = makeMeter(db)
     const ctx = settlementContext(db, chain, { thresholdMicros: 1n })
     for (let trial = 0; trial < 25; trial++) {
@@ -30,12 +29,9 @@ describe('crash safety', () => {
       for (const o of orgs)
         for (let i = 0; i < 3 + trial; i++)
           await meter.meter({ orgId: o.orgId, action: 'save_comment' })
-      const signal = await runCrashChild({
+      const signal = await runChild({
         script: 'test/settlement/settleChild.ts',
         at: step,
-        databaseUrl,
-        rpcUrl: chain.rpcUrl,
-        deploymentFile,
         env: { CRASH_ORGS: orgs.map((o) => o.orgId).join(',') },
         killAfterMs: step === 'random' ? 1_500 + Math.floor(Math.random() * 1_500) : undefined,
       })

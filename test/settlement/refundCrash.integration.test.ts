@@ -5,8 +5,7 @@ import { listCharges, listLedgerEntries, refund } from '../../src/ledger/index.j
 import { payRefundOnchain } from '../../src/settlement/payRefundOnchain.js'
 import { reconcileWithChain } from '../../src/settlement/reconcileWithChain.js'
 import { describe, expect, test } from '../fixtures.js'
-import { runCrashChild } from '../support/runCrashChild.js'
-import { writeDeploymentFile } from '../support/writeDeploymentFile.js'
+import { crashChildRunner } from '../support/crashChildRunner.js'
 import { canceledOrgWithCharge } from './helpers.js'
 
 const steps = ['intent', 'signed', 'sent', 'receipt', 'random'] as const
@@ -17,7 +16,7 @@ describe('crash safety of an on-chain refund payout', () => {
     databaseUrl,
     chain,
   }) => {
-    const deploymentFile = writeDeploymentFile(chain.deployment, 'refund-crash')
+    const runChild = crashChildRunner({ databaseUrl, chain, name: 'refund-crash' })
     const payee = {
       db,
       payee: await createSigner(chain.rpcUrl, anvilKeys[2]),
@@ -40,12 +39,9 @@ describe('crash safety of an on-chain refund payout', () => {
         }),
       ).toMatchObject({ owedOnchainMicros: owed.toString() })
 
-      const signal = await runCrashChild({
+      const signal = await runChild({
         script: 'test/settlement/refundChild.ts',
         at: step,
-        databaseUrl,
-        rpcUrl: chain.rpcUrl,
-        deploymentFile,
         env: { CRASH_ORG: org.orgId, CRASH_KEY: key },
         killAfterMs: step === 'random' ? 1_000 + Math.floor(Math.random() * 3_000) : undefined,
       })

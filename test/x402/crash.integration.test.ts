@@ -7,8 +7,7 @@ import { creditPayment } from '../../src/x402/creditPayment.js'
 import { creditSettledPayments } from '../../src/x402/creditSettledPayments.js'
 import { paymentRequired } from '../../src/x402/paymentRequired.js'
 import { describe, expect, test } from '../fixtures.js'
-import { runCrashChild } from '../support/runCrashChild.js'
-import { writeDeploymentFile } from '../support/writeDeploymentFile.js'
+import { crashChildRunner } from '../support/crashChildRunner.js'
 import { pay, x402Context } from './helpers.js'
 
 const steps = ['recorded', 'sent', 'settled', 'random'] as const
@@ -27,7 +26,7 @@ describe('x402 crash safety', () => {
     databaseUrl,
     chain,
   }) => {
-    const deploymentFile = writeDeploymentFile(chain.deployment, 'x402-deployment')
+    const runChild = crashChildRunner({ databaseUrl, chain, name: 'x402-deployment' })
     // This test is the only process left after each kill: a claim without a transaction is dead.
     const ctx = await x402Context(db, chain, { deadClaimSeconds: 0 })
     const required = await paymentRequired(ctx, { url: 'http://t/v1/usage', description: 'top-up' })
@@ -47,12 +46,9 @@ describe('x402 crash safety', () => {
             })
           ).orgId
       const { header } = await pay(wallet, required)
-      const signal = await runCrashChild({
+      const signal = await runChild({
         script: 'test/x402/crashChild.ts',
         at: step,
-        databaseUrl,
-        rpcUrl: chain.rpcUrl,
-        deploymentFile,
         env: { CRASH_HEADER: header, CRASH_ORG: orgId },
         killAfterMs: step === 'random' ? 1_000 + Math.floor(Math.random() * 2_500) : undefined,
       })
