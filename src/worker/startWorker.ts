@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events'
 import { hostname } from 'node:os'
 import type { Logger } from '../core/log.js'
 import type { WorkerJob } from '../core/workerJob.js'
@@ -26,6 +27,9 @@ export function startWorker({
   name = `worker@${hostname()}:${process.pid}`,
 }: StartWorkerParameters): WorkerHandle {
   const controller = new AbortController()
+  // Every job loop waits on this signal between runs: one listener per loop, not a leak (the
+  // worker has more than Node's default 10 jobs, and `npm start` printed a leak warning).
+  setMaxListeners(jobs.length + 1, controller.signal)
   const startedAt = new Date()
   const heartbeat = () =>
     recordHeartbeat(db, { name, kind: 'worker', pid: process.pid, startedAt, now: new Date() })
