@@ -22,7 +22,8 @@ export function addManageStateRoute(
   r.get('/:id/state', async (req, res) => {
     const id = req.params.id
     const sub = await lookup(id)
-    const isOwner = mayView(sub, holder(req, id))
+    const who = holder(req, id)
+    const isOwner = mayView(sub, who)
     const base = {
       subscription_id: id,
       state: sub.state,
@@ -61,6 +62,8 @@ export function addManageStateRoute(
     res.json({
       ...base,
       owner_view: true,
+      // A manage link shows amounts without a signed-in wallet: the page says which it is.
+      via_link: who === 'link',
       owner: sub.ownerAddress && getAddress(sub.ownerAddress),
       state_reason: s.stateReason,
       prepaid: s.billingMode === 'prepaid',

@@ -213,6 +213,9 @@ describe('the manage page refuses bad signatures, and the public payment history
       await holder.goto(`${api.url}/s/${sub}?t=${signManageToken(api.ctx.config, sub, 'link', 60)}`)
       await holder.waitForSelector('#owner', { state: 'visible' })
       expect(await holder.textContent('#f-cap')).toBe('$5.00')
+      // No wallet signed in there: the header says it is a link, not a sign-in.
+      expect(await holder.textContent('#who')).toMatch(/^Manage link for 0x/)
+      expect(await page.textContent('#who')).toMatch(/^Signed in as 0x/)
 
       // The owner turns it off again: private from then on.
       await page.uncheck('#public-history')

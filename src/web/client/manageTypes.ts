@@ -13,6 +13,8 @@ export type ManageState = {
   state: string
   state_reason?: string | null
   owner_view: boolean
+  /** The amounts are shown to a manage link, not to the owner's signed-in wallet. */
+  via_link?: boolean
   product: string
   chain_id: number | null
   token: string | null

@@ -55,7 +55,10 @@ export function render(s: ManageState) {
   $('#owner').hidden = !s.owner_view
   $('#connect').hidden = s.owner_view
   if (!s.owner_view) return
-  $('#who').replaceChildren('Signed in as ', addressNode(s.owner ?? page.account ?? ''))
+  $('#who').replaceChildren(
+    s.via_link ? 'Manage link for ' : 'Signed in as ',
+    addressNode(s.owner ?? page.account ?? ''),
+  )
   for (const sel of ['#authorize', '#cancel-box', '#canceled-box'])
     $(sel).hidden = !(controlsFor[s.state] ?? []).includes(sel)
   $('#top-up').hidden = !(s.prepaid && s.state === 'active')
