@@ -110,11 +110,21 @@ export async function reconcileLedger(
       coalesce(u.prepaid_used, 0)::text as u_prepaid_used, coalesce(u.held_prepaid, 0)::text as u_held_prepaid,
       coalesce(pc.credited, 0)::text as pc_credited,
       a.included_used::text,
-      (select coalesce(sum(x.included_amount), 0) from usage x
+      ((select coalesce(sum(x.included_amount), 0) from usage x
         where x.org_id = a.org_id and x.status in ('recorded','reserved','committed')
           and x.created_at >= a.included_window_start
-          and x.created_at < (a.included_window_start at time zone 'UTC' + interval '1 month') at time zone 'UTC'
-      )::text as u_included_month
+          and x.created_at < (a.included_window_start at time zone 'UTC' + interval '1 month') at time zone 'UTC')
+       -- The counted month may be detached (an org idle since): its archived totals hold it.
+       + (select coalesce(sum(t.included_amount), 0) from archived_usage_totals t
+        where t.org_id = a.org_id and t.status in ('recorded','reserved','committed')
+          and t.month = (a.included_window_start at time zone 'UTC')::date)
+      )::text as u_included_month,
+      (select count(*) from usage x
+        where x.org_id = a.org_id and x.status in ('recorded','reserved','committed')
+          and x.included_amount > 0
+          and (a.included_window_start is null
+            or x.created_at >= (a.included_window_start at time zone 'UTC' + interval '1 month') at time zone 'UTC')
+      )::text as u_included_later
     from billing_accounts a
     left join e on e.org_id = a.org_id
     left join d on d.org_id = a.org_id
@@ -181,13 +191,16 @@ export async function reconcileLedger(
       'prepaid',
     )
     // The plan's allowance (docs/plans.md): the month's counter is what the month's usage
-    // (holds included) drew.
+    // (holds included) drew — attached, or archived when that month was detached.
     check(
       'included used = its month’s usage',
       r.u_included_month!,
       r.included_used!,
       'included_used',
     )
+    // Each draw moves the counted month to its own, so none may stand after it: else the
+    // check above would compare a stale month's counter with its own rows and miss the rest.
+    check('included month = its latest usage', '0', r.u_included_later!, 'included_window_start')
     const derived =
       BigInt(r.accrued!) +
       BigInt(r.booked!) +

@@ -88,8 +88,10 @@ async function detachMonth(db: Db, month: string): Promise<DetachedMonth> {
           open_charges: open!.open_charges.toString(),
         })
       await tx`
-        insert into archived_usage_totals (org_id, month, status, rows, voucher_amount, prepaid_amount, billable_amount)
-        select org_id, ${first}::date, status, count(*), sum(voucher_amount), sum(prepaid_amount), sum(billable_amount)
+        insert into archived_usage_totals (org_id, month, status, rows, voucher_amount, prepaid_amount,
+          billable_amount, included_amount)
+        select org_id, ${first}::date, status, count(*), sum(voucher_amount), sum(prepaid_amount),
+          sum(billable_amount), sum(included_amount)
         from ${usage} group by org_id, status`
       const [n] = await tx<{ n: bigint }[]>`select count(*) as n from ${usage}`
       await tx`alter table usage detach partition ${usage}`

@@ -86,6 +86,8 @@ export const archivedUsageTotals = pgTable(
     voucherAmount: micros('voucher_amount').notNull(),
     prepaidAmount: micros('prepaid_amount').notNull(),
     billableAmount: micros('billable_amount').notNull(),
+    /** What the month's rows drew of the plan's included allowance (docs/plans.md). */
+    includedAmount: micros('included_amount').notNull().default(sql`0`),
   },
   (t) => [primaryKey({ columns: [t.orgId, t.month, t.status] })],
 )
