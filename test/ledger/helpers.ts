@@ -59,3 +59,15 @@ export async function chargedOrg(db: Db, n: number) {
   const [charge] = await bookCharges(db, { orgId: org.orgId })
   return { ...org, usageIds, charge: charge! }
 }
+
+/** The first instant (UTC) of the month `back` months before this one. */
+export function monthStart(back: number) {
+  const now = new Date()
+  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - back, 1))
+}
+
+/** `YYYY-MM` of `d`. */
+export const ym = (d: Date) => d.toISOString().slice(0, 7)
+
+/** Microseconds `days` into the month that starts at `d` (the meter's clock). */
+export const into = (d: Date, days: number) => BigInt(d.getTime() + days * 86_400_000) * 1000n

@@ -6,16 +6,7 @@ import {
   setPlan,
 } from '../../src/ledger/index.js'
 import { describe, expect, test } from '../fixtures.js'
-import { activeOrg, makeMeter } from './helpers.js'
-
-/** The first instant (UTC) of the month `back` months before this one. */
-function monthStart(back: number) {
-  const now = new Date()
-  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - back, 1))
-}
-const ym = (d: Date) => d.toISOString().slice(0, 7)
-/** Microseconds `days` into the month that starts at `d` (the meter's clock). */
-const into = (d: Date, days: number) => BigInt(d.getTime() + days * 86_400_000) * 1000n
+import { activeOrg, into, makeMeter, monthStart, ym } from './helpers.js'
 
 /** An active org with a $1 plan that drew `comments` × $0.005 of it in each month of `at`. */
 async function plannedOrg(db: Db, at: bigint[], comments: number) {

@@ -8,17 +8,9 @@ import {
   voidUsage,
 } from '../../src/ledger/index.js'
 import { describe, expect, test } from '../fixtures.js'
-import { activeOrg, makeMeter } from './helpers.js'
+import { activeOrg, into, makeMeter, monthStart, ym } from './helpers.js'
 
-/** The first instant (UTC) of the month `back` months before this one. */
-function monthStart(back: number) {
-  const now = new Date()
-  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - back, 1))
-}
-const ym = (d: Date) => d.toISOString().slice(0, 7)
 const suffix = (d: Date) => `_y${ym(d).slice(0, 4)}m${ym(d).slice(5, 7)}`
-/** Microseconds `days` into the month that starts at `d` (the meter's clock). */
-const into = (d: Date, days: number) => BigInt(d.getTime() + days * 86_400_000) * 1000n
 
 async function isPartition(db: Db, table: string) {
   const [row] = await db.$client<{ partition: boolean | null }[]>`
