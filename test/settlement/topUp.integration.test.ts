@@ -1,7 +1,3 @@
-import { spawn } from 'node:child_process'
-import { writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { collectorAbi } from '../../src/chain/abis.js'
 import { mintUsdc } from '../../src/chain/deployContracts.js'
 import { parsePrepaidPackages } from '../../src/core/prepaidPackages.js'
@@ -26,6 +22,7 @@ import { settleOnce } from '../../src/settlement/settleOnce.js'
 import { subscriptionKey } from '../../src/subscriptions/typedData.js'
 import { describe, expect, type TestChain, test } from '../fixtures.js'
 import { makeMeter } from '../ledger/helpers.js'
+import { crashChildRunner } from '../support/crashChildRunner.js'
 import { authorizedOrg, settlementContext } from './helpers.js'
 
 /** The collector's `Collected` events of a subscription: what was really pulled. */
@@ -198,8 +195,7 @@ describe('prepaid top-ups pulled through the collector', () => {
     databaseUrl,
     chain,
   }) => {
-    const deploymentFile = join(tmpdir(), `tg-topup-${process.pid}-${Date.now()}.json`)
-    writeFileSync(deploymentFile, JSON.stringify(chain.deployment))
+    const runChild = crashChildRunner({ databaseUrl, chain, name: 'topup' })
     // $2 is a package ($0.50 bonus); $1 is not. Both orgs settle in the same dying pass.
     const packages = '2:0.5'
     const ctx = settlementContext(db, chain, { prepaidPackages: parsePrepaidPackages(packages) })
@@ -209,19 +205,11 @@ describe('prepaid top-ups pulled through the collector', () => {
       // Booked by the dying worker itself: the auto top-up of an empty balance.
       await setAutoTopUp(db, { orgId: org.orgId, threshold: 1n, amount: 1_000_000n, by: 'test' })
       await setAutoTopUp(db, { orgId: pkg.orgId, threshold: 1n, amount: 2_000_000n, by: 'test' })
-      const child = spawn('node', ['--import', 'tsx', 'test/settlement/settleChild.ts'], {
-        env: {
-          ...process.env,
-          CRASH_AT: step,
-          CRASH_DB_URL: databaseUrl,
-          CRASH_RPC_URL: chain.rpcUrl,
-          CRASH_DEPLOYMENT: deploymentFile,
-          CRASH_ORGS: `${org.orgId},${pkg.orgId}`,
-          CRASH_PACKAGES: packages,
-        },
-        stdio: ['ignore', 'ignore', 'pipe'],
+      const signal = await runChild({
+        script: 'test/settlement/settleChild.ts',
+        at: step,
+        env: { CRASH_ORGS: `${org.orgId},${pkg.orgId}`, CRASH_PACKAGES: packages },
       })
-      const signal = await new Promise((r) => child.on('exit', (_code, sig) => r(sig)))
       expect({ step, signal }).toEqual({ step, signal: 'SIGKILL' })
       // A fresh worker takes over twice: recovery, then a pass with nothing left to do.
       const orgIds = [org.orgId, pkg.orgId]
