@@ -8,14 +8,26 @@ const money = (v: bigint) => ({ micros: v.toString(), usd: formatUsd(v) })
 
 /** How the API shows an org's plan (null: it has none). */
 export const planView = (p: PlanView) =>
-  p.includedMonthlyMicros === null
+  p.includedMonthlyMicros === null && p.units.length === 0
     ? null
     : {
-        included_monthly: money(p.includedMonthlyMicros),
+        // Null for a plan of units only.
+        included_monthly: p.includedMonthlyMicros === null ? null : money(p.includedMonthlyMicros),
         used: money(p.usedMicros),
         remaining: money(p.remainingMicros),
         window_start: rfc3339(p.windowStart),
         renews_at: rfc3339(p.renewsAt),
+        included_actions: Object.fromEntries(
+          p.units.map((u) => [
+            u.action,
+            {
+              included: u.included,
+              used: u.used,
+              remaining: u.remaining,
+              renews_at: rfc3339(p.renewsAt),
+            },
+          ]),
+        ),
       }
 
 /**
@@ -30,10 +42,12 @@ export function operatorPlanRouter(ctx: AppContext): Router {
   })
   serve(ctx, r, 'POST /v1/operator/orgs/{id}/plan', async (_req, res, { params, body }) => {
     const orgId = params.id
-    const monthly = body.included_monthly_micros
+    const monthly = body.included_monthly_micros ?? null
     const p = await setPlan(ctx.db, {
       orgId,
       includedMonthlyMicros: monthly === null ? null : BigInt(monthly),
+      includedActions: body.included_actions ?? null,
+      rateCard: ctx.config.rateCard,
     })
     res.json({ org_id: orgId, plan: planView(p) })
   })

@@ -1,6 +1,6 @@
 import type { AccountSnapshot, BillingMode, Budget } from './decide.js'
 import { NoBillingAccountError } from './errors.js'
-import type { IncludedState } from './included.js'
+import type { IncludedState, UnitCounts } from './included.js'
 import { balanceOf, type Movement } from './movements.js'
 import {
   arrayParams,
@@ -102,6 +102,7 @@ export async function lockAccounts(
        a.voucher, a.reserved_voucher, ${microsOf('a.voucher_exhausted_at')} as voucher_exhausted_at,
        a.prepaid, a.reserved_prepaid, a.billing_mode,
        a.included_monthly, ${microsOf('a.included_window_start')} as included_window_start, a.included_used,
+       a.included_units, a.included_units_used,
        a.accrued, a.reserved, a.booked, a.collected, a.written_off, a.entry_seq,
        ${microsOf('a.accrued_since')} as accrued_since,
        s.allowance, s.monthly_limit, ${microsOf('s.window_start')} as window_start, s.window_seconds,
@@ -130,6 +131,8 @@ export async function lockAccounts(
       includedMonthly: (r.included_monthly as bigint | null) ?? null,
       includedWindowStart: (r.included_window_start as bigint | null) ?? null,
       includedUsed: r.included_used as bigint,
+      includedUnits: (r.included_units as UnitCounts | null) ?? null,
+      includedUnitsUsed: (r.included_units_used as UnitCounts | null) ?? null,
       accrued: r.accrued as bigint,
       reserved: r.reserved as bigint,
       booked: r.booked as bigint,
@@ -327,6 +330,11 @@ const ACCOUNT_FIELDS: ReadonlyArray<Column<LockedAccount>> = [
   ['spend_window_spent', 'int8', (a) => a.spendWindowSpent],
   ['included_window_start', 'timestamptz', (a) => timestampOrNull(a.includedWindowStart ?? null)],
   ['included_used', 'int8', (a) => a.includedUsed ?? 0n],
+  [
+    'included_units_used',
+    'jsonb',
+    (a) => (a.includedUnitsUsed ? JSON.stringify(a.includedUnitsUsed) : null),
+  ],
 ]
 const VERSION_FIELDS: ReadonlyArray<Column<LockedAccount>> = [
   ['account_version', 'xid', (a) => a.versions!.account],
@@ -359,6 +367,7 @@ export const updateAccounts = (first: number, { checkVersions = false } = {}) =>
        booked = v.booked, collected = v.collected, written_off = v.written_off, entry_seq = v.entry_seq,
        accrued_since = v.accrued_since, spend_window = v.spend_window, spend_window_spent = v.spend_window_spent,
        included_window_start = v.included_window_start, included_used = v.included_used,
+       included_units_used = v.included_units_used,
        updated_at = clock_timestamp()
      from (${zipArrays(first, accountFields(checkVersions))}) as v
      where a.org_id = v.org_id and a.org_id = any($${first}::uuid[])${

@@ -18,6 +18,8 @@ export type AccountSnapshot = {
   prepaid?: bigint | undefined
   /** What is left this month of the plan's included allowance (`includedLeft`); absent: 0. */
   included?: bigint | undefined
+  /** Units of the requested action the plan has left this month (`unitsLeft`); absent: 0. */
+  units?: number | undefined
   /** `prepaid`: usage is paid before it happens, never billable; absent: postpaid. */
   mode?: BillingMode | undefined
   accrued: bigint
@@ -61,6 +63,8 @@ export type Decision =
       prepaid: bigint
       billable: bigint
       windowIndex: number | null
+      /** Units of the action the plan's unit allowance covers (they cost nothing); absent: 0. */
+      units?: number
     }
   | { kind: 'free'; reason: 'wind_down' | 'session_key'; windowIndex: number | null }
   | {
@@ -250,11 +254,18 @@ export function headroom(s: AccountSnapshot, now: Micros) {
   return { allowance, monthly, windowIndex: w }
 }
 
-function payable(s: AccountSnapshot, total: bigint, now: Micros): Decision {
+function payable(s: AccountSnapshot, r: MeterRequest): Decision {
+  const now = r.now
   const windowIndex = windowIndexAt(s.windowStart, s.windowSeconds, now)
   // The signup voucher is spent while the subscription is in good standing (pending, active)
   // or by a prepaid org; the prepaid balance is money already paid, spent whatever the state.
   const voucherUsable = s.mode === 'prepaid' || s.state === 'pending' || s.state === 'active'
+  // The plan's units of this very action come first, on the voucher's terms (they can pay for
+  // nothing else); the units they cover cost nothing, the rest is priced as usual.
+  const unitsLeft = voucherUsable ? (s.units ?? 0) : 0
+  const units = Math.min(unitsLeft, r.quantity)
+  const total = r.unitPrice * BigInt(r.quantity - units)
+  const covered = units > 0 ? { units } : {}
   // The plan's included allowance is spent on the same terms, right after the voucher.
   const voucher = !voucherUsable ? 0n : s.voucher < total ? s.voucher : total
   const plan = voucherUsable ? (s.included ?? 0n) : 0n
@@ -264,7 +275,7 @@ function payable(s: AccountSnapshot, total: bigint, now: Micros): Decision {
   const prepaid = balance < rest ? balance : rest
   const billable = rest - prepaid
   if (billable === 0n && (voucherUsable || prepaid > 0n))
-    return { kind: 'charge', voucher, included, prepaid, billable, windowIndex }
+    return { kind: 'charge', voucher, included, prepaid, billable, windowIndex, ...covered }
   if (s.mode === 'prepaid') return { kind: 'refuse', code: 'BILLING_INACTIVE', reason: 'no_credit' }
   switch (s.state) {
     case 'pending':
@@ -294,7 +305,7 @@ function payable(s: AccountSnapshot, total: bigint, now: Micros): Decision {
               : s.windowStart + BigInt(w + 1) * BigInt(s.windowSeconds) * 1_000_000n,
         }
       }
-      return { kind: 'charge', voucher, included, prepaid, billable, windowIndex }
+      return { kind: 'charge', voucher, included, prepaid, billable, windowIndex, ...covered }
     }
     default:
       return { kind: 'refuse', code: 'BILLING_INACTIVE', reason: 'inactive' }
@@ -312,7 +323,8 @@ function blockedSince(s: AccountSnapshot, now: Micros): Micros {
  * The gate: decides one metered action against an org's locked snapshot. Pure, so the
  * metering transaction, the unit tests and the model-based test all run the same rules.
  *
- * - credit first: the voucher (pending, active, or a prepaid org), then on the same terms the
+ * - the plan's units of the action first (the units they cover cost nothing), on the voucher's
+ *   terms; then credit: the voucher (pending, active, or a prepaid org), then on the same terms the
  *   plan's included allowance, then the prepaid balance (in every state: it is paid already);
  *   an action credit covers goes through;
  * - prepaid mode: nothing is billable — what credit does not cover is `no_credit`;
@@ -325,8 +337,7 @@ function blockedSince(s: AccountSnapshot, now: Micros): Micros {
  *   free for a lease claimed before the block, refused for one claimed after.
  */
 export function decide(s: AccountSnapshot, r: MeterRequest): Decision {
-  const total = r.unitPrice * BigInt(r.quantity)
-  const d = payable(s, total, r.now)
+  const d = payable(s, r)
   if (d.kind !== 'refuse') return d
   const windowIndex = windowIndexAt(s.windowStart, s.windowSeconds, r.now)
   if (neverRefusedActions.has(r.action)) return { kind: 'free', reason: 'session_key', windowIndex }

@@ -157,3 +157,97 @@ describe('the included allowance in the movements', () => {
     expect(a.includedUsed).toBe(2_000n)
   })
 })
+
+describe('included units of an action', () => {
+  const search = (quantity: number, now: bigint) => ({
+    action: 'search',
+    quantity,
+    unitPrice: 1_000n,
+    now,
+  })
+  const withUnits = (units: number, over: Partial<LedgerState> = {}) =>
+    ledger({ includedMonthly: null, includedUnits: { search: units }, ...over })
+
+  test('drawn first, by that action only; a larger quantity is split, the rest priced as usual', () => {
+    const a = withUnits(3, { voucher: 1_500n })
+    const step = meterStep(a, search(5, DEC + 1n), { hold: false })
+    expect(step).toMatchObject({
+      kind: 'recorded',
+      amounts: { units: 3, voucher: 1_500n, billable: 500n },
+      movements: [
+        { kind: 'usage_units', amount: -3_000n },
+        { kind: 'usage_voucher', amount: -1_500n },
+        { kind: 'usage_billable', amount: 500n },
+      ],
+    })
+    expect(a.includedUnitsUsed).toEqual({ search: 3 })
+    // Spent: the next search is priced, and another action never draws them.
+    expect(meterStep(a, search(1, DEC + 2n), { hold: false })).toMatchObject({
+      amounts: { billable: 1_000n },
+    })
+    const b = withUnits(3)
+    expect(
+      meterStep(b, { ...search(1, DEC + 1n), action: 'fetch' }, { hold: false }),
+    ).toMatchObject({ amounts: { billable: 1_000n } })
+    expect(b.includedUnitsUsed ?? null).toBeNull()
+  })
+
+  test('a blocked postpaid org draws none; a prepaid org covered by units alone goes through', () => {
+    const lapsed = withUnits(3, { state: 'lapsed' })
+    expect(meterStep(lapsed, search(1, DEC + 1n), { hold: false })).toMatchObject({
+      kind: 'refused',
+    })
+    const prepaid = withUnits(1, { state: 'lapsed', mode: 'prepaid' })
+    expect(meterStep(prepaid, search(1, DEC + 1n), { hold: false })).toMatchObject({
+      kind: 'recorded',
+      amounts: { units: 1, billable: 0n },
+    })
+    expect(meterStep(prepaid, search(1, DEC + 2n), { hold: false })).toMatchObject({
+      kind: 'refused',
+    })
+  })
+
+  test('the last microsecond of a month counts in it; the first of the next starts from 0', () => {
+    const a = withUnits(2)
+    meterStep(a, search(2, JAN - 1n), { hold: false })
+    expect(decide({ ...snapshot, units: 0 }, search(1, JAN - 1n))).toMatchObject({
+      billable: 1_000n,
+    })
+    expect(meterStep(a, search(1, JAN - 1n), { hold: false })).toMatchObject({
+      amounts: { billable: 1_000n },
+    })
+    expect(meterStep(a, search(1, JAN), { hold: false })).toMatchObject({
+      amounts: { units: 1, billable: 0n },
+    })
+    expect([a.includedWindowStart, a.includedUnitsUsed]).toEqual([JAN, { search: 1 }])
+  })
+
+  test('a hold committed for less and a release give units back; a void, to its own month only', () => {
+    const a = withUnits(5)
+    const held = meterStep(a, search(4, DEC + 1n), { hold: true })
+    if (held.kind !== 'recorded') throw new Error('refused')
+    expect([held.movements, a.includedUnitsUsed]).toEqual([[], { search: 4 }])
+    const h = { ...held.amounts, action: 'search', unitPrice: 1_000n, recordedAt: DEC + 1n }
+    const done = commitHold(a, h, { unitPrice: 1_000n, quantity: 1, now: DEC + 2n })
+    expect([done.amounts.units, done.movements, a.includedUnitsUsed]).toEqual([
+      1,
+      [{ kind: 'usage_units', amount: -1_000n }],
+      { search: 1 },
+    ])
+    const other = meterStep(a, search(4, DEC + 3n), { hold: true })
+    if (other.kind !== 'recorded') throw new Error('refused')
+    releaseHold(a, { ...other.amounts, action: 'search', recordedAt: DEC + 3n })
+    expect(a.includedUnitsUsed).toEqual({ search: 1 })
+    const rec = meterStep(a, search(2, DEC + 4n), { hold: false })
+    if (rec.kind !== 'recorded') throw new Error('refused')
+    const u = { ...rec.amounts, action: 'search', unitPrice: 1_000n, recordedAt: DEC + 4n }
+    expect(voidRecorded(a, u)).toEqual([{ kind: 'void_units', amount: 2_000n }])
+    expect(a.includedUnitsUsed).toEqual({ search: 1 })
+    // Recorded in December, voided after January's first use: January owes it nothing.
+    const dec = meterStep(a, search(2, DEC + 5n), { hold: false })
+    if (dec.kind !== 'recorded') throw new Error('refused')
+    meterStep(a, search(1, JAN), { hold: false })
+    voidRecorded(a, { ...dec.amounts, action: 'search', unitPrice: 1_000n, recordedAt: DEC + 5n })
+    expect(a.includedUnitsUsed).toEqual({ search: 1 })
+  })
+})

@@ -1,4 +1,5 @@
 import {
+  type AccountSnapshot,
   type BillingMode,
   type Budget,
   budgetRefusal,
@@ -8,7 +9,15 @@ import {
   type MeterRequest,
   uncountBudgets,
 } from './decide.js'
-import { countIncluded, type IncludedState, includedLeft, uncountIncluded } from './included.js'
+import {
+  countIncluded,
+  countUnits,
+  type IncludedState,
+  includedLeft,
+  uncountIncluded,
+  uncountUnits,
+  unitsLeft,
+} from './included.js'
 import { neverRefusedActions, type SubscriptionState, windDownActions } from './states.js'
 
 /**
@@ -44,11 +53,14 @@ export type LedgerState = IncludedState & {
 
 /**
  * One balance movement, to become a ledger entry (`*_voucher` kinds move `voucher`,
- * `*_included` kinds the plan's included allowance, `*_prepaid` kinds `prepaid`, the others
- * `accrued`).
+ * `*_included` kinds the plan's included allowance, `*_units` kinds its units of an action —
+ * the rate-card value of the units, which cost nothing —, `*_prepaid` kinds `prepaid`, the
+ * others `accrued`).
  */
 export type Movement = {
   kind:
+    | 'usage_units'
+    | 'void_units'
     | 'usage_voucher'
     | 'usage_included'
     | 'usage_prepaid'
@@ -62,12 +74,13 @@ export type Movement = {
 
 /**
  * The balance a ledger entry of `kind` moves (charges and refunds move their own; see schema.ts).
- * `included`: the plan's allowance, which no entry carries a balance of (docs/plans.md).
+ * `included`: the plan's allowance (micro-credits or units), which no entry carries a balance of
+ * (docs/plans.md).
  */
 export const balanceOf = (kind: string): 'voucher' | 'included' | 'prepaid' | 'accrued' =>
   kind.endsWith('_voucher') || kind === 'voucher_grant'
     ? 'voucher'
-    : kind.endsWith('_included')
+    : kind.endsWith('_included') || kind.endsWith('_units')
       ? 'included'
       : kind.endsWith('_prepaid') || kind.startsWith('prepaid_')
         ? 'prepaid'
@@ -86,6 +99,10 @@ export type UsageAmounts = {
   prepaid?: bigint | undefined
   billable: bigint
   windowIndex: number | null
+  /** Units of `action` the plan's unit allowance covered (or holds), at `unitPrice` each; absent: 0. */
+  units?: number | undefined
+  action?: string | undefined
+  unitPrice?: bigint | undefined
   keyId?: string | null | undefined
   recordedAt?: bigint | undefined
 }
@@ -94,10 +111,28 @@ export type UsageAmounts = {
  * Gives back `amount` of a usage's price to the budgets it was counted in, and `included` of
  * it to the plan's month it was drawn from.
  */
-function uncountUsage(a: LedgerState, u: UsageAmounts, amount: bigint, included: bigint) {
+function uncountUsage(
+  a: LedgerState,
+  u: UsageAmounts,
+  amount: bigint,
+  included: bigint,
+  units = 0,
+) {
   if (u.recordedAt === undefined) return
   if (a.budgets) uncountBudgets(a.budgets, u.keyId ?? null, amount, u.recordedAt)
   uncountIncluded(a, included, u.recordedAt)
+  if (units > 0 && u.action !== undefined) uncountUnits(a, u.action, units, u.recordedAt)
+}
+
+/** The ledger movement of `units` of an action at `unitPrice` the plan covered (none when worth 0). */
+function unitsMovement(
+  movements: Movement[],
+  kind: 'usage_units' | 'void_units',
+  units: number,
+  unitPrice: bigint | undefined,
+) {
+  const worth = (unitPrice ?? 0n) * BigInt(units)
+  if (worth > 0n) movements.push({ kind, amount: kind === 'usage_units' ? -worth : worth })
 }
 
 /** The outcome of metering one action on a locked account. */
@@ -118,7 +153,7 @@ export type MeterStep =
  * The gate's view at `now`: the credit it may spend is what open reservations left, and what is
  * left this month of the plan's allowance (no copy when no hold and no plan change it).
  */
-const gateView = (a: LedgerState, now: bigint): LedgerState & { included?: bigint } =>
+const creditView = (a: LedgerState, now: bigint): LedgerState & { included?: bigint } =>
   a.reservedVoucher === 0n && !a.reservedPrepaid && !a.includedMonthly
     ? a
     : {
@@ -127,6 +162,14 @@ const gateView = (a: LedgerState, now: bigint): LedgerState & { included?: bigin
         included: includedLeft(a, now),
         prepaid: (a.prepaid ?? 0n) - (a.reservedPrepaid ?? 0n),
       }
+
+/** The gate's view for `r`: its credit, and the units of `r.action` the plan has left. */
+function gateView(a: LedgerState, r: MeterRequest): AccountSnapshot {
+  const view = creditView(a, r.now)
+  if (!a.includedUnits) return view
+  const units = unitsLeft(a, r.action, r.now)
+  return units > 0 ? { ...view, units } : view
+}
 
 /** Credit the gate may still spend at `now`: voucher, plan and prepaid balance, less what holds keep. */
 const creditLeft = (a: LedgerState, now: bigint) =>
@@ -165,7 +208,7 @@ function budgetExemption(r: MeterRequest, windowIndex: number | null): Decision 
  * moves an active subscription to `needs_reauth` (the caller records that transition).
  */
 export function meterStep(a: LedgerState, r: MeterRequest, p: { hold: boolean }): MeterStep {
-  let decision = decide(gateView(a, r.now), r)
+  let decision = decide(gateView(a, r), r)
   // The budgets only narrow what the on-chain terms let through, in the same step: a charge
   // that would take a budget of the key (or of the org) past its limit is refused — but
   // minting a session key is never refused, and the wind-down of a lease claimed earlier
@@ -192,13 +235,23 @@ export function meterStep(a: LedgerState, r: MeterRequest, p: { hold: boolean })
   const included = decision.kind === 'charge' ? decision.included : 0n
   const prepaid = decision.kind === 'charge' ? decision.prepaid : 0n
   const billable = decision.kind === 'charge' ? decision.billable : 0n
-  const amounts = { voucher, included, prepaid, billable, windowIndex: decision.windowIndex }
+  const units = decision.kind === 'charge' ? (decision.units ?? 0) : 0
+  const amounts: UsageAmounts = {
+    voucher,
+    included,
+    prepaid,
+    billable,
+    windowIndex: decision.windowIndex,
+  }
+  if (units > 0) amounts.units = units
   count(a, billable, decision.windowIndex)
   const price = voucher + included + prepaid + billable
   if (a.budgets) countBudgets(a.budgets, r.keyId ?? null, price, r.now)
   // A hold draws the plan's month as a recorded action does (given back by commit, void, expiry).
   countIncluded(a, included, r.now)
+  countUnits(a, r.action, units, r.now)
   const movements: Movement[] = []
+  if (!p.hold) unitsMovement(movements, 'usage_units', units, r.unitPrice)
   if (p.hold) {
     a.reservedVoucher += voucher
     if (prepaid > 0n) a.reservedPrepaid = (a.reservedPrepaid ?? 0n) + prepaid
@@ -233,8 +286,11 @@ export function commitHold(
   held: UsageAmounts,
   p: { unitPrice: bigint; quantity: number; now: bigint },
 ): { amounts: UsageAmounts; movements: Movement[] } {
+  // The units held cover what they can of the quantity used; what they do not is given back.
+  const heldUnits = held.units ?? 0
+  const units = Math.min(heldUnits, p.quantity)
   // Never more than was held: a free hold (wind-down, a session key while blocked) commits free.
-  const used = p.unitPrice * BigInt(p.quantity)
+  const used = p.unitPrice * BigInt(p.quantity - units)
   const heldIncluded = held.included ?? 0n
   const heldPrepaid = held.prepaid ?? 0n
   const cap = held.voucher + heldIncluded + heldPrepaid + held.billable
@@ -248,8 +304,9 @@ export function commitHold(
   if (heldPrepaid > 0n) a.reservedPrepaid = (a.reservedPrepaid ?? 0n) - heldPrepaid
   a.reserved -= held.billable
   uncount(a, held.billable - billable, held.windowIndex)
-  uncountUsage(a, held, cap - total, heldIncluded - included)
+  uncountUsage(a, held, cap - total, heldIncluded - included, heldUnits - units)
   const movements: Movement[] = []
+  unitsMovement(movements, 'usage_units', units, p.unitPrice)
   if (voucher > 0n) {
     a.voucher -= voucher
     movements.push({ kind: 'usage_voucher', amount: -voucher })
@@ -264,7 +321,9 @@ export function commitHold(
     a.accruedSince ??= p.now
     movements.push({ kind: 'usage_billable', amount: billable })
   }
-  return { amounts: { ...held, voucher, included, prepaid, billable }, movements }
+  const amounts = { ...held, voucher, included, prepaid, billable }
+  if (heldUnits > 0) amounts.units = units
+  return { amounts, movements }
 }
 
 /** Releases a reservation (void or expiry): nothing is charged. */
@@ -275,19 +334,20 @@ export function releaseHold(a: LedgerState, held: UsageAmounts): void {
   if (prepaid > 0n) a.reservedPrepaid = (a.reservedPrepaid ?? 0n) - prepaid
   a.reserved -= held.billable
   uncount(a, held.billable, held.windowIndex)
-  uncountUsage(a, held, held.voucher + included + prepaid + held.billable, included)
+  uncountUsage(a, held, held.voucher + included + prepaid + held.billable, included, held.units)
 }
 
 /**
  * Voids a recorded action whose work failed: its voucher and prepaid parts back, its included
- * part back to the plan's month it was drawn from (if that is still the one counted; the entry
- * is written either way), its billable part off.
+ * part and its units back to the plan's month they were drawn from (if that is still the one
+ * counted; the entries are written either way), its billable part off.
  */
 export function voidRecorded(a: LedgerState, u: UsageAmounts): Movement[] {
   const movements: Movement[] = []
   const prepaid = u.prepaid ?? 0n
   const included = u.included ?? 0n
-  uncountUsage(a, u, u.voucher + included + prepaid + u.billable, included)
+  uncountUsage(a, u, u.voucher + included + prepaid + u.billable, included, u.units)
+  unitsMovement(movements, 'void_units', u.units ?? 0, u.unitPrice)
   if (u.voucher > 0n) {
     a.voucher += u.voucher
     movements.push({ kind: 'void_voucher', amount: u.voucher })

@@ -121,10 +121,23 @@ export async function reconcileLedger(
       )::text as u_included_month,
       (select count(*) from usage x
         where x.org_id = a.org_id and x.status in ('recorded','reserved','committed')
-          and x.included_amount > 0
+          and (x.included_amount > 0 or x.included_units > 0)
           and (a.included_window_start is null
             or x.created_at >= (a.included_window_start at time zone 'UTC' + interval '1 month') at time zone 'UTC')
-      )::text as u_included_later
+      )::text as u_included_later,
+      (select jsonb_object_agg(k, v) from jsonb_each(a.included_units_used) as j(k, v) where v <> '0')::text
+        as included_units_used,
+      (select jsonb_object_agg(action, n) from (
+        select x.action, sum(x.included_units) as n from usage x
+        where x.org_id = a.org_id and x.status in ('recorded','reserved','committed')
+          and x.included_units > 0
+          and x.created_at >= a.included_window_start
+          and x.created_at < (a.included_window_start at time zone 'UTC' + interval '1 month') at time zone 'UTC'
+        group by x.action) as xu
+      )::text as u_units_month,
+      -- A detached month's totals are not kept per action: its units cannot be proven here.
+      exists (select from archived_usage_totals t where t.org_id = a.org_id
+        and t.month = (a.included_window_start at time zone 'UTC')::date) as units_archived
     from billing_accounts a
     left join e on e.org_id = a.org_id
     left join d on d.org_id = a.org_id
@@ -201,6 +214,17 @@ export async function reconcileLedger(
     // Each draw moves the counted month to its own, so none may stand after it: else the
     // check above would compare a stale month's counter with its own rows and miss the rest.
     check('included month = its latest usage', '0', r.u_included_later!, 'included_window_start')
+    // And each action's units drawn this month are what the month's usage of it drew.
+    const unitsUsed = unitCounts(r.included_units_used)
+    const unitsDrawn = unitCounts(r.u_units_month)
+    const actions = r.units_archived ? [] : [...Object.keys(unitsUsed), ...Object.keys(unitsDrawn)]
+    for (const action of new Set(actions))
+      check(
+        `included units used = its month’s usage (${action})`,
+        String(unitsDrawn[action] ?? 0),
+        String(unitsUsed[action] ?? 0),
+        `included_units_used.${action}`,
+      )
     const derived =
       BigInt(r.accrued!) +
       BigInt(r.booked!) +
@@ -216,3 +240,7 @@ export async function reconcileLedger(
   }
   return out
 }
+
+/** A jsonb object of units per action, as text (null: none). */
+const unitCounts = (json: string | null | undefined): Record<string, number> =>
+  json ? (JSON.parse(json) as Record<string, number>) : {}

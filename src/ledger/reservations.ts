@@ -19,6 +19,7 @@ type UsageRow = {
   unit_price: bigint
   voucher_amount: bigint
   included_amount: bigint
+  included_units: number
   prepaid_amount: bigint
   billable_amount: bigint
   window_index: number | null
@@ -30,7 +31,7 @@ type UsageRow = {
 
 async function lockUsage(tx: Sql, orgId: string, usageId: bigint | string): Promise<UsageRow> {
   const [row] = await tx<UsageRow[]>`
-    select id, org_id, action, quantity, unit_price, voucher_amount, included_amount, prepaid_amount, billable_amount, window_index, status, charge_id,
+    select id, org_id, action, quantity, unit_price, voucher_amount, included_amount, included_units, prepaid_amount, billable_amount, window_index, status, charge_id,
       key_id, ${tx.unsafe(microsOf('created_at'))} as created_at
     from usage where id = ${usageId.toString()} and org_id = ${orgId} for update`
   if (!row)
@@ -44,6 +45,9 @@ const heldOf = (u: UsageRow) => ({
   prepaid: u.prepaid_amount,
   billable: u.billable_amount,
   windowIndex: u.window_index,
+  units: u.included_units,
+  action: u.action,
+  unitPrice: u.unit_price,
   keyId: u.key_id,
   recordedAt: u.created_at,
 })
@@ -83,6 +87,7 @@ export async function commitUsage(db: Db, p: CommitUsageParameters) {
         quantity: u.quantity,
         voucherMicros: u.voucher_amount.toString(),
         includedMicros: u.included_amount.toString(),
+        includedUnits: u.included_units,
         prepaidMicros: u.prepaid_amount.toString(),
         billableMicros: u.billable_amount.toString(),
       }
@@ -105,11 +110,12 @@ export async function commitUsage(db: Db, p: CommitUsageParameters) {
     const included = amounts.included ?? 0n
     const prepaid = amounts.prepaid ?? 0n
     const billable = amounts.billable
+    const units = amounts.units ?? 0
     const entries = entriesFor(account, movements, { usageId: u.id, at, memo: u.action })
     account.dirty = true
     await tx`
       update usage set status = 'committed', quantity = ${p.quantity}, voucher_amount = ${voucher.toString()},
-        included_amount = ${included.toString()}, prepaid_amount = ${prepaid.toString()}, billable_amount = ${billable.toString()}, expires_at = null
+        included_amount = ${included.toString()}, included_units = ${units}, prepaid_amount = ${prepaid.toString()}, billable_amount = ${billable.toString()}, expires_at = null
       where id = ${u.id.toString()}`
     await appendEntries(tx, entries)
     await save(tx, account)
@@ -118,6 +124,7 @@ export async function commitUsage(db: Db, p: CommitUsageParameters) {
       quantity: p.quantity,
       voucherMicros: voucher.toString(),
       includedMicros: included.toString(),
+      includedUnits: units,
       prepaidMicros: prepaid.toString(),
       billableMicros: billable.toString(),
     }

@@ -28,7 +28,7 @@ describe('the metering engine’s functions, as the migrations create them', () 
     const latest = latestCreating(WRITE_FUNCTION)
     expect(latest).toBe(writeFunctionSql())
     expect(latest).toContain('SET plan_cache_mode = force_generic_plan')
-    expect(latest).toContain('tollgate_expect_fresh($38::uuid[], array_agg(org_id))')
+    expect(latest).toContain('tollgate_expect_fresh($39::uuid[], array_agg(org_id))')
   })
 
   test(`${CHECK_FUNCTION}: the latest migration that creates it holds the read the engine checks refusals with`, () => {

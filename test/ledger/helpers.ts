@@ -5,6 +5,7 @@ import {
   authorizeSubscription,
   bookCharges,
   createMeter,
+  listLedgerEntries,
   openBillingAccount,
 } from '../../src/ledger/index.js'
 
@@ -71,3 +72,9 @@ export const ym = (d: Date) => d.toISOString().slice(0, 7)
 
 /** Microseconds `days` into the month that starts at `d` (the meter's clock). */
 export const into = (d: Date, days: number) => BigInt(d.getTime() + days * 86_400_000) * 1000n
+
+/** Σ of an org's ledger entries of `kind`. */
+export async function entriesOf(db: Db, orgId: string, kind: string) {
+  const all = await listLedgerEntries(db, { orgId, limit: 1000 })
+  return all.filter((e) => e.kind === kind).reduce((s, e) => s + e.amount, 0n)
+}

@@ -29,7 +29,12 @@ import { config, makeMeter, newKey, newOrg } from './helpers.js'
 // Budgets (a day budget on the key and on the org, with overrides that run out as the clock
 // ticks across a UTC midnight) and refunds (netted against booked charges) are in it too, and
 // so are a plan's included monthly allowance (set and changed; the window rollover crosses a
-// UTC month, which renews it) and prepaid top-ups and bonuses (credit drawn after the plan).
+// UTC month, which renews it), its units of one action (`save_comment`, drawn before any credit
+// by that action only; a quantity past them is split) and prepaid top-ups and bonuses (credit
+// drawn after the plan).
+
+/** The action a plan's units are of. */
+const UNIT_ACTION = 'save_comment'
 
 const prices = config.rateCard.prices
 const actions = [
@@ -57,10 +62,12 @@ type Hold = {
   unit: bigint
   voucher: bigint
   included: bigint
+  /** Units of `UNIT_ACTION` the plan covered. */
+  units: number
   prepaid: bigint
   billable: bigint
   window: number
-  /** The UTC month its included part was drawn from. */
+  /** The UTC month its included part (and units) were drawn from. */
   month: bigint
 }
 type ModelBudget = {
@@ -93,8 +100,17 @@ type Model = {
   holds: Hold[]
   /** The prepaid balance, holds included. */
   prepaid: bigint
-  /** The plan: included each month (null: none), and what the month `month` used (holds too). */
-  plan: { monthly: bigint | null; month: bigint; used: bigint }
+  /**
+   * The plan: included each month (null: none), and what the month `month` used (holds too);
+   * units of `UNIT_ACTION` a month (null: none) and what the same month drew of them.
+   */
+  plan: {
+    monthly: bigint | null
+    month: bigint
+    used: bigint
+    units: number | null
+    unitsUsed: number
+  }
 }
 
 type Cmd =
@@ -113,7 +129,7 @@ type Cmd =
     }
   | { t: 'tick'; seconds: number }
   | { t: 'refund'; pick: number; part: bigint | null }
-  | { t: 'plan'; monthly: bigint | null }
+  | { t: 'plan'; monthly: bigint | null; units: number | null }
   | { t: 'credit'; source: 'topup' | 'bonus'; amount: bigint }
 
 const cmd: fc.Arbitrary<Cmd> = fc.oneof(
@@ -124,6 +140,7 @@ const cmd: fc.Arbitrary<Cmd> = fc.oneof(
       monthly: fc.option(
         fc.oneof(fc.constantFrom(0n, 7_000n, 20_000n), fc.bigInt({ min: 0n, max: 40_000n })),
       ),
+      units: fc.option(fc.oneof(fc.constantFrom(0, 1, 2, 5), fc.integer({ min: 0, max: 8 }))),
     }),
   },
   {
@@ -230,30 +247,49 @@ const planLeft = (m: Model, now: bigint) => {
   return m.plan.monthly > used ? m.plan.monthly - used : 0n
 }
 
-type Split = { ok: true; voucher: bigint; included: bigint; prepaid: bigint; billable: bigint }
+/** Units of `UNIT_ACTION` the plan has left at `now`. */
+const unitsLeft = (m: Model) => (now: bigint) => {
+  if (m.plan.units === null) return 0
+  const used = m.plan.month === monthOf(now) ? m.plan.unitsUsed : 0
+  return m.plan.units > used ? m.plan.units - used : 0
+}
 
-/** The model's gate: what should happen to `total` micro-credits of paid work at `now`. */
+type Split = {
+  ok: true
+  units: number
+  voucher: bigint
+  included: bigint
+  prepaid: bigint
+  billable: bigint
+}
+
+/** The model's gate: what should happen to `qty` of `action` at `unit` each, at `now`. */
 function modelDecide(
   m: Model,
   action: string,
-  total: bigint,
+  unit: bigint,
+  qty: number,
   now: bigint,
 ): Split | { ok: false; code: string } {
   const free = m.voucher - m.holds.reduce((s, h) => s + h.voucher, 0n)
   const freePrepaid = m.prepaid - m.holds.reduce((s, h) => s + h.prepaid, 0n)
   const refuse = (code: string) => {
     if (action === 'mint_session_key')
-      return { ok: true as const, voucher: 0n, included: 0n, prepaid: 0n, billable: 0n }
+      return { ok: true as const, units: 0, voucher: 0n, included: 0n, prepaid: 0n, billable: 0n }
     return { ok: false as const, code }
   }
-  // Voucher, then the plan (both while pending or active), then the prepaid balance (any state).
+  // The plan's units of the action (while pending or active), then the voucher, then the plan's
+  // micro-credits (on the same terms), then the prepaid balance (any state).
   const good = m.state === 'pending' || m.state === 'active'
+  const left = good && action === UNIT_ACTION ? unitsLeft(m)(now) : 0
+  const units = Math.min(left, qty)
+  const total = unit * BigInt(qty - units)
   const take = (have: bigint, want: bigint) => (have < want ? have : want)
   const voucher = good ? take(free, total) : 0n
   const included = good ? take(planLeft(m, now), total - voucher) : 0n
   const prepaid = take(freePrepaid, total - voucher - included)
   const billable = total - voucher - included - prepaid
-  if (billable === 0n) return { ok: true as const, voucher, included, prepaid, billable }
+  if (billable === 0n) return { ok: true as const, units, voucher, included, prepaid, billable }
   if (m.state !== 'active') return refuse('BILLING_INACTIVE')
   const heldB = m.holds.reduce((s, h) => s + h.billable, 0n)
   if (billable > m.allowance - m.booked - m.accrued - heldB) {
@@ -262,18 +298,21 @@ function modelDecide(
   }
   if (m.limit !== null && billable > m.limit - (m.spent.get(m.window) ?? 0n))
     return refuse('SPEND_CAP_REACHED')
-  return { ok: true as const, voucher, included, prepaid, billable }
+  return { ok: true as const, units, voucher, included, prepaid, billable }
 }
 
 /** Counts `amount` drawn from the plan at `now`; gives back to `month` (if still counted). */
-function countPlan(m: Model, amount: bigint, now: bigint) {
-  if (amount <= 0n) return
-  if (m.plan.month !== monthOf(now)) m.plan = { ...m.plan, month: monthOf(now), used: 0n }
+function countPlan(m: Model, amount: bigint, units: number, now: bigint) {
+  if (amount <= 0n && units <= 0) return
+  if (m.plan.month !== monthOf(now))
+    m.plan = { ...m.plan, month: monthOf(now), used: 0n, unitsUsed: 0 }
   m.plan.used += amount
+  m.plan.unitsUsed += units
 }
-function uncountPlan(m: Model, amount: bigint, month: bigint) {
-  if (amount > 0n && m.plan.month === month)
-    m.plan.used = m.plan.used > amount ? m.plan.used - amount : 0n
+function uncountPlan(m: Model, amount: bigint, units: number, month: bigint) {
+  if (m.plan.month !== month) return
+  if (amount > 0n) m.plan.used = m.plan.used > amount ? m.plan.used - amount : 0n
+  if (units > 0) m.plan.unitsUsed = m.plan.unitsUsed > units ? m.plan.unitsUsed - units : 0
 }
 
 /** Gives a hold's price back to the budgets whose day is still the one it was counted in. */
@@ -303,7 +342,7 @@ describe('the ledger agrees with a model', () => {
           let credits = 0
           const m: Model = {
             prepaid: 0n,
-            plan: { monthly: null, month: 0n, used: 0n },
+            plan: { monthly: null, month: 0n, used: 0n, units: null, unitsUsed: 0 },
             state: 'pending',
             voucher: credit,
             accrued: 0n,
@@ -321,7 +360,8 @@ describe('the ledger agrees with a model', () => {
               let expected: ReturnType<typeof modelDecide> = modelDecide(
                 m,
                 c.action,
-                unit * BigInt(c.qty),
+                unit,
+                c.qty,
                 clock,
               )
               // The budgets narrow what the gate let through: the whole price counts.
@@ -353,12 +393,19 @@ describe('the ledger agrees with a model', () => {
                 continue
               }
               expect([
+                real.o.includedUnits ?? 0,
                 BigInt(real.o.voucherMicros),
                 BigInt(real.o.includedMicros),
                 BigInt(real.o.prepaidMicros),
                 BigInt(real.o.billableMicros),
-              ]).toEqual([expected.voucher, expected.included, expected.prepaid, expected.billable])
-              countPlan(m, expected.included, clock)
+              ]).toEqual([
+                expected.units,
+                expected.voucher,
+                expected.included,
+                expected.prepaid,
+                expected.billable,
+              ])
+              countPlan(m, expected.included, expected.units, clock)
               if (expected.billable > 0n)
                 m.spent.set(m.window, (m.spent.get(m.window) ?? 0n) + expected.billable)
               const price =
@@ -387,6 +434,7 @@ describe('the ledger agrees with a model', () => {
                   unit,
                   voucher: expected.voucher,
                   included: expected.included,
+                  units: expected.units,
                   prepaid: expected.prepaid,
                   billable: expected.billable,
                   window: m.window,
@@ -398,7 +446,9 @@ describe('the ledger agrees with a model', () => {
               const used = Math.min(c.used, h.qty)
               const committed = await commitUsage(db, { orgId, usageId: h.usageId, quantity: used })
               const cap = h.voucher + h.included + h.prepaid + h.billable
-              const unit = h.unit * BigInt(used)
+              // The units held cover what they can of what was used; the rest is priced.
+              const units = Math.min(used, h.units)
+              const unit = h.unit * BigInt(used - units)
               const charged = unit < cap ? unit : cap
               const take = (have: bigint, want: bigint) => (have < want ? have : want)
               const v = take(h.voucher, charged)
@@ -406,6 +456,7 @@ describe('the ledger agrees with a model', () => {
               const pre = take(h.prepaid, charged - v - inc)
               const bill = charged - v - inc - pre
               expect(committed).toMatchObject({
+                includedUnits: units,
                 voucherMicros: v.toString(),
                 includedMicros: inc.toString(),
                 prepaidMicros: pre.toString(),
@@ -414,7 +465,7 @@ describe('the ledger agrees with a model', () => {
               m.voucher -= v
               m.prepaid -= pre
               m.accrued += bill
-              uncountPlan(m, h.included - inc, h.month)
+              uncountPlan(m, h.included - inc, h.units - units, h.month)
               if (h.window === m.window)
                 m.spent.set(m.window, (m.spent.get(m.window) ?? 0n) - (h.billable - bill))
               uncountBudgets(budgets, h, cap - charged)
@@ -425,7 +476,7 @@ describe('the ledger agrees with a model', () => {
                 await voidUsage(db, { orgId, usageId: h.usageId })
                 if (h.window === m.window)
                   m.spent.set(m.window, (m.spent.get(m.window) ?? 0n) - h.billable)
-                uncountPlan(m, h.included, h.month)
+                uncountPlan(m, h.included, h.units, h.month)
                 uncountBudgets(budgets, h, h.voucher + h.included + h.prepaid + h.billable)
                 h.use.live = false
               } else {
@@ -434,7 +485,7 @@ describe('the ledger agrees with a model', () => {
                 for (const h of m.holds) {
                   if (h.window === m.window)
                     m.spent.set(m.window, (m.spent.get(m.window) ?? 0n) - h.billable)
-                  uncountPlan(m, h.included, h.month)
+                  uncountPlan(m, h.included, h.units, h.month)
                   uncountBudgets(budgets, h, h.voucher + h.included + h.prepaid + h.billable)
                   h.use.live = false
                 }
@@ -522,8 +573,15 @@ describe('the ledger agrees with a model', () => {
                 })
               else budgets.push(next)
             } else if (c.t === 'plan') {
-              await setPlan(db, { orgId, includedMonthlyMicros: c.monthly, now: clock })
+              await setPlan(db, {
+                orgId,
+                includedMonthlyMicros: c.monthly,
+                includedActions: c.units === null ? null : { [UNIT_ACTION]: c.units },
+                rateCard: config.rateCard,
+                now: clock,
+              })
               m.plan.monthly = c.monthly
+              m.plan.units = c.units
             } else if (c.t === 'credit') {
               await db.$client.begin((tx) =>
                 creditPrepaid(tx, {
@@ -599,6 +657,18 @@ describe('the ledger agrees with a model', () => {
             m.plan.monthly,
             planLeft(m, clock),
           ])
+          expect(plan.units).toEqual(
+            m.plan.units === null
+              ? []
+              : [
+                  {
+                    action: UNIT_ACTION,
+                    included: m.plan.units,
+                    used: m.plan.month === monthOf(clock) ? m.plan.unitsUsed : 0,
+                    remaining: unitsLeft(m)(clock),
+                  },
+                ],
+          )
           expect({
             state: s.state,
             credit: s.signupCredit,

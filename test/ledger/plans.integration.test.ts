@@ -2,7 +2,6 @@ import { closeDb, createDb } from '../../src/db/client.js'
 import {
   commitUsage,
   createMeter,
-  listLedgerEntries,
   reconcileLedger,
   setBillingMode,
   setPlan,
@@ -10,18 +9,12 @@ import {
   voidUsage,
 } from '../../src/ledger/index.js'
 import { describe, expect, test } from '../fixtures.js'
-import { activeOrg, config, makeMeter, newOrg } from './helpers.js'
+import { activeOrg, config, entriesOf, makeMeter, newOrg } from './helpers.js'
 
 /** 2026-12-31T23:59:59.999999Z and the next microsecond, 2027-01-01T00:00:00Z. */
 const JAN = BigInt(Date.UTC(2027, 0, 1)) * 1000n
 const DEC_LAST = JAN - 1n
 const DOLLAR = 1_000_000n
-
-/** Σ of an org's ledger entries of `kind`. */
-async function entriesOf(db: Parameters<typeof listLedgerEntries>[0], orgId: string, kind: string) {
-  const all = await listLedgerEntries(db, { orgId, limit: 1000 })
-  return all.filter((e) => e.kind === kind).reduce((s, e) => s + e.amount, 0n)
-}
 
 describe('included allowances (plans)', () => {
   test('a $1 monthly allowance is drawn after the voucher; the first billable micro-credit comes only once it is used up, exactly', async ({

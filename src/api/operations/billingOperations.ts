@@ -235,7 +235,7 @@ export const billingOperations = [
     method: 'get',
     path: '/v1/operator/orgs/{id}/plan',
     summary:
-      'An org’s plan (the operator’s OPERATOR_API_TOKEN only): its included monthly allowance, what this UTC month used and when it renews; plan null when it has none',
+      'An org’s plan (the operator’s OPERATOR_API_TOKEN only): its included monthly allowance and units of named actions, what this UTC month used and when it renews; plan null when it has none',
     action: 'free',
     auth: 'operator',
     params: planParams,
@@ -246,13 +246,13 @@ export const billingOperations = [
     method: 'post',
     path: '/v1/operator/orgs/{id}/plan',
     summary:
-      'Set an org’s plan (the operator’s OPERATOR_API_TOKEN only): micro-credits included each UTC calendar month, drawn after the signup credit and before the prepaid balance or anything billable; null removes it. Setting the same value again changes nothing',
+      'Set an org’s whole plan (the operator’s OPERATOR_API_TOKEN only): micro-credits included each UTC calendar month, drawn after the signup credit and before the prepaid balance or anything billable, and units of named rate-card actions ({"search": 1000}), drawn first by that action only; null or absent includes none. Setting the same plan again changes nothing; an action not in the rate card is 400 UNKNOWN_ACTION',
     action: 'free',
     auth: 'operator',
     params: planParams,
     body: planBody,
     success: [200],
-    errors: ['NO_BILLING_ACCOUNT'],
+    errors: ['NO_BILLING_ACCOUNT', 'UNKNOWN_ACTION'],
   },
   {
     method: 'post',

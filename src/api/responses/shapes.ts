@@ -26,6 +26,7 @@ export const metered = z
     price_micros: digits,
     voucher_micros: digits,
     included_micros: digits,
+    included_units: z.number().int(),
     prepaid_micros: digits,
     billable_micros: digits,
     free: z.enum(['wind_down', 'session_key']).nullable(),
@@ -36,11 +37,22 @@ export const metered = z
 
 /** An org's plan: its included monthly allowance, what this UTC month used of it, when it renews. */
 export const plan = z.strictObject({
-  included_monthly: money,
+  /** Null for a plan of units only. */
+  included_monthly: money.nullable(),
   used: money,
   remaining: money,
   window_start: timestamp,
   renews_at: timestamp,
+  /** Units of each named action included a month, what this month drew, when it renews. */
+  included_actions: z.record(
+    z.string(),
+    z.strictObject({
+      included: z.number().int(),
+      used: z.number().int(),
+      remaining: z.number().int(),
+      renews_at: timestamp,
+    }),
+  ),
 })
 
 /** A spend budget of the org or of one API key, as it stands now. */

@@ -27,6 +27,7 @@ export const USAGE_FIELDS: ReadonlyArray<Column<NewUsage>> = [
   ['unit_price', 'int8', (u) => u.outcome.unitPriceMicros],
   ['voucher_amount', 'int8', (u) => u.outcome.voucherMicros],
   ['included_amount', 'int8', (u) => u.outcome.includedMicros],
+  ['included_units', 'int4', (u) => u.outcome.includedUnits ?? 0],
   ['prepaid_amount', 'int8', (u) => u.outcome.prepaidMicros],
   ['billable_amount', 'int8', (u) => u.outcome.billableMicros],
   ['rate_version', 'text', (u) => u.outcome.rateVersion],

@@ -133,6 +133,7 @@ export function decideBatch(
       priceMicros: (voucher + included + prepaid + billable).toString(),
       voucherMicros: voucher.toString(),
       includedMicros: included.toString(),
+      ...(step.amounts.units ? { includedUnits: step.amounts.units } : {}),
       prepaidMicros: prepaid.toString(),
       billableMicros: billable.toString(),
       free: decision.kind === 'free' ? decision.reason : null,

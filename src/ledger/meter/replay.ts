@@ -21,7 +21,7 @@ export const readStoredKeys = (tx: Sql, keyed: Item[]) =>
         // join, which a plan cached while the table was small does as a scan of all of it),
         // and one of its usage row when that holds the outcome.
         `select k.org_id, k.key, k.request_hash, k.outcome, u.id as usage_id, u.subscription_id, u.action,
-             u.quantity, u.unit_price, u.voucher_amount, u.included_amount, u.prepaid_amount, u.billable_amount, u.rate_version, u.window_index,
+             u.quantity, u.unit_price, u.voucher_amount, u.included_amount, u.included_units, u.prepaid_amount, u.billable_amount, u.rate_version, u.window_index,
              u.free_reason
            from (${zipArrays(1, [
              ['org_id', 'uuid'],
@@ -57,6 +57,7 @@ type StoredKeyRow = {
   unit_price: bigint | null
   voucher_amount: bigint | null
   included_amount: bigint | null
+  included_units: number | null
   prepaid_amount: bigint | null
   billable_amount: bigint | null
   rate_version: string | null
@@ -82,6 +83,7 @@ function outcomeOfUsage(r: StoredKeyRow): MeterOutcome {
     ).toString(),
     voucherMicros: r.voucher_amount!.toString(),
     includedMicros: r.included_amount!.toString(),
+    ...(r.included_units ? { includedUnits: r.included_units } : {}),
     prepaidMicros: r.prepaid_amount!.toString(),
     billableMicros: r.billable_amount!.toString(),
     free: r.free_reason,

@@ -36,6 +36,8 @@ export type MeterOutcome = {
   voucherMicros: string
   /** The part the plan's included allowance paid (docs/plans.md). */
   includedMicros: string
+  /** Units of the action the plan's unit allowance covered, at no cost (docs/plans.md); absent: 0. */
+  includedUnits?: number
   /** The part the prepaid balance paid. */
   prepaidMicros: string
   billableMicros: string

@@ -4,6 +4,7 @@ import {
   bigserial,
   index,
   integer,
+  jsonb,
   pgTable,
   text,
   uniqueIndex,
@@ -44,6 +45,13 @@ export const billingAccounts = pgTable('billing_accounts', {
   includedMonthly: micros('included_monthly'),
   includedWindowStart: ts('included_window_start'),
   includedUsed: micros('included_used').notNull().default(sql`0`),
+  /**
+   * The plan's units of named rate-card actions each UTC calendar month (`{"search": 1000}`),
+   * drawn before any credit by that action only (null: none); `includedUnitsUsed` is what usage
+   * (holds included) drew of each in the month starting at `includedWindowStart` (docs/plans.md).
+   */
+  includedUnits: jsonb('included_units').$type<Record<string, number>>(),
+  includedUnitsUsed: jsonb('included_units_used').$type<Record<string, number>>(),
   /** Billable usage not yet booked into a charge. */
   accrued: micros('accrued').notNull().default(sql`0`),
   /** Held by open reservations (billable part), released by commit, void or expiry. */

@@ -10,7 +10,9 @@ import { micros, ts } from './columns.js'
  * (none: still owed); write_off (booked → written off); refund (collected); prepaid_<source>
  * (a credit: prepaid_topup, prepaid_x402, prepaid_bonus...), usage_prepaid, void_prepaid (prepaid);
  * usage_included, void_included (the plan's included allowance, which entries carry no balance
- * of: `billing_accounts.included_used` counts it, docs/plans.md);
+ * of: `billing_accounts.included_used` counts it, docs/plans.md); usage_units, void_units (the
+ * rate-card worth of units of an action the plan covered, no balance either: `usage.included_units`
+ * and `billing_accounts.included_units_used` count them);
  * topup_booked, topup_collected, topup_written_off (none: a top-up's steps, its charge named —
  * the collection's prepaid_topup entry, right after topup_collected, is what credits it).
  */

@@ -32,6 +32,8 @@ export const usage = pgTable(
     voucherAmount: micros('voucher_amount').notNull(),
     /** The part the plan's included allowance paid (or holds). */
     includedAmount: micros('included_amount').notNull().default(sql`0`),
+    /** Units of the action the plan's unit allowance covered (or holds): they cost nothing. */
+    includedUnits: integer('included_units').notNull().default(0),
     /** The part the prepaid balance paid (or holds). */
     prepaidAmount: micros('prepaid_amount').notNull().default(sql`0`),
     billableAmount: micros('billable_amount').notNull(),
