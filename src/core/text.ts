@@ -36,3 +36,25 @@ export const text = () =>
     message: 'contains a character that cannot be stored (NUL or an unpaired surrogate)',
     params: { code: INVALID_TEXT },
   })
+
+/**
+ * Characters that change how the text around them is shown, not what it says: control
+ * characters (newlines, escapes) and the bidirectional overrides, embeddings, isolates and marks
+ * that can make `evil\u202Egnp.exe` read `evilexe.png` on an owner's page or in a mail.
+ */
+const invisibleFormatting = /[\p{Cc}\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/u
+
+/**
+ * The schema of a name shown to people (an org's name, a key's label, a webhook's description):
+ * storable text (`text`), trimmed, with no control or bidirectional formatting characters left,
+ * so a name cannot disguise itself where it is shown.
+ *
+ * @example
+ * const name = displayName().min(1).max(200)
+ */
+export const displayName = () =>
+  text()
+    .trim()
+    .refine((s) => !invisibleFormatting.test(s), {
+      message: 'contains a control or bidirectional formatting character (e.g. U+202E)',
+    })

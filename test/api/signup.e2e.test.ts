@@ -105,6 +105,43 @@ describe('sign-up limits, session keys and admins over HTTP', () => {
     await api.stop()
   })
 
+  test('a name that disguises itself (a bidi override, a control character) is 400 and changes nothing', async ({
+    db,
+  }) => {
+    const api = await startApi(db)
+    const count = async () =>
+      ((await db.$client`select count(*)::int as n from orgs`) as unknown as [{ n: number }])[0].n
+    const before = await count()
+    // "invoice\u202Egnp.exe" shows as "invoiceexe.png"; a newline forges a second line in a mail.
+    for (const name of [
+      'invoice\u202Egnp.exe',
+      'a\u2066b',
+      'x\u200Fy',
+      'acme\nPaid in full',
+      'bell\u0007',
+    ]) {
+      const res = await api.call('POST', '/v1/orgs', { body: { name, owner_address: owner() } })
+      expect([name, res.status, res.json.error?.code]).toEqual([name, 400, 'VALIDATION_FAILED'])
+      expect(res.json.error.issues).toEqual([
+        {
+          path: ['name'],
+          code: 'custom',
+          message: 'contains a control or bidirectional formatting character (e.g. U+202E)',
+        },
+      ])
+    }
+    expect(await count()).toBe(before)
+    // Other scripts, emoji and spaces around the name are fine (the spaces are trimmed).
+    for (const [name, stored] of [
+      ['  Ünïcødé 株式会社 🚀 ', 'Ünïcødé 株式会社 🚀'],
+      ['שלום עולם', 'שלום עולם'],
+    ]) {
+      const res = await api.call('POST', '/v1/orgs', { body: { name, owner_address: owner() } })
+      expect([res.status, res.json.org?.name]).toEqual([201, stored])
+    }
+    await api.stop()
+  })
+
   test('session keys at /v1/session-keys: metered as mint_session_key, short-lived, scoped to the org', async ({
     db,
   }) => {

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { text } from '../../core/text.js'
+import { displayName, text } from '../../core/text.js'
 import { addressRe, mailableKinds } from '../../notifications/emailSettings.js'
 import { eventTypes } from '../../notifications/events.js'
 
@@ -28,13 +28,13 @@ const endpointUrl = z.url({ protocol: /^https?$/ }).max(2_000)
 
 export const endpointBody = z.strictObject({
   url: endpointUrl,
-  description: text().max(200).optional(),
+  description: displayName().max(200).optional(),
   event_types: types.optional(),
 })
 
 export const endpointPatch = z.strictObject({
   url: endpointUrl.optional(),
-  description: text().max(200).optional(),
+  description: displayName().max(200).optional(),
   event_types: types.optional(),
   enabled: z.boolean().optional(),
 })

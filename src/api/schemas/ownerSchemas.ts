@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { text } from '../../core/text.js'
+import { displayName, text } from '../../core/text.js'
 
 export const siweBody = z.strictObject({
   message: text().min(1).max(4_000),
@@ -7,7 +7,7 @@ export const siweBody = z.strictObject({
   org_id: z.uuid().optional(),
 })
 
-export const keyBody = z.strictObject({ label: text().trim().max(100).optional() })
+export const keyBody = z.strictObject({ label: displayName().max(100).optional() })
 
 export const sessionKeyBody = z.strictObject({
   ttl_seconds: z

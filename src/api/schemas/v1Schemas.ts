@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { text } from '../../core/text.js'
+import { displayName, text } from '../../core/text.js'
 
 export const usageBody = z.object({
   action: text().min(1).max(64),
@@ -8,7 +8,7 @@ export const usageBody = z.object({
 })
 
 export const orgBody = z.object({
-  name: text().trim().min(1).max(200),
+  name: displayName().min(1).max(200),
   owner_address: text().max(64),
 })
 
