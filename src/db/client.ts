@@ -24,7 +24,9 @@ export function createDb({ url, max = 10, applicationName = 'tollgate' }: Create
     max,
     ...(path ? { path } : {}),
     onnotice: () => {},
-    connection: { application_name: applicationName },
+    // No JIT: every query here is short, and a plan costed without statistics (a fresh table,
+    // autovacuum off) would spend seconds compiling what runs in a millisecond.
+    connection: { application_name: applicationName, jit: 'off' },
     // Money is bigint; never let a driver turn it into a float.
     types: { bigint: postgres.BigInt },
     socket: coalescingSocket,
