@@ -30,22 +30,24 @@ export async function reconcileLedger(
   db: Db,
   p: { orgId?: string } = {},
 ): Promise<LedgerMismatch[]> {
-  const rows = await db.$client.begin(
-    'isolation level repeatable read read only',
-    (tx) => tx<Record<string, string | null>[]>`
+  const rows = await db.$client.begin('isolation level repeatable read read only', (tx) => {
+    // Each table is read for the one org asked about (or all): filtered where it is scanned,
+    // so the plan never aggregates every org's rows to keep one, whatever the statistics say.
+    const only = p.orgId === undefined ? tx`true` : tx`org_id = ${p.orgId}::uuid`
+    return tx<Record<string, string | null>[]>`
     with ek as (
       -- Entries by org and kind: the attached partitions', and the totals of detached months.
       select org_id, kind, count(*)::int8 as n, sum(amount)::int8 as amount, max(seq) as max_seq
-      from ledger_entries group by org_id, kind
+      from ledger_entries where ${only} group by org_id, kind
       union all
-      select org_id, kind, entries, amount, max_seq from archived_ledger_totals
+      select org_id, kind, entries, amount, max_seq from archived_ledger_totals where ${only}
     ),
     d as (
       -- Distinct seqs: counted over the attached partitions; a detached month's were unique in it.
       select org_id, sum(n)::int8 as n_distinct from (
-        select org_id, count(distinct seq)::int8 as n from ledger_entries group by org_id
+        select org_id, count(distinct seq)::int8 as n from ledger_entries where ${only} group by org_id
         union all
-        select org_id, entries from archived_ledger_totals) as s
+        select org_id, entries from archived_ledger_totals where ${only}) as s
       group by org_id
     ),
     e as (
@@ -69,18 +71,18 @@ export async function reconcileLedger(
       select distinct on (org_id) org_id, voucher_after, prepaid_after, accrued_after, booked_after, collected_after
       from (
         select org_id, seq, voucher_after, prepaid_after, accrued_after, booked_after, collected_after
-        from ledger_entries
+        from ledger_entries where ${only}
         union all
         select org_id, seq, voucher_after, prepaid_after, accrued_after, booked_after, collected_after
-        from archived_last_entries) as l
+        from archived_last_entries where ${only}) as l
       order by org_id, seq desc
     ),
     us as (
       select org_id, status, sum(voucher_amount)::int8 as voucher_amount,
         sum(prepaid_amount)::int8 as prepaid_amount, sum(billable_amount)::int8 as billable_amount
-      from usage group by org_id, status
+      from usage where ${only} group by org_id, status
       union all
-      select org_id, status, voucher_amount, prepaid_amount, billable_amount from archived_usage_totals
+      select org_id, status, voucher_amount, prepaid_amount, billable_amount from archived_usage_totals where ${only}
     ),
     u as (
       select org_id,
@@ -92,11 +94,11 @@ export async function reconcileLedger(
       from us group by org_id
     ),
     pc as (
-      select org_id, sum(amount)::int8 as credited from prepaid_credits group by org_id
+      select org_id, sum(amount)::int8 as credited from prepaid_credits where ${only} group by org_id
     ),
     c as (
       select org_id, coalesce(sum(amount) filter (where status in ('booked','submitted','failed')), 0)::int8 as open
-      from charges where kind = 'usage' group by org_id
+      from charges where kind = 'usage' and ${only} group by org_id
     )
     select a.org_id::text, a.voucher::text, a.accrued::text, a.booked::text, a.collected::text, a.written_off::text,
       a.reserved::text, a.reserved_voucher::text, a.entry_seq::text,
@@ -145,8 +147,8 @@ export async function reconcileLedger(
     left join u on u.org_id = a.org_id
     left join c on c.org_id = a.org_id
     left join pc on pc.org_id = a.org_id
-    where ${p.orgId ?? null}::uuid is null or a.org_id = ${p.orgId ?? null}::uuid`,
-  )
+    where ${p.orgId ?? null}::uuid is null or a.org_id = ${p.orgId ?? null}::uuid`
+  })
   const out: LedgerMismatch[] = []
   for (const r of rows) {
     const orgId = r.org_id!
