@@ -1,5 +1,13 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import { closeSync, existsSync, fsyncSync, openSync, renameSync, writeSync } from 'node:fs'
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  writeSync,
+} from 'node:fs'
 import { createServer } from 'node:net'
 import { resolve } from 'node:path'
 import { gunzipSync } from 'node:zlib'
@@ -42,13 +50,49 @@ export type AnvilHandle = {
   stop: () => Promise<void>
 }
 
-/** Asks the OS for a free TCP port on loopback. */
+/**
+ * A free TCP port on loopback, below the kernel's ephemeral range.
+ *
+ * A port the kernel hands out for `listen(0)` comes from the same range it uses for the local
+ * end of outgoing connections, so in the seconds before the caller binds it (an embedded
+ * PostgreSQL starting, say) any new connection on the machine can take it. A port below that
+ * range is only ever taken by someone who asked for it by number.
+ */
 export async function freePort(): Promise<number> {
+  const [low] = ephemeralRange()
+  const floor = 10_000
+  if (low - floor >= 1_000)
+    for (let attempt = 0; attempt < 50; attempt++) {
+      const port = floor + Math.floor(Math.random() * (low - floor))
+      if (await canListen(port)) return port
+    }
+  return await listenOnce(0)
+}
+
+function ephemeralRange(): [number, number] {
+  try {
+    const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8')
+      .trim()
+      .split(/\s+/)
+      .map(Number)
+    if (Number.isInteger(low) && Number.isInteger(high)) return [low!, high!]
+  } catch {}
+  return [32_768, 60_999]
+}
+
+async function canListen(port: number): Promise<boolean> {
+  return await listenOnce(port).then(
+    () => true,
+    () => false,
+  )
+}
+
+async function listenOnce(port: number): Promise<number> {
   return await new Promise((ok, fail) => {
     const server = createServer()
     server.unref()
     server.on('error', fail)
-    server.listen(0, '127.0.0.1', () => {
+    server.listen(port, '127.0.0.1', () => {
       const address = server.address()
       server.close(() => (typeof address === 'object' && address ? ok(address.port) : fail()))
     })

@@ -1,5 +1,4 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import { createServer } from 'node:net'
 import { resolve } from 'node:path'
 import { createSmartAccountClient } from 'permissionless'
 import { encodeFunctionData, http, parseEther } from 'viem'
@@ -7,22 +6,12 @@ import { entryPoint07Address, entryPoint08Address } from 'viem/account-abstracti
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { foundry } from 'viem/chains'
 import { usdcAbi } from '../../src/chain/abis.js'
+import { freePort } from '../../src/chain/anvil.js'
 import { describe, expect, test } from '../fixtures.js'
 import { usdcBalance } from '../support/usdcBalance.js'
 import { aaRig, newSmartOwner } from './helpers.js'
 
 const sink = '0x000000000000000000000000000000000000dEaD'
-
-async function freePort(): Promise<number> {
-  return await new Promise((ok, fail) => {
-    const server = createServer()
-    server.on('error', fail)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() => (typeof address === 'object' && address ? ok(address.port) : fail()))
-    })
-  })
-}
 
 /**
  * A real bundler (`@pimlico/alto` from npm, as permissionless's own test rig runs it) against the
