@@ -8,7 +8,8 @@ export type ListAccruedAccountsParameters = {
   maxAgeSeconds?: number
   /** Only subscriptions in these states (default: active). */
   states?: readonly SubscriptionState[]
-  orgIds?: readonly string[]
+  orgIds?: readonly string[] | undefined
+  /** At most this many (default: all). */
   limit?: number
 }
 
@@ -52,10 +53,10 @@ export async function listAccruedAccounts(
       and s.state = any(${[...(p.states ?? ['active'])]}::text[])
       and (${!anyThreshold}
            or (${min}::int8 is not null and a.accrued >= ${min}::int8)
-           or (${age}::int4 is not null and a.accrued_since < clock_timestamp() - make_interval(secs => ${age}::int4)))
+           or (${age}::int8 is not null and a.accrued_since < clock_timestamp() - make_interval(secs => ${age}::int8)))
       and (${p.orgIds ? [...p.orgIds] : null}::uuid[] is null or a.org_id = any(${p.orgIds ? [...p.orgIds] : null}::uuid[]))
     order by a.org_id
-    limit ${p.limit ?? 10_000}`
+    limit ${p.limit ?? null}`
   return rows.map((r) => ({
     orgId: r.org_id,
     subscriptionId: r.subscription_id,
