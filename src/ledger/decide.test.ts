@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest'
-import { type AccountSnapshot, applyCharge, decide, headroom, windowIndexAt } from './decide.js'
+import { applyCharge } from '../../test/support/applyCharge.js'
+import { type AccountSnapshot, decide, headroom, windowIndexAt } from './decide.js'
 import { formatUsd } from './rateCard.js'
 
 const DAY = 86_400

@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, test } from 'vitest'
+import { priceOf } from '../../test/support/priceOf.js'
 import { ConfigError } from '../core/errors.js'
 import {
   assertPriced,
   editAction,
   meteredActions,
   parseRateCard,
-  priceOf,
   type RateCard,
 } from './rateCard.js'
 

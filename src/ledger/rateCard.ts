@@ -80,11 +80,3 @@ export function editAction(card: RateCard, fields: readonly string[]): string {
   }
   return best ?? 'save_issue.edit_title'
 }
-
-/** The price of `quantity` units of `action` (0 for an empty poll or claim). */
-export function priceOf(card: RateCard, action: string, quantity = 1): bigint {
-  const unit = unitPrice(card, action)
-  if (unit === undefined)
-    throw new ConfigError(`rate card ${card.version} has no price for ${action}`)
-  return unit * BigInt(quantity)
-}
