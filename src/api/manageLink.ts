@@ -1,16 +1,9 @@
 import type { Config } from '../config/index.js'
-import { type ManageTokenConfig, signManageToken, verifyManageToken } from '../web/session.js'
+import { type ManageTokenConfig, signManageToken } from '../web/session.js'
 
 // Manage links for the hosted page: `${publicBaseUrl}/s/<subscription_id>?t=<token>`, where the
 // token is HMAC-signed (the key shared through MANAGE_TOKEN_SECRET or the data folder) and
-// short-lived. The web side verifies with `verifyManageLinkToken`.
-
-/** True if `token` is a valid, unexpired manage-link token for `subscriptionId`. */
-export const verifyManageLinkToken = (
-  config: ManageTokenConfig,
-  token: string | undefined,
-  subscriptionId: string,
-) => verifyManageToken(config, token, subscriptionId) === 'link'
+// short-lived. The web side verifies it (src/web/manageAccess.ts).
 
 /** The manage page's address for `subscriptionId`, with a link token valid `ttlSeconds`. */
 export const manageLinkUrl = (

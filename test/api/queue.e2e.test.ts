@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
-import { verifyManageLinkToken } from '../../src/api/manageLink.js'
 import {
   authorizeSubscription,
   getBillingSummary,
@@ -9,6 +8,7 @@ import {
 } from '../../src/ledger/index.js'
 import { describe, expect, test } from '../fixtures.js'
 import { siweMessage } from '../support/siweMessage.js'
+import { verifyManageLinkToken } from '../support/verifyManageLinkToken.js'
 import { signUp, startApi } from './server.js'
 
 const owner = () => `0x${randomBytes(20).toString('hex')}`
