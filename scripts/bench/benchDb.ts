@@ -5,7 +5,8 @@ import { createOrg } from '../../src/api/createOrg.js'
 import type { Config } from '../../src/config/index.js'
 import { closeDb, createDb, type Db, socketPath } from '../../src/db/client.js'
 import { migrateDb } from '../../src/db/migrate.js'
-import { authorizeSubscription, openBillingAccount } from '../../src/ledger/index.js'
+import { authorizeSubscription } from '../../src/ledger/index.js'
+import { openBillingAccount } from '../../test/support/openBillingAccount.js'
 
 /**
  * A fresh, migrated database for one benchmark run on the server at `DATABASE_URL` (or the

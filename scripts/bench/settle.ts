@@ -8,12 +8,7 @@ import { startAnvil } from '../../src/chain/anvil.js'
 import { createSigner } from '../../src/chain/clients.js'
 import { deployContracts, mintUsdc } from '../../src/chain/deployContracts.js'
 import { anvilKeys, loadConfig } from '../../src/config/index.js'
-import {
-  bookCharges,
-  createMeter,
-  markChargeCollected,
-  openBillingAccount,
-} from '../../src/ledger/index.js'
+import { bookCharges, createMeter, markChargeCollected } from '../../src/ledger/index.js'
 import type { SettlementContext } from '../../src/settlement/context.js'
 import { indexChain } from '../../src/settlement/indexChain.js'
 import { reconcileWithChain } from '../../src/settlement/reconcileWithChain.js'
@@ -24,6 +19,7 @@ import {
   subscriptionKey,
   termsTypedData,
 } from '../../src/subscriptions/typedData.js'
+import { openBillingAccount } from '../../test/support/openBillingAccount.js'
 import { benchDatabase } from './benchDb.js'
 
 const ORGS = Number(process.env.BENCH_ORGS ?? 1_000)

@@ -5,7 +5,7 @@ import type { Config } from '../config/index.js'
 import type { Logger } from '../core/log.js'
 import type { Metrics } from '../core/metrics.js'
 import type { Db } from '../db/client.js'
-import type { Meter } from '../ledger/meter.js'
+import type { Meter } from '../ledger/index.js'
 import type { CaughtMail } from '../notifications/mailCatcher.js'
 import type { RateLimits } from './rateLimits.js'
 

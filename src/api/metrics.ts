@@ -4,7 +4,7 @@ import { BaseError } from '../core/errors.js'
 import type { Logger } from '../core/log.js'
 import type { Metrics } from '../core/metrics.js'
 import type { Db } from '../db/client.js'
-import type { Meter, MeterOutcome } from '../ledger/meter.js'
+import type { Meter, MeterOutcome } from '../ledger/index.js'
 import { statusOf } from './errorStatus.js'
 
 /** The meter, timed: each call's latency to its answer, by operation and outcome. */

@@ -44,11 +44,7 @@ export { listLedgerEntries } from './listLedgerEntries.js'
 export { lowerAllowance } from './lowerAllowance.js'
 export { createMeter, type Meter, type MeterOutcome, type MeterParameters } from './meter.js'
 export { moveChargeWindow } from './moveChargeWindow.js'
-export {
-  newSubscriptionId,
-  openBillingAccount,
-  openBillingAccountIn,
-} from './openBillingAccount.js'
+export { openBillingAccountIn } from './openBillingAccount.js'
 export { detachMonthsBefore } from './partitions/detachMonthsBefore.js'
 export { ensureMonthPartitions } from './partitions/ensureMonthPartitions.js'
 export { type PlanView, setPlan, showPlan } from './plans.js'

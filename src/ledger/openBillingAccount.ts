@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto'
-import type { Db } from '../db/client.js'
 import { appendEntries, entryFor, lockAccount, saveAccounts } from './accounts.js'
 import { nowMicros, type Sql } from './sql.js'
 
@@ -19,17 +18,13 @@ const defaultSignupCreditMicros = 2_000_000n
 export const newSubscriptionId = () => randomBytes(16).toString('hex')
 
 /**
- * Opens an org's billing: a `pending` subscription and the signup-credit grant on the
- * ledger. Idempotent: a second call returns the existing subscription.
+ * Opens an org's billing inside the caller's transaction (the one creating the org): a
+ * `pending` subscription and the signup-credit grant on the ledger. Idempotent: a second call
+ * returns the existing subscription.
+ *
+ * @example
+ * await db.$client.begin((tx) => openBillingAccountIn(tx, { orgId }))
  */
-export async function openBillingAccount(
-  db: Db,
-  p: OpenBillingAccountParameters,
-): Promise<OpenBillingAccountReturnType> {
-  return await db.$client.begin((tx) => openBillingAccountIn(tx, p))
-}
-
-/** `openBillingAccount` inside the caller's transaction (e.g. the one creating the org). */
 export async function openBillingAccountIn(
   tx: Sql,
   p: OpenBillingAccountParameters,

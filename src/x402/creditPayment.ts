@@ -1,4 +1,4 @@
-import { creditPrepaid } from '../ledger/creditPrepaid.js'
+import { creditPrepaid } from '../ledger/index.js'
 import type { Sql } from '../ledger/sql.js'
 import type { X402Context } from './context.js'
 import { type Payment, paymentColumns, toPayment } from './paymentRow.js'

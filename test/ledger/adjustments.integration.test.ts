@@ -7,12 +7,12 @@ import {
   IdempotencyConflictError,
   listAccruedAccounts,
   listLedgerEntries,
-  openBillingAccount,
   reconcileLedger,
   UsageStateError,
   voidUsage,
 } from '../../src/ledger/index.js'
 import { describe, expect, test } from '../fixtures.js'
+import { openBillingAccount } from '../support/openBillingAccount.js'
 import { activeOrg, makeMeter } from './helpers.js'
 
 describe('manual adjustments, accrued listing, retried commit and void', () => {

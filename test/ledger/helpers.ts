@@ -6,8 +6,8 @@ import {
   bookCharges,
   createMeter,
   listLedgerEntries,
-  openBillingAccount,
 } from '../../src/ledger/index.js'
+import { openBillingAccount } from '../support/openBillingAccount.js'
 
 export const config = loadConfig({
   PUBLIC_BASE_URL: 'https://tollgate.test',
