@@ -27,10 +27,10 @@ export type AdjustBalanceReturnType = {
 }
 
 /**
- * A manual adjustment, on the record: an append-only `adjustment_voucher` or
- * `adjustment_accrued` entry with the balances after it. Neither balance may go below zero
- * (what open reservations hold included). Never touches collected money: that moves only
- * with the chain (`markChargeCollected`, `refundCharge`).
+ * A manual adjustment, on the record (the operator's `tollgate billing adjust`): an append-only
+ * `adjustment_voucher` or `adjustment_accrued` entry with the balances after it. Neither balance
+ * may go below zero (what open reservations hold included). Never touches collected money: that
+ * moves only with the chain (`markChargeCollected`) or a refund (`refund`).
  *
  * @example
  * await adjustBalance(db, { orgId, balance: 'accrued', amount: -5_000n, reason: 'ticket 42', actor: 'ops@alice' })

@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { getBillingSummary, listLedgerEntries, reconcileLedger } from '../../src/ledger/index.js'
 import { describe, expect, test } from '../fixtures.js'
 import { activeOrg, makeMeter } from '../ledger/helpers.js'
 import { tollgate } from './run.js'
@@ -80,5 +81,62 @@ describe('tollgate CLI', { timeout: 180_000 }, () => {
     )
     expect(missing.code).toBe(1)
     expect(missing.stderr).toMatch(/no billing account/)
+  })
+
+  // Six runs of the command: more than the describe's three minutes on a loaded machine.
+  test('billing adjust: an operator’s correction on the ledger, once per key, never below zero', {
+    timeout: 300_000,
+  }, async ({ db, databaseUrl }) => {
+    const meter = makeMeter(db)
+    const { orgId } = await activeOrg(db, { allowance: 100_000n })
+    await meter.meter({ orgId, action: 'claim_issue' }) // 7,000 accrued
+    await meter.close()
+    const adjust = (...args: string[]) =>
+      tollgate(['billing', 'adjust', '--org', orgId, '--actor', 'ops@alice', ...args], {
+        DATABASE_URL: databaseUrl,
+      })
+    const ticket = ['--reason', 'ticket 42', '--key', 'adj-1', '--json']
+    const credit = await adjust('--balance', 'accrued', '--credit', '0.0025', ...ticket)
+    expect(credit.code).toBe(0)
+    const first = JSON.parse(credit.stdout)
+    expect(first).toMatchObject({
+      balance: 'accrued',
+      amountMicros: '-2500',
+      afterMicros: '4500',
+      replayed: false,
+    })
+    const retry = await adjust('--balance', 'accrued', '--credit', '0.0025', ...ticket)
+    expect(JSON.parse(retry.stdout)).toEqual({ ...first, replayed: true })
+    // Below zero, both amounts or neither, an unknown balance: refused, nothing written.
+    for (const refused of [
+      ['--balance', 'accrued', '--credit', '0.004501'],
+      ['--balance', 'voucher', '--credit', '1', '--debit', '1'],
+      ['--balance', 'prepaid', '--debit', '0.001'],
+    ]) {
+      const r = await adjust(...refused, '--reason', 'x', '--key', `bad-${refused.join('')}`)
+      expect(r.code, refused.join(' ')).toBe(1)
+      expect(r.stderr).toMatch(/^VALIDATION_FAILED: /)
+    }
+    const goodwill = await adjust(
+      '--balance',
+      'voucher',
+      '--credit',
+      '0.05',
+      '--reason',
+      'goodwill',
+      '--key',
+      'adj-2',
+    )
+    expect(goodwill.code).toBe(0)
+    expect(goodwill.stdout).toMatch(/after\s+\$0\.05/)
+    expect((await listLedgerEntries(db, { orgId })).slice(0, 2)).toMatchObject([
+      { kind: 'adjustment_voucher', amount: 50_000n, memo: 'ops@alice: goodwill' },
+      { kind: 'adjustment_accrued', amount: -2_500n, memo: 'ops@alice: ticket 42' },
+    ])
+    expect(await getBillingSummary(db, orgId)).toMatchObject({
+      signupCredit: 50_000n,
+      accrued: 4_500n,
+    })
+    expect(await reconcileLedger(db, { orgId })).toEqual([])
   })
 })

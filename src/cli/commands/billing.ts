@@ -1,6 +1,8 @@
 import type { Command } from 'commander'
 import { loadConfig } from '../../config/index.js'
+import { ValidationError } from '../../core/errors.js'
 import {
+  adjustBalance,
   formatUsd,
   getBillingSummary,
   listLedgerEntries,
@@ -8,12 +10,13 @@ import {
 } from '../../ledger/index.js'
 import { connectDatabase } from '../connect.js'
 import { printFields, printJson, printTable } from '../output.js'
+import { usdArgument } from '../usdArgument.js'
 import { topUpCommands } from './topUp.js'
 import { usageCommand } from './usage.js'
 
 const usd = (v: bigint | null) => (v === null ? 'none' : formatUsd(v))
 
-/** `tollgate billing status|mode|top-up|auto-top-up|usage|transactions --org <id>`. */
+/** `tollgate billing status|mode|adjust|top-up|auto-top-up|usage|transactions --org <id>`. */
 export function billingCommand(program: Command) {
   const billing = program.command('billing').description('an org’s billing: status and ledger')
   billing
@@ -76,6 +79,66 @@ export function billingCommand(program: Command) {
         await close()
       }
     })
+  billing
+    .command('adjust')
+    .description(
+      'a manual correction, on the record: credit or debit the signup credit or the accrued usage',
+    )
+    .requiredOption('--org <id>', 'organization id')
+    .requiredOption(
+      '--balance <balance>',
+      'voucher (the signup credit) or accrued (usage not yet charged)',
+    )
+    .option('--credit <usd>', 'in the org’s favour: more signup credit, or less accrued usage')
+    .option('--debit <usd>', 'against the org: less signup credit, or more accrued usage')
+    .requiredOption('--reason <text>', 'why (shown on the ledger line)')
+    .requiredOption(
+      '--key <key>',
+      'idempotency key, permanent: a retry with it applies nothing twice',
+    )
+    .option('--actor <name>', 'who makes it, for the record', process.env.USER ?? 'operator')
+    .option('--json', 'machine-readable output')
+    .action(
+      async (opts: {
+        org: string
+        balance: string
+        credit?: string
+        debit?: string
+        reason: string
+        key: string
+        actor: string
+        json?: boolean
+      }) => {
+        if (opts.balance !== 'voucher' && opts.balance !== 'accrued')
+          throw new ValidationError(`--balance "${opts.balance}" is neither voucher nor accrued`)
+        if ((opts.credit === undefined) === (opts.debit === undefined))
+          throw new ValidationError('give --credit <usd> or --debit <usd>')
+        const micros = usdArgument(opts.credit ?? opts.debit!)
+        // In the org's favour: the signup credit grows, accrued usage shrinks.
+        const credit = opts.credit !== undefined
+        const amount = credit === (opts.balance === 'voucher') ? micros : -micros
+        const { db, close } = await connectDatabase(loadConfig())
+        try {
+          const a = await adjustBalance(db, {
+            orgId: opts.org,
+            balance: opts.balance,
+            amount,
+            reason: opts.reason,
+            actor: opts.actor,
+            idempotencyKey: opts.key,
+          })
+          if (opts.json) return printJson(a)
+          printFields([
+            ['ledger line', `${a.entrySeq}${a.replayed ? ' (already made: first outcome)' : ''}`],
+            ['balance', a.balance === 'voucher' ? 'signup credit' : 'accrued'],
+            ['moved', formatUsd(BigInt(a.amountMicros))],
+            ['after', formatUsd(BigInt(a.afterMicros))],
+          ])
+        } finally {
+          await close()
+        }
+      },
+    )
   topUpCommands(billing)
   usageCommand(billing)
   billing
