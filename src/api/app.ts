@@ -26,8 +26,7 @@ import { v1Router } from './routes.js'
  */
 export function createApp(given: AppContext): Express {
   const metrics = given.metrics ?? createMetrics()
-  // (Tests that only read the route table build the app without a meter.)
-  const meter = given.meter ? instrumentMeter(given.meter, metrics) : given.meter
+  const meter = instrumentMeter(given.meter, metrics)
   // The same object, not a copy: tests and `tollgate dev` attach the chain to it after the app
   // is built, and the routes must see that.
   const ctx: AppContext = Object.assign(given, { metrics, meter })

@@ -14,6 +14,7 @@ const config = loadConfig({ PUBLIC_BASE_URL: 'https://tollgate.test' })
 const app = createApp({
   config,
   db: {},
+  meter: {},
   log: console,
   chain: undefined,
 } as unknown as AppContext)

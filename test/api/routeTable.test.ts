@@ -8,7 +8,7 @@ import { loadConfig } from '../../src/config/index.js'
 const config = loadConfig({ PUBLIC_BASE_URL: 'https://tollgate.test' })
 // Building the app touches neither the database nor the meter: routes only.
 const build = () =>
-  createApp({ config, db: {}, log: console, chain: undefined } as unknown as AppContext)
+  createApp({ config, db: {}, meter: {}, log: console, chain: undefined } as unknown as AppContext)
 
 describe('one route table', () => {
   test('the app builds: every API route has an operation and every operation a route', () => {
