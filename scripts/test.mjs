@@ -28,6 +28,7 @@ function run(label, cmd, args, { capture = false } = {}) {
 run('lint', bin('biome'), ['check', '.'])
 run('types', bin('tsc'), ['--noEmit'])
 run('unused code', bin('knip'), ['--no-progress'])
+run('test-only code in src', bin('knip'), ['--production', '--files', '--exports', '--no-progress'])
 run('layers', bin('depcruise'), ['src', '--config', '.dependency-cruiser.cjs'])
 run('layout', 'node', ['scripts/checkLayout.mjs'])
 

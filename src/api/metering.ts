@@ -140,6 +140,9 @@ export async function meteredUpTo<T>(
  * Meters before the handler (a refusal answers 402 and the handler never runs), puts the
  * outcome in `res.locals.metered`, and voids the usage if the handler answers 4xx/5xx.
  * `action` may be a function of the request (e.g. the highest-priced field an edit touches).
+ *
+ * @public For a service metering its own API (README, "Metering your own API"); Tollgate's own
+ * routes meter through `metered`.
  */
 export function meter(
   ctx: AppContext,

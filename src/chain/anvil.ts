@@ -57,6 +57,8 @@ export type AnvilHandle = {
  * end of outgoing connections, so in the seconds before the caller binds it (an embedded
  * PostgreSQL starting, say) any new connection on the machine can take it. A port below that
  * range is only ever taken by someone who asked for it by number.
+ *
+ * @internal Exported for the tests and the bench and soak scripts, which pick their ports so.
  */
 export async function freePort(): Promise<number> {
   const [low] = ephemeralRange()

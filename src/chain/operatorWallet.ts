@@ -31,6 +31,9 @@ const LOW_ETH_WEI = 5_000_000_000_000_000n
  * const wallet = await createOperatorWallet({ db, client: operator })
  * const tx = await wallet.sendContract({ address, abi, functionName: 'collectBatch', args: [items], purpose: 'batch:1' })
  * const receipt = await wallet.waitFor(tx, { confirmations: 2 })
+ *
+ * @internal Production takes the process's one wallet from `operatorWalletFor`; the operator
+ * wallet's test builds a second one over the same database, as a restarted worker would.
  */
 export async function createOperatorWallet(
   p: CreateOperatorWalletParameters,

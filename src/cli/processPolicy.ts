@@ -15,6 +15,8 @@ const fatalCodes = new Set([
  * marked `fatal: true`, and a process out of memory, file descriptors or its port, are fatal;
  * anything else was one request's, one batch's or one job's failure — its work has failed
  * already, the state that matters is in PostgreSQL, and the process goes on.
+ *
+ * @internal Exported for its table test (test/cli/processPolicy.e2e.test.ts).
  */
 export function isFatal(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false

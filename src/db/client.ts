@@ -38,6 +38,8 @@ export function createDb({ url, max = 10, applicationName = 'tollgate' }: Create
  * A URL in libpq's form for a Unix-domain socket, `postgres://user@localhost/db?host=/var/run/postgresql`
  * (the directory holding the server's socket): the driver takes the socket's path apart from the
  * URL, and the rest of the URL as it is. Any other URL is left alone.
+ *
+ * @internal Exported for test/dbProxy.ts and the benches' databases, which connect the same way.
  */
 export function socketPath(url: string): { url: string; path?: string } {
   const u = new URL(url)

@@ -29,20 +29,27 @@ export {
 export { type ClaimedCharge, claimCharges } from './claimCharges.js'
 export { creditPrepaid } from './creditPrepaid.js'
 export { decide } from './decide.js'
+// What the verbs above throw, for callers that tell refusals apart (`instanceof`); the API
+// answers by code, so some have no caller in src/ (knip: @public).
 export {
+  /** @public */
   BillingInactiveError,
   IdempotencyConflictError,
   NoBillingAccountError,
+  /** @public */
   SpendCapReachedError,
   TopUpRefusedError,
   UnknownActionError,
+  /** @public */
   UsageStateError,
 } from './errors.js'
 export { getBillingSummary } from './getBillingSummary.js'
 export { listAccruedAccounts } from './listAccruedAccounts.js'
 export { listLedgerEntries } from './listLedgerEntries.js'
 export { lowerAllowance } from './lowerAllowance.js'
-export { createMeter, type Meter, type MeterOutcome, type MeterParameters } from './meter.js'
+/** @public The shape of `meter.meter`'s argument, for callers that build it apart. */
+export type { MeterParameters } from './meter/types.js'
+export { createMeter, type Meter, type MeterOutcome } from './meter.js'
 export { moveChargeWindow } from './moveChargeWindow.js'
 export { openBillingAccountIn } from './openBillingAccount.js'
 export { detachMonthsBefore } from './partitions/detachMonthsBefore.js'

@@ -18,12 +18,7 @@ import { createUsageIds } from './meter/usageIds.js'
 import { assertPriced, meteredActions, unitPrice } from './rateCard.js'
 import { nowMicros } from './sql.js'
 
-export type {
-  CreateMeterParameters,
-  Meter,
-  MeterOutcome,
-  MeterParameters,
-} from './meter/types.js'
+export type { CreateMeterParameters, Meter, MeterOutcome } from './meter/types.js'
 
 /**
  * The metering engine: a group-commit batcher. Calls queue up; each transaction takes what

@@ -21,6 +21,8 @@ import { withHeldLock } from './submitHeldAuthorization.js'
 /**
  * The least time a cancel signature must have left before settlement starts: collecting what is
  * accrued and then sending the cancel must fit in it, or nothing is started at all.
+ *
+ * @internal Exported so the cancel-order test sets its deadline from the rule, not a copy of it.
  */
 export const CANCEL_MIN_SECONDS_LEFT = 120
 /** The least time it must still have left once settlement is done, to send the cancel. */

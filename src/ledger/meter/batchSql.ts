@@ -105,6 +105,8 @@ const WRITE_FRESH_BATCH = writeBatch(true)
  * carries the planner settings `BEGIN` sets (see there) with it: such a batch is then one
  * statement, committed on its own — no BEGIN, no COMMIT to parse, run and answer, one answer
  * from the server instead of three.
+ *
+ * @internal Exported, with `writeFunctionSql`, for writeFunction.test.ts: migrations hold the SQL.
  */
 export const WRITE_FUNCTION = 'tollgate_write_cached_batch'
 
@@ -126,7 +128,11 @@ const plannerSettings = () =>
     .slice(1)
     .map((s) => s.trim().replace(/^set local /, 'SET '))
 
-/** The SQL that creates `WRITE_FUNCTION`: migration 0013 holds it, and a test keeps the two equal. */
+/**
+ * The SQL that creates `WRITE_FUNCTION`: migration 0013 holds it, and a test keeps the two equal.
+ *
+ * @internal Exported for that test (src/ledger/writeFunction.test.ts).
+ */
 export function writeFunctionSql(): string {
   const settings = plannerSettings()
   const body = WRITE_FRESH_BATCH.replace(
@@ -154,10 +160,16 @@ export const CALL_WRITE_FRESH = `select ${WRITE_FUNCTION}(${writeParamTypes()
  * The orgs (of `$1`) whose account or subscription row is no longer the version cached (`$2`,
  * `$3`), as a function (migration 0014) carrying the batch's planner settings: one read, no
  * lock, nothing written.
+ *
+ * @internal Exported, with `checkFunctionSql`, for writeFunction.test.ts: migrations hold the SQL.
  */
 export const CHECK_FUNCTION = 'tollgate_stale_accounts'
 
-/** The SQL that creates `CHECK_FUNCTION`: migration 0014 holds it, and a test keeps the two equal. */
+/**
+ * The SQL that creates `CHECK_FUNCTION`: migration 0014 holds it, and a test keeps the two equal.
+ *
+ * @internal Exported for that test (src/ledger/writeFunction.test.ts).
+ */
 export function checkFunctionSql(): string {
   return `CREATE OR REPLACE FUNCTION ${CHECK_FUNCTION}(uuid[], xid[], xid[]) RETURNS uuid[]
   LANGUAGE plpgsql STABLE
