@@ -130,16 +130,25 @@ export async function reconcileLedger(
       (select jsonb_object_agg(k, v) from jsonb_each(a.included_units_used) as j(k, v) where v <> '0')::text
         as included_units_used,
       (select jsonb_object_agg(action, n) from (
-        select x.action, sum(x.included_units) as n from usage x
-        where x.org_id = a.org_id and x.status in ('recorded','reserved','committed')
-          and x.included_units > 0
-          and x.created_at >= a.included_window_start
-          and x.created_at < (a.included_window_start at time zone 'UTC' + interval '1 month') at time zone 'UTC'
-        group by x.action) as xu
+        select action, sum(n)::int8 as n from (
+          select x.action, x.included_units::int8 as n from usage x
+          where x.org_id = a.org_id and x.status in ('recorded','reserved','committed')
+            and x.included_units > 0
+            and x.created_at >= a.included_window_start
+            and x.created_at < (a.included_window_start at time zone 'UTC' + interval '1 month') at time zone 'UTC'
+          union all
+          -- The counted month may be detached: its archived units per action hold it.
+          select j.key, j.value::int8 from archived_usage_totals t,
+            jsonb_each_text(t.included_units) as j(key, value)
+          where t.org_id = a.org_id and t.status in ('recorded','reserved','committed')
+            and t.month = (a.included_window_start at time zone 'UTC')::date) as z
+        group by action having sum(n) > 0) as xu
       )::text as u_units_month,
-      -- A detached month's totals are not kept per action: its units cannot be proven here.
+      -- A month detached before its units were kept (migration 0034) and since dropped cannot
+      -- be proven per action (docs/plans.md).
       exists (select from archived_usage_totals t where t.org_id = a.org_id
-        and t.month = (a.included_window_start at time zone 'UTC')::date) as units_archived
+        and t.month = (a.included_window_start at time zone 'UTC')::date
+        and t.included_units is null) as units_unknown
     from billing_accounts a
     left join e on e.org_id = a.org_id
     left join d on d.org_id = a.org_id
@@ -219,7 +228,7 @@ export async function reconcileLedger(
     // And each action's units drawn this month are what the month's usage of it drew.
     const unitsUsed = unitCounts(r.included_units_used)
     const unitsDrawn = unitCounts(r.u_units_month)
-    const actions = r.units_archived ? [] : [...Object.keys(unitsUsed), ...Object.keys(unitsDrawn)]
+    const actions = r.units_unknown ? [] : [...Object.keys(unitsUsed), ...Object.keys(unitsDrawn)]
     for (const action of new Set(actions))
       check(
         `included units used = its month’s usage (${action})`,

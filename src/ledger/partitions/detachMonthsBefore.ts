@@ -87,12 +87,20 @@ async function detachMonth(db: Db, month: string): Promise<DetachedMonth> {
           unbooked: open!.unbooked.toString(),
           open_charges: open!.open_charges.toString(),
         })
+      // The units per action too (`{}`: none), so reconcile proves an archived month's counters.
       await tx`
         insert into archived_usage_totals (org_id, month, status, rows, voucher_amount, prepaid_amount,
-          billable_amount, included_amount)
-        select org_id, ${first}::date, status, count(*), sum(voucher_amount), sum(prepaid_amount),
-          sum(billable_amount), sum(included_amount)
-        from ${usage} group by org_id, status`
+          billable_amount, included_amount, included_units)
+        select s.org_id, ${first}::date, s.status, s.rows, s.voucher, s.prepaid, s.billable,
+          s.included, coalesce(n.units, '{}'::jsonb)
+        from (select org_id, status, count(*) as rows, sum(voucher_amount) as voucher,
+            sum(prepaid_amount) as prepaid, sum(billable_amount) as billable,
+            sum(included_amount) as included
+          from ${usage} group by org_id, status) as s
+        left join (select org_id, status, jsonb_object_agg(action, units) as units
+          from (select org_id, status, action, sum(included_units)::int8 as units from ${usage}
+            where included_units > 0 group by org_id, status, action) as g
+          group by org_id, status) as n on n.org_id = s.org_id and n.status = s.status`
       const [n] = await tx<{ n: bigint }[]>`select count(*) as n from ${usage}`
       await tx`alter table usage detach partition ${usage}`
       out.tables.push(`usage${suffix}`)

@@ -1,5 +1,14 @@
 import { sql } from 'drizzle-orm'
-import { bigint, bigserial, date, pgTable, primaryKey, text, uuid } from 'drizzle-orm/pg-core'
+import {
+  bigint,
+  bigserial,
+  date,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  uuid,
+} from 'drizzle-orm/pg-core'
 import { micros, ts } from './columns.js'
 
 /**
@@ -90,6 +99,12 @@ export const archivedUsageTotals = pgTable(
     billableAmount: micros('billable_amount').notNull(),
     /** What the month's rows drew of the plan's included allowance (docs/plans.md). */
     includedAmount: micros('included_amount').notNull().default(sql`0`),
+    /**
+     * The plan's units the month's rows drew, per action (`{"search": 12}`, `{}`: none), so
+     * reconcile proves `included_units_used` of a month since archived. Null: not kept (a month
+     * detached before migration 0034 whose table was already dropped).
+     */
+    includedUnits: jsonb('included_units').$type<Record<string, number>>(),
   },
   (t) => [primaryKey({ columns: [t.orgId, t.month, t.status] })],
 )
