@@ -155,8 +155,15 @@ function buildConfig(env: z.infer<typeof envSchema>, rateCard: RateCard) {
       operatorKey: env.OPERATOR_KEY ?? (local ? new Secret(anvilKeys[1]) : undefined),
       deployerKey: env.DEPLOYER_KEY ?? (local ? new Secret(anvilKeys[0]) : undefined),
       payee: env.PAYEE,
-      /** The payee wallet's key: only `tollgate refund --onchain` signs with it (a USDC transfer back). */
-      payeeKey: env.PAYEE_KEY ?? (local ? new Secret(anvilKeys[2]) : undefined),
+      /**
+       * The payee wallet's key: only `tollgate refund --onchain` signs with it (a USDC transfer
+       * back). Locally without PAYEE the deployer is the payee (`bootChain`), so its key.
+       */
+      payeeKey:
+        env.PAYEE_KEY ??
+        (local && env.PAYEE === undefined
+          ? (env.DEPLOYER_KEY ?? new Secret(anvilKeys[0]))
+          : undefined),
       confirmations: env.CONFIRMATIONS ?? (local ? 1 : 3),
       /** Most blocks per `eth_getLogs` (hosted RPCs cap it); reads are chunked to fit. */
       maxLogRange: env.MAX_LOG_RANGE,

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import { inspect } from 'node:util'
 import { describe, expect, test } from 'vitest'
 import { ConfigError } from '../core/errors.js'
-import { loadConfig, projectRoot } from './index.js'
+import { anvilKeys, loadConfig, projectRoot } from './index.js'
 
 describe('loadConfig', () => {
   test('defaults run a local system with the billing defaults of docs/operations.md', () => {
@@ -14,6 +14,15 @@ describe('loadConfig', () => {
     expect(config.billing.windowSeconds).toBe(2_592_000)
     expect(config.product.publicBaseUrl).toBe('http://localhost:4000')
     expect(Object.isFrozen(config.billing)).toBe(true)
+  })
+
+  test('locally the payee key is the payee’s: the deployer’s, unless PAYEE names another', () => {
+    const [deployer, , other] = anvilKeys
+    expect(loadConfig({}).chain.payeeKey?.reveal()).toBe(deployer)
+    expect(loadConfig({ DEPLOYER_KEY: other }).chain.payeeKey?.reveal()).toBe(other)
+    const payee = { PAYEE: '0x90F79bf6EB2c4f870365E785982E1f101E93b906' }
+    expect(loadConfig(payee).chain.payeeKey).toBeUndefined()
+    expect(loadConfig({ ...payee, PAYEE_KEY: other }).chain.payeeKey?.reveal()).toBe(other)
   })
 
   test('bad values fail naming each field and the reason', () => {

@@ -1,8 +1,9 @@
-import { ContractFunctionExecutionError, type Hex } from 'viem'
+import { ContractFunctionExecutionError, type Hex, isAddressEqual } from 'viem'
 import { usdcAbi } from '../chain/abis.js'
 import type { SignerClient } from '../chain/clients.js'
 import type { Deployment } from '../chain/deployment.js'
 import { type OperatorTx, operatorWalletFor } from '../chain/operatorWallet.js'
+import { ConfigError } from '../core/errors.js'
 import type { Logger } from '../core/log.js'
 import type { Db } from '../db/client.js'
 import { recordRefundPaid, recordRefundPayoutFailed, startRefundPayout } from '../ledger/index.js'
@@ -43,6 +44,13 @@ export async function payRefundOnchain(
   ctx: PayRefundContext,
   p: { orgId: string; idempotencyKey: string },
 ): Promise<PayRefundReturnType> {
+  // Another wallet's transfer would be money the payee never gave back, and reconcile could not
+  // match it: refused before anything is recorded.
+  if (!isAddressEqual(ctx.payee.account.address, ctx.deployment.payee))
+    throw new ConfigError(
+      `PAYEE_KEY is the key of ${ctx.payee.account.address}, not of the payee ${ctx.deployment.payee}`,
+      { signer: ctx.payee.account.address, payee: ctx.deployment.payee },
+    )
   const payout = await startRefundPayout(ctx.db, p)
   if (payout.amount === 0n) return { status: 'nothing_owed' }
   const to = payout.to!

@@ -111,4 +111,39 @@ describe('refunds paid back on-chain', () => {
       expect.objectContaining({ table: 'refunds', field: 'owed_onchain', expected: '15000' }),
     )
   })
+
+  test('a key that is not the payee’s is refused before anything is recorded or sent', async ({
+    db,
+    chain,
+  }) => {
+    const org = await canceledOrgWithCharge(db, chain, 4)
+    const [charge] = await listCharges(db, { orgId: org.orgId })
+    await refund(db, {
+      chargeId: charge!.id,
+      amount: 15_000n,
+      reason: 'the jobs failed after the answer',
+      actor: 'ops@test',
+      idempotencyKey: 'onchain-wrong-key',
+    })
+    const pay = async (key: `0x${string}`) =>
+      payRefundOnchain(
+        {
+          db,
+          payee: await createSigner(chain.rpcUrl, key),
+          deployment: chain.deployment,
+          confirmations: 1,
+        },
+        { orgId: org.orgId, idempotencyKey: 'onchain-wrong-key' },
+      )
+    await expect(pay(anvilKeys[1])).rejects.toMatchObject({ code: 'CONFIG_INVALID' })
+    const [row] = await db.$client<{ payout_status: string | null }[]>`
+      select payout_status from refunds where org_id = ${org.orgId}`
+    expect(row!.payout_status).toBeNull()
+    const [txs] = await db.$client<{ n: bigint }[]>`
+      select count(*) as n from operator_txs
+      where purpose in (select 'refund:' || id from refunds where org_id = ${org.orgId})`
+    expect(txs!.n).toBe(0n)
+    // The payee's own key then pays it, once.
+    expect(await pay(anvilKeys[2])).toMatchObject({ status: 'paid', amount: 15_000n })
+  })
 })
