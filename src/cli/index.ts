@@ -153,7 +153,9 @@ program
       process.exit(2)
     }
     if (error instanceof BaseError) {
-      process.stderr.write(`${error.code}: ${error.message}\n`)
+      // Messages of the spec's wording start with their code already.
+      const said = error.message.startsWith(`${error.code}:`)
+      process.stderr.write(`${said ? '' : `${error.code}: `}${error.message}\n`)
       process.exit(1)
     }
     process.stderr.write(

@@ -172,8 +172,9 @@ export async function setBudget(db: Db, p: SetBudgetParameters): Promise<BudgetV
   const now = p.now ?? nowMicros()
   if (p.override) {
     checkMicros('override', p.override.limitMicros)
-    const until = BigInt(p.override.until.getTime()) * 1000n
-    if (!Number.isFinite(p.override.until.getTime()) || until <= now)
+    if (!Number.isFinite(p.override.until.getTime()))
+      throw new ValidationError('an override’s end is not a time')
+    if (BigInt(p.override.until.getTime()) * 1000n <= now)
       throw new ValidationError('an override must end in the future')
   }
   const keyId = p.keyId ?? null

@@ -9,6 +9,7 @@ import {
   setBillingMode,
 } from '../../ledger/index.js'
 import { connectDatabase } from '../connect.js'
+import { idArgument } from '../idArgument.js'
 import { printFields, printJson, printTable } from '../output.js'
 import { usdArgument } from '../usdArgument.js'
 import { topUpCommands } from './topUp.js'
@@ -22,7 +23,7 @@ export function billingCommand(program: Command) {
   billing
     .command('status')
     .description('state, signup credit, accrued, cap, drawn, remaining, monthly budget and spent')
-    .requiredOption('--org <id>', 'organization id')
+    .requiredOption('--org <id>', 'organization id', idArgument)
     .option('--json', 'machine-readable output')
     .action(async (opts: { org: string; json?: boolean }) => {
       const { db, close } = await connectDatabase(loadConfig())
@@ -59,7 +60,7 @@ export function billingCommand(program: Command) {
     .description(
       'prepaid (usage draws the voucher, then the prepaid balance; never billed) or postpaid (default)',
     )
-    .requiredOption('--org <id>', 'organization id')
+    .requiredOption('--org <id>', 'organization id', idArgument)
     .option('--json', 'machine-readable output')
     .action(async (mode: string, opts: { org: string; json?: boolean }) => {
       if (mode !== 'prepaid' && mode !== 'postpaid') {
@@ -144,7 +145,7 @@ export function billingCommand(program: Command) {
   billing
     .command('transactions')
     .description('ledger lines, newest first')
-    .requiredOption('--org <id>', 'organization id')
+    .requiredOption('--org <id>', 'organization id', idArgument)
     .option('--type <kinds>', 'comma-separated entry kinds (usage_billable, charge_collected, ...)')
     .option('--since <time>', 'ISO time, inclusive')
     .option('--until <time>', 'ISO time, exclusive')

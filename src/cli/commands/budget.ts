@@ -10,6 +10,7 @@ import {
   showBudgets,
 } from '../../ledger/index.js'
 import { connectDatabase } from '../connect.js'
+import { idArgument } from '../idArgument.js'
 import { printJson, printTable } from '../output.js'
 import { usdArgument } from '../usdArgument.js'
 
@@ -66,8 +67,8 @@ export function budgetCommand(program: Command) {
     .description(
       'set a budget on an API key (--key) or on the whole org; enforced as usage is metered',
     )
-    .requiredOption('--org <id>', 'organization id')
-    .option('--key <id>', 'the API key (agent) it is for; without it, the whole org')
+    .requiredOption('--org <id>', 'organization id', idArgument)
+    .option('--key <id>', 'the API key (agent) it is for; without it, the whole org', idArgument)
     .requiredOption('--period <period>', `one of ${BUDGET_PERIODS.join(', ')} (UTC calendar)`)
     .requiredOption('--usd <amount>', 'the limit in dollars, e.g. 3 or 2.50')
     .option('--override-usd <amount>', 'a temporary limit, until --until')
@@ -110,7 +111,7 @@ export function budgetCommand(program: Command) {
   budget
     .command('show')
     .description('each budget: limit, override, spent this window, remaining, reset time')
-    .requiredOption('--org <id>', 'organization id')
+    .requiredOption('--org <id>', 'organization id', idArgument)
     .option('--json', 'machine-readable output')
     .action(async (opts: { org: string; json?: boolean }) => {
       const { db, close } = await connectDatabase(loadConfig())
@@ -123,8 +124,8 @@ export function budgetCommand(program: Command) {
   budget
     .command('clear')
     .description('remove a budget')
-    .requiredOption('--org <id>', 'organization id')
-    .option('--key <id>', 'the API key; without it, the org’s own')
+    .requiredOption('--org <id>', 'organization id', idArgument)
+    .option('--key <id>', 'the API key; without it, the org’s own', idArgument)
     .requiredOption('--period <period>', BUDGET_PERIODS.join(', '))
     .action(async (opts: { org: string; key?: string; period: string }) => {
       const { db, close } = await connectDatabase(loadConfig())

@@ -6,6 +6,7 @@ import { formatUsd } from '../../ledger/index.js'
 import { listPaymentHistory } from '../../settlement/listPaymentHistory.js'
 import { signManageToken } from '../../web/session.js'
 import { connectDatabase } from '../connect.js'
+import { idArgument } from '../idArgument.js'
 import { printFields, printJson, printTable } from '../output.js'
 
 /** `tollgate org create`, `tollgate key create|list|revoke`, `tollgate billing history|manage-link`. */
@@ -52,7 +53,7 @@ export function orgCommands(program: Command) {
   const key = program.command('key').description('an org’s API keys (stored hashed)')
   key
     .command('create')
-    .requiredOption('--org <id>', 'organization id')
+    .requiredOption('--org <id>', 'organization id', idArgument)
     .option('--label <label>', 'what the key is for')
     .option('--json', 'machine-readable output')
     .action(async (opts: { org: string; label?: string; json?: boolean }) => {
@@ -70,7 +71,7 @@ export function orgCommands(program: Command) {
     })
   key
     .command('list')
-    .requiredOption('--org <id>', 'organization id')
+    .requiredOption('--org <id>', 'organization id', idArgument)
     .option('--json', 'machine-readable output')
     .action(async (opts: { org: string; json?: boolean }) => {
       const { db, close } = await connectDatabase(loadConfig())
@@ -102,7 +103,7 @@ export function orgCommands(program: Command) {
     })
   key
     .command('revoke <id>')
-    .requiredOption('--org <id>', 'organization id')
+    .requiredOption('--org <id>', 'organization id', idArgument)
     .option('--json', 'machine-readable output')
     .action(async (id: string, opts: { org: string; json?: boolean }) => {
       const { db, close } = await connectDatabase(loadConfig())
@@ -120,7 +121,7 @@ export function orgCommands(program: Command) {
   billing
     .command('history')
     .description('on-chain payments (pulls, x402 top-ups, refunds paid back) with explorer links')
-    .requiredOption('--org <id>', 'organization id')
+    .requiredOption('--org <id>', 'organization id', idArgument)
     .option('--json', 'machine-readable output')
     .action(async (opts: { org: string; json?: boolean }) => {
       const { db, close } = await connectDatabase(loadConfig())
@@ -149,7 +150,7 @@ export function orgCommands(program: Command) {
   billing
     .command('manage-link')
     .description('a short-lived link to the hosted manage page (15 minutes)')
-    .requiredOption('--org <id>', 'organization id')
+    .requiredOption('--org <id>', 'organization id', idArgument)
     .option('--json', 'machine-readable output')
     .action(async (opts: { org: string; json?: boolean }) => {
       const config = loadConfig()

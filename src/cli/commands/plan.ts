@@ -3,6 +3,7 @@ import { loadConfig } from '../../config/index.js'
 import { ValidationError } from '../../core/errors.js'
 import { formatUsd, type PlanView, setPlan, showPlan } from '../../ledger/index.js'
 import { connectDatabase } from '../connect.js'
+import { idArgument } from '../idArgument.js'
 import { printJson } from '../output.js'
 import { usdArgument } from '../usdArgument.js'
 
@@ -56,7 +57,7 @@ export function planCommand(program: Command) {
     .description(
       'set the plan (it replaces the one before): dollars included each month, drawn after the signup credit and before the prepaid balance or anything billable, and units of named actions, drawn first by those actions',
     )
-    .requiredOption('--org <id>', 'organization id')
+    .requiredOption('--org <id>', 'organization id', idArgument)
     .option('--usd <amount>', 'included each month, in dollars, e.g. 1 or 2.50')
     .option(
       '--actions <list>',
@@ -94,7 +95,7 @@ export function planCommand(program: Command) {
   plan
     .command('show')
     .description('the plan: included each month, used this month, left, when it renews')
-    .requiredOption('--org <id>', 'organization id')
+    .requiredOption('--org <id>', 'organization id', idArgument)
     .option('--json', 'machine-readable output')
     .action(async (opts: { org: string; json?: boolean }) => {
       const { db, close } = await connectDatabase(loadConfig())

@@ -2,6 +2,7 @@ import type { Command } from 'commander'
 import { loadConfig } from '../../config/index.js'
 import { reconcileWithChain } from '../../settlement/reconcileWithChain.js'
 import { connectDatabase, connectReader } from '../connect.js'
+import { idArgument } from '../idArgument.js'
 import { printJson, printTable } from '../output.js'
 
 /**
@@ -15,7 +16,7 @@ export function reconcileCommand(program: Command) {
     .description(
       'compare the ledger with the chain row by row (read-only); exits 1 on any difference',
     )
-    .option('--org <id>', 'one org only')
+    .option('--org <id>', 'one org only', idArgument)
     .option('--json', 'machine-readable output')
     .action(async (opts: { org?: string; json?: boolean }) => {
       const config = loadConfig()

@@ -10,6 +10,7 @@ import {
 } from '../../ledger/index.js'
 import { signManageToken } from '../../web/session.js'
 import { connectDatabase } from '../connect.js'
+import { idArgument } from '../idArgument.js'
 import { printFields, printJson } from '../output.js'
 import { usdArgument } from '../usdArgument.js'
 
@@ -20,7 +21,7 @@ export function topUpCommands(billing: Command) {
     .description(
       'buy prepaid balance now: pulled from the owner’s wallet with their permit (no permit yet: prints the manage link where the owner signs)',
     )
-    .requiredOption('--org <id>', 'organization id')
+    .requiredOption('--org <id>', 'organization id', idArgument)
     .option('--key <key>', 'idempotency key: the same key again returns the first top-up')
     .option('--json', 'machine-readable output')
     .action(async (text: string, opts: { org: string; key?: string; json?: boolean }) => {
@@ -76,7 +77,7 @@ export function topUpCommands(billing: Command) {
   billing
     .command('auto-top-up')
     .description('when the prepaid balance falls below --below-usd, pull --usd (one at a time)')
-    .requiredOption('--org <id>', 'organization id')
+    .requiredOption('--org <id>', 'organization id', idArgument)
     .option('--below-usd <amount>', 'the threshold in dollars')
     .option('--usd <amount>', 'what each top-up pulls, in dollars')
     .option('--off', 'turn the auto top-up off')

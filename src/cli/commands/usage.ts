@@ -5,6 +5,7 @@ import { loadConfig } from '../../config/index.js'
 import { ValidationError } from '../../core/errors.js'
 import { formatUsd } from '../../ledger/index.js'
 import { connectDatabase } from '../connect.js'
+import { idArgument } from '../idArgument.js'
 import { exitCodes, printFields, printJson, printTable } from '../output.js'
 
 type Money = { micros: string; usd: string } | null
@@ -91,7 +92,7 @@ export function usageCommand(billing: Command) {
     .description(
       'usage over a period: spend per day, against the monthly limit and the lifetime cap, by action, tier and API key (what GET /v1/billing/usage answers)',
     )
-    .requiredOption('--org <id>', 'organization id')
+    .requiredOption('--org <id>', 'organization id', idArgument)
     .option('--period <period>', '7d, 30d, window (the billing window) or custom', '30d')
     .option('--from <day>', 'with --period custom: the first UTC day, YYYY-MM-DD')
     .option('--to <day>', 'with --period custom: the last UTC day, YYYY-MM-DD')
