@@ -8,10 +8,20 @@ import {
 import { describe, expect, test } from '../fixtures.js'
 import { activeOrg, config, into, makeMeter, monthStart, ym } from './helpers.js'
 
-/** An active org with a $1 plan that drew `comments` × $0.005 of it in each month of `at`. */
-async function plannedOrg(db: Db, at: bigint[], comments: number) {
+/** What the orgs' plan includes: $1 a month, or 10 `save_comment` a month. */
+const PLANS = {
+  micros: { includedMonthlyMicros: 1_000_000n },
+  units: {
+    includedMonthlyMicros: null,
+    includedActions: { save_comment: 10 },
+    rateCard: config.rateCard,
+  },
+} as const
+
+/** An active org on `plan` that metered `comments` × `save_comment` in each month of `at`. */
+async function plannedOrg(db: Db, plan: keyof typeof PLANS, at: bigint[], comments: number) {
   const org = await activeOrg(db, { allowance: 100_000_000n })
-  await setPlan(db, { orgId: org.orgId, includedMonthlyMicros: 1_000_000n })
+  await setPlan(db, { orgId: org.orgId, ...PLANS[plan] })
   let clock = 0n
   const meter = makeMeter(db, () => clock)
   for (const t of at) {
@@ -21,33 +31,33 @@ async function plannedOrg(db: Db, at: bigint[], comments: number) {
   }
   await meter.close()
   return org
+}
+
+/**
+ * Two orgs on `plan` that drew in the month `back` months ago, which is then detached: `idle`
+ * (3 comments, nothing since: its counter's month is the old one) and `busy` (2 then, 2 this
+ * month). Both reconcile before and after. Each test takes its own month, far back, so no
+ * other test's month is detached with it.
+ */
+async function archivedOrgs(db: Db, plan: keyof typeof PLANS, back: number) {
+  const old = monthStart(back)
+  await ensureMonthPartitions(db, { from: old, months: 1 })
+  const idle = await plannedOrg(db, plan, [into(old, 4)], 3)
+  const busy = await plannedOrg(db, plan, [into(old, 5), BigInt(Date.now()) * 1000n], 2)
+  for (const org of [idle, busy])
+    expect(await reconcileLedger(db, { orgId: org.orgId })).toEqual([])
+  const detached = await detachMonthsBefore(db, { before: ym(monthStart(back - 1)) })
+  expect(detached.map((m) => m.month)).toContain(ym(old))
+  // The old month's usage is gone from the table; what it drew of the plan still adds up.
+  for (const org of [idle, busy])
+    expect(await reconcileLedger(db, { orgId: org.orgId })).toEqual([])
+  return { idle, busy }
 }
 
 /** Puts the org's included counter `by` micro-credits off what its month drew. */
 const skew = (db: Db, orgId: string, by: bigint) =>
   db.$client`update billing_accounts set included_used = included_used + ${by.toString()}
     where org_id = ${orgId}`
-
-/** An active org whose plan includes 10 `save_comment` a month, which drew `comments` of them
- * in each month of `at`. */
-async function unitsOrg(db: Db, at: bigint[], comments: number) {
-  const org = await activeOrg(db, { allowance: 100_000_000n })
-  await setPlan(db, {
-    orgId: org.orgId,
-    includedMonthlyMicros: null,
-    includedActions: { save_comment: 10 },
-    rateCard: config.rateCard,
-  })
-  let clock = 0n
-  const meter = makeMeter(db, () => clock)
-  for (const t of at) {
-    clock = t
-    for (let i = 0; i < comments; i++)
-      await meter.meter({ orgId: org.orgId, action: 'save_comment' })
-  }
-  await meter.close()
-  return org
-}
 
 /** Puts one action's count `by` units off: the live counter, or a month's archived total. */
 const skewUnits = (db: Db, orgId: string, where: 'counter' | 'archive', by: number) =>
@@ -66,20 +76,7 @@ describe('reconcile proves the included counters across archived months (docs/pl
   test('an old month archived raises no finding; a counter one micro-credit off is caught, whether its month is archived or current', async ({
     db,
   }) => {
-    // Far back, so no other test's month is detached with it.
-    const old = monthStart(9)
-    await ensureMonthPartitions(db, { from: old, months: 1 })
-    // Its counter's month is the old one (nothing since); the other's is the current month.
-    const idle = await plannedOrg(db, [into(old, 4)], 3)
-    const busy = await plannedOrg(db, [into(old, 5), BigInt(Date.now()) * 1000n], 2)
-    for (const org of [idle, busy])
-      expect(await reconcileLedger(db, { orgId: org.orgId })).toEqual([])
-
-    const detached = await detachMonthsBefore(db, { before: ym(monthStart(8)) })
-    expect(detached.map((m) => m.month)).toContain(ym(old))
-    // The old month's usage is gone from the table; what it drew of the plan still adds up.
-    for (const org of [idle, busy])
-      expect(await reconcileLedger(db, { orgId: org.orgId })).toEqual([])
+    const { idle, busy } = await archivedOrgs(db, 'micros', 9)
 
     for (const org of [idle, busy]) {
       await skew(db, org.orgId, 1n)
@@ -106,22 +103,10 @@ describe('reconcile proves the included counters across archived months (docs/pl
   test('an archived month keeps its units per action: one unit off, in the archive or in the counter, is caught', async ({
     db,
   }) => {
-    // Another month than the test above detaches, and far back for the same reason.
-    const old = monthStart(10)
-    await ensureMonthPartitions(db, { from: old, months: 1 })
-    // Its counter's month is the old one (nothing since); the other's is the current month.
-    const idle = await unitsOrg(db, [into(old, 4)], 3)
-    const busy = await unitsOrg(db, [into(old, 5), BigInt(Date.now()) * 1000n], 2)
-    for (const org of [idle, busy])
-      expect(await reconcileLedger(db, { orgId: org.orgId })).toEqual([])
-
-    const detached = await detachMonthsBefore(db, { before: ym(monthStart(9)) })
-    expect(detached.map((m) => m.month)).toContain(ym(old))
+    const { idle, busy } = await archivedOrgs(db, 'units', 10)
     const [kept] = await db.$client<{ included_units: Record<string, number> }[]>`
       select included_units from archived_usage_totals where org_id = ${idle.orgId}`
     expect(kept!.included_units).toEqual({ save_comment: 3 })
-    for (const org of [idle, busy])
-      expect(await reconcileLedger(db, { orgId: org.orgId })).toEqual([])
 
     const unitFinding = (expected: string, actual: string) => [
       expect.objectContaining({
