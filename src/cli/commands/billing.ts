@@ -85,7 +85,7 @@ export function billingCommand(program: Command) {
     .description(
       'a manual correction, on the record: credit or debit the signup credit or the accrued usage',
     )
-    .requiredOption('--org <id>', 'organization id')
+    .requiredOption('--org <id>', 'organization id', idArgument)
     .requiredOption(
       '--balance <balance>',
       'voucher (the signup credit) or accrued (usage not yet charged)',
