@@ -1,6 +1,6 @@
 import { Router } from 'express'
 import { rfc3339 } from '../db/rfc3339.js'
-import { listLedgerEntries } from '../ledger/index.js'
+import { describeLedgerEntry, listLedgerEntries } from '../ledger/index.js'
 import { listPaymentHistory } from '../settlement/listPaymentHistory.js'
 import { actionRouter } from './actions.js'
 import { agentActions, money } from './agentActions.js'
@@ -144,6 +144,7 @@ export function v1Router(ctx: AppContext, limits: RateLimits = defaultRateLimits
           collected: l.collectedAfter.toString(),
         },
         memo: l.memo,
+        description: describeLedgerEntry(l),
         at: rfc3339(l.createdAt),
       })),
       next: last && lines.length === (q.limit ?? 50) ? `?before=${last.seq}` : null,

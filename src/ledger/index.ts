@@ -29,6 +29,7 @@ export {
 export { type ClaimedCharge, claimCharges } from './claimCharges.js'
 export { creditPrepaid } from './creditPrepaid.js'
 export { decide } from './decide.js'
+export { describeLedgerEntry } from './describeLedgerEntry.js'
 // What the verbs above throw, for callers that tell refusals apart (`instanceof`); the API
 // answers by code, so some have no caller in src/ (knip: @public).
 export {

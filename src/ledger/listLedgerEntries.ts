@@ -14,6 +14,8 @@ export type LedgerLine = {
   usageId: string | null
   chargeId: string | null
   memo: string | null
+  /** The window length of the subscription the entry's charge belongs to (null without one). */
+  windowSeconds: number | null
   createdAt: Date
 }
 
@@ -33,15 +35,17 @@ export async function listLedgerEntries(
   p: ListLedgerEntriesParameters,
 ): Promise<LedgerLine[]> {
   const rows = await db.$client<Record<string, unknown>[]>`
-    select id, seq, kind, amount, voucher_after, prepaid_after, accrued_after, booked_after, collected_after,
-      usage_id, charge_id, memo, created_at
-    from ledger_entries
-    where org_id = ${p.orgId}
-      and (${p.beforeSeq?.toString() ?? null}::int8 is null or seq < ${p.beforeSeq?.toString() ?? null}::int8)
-      and (${p.kinds ?? null}::text[] is null or kind = any(${p.kinds ?? null}::text[]))
-      and (${p.since ?? null}::timestamptz is null or created_at >= ${p.since ?? null}::timestamptz)
-      and (${p.until ?? null}::timestamptz is null or created_at < ${p.until ?? null}::timestamptz)
-    order by seq desc
+    select e.id, e.seq, e.kind, e.amount, e.voucher_after, e.prepaid_after, e.accrued_after,
+      e.booked_after, e.collected_after, e.usage_id, e.charge_id, e.memo, e.created_at,
+      (select s.window_seconds from charges c join subscriptions s on s.id = c.subscription_id
+        where c.id = e.charge_id) as window_seconds
+    from ledger_entries e
+    where e.org_id = ${p.orgId}
+      and (${p.beforeSeq?.toString() ?? null}::int8 is null or e.seq < ${p.beforeSeq?.toString() ?? null}::int8)
+      and (${p.kinds ?? null}::text[] is null or e.kind = any(${p.kinds ?? null}::text[]))
+      and (${p.since ?? null}::timestamptz is null or e.created_at >= ${p.since ?? null}::timestamptz)
+      and (${p.until ?? null}::timestamptz is null or e.created_at < ${p.until ?? null}::timestamptz)
+    order by e.seq desc
     limit ${Math.min(p.limit ?? 50, 500)}`
   return rows.map((r) => ({
     id: String(r.id),
@@ -56,6 +60,7 @@ export async function listLedgerEntries(
     usageId: r.usage_id === null ? null : String(r.usage_id),
     chargeId: r.charge_id === null ? null : String(r.charge_id),
     memo: r.memo as string | null,
+    windowSeconds: r.window_seconds === null ? null : Number(r.window_seconds),
     createdAt: r.created_at as Date,
   }))
 }

@@ -110,6 +110,9 @@ export const billingResponses = {
           collected: digits,
         }),
         memo: z.unknown(),
+        description: z
+          .string()
+          .describe('the entry in plain words: "Charge #2 · 30-day window 1", "Not collected: …"'),
         at: timestamp,
       }),
     ),

@@ -125,7 +125,7 @@ async function load() {
     l.transactions.map((x: any) => [
       kinds[x.kind] ?? x.kind,
       amount(x.amount.micros),
-      ledgerNote(x.kind, x.memo),
+      ledgerNote(x.description),
     ]),
     'No charges yet.',
     3,
