@@ -2,6 +2,7 @@
 // monthly limit (uPlot, bundled from node_modules), the cap drawn down, usage by action and tier
 // and by API key — all from `GET /v1/billing/usage`'s JSON.
 import uPlot from 'uplot'
+import { tierWords } from './tierWords.js'
 import { $, amount, fillTable, longDay, shortDay, usd } from './ui.js'
 
 type Money = { micros: string; usd: string } | null
@@ -140,7 +141,7 @@ export function renderUsage(u: UsageView) {
   )
   fillTable(
     '#by-action',
-    u.by_action.map((a) => [a.action, a.tier, String(a.calls), amount(micros(a.total))]),
+    u.by_action.map((a) => [a.action, tierWords(a.tier), String(a.calls), amount(micros(a.total))]),
     'No usage in this period.',
     4,
   )
