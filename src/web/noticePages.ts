@@ -6,21 +6,28 @@ import { NotFoundError } from '../core/errors.js'
 import { verifyEmail } from '../notifications/emailSettings.js'
 import { noticeKindWords } from '../notifications/noticeKindWords.js'
 import { readUnsubscribeToken, unsubscribe } from '../notifications/unsubscribe.js'
+import { escapeHtml, pageHead } from './managePage.js'
 
-const esc = (s: string) =>
-  s.replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
-  )
 const token = z.object({ token: z.string().min(10).max(2_000) })
 
+/** A notice page, built as the other pages are: the shared head and stylesheet, landmarks. */
 const page = (res: Response, status: number, product: string, title: string, body: string) => {
   res
     .status(status)
     .type('html')
-    .send(
-      `<!doctype html><html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>${esc(title)} · ${esc(product)}</title></head><body style="font-family:sans-serif;max-width:40em;margin:2em auto"><h1>${esc(title)}</h1>${body}</body></html>`,
-    )
+    .send(`<!doctype html>
+<html lang="en">
+<head>
+${pageHead(`${title} · ${product}`)}
+</head>
+<body>
+<header class="bar"><a href="/dashboard">${escapeHtml(product)}</a></header>
+<main>
+  <h1>${escapeHtml(title)}</h1>
+  <section class="card">${body}</section>
+</main>
+</body>
+</html>`)
 }
 
 /**
@@ -44,7 +51,7 @@ export function noticePagesRouter(ctx: AppContext): Router {
         200,
         product,
         'Address confirmed',
-        `<p>${esc(address)} will receive the notices chosen on the manage page.</p>`,
+        `<p>${escapeHtml(address)} will receive the notices chosen on the manage page.</p>`,
       )
     } catch (e) {
       if (!(e instanceof NotFoundError)) throw e
@@ -76,7 +83,7 @@ export function noticePagesRouter(ctx: AppContext): Router {
       200,
       product,
       'Stop these notices?',
-      `<p>Stop the notice “${esc(noticeKindWords(t.kind))}” to ${esc(t.address)}? Other notices are unchanged.</p><form method="post"><input type="hidden" name="token" value="${esc(q.data.token)}"><button type="submit">Stop them</button></form>`,
+      `<p>Stop the notice “${escapeHtml(noticeKindWords(t.kind))}” to ${escapeHtml(t.address)}? Other notices are unchanged.</p><form method="post"><input type="hidden" name="token" value="${escapeHtml(q.data.token)}"><button type="submit" class="primary">Stop them</button></form>`,
     )
   })
 
@@ -95,7 +102,7 @@ export function noticePagesRouter(ctx: AppContext): Router {
           200,
           product,
           'Unsubscribed',
-          `<p>${esc(out.address)} receives no more “${esc(noticeKindWords(out.kind))}” notices.</p>`,
+          `<p>${escapeHtml(out.address)} receives no more “${escapeHtml(noticeKindWords(out.kind))}” notices.</p>`,
         )
       } catch (e) {
         if (!(e instanceof NotFoundError)) throw e
