@@ -17,6 +17,7 @@ import { instrumentMeter, metricsHandler, registerPoolProbe, requestMetrics } fr
 import { openApiDocument } from './openapi.js'
 import { parseQueryString } from './parseQueryString.js'
 import { defaultRateLimits, keyRateLimit } from './rateLimits.js'
+import { refuseCharsets } from './refuseCharsets.js'
 import { v1Router } from './routes.js'
 
 /**
@@ -51,7 +52,7 @@ export function createApp(given: AppContext): Express {
       res.setHeader('Strict-Transport-Security', 'max-age=31536000; includeSubDomains')
       next()
     })
-  app.use(express.json({ limit: '64kb', strict: true }), limitJsonDepth)
+  app.use(refuseCharsets, express.json({ limit: '64kb', strict: true }), limitJsonDepth)
 
   app.get('/healthz', async (_req, res) => {
     const health = await getHealth(ctx)

@@ -175,6 +175,37 @@ describe('malformed requests', () => {
     await api.stop()
   })
 
+  test('a body in any charset but UTF-8 is 415 UNSUPPORTED_MEDIA_TYPE and changes nothing; UTF-8 is read', async ({
+    db,
+  }) => {
+    const api = await startApi(db)
+    const org = await signUp(api)
+    const before = await ledgerLines(api, org.org.id)
+    // UTF-7 decodes `+AGE-` as "a": a body that a filter reads as one thing and the API as another.
+    const post = (charset: string) =>
+      rawRequest(api.url, {
+        method: 'POST',
+        path: '/v1/usage',
+        headers: {
+          authorization: `Bearer ${org.api_key}`,
+          'content-type': `application/json; charset=${charset}`,
+        },
+        body: '{"action":"heartbeat"}',
+      })
+    for (const charset of ['utf-7', 'UTF-16', 'utf-32', 'latin1', 'utf8', '"utf-7"', 'x-bogus']) {
+      const res = await post(charset)
+      expect([charset, res.status, res.json]).toEqual([
+        charset,
+        415,
+        envelope('UNSUPPORTED_MEDIA_TYPE'),
+      ])
+    }
+    expect(await ledgerLines(api, org.org.id)).toBe(before)
+    for (const charset of ['utf-8', 'UTF-8', '"utf-8"'])
+      expect([charset, (await post(charset)).status]).toEqual([charset, 201])
+    await api.stop()
+  })
+
   test('a 20 kB header is 431 with the envelope, and the server goes on', async ({ db }) => {
     const api = await startApi(db)
     const res = await rawRequest(api.url, {
