@@ -19,6 +19,7 @@ import { operatorRefundRouter } from './operatorRefundRoutes.js'
 import { authRouter, keyRouter } from './ownerRoutes.js'
 import { queueActions } from './queueActions.js'
 import { defaultRateLimits, type RateLimits, signupRateLimit } from './rateLimits.js'
+import { refuseUnknownPaths } from './refuseUnknownPaths.js'
 import { revocationRouter } from './revocationRoutes.js'
 import { serve } from './serve.js'
 import { strictQuery } from './strictQuery.js'
@@ -65,7 +66,9 @@ export function v1Router(ctx: AppContext, limits: RateLimits = defaultRateLimits
   r.use(operatorRefundRouter(ctx))
   r.use(operatorPlanRouter(ctx))
 
-  // Everything below needs a credential (API key, session key or owner session).
+  // A path nothing serves is 404 whoever asks; everything below needs a credential (API key,
+  // session key or owner session).
+  r.use(refuseUnknownPaths(operations))
   r.use(requireAuth(ctx.db, { publicBaseUrl: ctx.config.product.publicBaseUrl }))
   // A request carrying an x402 payment tops its org up first, then runs on that balance.
   r.use(payTopUp(ctx))
