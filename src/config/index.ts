@@ -126,8 +126,22 @@ const envSchema = z.object({
 /** The parsed, frozen configuration every process runs on. */
 export type Config = ReturnType<typeof buildConfig>
 
+/**
+ * The address people and links use when `PUBLIC_BASE_URL` is unset: the very host and port the
+ * API listens on (a wildcard host as 127.0.0.1), so the manage link `tollgate` prints, the
+ * dashboard URL and the address the session cookie was set on are one origin — a cookie set on
+ * 127.0.0.1 is not sent to localhost.
+ */
+function localBaseUrl(host: string, port: number): string {
+  const h = host === '0.0.0.0' || host === '::' || host === '' ? '127.0.0.1' : host
+  return `http://${h.includes(':') ? `[${h}]` : h}:${port}`
+}
+
+/** A mail domain for `host`: an IP address is no mail domain, so a local one sends as localhost. */
+const mailDomain = (host: string) => (/^[\d.]+$|^\[/.test(host) ? 'localhost' : host)
+
 function buildConfig(env: z.infer<typeof envSchema>, rateCard: RateCard) {
-  const publicBaseUrl = (env.PUBLIC_BASE_URL ?? `http://localhost:${env.PORT}`).replace(/\/$/, '')
+  const publicBaseUrl = (env.PUBLIC_BASE_URL ?? localBaseUrl(env.HOST, env.PORT)).replace(/\/$/, '')
   const local = env.RPC_URL === undefined
   return {
     env: env.NODE_ENV,
@@ -182,7 +196,9 @@ function buildConfig(env: z.infer<typeof envSchema>, rateCard: RateCard) {
     x402: { topUpMicros: env.X402_TOPUP_MICROS, maxMicros: env.X402_MAX_MICROS },
     notifications: {
       smtpUrl: env.SMTP_URL,
-      mailFrom: env.SMTP_FROM ?? `${env.PRODUCT_NAME} <notices@${new URL(publicBaseUrl).hostname}>`,
+      mailFrom:
+        env.SMTP_FROM ??
+        `${env.PRODUCT_NAME} <notices@${mailDomain(new URL(publicBaseUrl).hostname)}>`,
       key: env.NOTIFY_KEY ?? new Secret(developmentNotifyKey),
       operatorOrgId: env.OPERATOR_ORG_ID,
       operatorEthLowWei: env.OPERATOR_ETH_LOW_WEI,

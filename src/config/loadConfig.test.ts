@@ -12,7 +12,7 @@ describe('loadConfig', () => {
     expect(config.billing.signupCreditMicros).toBe(2_000_000n)
     expect(config.billing.thresholdMicros).toBe(1_000_000n)
     expect(config.billing.windowSeconds).toBe(2_592_000)
-    expect(config.product.publicBaseUrl).toBe('http://localhost:4000')
+    expect(config.product.publicBaseUrl).toBe('http://127.0.0.1:4000')
     expect(Object.isFrozen(config.billing)).toBe(true)
   })
 
@@ -23,6 +23,26 @@ describe('loadConfig', () => {
     const payee = { PAYEE: '0x90F79bf6EB2c4f870365E785982E1f101E93b906' }
     expect(loadConfig(payee).chain.payeeKey).toBeUndefined()
     expect(loadConfig({ ...payee, PAYEE_KEY: other }).chain.payeeKey?.reveal()).toBe(other)
+  })
+
+  test('links, the dashboard URL and the listener are one origin unless PUBLIC_BASE_URL says otherwise', () => {
+    // The API listens on HOST:PORT; what `tollgate` prints and mails link to must be that very
+    // origin, or the session cookie set on one is missing on the other.
+    const local = loadConfig({ PORT: '4705' })
+    expect(local.http).toEqual({ host: '127.0.0.1', port: 4705 })
+    expect(local.product.publicBaseUrl).toBe('http://127.0.0.1:4705')
+    expect(local.product.dashboardUrl).toBe('http://127.0.0.1:4705/dashboard')
+    expect(local.notifications.mailFrom).toBe('Tollgate <notices@localhost>')
+    expect(loadConfig({ HOST: '0.0.0.0', PORT: '4705' }).product.publicBaseUrl).toBe(
+      'http://127.0.0.1:4705',
+    )
+    expect(loadConfig({ HOST: '::1', PORT: '4705' }).product.publicBaseUrl).toBe(
+      'http://[::1]:4705',
+    )
+    const set = loadConfig({ PORT: '4705', PUBLIC_BASE_URL: 'https://billing.example.com/' })
+    expect(set.product.publicBaseUrl).toBe('https://billing.example.com')
+    expect(set.product.dashboardUrl).toBe('https://billing.example.com/dashboard')
+    expect(set.notifications.mailFrom).toBe('Tollgate <notices@billing.example.com>')
   })
 
   test('bad values fail naming each field and the reason', () => {
