@@ -15,6 +15,7 @@ import { installProcessPolicy } from './processPolicy.js'
 import { simulate } from './simulate.js'
 import { stopInOrder } from './stopInOrder.js'
 import { superviseApp } from './superviseApp.js'
+import { takenPort } from './takenPort.js'
 
 export type DevOptions = {
   json?: boolean
@@ -53,6 +54,8 @@ export async function dev(options: DevOptions = {}) {
     process.stdout.write(done ? `  ✓ ${step}\n` : `  … ${step}\r`)
   }
   try {
+    const taken = await takenPort({ config, env: process.env })
+    if (taken) throw new DevRefusal(taken)
     if (options.reset) {
       if (config.db.url || config.chain.rpcUrl)
         throw new DevRefusal(

@@ -96,13 +96,15 @@ export async function devApp() {
   } catch (error) {
     // A port another program holds is the one start-up failure a newcomer meets first: say
     // which setting picks another.
-    const busy =
-      (error as { code?: unknown }).code === 'EADDRINUSE'
-        ? ` (port ${config.http.port} is in use by another program: stop it, or pick another port with PORT, e.g. PORT=${config.http.port + 1} npm start)`
-        : ''
+    const inUse = (error as { code?: unknown }).code === 'EADDRINUSE'
+    const busy = inUse
+      ? ` (port ${config.http.port} is in use by another program: stop it, or pick another port with PORT, e.g. PORT=${config.http.port + 1} npm start)`
+      : ''
     process.stderr.write(
       `tollgate dev: the app failed to start: ${error instanceof Error ? error.message : String(error)}${busy}\n`,
     )
-    await shutdown(1)
+    // A PORT the developer chose, taken since tollgate dev checked it, is not retried: exit 2
+    // tells the supervisor starting again would fail again.
+    await shutdown(inUse && process.env.PORT !== undefined ? 2 : 1)
   }
 }
