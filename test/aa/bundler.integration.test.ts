@@ -55,7 +55,8 @@ async function startAlto(rpcUrl: string, fund: (address: `0x${string}`) => Promi
     stderr += b
   })
   const url = `http://127.0.0.1:${port}`
-  const deadline = Date.now() + 30_000
+  // Alto is a large program: on two cores at load 20 it took over 30 s to answer.
+  const deadline = Date.now() + 120_000
   for (;;) {
     const up = await fetch(url, {
       method: 'POST',
@@ -125,5 +126,5 @@ describe('user operations through a real bundler (alto from npm)', () => {
     } finally {
       alto.stop()
     }
-  })
+  }, 300_000)
 })
