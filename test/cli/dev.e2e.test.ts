@@ -1,10 +1,10 @@
-import { spawn } from 'node:child_process'
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, test } from 'vitest'
-import { freePort } from '../../src/chain/anvil.js'
-import { alive, serviceChildren, startDev } from './devStack.js'
+import { devEnv } from '../support/devEnv.js'
+import { startDev } from '../support/startDev.js'
+import { alive, serviceChildren } from './devStack.js'
 import { tollgate } from './run.js'
 
 const dataDir = mkdtempSync(join(tmpdir(), 'tollgate-dev-'))
@@ -13,40 +13,13 @@ afterAll(() => rmSync(dataDir, { recursive: true, force: true }))
 // README command 1, as a user runs it: no DATABASE_URL, no RPC_URL. Everything comes up,
 // /healthz is healthy with the real USDC answering, and SIGTERM leaves no process behind.
 test('tollgate dev starts everything on embedded defaults and stops cleanly', async () => {
-  const [pgPort, anvilPort, apiPort] = [await freePort(), await freePort(), await freePort()]
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    TOLLGATE_DATA_DIR: dataDir,
-    EMBEDDED_PG_PORT: String(pgPort),
-    ANVIL_PORT: String(anvilPort),
-    PORT: String(apiPort),
+  const { env } = await devEnv({ dataDir })
+  const dev = startDev(env, ['--demo-seconds', '6'])
+  const summary = JSON.parse(await dev.mustLine('{"api"', 110_000)) as {
+    api: string
+    chain: { usdc: string }
+    demo: unknown
   }
-  delete env.DATABASE_URL
-  delete env.RPC_URL
-  const child = spawn('node', ['bin/tollgate.mjs', 'dev', '--json', '--demo-seconds', '6'], {
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let stdout = ''
-  let stderr = ''
-  child.stderr.on('data', (d) => (stderr += d))
-  const summary = await new Promise<{ api: string; chain: { usdc: string }; demo: unknown }>(
-    (ok, fail) => {
-      const timer = setTimeout(
-        () => fail(new Error(`no summary in time: ${stdout} ${stderr}`)),
-        110_000,
-      )
-      child.stdout.on('data', (d) => {
-        stdout += d
-        const line = stdout.split('\n').find((l) => l.startsWith('{'))
-        if (line) {
-          clearTimeout(timer)
-          ok(JSON.parse(line))
-        }
-      })
-      child.on('exit', (code) => fail(new Error(`dev exited ${code}: ${stderr}`)))
-    },
-  )
   const health = await fetch(`${summary.api}/healthz`).then((r) => r.json())
   expect(health.status).toBe('ok')
   expect(health.database.ok).toBe(true)
@@ -74,28 +47,17 @@ test('tollgate dev starts everything on embedded defaults and stops cleanly', as
   expect(await usage('', 'save_comment')).toEqual(['save_comment', 201, null])
 
   // The demo: simulated agents cross the billing threshold and a real pull lands on-chain.
-  const demo = await new Promise<{ demo: { collected_micros: string; tx_hash: string } }>(
-    (ok, fail) => {
-      const timer = setTimeout(() => fail(new Error(`no demo result: ${stdout}`)), 120_000)
-      const look = () => {
-        const line = stdout.split('\n').find((l) => l.startsWith('{"demo"'))
-        if (line) {
-          clearTimeout(timer)
-          ok(JSON.parse(line))
-        }
-      }
-      child.stdout.on('data', look)
-      look()
-    },
-  )
+  const demo = JSON.parse(await dev.mustLine('{"demo"', 120_000)) as {
+    demo: { collected_micros: string; tx_hash: string }
+  }
   expect(BigInt(demo.demo.collected_micros)).toBeGreaterThan(0n)
   expect(demo.demo.tx_hash).toMatch(/^0x[0-9a-f]{64}$/)
   expect(summary).toMatchObject({ demo: { api_key: expect.stringMatching(/^tg_live_/) } })
 
-  const children = await serviceChildren(child.pid!)
+  const children = await serviceChildren(dev.child.pid!)
   expect(children).toHaveLength(2) // postgres and anvil
-  child.kill('SIGTERM')
-  const code = await new Promise((ok) => child.on('exit', ok))
+  dev.child.kill('SIGTERM')
+  const code = await dev.exited
   expect(code).toBe(0)
   await new Promise((r) => setTimeout(r, 500))
   expect(children.filter(alive)).toEqual([])
@@ -103,24 +65,14 @@ test('tollgate dev starts everything on embedded defaults and stops cleanly', as
 
 // The same data folder as the test above: PostgreSQL and the chain are already set up.
 describe.sequential('a dev stack killed abruptly', () => {
-  let ports: { pg: number; anvil: number; api: number }
   let env: NodeJS.ProcessEnv
   const stateFile = join(dataDir, 'anvil-state.json')
   const olderState = join(dataDir, 'older-state.json')
 
   test('killed with SIGKILL mid-run (anvil too), it comes back on the same chain or says it cannot', async () => {
-    ports = { pg: await freePort(), anvil: await freePort(), api: await freePort() }
-    env = {
-      ...process.env,
-      TOLLGATE_DATA_DIR: dataDir,
-      EMBEDDED_PG_PORT: String(ports.pg),
-      ANVIL_PORT: String(ports.anvil),
-      PORT: String(ports.api),
-      // Pulls every few cents: the demo's pull comes sooner, and settlement is busier when killed.
-      BILLING_THRESHOLD_MICROS: '50000',
-    }
-    delete env.DATABASE_URL
-    delete env.RPC_URL
+    env = (await devEnv({ dataDir })).env
+    // Pulls every few cents: the demo's pull comes sooner, and settlement is busier when killed.
+    env.BILLING_THRESHOLD_MICROS = '50000'
     delete env.OPERATOR_KEY
     copyFileSync(stateFile, olderState)
     const first = startDev(env, ['--demo-seconds', '1'])

@@ -6,8 +6,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import postgres from 'postgres'
 import { afterAll, expect, onTestFinished, test } from 'vitest'
-import { freePort } from '../../src/chain/anvil.js'
-import { alive, serviceChildren, startDev } from './devStack.js'
+import { devEnv } from '../support/devEnv.js'
+import { startDev } from '../support/startDev.js'
+import { alive, serviceChildren } from './devStack.js'
 
 const dataDir = mkdtempSync(join(tmpdir(), 'tollgate-devsup-'))
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }))
@@ -45,20 +46,6 @@ async function until<T>(what: string, ms: number, probe: () => Promise<T | undef
   }
 }
 
-async function devEnv() {
-  const ports = { pg: await freePort(), anvil: await freePort(), api: await freePort() }
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    TOLLGATE_DATA_DIR: dataDir,
-    EMBEDDED_PG_PORT: String(ports.pg),
-    ANVIL_PORT: String(ports.anvil),
-    PORT: String(ports.api),
-  }
-  delete env.DATABASE_URL
-  delete env.RPC_URL
-  return { ports, env }
-}
-
 /** `startDev`, its whole process group killed when the test ends, however it ends. */
 function startDevForTest(env: NodeJS.ProcessEnv, args: string[]) {
   const dev = startDev(env, args)
@@ -74,7 +61,7 @@ function startDevForTest(env: NodeJS.ProcessEnv, args: string[]) {
 // Under `tollgate dev` that is the app process alone: it is started again on the same port,
 // against the same PostgreSQL and anvil, which never stopped, with everything metered before.
 test('the API process killed with SIGKILL comes back; PostgreSQL, the chain and the data stay', async () => {
-  const { ports, env } = await devEnv()
+  const { ports, env } = await devEnv({ dataDir })
   const dev = startDevForTest(env, ['--no-demo'])
   const summary = JSON.parse((await dev.line('{"api"', 120_000))!) as {
     api: string
@@ -155,7 +142,7 @@ test('a taken PORT, ANVIL_PORT or EMBEDDED_PG_PORT stops tollgate dev at once wi
     ['ANVIL_PORT', 'anvil'],
     ['EMBEDDED_PG_PORT', 'pg'],
   ] as const) {
-    const { ports, env } = await devEnv()
+    const { ports, env } = await devEnv({ dataDir })
     const squatter = createServer()
     await new Promise<void>((ok) => squatter.listen(ports[key], '127.0.0.1', ok))
     const dev = startDevForTest(env, ['--no-demo'])

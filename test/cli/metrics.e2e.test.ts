@@ -3,9 +3,10 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, expect, test } from 'vitest'
-import { freePort } from '../../src/chain/anvil.js'
 import { anvilKeys } from '../../src/config/index.js'
+import { devEnv } from '../support/devEnv.js'
 import { tollgateMetricFamilies } from '../support/metricFamilies.js'
+import { startDev } from '../support/startDev.js'
 
 const dataDir = mkdtempSync(join(tmpdir(), 'tollgate-metrics-'))
 const children: ChildProcess[] = []
@@ -39,8 +40,6 @@ function start(args: string[], env: NodeJS.ProcessEnv, ready: (out: string) => s
   return { child, found }
 }
 
-const line = (out: string, prefix: string) => out.split('\n').find((l) => l.startsWith(prefix))
-
 /** The families of a Prometheus text answer, and each sample's value by its full name. */
 function parse(text: string) {
   const families = new Set<string>()
@@ -59,19 +58,11 @@ function parse(text: string) {
 // After real traffic (the demo's agents, a pull on-chain, a refusal and a replay), the API's
 // /metrics and a separate worker's /metrics show every family the operations doc lists.
 test('/metrics on the API and the worker show every family after real traffic', async () => {
-  const [pgPort, anvilPort, apiPort] = [await freePort(), await freePort(), await freePort()]
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    TOLLGATE_DATA_DIR: dataDir,
-    EMBEDDED_PG_PORT: String(pgPort),
-    ANVIL_PORT: String(anvilPort),
-    PORT: String(apiPort),
-  }
-  delete env.DATABASE_URL
-  delete env.RPC_URL
-  const dev = start(['dev', '--json', '--demo-seconds', '3'], env, (out) => line(out, '{"demo"'))
-  await dev.found
-  const api = `http://127.0.0.1:${apiPort}`
+  const { ports, env } = await devEnv({ dataDir })
+  const dev = startDev(env, ['--demo-seconds', '3'])
+  children.push(dev.child)
+  await dev.mustLine('{"demo"', 150_000)
+  const api = `http://127.0.0.1:${ports.api}`
   const scrape = async () => parse(await fetch(`${api}/metrics`).then((r) => r.text()))
   const before = (await scrape()).samples
   // A refusal and an idempotent replay, with a request id passed in and echoed.
@@ -128,8 +119,8 @@ test('/metrics on the API and the worker show every family after real traffic', 
     {
       ...process.env,
       LOG_LEVEL: 'info',
-      DATABASE_URL: `postgres://postgres:postgres@127.0.0.1:${pgPort}/tollgate`,
-      RPC_URL: `http://127.0.0.1:${anvilPort}`,
+      DATABASE_URL: `postgres://postgres:postgres@127.0.0.1:${ports.pg}/tollgate`,
+      RPC_URL: `http://127.0.0.1:${ports.anvil}`,
       DEPLOYMENT_FILE: join(dataDir, 'deployment-31337.json'),
       // The dev stack's operator key: workers may share one (nonces under a row lock).
       OPERATOR_KEY: anvilKeys[1],

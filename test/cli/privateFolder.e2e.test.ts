@@ -3,7 +3,8 @@ import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkS
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterAll, expect, test } from 'vitest'
-import { freePort } from '../../src/chain/anvil.js'
+import { devEnv } from '../support/devEnv.js'
+import { startDev } from '../support/startDev.js'
 
 // A clone in a folder the `postgres` user cannot enter (mode 0700, like /root or a
 // `mktemp -d` folder), as root. The project is copied there with its own copy of the
@@ -78,25 +79,14 @@ test('npm start and the tests’ embedded PostgreSQL work from a 0700 folder', a
   expect(t.code).toBe(0)
 
   // npm start's path: `tollgate dev` with its data folder in the private folder too.
-  const [pgPort, anvilPort, apiPort] = [await freePort(), await freePort(), await freePort()]
-  const dev = run(
-    ['bin/tollgate.mjs', 'dev', '--json', '--no-demo'],
-    {
-      ...env,
-      TOLLGATE_DATA_DIR: join(repo, '.tollgate'),
-      EMBEDDED_PG_PORT: String(pgPort),
-      ANVIL_PORT: String(anvilPort),
-      PORT: String(apiPort),
-    },
-    (out) => out.split('\n').some((l) => l.startsWith('{"api"')),
-  )
-  const started = await dev.done
-  expect(started.code, started.out).toBeNull()
-  const summary = JSON.parse(started.out.split('\n').find((l) => l.startsWith('{"api"'))!)
+  const stack = await devEnv({ dataDir: join(repo, '.tollgate'), env })
+  const dev = startDev(stack.env, ['--no-demo'], { cwd: repo })
+  const up = await dev.line('{"api"', 150_000)
+  expect(dev.child.exitCode, `${dev.out.stdout}${dev.out.stderr}`).toBeNull()
+  const summary = JSON.parse(up!)
   const health = await fetch(`${summary.api}/healthz`).then((r) => r.json())
   expect(health.status).toBe('ok')
   expect(health.database.ok).toBe(true)
-  const exited = new Promise((ok) => dev.child.on('exit', ok))
   dev.child.kill('SIGTERM')
-  expect(await exited).toBe(0)
+  expect(await dev.exited).toBe(0)
 }, 240_000)
