@@ -1,10 +1,8 @@
-import { collectorAbi } from '../../src/chain/abis.js'
 import { getBillingSummary, reconcileLedger } from '../../src/ledger/index.js'
-import { unpackCollected } from '../../src/settlement/context.js'
 import { settleOnce } from '../../src/settlement/settleOnce.js'
-import { subscriptionKey } from '../../src/subscriptions/typedData.js'
 import { describe, expect, test } from '../fixtures.js'
 import { makeMeter } from '../ledger/helpers.js'
+import { collectedPulls } from '../support/collectedPulls.js'
 import { crashChildRunner } from '../support/crashChildRunner.js'
 import { readSubscription } from '../support/readSubscription.js'
 import { usdcBalance } from '../support/usdcBalance.js'
@@ -50,18 +48,10 @@ describe('crash safety', () => {
           accrued: 0n,
           booked: 0n,
         })
-        const key = subscriptionKey(o.subscriptionId)
         const sub = await readSubscription(chain, o.subscriptionId)
         expect(sub.totalCollected).toBe(expected)
         expect(sub.lastSeq).toBe(1)
-        const events = await chain.deployer.getContractEvents({
-          address: chain.deployment.collector!,
-          abi: collectorAbi,
-          eventName: 'Collected',
-          args: { subscription: key },
-          fromBlock: 0n,
-        })
-        expect(events.map((e) => unpackCollected(e.args.packed!).seq)).toEqual([1])
+        expect((await collectedPulls(chain, o.subscriptionId)).map((p) => p.seq)).toEqual([1])
         const balance = await usdcBalance(chain, o.owner.address)
         expect(balance).toBe(1_000_000n - expected)
         expect(await reconcileLedger(db, { orgId: o.orgId })).toEqual([])

@@ -1,10 +1,8 @@
-import { collectorAbi } from '../../src/chain/abis.js'
 import { getBillingSummary, reconcileLedger } from '../../src/ledger/index.js'
-import { unpackCollected } from '../../src/settlement/context.js'
 import { settleOnce } from '../../src/settlement/settleOnce.js'
-import { subscriptionKey } from '../../src/subscriptions/typedData.js'
 import { describe, expect, test } from '../fixtures.js'
 import { makeMeter } from '../ledger/helpers.js'
+import { collectedPulls } from '../support/collectedPulls.js'
 import { authorizedOrg, settlementContext } from './helpers.js'
 
 describe('stuck transactions', () => {
@@ -36,19 +34,12 @@ describe('stuck transactions', () => {
     } finally {
       await chain.testClient.setAutomine(true)
     }
-    const key = subscriptionKey(org.subscriptionId)
-    const events = await chain.deployer.getContractEvents({
-      address: chain.deployment.collector!,
-      abi: collectorAbi,
-      eventName: 'Collected',
-      args: { subscription: key },
-      fromBlock: 0n,
-    })
-    expect(events.map((e) => unpackCollected(e.args.packed!).seq)).toEqual([1])
+    const pulls = await collectedPulls(chain, org.subscriptionId)
+    expect(pulls.map((p) => p.seq)).toEqual([1])
     const [charge] = await db.$client<
       { tx_hash: string }[]
     >`select tx_hash from charges where org_id = ${org.orgId}`
-    expect(charge!.tx_hash).toBe(events[0]!.transactionHash)
+    expect(charge!.tx_hash).toBe(pulls[0]!.transactionHash)
     expect(await getBillingSummary(db, org.orgId)).toMatchObject({ drawn: 7_000n, booked: 0n })
     expect(await reconcileLedger(db, { orgId: org.orgId })).toEqual([])
   })

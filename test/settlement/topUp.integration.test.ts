@@ -1,4 +1,3 @@
-import { collectorAbi } from '../../src/chain/abis.js'
 import { mintUsdc } from '../../src/chain/deployContracts.js'
 import { parsePrepaidPackages } from '../../src/core/prepaidPackages.js'
 import type { Db } from '../../src/db/client.js'
@@ -14,28 +13,15 @@ import {
   type TopUpRefusedError,
 } from '../../src/ledger/index.js'
 import { checkChainTruth } from '../../src/settlement/checkChainTruth.js'
-import { unpackCollected } from '../../src/settlement/context.js'
 import { indexChain } from '../../src/settlement/indexChain.js'
 import { reconcileWithChain } from '../../src/settlement/reconcileWithChain.js'
 import { bookDueTopUps } from '../../src/settlement/settle/bookDueTopUps.js'
 import { settleOnce } from '../../src/settlement/settleOnce.js'
-import { subscriptionKey } from '../../src/subscriptions/typedData.js'
 import { describe, expect, type TestChain, test } from '../fixtures.js'
 import { makeMeter } from '../ledger/helpers.js'
+import { collectedPulls } from '../support/collectedPulls.js'
 import { crashChildRunner } from '../support/crashChildRunner.js'
 import { authorizedOrg, settlementContext } from './helpers.js'
-
-/** The collector's `Collected` events of a subscription: what was really pulled. */
-async function pulls(chain: TestChain, subscriptionId: string) {
-  const logs = await chain.deployer.getContractEvents({
-    address: chain.deployment.collector!,
-    abi: collectorAbi,
-    eventName: 'Collected',
-    args: { subscription: subscriptionKey(subscriptionId) },
-    fromBlock: 0n,
-  })
-  return logs.map((l) => unpackCollected(l.args.packed!))
-}
 
 /** A prepaid org with an active permit and `prepaid` already on its balance. */
 async function prepaidOrg(db: Db, chain: TestChain, p: { balance: bigint; prepaid: bigint }) {
@@ -100,7 +86,7 @@ describe('prepaid top-ups pulled through the collector', () => {
     await settleOnce(ctx, { orgIds: [org.orgId] })
     await meter.close()
     expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(64)
-    expect(await pulls(chain, org.subscriptionId)).toEqual([
+    expect(await collectedPulls(chain, org.subscriptionId)).toEqual([
       expect.objectContaining({ seq: 1, amount: 2_000_000n }),
     ])
     const topUps = await listTopUps(db, { orgId: org.orgId })
@@ -161,7 +147,7 @@ describe('prepaid top-ups pulled through the collector', () => {
     await mintUsdc(chain.deployer, chain.deployment, { to: org.owner.address, amount: 5_000_000n })
     await checkChainTruth(ctx, { orgIds: [org.orgId] })
     expect(await settleOnce(ctx, { orgIds: [org.orgId] })).toMatchObject({ collected: 1 })
-    expect(await pulls(chain, org.subscriptionId)).toEqual([
+    expect(await collectedPulls(chain, org.subscriptionId)).toEqual([
       expect.objectContaining({ seq: 1, amount: 2_000_000n }),
     ])
     expect(await meter.meter({ orgId: org.orgId, action: 'save_comment' })).toMatchObject({
@@ -219,7 +205,7 @@ describe('prepaid top-ups pulled through the collector', () => {
         [org, 1_000_000n, 0n],
         [pkg, 2_000_000n, 500_000n],
       ] as const) {
-        expect({ step, pulls: await pulls(chain, o.subscriptionId) }).toEqual({
+        expect({ step, pulls: await collectedPulls(chain, o.subscriptionId) }).toEqual({
           step,
           pulls: [expect.objectContaining({ seq: 1, amount: price })],
         })
