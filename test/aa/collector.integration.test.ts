@@ -12,6 +12,7 @@ import { describe, expect, test } from '../fixtures.js'
 import { makeMeter, newOrg } from '../ledger/helpers.js'
 import { settlementContext } from '../settlement/helpers.js'
 import { aaAddresses } from '../support/aaAddresses.js'
+import { authorizeOnCollector } from '../support/authorizeOnCollector.js'
 import { authorizeOwner, permitValueForNewCap } from '../support/authorizeOwner.js'
 import { readSubscription } from '../support/readSubscription.js'
 import { signOwnerCancel, type TypedDataSigner } from '../support/signOwnerCancel.js'
@@ -70,22 +71,11 @@ describe('smart-account owners through the collector and settlement (authorizeOw
       expect(refused.details).toMatchObject({ reason: 'bad_signature' })
       // The collector (and the token behind it) refuse it too, had the check been skipped.
       await expect(
-        chain.operator.simulateContract({
-          address: chain.deployment.collector!,
-          abi: collectorAbi,
-          functionName: 'authorizeWithTerms',
-          args: [
-            subscriptionKey(subscriptionId),
-            wallet,
-            {
-              value: forged.permit.value,
-              deadline: forged.permit.deadline,
-              nonce: forged.permit.nonce,
-            },
-            forged.permit.signature,
-            forged.terms!,
-            forged.terms!.signature,
-          ],
+        authorizeOnCollector(chain, {
+          subscriptionId,
+          owner: wallet,
+          permit: forged.permit,
+          terms: forged.terms!,
         }),
       ).rejects.toThrow(/PermitRejected/)
 

@@ -7,10 +7,10 @@ import { settleOnce } from '../../src/settlement/settleOnce.js'
 import type { SignedAuthorization } from '../../src/subscriptions/authorization.js'
 import { getUnsubmittedHeld } from '../../src/subscriptions/heldAuthorizations.js'
 import { sendAuthorization } from '../../src/subscriptions/sendAuthorization.js'
-import { subscriptionKey } from '../../src/subscriptions/typedData.js'
 import { describe, expect, type TestChain, test } from '../fixtures.js'
 import { makeMeter, newOrg } from '../ledger/helpers.js'
 import { settlementContext } from '../settlement/helpers.js'
+import { authorizeOnCollector } from '../support/authorizeOnCollector.js'
 import { authorizeOwner } from '../support/authorizeOwner.js'
 import { deploySmartAccount } from '../support/deploySmartAccount.js'
 import { readSubscription } from '../support/readSubscription.js'
@@ -302,18 +302,11 @@ describe('a counterfactual Safe owner: authorization held until the first charge
     // The held 90-day permit and terms can never open the id now, days later or not.
     const held = (await getUnsubmittedHeld(db, { subscriptionId, includeDropped: true }))!
     await expect(
-      chain.operator.simulateContract({
-        address: chain.deployment.collector!,
-        abi: collectorAbi,
-        functionName: 'authorizeWithTerms',
-        args: [
-          subscriptionKey(subscriptionId),
-          wallet,
-          held.auth.permit,
-          held.auth.permit.signature,
-          held.auth.terms!,
-          held.auth.terms!.signature,
-        ],
+      authorizeOnCollector(chain, {
+        subscriptionId,
+        owner: wallet,
+        permit: held.auth.permit,
+        terms: held.auth.terms!,
       }),
     ).rejects.toThrow(/SubscriptionCanceled/)
     expect(await usdcBalance(chain, wallet)).toBe(1_000_000n)

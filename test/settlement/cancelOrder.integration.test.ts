@@ -1,4 +1,4 @@
-import { collectorAbi, usdcAbi } from '../../src/chain/abis.js'
+import { usdcAbi } from '../../src/chain/abis.js'
 import { mintUsdc } from '../../src/chain/deployContracts.js'
 import { getBillingSummary, listCharges, reconcileLedger } from '../../src/ledger/index.js'
 import {
@@ -7,11 +7,11 @@ import {
 } from '../../src/settlement/cancelSubscription.js'
 import { settleOnce } from '../../src/settlement/settleOnce.js'
 import { submitAuthorization } from '../../src/subscriptions/submitAuthorization.js'
-import { subscriptionKey } from '../../src/subscriptions/typedData.js'
 import { describe, expect, type TestChain, test } from '../fixtures.js'
 import { makeMeter } from '../ledger/helpers.js'
 import { signAuthorization } from '../subscriptions/helpers.js'
 import { answered } from '../support/answered.js'
+import { authorizeOnCollector } from '../support/authorizeOnCollector.js'
 import { readSubscription } from '../support/readSubscription.js'
 import { signOwnerCancel } from '../support/signOwnerCancel.js'
 import { authorizedOrg, settlementContext } from './helpers.js'
@@ -140,24 +140,18 @@ describe('cancel: verified first, written off only after the receipt, nothing le
       }),
     ).rejects.toThrow(/invalid signature/)
     await expect(
-      chain.operator.simulateContract({
-        address: chain.deployment.collector!,
-        abi: collectorAbi,
-        functionName: 'authorizeWithTerms',
-        args: [
-          subscriptionKey('ef'.repeat(16)),
-          o.owner.address,
-          stale.permit,
-          stale.permit.signature,
-          {
-            cap: 5_000_000n,
-            limit: 0n,
-            period: 30 * 86_400,
-            nonce: 1,
-            deadline: stale.permit.deadline,
-          },
-          stale.permit.signature,
-        ],
+      authorizeOnCollector(chain, {
+        subscriptionId: 'ef'.repeat(16),
+        owner: o.owner.address,
+        permit: stale.permit,
+        terms: {
+          cap: 5_000_000n,
+          limit: 0n,
+          period: 30 * 86_400,
+          nonce: 1,
+          deadline: stale.permit.deadline,
+          signature: stale.permit.signature,
+        },
       }),
     ).rejects.toThrow(/PermitNonceUsed|InvalidSignature/)
     expect(await allowanceOf(chain, o)).toBe(0n)

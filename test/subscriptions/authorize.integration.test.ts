@@ -4,6 +4,7 @@ import { getBillingSummary } from '../../src/ledger/index.js'
 import { submitAuthorization } from '../../src/subscriptions/submitAuthorization.js'
 import { describe, expect, test } from '../fixtures.js'
 import { newOrg } from '../ledger/helpers.js'
+import { authorizeOnCollector } from '../support/authorizeOnCollector.js'
 import { signAuthorization } from './helpers.js'
 
 /** The secp256k1 group order n: s and n − s both recover the same signer. */
@@ -235,21 +236,8 @@ describe('the collector opens a subscription only with the owner’s terms', () 
     )
     expect(refused.details).toMatchObject({ reason: 'terms_required' })
     expect(await getBillingSummary(db, orgId)).toMatchObject({ state: 'pending' })
-    const { collectorAbi } = await import('../../src/chain/abis.js')
-    const { subscriptionKey } = await import('../../src/subscriptions/typedData.js')
     await expect(
-      chain.operator.simulateContract({
-        address: chain.deployment.collector!,
-        abi: collectorAbi,
-        functionName: 'authorize',
-        args: [
-          subscriptionKey(subscriptionId),
-          owner.address,
-          alone.permit,
-          alone.permit.signature,
-          2n ** 64n - 1n,
-        ],
-      }),
+      authorizeOnCollector(chain, { subscriptionId, owner: owner.address, permit: alone.permit }),
     ).rejects.toThrow(/TermsRequired/)
   })
 

@@ -1,13 +1,13 @@
-import { collectorAbi, usdcAbi } from '../../src/chain/abis.js'
+import { usdcAbi } from '../../src/chain/abis.js'
 import { bookCharges } from '../../src/ledger/index.js'
 import { reconcileWithChain } from '../../src/settlement/reconcileWithChain.js'
 import { settleOnce } from '../../src/settlement/settleOnce.js'
 import { prepareRevocation, revokePermits } from '../../src/subscriptions/revokePermits.js'
 import { submitAuthorization } from '../../src/subscriptions/submitAuthorization.js'
-import { subscriptionKey } from '../../src/subscriptions/typedData.js'
 import { describe, expect, test } from '../fixtures.js'
 import { makeMeter } from '../ledger/helpers.js'
 import { authorizedOrg, settlementContext } from '../settlement/helpers.js'
+import { authorizeOnCollector } from '../support/authorizeOnCollector.js'
 import { permitValueForNewCap } from '../support/authorizeOwner.js'
 import { readSubscription } from '../support/readSubscription.js'
 import { signAuthorization } from './helpers.js'
@@ -21,7 +21,6 @@ describe('owner-signed revocation of outstanding permits, without canceling', ()
     const w = { db, operator: chain.operator, deployment: chain.deployment }
     const meter = makeMeter(db)
     const o = await authorizedOrg(db, chain, { cap: 1_000_000n, balance: 1_000_000n })
-    const key = subscriptionKey(o.subscriptionId)
     await meter.meter({ orgId: o.orgId, action: 'claim_issue' })
     await settleOnce(ctx, { orgIds: [o.orgId] })
     const read = () =>
@@ -86,21 +85,10 @@ describe('owner-signed revocation of outstanding permits, without canceling', ()
       }),
     ).rejects.toMatchObject({ details: { reason: 'nonce_used' } })
     await expect(
-      chain.operator.simulateContract({
-        address: chain.deployment.collector!,
-        abi: collectorAbi,
-        functionName: 'authorize',
-        args: [
-          key,
-          o.owner.address,
-          {
-            value: outstanding.permit.value,
-            nonce: outstanding.permit.nonce,
-            deadline: outstanding.permit.deadline,
-          },
-          outstanding.permit.signature,
-          2n ** 64n - 1n,
-        ],
+      authorizeOnCollector(chain, {
+        subscriptionId: o.subscriptionId,
+        owner: o.owner.address,
+        permit: outstanding.permit,
       }),
     ).rejects.toThrow(/PermitRejected|PermitNonceUsed/)
     // The same revocation again: its nonce is used.
