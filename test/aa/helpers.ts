@@ -6,16 +6,12 @@ import { signatureValidatorAbi, usdcAbi } from '../../src/chain/abis.js'
 import { createReader, type SignerClient } from '../../src/chain/clients.js'
 import { mintUsdc } from '../../src/chain/deployContracts.js'
 import type { SignedAuthorization } from '../../src/subscriptions/authorization.js'
-import {
-  permitTypedData,
-  subscriptionKey,
-  termsTypedData,
-} from '../../src/subscriptions/typedData.js'
+import { permitTypedData } from '../../src/subscriptions/typedData.js'
 import type { TestChain } from '../fixtures.js'
 import { deployAaStack } from '../support/deployAaStack.js'
 import { deploySmartAccount } from '../support/deploySmartAccount.js'
-import { readSubscription } from '../support/readSubscription.js'
 import type { TypedDataSigner } from '../support/signOwnerCancel.js'
+import { signTerms } from '../support/signTerms.js'
 import { type SmartAccountKind, toOwnerSmartAccount } from '../support/toOwnerSmartAccount.js'
 
 /** A funded key of its own, so sends never race the deployer's or the operator's nonces. */
@@ -112,30 +108,14 @@ export async function signOwnerAuthorization(
       signature: await signer.signTypedData(permit as TypedDataDefinition),
     },
   }
-  const terms = p.terms ?? (await openingTerms(chain, p.subscriptionId))
-  if (terms) {
-    const message = {
-      subscription: subscriptionKey(p.subscriptionId),
-      cap: terms.cap ?? p.value,
-      limit: terms.limit,
-      period: 30 * 86_400,
-      nonce: terms.nonce,
-      deadline: permit.message.deadline,
-    }
-    const typed = termsTypedData({
-      chainId: chain.deployment.chainId,
-      collector: chain.deployment.collector!,
-      message,
-    })
-    auth.terms = { ...message, signature: await signer.signTypedData(typed as TypedDataDefinition) }
-  }
+  const terms = await signTerms(chain, signer, {
+    subscriptionId: p.subscriptionId,
+    value: p.value,
+    deadline: permit.message.deadline,
+    terms: p.terms,
+  })
+  if (terms) auth.terms = terms
   return auth
-}
-
-/** The opening terms (no limit, nonce 1) when the collector has not opened the subscription. */
-async function openingTerms(chain: TestChain, subscriptionId: string) {
-  const onChain = await readSubscription(chain, subscriptionId)
-  return Number(onChain.status) === 1 ? undefined : { cap: undefined, limit: 0n, nonce: 1 }
 }
 
 /** The USDC permit typed data a signed authorization of `wallet`'s signs, read from the token. */

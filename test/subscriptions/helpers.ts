@@ -1,12 +1,8 @@
 import type { Address, Hex, LocalAccount } from 'viem'
 import type { SignedAuthorization } from '../../src/subscriptions/authorization.js'
-import {
-  permitTypedData,
-  subscriptionKey,
-  termsTypedData,
-} from '../../src/subscriptions/typedData.js'
+import { permitTypedData } from '../../src/subscriptions/typedData.js'
 import type { TestChain } from '../fixtures.js'
-import { readSubscription } from '../support/readSubscription.js'
+import { signTerms } from '../support/signTerms.js'
 
 /** An owner signs a permit (and terms) for the collector, as the manage page has them do. */
 export async function signAuthorization(
@@ -42,30 +38,12 @@ export async function signAuthorization(
     owner: owner.address,
     permit: { value: p.value, deadline, nonce: permit.message.nonce, signature },
   }
-  const terms = p.terms ?? (await openingTerms(chain, p.subscriptionId))
-  if (terms) {
-    const message = {
-      subscription: subscriptionKey(p.subscriptionId),
-      cap: terms.cap ?? p.value,
-      limit: terms.limit,
-      period: terms.period ?? 30 * 86_400,
-      nonce: terms.nonce,
-      deadline,
-    }
-    const typed = termsTypedData({
-      chainId: chain.deployment.chainId,
-      collector: chain.deployment.collector!,
-      message,
-    })
-    auth.terms = { ...message, signature: await owner.signTypedData(typed) }
-  }
+  const terms = await signTerms(chain, owner, {
+    subscriptionId: p.subscriptionId,
+    value: p.value,
+    deadline,
+    terms: p.terms,
+  })
+  if (terms) auth.terms = terms
   return auth
-}
-
-/** The opening terms (no limit, nonce 1) when the collector has not opened the subscription. */
-async function openingTerms(chain: TestChain, subscriptionId: string) {
-  const onChain = await readSubscription(chain, subscriptionId)
-  return Number(onChain.status) === 1
-    ? undefined
-    : { cap: undefined, limit: 0n, period: undefined, nonce: 1 }
 }
