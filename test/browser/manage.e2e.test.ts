@@ -2,10 +2,9 @@ import { join } from 'node:path'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { getBillingSummary } from '../../src/ledger/index.js'
 import { indexChain } from '../../src/settlement/indexChain.js'
-import { settleOnce } from '../../src/settlement/settleOnce.js'
 import { signManageToken } from '../../src/web/session.js'
 import { describe, expect, test } from '../fixtures.js'
-import { settlementContext } from '../settlement/helpers.js'
+import { meterThenSettle } from '../support/meterThenSettle.js'
 import { startOwnedOrg } from '../support/startOwnedOrg.js'
 import { injectTestWallet, launchBrowser, screenshotDir } from './browser.js'
 
@@ -59,10 +58,11 @@ describe('the hosted manage page in Chromium', () => {
 
       // Agents work; the threshold is crossed; the worker pulls; the page shows the transaction.
       // The $2 signup credit goes first, then $1.05 is billable.
-      for (let i = 0; i < 436; i++)
-        await api.call('POST', '/v1/usage', { key: org.api_key, body: { action: 'claim_issue' } })
-      const ctx = settlementContext(db, chain, { thresholdMicros: 1n })
-      const report = await settleOnce(ctx, { orgIds: [org.org.id] })
+      const { ctx, report } = await meterThenSettle(db, chain, api, {
+        orgId: org.org.id,
+        key: org.api_key,
+        calls: 436,
+      })
       expect(report.collected).toBe(1)
       await indexChain(ctx)
       await page.reload()

@@ -4,9 +4,8 @@ import type { Page } from 'playwright-core'
 import { usdcAbi } from '../../src/chain/abis.js'
 import { formatUsd } from '../../src/ledger/index.js'
 import { indexChain } from '../../src/settlement/indexChain.js'
-import { settleOnce } from '../../src/settlement/settleOnce.js'
 import { describe, expect, test } from '../fixtures.js'
-import { settlementContext } from '../settlement/helpers.js'
+import { meterThenSettle } from '../support/meterThenSettle.js'
 import { startOwnedOrg } from '../support/startOwnedOrg.js'
 import { injectTestWallet, launchBrowser, screenshotDir } from './browser.js'
 
@@ -156,10 +155,11 @@ describe('an owner’s journey on the manage page and dashboard', () => {
       await inspect(page, 'owner-active')
 
       // Usage shows in the charts and tables; the worker collects; the page links the pull.
-      for (let i = 0; i < 436; i++)
-        await api.call('POST', '/v1/usage', { key: org.api_key, body: { action: 'claim_issue' } })
-      const ctx = settlementContext(db, chain, { thresholdMicros: 1n })
-      const report = await settleOnce(ctx, { orgIds: [org.org.id] })
+      const { ctx, report } = await meterThenSettle(db, chain, api, {
+        orgId: org.org.id,
+        key: org.api_key,
+        calls: 436,
+      })
       expect(report.collected).toBe(1)
       await indexChain(ctx)
       await page.reload()
