@@ -6,6 +6,7 @@ import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { getBillingSummary, reconcileLedger, setBudget } from '../../src/ledger/index.js'
 import { signInWithSiwe, signUp, startApi } from '../api/server.js'
 import { describe, expect, test } from '../fixtures.js'
+import { postMcp } from '../support/postMcp.js'
 import { startMcpOrg } from '../support/startMcpOrg.js'
 import { connectMcp } from './client.js'
 
@@ -303,15 +304,9 @@ describe('MCP at /mcp (Streamable HTTP, the SDK client)', () => {
       expect(await credit(api, one.org.id)).toBe(before)
       expect(await credit(api, two.org.id)).toBe(before2)
       // A session belongs to the credential that opened it.
-      const hijack = await fetch(`${api.url}/mcp`, {
-        method: 'POST',
-        headers: {
-          authorization: `Bearer ${two.api_key}`,
-          'content-type': 'application/json',
-          accept: 'application/json, text/event-stream',
-          'mcp-session-id': m1.transport.sessionId!,
-          'mcp-protocol-version': '2025-06-18',
-        },
+      const hijack = await postMcp(api.url, {
+        key: two.api_key,
+        sessionId: m1.transport.sessionId!,
         body: JSON.stringify({ jsonrpc: '2.0', id: 9, method: 'tools/list' }),
       })
       expect(hijack.status).toBe(404)
@@ -362,15 +357,9 @@ describe('MCP: request ids, spend caps, notifications', () => {
     const before = await credit(api, org.org.id)
     // The same JSON-RPC request twice on the session, as a client retrying after a lost answer.
     const send = (id: number, title: string) =>
-      fetch(`${api.url}/mcp`, {
-        method: 'POST',
-        headers: {
-          authorization: `Bearer ${org.api_key}`,
-          'content-type': 'application/json',
-          accept: 'application/json, text/event-stream',
-          'mcp-session-id': mcp.transport.sessionId!,
-          'mcp-protocol-version': '2025-06-18',
-        },
+      postMcp(api.url, {
+        key: org.api_key,
+        sessionId: mcp.transport.sessionId!,
         body: JSON.stringify({
           jsonrpc: '2.0',
           id,

@@ -4,6 +4,7 @@ import { errorCodes } from '../../src/core/errorCodes.js'
 import { arbitraryOf, hostileValues, type Json, type JsonSchema, ledgerOf } from '../api/fuzzer.js'
 import { startApi } from '../api/server.js'
 import { describe, expect, test } from '../fixtures.js'
+import { postMcp } from '../support/postMcp.js'
 import { connectMcp } from './client.js'
 
 // The MCP tools under generated and hostile arguments, sent as raw JSON-RPC on a live session
@@ -66,15 +67,9 @@ describe('the MCP tools under generated and hostile arguments', () => {
       const orgs = [a.org.id, b.org.id]
 
       const post = async (body: string) => {
-        const res = await fetch(`${api.url}/mcp`, {
-          method: 'POST',
-          headers: {
-            authorization: `Bearer ${a.api_key}`,
-            'content-type': 'application/json',
-            accept: 'application/json, text/event-stream',
-            'mcp-session-id': mcp.transport.sessionId!,
-            'mcp-protocol-version': '2025-06-18',
-          },
+        const res = await postMcp(api.url, {
+          key: a.api_key,
+          sessionId: mcp.transport.sessionId!,
           body,
         })
         const text = await res.text()

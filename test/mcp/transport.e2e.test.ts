@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { startApi } from '../api/server.js'
 import { describe, expect, test } from '../fixtures.js'
+import { postMcp } from '../support/postMcp.js'
 import { connectMcp } from './client.js'
 
 // `/mcp` answers a single call on an open session itself (src/mcp/sessionTransport.ts) and
@@ -16,23 +17,14 @@ describe('MCP transport: the direct path and the SDK path answer alike', () => {
       const mcp = await connectMcp(api.url, key)
       const session = mcp.transport.sessionId!
       const post = (body: unknown, headers: Record<string, string> = {}) =>
-        fetch(`${api.url}/mcp`, {
-          method: 'POST',
-          headers: {
-            authorization: `Bearer ${key}`,
-            'content-type': 'application/json',
-            accept: 'application/json, text/event-stream',
-            'mcp-session-id': session,
-            'mcp-protocol-version': '2025-06-18',
-            ...headers,
-          },
-          body: JSON.stringify(body),
-        }).then(async (r) => ({
-          status: r.status,
-          type: r.headers.get('content-type'),
-          session: r.headers.get('mcp-session-id'),
-          text: await r.text(),
-        }))
+        postMcp(api.url, { key, sessionId: session, body: JSON.stringify(body), headers }).then(
+          async (r) => ({
+            status: r.status,
+            type: r.headers.get('content-type'),
+            session: r.headers.get('mcp-session-id'),
+            text: await r.text(),
+          }),
+        )
       const call = (id: number) => ({
         jsonrpc: '2.0',
         id,
