@@ -22,6 +22,9 @@ export default defineConfig({
           globalSetup: ['test/setup/globalSetup.ts'],
           testTimeout: 60_000,
           hookTimeout: 120_000,
+          // expect.poll's 1 s default is a page's round trip on a loaded two-core machine;
+          // a poll that can succeed should not fail for load alone.
+          expect: { poll: { timeout: 15_000 } },
           maxWorkers: 2,
         },
       },

@@ -69,6 +69,25 @@ ${pageHead(`${p.product} billing — subscription ${p.subscriptionId}`)}
       <button type="submit" id="sign-authorize" class="primary">Review and sign</button>
       <ol id="steps" class="steps" aria-label="What you are signing"></ol>
     </form>
+    <form id="pay-mode" class="card live-only" aria-labelledby="pay-mode-title">
+      <h2 id="pay-mode-title">How you pay</h2>
+      <fieldset><legend>Choose one</legend><div class="kinds">
+        <label><input type="radio" name="mode" value="postpaid"> After use <small>usage adds up and is collected from your wallet under your authorization</small></label>
+        <label><input type="radio" name="mode" value="prepaid"> Prepaid <small>you buy credit first; usage draws from it, and work stops when it runs out</small></label>
+      </div></fieldset>
+      <p id="prepaid-balance" hidden>Prepaid balance: <strong id="f-prepaid"></strong></p>
+      <button type="submit" id="pay-mode-save" class="primary">Save</button>
+    </form>
+    <form id="auto-top-up" class="card" hidden aria-labelledby="auto-top-up-title">
+      <h2 id="auto-top-up-title">Auto top-up</h2>
+      <p id="auto-top-up-status"></p>
+      <label for="auto-threshold">When the balance falls below, in dollars</label>
+      <input id="auto-threshold" name="threshold" inputmode="decimal" autocomplete="off" placeholder="e.g. 2" required>
+      <label for="auto-amount">Buy this much, in dollars</label>
+      <input id="auto-amount" name="amount" inputmode="decimal" autocomplete="off" placeholder="e.g. 10" required>
+      <button type="submit" id="auto-save" class="primary">Save auto top-up</button>
+      <button type="button" id="auto-off">Turn off</button>
+    </form>
     <form id="top-up" class="card" hidden aria-labelledby="top-up-title">
       <h2 id="top-up-title">Top up your prepaid balance</h2>
       <p>The next settlement pass pulls this amount from your wallet under the allowance you signed; it is added to your balance once collected.</p>

@@ -12,7 +12,7 @@ import { addManageNoticeRoutes } from './manageNoticeRoutes.js'
 import { managePageHtml } from './managePage.js'
 import { addManageSigningRoutes } from './manageSigningRoutes.js'
 import { addManageStateRoute } from './manageStateRoute.js'
-import { addManageTopUpRoute } from './manageTopUpRoutes.js'
+import { addManagePrepaidRoutes } from './manageTopUpRoutes.js'
 import {
   publicHistoryHtml,
   publicHistoryJson,
@@ -140,7 +140,7 @@ export function manageRouter(ctx: AppContext): Router {
   addManageStateRoute(r, ctx, { lookup, holder })
   addManageSigningRoutes(r, ctx, requireOwner)
   addManageNoticeRoutes(r, ctx, { requireViewer, requireOwner })
-  addManageTopUpRoute(r, ctx.db, requireOwner, ctx.config.billing.prepaidPackages)
+  addManagePrepaidRoutes(r, ctx.db, requireOwner, ctx.config.billing.prepaidPackages)
 
   return r
 }

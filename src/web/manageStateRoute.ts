@@ -4,7 +4,13 @@ import type { AppContext } from '../api/context.js'
 import { planView } from '../api/operatorPlanRoutes.js'
 import { usdcAbi } from '../chain/abis.js'
 import { addressUrl, txUrl } from '../chain/explorer.js'
-import { formatUsd, getBillingSummary, listCharges, listTopUps } from '../ledger/index.js'
+import {
+  formatUsd,
+  getBillingSummary,
+  listCharges,
+  listTopUps,
+  readAutoTopUp,
+} from '../ledger/index.js'
 import { listPaymentHistory } from '../settlement/listPaymentHistory.js'
 import { getUnsubmittedHeld } from '../subscriptions/heldAuthorizations.js'
 import { type ManageAccess, mayView } from './manageAccess.js'
@@ -67,6 +73,10 @@ export function addManageStateRoute(
       owner: sub.ownerAddress && getAddress(sub.ownerAddress),
       state_reason: s.stateReason,
       prepaid: s.billingMode === 'prepaid',
+      // Below the threshold, settlement pulls the amount (docs/prepaid.md); null when off.
+      auto_top_up: await readAutoTopUp(ctx.db, { orgId: sub.org_id }).then(
+        (a) => a && { threshold: a.threshold.toString(), amount: a.amount.toString() },
+      ),
       signup_credit: usd(s.signupCredit),
       // The plan's included allowance this month, as GET /v1/billing shows it (docs/plans.md).
       plan: planView(s.plan),
@@ -86,6 +96,7 @@ export function addManageStateRoute(
       // The exact values behind each dollar figure, shown on hover.
       micros: {
         signup_credit: micros(s.signupCredit),
+        prepaid: micros(s.prepaid),
         accrued: micros(s.accrued),
         cap: micros(s.cap),
         drawn: micros(s.drawn),

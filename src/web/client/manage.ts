@@ -7,6 +7,7 @@ import { api, connect, guard, id, link, page, say } from './manageApi.js'
 import type { Typed } from './manageTypes.js'
 import { saveNotices } from './notices.js'
 import { showOutcome } from './outcome.js'
+import { saveAutoTopUp, savePayMode } from './payModeForms.js'
 import { loadUsage, refresh } from './refreshManage.js'
 import { renderStatement, type StatementView } from './statement.js'
 import { buyTopUp } from './topUp.js'
@@ -31,6 +32,19 @@ $('#top-up').addEventListener('submit', (ev) => {
   ev.preventDefault()
   void guard(() => buyTopUp(id, link))()
 })
+
+$('#pay-mode').addEventListener('submit', (ev) => {
+  ev.preventDefault()
+  void guard(savePayMode)()
+})
+$('#auto-top-up').addEventListener('submit', (ev) => {
+  ev.preventDefault()
+  void guard(() => saveAutoTopUp(false))()
+})
+$('#auto-off').addEventListener(
+  'click',
+  guard(() => saveAutoTopUp(true)),
+)
 
 $('#notices').addEventListener('submit', (ev) => {
   ev.preventDefault()

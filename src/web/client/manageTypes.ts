@@ -32,6 +32,8 @@ export type ManageState = {
   limit_too_low?: boolean
   public_history?: boolean
   prepaid?: boolean
+  /** Micro-credits, as strings: below `threshold` settlement pulls `amount`; null when off. */
+  auto_top_up?: { threshold: string; amount: string } | null
   /** The plan's included allowance this month (`planView`); null without a plan. */
   plan?: PlanJson | null
   payments?: (PaymentView & { tx_hash: string; explorer_url: string | null })[]

@@ -1,6 +1,7 @@
 import { page } from './manageApi.js'
 import type { ManageState } from './manageTypes.js'
 import { addressNode, txNode } from './outcome.js'
+import { renderPayMode } from './payMode.js'
 import { paymentCells } from './paymentCells.js'
 import { showPlan } from './showPlan.js'
 import {
@@ -62,6 +63,7 @@ export function render(s: ManageState) {
   for (const sel of ['#authorize', '#cancel-box', '#canceled-box'])
     $(sel).hidden = !(controlsFor[s.state] ?? []).includes(sel)
   $('#top-up').hidden = !(s.prepaid && s.state === 'active')
+  renderPayMode(s)
   // Live: an empty cap keeps the one in force, so a new monthly limit alone is one signature.
   const capInput = $<HTMLInputElement>('#cap')
   capInput.required = s.state !== 'active'
