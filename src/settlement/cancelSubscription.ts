@@ -13,10 +13,10 @@ import {
 } from '../ledger/index.js'
 import { SignatureRejectedError } from '../subscriptions/errors.js'
 import { dropHeldAuthorization, getUnsubmittedHeld } from '../subscriptions/heldAuthorizations.js'
+import { withHeldLock } from '../subscriptions/submitHeldAuthorization.js'
 import { cancelPermitTypedData, subscriptionKey } from '../subscriptions/typedData.js'
 import type { SettlementContext } from './context.js'
 import { settleOnce } from './settleOnce.js'
-import { withHeldLock } from './submitHeldAuthorization.js'
 
 /**
  * The least time a cancel signature must have left before settlement starts: collecting what is

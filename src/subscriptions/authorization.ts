@@ -2,6 +2,7 @@
 import type { Address, Hex } from 'viem'
 import type { SignerClient } from '../chain/clients.js'
 import type { Deployment } from '../chain/deployment.js'
+import type { Logger } from '../core/log.js'
 import type { Db } from '../db/client.js'
 
 /**
@@ -30,4 +31,16 @@ export type ChainWriter = {
   /** The operator: sends transactions the collector accepts only from its operator set. */
   operator: SignerClient
   deployment: Deployment
+}
+
+/**
+ * What the lifecycle's chain half needs beyond a `ChainWriter`: a log, the RPC's log-range cap and
+ * when to replace a transaction not mined. Settlement's context is one.
+ */
+export type LifecycleContext = ChainWriter & {
+  log?: Logger | undefined
+  /** Most blocks per log read (the RPC's cap); 2,000 when unset. */
+  maxLogRange?: bigint | undefined
+  /** Replace a transaction not mined after this long (default 60 s). */
+  replaceAfterMs?: number
 }

@@ -19,7 +19,7 @@ export type HeldTerms = {
  * A counterfactual owner's signed authorization, held off-chain instead of sent: submitting its
  * ERC-6492 permit deploys the owner's wallet (through the unprivileged validator) at the
  * operator's cost, so it is sent only when a charge is due and the wallet's balance covers it
- * (src/settlement/submitHeldAuthorization.ts). One row per subscription: a re-sign before
+ * (src/subscriptions/submitHeldAuthorization.ts). One row per subscription: a re-sign before
  * submission replaces it. Unsubmitted = `submitted_at` and `dropped_at` both null.
  */
 export const heldAuthorizations = pgTable('held_authorizations', {

@@ -104,7 +104,7 @@ export type SubmitAuthorizationReturnType =
  * would deploy the wallet at the operator's cost, for a sign-up that may never pay. The verified
  * authorization is held (`held_authorizations`) and the subscription moves to `active` with the
  * permit's value as allowance; settlement sends it when a charge is due and the wallet's balance
- * covers it (src/settlement/submitHeldAuthorization.ts).
+ * covers it (src/subscriptions/submitHeldAuthorization.ts).
  */
 export async function submitAuthorization(
   w: ChainWriter,

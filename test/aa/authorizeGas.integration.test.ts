@@ -1,5 +1,5 @@
 import { privateKeyToAccount } from 'viem/accounts'
-import { submitHeldAuthorization } from '../../src/settlement/submitHeldAuthorization.js'
+import { submitHeldAuthorization } from '../../src/subscriptions/submitHeldAuthorization.js'
 import { describe, expect, test } from '../fixtures.js'
 import { newOrg } from '../ledger/helpers.js'
 import { settlementContext } from '../settlement/helpers.js'

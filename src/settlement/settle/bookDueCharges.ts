@@ -1,7 +1,7 @@
 import { bookCharges, listAccruedAccounts } from '../../ledger/index.js'
+import { submitHeldAuthorization } from '../../subscriptions/submitHeldAuthorization.js'
 import { checkChainTruth } from '../checkChainTruth.js'
 import type { SettlementContext } from '../context.js'
-import { submitHeldAuthorization } from '../submitHeldAuthorization.js'
 
 /**
  * Books a charge for every active org whose accrued usage crossed the threshold or waited

@@ -4,18 +4,18 @@ import { collectorAbi, usdcAbi } from '../chain/abis.js'
 import { type BlockRange, getLogsInRanges } from '../chain/getLogsInRanges.js'
 import type { Db } from '../db/client.js'
 import { carryUnchargedIntoWindow, setSubscriptionState } from '../ledger/index.js'
-import { SignatureRejectedError } from '../subscriptions/errors.js'
+import type { LifecycleContext } from './authorization.js'
+import { SignatureRejectedError } from './errors.js'
 import {
   dropHeldAuthorization,
   getUnsubmittedHeld,
   type HeldAuthorization,
   markHeldSubmitted,
-} from '../subscriptions/heldAuthorizations.js'
-import { recordAuthorization } from '../subscriptions/recordAuthorization.js'
-import { sendAuthorization } from '../subscriptions/sendAuthorization.js'
-import { verifyAuthorization } from '../subscriptions/submitAuthorization.js'
-import { subscriptionKey } from '../subscriptions/typedData.js'
-import type { SettlementContext } from './context.js'
+} from './heldAuthorizations.js'
+import { recordAuthorization } from './recordAuthorization.js'
+import { sendAuthorization } from './sendAuthorization.js'
+import { verifyAuthorization } from './submitAuthorization.js'
+import { subscriptionKey } from './typedData.js'
 
 export type SubmitHeldAuthorizationParameters = {
   orgId: string
@@ -66,7 +66,7 @@ export async function withHeldLock<T>(
  * (`permit_unusable:<reason>`). Neither sends anything.
  */
 export async function submitHeldAuthorization(
-  ctx: SettlementContext,
+  ctx: LifecycleContext,
   p: SubmitHeldAuthorizationParameters,
 ): Promise<SubmitHeldAuthorizationReturnType> {
   const result = await withHeldLock(ctx.db, p.subscriptionId, async () => {
@@ -139,7 +139,7 @@ export async function submitHeldAuthorization(
 }
 
 /** Whether the held permit itself was applied by someone else: its nonce used, the allowance exactly its value. */
-async function permitApplied(ctx: SettlementContext, held: HeldAuthorization) {
+async function permitApplied(ctx: LifecycleContext, held: HeldAuthorization) {
   const { owner, permit } = held.auth
   const [allowance, nonce] = await Promise.all([
     ctx.operator.readContract({
@@ -160,7 +160,7 @@ async function permitApplied(ctx: SettlementContext, held: HeldAuthorization) {
 
 /** The held authorization's `Authorized` event, if an earlier run sent it and died before recording it. */
 async function findLandedAuthorization(
-  ctx: SettlementContext,
+  ctx: LifecycleContext,
   held: HeldAuthorization,
 ): Promise<SubmitHeldAuthorizationReturnType | undefined> {
   const key = subscriptionKey(held.subscriptionId)
