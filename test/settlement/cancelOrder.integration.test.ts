@@ -1,11 +1,9 @@
 import { usdcAbi } from '../../src/chain/abis.js'
 import { mintUsdc } from '../../src/chain/deployContracts.js'
 import { getBillingSummary, listCharges, reconcileLedger } from '../../src/ledger/index.js'
-import {
-  CANCEL_MIN_SECONDS_LEFT,
-  cancelSubscription,
-} from '../../src/settlement/cancelSubscription.js'
+import { cancelSubscription } from '../../src/settlement/cancelSubscription.js'
 import { settleOnce } from '../../src/settlement/settleOnce.js'
+import { CANCEL_MIN_SECONDS_LEFT } from '../../src/subscriptions/cancelWithPermit.js'
 import { submitAuthorization } from '../../src/subscriptions/submitAuthorization.js'
 import { describe, expect, type TestChain, test } from '../fixtures.js'
 import { makeMeter } from '../ledger/helpers.js'
