@@ -1,12 +1,14 @@
 // Layers, top to bottom: cli → http (api, mcp, web, worker) → domain (subscriptions,
-// settlement, queue, aa, notifications, x402) → ledger → infra (chain, db, config) → core
-// (src/core: errors, log, errorCodes...). A module imports only from its own layer or below, and
-// nothing imports in a cycle. Tests (*.test.ts) are outside the layers. docs/design.md, "Layers".
+// settlement, queue, aa, notifications, x402) → ledger (ledger, and the subscription lifecycle's
+// database half src/subscriptions/state/, which the meter moves in its own step) → infra (chain,
+// db, config) → core (src/core: errors, log, errorCodes...). A module imports only from its own
+// layer or below, and nothing imports in a cycle. Tests (*.test.ts) are outside the layers.
+// docs/design.md, "Layers".
 const layers = [
   ['cli', '^src/cli/'],
   ['http', '^src/(api|mcp|web|worker)/'],
-  ['domain', '^src/(subscriptions|settlement|queue|aa|notifications|x402)/'],
-  ['ledger', '^src/ledger/'],
+  ['domain', '^src/(subscriptions/(?!state/)|settlement/|queue/|aa/|notifications/|x402/)'],
+  ['ledger', '^src/(ledger|subscriptions/state)/'],
   ['infra', '^src/(chain|db|config)/'],
   ['core', '^src/core/'],
 ]

@@ -5,7 +5,7 @@ import { createOrg } from '../../src/api/createOrg.js'
 import type { Config } from '../../src/config/index.js'
 import { closeDb, createDb, type Db, socketPath } from '../../src/db/client.js'
 import { migrateDb } from '../../src/db/migrate.js'
-import { authorizeSubscription } from '../../src/ledger/index.js'
+import { authorizeSubscription } from '../../src/subscriptions/state/authorizeSubscription.js'
 import { openBillingAccount } from '../../test/support/openBillingAccount.js'
 
 /**

@@ -1,3 +1,5 @@
+import type { SubscriptionState } from '../subscriptions/state/states.js'
+import { saveAllowances } from '../subscriptions/state/subscriptionMoney.js'
 import type { AccountSnapshot, BillingMode, Budget } from './decide.js'
 import { NoBillingAccountError } from './errors.js'
 import type { IncludedState, UnitCounts } from './included.js'
@@ -11,7 +13,6 @@ import {
   toTimestamp,
   zipArrays,
 } from './sql.js'
-import type { SubscriptionState } from './states.js'
 
 /** An org's billing account and current subscription, locked for the transaction. */
 export type LockedAccount = IncludedState & {
@@ -298,12 +299,10 @@ export async function saveAccounts(sql: Sql, accounts: Iterable<LockedAccount>):
   const subscriptionsWrite =
     subs.length === 0
       ? Promise.resolve()
-      : sql.unsafe(
-          `update subscriptions s set allowance = v.allowance
-           from unnest($1::text[], $2::int8[]) as v(id, allowance) where s.id = v.id`,
-          arrayParams([subs.map((a) => a.subscriptionId), subs.map((a) => a.allowance)]),
-          { prepare: true },
-        )
+      : saveAllowances(sql, {
+          subscriptionIds: subs.map((a) => a.subscriptionId),
+          allowances: subs.map((a) => a.allowance),
+        })
   await Promise.all([accountsWrite, subscriptionsWrite])
 }
 

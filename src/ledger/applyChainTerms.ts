@@ -1,7 +1,7 @@
 import type { Db } from '../db/client.js'
+import type { TransitionCause } from '../subscriptions/state/states.js'
+import { transitionSubscription } from '../subscriptions/state/transitionSubscription.js'
 import { lockAccount } from './accounts.js'
-import type { TransitionCause } from './states.js'
-import { transitionSubscription } from './transitionSubscription.js'
 
 export type ApplyChainTermsParameters = {
   orgId: string

@@ -1,4 +1,6 @@
 import type { Db } from '../db/client.js'
+import { refreshLimitWaiting } from '../subscriptions/state/refreshLimitWaiting.js'
+import { recordDrawn, setLastSeq } from '../subscriptions/state/subscriptionMoney.js'
 import {
   appendEntries,
   entryFor,
@@ -9,7 +11,6 @@ import {
 import { creditPrepaid } from './creditPrepaid.js'
 import { UsageStateError } from './errors.js'
 import { nextChargeSeq } from './nextChargeSeq.js'
-import { refreshLimitWaiting } from './refreshLimitWaiting.js'
 import { nowMicros, type Sql } from './sql.js'
 
 /** A charge as settlement sees it. */
@@ -124,7 +125,7 @@ export async function bookCharges(db: Db, p: { orgId: string }): Promise<Charge[
       out.push(toCharge(row!))
     }
     if (account.accrued === 0n) account.accruedSince = null
-    await tx`update subscriptions set last_seq = ${seq} where id = ${account.subscriptionId}`
+    await setLastSeq(tx, { subscriptionId: account.subscriptionId, seq })
     await appendEntries(tx, fixAfter(entries, account))
     await saveAccounts(tx, [account])
     return out
@@ -176,10 +177,11 @@ export async function markChargeCollected(
     await tx`
       update charges set status = 'collected', tx_hash = ${p.txHash}, failure_reason = null, updated_at = clock_timestamp()
       where id = ${p.chargeId}`
-    await tx`
-      update subscriptions set drawn = drawn + ${c.amount.toString()},
-        allowance = case when id = ${account.subscriptionId} then allowance else greatest(allowance - ${c.amount.toString()}, 0) end
-      where id = ${c.subscription_id}`
+    await recordDrawn(tx, {
+      subscriptionId: c.subscription_id,
+      currentSubscriptionId: account.subscriptionId,
+      amount: c.amount,
+    })
     await appendEntries(tx, [entry])
     await saveAccounts(tx, [account])
     // Credited in the transaction that marks it collected: once, whoever sees the pull first.

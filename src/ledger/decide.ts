@@ -1,5 +1,5 @@
-import type { SubscriptionState } from './states.js'
-import { neverRefusedActions, windDownActions } from './states.js'
+import type { SubscriptionState } from '../subscriptions/state/states.js'
+import { neverRefusedActions, windDownActions } from '../subscriptions/state/states.js'
 
 /** Microseconds since the epoch: the ledger's clock unit, exact at window boundaries. */
 export type Micros = bigint

@@ -3,7 +3,6 @@
 
 export { adjustBalance } from './adjustBalance.js'
 export { applyChainTerms } from './applyChainTerms.js'
-export { authorizeSubscription, setSubscriptionState } from './authorizeSubscription.js'
 export {
   clearAutoTopUp,
   listDueAutoTopUps,
@@ -67,7 +66,6 @@ export {
 export { reconcileCharges } from './reconcileCharges.js'
 export { type LedgerMismatch, reconcileLedger } from './reconcileLedger.js'
 export { recordChargesTxHash } from './recordChargesTxHash.js'
-export { refreshLimitWaiting } from './refreshLimitWaiting.js'
 export {
   listRefundPayouts,
   recordRefundPaid,
@@ -79,7 +77,6 @@ export { releaseCharges } from './releaseCharges.js'
 export { requestTopUp } from './requestTopUp.js'
 export { commitUsage, expireReservations, voidUsage } from './reservations.js'
 export { setBillingMode } from './setBillingMode.js'
-export { startNewSubscription } from './startNewSubscription.js'
 export { listStatementRefunds, type StatementRefund } from './statementRefunds.js'
 export { listStatementCharges, readChargeLines, type StatementCharge } from './statements.js'
 export { listTopUps, type TopUp } from './topUps.js'

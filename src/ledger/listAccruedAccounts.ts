@@ -1,5 +1,5 @@
 import type { Db } from '../db/client.js'
-import type { SubscriptionState } from './states.js'
+import type { SubscriptionState } from '../subscriptions/state/states.js'
 
 export type ListAccruedAccountsParameters = {
   /** Orgs whose accrued usage reached this... */

@@ -10,6 +10,7 @@ import {
   T0,
   WINDOW,
 } from '../../test/support/ledgerCoreModel.js'
+import { allowedTransitions, type SubscriptionState } from '../subscriptions/state/states.js'
 import { entriesFor, entryFor, type LockedAccount, type PendingEntry } from './accounts.js'
 import { windowIndexAt } from './decide.js'
 import {
@@ -21,7 +22,6 @@ import {
   type UsageAmounts,
   voidRecorded,
 } from './movements.js'
-import { allowedTransitions, type SubscriptionState } from './states.js'
 
 // A model-based test of the ledger's pure core — the gate and every balance movement that
 // metering, commit, void and expiry make — against a small in-memory model written from

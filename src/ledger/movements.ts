@@ -1,4 +1,9 @@
 import {
+  neverRefusedActions,
+  type SubscriptionState,
+  windDownActions,
+} from '../subscriptions/state/states.js'
+import {
   type AccountSnapshot,
   type BillingMode,
   type Budget,
@@ -18,7 +23,6 @@ import {
   uncountUnits,
   unitsLeft,
 } from './included.js'
-import { neverRefusedActions, type SubscriptionState, windDownActions } from './states.js'
 
 /**
  * The balances metering moves, as the locked account row holds them. Pure functions below

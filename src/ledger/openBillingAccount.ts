@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto'
+import { insertSubscription, newSubscriptionId } from '../subscriptions/state/insertSubscription.js'
 import { appendEntries, entryFor, lockAccount, saveAccounts } from './accounts.js'
 import { nowMicros, type Sql } from './sql.js'
 
@@ -13,9 +13,6 @@ export type OpenBillingAccountReturnType = { subscriptionId: string; created: bo
 
 /** The signup credit when none is given: $2 (docs/design.md, Units and prices). */
 const defaultSignupCreditMicros = 2_000_000n
-
-/** A new public subscription id: 128 random bits, hex. */
-export const newSubscriptionId = () => randomBytes(16).toString('hex')
 
 /**
  * Opens an org's billing inside the caller's transaction (the one creating the org): a
@@ -40,12 +37,13 @@ export async function openBillingAccountIn(
       select subscription_id from billing_accounts where org_id = ${p.orgId}`
     return { subscriptionId: row!.subscription_id, created: false }
   }
-  await tx`
-    insert into subscriptions (id, org_id, state, state_changed_at, window_seconds)
-    values (${subscriptionId}, ${p.orgId}, 'pending', clock_timestamp(), ${p.windowSeconds ?? 2_592_000})`
-  await tx`
-    insert into subscription_transitions (subscription_id, from_state, to_state, cause, reason)
-    values (${subscriptionId}, null, 'pending', 'system', 'signup')`
+  await insertSubscription(tx, {
+    subscriptionId,
+    orgId: p.orgId,
+    windowSeconds: p.windowSeconds ?? 2_592_000,
+    cause: 'system',
+    reason: 'signup',
+  })
   const account = await lockAccount(tx, p.orgId)
   account.voucher = p.signupCreditMicros ?? defaultSignupCreditMicros
   const entry = entryFor(account, {

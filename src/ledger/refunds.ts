@@ -1,5 +1,6 @@
 import { NotFoundError, ValidationError } from '../core/errors.js'
 import type { Db } from '../db/client.js'
+import { refreshLimitWaiting } from '../subscriptions/state/refreshLimitWaiting.js'
 import {
   appendEntries,
   entryFor,
@@ -13,7 +14,6 @@ import {
   RefundExceedsChargedError,
   RefundNotChargedError,
 } from './errors.js'
-import { refreshLimitWaiting } from './refreshLimitWaiting.js'
 import { nowMicros, type Sql } from './sql.js'
 
 export type RefundParameters = {

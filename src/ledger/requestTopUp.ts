@@ -1,5 +1,6 @@
 import { bonusFor, type PrepaidPackage } from '../core/prepaidPackages.js'
 import type { Db } from '../db/client.js'
+import { setLastSeq } from '../subscriptions/state/subscriptionMoney.js'
 import { appendEntries, entryFor, lockAccount, saveAccounts } from './accounts.js'
 import { IdempotencyConflictError, TopUpRefusedError } from './errors.js'
 import { nextChargeSeq } from './nextChargeSeq.js'
@@ -85,7 +86,7 @@ export async function requestTopUp(
       values (${p.orgId}, ${account.subscriptionId}, ${seq}, ${window}, ${p.amount.toString()}, 'booked',
         'topup', ${p.idempotencyKey ?? null}, ${details === null ? null : JSON.stringify(details)}::jsonb)
       returning ${tx.unsafe(TOP_UP_COLUMNS)}`
-    await tx`update subscriptions set last_seq = ${seq} where id = ${account.subscriptionId}`
+    await setLastSeq(tx, { subscriptionId: account.subscriptionId, seq })
     await appendEntries(tx, [
       entryFor(account, {
         kind: 'topup_booked',

@@ -3,5 +3,4 @@
 export * from './tables/accountTables.js'
 export * from './tables/chargeTables.js'
 export * from './tables/entryTables.js'
-export * from './tables/subscriptionTables.js'
 export * from './tables/usageTables.js'

@@ -1,10 +1,6 @@
 import { collectorAbi, usdcAbi } from '../chain/abis.js'
-import {
-  applyChainTerms,
-  carryUnchargedIntoWindow,
-  lowerAllowance,
-  setSubscriptionState,
-} from '../ledger/index.js'
+import { applyChainTerms, carryUnchargedIntoWindow, lowerAllowance } from '../ledger/index.js'
+import { setSubscriptionState } from '../subscriptions/state/authorizeSubscription.js'
 import { subscriptionKey } from '../subscriptions/typedData.js'
 import type { SettlementContext } from './context.js'
 import { resolveOwnerCancel } from './resolveOwnerCancel.js'

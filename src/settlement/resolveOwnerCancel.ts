@@ -1,4 +1,5 @@
-import { bookCharges, setSubscriptionState, writeOffCharge } from '../ledger/index.js'
+import { bookCharges, writeOffCharge } from '../ledger/index.js'
+import { setSubscriptionState } from '../subscriptions/state/authorizeSubscription.js'
 import type { SettlementContext } from './context.js'
 
 export type ResolveOwnerCancelParameters = {

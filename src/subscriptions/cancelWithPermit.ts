@@ -4,16 +4,11 @@ import { collectorAbi, usdcAbi } from '../chain/abis.js'
 import { operatorWalletFor } from '../chain/operatorWallet.js'
 import { revertName } from '../chain/revertName.js'
 import { RetryableError } from '../core/errors.js'
-import {
-  bookCharges,
-  getBillingSummary,
-  listCharges,
-  setSubscriptionState,
-  writeOffCharge,
-} from '../ledger/index.js'
+import { bookCharges, getBillingSummary, listCharges, writeOffCharge } from '../ledger/index.js'
 import type { LifecycleContext } from './authorization.js'
 import { SignatureRejectedError } from './errors.js'
 import { dropHeldAuthorization, getUnsubmittedHeld } from './heldAuthorizations.js'
+import { setSubscriptionState } from './state/authorizeSubscription.js'
 import { withHeldLock } from './submitHeldAuthorization.js'
 import { cancelPermitTypedData, subscriptionKey } from './typedData.js'
 

@@ -1,7 +1,7 @@
 import type { Db } from '../db/client.js'
-import { authorizeSubscription } from '../ledger/index.js'
-import type { TransitionCause } from '../ledger/states.js'
 import type { SignedAuthorization } from './authorization.js'
+import { authorizeSubscription } from './state/authorizeSubscription.js'
+import type { TransitionCause } from './state/states.js'
 
 export type RecordAuthorizationParameters = {
   orgId: string

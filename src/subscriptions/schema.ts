@@ -1,5 +1,9 @@
 import { jsonb, numeric, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core'
-import { subscriptions } from '../ledger/schema.js'
+import { subscriptions } from './state/tables.js'
+
+// The lifecycle's tables: the subscription row and its transitions (state/, at the ledger's level,
+// which the meter writes through), and the authorizations held off-chain (below).
+export * from './state/tables.js'
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, precision: 6 })
 const uint256 = (name: string) => numeric(name, { precision: 78, scale: 0, mode: 'bigint' })

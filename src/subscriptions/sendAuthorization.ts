@@ -8,11 +8,11 @@ import { collectorAbi } from '../chain/abis.js'
 import { type OperatorTx, operatorWalletFor } from '../chain/operatorWallet.js'
 import { revertName } from '../chain/revertName.js'
 import { RetryableError } from '../core/errors.js'
-import { setSubscriptionState } from '../ledger/index.js'
-import type { TransitionCause } from '../ledger/states.js'
 import type { ChainWriter, SignedAuthorization } from './authorization.js'
 import { SignatureRejectedError } from './errors.js'
 import { recordAuthorization } from './recordAuthorization.js'
+import { setSubscriptionState } from './state/authorizeSubscription.js'
+import type { TransitionCause } from './state/states.js'
 import { subscriptionKey } from './typedData.js'
 
 export type SendAuthorizationParameters = {

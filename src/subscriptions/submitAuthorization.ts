@@ -1,16 +1,13 @@
 import { type Address, type Hex, isAddressEqual, isErc6492Signature } from 'viem'
 import { verifyOwnerSignature } from '../aa/verifyOwnerSignature.js'
 import { collectorAbi, usdcAbi } from '../chain/abis.js'
-import {
-  carryUnchargedIntoWindow,
-  getBillingSummary,
-  setSubscriptionState,
-} from '../ledger/index.js'
+import { carryUnchargedIntoWindow, getBillingSummary } from '../ledger/index.js'
 import type { ChainWriter, SignedAuthorization } from './authorization.js'
 import { SignatureRejectedError } from './errors.js'
 import { dropHeldAuthorization, holdAuthorization, isCounterfactual } from './heldAuthorizations.js'
 import { recordAuthorization } from './recordAuthorization.js'
 import { sendAuthorization } from './sendAuthorization.js'
+import { setSubscriptionState } from './state/authorizeSubscription.js'
 import { permitTypedData, subscriptionKey } from './typedData.js'
 import { verifyTerms } from './verifyTerms.js'
 

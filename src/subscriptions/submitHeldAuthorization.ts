@@ -3,7 +3,7 @@ import { ownerDeploymentDue } from '../aa/ownerDeploymentDue.js'
 import { collectorAbi, usdcAbi } from '../chain/abis.js'
 import { type BlockRange, getLogsInRanges } from '../chain/getLogsInRanges.js'
 import type { Db } from '../db/client.js'
-import { carryUnchargedIntoWindow, setSubscriptionState } from '../ledger/index.js'
+import { carryUnchargedIntoWindow } from '../ledger/index.js'
 import type { LifecycleContext } from './authorization.js'
 import { SignatureRejectedError } from './errors.js'
 import {
@@ -14,6 +14,7 @@ import {
 } from './heldAuthorizations.js'
 import { recordAuthorization } from './recordAuthorization.js'
 import { sendAuthorization } from './sendAuthorization.js'
+import { setSubscriptionState } from './state/authorizeSubscription.js'
 import { verifyAuthorization } from './submitAuthorization.js'
 import { subscriptionKey } from './typedData.js'
 

@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto'
 import fc from 'fast-check'
+import { getBillingSummary, reconcileLedger } from '../../src/ledger/index.js'
 import {
   authorizeSubscription,
-  getBillingSummary,
-  reconcileLedger,
   setSubscriptionState,
-} from '../../src/ledger/index.js'
+} from '../../src/subscriptions/state/authorizeSubscription.js'
 import { describe, expect, test } from '../fixtures.js'
 import { startApi } from './server.js'
 

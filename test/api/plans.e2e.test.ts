@@ -1,6 +1,7 @@
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { responses } from '../../src/api/responses.js'
-import { authorizeSubscription, reconcileLedger } from '../../src/ledger/index.js'
+import { reconcileLedger } from '../../src/ledger/index.js'
+import { authorizeSubscription } from '../../src/subscriptions/state/authorizeSubscription.js'
 import { describe, expect, test } from '../fixtures.js'
 import { startApi } from './server.js'
 

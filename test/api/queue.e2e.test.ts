@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
+import { getBillingSummary, reconcileLedger } from '../../src/ledger/index.js'
 import {
   authorizeSubscription,
-  getBillingSummary,
-  reconcileLedger,
   setSubscriptionState,
-} from '../../src/ledger/index.js'
+} from '../../src/subscriptions/state/authorizeSubscription.js'
 import { describe, expect, test } from '../fixtures.js'
 import { siweMessage } from '../support/siweMessage.js'
 import { verifyManageLinkToken } from '../support/verifyManageLinkToken.js'

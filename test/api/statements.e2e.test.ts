@@ -1,7 +1,6 @@
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { responses } from '../../src/api/responses.js'
 import {
-  authorizeSubscription,
   bookCharges,
   listCharges,
   listLedgerEntries,
@@ -10,6 +9,7 @@ import {
   refund,
   startRefundPayout,
 } from '../../src/ledger/index.js'
+import { authorizeSubscription } from '../../src/subscriptions/state/authorizeSubscription.js'
 import { describe, expect, test } from '../fixtures.js'
 import { signInWithSiwe, startApi } from './server.js'
 

@@ -1,5 +1,6 @@
 import { responses } from '../../src/api/responses.js'
-import { authorizeSubscription, bookCharges, markChargeCollected } from '../../src/ledger/index.js'
+import { bookCharges, markChargeCollected } from '../../src/ledger/index.js'
+import { authorizeSubscription } from '../../src/subscriptions/state/authorizeSubscription.js'
 import { describe, expect, test } from '../fixtures.js'
 import { startApi } from './server.js'
 

@@ -1,13 +1,15 @@
 import {
-  authorizeSubscription,
   BillingInactiveError,
   commitUsage,
   getBillingSummary,
   IdempotencyConflictError,
   reconcileLedger,
   SpendCapReachedError,
-  setSubscriptionState,
 } from '../../src/ledger/index.js'
+import {
+  authorizeSubscription,
+  setSubscriptionState,
+} from '../../src/subscriptions/state/authorizeSubscription.js'
 import { describe, expect, test } from '../fixtures.js'
 import { activeOrg, config, makeMeter } from './helpers.js'
 

@@ -1,12 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto'
 import { loadConfig } from '../../src/config/index.js'
 import type { Db } from '../../src/db/client.js'
-import {
-  authorizeSubscription,
-  bookCharges,
-  createMeter,
-  listLedgerEntries,
-} from '../../src/ledger/index.js'
+import { bookCharges, createMeter, listLedgerEntries } from '../../src/ledger/index.js'
+import { authorizeSubscription } from '../../src/subscriptions/state/authorizeSubscription.js'
 import { openBillingAccount } from '../support/openBillingAccount.js'
 
 export const config = loadConfig({

@@ -1,6 +1,5 @@
 import { statusOf } from '../../src/api/errorStatus.js'
 import {
-  authorizeSubscription,
   BillingInactiveError,
   bookCharges,
   commitUsage,
@@ -10,9 +9,12 @@ import {
   markChargeCollected,
   reconcileLedger,
   SpendCapReachedError,
-  setSubscriptionState,
   voidUsage,
 } from '../../src/ledger/index.js'
+import {
+  authorizeSubscription,
+  setSubscriptionState,
+} from '../../src/subscriptions/state/authorizeSubscription.js'
 import { describe, expect, test } from '../fixtures.js'
 import { answered } from '../support/answered.js'
 import { activeOrg, makeMeter, newOrg } from './helpers.js'

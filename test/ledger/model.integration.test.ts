@@ -1,6 +1,5 @@
 import fc from 'fast-check'
 import {
-  authorizeSubscription,
   bookCharges,
   commitUsage,
   creditPrepaid,
@@ -14,10 +13,13 @@ import {
   refund,
   setBudget,
   setPlan,
-  setSubscriptionState,
   showPlan,
   voidUsage,
 } from '../../src/ledger/index.js'
+import {
+  authorizeSubscription,
+  setSubscriptionState,
+} from '../../src/subscriptions/state/authorizeSubscription.js'
 import { describe, expect, test } from '../fixtures.js'
 import { config, makeMeter, newKey, newOrg } from './helpers.js'
 

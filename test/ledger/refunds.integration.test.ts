@@ -6,8 +6,8 @@ import {
   reconcileCharges,
   reconcileLedger,
   refund,
-  setSubscriptionState,
 } from '../../src/ledger/index.js'
+import { setSubscriptionState } from '../../src/subscriptions/state/authorizeSubscription.js'
 import { describe, expect, test } from '../fixtures.js'
 import { answeredRejection } from '../support/answered.js'
 import { chargedOrg, makeMeter } from './helpers.js'

@@ -1,6 +1,6 @@
 import type { Db } from '../../src/db/client.js'
-import { authorizeSubscription } from '../../src/ledger/index.js'
 import { listEvents } from '../../src/notifications/events.js'
+import { authorizeSubscription } from '../../src/subscriptions/state/authorizeSubscription.js'
 import { startApi } from '../api/server.js'
 import { describe, expect, test } from '../fixtures.js'
 import { activeOrg, makeMeter, newOrg } from '../ledger/helpers.js'

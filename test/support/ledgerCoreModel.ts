@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import type { LockedAccount } from '../../src/ledger/accounts.js'
-import type { SubscriptionState } from '../../src/ledger/states.js'
+import type { SubscriptionState } from '../../src/subscriptions/state/states.js'
 
 // The model of src/ledger/movements.test.ts: the ledger's gate and balances written out plainly
 // from docs/design.md's rules, separately from the engine, with the random commands it runs and

@@ -1,7 +1,7 @@
+import { transitionSubscription } from '../../subscriptions/state/transitionSubscription.js'
 import { type LockedAccount, lockAccounts, movedAllowances, saveAccounts } from '../accounts.js'
 import { budgetsByOrg, readBudgets } from '../budgets.js'
 import type { Sql } from '../sql.js'
-import { transitionSubscription } from '../transitionSubscription.js'
 import { WRITE_BATCH } from './batchSql.js'
 import { emitBudgetsReached, rollReachedBudgets } from './budgetsReached.js'
 import { decideBatch } from './decideBatch.js'

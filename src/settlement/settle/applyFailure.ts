@@ -1,10 +1,6 @@
 import { collectorAbi } from '../../chain/abis.js'
-import {
-  type ClaimedCharge,
-  markChargeCollected,
-  markChargeFailed,
-  setSubscriptionState,
-} from '../../ledger/index.js'
+import { type ClaimedCharge, markChargeCollected, markChargeFailed } from '../../ledger/index.js'
+import { setSubscriptionState } from '../../subscriptions/state/authorizeSubscription.js'
 import { subscriptionKey } from '../../subscriptions/typedData.js'
 import { type FailureReason, type SettlementContext, stateForFailure } from '../context.js'
 import { isPayeeBlacklisted } from '../isPayeeBlacklisted.js'

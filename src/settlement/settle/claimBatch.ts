@@ -1,4 +1,5 @@
-import { type ClaimedCharge, claimCharges, refreshLimitWaiting } from '../../ledger/index.js'
+import { type ClaimedCharge, claimCharges } from '../../ledger/index.js'
+import { refreshLimitWaiting } from '../../subscriptions/state/refreshLimitWaiting.js'
 import type { SettlementContext } from '../context.js'
 import { limitCleared } from './limitCleared.js'
 import { retryable } from './report.js'

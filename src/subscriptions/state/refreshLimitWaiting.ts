@@ -1,4 +1,4 @@
-import type { Sql } from './sql.js'
+import type { Sql } from '../../ledger/sql.js'
 
 /**
  * Sets each subscription's `limit_waiting` to what its charges refused for the owner's limit

@@ -1,6 +1,7 @@
-import { InvalidTransitionError } from './errors.js'
-import type { Sql } from './sql.js'
-import { microsOf, toTimestamp } from './sql.js'
+import { InvalidTransitionError } from '../../ledger/errors.js'
+import { restartSpendWindow } from '../../ledger/restartSpendWindow.js'
+import type { Sql } from '../../ledger/sql.js'
+import { microsOf, toTimestamp } from '../../ledger/sql.js'
 import { allowedTransitions, type SubscriptionState, type TransitionCause } from './states.js'
 
 /** What an authorization (first or re-) sets on the subscription with the move to `active`. */
@@ -67,9 +68,7 @@ export async function transitionSubscription(
     row.window_start !== null &&
     a.windowStart !== row.window_start
   ) {
-    await sql`
-      update billing_accounts set spend_window = 0, spend_window_spent = 0
-      where subscription_id = ${p.subscriptionId}`
+    await restartSpendWindow(sql, { subscriptionId: p.subscriptionId })
   }
   await sql`
     insert into subscription_transitions (subscription_id, from_state, to_state, cause, actor, reason, at)

@@ -1,6 +1,8 @@
+// The lifecycle's database tables: the subscription row and the audit trail of its states. Declared
+// here, written only by src/subscriptions/ (docs/design.md, "Ownership between folders").
 import { sql } from 'drizzle-orm'
 import { bigserial, index, integer, pgTable, text, uuid } from 'drizzle-orm/pg-core'
-import { micros, ts } from './columns.js'
+import { micros, ts } from '../../ledger/tables/columns.js'
 
 /**
  * The subscription row: the state machine's state and what the owner authorized. Only

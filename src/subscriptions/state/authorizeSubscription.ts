@@ -1,6 +1,6 @@
-import type { Db } from '../db/client.js'
-import { lockAccount } from './accounts.js'
-import { InvalidTransitionError } from './errors.js'
+import type { Db } from '../../db/client.js'
+import { lockAccount } from '../../ledger/accounts.js'
+import { InvalidTransitionError } from '../../ledger/errors.js'
 import type { TransitionCause } from './states.js'
 import { transitionSubscription } from './transitionSubscription.js'
 

@@ -1,6 +1,7 @@
-import { BaseError } from '../core/errors.js'
-import type { Db } from '../db/client.js'
-import { newSubscriptionId } from './openBillingAccount.js'
+import { BaseError } from '../../core/errors.js'
+import type { Db } from '../../db/client.js'
+import { switchSubscription } from '../../ledger/switchSubscription.js'
+import { insertSubscription, newSubscriptionId } from './insertSubscription.js'
 
 export type StartNewSubscriptionParameters = {
   orgId: string
@@ -47,16 +48,14 @@ export async function startNewSubscription(
       select state from subscriptions where id = ${account.subscription_id} for update`
     if (current!.state !== 'canceled') throw new NotCanceledError(current!.state)
     const subscriptionId = newSubscriptionId()
-    await tx`
-      insert into subscriptions (id, org_id, state, state_changed_at, window_seconds)
-      values (${subscriptionId}, ${p.orgId}, 'pending', clock_timestamp(), ${account.window_seconds})`
-    await tx`
-      insert into subscription_transitions (subscription_id, from_state, to_state, cause, reason)
-      values (${subscriptionId}, null, 'pending', 'owner', ${`replaces:${p.canceledSubscriptionId}`})`
-    await tx`
-      update billing_accounts set subscription_id = ${subscriptionId}, spend_window = 0,
-        spend_window_spent = 0, updated_at = clock_timestamp()
-      where org_id = ${p.orgId}`
+    await insertSubscription(tx, {
+      subscriptionId,
+      orgId: p.orgId,
+      windowSeconds: account.window_seconds,
+      cause: 'owner',
+      reason: `replaces:${p.canceledSubscriptionId}`,
+    })
+    await switchSubscription(tx, { orgId: p.orgId, subscriptionId })
     return { subscriptionId, created: true }
   })
 }
