@@ -1,10 +1,6 @@
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
-import {
-  authorizeSubscription,
-  bookCharges,
-  markChargeCollected,
-  markChargeFailed,
-} from '../../src/ledger/index.js'
+import { bookCharges, markChargeCollected, markChargeFailed } from '../../src/ledger/index.js'
+import { authorizeSubscription } from '../../src/subscriptions/state/authorizeSubscription.js'
 import { describe, expect, test } from '../fixtures.js'
 import { startApi } from './server.js'
 

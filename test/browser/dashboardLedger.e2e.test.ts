@@ -1,6 +1,7 @@
 import { join } from 'node:path'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
-import { authorizeSubscription, bookCharges, markChargeCollected } from '../../src/ledger/index.js'
+import { bookCharges, markChargeCollected } from '../../src/ledger/index.js'
+import { authorizeSubscription } from '../../src/subscriptions/state/authorizeSubscription.js'
 import { startApi } from '../api/server.js'
 import { describe, expect, test } from '../fixtures.js'
 import { launchBrowser, screenshotDir } from './browser.js'
