@@ -74,7 +74,7 @@ export function createApp(given: AppContext): Express {
   app.use('/assets', assetsRouter())
   app.get('/favicon.ico', (_req, res) => res.redirect(301, '/assets/favicon.svg'))
   app.use('/s', manageRouter(ctx))
-  app.use('/dashboard', dashboardRouter(ctx.config.product.name))
+  app.use('/dashboard', dashboardRouter(ctx.config.product.name, ctx.config.billing.windowSeconds))
   // The links in notice mails (verify an address, unsubscribe), opened without signing in.
   app.use('/notices', noticePagesRouter(ctx))
   // `tollgate dev` only: the mail its local SMTP catcher caught.

@@ -1,4 +1,6 @@
 // Imports only leaves: the dashboard's browser script bundles it too.
+
+import { windowWords } from '../core/windowWords.js'
 import { formatUsd } from './formatUsd.js'
 import { reasonWords } from './reasonWords.js'
 
@@ -12,18 +14,6 @@ export type DescribeLedgerEntryParameters = {
 
 const hash = /^0x[0-9a-fA-F]{64}$/
 const spaced = (code: string) => code.replace(/_/g, ' ')
-
-/** "30-day window", "1-hour window": the window length the owner signed, in words. */
-function windowWords(seconds: number | null): string {
-  if (!seconds || seconds <= 0) return 'window'
-  for (const [unit, size] of [
-    ['day', 86_400],
-    ['hour', 3_600],
-    ['minute', 60],
-  ] as const)
-    if (seconds % size === 0) return `${seconds / size}-${unit} window`
-  return `${seconds}-second window`
-}
 
 const usageFrom: Record<string, string> = {
   usage_voucher: 'paid by the signup credit',

@@ -1,4 +1,5 @@
 import { Router } from 'express'
+import { windowWords } from '../core/windowWords.js'
 import { escapeHtml, pageHead } from './managePage.js'
 import { webhooksSection } from './webhooksSection.js'
 
@@ -8,9 +9,10 @@ import { webhooksSection } from './webhooksSection.js'
  * lifetime cap, drawn, remaining, monthly budget), on-chain payment history with explorer
  * links and the charges ledger; "Manage" opens the hosted page through a fresh short-lived link.
  */
-export function dashboardRouter(productName: string): Router {
+export function dashboardRouter(productName: string, windowSeconds: number): Router {
   const r = Router()
   const product = escapeHtml(productName)
+  const window = windowWords(windowSeconds)
   r.get('/', (_req, res) => {
     res.type('html').send(`<!doctype html>
 <html lang="en"><head>
@@ -42,7 +44,7 @@ ${pageHead(`${productName} dashboard — Billing`)}
       <dt>Lifetime cap <small>the most that can ever be collected</small></dt><dd id="b-cap"></dd>
       <dt>Amount drawn</dt><dd id="b-drawn"></dd>
       <dt>Remaining <small>cap − drawn − owed</small></dt><dd id="b-remaining"></dd>
-      <dt>Monthly budget <small>per 30-day window</small></dt><dd id="b-budget"></dd>
+      <dt>Monthly budget <small>per ${window}</small></dt><dd id="b-budget"></dd>
       <dt class="waiting" hidden>Charges waiting for the monthly budget</dt><dd id="b-waiting" class="waiting" hidden></dd>
     </dl>
     <p id="b-status-words"></p>

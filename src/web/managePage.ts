@@ -1,3 +1,4 @@
+import { windowWords } from '../core/windowWords.js'
 import { stateWords } from './client/stateWords.js'
 
 /** Text made safe for HTML content and attribute values. */
@@ -22,8 +23,11 @@ export function managePageHtml(p: {
   product: string
   /** The operator's prepaid packages in words, e.g. "Buy $50.00, get $5.00 free". */
   packageOffers: readonly string[]
+  /** The length of the windows a new authorization signs (`WINDOW_SECONDS`). */
+  windowSeconds: number
 }): string {
   const id = escapeHtml(p.subscriptionId)
+  const window = windowWords(p.windowSeconds)
   const product = escapeHtml(p.product)
   const words = stateWords(p.state, null)
   return `<!doctype html>
@@ -52,7 +56,7 @@ ${pageHead(`${p.product} billing — subscription ${p.subscriptionId}`)}
         <dt>Lifetime cap <small>the most ${product} can ever collect</small></dt><dd id="f-cap"></dd>
         <dt>Collected so far</dt><dd id="f-drawn"></dd>
         <dt class="live-only">Still available <small>cap − collected − owed</small></dt><dd id="f-remaining" class="live-only"></dd>
-        <dt class="live-only">Monthly limit <small>per 30-day window</small></dt><dd id="f-monthly_limit" class="live-only"></dd>
+        <dt class="live-only">Monthly limit <small>per <span class="window-words">${window}</span></small></dt><dd id="f-monthly_limit" class="live-only"></dd>
         <dt class="live-only">Spent this window <small id="f-window"></small></dt><dd id="f-spent_this_period" class="live-only"></dd>
         <dt>USDC allowance on-chain</dt><dd id="f-allowance"></dd>
       </dl>
@@ -64,7 +68,7 @@ ${pageHead(`${p.product} billing — subscription ${p.subscriptionId}`)}
       <p id="authorize-why"></p>
       <label for="cap">Lifetime cap in dollars <small>the most that can ever be collected</small></label>
       <input id="cap" name="cap" inputmode="decimal" autocomplete="off" placeholder="e.g. 25" required>
-      <label for="limit">Monthly limit in dollars <small>optional: at most this much in any 30-day window</small></label>
+      <label for="limit">Monthly limit in dollars <small>optional: at most this much in any <span class="window-words">${window}</span></small></label>
       <input id="limit" name="limit" inputmode="decimal" autocomplete="off" placeholder="no limit">
       <button type="submit" id="sign-authorize" class="primary">Review and sign</button>
       <ol id="steps" class="steps" aria-label="What you are signing"></ol>

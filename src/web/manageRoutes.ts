@@ -41,6 +41,7 @@ export function manageRouter(ctx: AppContext): Router {
         packageOffers: ctx.config.billing.prepaidPackages.map(
           (o) => `Buy ${formatUsd(o.price)}, get ${formatUsd(o.bonus)} free`,
         ),
+        windowSeconds: ctx.config.billing.windowSeconds,
       }),
     )
   })

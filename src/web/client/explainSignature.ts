@@ -1,3 +1,4 @@
+import { windowWords } from '../../core/windowWords.js'
 import { page } from './manageApi.js'
 import type { Typed } from './manageTypes.js'
 import { dateTime, shortAddress, usd, windowDates } from './ui.js'
@@ -23,11 +24,11 @@ export function explain(typed: Typed, owner: string, product: string, capNote: s
     return `You allow ${product} to collect up to ${usd(m.value!)} in USDC from ${shortAddress(owner)}${capNote} (a USDC permit to the collector ${shortAddress(m.spender!)}). Valid until ${dateTime(new Date(Number(m.deadline) * 1000))}. Nothing is charged now; you pay no gas.`
   }
   const seconds = Number(m.period)
-  const days = Math.round(seconds / 86_400)
+  const window = windowWords(seconds)
   const limit = BigInt(m.limit!)
   return `You allow ${product} to collect up to ${usd(m.cap!)} in total from ${shortAddress(owner)}, ${
     limit > 0n
-      ? `at most ${usd(limit)} in any ${days}-day window (this window: ${windowDates(currentWindow(), seconds)})`
-      : `with no monthly limit (${days}-day windows, this window: ${windowDates(currentWindow(), seconds)})`
+      ? `at most ${usd(limit)} in any ${window} (this window: ${windowDates(currentWindow(), seconds)})`
+      : `with no monthly limit (${window}s, this window: ${windowDates(currentWindow(), seconds)})`
   }. Valid until ${dateTime(new Date(Number(m.deadline) * 1000))}. Nothing is charged now; you pay no gas.`
 }

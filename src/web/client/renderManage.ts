@@ -1,3 +1,4 @@
+import { windowWords } from '../../core/windowWords.js'
 import { page } from './manageApi.js'
 import type { ManageState } from './manageTypes.js'
 import { addressNode, txNode } from './outcome.js'
@@ -64,6 +65,10 @@ export function render(s: ManageState) {
     $(sel).hidden = !(controlsFor[s.state] ?? []).includes(sel)
   $('#top-up').hidden = !(s.prepaid && s.state === 'active')
   renderPayMode(s)
+  // The window length the operator runs (WINDOW_SECONDS), not a fixed "30-day".
+  document.querySelectorAll<HTMLElement>('.window-words').forEach((el) => {
+    el.textContent = windowWords(s.window_seconds)
+  })
   // Live: an empty cap keeps the one in force, so a new monthly limit alone is one signature.
   const capInput = $<HTMLInputElement>('#cap')
   capInput.required = s.state !== 'active'
