@@ -1,9 +1,6 @@
 // The ledger's public API: what the API, settlement, web and CLI call. Everything here takes
 // the database first and one parameters object; money is bigint micro-credits.
 
-// The lifecycle's verb (src/subscriptions/state/), re-exported for the manage page's route until
-// it imports it from there.
-export { startNewSubscription } from '../subscriptions/state/startNewSubscription.js'
 export { adjustBalance } from './adjustBalance.js'
 export { applyChainTerms } from './applyChainTerms.js'
 export {
