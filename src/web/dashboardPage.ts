@@ -1,5 +1,6 @@
 import { Router } from 'express'
 import { windowWords } from '../core/windowWords.js'
+import { budgetsSection } from './budgetsSection.js'
 import { escapeHtml, pageHead } from './managePage.js'
 import { webhooksSection } from './webhooksSection.js'
 
@@ -68,6 +69,7 @@ ${pageHead(`${productName} dashboard — Billing`)}
     <p><label for="month">Month</label> <input id="month" type="month"> <button id="show-statement" type="button">Show statement</button> <a id="statement-csv" href="#">Download CSV</a></p>
     <div id="statement"></div>
   </section>
+  ${budgetsSection}
   ${webhooksSection}
 </main><script type="module" src="/assets/dashboard.js"></script></body></html>`)
   })

@@ -2,6 +2,7 @@
 // dollars, usage charts, payment history, the charges ledger and monthly statements.
 
 import { getAddress } from 'viem'
+import { budgetsCard } from './budgets.js'
 import { ledgerNote } from './ledgerNote.js'
 import { type PaymentView, paymentCells } from './paymentCells.js'
 import { showPlan } from './showPlan.js'
@@ -48,6 +49,10 @@ async function api(path: string, body?: unknown, method?: string): Promise<any> 
 }
 
 const webhooks = webhooksCard({
+  send: (method, path, body) => api(path, body, method),
+  say,
+})
+const budgets = budgetsCard({
   send: (method, path, body) => api(path, body, method),
   say,
 })
@@ -136,7 +141,8 @@ async function load() {
   await loadUsage()
   // Webhook endpoints are the owner's and admins' (the API refuses members).
   $('#webhooks').hidden = true
-  if (controls) await webhooks.load()
+  $('#budgets').hidden = true
+  if (controls) await Promise.all([webhooks.load(), budgets.load()])
 }
 
 async function loadUsage() {
