@@ -175,3 +175,22 @@ export function attachChain(api: { ctx: AppContext }, chain: TestChain) {
     operator: chain.operator,
   }
 }
+
+/**
+ * The owner on their manage page: a 1280×900 page with the test wallet of `owner`, signed in
+ * through the page's own Connect button.
+ *
+ * @example
+ * const page = await openManageSignedIn(browser, { url: api.url, sub, owner, chain })
+ */
+export async function openManageSignedIn(
+  browser: Browser,
+  p: { url: string; sub: string; owner: Account; chain: Pick<TestChain, 'rpcUrl'> },
+): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } })
+  const page = await context.newPage()
+  await injectTestWallet(page, { account: p.owner, rpcUrl: p.chain.rpcUrl })
+  await page.goto(`${p.url}/s/${p.sub}`)
+  await page.click('#connect')
+  return page
+}

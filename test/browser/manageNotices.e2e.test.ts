@@ -12,7 +12,13 @@ import { signInWithSiwe, startApi } from '../api/server.js'
 import { describe, expect, test } from '../fixtures.js'
 import { config } from '../ledger/helpers.js'
 import { startOwnedOrg } from '../support/startOwnedOrg.js'
-import { attachChain, injectTestWallet, launchBrowser, screenshotDir } from './browser.js'
+import {
+  attachChain,
+  injectTestWallet,
+  launchBrowser,
+  openManageSignedIn,
+  screenshotDir,
+} from './browser.js'
 
 /** One pass of the delivery worker's mail half, as the email integration test drains it. */
 async function drain(db: Db, o: MailOptions) {
@@ -152,11 +158,7 @@ describe('the manage page’s owner controls beyond billing', () => {
     await db.$client`update subscriptions set state = 'active', allowance = 20000000 where id = ${sub}`
     const browser = await launchBrowser()
     try {
-      const context = await browser.newContext({ viewport: { width: 1280, height: 900 } })
-      const page = await context.newPage()
-      await injectTestWallet(page, { account: owner, rpcUrl: chain.rpcUrl })
-      await page.goto(`${api.url}/s/${sub}`)
-      await page.click('#connect')
+      const page = await openManageSignedIn(browser, { url: api.url, sub, owner, chain })
       await page.waitForSelector('#top-up', { state: 'visible' })
       await page.fill('#top-up-amount', '5')
       await Promise.all([page.click('#top-up-buy'), page.click('#top-up-buy', { force: true })])

@@ -4,7 +4,7 @@ import { readAutoTopUp } from '../../src/ledger/index.js'
 import { signInWithSiwe } from '../api/server.js'
 import { describe, expect, test } from '../fixtures.js'
 import { startOwnedOrg } from '../support/startOwnedOrg.js'
-import { injectTestWallet, launchBrowser, screenshotDir } from './browser.js'
+import { launchBrowser, openManageSignedIn, screenshotDir } from './browser.js'
 
 describe('the manage page: how the owner pays', () => {
   test('the owner chooses prepaid, sets and turns off the auto top-up; bad amounts change nothing', async ({
@@ -20,11 +20,7 @@ describe('the manage page: how the owner pays', () => {
       )[0]!.m
     const browser = await launchBrowser()
     try {
-      const context = await browser.newContext({ viewport: { width: 1280, height: 900 } })
-      const page = await context.newPage()
-      await injectTestWallet(page, { account: owner, rpcUrl: chain.rpcUrl })
-      await page.goto(`${api.url}/s/${sub}`)
-      await page.click('#connect')
+      const page = await openManageSignedIn(browser, { url: api.url, sub, owner, chain })
       await page.waitForSelector('#pay-mode', { state: 'visible' })
       // Postpaid by default: the balance and the auto top-up are not offered.
       expect(await page.isChecked('#pay-mode input[value="postpaid"]')).toBe(true)
